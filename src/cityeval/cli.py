@@ -1,0 +1,337 @@
+"""The ``cityeval`` command line: a thin layer over the engine.
+
+It parses arguments, reads files, calls the engine and prints. Errors a user can cause are one
+line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from cityeval import __version__
+from cityeval.engine import (
+    CityevalError,
+    Framework,
+    InputError,
+    builtin_frameworks,
+    load_framework,
+    previous_finals,
+    read_table,
+    score,
+)
+from cityeval.engine.scoring import ScoreResult
+
+EXIT_USAGE = 2
+PROGRESS_DELAY_SECONDS = 1.0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.handler(args) or 0)
+    except CityevalError as exc:
+        print(f"cityeval: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `cityeval score ... | head`
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cityeval",
+        description="Smart-city evaluations: frameworks, scoring, results.",
+    )
+    parser.add_argument("--version", action="version", version=f"cityeval {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    p = commands.add_parser("frameworks", help="list the built-in frameworks")
+    p.set_defaults(handler=_cmd_frameworks)
+
+    p = commands.add_parser("framework", help="show or validate a framework")
+    sub = p.add_subparsers(title="actions", metavar="ACTION", required=True)
+    show = sub.add_parser("show", help="show a built-in framework or a framework file")
+    show.add_argument("framework", metavar="NAME|FILE")
+    show.add_argument("--items", action="store_true", help="list every item")
+    show.set_defaults(handler=_cmd_framework_show)
+    validate = sub.add_parser("validate", help="check a framework file")
+    validate.add_argument("file", metavar="FILE")
+    validate.set_defaults(handler=_cmd_framework_validate)
+
+    p = commands.add_parser(
+        "score",
+        help="score item-level or component-level input",
+        description=(
+            "Score a CSV or XLSX table. Item-level input has the columns region, group, item, "
+            "assessor, score (optional province); component-level input has region, group and "
+            "one column per component, like the ministry's result letters."
+        ),
+    )
+    p.add_argument("input", metavar="INPUT", help="CSV or XLSX file")
+    p.add_argument("--framework", required=True, metavar="NAME|FILE")
+    p.add_argument(
+        "--previous", metavar="PREV", help="previous cycle: a score output or any region,final table"
+    )
+    p.add_argument("--group", help="group for every region when INPUT has no group column")
+    p.add_argument("--consolidation", choices=("mean", "median"), default="mean")
+    p.add_argument(
+        "--unscored",
+        choices=("skip", "zero"),
+        default="skip",
+        help="unscored items: left out of the component mean (skip) or counted as 0 (zero)",
+    )
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
+    p.set_defaults(handler=_cmd_score)
+
+    p = commands.add_parser("demo", help="score the synthetic Deli Serdang 2024 demo and print it")
+    p.add_argument("--export", metavar="DIR", help="also write the demo's input tables as CSV here")
+    p.set_defaults(handler=_cmd_demo)
+    return parser
+
+
+# --- frameworks ------------------------------------------------------------------------------
+
+
+def _cmd_frameworks(args: argparse.Namespace) -> int:
+    table = Table(title="Built-in frameworks / Kerangka bawaan")
+    for column in ("name", "title", "hash", "groups", "items"):
+        table.add_column(column)
+    for name in builtin_frameworks():
+        fw = load_framework(name)
+        counts = ", ".join(f"{g}: {sum(1 for _ in fw.items_for(g))}" for g in fw.group_codes)
+        table.add_row(name, fw.title.en, fw.short_hash, ", ".join(fw.group_codes), counts)
+    _console().print(table)
+    return 0
+
+
+def _cmd_framework_show(args: argparse.Namespace) -> int:
+    fw = load_framework(args.framework)
+    console = _console()
+    console.print(f"[bold]{fw.code}[/bold] — {fw.title.id} / {fw.title.en}")
+    console.print(f"hash {fw.hash}")
+    console.print(f"scale {fw.scale.min:g}–{fw.scale.max:g}")
+    if fw.notes:
+        console.print(fw.notes.strip(), style="dim")
+    weights = Table(title="Components and weights (%)")
+    weights.add_column("component")
+    weights.add_column("label")
+    for g in fw.group_codes:
+        weights.add_column(g, justify="right")
+    for c in fw.components:
+        cells = [f"{c.weights[g]:g} ({len(c.items_for(g))} items)" if g in c.weights else "–"
+                 for g in fw.group_codes]
+        weights.add_row(c.code, f"{c.label.id} / {c.label.en}", *cells)
+    console.print(weights)
+    if fw.dimensions:
+        tree = Table(title="Dimensions")
+        for column in ("dimension", "sub-dimensions", "statements"):
+            tree.add_column(column)
+        for d in fw.dimensions:
+            subs = ", ".join(s.code for s in d.subdimensions)
+            count = sum(len(s.statements) for s in d.subdimensions)
+            tree.add_row(f"{d.code} — {d.label.id}", subs, str(count))
+        console.print(tree)
+    if args.items:
+        items = Table(title="Items")
+        for column in ("component", "code", "kind", "label (id)", "label (en)"):
+            items.add_column(column)
+        for c in fw.components:
+            for i in c.items:
+                kind = i.kind + (f" ({i.unit})" if i.unit else "")
+                items.add_row(c.code, i.code, kind, i.label.id, i.label.en)
+        console.print(items)
+    return 0
+
+
+def _cmd_framework_validate(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise InputError("file not found", source=str(path))
+    fw = load_framework(path)
+    items = sum(len(c.items) for c in fw.components)
+    print(f"{path}: valid — {fw.code}, {len(fw.components)} components, {items} items, hash {fw.hash}")
+    return 0
+
+
+# --- score -----------------------------------------------------------------------------------
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    with _progress("Scoring") as step:
+        step("reading the framework")
+        fw = load_framework(args.framework)
+        step(f"reading {args.input}")
+        table = read_table(args.input)
+        previous = None
+        if args.previous:
+            step(f"reading {args.previous}")
+            previous = _read_previous(args.previous)
+        step("scoring")
+        try:
+            result = score(
+                table,
+                fw,
+                previous=previous,
+                default_group=args.group,
+                consolidation=args.consolidation,
+                unscored=args.unscored,
+            )
+        except InputError as exc:
+            raise exc.with_source(args.input) from None
+        step("writing")
+        text = _render(result, fw, args.format)
+    _emit(text, args.output)
+    return 0
+
+
+def _read_previous(path: str) -> pl.DataFrame:
+    try:
+        return previous_finals(read_table(path))
+    except InputError as exc:
+        raise exc.with_source(path) from None
+
+
+def _render(result: ScoreResult, fw: Framework, fmt: str) -> str:
+    summary = result.summary(fw.component_codes)
+    if fmt == "csv":
+        return summary.write_csv()
+    if fmt == "json":
+        return json.dumps(_as_json(result, fw), ensure_ascii=False, indent=2) + "\n"
+    return _table_text(result, fw)
+
+
+def _as_json(result: ScoreResult, fw: Framework) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "framework": {"code": fw.code, "hash": result.framework_hash},
+        "parameters": dict(result.parameters),
+        "regions": result.summary(fw.component_codes).to_dicts(),
+        "components": result.components.to_dicts(),
+        "non_participants": list(result.non_participants),
+    }
+    if result.items is not None:
+        out["items"] = result.items.to_dicts()
+    if result.dimensions is not None:
+        out["dimensions"] = result.dimensions.to_dicts()
+    return out
+
+
+def _table_text(result: ScoreResult, fw: Framework) -> str:
+    console = Console(record=True, width=160, file=_Null())
+    console.print(results_table(result, fw))
+    if result.non_participants:
+        console.print("Non-participants (all components 0 or missing): "
+                      + ", ".join(result.non_participants))
+    console.print(f"framework {fw.code} {fw.short_hash} · parameters {dict(result.parameters)}",
+                  style="dim")
+    return console.export_text()
+
+
+def results_table(result: ScoreResult, fw: Framework, *, title: str | None = None) -> Table:
+    """A rich table of the results, values rounded to 2 decimals for reading."""
+    summary = result.summary(fw.component_codes)
+    table = Table(title=title)
+    for column in summary.columns:
+        text = column in ("region", "group", "province")
+        table.add_column(column, justify="left" if text else "right", no_wrap=text)
+    for row in summary.iter_rows(named=True):
+        table.add_row(*(_cell(column, row[column]) for column in summary.columns))
+    return table
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return "–"
+    if column == "coverage":
+        return f"{value:.0%}"
+    if column == "improvement":
+        return f"{value:+.2f}"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write ({exc.strerror})", source=output) from None
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from cityeval.demo import export_demo, print_demo
+
+    print_demo(_console())
+    if args.export:
+        for path in export_demo(Path(args.export)):
+            print(f"wrote {path}")
+    return 0
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+class _Null:
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _console() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 160)
+
+
+@contextmanager
+def _progress(title: str) -> Iterator[Any]:
+    """Show a progress line on stderr once work has taken longer than a second.
+
+    Short runs print nothing, so output stays clean in scripts and pipes.
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task(title, total=None)
+    timer = threading.Timer(PROGRESS_DELAY_SECONDS, progress.start)
+    timer.daemon = True
+    timer.start()
+
+    def step(description: str) -> None:
+        progress.update(task, description=f"{title}: {description}")
+
+    try:
+        yield step
+    finally:
+        timer.cancel()
+        progress.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

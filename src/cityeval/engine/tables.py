@@ -1,0 +1,194 @@
+"""Reading and checking input tables: CSV or XLSX, told apart by content, not extension.
+
+Tables are read with every column as text, so that the checks below can name the row and the
+column of a bad value instead of failing on a type. Headers are normalised (``Quick Win`` →
+``quick_win``). Each row keeps its spreadsheet row number in the column :data:`ROW` (header =
+row 1), which survives filtering, so errors point at the row a user sees in Excel.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+from cityeval.engine.errors import InputError
+
+__all__ = [
+    "ROW",
+    "first_row",
+    "normalise_header",
+    "parse_numbers",
+    "read_table",
+    "require_columns",
+    "text_column",
+    "with_rows",
+]
+
+ROW = "__row__"
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_MISSING = ("", "-", "–", "na", "n/a", "null")
+_DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+
+
+def normalise_header(name: str) -> str:
+    """``" Quick Win "`` → ``"quick_win"``."""
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def read_table(path: str | Path) -> pl.DataFrame:
+    """Read a CSV or XLSX file into a table of text columns with a :data:`ROW` column."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", source=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
+    try:
+        if data.startswith(_ZIP_MAGIC) or data.startswith(_OLE_MAGIC):
+            table = _read_excel(data)
+        else:
+            table = _read_csv(data)
+        return _tidy(table)
+    except InputError as exc:
+        raise exc.with_source(str(path)) from None
+
+
+def _read_excel(data: bytes) -> pl.DataFrame:
+    import fastexcel  # imported here: only XLSX reading needs it
+
+    try:
+        reader = fastexcel.read_excel(data)
+        sheet = reader.load_sheet(0, dtypes="string")
+    except Exception as exc:  # fastexcel raises its own exception family
+        raise InputError(f"not a readable spreadsheet ({exc})") from None
+    return sheet.to_polars()
+
+
+def _read_csv(data: bytes) -> pl.DataFrame:
+    if not data.strip():
+        raise InputError("the file is empty")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+            "save it as 'CSV UTF-8' or as XLSX"
+        ) from None
+    header = text.splitlines()[0]
+    separator = max((",", ";", "\t"), key=header.count)
+    try:
+        return pl.read_csv(
+            io.StringIO(text),
+            separator=separator,
+            infer_schema=False,
+            truncate_ragged_lines=False,
+        )
+    except (pl.exceptions.ComputeError, pl.exceptions.DuplicateError) as exc:
+        # polars names the problem but not always the line; csv tells us which line is ragged.
+        raise InputError(_describe_csv_problem(text, separator) or f"malformed CSV ({exc})") from None
+
+
+def _describe_csv_problem(text: str, separator: str) -> str | None:
+    rows = csv.reader(io.StringIO(text), delimiter=separator)
+    header = next(rows)
+    if len(set(header)) != len(header):
+        return "the header repeats a column name"
+    for number, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            return f"row {number} has {len(row)} values but the header has {len(header)} columns"
+    return None
+
+
+def _tidy(table: pl.DataFrame) -> pl.DataFrame:
+    names = [normalise_header(str(c)) for c in table.columns]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InputError(f"the header repeats column {duplicates[0]!r}")
+    table = table.rename(dict(zip(table.columns, names, strict=True)))
+    table = table.with_columns(pl.all().cast(pl.String).str.strip_chars())
+    table = table.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    blank = pl.all_horizontal(pl.exclude(ROW).is_null() | (pl.exclude(ROW) == ""))
+    table = table.filter(~blank)
+    if table.height == 0:
+        raise InputError("the table has a header but no data rows")
+    return table
+
+
+# --- checks shared by the engine's table readers ---------------------------------------------
+
+
+def with_rows(table: pl.DataFrame) -> pl.DataFrame:
+    """Add spreadsheet row numbers to a table that does not have them yet."""
+    if ROW in table.columns:
+        return table
+    return table.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def require_columns(table: pl.DataFrame, columns: Iterable[str], *, what: str = "table") -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        have = ", ".join(c for c in table.columns if c != ROW)
+        raise InputError(
+            f"the {what} has no column {missing[0]!r} (columns found: {have})", column=missing[0]
+        )
+
+
+def first_row(table: pl.DataFrame, mask: pl.Expr) -> dict | None:
+    """The first row matching ``mask``, as a dict, or None."""
+    hit = table.filter(mask).head(1)
+    return hit.row(0, named=True) if hit.height else None
+
+
+def text_column(table: pl.DataFrame, column: str, *, required: bool = True) -> pl.DataFrame:
+    """Cast a column to stripped text; with ``required``, refuse empty values."""
+    table = table.with_columns(pl.col(column).cast(pl.String).str.strip_chars())
+    if required:
+        bad = first_row(table, pl.col(column).is_null() | (pl.col(column) == ""))
+        if bad is not None:
+            raise InputError("the value is empty", row=bad[ROW], column=column)
+    return table
+
+
+def parse_numbers(table: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
+    """Turn text columns into Float64, with blanks as null; refuse anything else.
+
+    Accepts a decimal comma (``3,23``), as Indonesian spreadsheets often write it.
+    """
+    for column in columns:
+        dtype = table.schema[column]
+        if dtype.is_numeric():
+            table = table.with_columns(pl.col(column).cast(pl.Float64))
+            bad = first_row(table, pl.col(column).is_nan() | pl.col(column).is_infinite())
+            if bad is not None:
+                raise InputError("the value is not a finite number", row=bad[ROW], column=column)
+            continue
+        text = pl.col(column).cast(pl.String).str.strip_chars()
+        cleaned = (
+            pl.when(text.is_null() | text.str.to_lowercase().is_in(_MISSING))
+            .then(None)
+            .when(text.str.contains(_DECIMAL_COMMA.pattern))
+            .then(text.str.replace(",", ".", literal=True))
+            .otherwise(text)
+        )
+        parsed = table.select(ROW, pl.col(column), cleaned.alias("__text__")).with_columns(
+            pl.col("__text__").cast(pl.Float64, strict=False).alias("__value__")
+        )
+        bad = first_row(
+            parsed,
+            (pl.col("__text__").is_not_null() & pl.col("__value__").is_null())
+            | pl.col("__value__").is_nan()
+            | pl.col("__value__").is_infinite(),
+        )
+        if bad is not None:
+            raise InputError(f"{bad[column]!r} is not a number", row=bad[ROW], column=column)
+        table = table.with_columns(parsed.get_column("__value__").alias(column))
+    return table
