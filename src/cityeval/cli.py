@@ -84,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("input", metavar="INPUT", help="CSV or XLSX file")
     p.add_argument("--framework", required=True, metavar="NAME|FILE")
     p.add_argument(
-        "--previous", metavar="PREV", help="previous cycle: a score output or any region,final table"
+        "--previous",
+        metavar="PREV",
+        help="previous cycle: a score output or any region,final table",
     )
     p.add_argument("--group", help="group for every region when INPUT has no group column")
     p.add_argument("--consolidation", choices=("mean", "median"), default="mean")
@@ -133,8 +135,10 @@ def _cmd_framework_show(args: argparse.Namespace) -> int:
     for g in fw.group_codes:
         weights.add_column(g, justify="right")
     for c in fw.components:
-        cells = [f"{c.weights[g]:g} ({len(c.items_for(g))} items)" if g in c.weights else "–"
-                 for g in fw.group_codes]
+        cells = [
+            f"{c.weights[g]:g} ({len(c.items_for(g))} items)" if g in c.weights else "–"
+            for g in fw.group_codes
+        ]
         weights.add_row(c.code, f"{c.label.id} / {c.label.en}", *cells)
     console.print(weights)
     if fw.dimensions:
@@ -234,10 +238,8 @@ def _table_text(result: ScoreResult, fw: Framework) -> str:
     console = Console(record=True, width=160, file=_Null())
     console.print(results_table(result, fw))
     if result.non_participants:
-        console.print("Non-participants (all components 0 or missing): "
-                      + ", ".join(result.non_participants))
-    console.print(f"framework {fw.code} {fw.short_hash} · parameters {dict(result.parameters)}",
-                  style="dim")
+        console.print("Non-participants (all components 0 or missing): " + ", ".join(result.non_participants))
+    console.print(f"framework {fw.code} {fw.short_hash} · parameters {dict(result.parameters)}", style="dim")
     return console.export_text()
 
 
@@ -319,7 +321,16 @@ def _progress(title: str) -> Iterator[Any]:
         transient=True,
     )
     task = progress.add_task(title, total=None)
-    timer = threading.Timer(PROGRESS_DELAY_SECONDS, progress.start)
+    lock = threading.Lock()
+    state = {"started": False, "done": False}
+
+    def start() -> None:
+        with lock:
+            if not state["done"]:
+                progress.start()
+                state["started"] = True
+
+    timer = threading.Timer(PROGRESS_DELAY_SECONDS, start)
     timer.daemon = True
     timer.start()
 
@@ -330,7 +341,10 @@ def _progress(title: str) -> Iterator[Any]:
         yield step
     finally:
         timer.cancel()
-        progress.stop()
+        with lock:
+            state["done"] = True
+            if state["started"]:
+                progress.stop()
 
 
 if __name__ == "__main__":

@@ -96,9 +96,15 @@ def test_every_label_has_both_languages():
 
 def test_the_hash_ignores_comments_and_layout_but_not_content():
     fw = parse_framework(TINY)
-    assert parse_framework("# a comment\n" + TINY.replace("{A: 40, B: 50}", "{B: 50,  A: 40}")).hash == fw.hash
-    assert parse_framework(TINY.replace("{A: 40, B: 50}", "{A: 45, B: 50}").replace(
-        "{A: 60, B: 50}", "{A: 55, B: 50}")).hash != fw.hash
+    assert (
+        parse_framework("# a comment\n" + TINY.replace("{A: 40, B: 50}", "{B: 50,  A: 40}")).hash == fw.hash
+    )
+    assert (
+        parse_framework(
+            TINY.replace("{A: 40, B: 50}", "{A: 45, B: 50}").replace("{A: 60, B: 50}", "{A: 55, B: 50}")
+        ).hash
+        != fw.hash
+    )
     assert len(fw.hash) == 64
 
 
@@ -106,7 +112,16 @@ def test_thresholds_map_raw_values_to_levels():
     fw = parse_framework(TINY)
     _, item = fw.items_by_code["second.count"]
     # Thresholds in tiny.yaml: ≥1 → 1, ≥5 → 2, ≥10 → 4; below the first → the scale's min.
-    assert [fw.level_for(item, raw) for raw in (0, 0.99, 1, 4, 5, 9.5, 10, 250)] == [0, 0, 1, 1, 2, 2, 4, 4]
+    assert [fw.level_for(item, raw) for raw in (0, 0.99, 1, 4, 5, 9.5, 10, 250)] == [
+        0,
+        0,
+        1,
+        1,
+        2,
+        2,
+        4,
+        4,
+    ]
     _, level_item = fw.items_by_code["first.a"]
     assert fw.level_for(level_item, 3) is None
 
@@ -164,7 +179,7 @@ def test_it_reports_every_problem_at_once():
 
 
 def test_a_missing_file_is_a_clear_error():
-    with pytest.raises(FrameworkError, match="no built-in framework or file named 'nope.yaml'"):
+    with pytest.raises(FrameworkError, match=r"no built-in framework or file named 'nope\.yaml'"):
         load_framework("nope.yaml")
 
 

@@ -106,9 +106,7 @@ def test_the_published_2022_kppn_finals_reproduce_from_their_components():
 
 
 def _tiny_scores(rows: list[tuple[str, str, str, str, float | None]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        rows, schema=["region", "group", "item", "assessor", "score"], orient="row"
-    )
+    return pl.DataFrame(rows, schema=["region", "group", "item", "assessor", "score"], orient="row")
 
 
 def test_item_scores_components_final_and_coverage_by_hand():
@@ -137,9 +135,9 @@ def test_median_consolidation():
         ("R", "A", "first.a", "x", 0), ("R", "A", "first.a", "y", 3), ("R", "A", "first.a", "z", 4),
     ])  # fmt: skip
     mean = score_items(table, TINY).items.filter(pl.col("item") == "first.a")["score"][0]
-    median = score_items(table, TINY, consolidation="median").items.filter(
-        pl.col("item") == "first.a"
-    )["score"][0]
+    median = score_items(table, TINY, consolidation="median").items.filter(pl.col("item") == "first.a")[
+        "score"
+    ][0]
     assert (mean, median) == (pytest.approx(7 / 3), 3.0)
 
 
@@ -150,9 +148,7 @@ def test_a_blank_score_is_not_scored_rather_than_zero():
 
 
 def _components(rows: list[tuple]) -> pl.DataFrame:
-    return pl.DataFrame(
-        rows, schema=["region", "province", "group", "first", "second"], orient="row"
-    )
+    return pl.DataFrame(rows, schema=["region", "province", "group", "first", "second"], orient="row")
 
 
 def test_competition_ranks_national_and_per_province_and_non_participants():
@@ -256,9 +252,7 @@ def test_it_names_a_duplicate_region():
 
 
 def test_it_refuses_a_value_for_a_component_the_group_does_not_have():
-    table = pl.DataFrame(
-        {"region": ["R1"], "group": ["A"], "first": [3.0], "second": [3.0], "extra": [1.0]}
-    )
+    table = pl.DataFrame({"region": ["R1"], "group": ["A"], "first": [3.0], "second": [3.0], "extra": [1.0]})
     assert _error(table).reason == "group 'A' has no component 'extra': leave it blank"
 
 

@@ -201,12 +201,7 @@ class Framework(_Model):
 
     @cached_property
     def statements_by_code(self) -> dict[str, tuple[Dimension, SubDimension, Statement]]:
-        return {
-            s.code: (d, sd, s)
-            for d in self.dimensions
-            for sd in d.subdimensions
-            for s in sd.statements
-        }
+        return {s.code: (d, sd, s) for d in self.dimensions for sd in d.subdimensions for s in sd.statements}
 
     def item_dimension(self, item: Item) -> str | None:
         """The dimension an item belongs to, from its own field or its survey statement."""
@@ -246,9 +241,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
     return loader.construct_mapping(node)
 
@@ -273,9 +266,7 @@ def load_framework(name_or_path: str | Path) -> Framework:
     path = Path(name_or_path)
     if not path.is_file():
         known = ", ".join(builtin_frameworks())
-        raise FrameworkError(
-            [f"no built-in framework or file named {text_name!r} (built-ins: {known})"]
-        )
+        raise FrameworkError([f"no built-in framework or file named {text_name!r} (built-ins: {known})"])
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -286,7 +277,7 @@ def load_framework(name_or_path: str | Path) -> Framework:
 def parse_framework(text: str, *, source: str | None = None) -> Framework:
     """Validate a framework YAML document into a :class:`Framework`."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -297,9 +288,7 @@ def parse_framework(text: str, *, source: str | None = None) -> Framework:
     try:
         framework = Framework.model_validate(data)
     except ValidationError as exc:
-        raise FrameworkError(
-            [_describe_pydantic_error(e) for e in exc.errors()], source=source
-        ) from None
+        raise FrameworkError([_describe_pydantic_error(e) for e in exc.errors()], source=source) from None
     problems = list(_check(framework))
     if problems:
         raise FrameworkError(problems, source=source)
@@ -373,10 +362,7 @@ def _check_tree(fw: Framework) -> Iterator[str]:
             for ti, st in enumerate(sub.statements):
                 there = f"{here}.statements[{ti}]"
                 if st.code in statement_codes:
-                    yield (
-                        f"{there}.code: duplicate code {st.code!r} "
-                        f"(first at {statement_codes[st.code]})"
-                    )
+                    yield (f"{there}.code: duplicate code {st.code!r} (first at {statement_codes[st.code]})")
                 statement_codes.setdefault(st.code, there)
 
 
@@ -400,9 +386,7 @@ def _check_components(fw: Framework, groups: set[str]) -> Iterator[str]:
     for group in sorted(groups):
         total = sum(c.weights.get(group, 0.0) for c in fw.components)
         if abs(total - WEIGHT_TOTAL) > _WEIGHT_TOLERANCE:
-            parts = " + ".join(
-                f"{c.code} {c.weights[group]:g}" for c in fw.components if group in c.weights
-            )
+            parts = " + ".join(f"{c.code} {c.weights[group]:g}" for c in fw.components if group in c.weights)
             yield (
                 f"components[*].weights.{group}: weights sum to {total:g}, not 100"
                 + (f" ({parts})" if parts else "")

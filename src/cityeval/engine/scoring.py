@@ -218,21 +218,23 @@ def _check_item_table(
     table = parse_numbers(table, ["score"])
     _check_scale(table, "score", framework)
 
-    known = pl.DataFrame(
-        {"item": list(framework.items_by_code)}, schema={"item": pl.String}
-    )
+    known = pl.DataFrame({"item": list(framework.items_by_code)}, schema={"item": pl.String})
     unknown = table.join(known, on="item", how="anti")
     if unknown.height:
         bad = unknown.sort(ROW).row(0, named=True)
         raise InputError(
-            f"unknown item {bad['item']!r} for framework {framework.code}", row=bad[ROW], column="item"
+            f"unknown item {bad['item']!r} for framework {framework.code}",
+            row=bad[ROW],
+            column="item",
         )
     applicable = _catalogue(framework).select("group", "item")
     misplaced = table.join(applicable, on=["group", "item"], how="anti")
     if misplaced.height:
         bad = misplaced.sort(ROW).row(0, named=True)
         raise InputError(
-            f"item {bad['item']!r} is not scored for group {bad['group']!r}", row=bad[ROW], column="item"
+            f"item {bad['item']!r} is not scored for group {bad['group']!r}",
+            row=bad[ROW],
+            column="item",
         )
     _check_consistent(table, "group")
     if "province" in table.columns:
@@ -251,9 +253,7 @@ def _check_item_table(
 def _check_consistent(table: pl.DataFrame, column: str) -> None:
     """A region has one group (or province) across all its rows."""
     first = table.group_by("region").agg(pl.col(column).sort_by(ROW).first().alias("__first__"))
-    clash = first_row(
-        table.join(first, on="region"), pl.col(column).ne_missing(pl.col("__first__"))
-    )
+    clash = first_row(table.join(first, on="region"), pl.col(column).ne_missing(pl.col("__first__")))
     if clash is not None:
         raise InputError(
             f"region {clash['region']!r} has {column} {clash[column]!r} here but "
@@ -357,7 +357,9 @@ def _check_component_presence(table: pl.DataFrame, framework: Framework, present
     A region whose components are all 0 or blank did not take part: it is listed as a
     non-participant rather than refused.
     """
-    took_part = pl.any_horizontal(pl.col(c).fill_null(0.0) != 0 for c in present) if present else pl.lit(False)
+    took_part = (
+        pl.any_horizontal(pl.col(c).fill_null(0.0) != 0 for c in present) if present else pl.lit(False)
+    )
     for group in framework.group_codes:
         of_group = (pl.col("group") == group) & took_part
         for component in framework.components:
@@ -404,9 +406,7 @@ def _with_group(table: pl.DataFrame, framework: Framework, default_group: str | 
             column="group",
         )
     if default_group not in framework.group_codes:
-        raise InputError(
-            f"unknown group {default_group!r} (groups: {', '.join(framework.group_codes)})"
-        )
+        raise InputError(f"unknown group {default_group!r} (groups: {', '.join(framework.group_codes)})")
     return table.with_columns(pl.lit(default_group).alias("group"))
 
 
@@ -435,8 +435,11 @@ def _check_scale(table: pl.DataFrame, column: str, framework: Framework) -> None
 def previous_finals(table: pl.DataFrame) -> pl.DataFrame:
     """Check a previous cycle's table (a ``score`` output or any table with region and final).
 
-    Returns ``region, previous_final``.
+    Returns ``region, previous_final``; a table already in that shape is returned as it is,
+    so a caller can check the file first (to name it in errors) and then pass the result on.
     """
+    if set(table.columns) == {"region", "previous_final"}:
+        return table
     table = with_rows(table)
     require_columns(table, ("region", "final"), what="previous-cycle table")
     table = text_column(table, "region")
@@ -503,19 +506,23 @@ def _finish(
         table = table.with_columns(pl.lit(None, dtype=pl.Float64).alias("previous_final"))
     table = table.with_columns((pl.col("final") - pl.col("previous_final")).alias("improvement"))
 
-    rankable = pl.col("final") if rank_non_participants else (
-        pl.when(pl.col("participant")).then(pl.col("final"))
+    rankable = (
+        pl.col("final") if rank_non_participants else (pl.when(pl.col("participant")).then(pl.col("final")))
     )
     ranks = [rankable.rank("min", descending=True).cast(pl.Int64).alias("rank_national")]
     if "province" in table.columns:
         ranks.append(
             rankable.rank("min", descending=True).over("province").cast(pl.Int64).alias("rank_province")
         )
-    table = table.with_columns(ranks).sort(
-        pl.col("final"), pl.col("region"), descending=[True, False]
-    )
+    table = table.with_columns(ranks).sort(pl.col("final"), pl.col("region"), descending=[True, False])
     columns = ["region", "group", *(["province"] if "province" in table.columns else [])]
-    columns += [*framework.component_codes, "final", "previous_final", "improvement", "rank_national"]
+    columns += [
+        *framework.component_codes,
+        "final",
+        "previous_final",
+        "improvement",
+        "rank_national",
+    ]
     columns += ["rank_province"] if "province" in table.columns else []
     columns += ["participant"] + (["coverage"] if level == "item" else [])
     table = table.select(columns)

@@ -80,21 +80,22 @@ def _read_csv(data: bytes) -> pl.DataFrame:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
-            "save it as 'CSV UTF-8' or as XLSX"
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as 'CSV UTF-8' or as XLSX"
         ) from None
     header = text.splitlines()[0]
     separator = max((",", ";", "\t"), key=header.count)
     try:
-        return pl.read_csv(
-            io.StringIO(text),
-            separator=separator,
-            infer_schema=False,
-            truncate_ragged_lines=False,
-        )
+        table = pl.read_csv(io.StringIO(text), separator=separator, infer_schema=False)
     except (pl.exceptions.ComputeError, pl.exceptions.DuplicateError) as exc:
         # polars names the problem but not always the line; csv tells us which line is ragged.
         raise InputError(_describe_csv_problem(text, separator) or f"malformed CSV ({exc})") from None
+    # polars pads a short row with nulls. A null in the last column may also be a blank value,
+    # so only then is each row's length checked, which costs a pass in Python.
+    if table.width and table.get_column(table.columns[-1]).null_count():
+        problem = _describe_csv_problem(text, separator)
+        if problem:
+            raise InputError(problem)
+    return table
 
 
 def _describe_csv_problem(text: str, separator: str) -> str | None:
