@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import bench_scoring  # noqa: E402
+import bench_scoring
 
 
 def main() -> None:
