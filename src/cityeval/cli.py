@@ -100,6 +100,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
     p.set_defaults(handler=_cmd_score)
 
+    p = commands.add_parser("serve", help="run the web app (development server)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--migrate", action="store_true", help="apply database migrations first")
+    p.set_defaults(handler=_cmd_serve)
+
+    p = commands.add_parser(
+        "manage", help="run a Django management command, e.g. 'cityeval manage migrate'", add_help=False
+    )
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(handler=_cmd_manage)
+
     p = commands.add_parser("demo", help="score the synthetic Deli Serdang 2024 demo and print it")
     p.add_argument("--export", metavar="DIR", help="also write the demo's input tables as CSV here")
     p.set_defaults(handler=_cmd_demo)
@@ -287,6 +299,30 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if args.export:
         for path in export_demo(Path(args.export)):
             print(f"wrote {path}")
+    return 0
+
+
+# --- web ---------------------------------------------------------------------------------------
+
+
+def _django(*arguments: str) -> None:
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityeval.web.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["cityeval manage", *arguments])
+
+
+def _cmd_manage(args: argparse.Namespace) -> int:
+    _django(*args.rest)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    if args.migrate:
+        _django("migrate", "--no-input", "-v", "0")
+    _django("runserver", "--noreload", f"{args.host}:{args.port}")
     return 0
 
 

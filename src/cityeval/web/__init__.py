@@ -1,0 +1,1 @@
+"""The cityeval web platform (Django): stores inputs, enforces who may do what, calls the engine."""

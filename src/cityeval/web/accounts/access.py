@@ -1,0 +1,90 @@
+"""Who may see and change what. One helper per guarded object.
+
+Everything regional fails closed: a user with no role touching the region gets 404 (the
+region might as well not exist for them); a member whose role does not allow the action gets
+403. The national coordinator may read every region but changes none of a region's own data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from cityeval.web.accounts.models import Membership, Role
+from cityeval.web.regions.models import Opd, Region
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def memberships(user: User) -> list[Membership]:
+    """The user's memberships, read once per request."""
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_cityeval_memberships", None)
+    if cached is None:
+        cached = list(Membership.objects.filter(user=user).select_related("region", "opd"))
+        user._cityeval_memberships = cached  # type: ignore[union-attr]
+    return cached
+
+
+def is_coordinator(user: User) -> bool:
+    return any(m.role == Role.COORDINATOR for m in memberships(user))
+
+
+def require_coordinator(user: User) -> None:
+    """National management pages: coordinators only (others are members of the programme: 403)."""
+    if not is_coordinator(user):
+        raise PermissionDenied
+
+
+@dataclass(frozen=True)
+class RegionAccess:
+    """What a user may do in one region."""
+
+    region: Region
+    is_admin: bool  # regional admin: manages everything of the region
+    opd: Opd | None  # OPD contributor: answers and edits what their OPD owns
+    is_coordinator: bool  # reads everything, changes nothing regional
+
+    @property
+    def can_edit_anything(self) -> bool:
+        return self.is_admin or self.opd is not None
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise PermissionDenied
+
+    def may_edit_for_opd(self, opd_id: int | None) -> bool:
+        """Regional admins edit all; an OPD contributor edits what their own OPD owns."""
+        return self.is_admin or (self.opd is not None and opd_id is not None and opd_id == self.opd.id)
+
+    def require_edit_for_opd(self, opd_id: int | None) -> None:
+        if not self.may_edit_for_opd(opd_id):
+            raise PermissionDenied
+
+
+def region_access(user: User, slug: str) -> RegionAccess:
+    """The user's access to the region ``slug``; 404 if they have none."""
+    region = get_object_or_404(Region.objects.select_related("province"), slug=slug)
+    mine = memberships(user)
+    admin = any(m.role == Role.REGIONAL_ADMIN and m.region_id == region.id for m in mine)
+    opd = next(
+        (m.opd for m in mine if m.role == Role.OPD_CONTRIBUTOR and m.region_id == region.id), None
+    )
+    coordinator = any(m.role == Role.COORDINATOR for m in mine)
+    if not (admin or opd or coordinator):
+        raise Http404
+    return RegionAccess(region=region, is_admin=admin, opd=None if admin else opd, is_coordinator=coordinator)
+
+
+def regions_of(user: User) -> list[Region]:
+    """The regions a user has a regional role in (not the coordinator's all-regions view)."""
+    seen: dict[int, Region] = {}
+    for m in memberships(user):
+        if m.region is not None:
+            seen.setdefault(m.region.id, m.region)
+    return sorted(seen.values(), key=lambda r: r.name)

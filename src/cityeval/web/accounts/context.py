@@ -1,0 +1,18 @@
+"""Template context for the navigation bar."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from cityeval.web.accounts.access import is_coordinator, memberships, regions_of
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav_is_coordinator": is_coordinator(user),
+        "nav_regions": regions_of(user),
+        "nav_memberships": memberships(user),
+    }

@@ -1,0 +1,77 @@
+"""Memberships bind a user to a scope with a role; API tokens authenticate scripts."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cityeval.web.regions.models import Opd, Region
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", _("National coordinator")
+    REGIONAL_ADMIN = "regional_admin", _("Regional admin")
+    OPD_CONTRIBUTOR = "opd_contributor", _("OPD contributor")
+    ASSESSOR = "assessor", _("Assessor")
+
+
+class Membership(models.Model):
+    """A user's role in a scope: national (coordinator, assessor), a region, or one OPD."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships")
+    opd = models.ForeignKey(Opd, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        constraints = [
+            models.CheckConstraint(
+                name="membership_scope_fits_role",
+                condition=(
+                    Q(role__in=["coordinator", "assessor"], region__isnull=True, opd__isnull=True)
+                    | Q(role="regional_admin", region__isnull=False, opd__isnull=True)
+                    | Q(role="opd_contributor", region__isnull=False, opd__isnull=False)
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "region", "opd"],
+                name="membership_unique",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.opd or self.region or _("national")
+        return f"{self.user} — {self.get_role_display()} ({scope})"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API. Only its SHA-256 is stored; the token is shown once."""
+
+    PREFIX = "ce_"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    digest = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=12)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+
+    @staticmethod
+    def digest_of(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def new_token(cls) -> str:
+        return cls.PREFIX + secrets.token_urlsafe(32)

@@ -1,0 +1,56 @@
+"""Login, logout, the home redirect and API tokens."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cityeval.web.accounts.access import is_coordinator, regions_of
+from cityeval.web.accounts.models import ApiToken
+from cityeval.web.accounts.services import token_create
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each user to where their work is."""
+    if is_coordinator(request.user):
+        return redirect("evaluations:cycle_list")
+    regions = regions_of(request.user)
+    if len(regions) == 1:
+        return redirect("regions:dashboard", region=regions[0].slug)
+    return render(request, "accounts/home.html", {"regions": regions})
+
+
+@login_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    created = None
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()[:100]
+        if not name:
+            messages.error(request, _("Give the token a name."))
+        else:
+            created = token_create(user=request.user, name=name)
+    return render(
+        request,
+        "accounts/tokens.html",
+        {"tokens": ApiToken.objects.filter(user=request.user), "created": created},
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, hint: str) -> HttpResponse:
+    token = get_object_or_404(ApiToken, user=request.user, hint=hint)
+    token.delete()
+    messages.success(request, _("Token revoked."))
+    return redirect("accounts:tokens")

@@ -1,0 +1,58 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cityeval.engine import builtin_frameworks
+from cityeval.web.evaluations.models import Cycle, FrameworkVersion
+from cityeval.web.regions.models import Region
+
+
+def _framework_choices() -> list[tuple[str, str]]:
+    choices = [(f"builtin:{name}", _("%(name)s (built-in)") % {"name": name}) for name in builtin_frameworks()]
+    stored = FrameworkVersion.objects.filter(uploaded_by__isnull=False)
+    choices += [(f"hash:{v.digest}", f"{v.code} ({v.digest[:12]})") for v in stored]
+    return choices
+
+
+class CycleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    slug = forms.SlugField(label=_("Short code for links"), max_length=40, help_text=_("e.g. gmsc-2024"))
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    framework = forms.ChoiceField(label=_("Framework"))
+    self_assessment_deadline = forms.DateTimeField(
+        label=_("Self-assessment deadline"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    stage_1_starts = forms.DateField(label=_("Stage I starts"), widget=forms.DateInput(attrs={"type": "date"}))
+    stage_1_ends = forms.DateField(label=_("Stage I ends"), widget=forms.DateInput(attrs={"type": "date"}))
+    stage_2_starts = forms.DateField(label=_("Stage II starts"), widget=forms.DateInput(attrs={"type": "date"}))
+    stage_2_ends = forms.DateField(label=_("Stage II ends"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["framework"].choices = _framework_choices()
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        if Cycle.objects.filter(slug=slug).exists():
+            raise forms.ValidationError(_("A cycle with this code exists already."))
+        return slug
+
+    def clean(self):
+        data = super().clean()
+        for stage in ("stage_1", "stage_2"):
+            starts, ends = data.get(f"{stage}_starts"), data.get(f"{stage}_ends")
+            if starts and ends and ends < starts:
+                self.add_error(f"{stage}_ends", _("A stage cannot end before it starts."))
+        return data
+
+
+class FrameworkUploadForm(forms.Form):
+    file = forms.FileField(label=_("Framework YAML file"))
+
+
+class ParticipantForm(forms.Form):
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.all(), to_field_name="slug")
+    group = forms.ChoiceField(label=_("Group"))
+
+    def __init__(self, *args, groups: tuple[str, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].choices = [(g, g) for g in groups]

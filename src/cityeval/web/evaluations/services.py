@@ -1,0 +1,110 @@
+"""Writes for frameworks, cycles and participation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+
+import polars as pl
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from cityeval.engine import Framework, builtin_frameworks, parse_framework
+from cityeval.web.evaluations.models import Cycle, FrameworkVersion, Participation, Stage
+from cityeval.web.imports import ROW, ImportRejected, RowErrors, cell
+from cityeval.web.regions.models import Region
+
+
+def framework_version_store(*, text: str, user: AbstractBaseUser | None = None) -> FrameworkVersion:
+    """Validate a framework's YAML with the engine and store it under its hash (once)."""
+    framework = parse_framework(text)  # raises FrameworkError naming the YAML path
+    version, _ = FrameworkVersion.objects.get_or_create(
+        digest=framework.hash,
+        defaults={"code": framework.code, "title": framework.title.en, "source": text, "uploaded_by": user},
+    )
+    return version
+
+
+def framework_version_builtin(name: str) -> FrameworkVersion:
+    if name not in builtin_frameworks():
+        raise ValueError(f"no built-in framework {name!r}")
+    text = (resources.files("cityeval.engine.frameworks") / f"{name}.yaml").read_text(encoding="utf-8")
+    return framework_version_store(text=text)
+
+
+@transaction.atomic
+def cycle_create(
+    *,
+    slug: str,
+    name: str,
+    year: int,
+    framework: FrameworkVersion,
+    self_assessment_deadline: dt.datetime,
+    stages: dict[str, tuple[dt.date, dt.date, dt.datetime | None]],
+) -> Cycle:
+    cycle = Cycle.objects.create(
+        slug=slug, name=name, year=year, framework=framework, self_assessment_deadline=self_assessment_deadline
+    )
+    for kind, (starts_on, ends_on, deadline) in stages.items():
+        Stage.objects.create(cycle=cycle, kind=kind, starts_on=starts_on, ends_on=ends_on, deadline=deadline)
+    return cycle
+
+
+class CycleStateError(Exception):
+    pass
+
+
+_TRANSITIONS = {
+    "open": ({Cycle.Status.DRAFT, Cycle.Status.CLOSED}, Cycle.Status.OPEN),
+    "close": ({Cycle.Status.OPEN}, Cycle.Status.CLOSED),
+}
+
+
+def cycle_transition(*, cycle: Cycle, action: str) -> Cycle:
+    """Open a draft (or reopen a closed) cycle, or close an open one. Published is final."""
+    allowed, target = _TRANSITIONS[action]
+    if cycle.status not in allowed:
+        raise CycleStateError(f"cannot {action} a cycle that is {cycle.status}")
+    cycle.status = target
+    cycle.save(update_fields=["status"])
+    return cycle
+
+
+def participation_add(*, cycle: Cycle, region: Region, group: str) -> Participation:
+    framework = cycle.framework.framework
+    if group not in framework.group_codes:
+        raise ValueError(f"unknown group {group!r} (groups: {', '.join(framework.group_codes)})")
+    participation, _ = Participation.objects.update_or_create(
+        cycle=cycle, region=region, defaults={"group": group}
+    )
+    return participation
+
+
+def participations_import(*, cycle: Cycle, table: pl.DataFrame) -> int:
+    """Add regions to a cycle from ``region, group`` rows; all or nothing. Returns the count."""
+    framework: Framework = cycle.framework.framework
+    missing = [c for c in ("region", "group") if c not in table.columns]
+    if missing:
+        raise ImportRejected([f"column '{missing[0]}': the table has no such column (needs region, group)"])
+    regions = {r.name: r for r in Region.objects.all()} | {r.slug: r for r in Region.objects.all()}
+    errors = RowErrors()
+    seen: dict[str, int] = {}
+    planned: list[tuple[Region, str]] = []
+    for row in table.iter_rows(named=True):
+        number, name, group = row[ROW], cell(row, "region"), cell(row, "group")
+        region = regions.get(name)
+        if region is None:
+            errors.add(number, "region", f"no region '{name}' (import the regions first)")
+        elif name in seen:
+            errors.add(number, "region", f"'{name}' appears twice (first at row {seen[name]})")
+        elif group not in framework.group_codes:
+            errors.add(number, "group", f"unknown group '{group}' (groups: {', '.join(framework.group_codes)})")
+        else:
+            planned.append((region, group))
+        seen.setdefault(name, number)
+    if errors:
+        raise ImportRejected(errors.errors)
+    with transaction.atomic():
+        for region, group in planned:
+            participation_add(cycle=cycle, region=region, group=group)
+    return len(planned)

@@ -1,0 +1,102 @@
+"""Writes for regions and OPDs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+from django.db import transaction
+from django.utils.text import slugify
+
+from cityeval.web.imports import ROW, ImportRejected, RowErrors, cell
+from cityeval.web.regions.models import Opd, Province, Region
+
+REGION_COLUMNS = ("province", "region")
+
+
+@dataclass(frozen=True)
+class RegionImportReport:
+    created: int
+    unchanged: int
+
+
+def region_kind_from_name(name: str) -> str | None:
+    """``Kab. Deli Serdang`` → kabupaten, ``Kota Medan`` → kota; None if the name does not say."""
+    lowered = name.lower()
+    if lowered.startswith(("kab.", "kab ", "kabupaten ")):
+        return Region.Kind.REGENCY
+    if lowered.startswith("kota "):
+        return Region.Kind.CITY
+    return None
+
+
+def regions_import(*, table: pl.DataFrame) -> RegionImportReport:
+    """Import regions from a table with ``province, region[, kind, code]``; all or nothing.
+
+    A region that already exists in the same province is left as it is; one that exists in
+    another province is an error.
+    """
+    errors = RowErrors()
+    missing = [c for c in REGION_COLUMNS if c not in table.columns]
+    if missing:
+        raise ImportRejected([f"column '{missing[0]}': the table has no such column (needs province, region)"])
+    existing = {r.name: r for r in Region.objects.select_related("province")}
+    seen: dict[str, int] = {}
+    slugs = set(Region.objects.values_list("slug", flat=True))
+    to_create: list[tuple[str, str, str, str, str]] = []
+    unchanged = 0
+    for row in table.iter_rows(named=True):
+        number = row[ROW]
+        name, province = cell(row, "region"), cell(row, "province")
+        if not name:
+            errors.add(number, "region", "the name is empty")
+            continue
+        if not province:
+            errors.add(number, "province", "the province is empty")
+            continue
+        if name in seen:
+            errors.add(number, "region", f"'{name}' appears twice (first at row {seen[name]})")
+            continue
+        seen[name] = number
+        kind = cell(row, "kind").lower() or region_kind_from_name(name)
+        if kind not in Region.Kind.values:
+            errors.add(number, "kind", "say 'kabupaten' or 'kota' (or start the name with 'Kab.' or 'Kota')")
+            continue
+        if name in existing:
+            if existing[name].province.name != province:
+                errors.add(
+                    number, "province", f"'{name}' is already in {existing[name].province.name}, not {province}"
+                )
+            else:
+                unchanged += 1
+            continue
+        slug = _unique_slug(name, slugs)
+        to_create.append((name, slug, kind, province, cell(row, "code")))
+    if errors:
+        raise ImportRejected(errors.errors)
+    with transaction.atomic():
+        provinces = {p.name: p for p in Province.objects.all()}
+        for name, slug, kind, province, code in to_create:
+            if province not in provinces:
+                provinces[province] = Province.objects.create(name=province)
+            Region.objects.create(name=name, slug=slug, kind=kind, province=provinces[province], code=code)
+    return RegionImportReport(created=len(to_create), unchanged=unchanged)
+
+
+def _unique_slug(name: str, taken: set[str], *, max_length: int = 140) -> str:
+    base = slugify(name.replace(".", " "))[: max_length - 4] or "x"
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    taken.add(slug)
+    return slug
+
+
+def opd_create(*, region: Region, name: str, short_name: str = "") -> Opd:
+    taken = set(region.opds.values_list("slug", flat=True))
+    return Opd.objects.create(
+        region=region,
+        name=name.strip(),
+        short_name=short_name.strip(),
+        slug=_unique_slug(short_name or name, taken, max_length=80),
+    )

@@ -1,0 +1,86 @@
+"""Regions: the national list and import (coordinator), each region's dashboard and OPDs."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from cityeval.web.accounts.access import region_access, require_coordinator
+from cityeval.web.evaluations.models import Participation
+from cityeval.web.imports import ImportRejected, read_upload
+from cityeval.web.programmes.selectors import programme_overview
+from cityeval.web.regions.forms import OpdForm, UploadForm
+from cityeval.web.regions.models import Region
+from cityeval.web.regions.services import opd_create, regions_import
+
+
+@login_required
+def region_list(request: HttpRequest) -> HttpResponse:
+    require_coordinator(request.user)
+    regions = Region.objects.select_related("province").annotate(opd_count=Count("opds"))
+    return render(request, "regions/region_list.html", {"regions": regions})
+
+
+@login_required
+def region_import(request: HttpRequest) -> HttpResponse:
+    require_coordinator(request.user)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = regions_import(table=read_upload(form.cleaned_data["file"]))
+        except ImportRejected as exc:
+            errors = exc.errors
+        else:
+            messages.success(
+                request,
+                _("Imported: %(created)d new regions, %(unchanged)d already present.")
+                % {"created": report.created, "unchanged": report.unchanged},
+            )
+            return redirect("regions:region_list")
+    return render(request, "regions/region_import.html", {"form": form, "errors": errors})
+
+
+@login_required
+def dashboard(request: HttpRequest, region: str) -> HttpResponse:
+    access = region_access(request.user, region)
+    participations = list(
+        Participation.objects.filter(region=access.region).select_related("cycle", "cycle__framework")
+    )
+    chosen = next((p for p in participations if p.cycle.slug == request.GET.get("cycle")), None)
+    chosen = chosen or (participations[0] if participations else None)
+    overview = programme_overview(
+        region=access.region,
+        framework=chosen.cycle.framework.framework if chosen else None,
+        language=(get_language() or "id")[:2],
+    )
+    return render(
+        request,
+        "regions/dashboard.html",
+        {"access": access, "region": access.region, "participations": participations,
+         "participation": chosen, "overview": overview},
+    )  # fmt: skip
+
+
+@login_required
+def opd_list(request: HttpRequest, region: str) -> HttpResponse:
+    access = region_access(request.user, region)
+    form = OpdForm(request.POST or None)
+    if request.method == "POST":
+        access.require_admin()
+        if form.is_valid():
+            try:
+                opd_create(region=access.region, **form.cleaned_data)
+            except IntegrityError:
+                form.add_error("name", _("This region already has an OPD with that name."))
+            else:
+                messages.success(request, _("OPD added."))
+                return redirect("regions:opd_list", region=access.region.slug)
+    opds = access.region.opds.annotate(programme_count=Count("programmes"))
+    return render(request, "regions/opd_list.html", {"access": access, "region": access.region, "opds": opds, "form": form})
