@@ -40,10 +40,18 @@ class Membership(models.Model):
                     | Q(role="opd_contributor", region__isnull=False, opd__isnull=False)
                 ),
             ),
+            # One membership per user, role and scope (conditional, as SQLite cannot treat
+            # NULLs as equal in a unique constraint).
             models.UniqueConstraint(
-                fields=["user", "role", "region", "opd"],
-                name="membership_unique",
-                nulls_distinct=False,
+                fields=["user", "role"], condition=Q(region__isnull=True), name="membership_unique_national"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "region"],
+                condition=Q(region__isnull=False, opd__isnull=True),
+                name="membership_unique_regional",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "opd"], condition=Q(opd__isnull=False), name="membership_unique_opd"
             ),
         ]
 

@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'membership',
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('opd__isnull', True), ('region__isnull', True), ('role__in', ['coordinator', 'assessor'])), models.Q(('opd__isnull', True), ('region__isnull', False), ('role', 'regional_admin')), models.Q(('opd__isnull', False), ('region__isnull', False), ('role', 'opd_contributor')), _connector='OR'), name='membership_scope_fits_role'), models.UniqueConstraint(fields=('user', 'role', 'region', 'opd'), name='membership_unique', nulls_distinct=False)],
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('opd__isnull', True), ('region__isnull', True), ('role__in', ['coordinator', 'assessor'])), models.Q(('opd__isnull', True), ('region__isnull', False), ('role', 'regional_admin')), models.Q(('opd__isnull', False), ('region__isnull', False), ('role', 'opd_contributor')), _connector='OR'), name='membership_scope_fits_role'), models.UniqueConstraint(condition=models.Q(('region__isnull', True)), fields=('user', 'role'), name='membership_unique_national'), models.UniqueConstraint(condition=models.Q(('opd__isnull', True), ('region__isnull', False)), fields=('user', 'role', 'region'), name='membership_unique_regional'), models.UniqueConstraint(condition=models.Q(('opd__isnull', False)), fields=('user', 'opd'), name='membership_unique_opd')],
             },
         ),
     ]
