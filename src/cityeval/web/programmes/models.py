@@ -29,7 +29,9 @@ class Programme(models.Model):
     name = models.CharField(_("name"), max_length=200)
     dimension = models.CharField(_("dimension"), max_length=40)
     subdimension = models.CharField(_("sub-dimension"), max_length=40, blank=True)
-    owner = models.ForeignKey(Opd, on_delete=models.PROTECT, related_name="programmes", verbose_name=_("owning OPD"))
+    owner = models.ForeignKey(
+        Opd, on_delete=models.PROTECT, related_name="programmes", verbose_name=_("owning OPD")
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNED)
     start_year = models.PositiveSmallIntegerField(_("start year"))
     description = models.TextField(_("description"), blank=True)
