@@ -23,9 +23,7 @@ class ItemAssignment(models.Model):
     assigned_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["participation", "item"], name="assignment_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["participation", "item"], name="assignment_unique")]
 
 
 class AnswerRevision(models.Model):
@@ -71,7 +69,9 @@ class Evidence(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     participation = models.ForeignKey(Participation, on_delete=models.CASCADE, related_name="evidence")
     item = models.CharField(_("item"), max_length=80)
-    blob = models.ForeignKey(EvidenceBlob, null=True, blank=True, on_delete=models.PROTECT, related_name="uses")
+    blob = models.ForeignKey(
+        EvidenceBlob, null=True, blank=True, on_delete=models.PROTECT, related_name="uses"
+    )
     url = models.URLField(_("link"), max_length=500, blank=True)
     original_name = models.CharField(_("file name"), max_length=255, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

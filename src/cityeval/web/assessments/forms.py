@@ -1,0 +1,85 @@
+"""Forms of the self-assessment pages. They parse input; the services decide what is valid,
+so the pages and the API apply the same rules."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cityeval.engine import Framework
+from cityeval.engine.framework import Item
+from cityeval.web.assessments.services import NARRATIVE_MAX, URL_MAX
+from cityeval.web.assessments.uploads import too_large_text
+from cityeval.web.regions.models import Opd
+
+
+class AnswerForm(forms.Form):
+    """Level and/or raw value by the item's kind, and the narrative."""
+
+    level = forms.FloatField(label=_("Claimed level"), required=False)
+    raw_value = forms.FloatField(label=_("Value"), required=False)
+    narrative = forms.CharField(
+        label=_("Narrative"),
+        required=False,
+        max_length=NARRATIVE_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("What was done, by whom, and where the evidence shows it."),
+    )
+
+    def __init__(self, *args, item: Item, framework: Framework, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        bounds = {"min": framework.scale.min, "max": framework.scale.max}
+        self.fields["level"].widget = forms.NumberInput(attrs={**bounds, "step": "any"})
+        self.fields["level"].help_text = _("A level from %(min)g to %(max)g.") % bounds
+        self.fields["raw_value"].widget = forms.NumberInput(attrs={"min": 0, "step": "any"})
+        if item.kind != "quantity":
+            del self.fields["raw_value"]
+            self.fields["level"].required = True
+        else:
+            unit = _("percent, 0–100") if item.unit == "percent" else _("a count")
+            self.fields["raw_value"].label = _("Value (%(unit)s)") % {"unit": unit}
+            if item.unit == "percent":
+                self.fields["raw_value"].widget.attrs["max"] = 100
+            if item.thresholds is not None:
+                del self.fields["level"]  # derived from the value by the framework's thresholds
+                self.fields["raw_value"].required = True
+            else:
+                self.fields["level"].help_text = (
+                    _("Optional: the level you claim for this value (%(min)g to %(max)g).") % bounds
+                )
+
+
+class AssignForm(forms.Form):
+    items = forms.MultipleChoiceField(label=_("Items"), choices=())
+    opd = forms.ModelChoiceField(
+        label=_("Assign to"),
+        queryset=Opd.objects.none(),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("— no OPD (remove the assignment)"),
+    )
+
+    def __init__(self, *args, item_codes: list[str], opds, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["items"].choices = [(code, code) for code in item_codes]
+        self.fields["opd"].queryset = opds
+
+
+class EvidenceFileForm(forms.Form):
+    file = forms.FileField(label=_("File"))
+
+    def __init__(self, *args, too_large: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # An upload stopped for its size never arrives: say why instead of "required".
+        self.too_large = too_large
+        if too_large:
+            self.fields["file"].required = False
+
+    def clean(self):
+        if self.too_large:
+            raise forms.ValidationError(too_large_text())
+        return super().clean()
+
+
+class EvidenceLinkForm(forms.Form):
+    url = forms.CharField(label=_("Link (http or https)"), max_length=URL_MAX)

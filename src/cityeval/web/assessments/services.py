@@ -1,0 +1,243 @@
+"""Writes for the self-assessment. Answers and evidence are appended, never changed.
+
+Every write first locks the participation and refuses with :class:`SelfAssessmentClosed` when
+it is submitted, past its deadline or its cycle is not open, so a submission racing an answer
+cannot let the answer in afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import unicodedata
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cityeval.engine import Framework
+from cityeval.engine.framework import Item
+from cityeval.web.assessments.models import AnswerRevision, Evidence, EvidenceBlob, ItemAssignment
+from cityeval.web.assessments.selectors import closed_reason, item_of
+from cityeval.web.assessments.uploads import Inspected, UploadRejected, inspect_upload
+from cityeval.web.evaluations.models import Participation
+from cityeval.web.regions.models import Opd
+
+NARRATIVE_MAX = 10_000
+URL_MAX = 500
+NAME_MAX = 255
+
+
+class SelfAssessmentClosed(Exception):
+    """Answers are read-only; the message says why (submitted, deadline, cycle status)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class AnswerRejected(Exception):
+    """Nothing was saved; ``errors`` maps a field (level, raw_value, narrative) to why."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+class EvidenceRejected(Exception):
+    """Nothing was saved; the message says why."""
+
+
+def require_open(participation: Participation) -> None:
+    reason = closed_reason(participation)
+    if reason:
+        raise SelfAssessmentClosed(reason)
+
+
+def _lock_open(participation: Participation) -> Participation:
+    """Lock the participation row for this transaction and check it still takes writes."""
+    locked = Participation.objects.select_for_update().select_related("cycle").get(pk=participation.pk)
+    require_open(locked)
+    return locked
+
+
+def answer_check(
+    *, framework: Framework, item: Item, level: float | None, raw_value: float | None, narrative: str
+) -> dict[str, str]:
+    """Why an answer is not acceptable, by field; empty when it is.
+
+    Level and survey items need a level on the framework's scale. Quantity items take a raw
+    value (≥ 0; a percentage ≤ 100): with thresholds the level is derived from it, so none may
+    be given; without thresholds a level may be claimed beside or instead of the value.
+    """
+    errors: dict[str, str] = {}
+    scale = framework.scale
+    if level is not None and not math.isfinite(level):
+        errors["level"] = _("The level must be a finite number.")
+    elif level is not None and not scale.contains(level):
+        errors["level"] = _("The level must be between %(min)g and %(max)g.") % {
+            "min": scale.min,
+            "max": scale.max,
+        }
+    if raw_value is not None and not math.isfinite(raw_value):
+        errors["raw_value"] = _("The value must be a finite number.")
+    elif raw_value is not None and raw_value < 0:
+        errors["raw_value"] = _("The value cannot be negative.")
+    elif raw_value is not None and item.unit == "percent" and raw_value > 100:
+        errors["raw_value"] = _("A percentage cannot be above 100.")
+
+    if item.kind != "quantity":
+        if raw_value is not None:
+            errors.setdefault("raw_value", _("This item takes a level, not a value."))
+        if level is None:
+            errors.setdefault("level", _("Give a level."))
+    elif item.thresholds is not None:
+        if level is not None:
+            errors.setdefault("level", _("The level of this item is derived from its value: leave it empty."))
+        if raw_value is None:
+            errors.setdefault("raw_value", _("Give the value; the level is derived from it."))
+    elif level is None and raw_value is None:
+        errors["raw_value"] = _("Give a value, a level, or both.")
+    if len(narrative) > NARRATIVE_MAX:
+        errors["narrative"] = _("Keep the narrative under %(n)d characters.") % {"n": NARRATIVE_MAX}
+    return errors
+
+
+@transaction.atomic
+def answer_record(
+    *,
+    participation: Participation,
+    item: str,
+    level: float | None,
+    raw_value: float | None,
+    narrative: str,
+    user: AbstractBaseUser,
+) -> AnswerRevision:
+    """Append a revision of the answer to ``item``; the latest revision is the answer."""
+    locked = _lock_open(participation)
+    _component, the_item = item_of(locked, item)
+    narrative = (narrative or "").strip()
+    errors = answer_check(
+        framework=locked.cycle.framework.framework,
+        item=the_item,
+        level=level,
+        raw_value=raw_value,
+        narrative=narrative,
+    )
+    if errors:
+        raise AnswerRejected(errors)
+    return AnswerRevision.objects.create(
+        participation=locked, item=item, level=level, raw_value=raw_value, narrative=narrative, author=user
+    )
+
+
+@transaction.atomic
+def item_assign(
+    *, participation: Participation, items: list[str], opd: Opd | None, user: AbstractBaseUser
+) -> int:
+    """Assign items to an OPD of the region (``opd=None`` removes the assignment).
+
+    Assignments say who answers, not what was answered, so they are updated in place.
+    """
+    locked = _lock_open(participation)
+    if opd is not None and opd.region_id != locked.region_id:
+        raise ValueError("the OPD belongs to another region")
+    for code in items:
+        item_of(locked, code)  # 404 for a code the region does not answer
+    if opd is None:
+        ItemAssignment.objects.filter(participation=locked, item__in=items).delete()
+        return len(items)
+    for code in items:
+        ItemAssignment.objects.update_or_create(
+            participation=locked, item=code, defaults={"opd": opd, "assigned_by": user}
+        )
+    return len(items)
+
+
+@transaction.atomic
+def self_assessment_submit(*, participation: Participation, user: AbstractBaseUser) -> Participation:
+    """Submit the self-assessment: from now on every answer is read-only."""
+    locked = _lock_open(participation)
+    locked.submitted_at = timezone.now()
+    locked.submitted_by = user
+    locked.save(update_fields=["submitted_at", "submitted_by"])
+    participation.submitted_at, participation.submitted_by = locked.submitted_at, user
+    return locked
+
+
+def clean_file_name(name: str | None) -> str:
+    """The uploader's file name without folders or control characters, at most 255 long."""
+    base = os.path.basename((name or "").replace("\\", "/"))
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    if len(base) > NAME_MAX:
+        stem, ext = os.path.splitext(base)
+        ext = ext if len(ext) <= 16 else ""
+        base = stem[: NAME_MAX - len(ext)] + ext
+    return base or "evidence"
+
+
+def _blob_for(upload: UploadedFile, inspected: Inspected) -> EvidenceBlob:
+    """The stored blob with these bytes, stored now if it is the first upload of them."""
+    existing = EvidenceBlob.objects.filter(sha256=inspected.sha256).first()
+    if existing is not None:
+        return existing
+    blob = EvidenceBlob(sha256=inspected.sha256, size=inspected.size, content_type=inspected.content_type)
+    blob.file.save(inspected.sha256, upload, save=False)
+    try:
+        with transaction.atomic():
+            blob.save()
+    except IntegrityError:
+        # A concurrent upload of the same bytes was stored first: use it, drop our copy.
+        blob.file.delete(save=False)
+        return EvidenceBlob.objects.get(sha256=inspected.sha256)
+    return blob
+
+
+def evidence_upload(
+    *, participation: Participation, item: str, upload: UploadedFile, user: AbstractBaseUser
+) -> Evidence:
+    """Store an evidence file for ``item``: checked by content, kept once per content hash,
+    recorded with its original name, uploader and time. Raises EvidenceRejected."""
+    require_open(participation)  # before reading a large file that would be refused anyway
+    try:
+        inspected = inspect_upload(upload)
+    except UploadRejected as exc:
+        raise EvidenceRejected(str(exc)) from None
+    with transaction.atomic():
+        locked = _lock_open(participation)
+        item_of(locked, item)
+        blob = _blob_for(upload, inspected)
+        return Evidence.objects.create(
+            participation=locked,
+            item=item,
+            blob=blob,
+            original_name=clean_file_name(upload.name),
+            uploaded_by=user,
+        )
+
+
+_LINK_VALIDATOR = URLValidator(schemes=["http", "https"])
+
+
+@transaction.atomic
+def evidence_link_add(
+    *, participation: Participation, item: str, url: str, user: AbstractBaseUser
+) -> Evidence:
+    """Record a link (http or https only) as evidence for ``item``."""
+    locked = _lock_open(participation)
+    item_of(locked, item)
+    url = (url or "").strip()
+    try:
+        if len(url) > URL_MAX:
+            raise ValidationError("too long")
+        _LINK_VALIDATOR(url)
+    except ValidationError:
+        raise EvidenceRejected(
+            _("Give a full web address starting with http:// or https:// (at most %(n)d characters).")
+            % {"n": URL_MAX}
+        ) from None
+    return Evidence.objects.create(participation=locked, item=item, url=url, uploaded_by=user)

@@ -1,0 +1,308 @@
+"""Self-assessment pages: the overview with the claimed index, item answers with their
+history and evidence, assignment to OPDs, submission, evidence downloads.
+
+Access: any member of the region reads (others get 404); the regional admin answers every
+item, an OPD contributor the items assigned to their OPD, the coordinator none (403).
+Assignment and submission are the regional admin's. Once the self-assessment is closed
+(submitted, past the deadline, or the cycle is not open) every write gets 403 with the reason.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+from cityeval.web.accounts.access import region_access
+from cityeval.web.assessments.forms import AnswerForm, AssignForm, EvidenceFileForm, EvidenceLinkForm
+from cityeval.web.assessments.models import AnswerRevision, Evidence
+from cityeval.web.assessments.selectors import (
+    SelfAssessment,
+    answer_history,
+    assignments,
+    claimed_index,
+    closed_reason,
+    counted_level,
+    evidence_for,
+    item_of,
+    item_rows,
+    latest_answers,
+    may_answer,
+    self_assessment_for,
+)
+from cityeval.web.assessments.services import (
+    AnswerRejected,
+    EvidenceRejected,
+    SelfAssessmentClosed,
+    answer_record,
+    evidence_link_add,
+    evidence_upload,
+    item_assign,
+    self_assessment_submit,
+)
+from cityeval.web.assessments.uploads import SizeLimitHandler, type_name
+
+KIND_LABELS = {
+    "level": gettext_lazy("Level"),
+    "quantity": gettext_lazy("Quantity"),
+    "survey": gettext_lazy("Survey"),
+}
+STATUS_LABELS = {
+    "missing": gettext_lazy("Not answered"),
+    "no_evidence": gettext_lazy("Answered, no evidence"),
+    "answered": gettext_lazy("Answered"),
+}
+
+
+def _refused(request: HttpRequest, sa: SelfAssessment, reason: str) -> HttpResponse:
+    """A write the closed self-assessment does not take: 403 with the reason."""
+    context = {"region": sa.access.region, "participation": sa.participation, "reason": reason}
+    return render(request, "assessments/refused.html", context, status=403)
+
+
+def _refused_if_closed(request: HttpRequest, sa: SelfAssessment) -> HttpResponse | None:
+    """Checked before the input, so a closed self-assessment answers with its reason rather
+    than with complaints about a form that cannot be used anyway."""
+    reason = closed_reason(sa.participation)
+    return _refused(request, sa, reason) if reason else None
+
+
+def _to_overview(sa: SelfAssessment) -> HttpResponse:
+    return redirect("assessments:overview", region=sa.access.region.slug, cycle=sa.participation.cycle.slug)
+
+
+def _to_item(sa: SelfAssessment, code: str) -> HttpResponse:
+    return redirect(
+        "assessments:item", region=sa.access.region.slug, cycle=sa.participation.cycle.slug, item=code
+    )
+
+
+@login_required
+def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
+    sa = self_assessment_for(request.user, region, cycle)
+    participation = sa.participation
+    opd_filter = request.GET.get("opd") or None
+    answers = latest_answers(participation)
+    reason = closed_reason(participation)
+    opds = list(sa.access.region.opds.all())
+    context = {
+        "access": sa.access,
+        "region": sa.access.region,
+        "participation": participation,
+        "cycle": participation.cycle,
+        "framework": sa.framework,
+        "blocks": item_rows(participation, answers=answers, opd=opd_filter),
+        "index": claimed_index(participation, answers),
+        "closed_reason": reason,
+        "can_manage": sa.access.is_admin and reason is None,
+        "opds": opds,
+        "opd_filter": opd_filter,
+        "kind_labels": KIND_LABELS,
+        "status_labels": STATUS_LABELS,
+    }
+    return render(request, "assessments/overview.html", context)
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
+    sa = self_assessment_for(request.user, region, cycle)
+    sa.access.require_admin()
+    if refused := _refused_if_closed(request, sa):
+        return refused
+    codes = [item.code for _component, item in sa.framework.items_for(sa.participation.group)]
+    form = AssignForm(request.POST, item_codes=codes, opds=sa.access.region.opds.all())
+    if not form.is_valid():
+        messages.error(request, _("Nothing was assigned: choose at least one item of this self-assessment."))
+        return _to_overview(sa)
+    opd = form.cleaned_data["opd"]
+    try:
+        count = item_assign(
+            participation=sa.participation, items=form.cleaned_data["items"], opd=opd, user=request.user
+        )
+    except SelfAssessmentClosed as exc:
+        return _refused(request, sa, exc.reason)
+    if opd is None:
+        messages.success(request, _("%(count)d items are no longer assigned.") % {"count": count})
+    else:
+        messages.success(
+            request, _("%(count)d items assigned to %(opd)s.") % {"count": count, "opd": opd.name}
+        )
+    return _to_overview(sa)
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
+    sa = self_assessment_for(request.user, region, cycle)
+    sa.access.require_admin()
+    if refused := _refused_if_closed(request, sa):
+        return refused
+    try:
+        self_assessment_submit(participation=sa.participation, user=request.user)
+    except SelfAssessmentClosed as exc:
+        return _refused(request, sa, exc.reason)
+    messages.success(request, _("The self-assessment is submitted. Answers are now read-only."))
+    return _to_overview(sa)
+
+
+def _answer_form(sa: SelfAssessment, item, latest: AnswerRevision | None) -> AnswerForm:
+    """An empty form, or one holding the current answer so a correction starts from it."""
+    initial = {}
+    if latest is not None:
+        initial = {"level": latest.level, "raw_value": latest.raw_value, "narrative": latest.narrative}
+    return AnswerForm(initial=initial, item=item, framework=sa.framework)
+
+
+def _item_page(request: HttpRequest, sa: SelfAssessment, code: str, **forms) -> HttpResponse:
+    participation = sa.participation
+    component, item = item_of(participation, code)
+    assignment = assignments(participation).get(code)
+    reason = closed_reason(participation)
+    history = [(r, counted_level(sa.framework, item, r)) for r in answer_history(participation, code)]
+    files = evidence_for(participation, code)
+    evidence = [(e, type_name(e.blob.content_type) if e.blob else "") for e in files]
+    context = {
+        "access": sa.access,
+        "region": sa.access.region,
+        "participation": participation,
+        "cycle": participation.cycle,
+        "framework": sa.framework,
+        "component": component,
+        "item": item,
+        "kind_label": KIND_LABELS[item.kind],
+        "assignment": assignment,
+        "latest": history[0] if history else None,
+        "history": history,
+        "evidence": evidence,
+        "closed_reason": reason,
+        "can_answer": may_answer(sa.access, assignment) and reason is None,
+        "answer_form": forms.get("answer_form") or _answer_form(sa, item, history[0][0] if history else None),
+        "file_form": forms.get("file_form") or EvidenceFileForm(),
+        "link_form": forms.get("link_form") or EvidenceLinkForm(),
+        "max_mb": settings.EVIDENCE_MAX_MB,
+    }
+    return render(request, "assessments/item.html", context)
+
+
+def _require_answerer(sa: SelfAssessment, code: str) -> None:
+    item_of(sa.participation, code)  # 404 before 403: an unknown item is not there to refuse
+    if not may_answer(sa.access, assignments(sa.participation).get(code)):
+        raise PermissionDenied
+
+
+@login_required
+def item_detail(request: HttpRequest, region: str, cycle: str, item: str) -> HttpResponse:
+    sa = self_assessment_for(request.user, region, cycle)
+    _component, the_item = item_of(sa.participation, item)
+    if request.method != "POST":
+        return _item_page(request, sa, item)
+    _require_answerer(sa, item)
+    if refused := _refused_if_closed(request, sa):
+        return refused
+    form = AnswerForm(request.POST, item=the_item, framework=sa.framework)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            answer_record(
+                participation=sa.participation,
+                item=item,
+                level=data.get("level"),
+                raw_value=data.get("raw_value"),
+                narrative=data["narrative"],
+                user=request.user,
+            )
+        except SelfAssessmentClosed as exc:
+            return _refused(request, sa, exc.reason)
+        except AnswerRejected as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Answer saved as a new revision."))
+            return _to_item(sa, item)
+    return _item_page(request, sa, item, answer_form=form)
+
+
+@csrf_exempt  # CSRF is checked below, once the size-limiting upload handler is in place
+@login_required
+def evidence_add(request: HttpRequest, region: str, cycle: str, item: str) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    # The handler must be installed before the body is parsed, i.e. before the CSRF check
+    # reads request.POST: it stops an oversized file from being written to disk in full.
+    handler = SizeLimitHandler(request)
+    request.upload_handlers.insert(0, handler)
+    return _evidence_add(request, region, cycle, item, handler)
+
+
+@csrf_protect
+def _evidence_add(request: HttpRequest, region: str, cycle: str, item: str, handler: SizeLimitHandler):
+    sa = self_assessment_for(request.user, region, cycle)
+    _require_answerer(sa, item)
+    if refused := _refused_if_closed(request, sa):
+        return refused
+    if request.POST.get("kind") == "link":
+        return _link_add(request, sa, item)
+    return _file_add(request, sa, item, too_large=handler.exceeded)
+
+
+def _link_add(request: HttpRequest, sa: SelfAssessment, item: str) -> HttpResponse:
+    form = EvidenceLinkForm(request.POST)
+    if form.is_valid():
+        try:
+            evidence_link_add(
+                participation=sa.participation, item=item, url=form.cleaned_data["url"], user=request.user
+            )
+        except SelfAssessmentClosed as exc:
+            return _refused(request, sa, exc.reason)
+        except EvidenceRejected as exc:
+            form.add_error("url", str(exc))
+        else:
+            messages.success(request, _("Link added as evidence."))
+            return _to_item(sa, item)
+    return _item_page(request, sa, item, link_form=form)
+
+
+def _file_add(request: HttpRequest, sa: SelfAssessment, item: str, *, too_large: bool) -> HttpResponse:
+    form = EvidenceFileForm(request.POST, request.FILES, too_large=too_large)
+    if form.is_valid():
+        try:
+            evidence_upload(
+                participation=sa.participation, item=item, upload=form.cleaned_data["file"], user=request.user
+            )
+        except SelfAssessmentClosed as exc:
+            return _refused(request, sa, exc.reason)
+        except EvidenceRejected as exc:
+            form.add_error("file", str(exc))
+        else:
+            messages.success(request, _("File uploaded as evidence."))
+            return _to_item(sa, item)
+    return _item_page(request, sa, item, file_form=form)
+
+
+@login_required
+def evidence_download(request: HttpRequest, evidence) -> HttpResponse:
+    """The stored file, to members of its region only, always as a download: an uploaded
+    file is never rendered by the browser on this site."""
+    found = get_object_or_404(
+        Evidence.objects.select_related("participation__region", "blob"), public_id=evidence
+    )
+    region_access(request.user, found.participation.region.slug)  # 404 to outsiders
+    if found.blob is None:
+        raise Http404  # a link: the item page links to it directly
+    response = FileResponse(
+        found.blob.file.open("rb"),
+        as_attachment=True,
+        filename=found.original_name,
+        content_type=found.blob.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
