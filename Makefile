@@ -7,15 +7,31 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 .PHONY: demo test bench lint format install dev clean constraints
 
 demo: install
-	$(BIN)/cityeval demo
+	$(BIN)/cityeval demo --serve
 
+# `make test`: lint and types, then every test on the default SQLite database (browser tests
+# included), then the web tests again on PostgreSQL when CITYEVAL_TEST_DATABASE_URL names one
+# (browser tests left out there). `.ci/run` starts a PostgreSQL and sets CITYEVAL_REQUIRE_ALL=1,
+# which turns a skipped PostgreSQL pass or missing Chromium into a failure.
 test: dev
+	@case "$${CITYEVAL_REQUIRE_ALL:-}" in 1|true|yes|on) [ -n "$${CITYEVAL_TEST_DATABASE_URL:-}" ] || { \
+	  echo "make test: FAILED: CITYEVAL_REQUIRE_ALL=1 but CITYEVAL_TEST_DATABASE_URL is not set," \
+	    "so the PostgreSQL pass cannot run (.ci/run sets it)"; exit 1; };; esac
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	@$(BIN)/python -m pytest; rc=$$?; \
+	@echo "make test: pass 1: all tests on the default SQLite database"; start=$$(date +%s); \
+	env -u DATABASE_URL $(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests: that is a failure"; fi; \
-	exit $$rc
+	echo "make test: SQLite pass: exit $$rc after $$(( $$(date +%s) - start ))s"; exit $$rc
+	@if [ -n "$${CITYEVAL_TEST_DATABASE_URL:-}" ]; then \
+	  echo "make test: pass 2: tests/web on PostgreSQL (CITYEVAL_TEST_DATABASE_URL), browser tests left out"; \
+	  start=$$(date +%s); \
+	  DATABASE_URL="$$CITYEVAL_TEST_DATABASE_URL" $(BIN)/python -m pytest tests/web -m "not browser"; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: the PostgreSQL pass collected no tests: that is a failure"; fi; \
+	  echo "make test: PostgreSQL pass: exit $$rc after $$(( $$(date +%s) - start ))s"; exit $$rc; \
+	fi; \
+	echo "SKIPPED: PostgreSQL pass (set CITYEVAL_TEST_DATABASE_URL or run .ci/run)"
 
 bench: dev
 	$(BIN)/python bench/run.py

@@ -1,0 +1,1 @@
+"""Browser tests: Chromium through Playwright against the live server (see conftest.py)."""
