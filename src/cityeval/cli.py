@@ -114,6 +114,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("demo", help="score the synthetic Deli Serdang 2024 demo and print it")
     p.add_argument("--export", metavar="DIR", help="also write the demo's input tables as CSV here")
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="then load the demo into a fresh SQLite database (var/demo/) and serve the web app",
+    )
+    p.add_argument("--port", type=int, default=8000, help="port for --serve (on 127.0.0.1)")
     p.set_defaults(handler=_cmd_demo)
     return parser
 
@@ -295,11 +301,44 @@ def _emit(text: str, output: str | None) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from cityeval.demo import export_demo, print_demo
 
-    print_demo(_console())
+    console = _console()
+    print_demo(console)
     if args.export:
         for path in export_demo(Path(args.export)):
             print(f"wrote {path}")
+    if args.serve:
+        _serve_demo(console, port=args.port)
     return 0
+
+
+def _serve_demo(console: Console, *, port: int) -> None:
+    """A fresh demo database each run, its own, so a configured DATABASE_URL is never touched."""
+    import os
+
+    folder = Path("var/demo").resolve()
+    database = folder / "demo.sqlite3"
+    folder.mkdir(parents=True, exist_ok=True)
+    database.unlink(missing_ok=True)
+    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    os.environ["MEDIA_ROOT"] = str(folder / "media")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityeval.web.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from cityeval.web.demo import load_demo
+
+    console.print("Preparing the web demo database …")
+    call_command("migrate", verbosity=0, interactive=False)
+    logins = load_demo()
+    table = Table(title=f"Web demo: http://127.0.0.1:{port}/  (one login per role; new passwords each run)")
+    for column in ("role", "username", "password", "sees"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.role, login.username, login.password, login.sees)
+    console.print(table)
+    call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
 
 
 # --- web ---------------------------------------------------------------------------------------

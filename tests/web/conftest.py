@@ -56,17 +56,27 @@ def _user(username: str, role: str | None = None, *, region=None, opd=None):
 @pytest.fixture
 def world(db) -> World:
     north = Province.objects.create(name="Sumatera Utara")
-    region_a = Region.objects.create(name="Kab. Deli Serdang", slug="kab-deli-serdang", kind="kabupaten", province=north)
+    region_a = Region.objects.create(
+        name="Kab. Deli Serdang", slug="kab-deli-serdang", kind="kabupaten", province=north
+    )
     region_b = Region.objects.create(name="Kota Medan", slug="kota-medan", kind="kota", province=north)
     health = Opd.objects.create(region=region_a, name="Dinas Kesehatan", short_name="Dinkes", slug="dinkes")
-    education = Opd.objects.create(region=region_a, name="Dinas Pendidikan", short_name="Disdik", slug="disdik")
-    opd_b = Opd.objects.create(region=region_b, name="Dinas Kesehatan Kota Medan", short_name="Dinkes", slug="dinkes")
+    education = Opd.objects.create(
+        region=region_a, name="Dinas Pendidikan", short_name="Disdik", slug="disdik"
+    )
+    opd_b = Opd.objects.create(
+        region=region_b, name="Dinas Kesehatan Kota Medan", short_name="Dinkes", slug="dinkes"
+    )
     cycle = Cycle.objects.create(
         slug="gmsc-2024", name="GMSC 2024", year=2024, framework=framework_version_builtin("gmsc-2024"),
         status=Cycle.Status.OPEN, self_assessment_deadline=timezone.now() + dt.timedelta(days=30),
     )  # fmt: skip
-    Stage.objects.create(cycle=cycle, kind=Stage.Kind.STAGE_I, starts_on=dt.date(2024, 8, 1), ends_on=dt.date(2024, 8, 31))
-    Stage.objects.create(cycle=cycle, kind=Stage.Kind.STAGE_II, starts_on=dt.date(2024, 11, 1), ends_on=dt.date(2024, 11, 30))
+    Stage.objects.create(
+        cycle=cycle, kind=Stage.Kind.STAGE_I, starts_on=dt.date(2024, 8, 1), ends_on=dt.date(2024, 8, 31)
+    )
+    Stage.objects.create(
+        cycle=cycle, kind=Stage.Kind.STAGE_II, starts_on=dt.date(2024, 11, 1), ends_on=dt.date(2024, 11, 30)
+    )
     part_a = Participation.objects.create(cycle=cycle, region=region_a, group="REGULER")
     part_b = Participation.objects.create(cycle=cycle, region=region_b, group="REGULER")
     return World(region_a, region_b, health, education, opd_b, cycle, part_a, part_b)

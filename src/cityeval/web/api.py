@@ -34,7 +34,9 @@ api = NinjaAPI(
     title="cityeval API",
     version="1",
     description="Regions, OPDs, programmes and self-assessment answers, with the pages' permissions.",
-    auth=[SessionAuth(), TokenAuth()],
+    # The token goes first: SessionAuth refuses a write without CSRF before a later
+    # authenticator would see the Authorization header.
+    auth=[TokenAuth(), SessionAuth()],
     urls_namespace="api",
 )
 

@@ -72,9 +72,7 @@ def region_access(user: User, slug: str) -> RegionAccess:
     region = get_object_or_404(Region.objects.select_related("province"), slug=slug)
     mine = memberships(user)
     admin = any(m.role == Role.REGIONAL_ADMIN and m.region_id == region.id for m in mine)
-    opd = next(
-        (m.opd for m in mine if m.role == Role.OPD_CONTRIBUTOR and m.region_id == region.id), None
-    )
+    opd = next((m.opd for m in mine if m.role == Role.OPD_CONTRIBUTOR and m.region_id == region.id), None)
     coordinator = any(m.role == Role.COORDINATOR for m in mine)
     if not (admin or opd or coordinator):
         raise Http404

@@ -7,7 +7,9 @@ from cityeval.web.regions.models import Region
 
 
 def _framework_choices() -> list[tuple[str, str]]:
-    choices = [(f"builtin:{name}", _("%(name)s (built-in)") % {"name": name}) for name in builtin_frameworks()]
+    choices = [
+        (f"builtin:{name}", _("%(name)s (built-in)") % {"name": name}) for name in builtin_frameworks()
+    ]
     stored = FrameworkVersion.objects.filter(uploaded_by__isnull=False)
     choices += [(f"hash:{v.digest}", f"{v.code} ({v.digest[:12]})") for v in stored]
     return choices
@@ -21,9 +23,13 @@ class CycleForm(forms.Form):
     self_assessment_deadline = forms.DateTimeField(
         label=_("Self-assessment deadline"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    stage_1_starts = forms.DateField(label=_("Stage I starts"), widget=forms.DateInput(attrs={"type": "date"}))
+    stage_1_starts = forms.DateField(
+        label=_("Stage I starts"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     stage_1_ends = forms.DateField(label=_("Stage I ends"), widget=forms.DateInput(attrs={"type": "date"}))
-    stage_2_starts = forms.DateField(label=_("Stage II starts"), widget=forms.DateInput(attrs={"type": "date"}))
+    stage_2_starts = forms.DateField(
+        label=_("Stage II starts"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     stage_2_ends = forms.DateField(label=_("Stage II ends"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs):

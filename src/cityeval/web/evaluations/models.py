@@ -103,9 +103,7 @@ class Participation(models.Model):
 
     class Meta:
         ordering = ["cycle", "region__name"]
-        constraints = [
-            models.UniqueConstraint(fields=["cycle", "region"], name="participation_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["cycle", "region"], name="participation_unique")]
 
     def __str__(self) -> str:
         return f"{self.region} in {self.cycle}"

@@ -43,7 +43,11 @@ def cycle_create(
     stages: dict[str, tuple[dt.date, dt.date, dt.datetime | None]],
 ) -> Cycle:
     cycle = Cycle.objects.create(
-        slug=slug, name=name, year=year, framework=framework, self_assessment_deadline=self_assessment_deadline
+        slug=slug,
+        name=name,
+        year=year,
+        framework=framework,
+        self_assessment_deadline=self_assessment_deadline,
     )
     for kind, (starts_on, ends_on, deadline) in stages.items():
         Stage.objects.create(cycle=cycle, kind=kind, starts_on=starts_on, ends_on=ends_on, deadline=deadline)
@@ -98,7 +102,9 @@ def participations_import(*, cycle: Cycle, table: pl.DataFrame) -> int:
         elif name in seen:
             errors.add(number, "region", f"'{name}' appears twice (first at row {seen[name]})")
         elif group not in framework.group_codes:
-            errors.add(number, "group", f"unknown group '{group}' (groups: {', '.join(framework.group_codes)})")
+            errors.add(
+                number, "group", f"unknown group '{group}' (groups: {', '.join(framework.group_codes)})"
+            )
         else:
             planned.append((region, group))
         seen.setdefault(name, number)

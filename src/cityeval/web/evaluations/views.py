@@ -43,7 +43,9 @@ def cycle_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         kind, _sep, key = data["framework"].partition(":")
         framework = (
-            framework_version_builtin(key) if kind == "builtin" else get_object_or_404(FrameworkVersion, digest=key)
+            framework_version_builtin(key)
+            if kind == "builtin"
+            else get_object_or_404(FrameworkVersion, digest=key)
         )
         cycle = cycle_create(
             slug=data["slug"],
@@ -80,7 +82,9 @@ def framework_upload(request: HttpRequest) -> HttpResponse:
                 problems = exc.problems
             else:
                 messages.success(
-                    request, _("Framework %(code)s stored as %(hash)s.") % {"code": version.code, "hash": version.digest[:12]}
+                    request,
+                    _("Framework %(code)s stored as %(hash)s.")
+                    % {"code": version.code, "hash": version.digest[:12]},
                 )
                 return redirect("evaluations:cycle_new")
     return render(request, "evaluations/framework_upload.html", {"form": form, "problems": problems})
@@ -93,7 +97,9 @@ def cycle_detail(request: HttpRequest, cycle: str) -> HttpResponse:
     framework = the_cycle.framework.framework
     form = ParticipantForm(request.POST or None, groups=framework.group_codes)
     if request.method == "POST" and form.is_valid():
-        participation_add(cycle=the_cycle, region=form.cleaned_data["region"], group=form.cleaned_data["group"])
+        participation_add(
+            cycle=the_cycle, region=form.cleaned_data["region"], group=form.cleaned_data["group"]
+        )
         messages.success(request, _("Region added."))
         return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
     return render(
@@ -141,6 +147,3 @@ def cycle_change(request: HttpRequest, cycle: str, action: str) -> HttpResponse:
     else:
         messages.success(request, _("Cycle is now %(status)s.") % {"status": the_cycle.get_status_display()})
     return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
-
-
-

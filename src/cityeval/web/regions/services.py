@@ -39,7 +39,9 @@ def regions_import(*, table: pl.DataFrame) -> RegionImportReport:
     errors = RowErrors()
     missing = [c for c in REGION_COLUMNS if c not in table.columns]
     if missing:
-        raise ImportRejected([f"column '{missing[0]}': the table has no such column (needs province, region)"])
+        raise ImportRejected(
+            [f"column '{missing[0]}': the table has no such column (needs province, region)"]
+        )
     existing = {r.name: r for r in Region.objects.select_related("province")}
     seen: dict[str, int] = {}
     slugs = set(Region.objects.values_list("slug", flat=True))
@@ -65,7 +67,9 @@ def regions_import(*, table: pl.DataFrame) -> RegionImportReport:
         if name in existing:
             if existing[name].province.name != province:
                 errors.add(
-                    number, "province", f"'{name}' is already in {existing[name].province.name}, not {province}"
+                    number,
+                    "province",
+                    f"'{name}' is already in {existing[name].province.name}, not {province}",
                 )
             else:
                 unchanged += 1
@@ -92,7 +96,9 @@ def _unique_slug(name: str, taken: set[str], *, max_length: int = 140) -> str:
     return slug
 
 
+@transaction.atomic
 def opd_create(*, region: Region, name: str, short_name: str = "") -> Opd:
+    """Add an OPD; raises IntegrityError (with nothing saved) if the region has that name."""
     taken = set(region.opds.values_list("slug", flat=True))
     return Opd.objects.create(
         region=region,

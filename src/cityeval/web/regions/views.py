@@ -83,4 +83,8 @@ def opd_list(request: HttpRequest, region: str) -> HttpResponse:
                 messages.success(request, _("OPD added."))
                 return redirect("regions:opd_list", region=access.region.slug)
     opds = access.region.opds.annotate(programme_count=Count("programmes"))
-    return render(request, "regions/opd_list.html", {"access": access, "region": access.region, "opds": opds, "form": form})
+    return render(
+        request,
+        "regions/opd_list.html",
+        {"access": access, "region": access.region, "opds": opds, "form": form},
+    )

@@ -1,0 +1,58 @@
+"""``cityeval manage adduser NAME --role ROLE [--region SLUG] [--opd SLUG]``.
+
+Creates the user if needed (with a generated password, printed once) and gives the role.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError, transaction
+
+from cityeval.web.accounts.models import Membership, Role
+from cityeval.web.regions.models import Opd, Region
+
+
+class Command(BaseCommand):
+    help = "Create a user (if new) and give them a role in a scope."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--role", required=True, choices=Role.values)
+        parser.add_argument("--region", help="region slug (regional admin, OPD contributor)")
+        parser.add_argument("--opd", help="OPD slug within --region (OPD contributor)")
+        parser.add_argument("--email", default="")
+
+    @transaction.atomic
+    def handle(self, *args, username: str, role: str, region: str | None, opd: str | None, email: str, **kw):
+        the_region = the_opd = None
+        if role in (Role.REGIONAL_ADMIN, Role.OPD_CONTRIBUTOR):
+            if not region:
+                raise CommandError(f"--region is required for {role}")
+            the_region = Region.objects.filter(slug=region).first()
+            if the_region is None:
+                raise CommandError(f"no region with slug {region!r}")
+        if role == Role.OPD_CONTRIBUTOR:
+            the_opd = Opd.objects.filter(region=the_region, slug=opd or "").first()
+            if the_opd is None:
+                raise CommandError(
+                    f"--opd must name an OPD of {region} (slugs: "
+                    + ", ".join(the_region.opds.values_list("slug", flat=True))
+                    + ")"
+                )
+        elif role in (Role.COORDINATOR, Role.ASSESSOR) and (region or opd):
+            raise CommandError(f"{role} is national: leave out --region and --opd")
+        users = get_user_model().objects
+        user = users.filter(username=username).first()
+        if user is None:
+            password = secrets.token_urlsafe(12)
+            user = users.create_user(username=username, email=email, password=password)
+            self.stdout.write(f"created user {username} with password {password} (shown once)")
+        try:
+            with transaction.atomic():
+                Membership.objects.create(user=user, role=role, region=the_region, opd=the_opd)
+        except IntegrityError:
+            raise CommandError(f"{username} already has that role there") from None
+        self.stdout.write(f"{username}: {role}" + (f" in {the_opd or the_region}" if the_region else ""))

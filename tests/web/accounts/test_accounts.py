@@ -1,0 +1,137 @@
+"""Log-in, rate limiting, roles, tokens and the settings' safety rules."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import IntegrityError
+from django.test import Client
+from django.urls import reverse
+
+from cityeval.web.accounts.models import ApiToken, Membership, Role
+from cityeval.web.accounts.services import token_create
+from tests.web.conftest import PASSWORD
+
+
+def test_the_login_page_is_public_and_logging_in_sends_each_role_home(admin_a, coordinator):
+    client = Client()
+    assert client.get(reverse("accounts:login")).status_code == 200
+    response = client.post(reverse("accounts:login"), {"username": "admin_a", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("home")).url == reverse(
+        "regions:dashboard", kwargs={"region": "kab-deli-serdang"}
+    )
+    other = Client()
+    other.post(reverse("accounts:login"), {"username": "coordinator", "password": PASSWORD})
+    assert other.get(reverse("home")).url == reverse("evaluations:cycle_list")
+
+
+def test_a_user_without_a_role_sees_no_region(nobody, as_user):
+    response = as_user(nobody).get(reverse("home"))
+    assert response.status_code == 200
+    assert b"no role in any region" in response.content
+
+
+def test_anonymous_users_are_sent_to_log_in(world):
+    response = Client().get(reverse("home"))
+    assert response.status_code == 302 and response.url.startswith(reverse("accounts:login"))
+
+
+def test_repeated_failed_logins_lock_the_account_even_with_the_right_password(admin_a, settings):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = client.post(reverse("accounts:login"), {"username": "admin_a", "password": "wrong"})
+        assert response.status_code == 200  # the form again, with an error
+    last = client.post(reverse("accounts:login"), {"username": "admin_a", "password": "wrong"})
+    assert last.status_code == 429 and b"Too many failed" in last.content
+    locked = client.post(reverse("accounts:login"), {"username": "admin_a", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_production_hashes_passwords_with_argon2():
+    from cityeval.web import settings as production
+
+    assert production.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def _settings_in_fresh_process(**env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")} | env
+    return subprocess.run(
+        [sys.executable, "-c", "import cityeval.web.settings"],
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_it_refuses_to_start_with_debug_off_and_the_placeholder_key():
+    refused = _settings_in_fresh_process(DEBUG="0")
+    assert refused.returncode != 0 and "SECRET_KEY is the placeholder" in refused.stderr
+    assert _settings_in_fresh_process(DEBUG="0", SECRET_KEY="x" * 50).returncode == 0
+
+
+def test_it_parses_booleans_strictly():
+    refused = _settings_in_fresh_process(DEBUG="maybe")
+    assert refused.returncode != 0 and "DEBUG must be one of" in refused.stderr
+
+
+def test_a_membership_must_fit_its_role(world, nobody):
+    with pytest.raises(IntegrityError):
+        Membership.objects.create(user=nobody, role=Role.OPD_CONTRIBUTOR, region=world.region_a)
+
+
+def test_tokens_are_shown_once_and_stored_only_as_a_hash(admin_a, as_user):
+    client = as_user(admin_a)
+    response = client.post(reverse("accounts:tokens"), {"name": "laptop"})
+    token = response.context["created"]
+    assert token.startswith("ce_")
+    stored = ApiToken.objects.get(user=admin_a)
+    assert stored.digest == ApiToken.digest_of(token) and token not in (stored.digest, stored.hint)
+    assert token not in client.get(reverse("accounts:tokens")).content.decode()
+
+
+def test_a_user_cannot_revoke_someone_elses_token(admin_a, admin_b, as_user):
+    token_create(user=admin_b, name="b")
+    hint = ApiToken.objects.get(user=admin_b).hint
+    response = as_user(admin_a).post(reverse("accounts:token_revoke", kwargs={"hint": hint}))
+    assert response.status_code == 404
+    assert ApiToken.objects.filter(user=admin_b).count() == 1
+
+
+def test_tokens_page_needs_login(world):
+    assert Client().get(reverse("accounts:tokens")).status_code == 302
+
+
+def test_indonesian_is_the_default_language(world, settings):
+    settings.LANGUAGE_CODE = "id"
+    response = Client().get(reverse("accounts:login"))
+    assert response.status_code == 200
+    assert 'lang="id"' in response.content.decode()
+    assert "Masuk" in response.content.decode()  # "Log in"
+
+
+def test_adduser_creates_a_user_with_a_role_and_refuses_bad_scopes(world):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("adduser", "kominfo", "--role", "regional_admin", "--region", "kab-deli-serdang", stdout=out)
+    assert "password" in out.getvalue()
+    assert Membership.objects.get(user__username="kominfo").region == world.region_a
+    call_command(
+        "adduser", "kominfo", "--role", "opd_contributor", "--region", "kab-deli-serdang", "--opd", "dinkes"
+    )
+    with pytest.raises(CommandError, match="already has that role"):
+        call_command("adduser", "kominfo", "--role", "regional_admin", "--region", "kab-deli-serdang")
+    with pytest.raises(CommandError, match="--opd must name an OPD"):
+        call_command(
+            "adduser", "x", "--role", "opd_contributor", "--region", "kab-deli-serdang", "--opd", "nope"
+        )
+    with pytest.raises(CommandError, match="is national"):
+        call_command("adduser", "y", "--role", "coordinator", "--region", "kab-deli-serdang")
+    assert not Membership.objects.filter(user__username__in=["x", "y"]).exists()

@@ -1,0 +1,61 @@
+"""Settings are documented; the web demo loads and each printed login sees only its part."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from django.test import Client
+from django.urls import reverse
+
+from cityeval.web.demo import load_demo
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    source = (ROOT / "src" / "cityeval" / "web" / "settings.py").read_text(encoding="utf-8")
+    read = set(re.findall(r'env_\w+\("([A-Z_]+)"', source)) | {"DATABASE_URL"}
+    listed = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(encoding="utf-8"), re.M))
+    assert read == listed
+
+
+def _client(login) -> Client:
+    """Log in through the real login page with the printed password."""
+    client = Client()
+    response = client.post(
+        reverse("accounts:login"), {"username": login.username, "password": login.password}
+    )
+    assert response.status_code == 302, login.username
+    return client
+
+
+def test_each_demo_login_sees_only_what_its_role_allows(db, settings):
+    settings.LANGUAGE_CODE = "en"
+    logins = {login.username: login for login in load_demo()}
+    assert set(logins) == {"koordinator", "admin.deliserdang", "dinkes.deliserdang", "admin.medan", "asesor"}
+    deli = reverse("regions:dashboard", kwargs={"region": "kab-deli-serdang"})
+    medan = reverse("regions:dashboard", kwargs={"region": "kota-medan"})
+    opds = reverse("regions:opd_list", kwargs={"region": "kab-deli-serdang"})
+
+    coordinator = _client(logins["koordinator"])
+    assert coordinator.get(reverse("evaluations:cycle_list")).status_code == 200
+    assert coordinator.get(deli).status_code == 200 and coordinator.get(medan).status_code == 200
+
+    admin = _client(logins["admin.deliserdang"])
+    page = admin.get(deli)
+    assert page.status_code == 200 and admin.get(medan).status_code == 404
+    assert admin.get(reverse("evaluations:cycle_list")).status_code == 403
+    overview = page.context["overview"]
+    assert overview.dimensions_without_quick_win == []  # the six real 2024 quick wins, one per dimension
+    assert [o.short_name for o in overview.opds_without_programme] == ["Dishub"]
+
+    contributor = _client(logins["dinkes.deliserdang"])
+    assert contributor.get(deli).status_code == 200 and contributor.get(medan).status_code == 404
+    assert contributor.post(opds, {"name": "Dinas Baru"}).status_code == 403
+
+    other = _client(logins["admin.medan"])
+    assert other.get(deli).status_code == 404 and other.get(medan).status_code == 200
+
+    assessor = _client(logins["asesor"])
+    assert assessor.get(deli).status_code == 404
