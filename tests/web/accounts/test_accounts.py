@@ -135,3 +135,12 @@ def test_adduser_creates_a_user_with_a_role_and_refuses_bad_scopes(world):
     with pytest.raises(CommandError, match="is national"):
         call_command("adduser", "y", "--role", "coordinator", "--region", "kab-deli-serdang")
     assert not Membership.objects.filter(user__username__in=["x", "y"]).exists()
+
+
+def test_indonesian_stays_the_default_whatever_the_browser_asks_and_english_is_selectable(world, settings):
+    settings.LANGUAGE_CODE = "id"
+    client = Client(headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "Masuk" in client.get(reverse("accounts:login")).content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("accounts:login")).content.decode()
+    assert 'lang="en"' in page and "Log in" in page

@@ -1,0 +1,72 @@
+"""The production set-up from the README: DEBUG off, collected static files, gunicorn."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, bytes, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), dict(error.headers)
+
+
+@pytest.mark.skipif(not (BIN / "gunicorn").exists(), reason="gunicorn is not installed in this environment")
+def test_gunicorn_serves_pages_and_static_files_with_debug_off(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {
+        "DEBUG": "0",
+        "SECRET_KEY": "test-" + "x" * 50,
+        "CITYEVAL_DATA_DIR": str(tmp_path),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SETTINGS_MODULE": "cityeval.web.settings",
+    }
+    manage = [str(BIN / "cityeval"), "manage"]
+    subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*manage, "collectstatic", "--no-input", "-v", "0"], env=env, check=True, capture_output=True
+    )
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "cityeval.web.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                status, body, headers = _get(f"{base}/accounts/login/")
+                break
+            except (ConnectionError, urllib.error.URLError):
+                time.sleep(0.1)
+        else:
+            pytest.fail("gunicorn did not answer")
+        assert status == 200 and b"Masuk" in body  # Indonesian by default
+        assert headers.get("X-Frame-Options") == "DENY"
+        css = next(part for part in body.decode().split('"') if part.endswith(".css"))
+        assert css != "/static/cityeval/site.css"  # hashed name from the manifest storage
+        status, _, headers = _get(base + css)
+        assert status == 200 and "max-age" in headers.get("Cache-Control", "")
+        assert _get(f"{base}/r/kab-deli-serdang/")[0] == 200  # redirected to log in (urllib follows)
+        assert _get(f"{base}/api/regions")[0] == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
