@@ -34,7 +34,7 @@ test: dev
 	echo "SKIPPED: PostgreSQL pass (set CITYEVAL_TEST_DATABASE_URL or run .ci/run)"
 
 bench: dev
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(ARGS)
 
 lint: dev
 	$(BIN)/ruff check .

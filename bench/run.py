@@ -1,21 +1,31 @@
-"""Run every benchmark (`make bench`). Benchmarks print figures; they are not tests."""
+"""Run every benchmark (`make bench`): each bench_*.py module beside this file with a run().
+
+Benchmarks print figures; they are not tests. `make bench ARGS=surveys` runs the modules whose
+name contains "surveys".
+"""
 
 from __future__ import annotations
 
+import importlib
 import platform
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
 
-import bench_scoring
 
-
-def main() -> None:
+def main(selected: list[str]) -> None:
     print(f"cityeval benchmarks — Python {platform.python_version()}, {platform.machine()}")
-    print("\n[scoring] item-level scoring of a national cycle")
-    bench_scoring.run()
+    for path in sorted(HERE.glob("bench_*.py")):
+        name = path.stem
+        if selected and not any(word in name for word in selected):
+            continue
+        module = importlib.import_module(name)
+        title = (module.__doc__ or name).strip().splitlines()[0]
+        print(f"\n[{name.removeprefix('bench_')}] {title}")
+        module.run()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

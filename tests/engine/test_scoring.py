@@ -271,3 +271,27 @@ def test_importing_the_engine_loads_no_django():
     engine = Path(__import__("cityeval.engine").engine.__file__).parent
     sources = "\n".join(p.read_text(encoding="utf-8") for p in engine.rglob("*.py"))
     assert "import django" not in sources and "from django" not in sources
+
+
+def test_a_consolidated_score_replaces_the_panel_mean_and_both_are_kept():
+    # tiny.yaml group A: first.a scored 2 and 4 by the panel (mean 3); the chair records 2.
+    table = _tiny_scores(
+        [("R", "A", "first.a", "x", 2), ("R", "A", "first.a", "y", 4), ("R", "A", "first.b", "x", 3)]
+    )
+    overrides = pl.DataFrame({"region": ["R"], "item": ["first.a"], "score": [2.0]})
+    result = score_items(table, TINY, overrides=overrides)
+    item = result.items.filter(pl.col("item") == "first.a").row(0, named=True)
+    assert (item["panel_score"], item["score"], item["consolidated"]) == (3.0, 2.0, True)
+    assert result.regions["first"][0] == 2.5  # (2 + 3) / 2
+
+
+def test_a_consolidated_score_must_be_on_the_scale_and_for_an_expected_item():
+    table = _tiny_scores([("R", "A", "first.a", "x", 2)])
+    with pytest.raises(InputError, match="outside the scale"):
+        score_items(
+            table, TINY, overrides=pl.DataFrame({"region": ["R"], "item": ["first.a"], "score": [9.0]})
+        )
+    with pytest.raises(InputError, match=r"no item 'extra\.only_b' is expected of region 'R'"):
+        score_items(
+            table, TINY, overrides=pl.DataFrame({"region": ["R"], "item": ["extra.only_b"], "score": [1.0]})
+        )

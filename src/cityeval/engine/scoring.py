@@ -135,6 +135,7 @@ def score_items(
     consolidation: Consolidation = "mean",
     unscored: Unscored = "skip",
     rank_non_participants: bool = False,
+    overrides: pl.DataFrame | None = None,
 ) -> ScoreResult:
     """Score a long table ``region, group, item, assessor, score[, province]``.
 
@@ -143,6 +144,10 @@ def score_items(
     mean of the scored items; coverage shows what is missing) or ``zero`` (it counts as 0). A
     component with no scored item at all contributes 0 to the final either way. A blank score
     is "not scored", not 0.
+
+    ``overrides`` (``region, item, score``) are consolidated scores a panel chair recorded: they
+    replace the consolidated panel score of that item. The items table keeps both
+    (``panel_score`` and ``score``) and flags ``consolidated``.
 
     Example (hand-checkable): two assessors give item ``baseline.legal_basis`` 3 and 4 → item
     score 3.5; if it is the only scored baseline item, baseline = 3.5.
@@ -170,6 +175,7 @@ def score_items(
     items = expected.join(items, on=["region", "item"], how="left").with_columns(
         pl.col("n_assessors").fill_null(0)
     )
+    items = _apply_overrides(items, overrides, framework)
     scored_value = pl.col("score") if unscored == "skip" else pl.col("score").fill_null(0.0)
     components = items.group_by("region", "component", "weight").agg(
         scored_value.mean().alias("score"),
@@ -190,8 +196,9 @@ def score_items(
         .sort("region", _dimension_order(framework))
     )
     items = items.select(
-        "region", "component", "item", "dimension", "n_assessors", "score", "score_min", "score_max"
-    ).sort("region", _component_order(framework), "item")
+        "region", "component", "item", "dimension", "n_assessors",
+        "panel_score", "consolidated", "score", "score_min", "score_max",
+    ).sort("region", _component_order(framework), "item")  # fmt: skip
     return _finish(
         framework,
         level="item",
@@ -202,6 +209,41 @@ def score_items(
         previous=previous,
         rank_non_participants=rank_non_participants,
         parameters={"consolidation": consolidation, "unscored": unscored},
+    )
+
+
+def _apply_overrides(
+    items: pl.DataFrame, overrides: pl.DataFrame | None, framework: Framework
+) -> pl.DataFrame:
+    """Replace panel scores by the consolidated scores given for (region, item)."""
+    items = items.with_columns(pl.col("score").alias("panel_score"))
+    if overrides is None or overrides.height == 0:
+        return items.with_columns(pl.lit(False).alias("consolidated"))
+    table = with_rows(overrides)
+    require_columns(table, ("region", "item", "score"), what="consolidated-score table")
+    table = parse_numbers(text_column(text_column(table, "region"), "item"), ["score"])
+    _check_scale(table, "score", framework)
+    duplicate = first_row(table, pl.len().over("region", "item") > 1)
+    if duplicate is not None:
+        raise InputError(
+            f"item {duplicate['item']!r} of {duplicate['region']!r} has two consolidated scores",
+            row=duplicate[ROW],
+            column="item",
+        )
+    stray = table.join(items.select("region", "item"), on=["region", "item"], how="anti")
+    if stray.height:
+        bad = stray.sort(ROW).row(0, named=True)
+        raise InputError(
+            f"no item {bad['item']!r} is expected of region {bad['region']!r}", row=bad[ROW], column="item"
+        )
+    chosen = table.select("region", "item", pl.col("score").alias("__override__"))
+    return (
+        items.join(chosen, on=["region", "item"], how="left")
+        .with_columns(
+            pl.col("__override__").is_not_null().alias("consolidated"),
+            pl.coalesce("__override__", "score").alias("score"),
+        )
+        .drop("__override__")
     )
 
 

@@ -53,12 +53,14 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied):
 
 def _register() -> None:
     from cityeval.web.assessments.api import router as assessments
+    from cityeval.web.panels.api import router as panels
     from cityeval.web.programmes.api import router as programmes
     from cityeval.web.regions.api import router as regions
+    from cityeval.web.results.api import router as results
+    from cityeval.web.surveys.api import router as surveys
 
-    api.add_router("/", regions)
-    api.add_router("/", programmes)
-    api.add_router("/", assessments)
+    for router in (regions, programmes, assessments, panels, results, surveys):
+        api.add_router("/", router)
 
 
 _register()

@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "cityeval.web.evaluations",
     "cityeval.web.programmes",
     "cityeval.web.assessments",
+    "cityeval.web.panels",
+    "cityeval.web.results",
+    "cityeval.web.surveys",
 ]
 
 MIDDLEWARE = [

@@ -14,4 +14,7 @@ urlpatterns = [
     path("", include("cityeval.web.regions.urls")),
     path("", include("cityeval.web.programmes.urls")),
     path("", include("cityeval.web.assessments.urls")),
+    path("", include("cityeval.web.panels.urls")),
+    path("", include("cityeval.web.results.urls")),
+    path("", include("cityeval.web.surveys.urls")),
 ]
