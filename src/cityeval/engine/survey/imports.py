@@ -1,0 +1,389 @@
+"""Reading survey responses exported by KoboToolbox, ODK Central or cityeval's template.
+
+Three layouts are read, all with XML names (question names) as headers, not labels:
+
+- **KoboToolbox** (CSV or XLSX export with "XML values and headers"; CSV uses ``;`` by default):
+  one column per question, prefixed by its groups as ``group/question``; ``_uuid`` is the
+  submission id (``meta/instanceID`` without ``uuid:``), with ``_submission_time``, ``_id``…
+- **ODK Central** (CSV export): group prefixes joined by ``-`` (``meta-instanceID``);
+  ``KEY`` is the submission id (``uuid:…``), with ``SubmissionDate``, ``SubmitterName``…
+- **cityeval's template** (:func:`template_csv`): ``response_id, start, end, used_service,
+  s_…, age_band, sex, district, phone, assisted``.
+
+A header is matched by its last segment (after ``/`` or ``-``), case-insensitively. CSV
+(UTF-8, separated by ``,``, ``;`` or tab) and XLSX (first sheet) are told apart by content.
+
+Output: one row per submission, all rows kept (duplicates are for :mod:`quality` to flag):
+
+============== ================= ===========================================================
+response_id    String            the submission id, ``uuid:`` prefix removed
+form           String            ``form.code``
+started_at     Datetime(us, UTC) ``start``; null when absent
+ended_at       Datetime(us, UTC) ``end``; null when absent
+used_service   Boolean           the screening answer; null when blank
+s_<statement>  Int8              one per statement of the form, 0–4 or null
+age_band       String            one of :data:`AGE_BANDS` or null
+sex            String            ``"f"``, ``"m"`` or null
+district       String            free text or null
+identity_hash  String            hex sha256(salt + normalised phone digits), or null
+assisted       Boolean           null when blank
+============== ================= ===========================================================
+
+Timestamps with an offset (``+07:00``, ``Z``) are converted to UTC; timestamps without one are
+read as UTC, which keeps durations right when both ends are written alike. Phone numbers are
+normalised to digits with the Indonesian country code (``0812…``, ``+62 812…``, ``812…`` →
+``62812…``) before hashing, and the raw number never leaves this module.
+
+Rows are numbered as a spreadsheet shows them (header = row 1), which for CSV is the line
+number when no value spans lines. All checks run column-wise; an :class:`InputError` names the
+row and column of the first problem and counts the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from cityeval.engine.errors import InputError
+from cityeval.engine.survey.forms import (
+    AGE,
+    AGE_BANDS,
+    ANSWERS,
+    ASSISTED,
+    DISTRICT,
+    END,
+    IDENTITY,
+    RESPONSE_ID,
+    SCREEN,
+    SEX,
+    START,
+    FormSpec,
+)
+
+__all__ = ["Kind", "read_responses", "response_columns", "template_csv"]
+
+Kind = Literal["auto", "kobo", "odk", "template"]
+
+_ROW = "__row__"
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SHOWN_PROBLEMS = 5
+_UTC = pl.Datetime("us", "UTC")
+_ISO_OFFSET = "%Y-%m-%dT%H:%M:%S%.f%z"
+_ISO_NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M")
+
+# Where each exporter keeps the submission id, by header key (last segment, lower case).
+_ID_KEYS: dict[str, tuple[str, ...]] = {
+    "kobo": ("_uuid", "instanceid"),
+    "odk": ("key", "instanceid"),
+    "template": (RESPONSE_ID,),
+}
+_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("kobo", ("_uuid", "_submission_time", "_id")),
+    ("odk", ("key", "submissiondate")),
+    ("template", (RESPONSE_ID,)),
+)
+_YES_NO = {
+    "yes": True, "ya": True, "y": True, "true": True, "1": True, "1.0": True,
+    "no": False, "tidak": False, "n": False, "false": False, "0": False, "0.0": False,
+}  # fmt: skip
+_SEX = {
+    "f": "f", "female": "f", "perempuan": "f", "p": "f", "wanita": "f",
+    "m": "m", "male": "m", "laki-laki": "m", "l": "m", "pria": "m",
+}  # fmt: skip
+
+
+def response_columns(form: FormSpec) -> dict[str, pl.DataType]:
+    """The normalised schema :func:`read_responses` returns for ``form``, in column order."""
+    utc = _UTC
+    return {
+        "response_id": pl.String(),
+        "form": pl.String(),
+        "started_at": utc,
+        "ended_at": utc,
+        "used_service": pl.Boolean(),
+        **{q: pl.Int8() for q in form.questions},
+        "age_band": pl.String(),
+        "sex": pl.String(),
+        "district": pl.String(),
+        "identity_hash": pl.String(),
+        "assisted": pl.Boolean(),
+    }
+
+
+def template_csv(form: FormSpec) -> bytes:
+    """The header row (UTF-8 CSV) of cityeval's plain template for ``form``.
+
+    Answers are written as their codes: 0–4 for statements, yes/no (or ya/tidak) for
+    ``used_service`` and ``assisted``, a band such as ``25-34`` for ``age_band``, f/m for sex,
+    and ISO timestamps such as ``2024-10-01 09:15:00+07:00`` for ``start``/``end``.
+    """
+    columns = [RESPONSE_ID, START, END, SCREEN, *form.questions]
+    if form.demographics:
+        columns += [AGE, SEX, DISTRICT]
+    columns += [IDENTITY, ASSISTED]
+    return (",".join(columns) + "\n").encode("utf-8")
+
+
+def read_responses(
+    source: str | Path | bytes, *, form: FormSpec, kind: Kind = "auto", identity_salt: str
+) -> pl.DataFrame:
+    """Read a CSV or XLSX export of ``form`` into the normalised table described above.
+
+    ``source`` is a path or the file's bytes. ``kind`` names the exporter; ``"auto"``
+    recognises it from the headers (``_uuid`` → KoboToolbox, ``KEY``/``SubmissionDate`` → ODK
+    Central, ``response_id`` → template). ``identity_salt`` (non-empty, secret, the same for
+    every form of a region's survey so that respondents can be matched across forms) salts
+    the phone-number hash.
+
+    Required columns: the submission id, ``used_service``, every statement of the form and,
+    when ``form.demographics``, ``age_band``, ``sex`` and ``district``; ``start``, ``end``,
+    ``phone`` and ``assisted`` may be absent (read as null). Raises :class:`InputError` naming
+    the row and column of the first problem: a missing column, an answer outside 0–4 or not a
+    number, an unrecognised yes/no (accepted: yes/no, ya/tidak, y/n, true/false, 1/0), sex
+    or age band, an unparseable timestamp, a blank submission id, or a file that is not UTF-8.
+    """
+    if not identity_salt:
+        raise ValueError("identity_salt must be a non-empty secret")
+    if kind not in ("auto", *_ID_KEYS):
+        raise ValueError(f"kind must be one of auto, kobo, odk, template, not {kind!r}")
+    data, name = _load(source)
+    try:
+        raw = _read_raw(data)
+        columns = _locate_columns(raw.columns, form, kind)
+        return _normalise(raw, columns, form, identity_salt)
+    except InputError as exc:
+        raise (exc.with_source(name) if name else exc) from None
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def _load(source: str | Path | bytes) -> tuple[bytes, str | None]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source), None
+    path = Path(source)
+    try:
+        return path.read_bytes(), str(path)
+    except FileNotFoundError:
+        raise InputError("file not found", source=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
+
+
+def _read_raw(data: bytes) -> pl.DataFrame:
+    """Every column as stripped text ("" → null), blank rows dropped, row numbers in ``_ROW``."""
+    if data.startswith(_ZIP_MAGIC) or data.startswith(_OLE_MAGIC):
+        table = _read_excel(data)
+    else:
+        table = _read_csv(data)
+    table = table.with_columns(pl.all().cast(pl.String).str.strip_chars())
+    table = table.with_columns(pl.when(pl.all() != "").then(pl.all()))
+    table = table.with_row_index(_ROW, offset=2).with_columns(pl.col(_ROW).cast(pl.Int64))
+    if table.width > 1:
+        table = table.filter(~pl.all_horizontal(pl.exclude(_ROW).is_null()))
+    return table
+
+
+def _read_excel(data: bytes) -> pl.DataFrame:
+    import fastexcel  # only XLSX needs it
+
+    try:
+        sheet = fastexcel.read_excel(data).load_sheet(0, dtypes="string")
+    except Exception as exc:  # fastexcel raises its own exception family
+        raise InputError(f"not a readable spreadsheet ({exc})") from None
+    return sheet.to_polars()
+
+
+def _read_csv(data: bytes) -> pl.DataFrame:
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    if not data.strip():
+        raise InputError("the file is empty")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+            "export the data again as CSV UTF-8 or as XLSX",
+            row=line,
+        ) from None
+    header = data.split(b"\n", 1)[0]
+    separator = max((",", ";", "\t"), key=lambda s: header.count(s.encode()))
+    try:
+        return pl.read_csv(io.BytesIO(data), separator=separator, infer_schema=False)
+    except (pl.exceptions.ComputeError, pl.exceptions.DuplicateError) as exc:
+        raise InputError(f"malformed CSV ({str(exc).splitlines()[0]})") from None
+
+
+def _key(header: str) -> str:
+    """``"group/s_service_1"`` (Kobo), ``"meta-instanceID"`` (ODK) → the question's own name."""
+    return header.replace("-", "/").rsplit("/", 1)[-1].strip().lower()
+
+
+def _locate_columns(headers: Sequence[str], form: FormSpec, kind: Kind) -> dict[str, str | None]:
+    """Canonical name (``response_id``, ``start``, question names…) → the file's header."""
+    by_key: dict[str, list[str]] = {}
+    for header in headers:
+        if header != _ROW:
+            by_key.setdefault(_key(header), []).append(header)
+    found: list[str] = [kind]
+    if kind == "auto":
+        found = [k for k, markers in _MARKERS if any(m in by_key for m in markers)]
+        if not found:
+            raise InputError(
+                "cannot tell which tool exported this file: it has no column response_id (cityeval "
+                "template), _uuid (KoboToolbox) or KEY (ODK Central); export it with XML names as headers"
+            )
+    exporter = found[0] if kind == "auto" else kind
+
+    def pick(key: str) -> str | None:
+        matches = by_key.get(key, [])
+        if len(matches) > 1:
+            message = f"two columns hold {key!r}: {matches[0]!r} and {matches[1]!r}"
+            raise InputError(message, column=matches[1])
+        return matches[0] if matches else None
+
+    id_keys = _ID_KEYS[exporter]
+    columns: dict[str, str | None] = {RESPONSE_ID: next((h for k in id_keys if (h := pick(k))), None)}
+    if columns[RESPONSE_ID] is None:
+        raise InputError(f"the file has no submission-id column ({' or '.join(id_keys)})", column=id_keys[0])
+    required = [SCREEN, *form.questions] + ([AGE, SEX, DISTRICT] if form.demographics else [])
+    for name in required:
+        columns[name] = pick(name)
+        if columns[name] is None:
+            raise InputError(f"the file has no column {name!r} (form {form.code!r} asks it)", column=name)
+    for name in (START, END, IDENTITY, ASSISTED):
+        columns[name] = pick(name)
+    return columns
+
+
+# --- normalising -------------------------------------------------------------------------------
+
+
+def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec, salt: str) -> pl.DataFrame:
+    def text(name: str) -> pl.Expr:
+        header = columns.get(name)
+        return pl.col(header) if header is not None else pl.lit(None, dtype=pl.String)
+
+    answers = {q: text(q).cast(pl.Float64, strict=False) for q in form.questions}
+    digits = text(IDENTITY).str.replace_all(r"\D", "")
+    parsed = raw.select(
+        pl.col(_ROW),
+        text(RESPONSE_ID).str.strip_prefix("uuid:").alias("response_id"),
+        pl.lit(form.code, dtype=pl.String).alias("form"),
+        pl.lit(None, dtype=_UTC).alias("started_at"),
+        pl.lit(None, dtype=_UTC).alias("ended_at"),
+        _yes_no(text(SCREEN)).alias("used_service"),
+        *[pl.when(v.is_in(ANSWERS)).then(v).cast(pl.Int8).alias(q) for q, v in answers.items()],
+        text(AGE).str.replace_all(r"[\s]", "").str.replace_all("–", "-").alias("age_band"),
+        text(SEX).str.to_lowercase().replace_strict(_SEX, default=None, return_dtype=pl.String).alias("sex"),
+        text(DISTRICT).alias("district"),
+        pl.when(digits.str.starts_with("0"))
+        .then(pl.lit("62") + digits.str.slice(1))
+        .when(digits.str.starts_with("8"))
+        .then(pl.lit("62") + digits)
+        .when(digits != "")
+        .then(digits)
+        .alias("__digits__"),
+        _yes_no(text(ASSISTED)).alias("assisted"),
+    )
+    parsed = parsed.with_columns(
+        pl.when(pl.col("age_band").is_in(AGE_BANDS)).then(pl.col("age_band")),
+        *[
+            _timestamps(raw.get_column(header)).alias(target)
+            for source, target in ((START, "started_at"), (END, "ended_at"))
+            if (header := columns.get(source)) is not None
+        ],
+    )
+    _raise_problems(raw, parsed, columns, form)
+    hashes = _hash_identities(parsed.get_column("__digits__"), salt)
+    parsed = parsed.with_columns(hashes.alias("identity_hash"))
+    return parsed.select(list(response_columns(form)))
+
+
+def _timestamps(text: pl.Series) -> pl.Series:
+    """Parse ISO-like timestamps, trying the formats in turn on the values still unparsed.
+
+    Formats: with an offset or ``Z`` (KoboToolbox, ODK Central: converted to UTC), without one
+    (read as UTC), with or without seconds and fractions, ``T`` or a space between date and time.
+    Unparseable values stay null for :func:`_raise_problems` to report.
+    """
+    iso = text.str.replace(" ", "T", literal=True).str.replace(r"[zZ]$", "+00:00")
+    parsed = iso.str.to_datetime(_ISO_OFFSET, time_unit="us", time_zone="UTC", strict=False)
+    for form in _ISO_NAIVE:
+        if not (parsed.is_null() & iso.is_not_null()).any():
+            break
+        naive = iso.str.to_datetime(form, time_unit="us", strict=False).dt.replace_time_zone("UTC")
+        parsed = parsed.fill_null(naive)
+    return parsed
+
+
+def _yes_no(text: pl.Expr) -> pl.Expr:
+    return text.str.to_lowercase().replace_strict(_YES_NO, default=None, return_dtype=pl.Boolean)
+
+
+def _raise_problems(
+    raw: pl.DataFrame, parsed: pl.DataFrame, columns: dict[str, str | None], form: FormSpec
+) -> None:
+    """Find every bad value column-wise; raise one InputError for the first, counting the rest.
+
+    A value is bad when the source text is present but its parsed value is null (or, for the
+    submission id, when it is blank).
+    """
+    checks: list[tuple[str, str, str]] = [  # (canonical source, parsed column, what was expected)
+        (START, "started_at", "a timestamp such as 2024-10-01 09:15:00+07:00"),
+        (END, "ended_at", "a timestamp such as 2024-10-01 09:15:00+07:00"),
+        (SCREEN, "used_service", "yes or no (ya/tidak, 1/0, true/false)"),
+        *[(q, q, "an answer 0, 1, 2, 3 or 4") for q in form.questions],
+        (AGE, "age_band", "an age band: " + ", ".join(AGE_BANDS)),
+        (SEX, "sex", "f or m (perempuan/laki-laki)"),
+        (ASSISTED, "assisted", "yes or no (ya/tidak, 1/0, true/false)"),
+    ]
+    masks: dict[str, pl.Series] = {}
+    for source, target, _ in checks:
+        header = columns.get(source)
+        if header is not None:
+            masks[header] = raw.get_column(header).is_not_null() & parsed.get_column(target).is_null()
+    id_header = columns[RESPONSE_ID] or RESPONSE_ID
+    frame = pl.DataFrame({h: m for h, m in masks.items()} | {"__id__": parsed["response_id"].is_null()})
+    counts = frame.sum().row(0, named=True)
+    if not any(counts.values()):
+        return
+    expected = {columns.get(s): e for s, _, e in checks}
+    problems: list[tuple[int, int, str, str]] = []  # (row, column order, header, message)
+    for order, (header, count) in enumerate(counts.items()):
+        if not count:
+            continue
+        hits = raw.filter(frame.get_column(header)).head(_SHOWN_PROBLEMS)
+        if header == "__id__":
+            for row in hits.get_column(_ROW).to_list():
+                problems.append((row, order, id_header, "the submission id is empty"))
+            continue
+        for row, value in hits.select(_ROW, header).iter_rows():
+            problems.append((row, order, header, f"{value!r} is not {expected[header]}"))
+    problems.sort()
+    total = sum(counts.values())
+    row, _, header, message = problems[0]
+    if total > 1:
+        shown = problems[1:_SHOWN_PROBLEMS]
+        others = "; ".join(f"row {r}, column {h!r}" for r, _, h, _ in shown)
+        more = "; …" if total - 1 > len(shown) else ""
+        message += f" ({total - 1} more bad value{'s' if total > 2 else ''}: {others}{more})"
+    raise InputError(message, row=row, column=header)
+
+
+def _hash_identities(digits: pl.Series, salt: str) -> pl.Series:
+    """hex sha256(salt + digits) per row. Hashing is the one step done value by value in Python
+    (polars has no cryptographic hash), over distinct numbers only."""
+    distinct = digits.drop_nulls().unique()
+    if distinct.is_empty():
+        return pl.Series("identity_hash", [None] * len(digits), dtype=pl.String)
+    prefix = salt.encode("utf-8")
+    hashed = [hashlib.sha256(prefix + d.encode("ascii")).hexdigest() for d in distinct.to_list()]
+    return digits.replace_strict(distinct, hashed, default=None, return_dtype=pl.String)

@@ -1,0 +1,328 @@
+"""Reading exports of KoboToolbox, ODK Central and cityeval's template into one table.
+
+The fixtures follow the exporters' documented layouts, kept small:
+
+- KoboToolbox "XML values and headers" export: CSV separated by ``;`` with every value
+  quoted, groups as ``group/question``, metadata columns ``meta/instanceID``, ``_id``,
+  ``_uuid``, ``_submission_time``, ``_validation_status``, ``_notes``, ``_status``,
+  ``_submitted_by``, ``__version__``, ``_tags``, ``_index``; the XLSX export has the same
+  columns with answers stored as numbers.
+- ODK Central CSV export: ``SubmissionDate`` first, groups joined by ``-``
+  (``meta-instanceID``), then ``KEY`` (= instanceID, ``uuid:…``), ``SubmitterID``,
+  ``SubmitterName``, ``AttachmentsPresent``, ``AttachmentsExpected``, ``Status``,
+  ``ReviewState``, ``DeviceID``, ``Edits``, ``FormVersion``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+import xlsxwriter
+from polars.testing import assert_frame_equal
+
+from cityeval.engine import InputError, load_framework
+from cityeval.engine.survey import build_forms, read_responses, response_columns, template_csv
+
+SALT = "region-A-secret"
+FORM = build_forms(load_framework("gmsc-2024"))[0]  # service: s_service_1..3
+
+# Three submissions as the respondent gave them.
+SUBMISSIONS = [
+    {
+        "uuid": "1b2c3d4e-0000-4000-8000-000000000001",
+        "start": "2024-10-01T09:15:02.123+07:00",
+        "end": "2024-10-01T09:19:40.456+07:00",
+        "used": "yes",
+        "answers": ("3", "4", "2"),
+        "age": "25-34",
+        "sex": "f",
+        "district": "Lubuk Pakam",
+        "phone": "0812-3456-7890",
+        "assisted": "no",
+    },
+    {
+        "uuid": "1b2c3d4e-0000-4000-8000-000000000002",
+        "start": "2024-10-01T10:00:00.000+07:00",
+        "end": "2024-10-01T10:00:30.000+07:00",
+        "used": "no",
+        "answers": ("", "", ""),
+        "age": "",
+        "sex": "",
+        "district": "",
+        "phone": "",
+        "assisted": "",
+    },
+    {
+        "uuid": "1b2c3d4e-0000-4000-8000-000000000003",
+        "start": "2024-10-02T08:00:00.000+07:00",
+        "end": "2024-10-02T08:05:00.000+07:00",
+        "used": "yes",
+        "answers": ("0", "1", "4"),
+        "age": "65+",
+        "sex": "m",
+        "district": "Tanjung Morawa",
+        "phone": "+62 813 1111 2222",
+        "assisted": "yes",
+    },
+]
+
+KOBO_HEADER = [
+    "start", "end", "used_service", "statements/s_service_1", "statements/s_service_2",
+    "statements/s_service_3", "respondent/age_band", "respondent/sex", "respondent/district",
+    "respondent/phone", "assisted", "meta/instanceID", "_id", "_uuid", "_submission_time",
+    "_validation_status", "_notes", "_status", "_submitted_by", "__version__", "_tags", "_index",
+]  # fmt: skip
+ODK_HEADER = [
+    "SubmissionDate", "start", "end", "used_service", "statements-s_service_1", "statements-s_service_2",
+    "statements-s_service_3", "respondent-age_band", "respondent-sex", "respondent-district",
+    "respondent-phone", "assisted", "meta-instanceID", "KEY", "SubmitterID", "SubmitterName",
+    "AttachmentsPresent", "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion",
+]  # fmt: skip
+
+
+def kobo_rows() -> list[list[str]]:
+    rows = []
+    for i, s in enumerate(SUBMISSIONS, start=1):
+        values = [s["start"], s["end"], s["used"], *s["answers"], s["age"], s["sex"], s["district"]]
+        values += [s["phone"], s["assisted"], f"uuid:{s['uuid']}", str(100 + i), s["uuid"]]
+        values += ["2024-10-02T01:00:00", "", "[]", "submitted_via_web", "", "vAbC", "[]", str(i)]
+        rows.append(values)
+    return rows
+
+
+def kobo_csv() -> bytes:
+    lines = [";".join(f'"{h}"' for h in KOBO_HEADER)]
+    lines += [";".join(f'"{v}"' for v in row) for row in kobo_rows()]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def kobo_xlsx() -> bytes:
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet("cityeval_service")
+    sheet.write_row(0, 0, KOBO_HEADER)
+    for r, row in enumerate(kobo_rows(), start=1):
+        for c, value in enumerate(row):
+            if KOBO_HEADER[c].startswith("statements/") and value:
+                sheet.write_number(r, c, int(value))
+            elif value:
+                sheet.write_string(r, c, value)
+    workbook.close()
+    return buffer.getvalue()
+
+
+def odk_csv() -> bytes:
+    lines = [",".join(ODK_HEADER)]
+    for s in SUBMISSIONS:
+        values = [
+            "2024-10-02T01:00:00.000Z",
+            s["start"],
+            s["end"],
+            s["used"],
+            *s["answers"],
+            s["age"],
+            s["sex"],
+        ]
+        values += [s["district"], s["phone"], s["assisted"], f"uuid:{s['uuid']}", f"uuid:{s['uuid']}"]
+        values += ["7", "enumerator 1", "0", "0", "", "", "collect:abc", "0", "2024100101"]
+        lines.append(",".join(values))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def template_bytes(rows: list[list[str]] | None = None) -> bytes:
+    header = template_csv(FORM).decode().strip()
+    if rows is None:
+        rows = [[s["uuid"], s["start"], s["end"], s["used"], *s["answers"], *_person(s)] for s in SUBMISSIONS]
+    return (header + "\n" + "\n".join(",".join(r) for r in rows) + "\n").encode()
+
+
+def _person(s: dict) -> list[str]:
+    return [s["age"], s["sex"], s["district"], s["phone"], s["assisted"]]
+
+
+def expected() -> pl.DataFrame:
+    def utc(*parts: int) -> datetime:
+        return datetime(*parts, tzinfo=UTC)
+
+    phone_hash = hashlib.sha256((SALT + "6281234567890").encode()).hexdigest()
+    other_hash = hashlib.sha256((SALT + "6281311112222").encode()).hexdigest()
+    return pl.DataFrame(
+        {
+            "response_id": [s["uuid"] for s in SUBMISSIONS],
+            "form": ["service"] * 3,
+            "started_at": [utc(2024, 10, 1, 2, 15, 2, 123000), utc(2024, 10, 1, 3), utc(2024, 10, 2, 1)],
+            "ended_at": [
+                utc(2024, 10, 1, 2, 19, 40, 456000),
+                utc(2024, 10, 1, 3, 0, 30),
+                utc(2024, 10, 2, 1, 5),
+            ],
+            "used_service": [True, False, True],
+            "s_service_1": [3, None, 0],
+            "s_service_2": [4, None, 1],
+            "s_service_3": [2, None, 4],
+            "age_band": ["25-34", None, "65+"],
+            "sex": ["f", None, "m"],
+            "district": ["Lubuk Pakam", None, "Tanjung Morawa"],
+            "identity_hash": [phone_hash, None, other_hash],
+            "assisted": [False, None, True],
+        },
+        schema=response_columns(FORM),
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [(kobo_csv, "kobo"), (kobo_xlsx, "kobo"), (odk_csv, "odk"), (template_bytes, "template")],
+    ids=["kobo-csv", "kobo-xlsx", "odk-central-csv", "template"],
+)
+def test_every_layout_reads_into_the_same_normalised_table(source, kind):
+    data = source()
+    assert_frame_equal(read_responses(data, form=FORM, identity_salt=SALT), expected())
+    assert_frame_equal(read_responses(data, form=FORM, kind=kind, identity_salt=SALT), expected())
+
+
+def test_it_reads_a_file_by_path_and_names_it_in_errors(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(kobo_csv())
+    assert read_responses(path, form=FORM, identity_salt=SALT).height == 3
+    path.write_bytes(kobo_csv().replace(b'"4";"2"', b'"5";"2"'))
+    with pytest.raises(InputError, match=r"export\.csv, row 2, column 'statements/s_service_2'"):
+        read_responses(str(path), form=FORM, identity_salt=SALT)
+
+
+def test_the_raw_phone_number_never_appears_in_the_output():
+    table = read_responses(template_bytes(), form=FORM, identity_salt=SALT)
+    text = str(table.rows())
+    assert "3456" not in text and "7890" not in text and "phone" not in table.columns
+
+
+def test_phone_numbers_written_differently_hash_alike_and_the_salt_matters():
+    phones = ["0812-3456-7890", "+62 812 3456 7890", "812 3456 7890", "6281234567890"]
+    rows = [[f"r{i}", "", "", "yes", "1", "2", "3", "25-34", "f", "X", p, "no"] for i, p in enumerate(phones)]
+    hashes = read_responses(template_bytes(rows), form=FORM, identity_salt=SALT)["identity_hash"]
+    assert hashes.n_unique() == 1
+    assert hashes[0] == hashlib.sha256((SALT + "6281234567890").encode()).hexdigest()
+    other = read_responses(template_bytes(rows), form=FORM, identity_salt="another salt")["identity_hash"]
+    assert other[0] != hashes[0]
+
+
+def test_template_round_trip_keeps_every_value():
+    """template_csv's header, filled in by hand, reads back to the values written."""
+    header = template_csv(FORM).decode().strip().split(",")
+    assert header == [
+        "response_id", "start", "end", "used_service", "s_service_1", "s_service_2", "s_service_3",
+        "age_band", "sex", "district", "phone", "assisted",
+    ]  # fmt: skip
+    rows = [
+        [
+            "a-1",
+            "2024-10-01 09:00",
+            "2024-10-01 09:10:30",
+            "ya",
+            "4",
+            "4",
+            "3",
+            "35-44",
+            "P",
+            "Batang Kuis",
+            "",
+            "tidak",
+        ]
+    ]
+    table = read_responses(template_bytes(rows), form=FORM, identity_salt=SALT)
+    assert table.row(0, named=True) == {
+        "response_id": "a-1",
+        "form": "service",
+        "started_at": datetime(2024, 10, 1, 9, 0, tzinfo=UTC),
+        "ended_at": datetime(2024, 10, 1, 9, 10, 30, tzinfo=UTC),
+        "used_service": True,
+        "s_service_1": 4,
+        "s_service_2": 4,
+        "s_service_3": 3,
+        "age_band": "35-44",
+        "sex": "f",
+        "district": "Batang Kuis",
+        "identity_hash": None,
+        "assisted": False,
+    }
+
+
+def test_duplicate_ids_are_kept_for_the_quality_checks():
+    data = template_bytes()
+    lines = data.decode().splitlines()
+    table = read_responses(("\n".join([*lines, lines[1]]) + "\n").encode(), form=FORM, identity_salt=SALT)
+    assert table.height == 4 and table["response_id"].n_unique() == 3
+
+
+def test_a_header_only_file_gives_an_empty_table():
+    table = read_responses(template_csv(FORM), form=FORM, identity_salt=SALT)
+    assert table.height == 0 and table.schema == pl.Schema(response_columns(FORM))
+
+
+# --- broken files ------------------------------------------------------------------------------
+
+
+def test_a_missing_statement_column_is_named():
+    data = odk_csv().replace(b"statements-s_service_2", b"statements-s_other")
+    with pytest.raises(InputError, match="no column 's_service_2'") as caught:
+        read_responses(data, form=FORM, identity_salt=SALT)
+    assert caught.value.column == "s_service_2"
+
+
+def test_an_answer_of_5_is_refused_with_row_and_column():
+    data = template_bytes().replace(b",0,1,4,", b",0,1,5,")
+    with pytest.raises(InputError) as caught:
+        read_responses(data, form=FORM, identity_salt=SALT)
+    assert (caught.value.row, caught.value.column) == (4, "s_service_3")
+    assert "'5' is not an answer 0, 1, 2, 3 or 4" in str(caught.value)
+
+
+def test_several_bad_values_are_reported_first_one_then_counted():
+    data = template_bytes().replace(b",3,4,2,", b",x,4,2,").replace(b",0,1,4,", b",0,9,4,")
+    with pytest.raises(InputError) as caught:
+        read_responses(data, form=FORM, identity_salt=SALT)
+    assert (caught.value.row, caught.value.column) == (2, "s_service_1")
+    assert "1 more bad value: row 4, column 's_service_2'" in str(caught.value)
+
+
+def test_a_yes_no_answer_not_recognised_is_refused():
+    data = kobo_csv().replace(b'"yes";"0";"1"', b'"maybe";"0";"1"')
+    with pytest.raises(InputError) as caught:
+        read_responses(data, form=FORM, identity_salt=SALT)
+    assert (caught.value.row, caught.value.column) == (4, "used_service")
+    assert "'maybe' is not yes or no" in str(caught.value)
+
+
+def test_a_file_not_in_utf8_is_refused_with_its_line():
+    data = template_bytes().replace(b"Tanjung Morawa", "Tanjung Moráwa".encode("cp1252"))
+    with pytest.raises(InputError, match=r"not UTF-8 text .* on line 4") as caught:
+        read_responses(data, form=FORM, identity_salt=SALT)
+    assert caught.value.row == 4
+
+
+def test_an_unparseable_timestamp_is_refused():
+    data = odk_csv().replace(b"2024-10-01T10:00:30.000+07:00", b"kemarin sore")
+    with pytest.raises(InputError) as caught:
+        read_responses(data, form=FORM, identity_salt=SALT)
+    assert (caught.value.row, caught.value.column) == (3, "end")
+
+
+def test_an_empty_submission_id_is_refused():
+    data = template_bytes().replace(SUBMISSIONS[1]["uuid"].encode(), b"")
+    with pytest.raises(InputError, match="submission id is empty") as caught:
+        read_responses(data, form=FORM, identity_salt=SALT)
+    assert (caught.value.row, caught.value.column) == (3, "response_id")
+
+
+def test_a_file_from_an_unknown_tool_is_refused():
+    with pytest.raises(InputError, match="cannot tell which tool"):
+        read_responses(b"a,b\n1,2\n", form=FORM, identity_salt=SALT)
+
+
+def test_the_salt_is_required():
+    with pytest.raises(ValueError, match="identity_salt"):
+        read_responses(template_bytes(), form=FORM, identity_salt="")
