@@ -86,3 +86,20 @@ def regions_of(user: User) -> list[Region]:
         if m.region is not None:
             seen.setdefault(m.region.id, m.region)
     return sorted(seen.values(), key=lambda r: r.name)
+
+
+def is_assessor(user: User) -> bool:
+    return any(m.role == Role.ASSESSOR for m in memberships(user))
+
+
+def require_evidence_reader(user: User, participation) -> None:
+    """Evidence files of a region's self-assessment (``participation``): readable by the
+    region's members and the coordinator, as :func:`region_access` says, and by the assessors
+    on a panel the region is assigned to in that cycle. 404 to everyone else."""
+    if is_assessor(user):
+        # Imported here: panels build on accounts, not the other way round.
+        from cityeval.web.panels.models import PanelMember
+
+        if PanelMember.objects.filter(user=user, panel__regions__participation=participation).exists():
+            return
+    region_access(user, participation.region.slug)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
@@ -16,6 +17,7 @@ from cityeval.engine.framework import Component, Item, Label
 from cityeval.web.accounts.access import RegionAccess, User, region_access
 from cityeval.web.assessments.models import AnswerRevision, Evidence, ItemAssignment
 from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.panels.models import EvidenceRequest
 
 SELF_ASSESSOR = "self"  # the assessor name of the region's own claims in the engine's table
 
@@ -72,6 +74,30 @@ def closed_reason(participation: Participation) -> str | None:
             "when": _when(cycle.self_assessment_deadline)
         }
     return None
+
+
+def topup_until(participation: Participation) -> dict[str, dt.datetime]:
+    """The items a panel marked "needs evidence" whose interview's evidence top-up window is
+    still open, with its deadline (only while the cycle is open)."""
+    if participation.cycle.status != Cycle.Status.OPEN:
+        return {}
+    rows = EvidenceRequest.objects.filter(
+        panel_region__participation=participation,
+        panel_region__interview__evidence_topup_until__gt=timezone.now(),
+    ).values_list("item", "panel_region__interview__evidence_topup_until")
+    out: dict[str, dt.datetime] = {}
+    for item, until in rows:
+        out[item] = max(until, out.get(item, until))
+    return out
+
+
+def evidence_closed_reason(participation: Participation, item: str) -> str | None:
+    """Why evidence can no longer be added to ``item``; None while the self-assessment is open
+    or while the panel's top-up window for the item is (answers stay read-only then)."""
+    reason = closed_reason(participation)
+    if reason is None or item in topup_until(participation):
+        return None
+    return reason
 
 
 def assignments(participation: Participation) -> dict[str, ItemAssignment]:

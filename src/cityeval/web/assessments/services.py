@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from cityeval.engine import Framework
 from cityeval.engine.framework import Item
 from cityeval.web.assessments.models import AnswerRevision, Evidence, EvidenceBlob, ItemAssignment
-from cityeval.web.assessments.selectors import closed_reason, item_of
+from cityeval.web.assessments.selectors import closed_reason, evidence_closed_reason, item_of
 from cityeval.web.assessments.uploads import Inspected, UploadRejected, inspect_upload
 from cityeval.web.evaluations.models import Participation
 from cityeval.web.regions.models import Opd
@@ -62,6 +62,17 @@ def _lock_open(participation: Participation) -> Participation:
     """Lock the participation row for this transaction and check it still takes writes."""
     locked = Participation.objects.select_for_update().select_related("cycle").get(pk=participation.pk)
     require_open(locked)
+    return locked
+
+
+def _lock_for_evidence(participation: Participation, item: str) -> Participation:
+    """Like _lock_open, but evidence for an item may also be added during a panel's top-up
+    window for it (see evidence_closed_reason)."""
+    locked = Participation.objects.select_for_update().select_related("cycle").get(pk=participation.pk)
+    item_of(locked, item)
+    reason = evidence_closed_reason(locked, item)
+    if reason:
+        raise SelfAssessmentClosed(reason)
     return locked
 
 
@@ -201,15 +212,19 @@ def evidence_upload(
     *, participation: Participation, item: str, upload: UploadedFile, user: AbstractBaseUser
 ) -> Evidence:
     """Store an evidence file for ``item``: checked by content, kept once per content hash,
-    recorded with its original name, uploader and time. Raises EvidenceRejected."""
-    require_open(participation)  # before reading a large file that would be refused anyway
+    recorded with its original name, uploader and time. Raises EvidenceRejected. Evidence
+    may be added while the self-assessment is open or, for an item the panel marked "needs
+    evidence", until the interview's top-up deadline."""
+    item_of(participation, item)
+    reason = evidence_closed_reason(participation, item)
+    if reason:  # before reading a large file that would be refused anyway
+        raise SelfAssessmentClosed(reason)
     try:
         inspected = inspect_upload(upload)
     except UploadRejected as exc:
         raise EvidenceRejected(str(exc)) from None
     with transaction.atomic():
-        locked = _lock_open(participation)
-        item_of(locked, item)
+        locked = _lock_for_evidence(participation, item)
         blob = _blob_for(upload, inspected)
         return Evidence.objects.create(
             participation=locked,
@@ -228,8 +243,7 @@ def evidence_link_add(
     *, participation: Participation, item: str, url: str, user: AbstractBaseUser
 ) -> Evidence:
     """Record a link (http or https only) as evidence for ``item``."""
-    locked = _lock_open(participation)
-    item_of(locked, item)
+    locked = _lock_for_evidence(participation, item)
     url = (url or "").strip()
     try:
         if len(url) > URL_MAX:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from cityeval.web.accounts.access import region_access
+from cityeval.web.accounts.access import require_evidence_reader
 from cityeval.web.assessments.forms import AnswerForm, AssignForm, EvidenceFileForm, EvidenceLinkForm
 from cityeval.web.assessments.models import AnswerRevision, Evidence
 from cityeval.web.assessments.selectors import (
@@ -30,12 +30,14 @@ from cityeval.web.assessments.selectors import (
     claimed_index,
     closed_reason,
     counted_level,
+    evidence_closed_reason,
     evidence_for,
     item_of,
     item_rows,
     latest_answers,
     may_answer,
     self_assessment_for,
+    topup_until,
 )
 from cityeval.web.assessments.services import (
     AnswerRejected,
@@ -101,6 +103,7 @@ def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
         "blocks": item_rows(participation, answers=answers, opd=opd_filter),
         "index": claimed_index(participation, answers),
         "closed_reason": reason,
+        "topup": sorted(topup_until(participation).items()),
         "can_manage": sa.access.is_admin and reason is None,
         "opds": opds,
         "opd_filter": opd_filter,
@@ -184,6 +187,10 @@ def _item_page(request: HttpRequest, sa: SelfAssessment, code: str, **forms) -> 
         "evidence": evidence,
         "closed_reason": reason,
         "can_answer": may_answer(sa.access, assignment) and reason is None,
+        "can_add_evidence": (
+            may_answer(sa.access, assignment) and evidence_closed_reason(participation, code) is None
+        ),
+        "topup_until": topup_until(participation).get(code),
         "answer_form": forms.get("answer_form") or _answer_form(sa, item, history[0][0] if history else None),
         "file_form": forms.get("file_form") or EvidenceFileForm(),
         "link_form": forms.get("link_form") or EvidenceLinkForm(),
@@ -246,8 +253,8 @@ def evidence_add(request: HttpRequest, region: str, cycle: str, item: str) -> Ht
 def _evidence_add(request: HttpRequest, region: str, cycle: str, item: str, handler: SizeLimitHandler):
     sa = self_assessment_for(request.user, region, cycle)
     _require_answerer(sa, item)
-    if refused := _refused_if_closed(request, sa):
-        return refused
+    if reason := evidence_closed_reason(sa.participation, item):  # open, or the panel's top-up window
+        return _refused(request, sa, reason)
     if request.POST.get("kind") == "link":
         return _link_add(request, sa, item)
     return _file_add(request, sa, item, too_large=handler.exceeded)
@@ -289,12 +296,12 @@ def _file_add(request: HttpRequest, sa: SelfAssessment, item: str, *, too_large:
 
 @login_required
 def evidence_download(request: HttpRequest, evidence) -> HttpResponse:
-    """The stored file, to members of its region only, always as a download: an uploaded
-    file is never rendered by the browser on this site."""
+    """The stored file, to members of its region and the assessors of its panels only, always
+    as a download: an uploaded file is never rendered by the browser on this site."""
     found = get_object_or_404(
         Evidence.objects.select_related("participation__region", "blob"), public_id=evidence
     )
-    region_access(request.user, found.participation.region.slug)  # 404 to outsiders
+    require_evidence_reader(request.user, found.participation)  # 404 to outsiders
     if found.blob is None:
         raise Http404  # a link: the item page links to it directly
     response = FileResponse(

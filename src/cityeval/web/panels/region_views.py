@@ -1,0 +1,337 @@
+"""A region's panel pages at one stage: the self-assessment beside the score form, evidence
+requests, submission, feedback, the interview record and the chair's consolidation.
+
+Access (``panel_region_access``): the panel's members and the coordinator; everyone else 404,
+regional users included. Blind rule: a member sees the other members' scores, feedback and
+the consolidation only after submitting their own marks. Scoring writes are the members';
+the interview is edited by the chair and the coordinator (other members 403); consolidated
+scores are recorded by the chair after submitting. Writes are refused with 403 and the reason
+once the cycle is closed or published (scoring writes also before it opens).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cityeval.web.panels.forms import (
+    ConsolidatedScoreForm,
+    FeedbackForm,
+    InterviewForm,
+    ScoresForm,
+    note_field,
+    score_field,
+)
+from cityeval.web.panels.scoresheet import (
+    consolidation_table,
+    interview_of,
+    latest_feedback,
+    missing_items,
+    score_revisions,
+    scoring_rows,
+)
+from cityeval.web.panels.selectors import (
+    PanelRegionAccess,
+    closed_reason,
+    members_of,
+    panel_region_access,
+    scoring_closed_reason,
+    stage_label,
+)
+from cityeval.web.panels.services import (
+    PanelRejected,
+    PanelsClosed,
+    ScoreRejected,
+    consolidated_score_record,
+    evidence_request_toggle,
+    feedback_record,
+    interview_record,
+    item_scores_record,
+    scores_submit,
+)
+from cityeval.web.panels.views import refused
+
+
+def _kwargs(access: PanelRegionAccess) -> dict[str, str]:
+    return {
+        "cycle": access.cycle.slug,
+        "stage": access.panel_region.stage,
+        "region": access.participation.region.slug,
+    }
+
+
+def _to_page(access: PanelRegionAccess, anchor: str = "") -> HttpResponse:
+    return redirect(reverse("panels:region", kwargs=_kwargs(access)) + anchor)
+
+
+def _refused(request: HttpRequest, access: PanelRegionAccess, reason: str) -> HttpResponse:
+    return refused(request, reason, back=reverse("panels:region", kwargs=_kwargs(access)))
+
+
+def _require_member(access: PanelRegionAccess) -> None:
+    """Scoring writes are the members' own: the coordinator reads (403)."""
+    if access.member is None:
+        raise PermissionDenied
+
+
+def _scores_form(access: PanelRegionAccess, rows, data=None) -> ScoresForm:
+    initial = {}
+    for row in rows:
+        if row.mine is not None:
+            initial[score_field(row.item.code)] = row.mine.score
+            initial[note_field(row.item.code)] = row.mine.note
+    codes = [row.item.code for row in rows]
+    return ScoresForm(data, initial=initial, codes=codes, framework=access.framework)
+
+
+def _interview_form(access: PanelRegionAccess, interview) -> InterviewForm:
+    if interview is None:
+        return InterviewForm()
+    return InterviewForm(
+        initial={
+            "scheduled_at": interview.scheduled_at,
+            "link": interview.link,
+            "attendees": interview.attendees,
+            "notes": interview.notes,
+            "evidence_topup_until": interview.evidence_topup_until,
+        }
+    )
+
+
+def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> HttpResponse:
+    rows = scoring_rows(access, request.user)
+    scores_form = forms.get("scores_form") or _scores_form(access, rows)
+    blocks: dict[str, dict] = {}
+    for row in rows:
+        code = row.item.code
+        block = blocks.setdefault(row.component.code, {"component": row.component, "rows": []})
+        block["rows"].append((row, scores_form[score_field(code)], scores_form[note_field(code)]))
+    interview = interview_of(access.panel_region)
+    feedback = latest_feedback(access.panel_region, assessor=None if access.sees_all_scores else request.user)
+    mine = feedback.pop(request.user.pk, None)
+    reason = scoring_closed_reason(access.cycle)
+    context = {
+        "access": access,
+        "panel": access.panel,
+        "cycle": access.cycle,
+        "region": access.participation.region,
+        "participation": access.participation,
+        "stage": access.panel_region.stage,
+        "stage_label": stage_label(access.panel_region.stage),
+        "framework": access.framework,
+        "blocks": list(blocks.values()),
+        "scores_form": scores_form,
+        "revisions": score_revisions(access.panel_region, request.user) if access.member else {},
+        "missing": len(missing_items(access.panel_region, request.user)) if access.member else 0,
+        "members": members_of(access.panel),
+        "submitted_ids": set(access.panel_region.submissions.values_list("assessor_id", flat=True)),
+        "interview": interview,
+        "interview_form": forms.get("interview_form") or _interview_form(access, interview),
+        "my_feedback": mine,
+        "other_feedback": list(feedback.values()),
+        "feedback_form": forms.get("feedback_form")
+        or FeedbackForm(
+            initial={
+                "strengths": mine.strengths,
+                "weaknesses": mine.weaknesses,
+                "recommendations": mine.recommendations,
+            }
+            if mine
+            else None
+        ),
+        "closed_reason": reason,
+        "can_score": access.may_score and reason is None,
+        "can_edit_interview": access.may_edit_interview and closed_reason(access.cycle) is None,
+    }
+    return render(request, "panels/region.html", context)
+
+
+@login_required
+def region_page(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpResponse:
+    access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
+    return _region_page(request, access)
+
+
+def _scoring_refusal(request: HttpRequest, access: PanelRegionAccess) -> HttpResponse | None:
+    """Checked before the input: a closed cycle answers with its reason."""
+    reason = scoring_closed_reason(access.cycle)
+    return _refused(request, access, reason) if reason else None
+
+
+@login_required
+@require_POST
+def scores_save(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpResponse:
+    access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
+    _require_member(access)
+    if refusal := _scoring_refusal(request, access):
+        return refusal
+    rows = scoring_rows(access, request.user)
+    form = _scores_form(access, rows, request.POST)
+    if form.is_valid():
+        try:
+            created = item_scores_record(
+                panel_region=access.panel_region, assessor=request.user, scores=form.entries()
+            )
+        except PanelsClosed as exc:
+            return _refused(request, access, exc.reason)
+        except PanelRejected as exc:
+            return _refused(request, access, str(exc))
+        except ScoreRejected as exc:
+            for item, message in exc.errors.items():
+                form.add_error(score_field(item) if score_field(item) in form.fields else None, message)
+        else:
+            messages.success(request, _("%(count)d scores saved as new revisions.") % {"count": len(created)})
+            return _to_page(access)
+    messages.error(request, _("Nothing was saved: correct the scores marked below."))
+    return _region_page(request, access, scores_form=form)
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpResponse:
+    access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
+    _require_member(access)
+    if refusal := _scoring_refusal(request, access):
+        return refusal
+    try:
+        scores_submit(panel_region=access.panel_region, assessor=request.user)
+    except PanelsClosed as exc:
+        return _refused(request, access, exc.reason)
+    except PanelRejected as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Your marks are submitted: the other members' scores are now shown."))
+    return _to_page(access)
+
+
+@login_required
+@require_POST
+def evidence_request(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpResponse:
+    access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
+    _require_member(access)
+    if refusal := _scoring_refusal(request, access):
+        return refusal
+    item = request.POST.get("item", "")
+    if item not in {code.code for _c, code in access.framework.items_for(access.participation.group)}:
+        raise Http404
+    try:
+        marked = evidence_request_toggle(panel_region=access.panel_region, item=item, user=request.user)
+    except PanelsClosed as exc:
+        return _refused(request, access, exc.reason)
+    except PanelRejected as exc:
+        return _refused(request, access, str(exc))
+    if marked:
+        messages.success(request, _("%(item)s is marked: needs evidence.") % {"item": item})
+    else:
+        messages.success(request, _("%(item)s no longer needs evidence.") % {"item": item})
+    return _to_page(access, f"#item-{item}")
+
+
+@login_required
+@require_POST
+def feedback(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpResponse:
+    access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
+    _require_member(access)
+    if refusal := _scoring_refusal(request, access):
+        return refusal
+    form = FeedbackForm(request.POST)
+    if form.is_valid():
+        try:
+            feedback_record(panel_region=access.panel_region, assessor=request.user, **form.cleaned_data)
+        except PanelsClosed as exc:
+            return _refused(request, access, exc.reason)
+        except PanelRejected as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Feedback saved as a new revision."))
+            return _to_page(access, "#feedback")
+    return _region_page(request, access, feedback_form=form)
+
+
+@login_required
+@require_POST
+def interview(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpResponse:
+    access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
+    if not access.may_edit_interview:
+        raise PermissionDenied
+    if reason := closed_reason(access.cycle):
+        return _refused(request, access, reason)
+    form = InterviewForm(request.POST)
+    if form.is_valid():
+        try:
+            interview_record(panel_region=access.panel_region, **form.cleaned_data)
+        except PanelsClosed as exc:
+            return _refused(request, access, exc.reason)
+        except PanelRejected as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Interview record saved."))
+            return _to_page(access, "#interview")
+    return _region_page(request, access, interview_form=form)
+
+
+@login_required
+def consolidation(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpResponse:
+    """The chair's page (after their own submission) and the coordinator's (read-only)."""
+    access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
+    if not access.may_view_consolidation:
+        if access.is_chair:
+            return _refused(request, access, _("Submit your own marks first: then the consolidation opens."))
+        raise PermissionDenied
+    form = None
+    if request.method == "POST":
+        if not access.may_consolidate:
+            raise PermissionDenied
+        if refusal := _scoring_refusal(request, access):
+            return refusal
+        form = ConsolidatedScoreForm(request.POST)
+        codes = {item.code for _c, item in access.framework.items_for(access.participation.group)}
+        if form.is_valid() and form.cleaned_data["item"] not in codes:
+            raise Http404
+        if form.is_valid():
+            try:
+                consolidated_score_record(
+                    panel_region=access.panel_region,
+                    item=form.cleaned_data["item"],
+                    score=form.cleaned_data["score"],
+                    reason=form.cleaned_data["reason"],
+                    user=request.user,
+                )
+            except PanelsClosed as exc:
+                return _refused(request, access, exc.reason)
+            except PanelRejected as exc:
+                return _refused(request, access, str(exc))
+            except ScoreRejected as exc:
+                for field, message in exc.errors.items():
+                    form.add_error(field if field in form.fields else None, message)
+            else:
+                messages.success(
+                    request,
+                    _("Consolidated score of %(item)s recorded.") % {"item": form.cleaned_data["item"]},
+                )
+                url = reverse("panels:consolidation", kwargs=_kwargs(access))
+                return redirect(url + f"#item-{form.cleaned_data['item']}")
+    flagged_only = request.GET.get("flagged") == "1"
+    table = consolidation_table(access.panel_region, flagged_only=flagged_only)
+    context = {
+        "access": access,
+        "panel": access.panel,
+        "cycle": access.cycle,
+        "region": access.participation.region,
+        "stage": access.panel_region.stage,
+        "stage_label": stage_label(access.panel_region.stage),
+        "framework": access.framework,
+        "table": table,
+        "flagged_only": flagged_only,
+        "form": form,
+        "form_item": form.data.get("item") if form is not None else None,
+        "closed_reason": scoring_closed_reason(access.cycle),
+        "can_consolidate": access.may_consolidate and scoring_closed_reason(access.cycle) is None,
+    }
+    return render(request, "panels/consolidation.html", context)

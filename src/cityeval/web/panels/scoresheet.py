@@ -1,0 +1,240 @@
+"""Reads for a region's score sheet: the scoring page's rows (self-assessment beside the
+scores, proposals, evidence requests) and the chair's consolidation table.
+
+The blind rule is applied here as well as in the views: for a member who has not submitted,
+only their own scores and feedback are read from the database at all.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from cityeval.engine import Framework
+from cityeval.engine.framework import Component, Item
+from cityeval.web.accounts.access import User
+from cityeval.web.assessments.models import Evidence
+from cityeval.web.assessments.selectors import LatestAnswer, latest_answers
+from cityeval.web.panels.models import (
+    ConsolidatedScore,
+    EvidenceRequest,
+    Feedback,
+    Interview,
+    ItemScore,
+    PanelRegion,
+)
+from cityeval.web.panels.selectors import PanelRegionAccess, disagreement_range, members_of
+from cityeval.web.surveys.selectors import proposed_levels
+
+# --- scoring page ------------------------------------------------------------------------------------
+
+
+def latest_scores(
+    panel_region: PanelRegion, *, assessor: User | None = None
+) -> dict[str, dict[int, ItemScore]]:
+    """The latest score per item and assessor: ``{item: {assessor_id: ItemScore}}``. With
+    ``assessor``, only that assessor's scores are read (the blind view)."""
+    rows = ItemScore.objects.filter(panel_region=panel_region).select_related("assessor")
+    if assessor is not None:
+        rows = rows.filter(assessor=assessor)
+    out: dict[str, dict[int, ItemScore]] = defaultdict(dict)
+    for row in rows.order_by("item", "assessor_id", "-created_at", "-id"):
+        out[row.item].setdefault(row.assessor_id, row)
+    return dict(out)
+
+
+def score_revisions(panel_region: PanelRegion, assessor: User) -> dict[str, int]:
+    """How many revisions the assessor recorded per item."""
+    counts: dict[str, int] = defaultdict(int)
+    for item in ItemScore.objects.filter(panel_region=panel_region, assessor=assessor).values_list(
+        "item", flat=True
+    ):
+        counts[item] += 1
+    return dict(counts)
+
+
+def proposal_for(
+    framework: Framework, item: Item, answer: LatestAnswer | None, survey: dict[str, float]
+) -> float | None:
+    """The level proposed to the assessors: the survey mean for a survey item, the threshold
+    level of the region's latest value for a quantity item with thresholds; otherwise none."""
+    if item.kind == "survey":
+        return survey.get(item.code)
+    if item.kind == "quantity" and item.thresholds is not None and answer is not None:
+        raw = answer.revision.raw_value
+        return framework.level_for(item, raw) if raw is not None else None
+    return None
+
+
+def evidence_requests(panel_region: PanelRegion) -> set[str]:
+    return set(EvidenceRequest.objects.filter(panel_region=panel_region).values_list("item", flat=True))
+
+
+def interview_of(panel_region: PanelRegion) -> Interview | None:
+    return Interview.objects.filter(panel_region=panel_region).first()
+
+
+@dataclass(frozen=True)
+class ScoringRow:
+    component: Component
+    item: Item
+    answer: LatestAnswer | None
+    evidence: list[Evidence]
+    proposal: float | None
+    mine: ItemScore | None
+    others: list[ItemScore]  # always empty while the viewer is blind
+    needs_evidence: bool
+
+
+def scoring_rows(access: PanelRegionAccess, viewer: User) -> list[ScoringRow]:
+    """The items of the region's group with its self-assessment, the proposal, the viewer's
+    own latest score and, only if the blind rule allows, the other members' latest scores."""
+    participation = access.participation
+    framework = access.framework
+    answers = latest_answers(participation)
+    survey = proposed_levels(participation) or {}
+    evidence: dict[str, list[Evidence]] = defaultdict(list)
+    for row in (
+        Evidence.objects.filter(participation=participation)
+        .select_related("blob")
+        .order_by("uploaded_at", "id")
+    ):
+        evidence[row.item].append(row)
+    scores = latest_scores(access.panel_region, assessor=None if access.sees_all_scores else viewer)
+    requested = evidence_requests(access.panel_region)
+    rows = []
+    for component, item in framework.items_for(participation.group):
+        by_assessor = scores.get(item.code, {})
+        mine = by_assessor.get(viewer.pk)
+        others = (
+            []
+            if not access.sees_all_scores
+            else sorted(
+                (s for uid, s in by_assessor.items() if uid != viewer.pk),
+                key=lambda s: s.assessor.get_username(),
+            )
+        )
+        answer = answers.get(item.code)
+        rows.append(
+            ScoringRow(
+                component=component,
+                item=item,
+                answer=answer,
+                evidence=evidence.get(item.code, []),
+                proposal=proposal_for(framework, item, answer, survey),
+                mine=mine,
+                others=others,
+                needs_evidence=item.code in requested,
+            )
+        )
+    return rows
+
+
+def missing_items(panel_region: PanelRegion, assessor: User) -> list[str]:
+    """The items of the region's group the assessor has not scored yet, in framework order."""
+    participation = panel_region.participation
+    framework = participation.cycle.framework.framework
+    scored = set(
+        ItemScore.objects.filter(panel_region=panel_region, assessor=assessor).values_list("item", flat=True)
+    )
+    return [
+        item.code for _component, item in framework.items_for(participation.group) if item.code not in scored
+    ]
+
+
+def latest_feedback(panel_region: PanelRegion, *, assessor: User | None = None) -> dict[int, Feedback]:
+    """The latest feedback per assessor (only ``assessor``'s when given)."""
+    rows = Feedback.objects.filter(panel_region=panel_region).select_related("assessor")
+    if assessor is not None:
+        rows = rows.filter(assessor=assessor)
+    out: dict[int, Feedback] = {}
+    for row in rows.order_by("assessor_id", "-created_at", "-id"):
+        out.setdefault(row.assessor_id, row)
+    return out
+
+
+# --- consolidation ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsolidationRow:
+    component: Component
+    item: Item
+    scores: list[ItemScore | None]  # one per column of ConsolidationTable.assessors
+    mean: float | None  # the engine's default item score: the panel mean
+    low: float | None
+    high: float | None
+    flagged: bool
+    consolidated: ConsolidatedScore | None
+
+    @property
+    def spread(self) -> float | None:
+        return None if self.low is None or self.high is None else self.high - self.low
+
+    @property
+    def item_score(self) -> float | None:
+        """What counts: the chair's latest consolidated score, otherwise the panel mean."""
+        return self.consolidated.score if self.consolidated is not None else self.mean
+
+
+@dataclass(frozen=True)
+class ConsolidationTable:
+    assessors: list[AbstractBaseUser]
+    rows: list[ConsolidationRow]
+    threshold: float
+
+    @property
+    def flagged(self) -> int:
+        return sum(row.flagged for row in self.rows)
+
+
+def latest_consolidated(panel_region: PanelRegion) -> dict[str, ConsolidatedScore]:
+    out: dict[str, ConsolidatedScore] = {}
+    rows = ConsolidatedScore.objects.filter(panel_region=panel_region).select_related("decided_by")
+    for row in rows.order_by("item", "-created_at", "-id"):
+        out.setdefault(row.item, row)
+    return out
+
+
+def consolidation_table(panel_region: PanelRegion, *, flagged_only: bool = False) -> ConsolidationTable:
+    """Every member's latest score per item with the mean, the range and a disagreement flag
+    (range ≥ :func:`disagreement_range`), and the latest consolidated score.
+
+    The mean is the arithmetic mean of the latest scores, as the engine's ``score_items``
+    consolidates by default. Example: scores 1, 3, 4 → mean 2.67, range 3 → flagged.
+    """
+    participation = panel_region.participation
+    framework = participation.cycle.framework.framework
+    threshold = disagreement_range()
+    scores = latest_scores(panel_region)
+    members = [m.user for m in members_of(panel_region.panel)]
+    known = {u.pk for u in members}
+    extra = {
+        s.assessor.pk: s.assessor for by in scores.values() for s in by.values() if s.assessor.pk not in known
+    }
+    assessors = members + sorted(extra.values(), key=lambda u: u.get_username())
+    consolidated = latest_consolidated(panel_region)
+    rows = []
+    for component, item in framework.items_for(participation.group):
+        by_assessor = scores.get(item.code, {})
+        values = [s.score for s in by_assessor.values()]
+        low, high = (min(values), max(values)) if values else (None, None)
+        flagged = bool(values) and (high - low) >= threshold - 1e-9
+        if flagged_only and not flagged:
+            continue
+        rows.append(
+            ConsolidationRow(
+                component=component,
+                item=item,
+                scores=[by_assessor.get(u.pk) for u in assessors],
+                mean=statistics.fmean(values) if values else None,
+                low=low,
+                high=high,
+                flagged=flagged,
+                consolidated=consolidated.get(item.code),
+            )
+        )
+    return ConsolidationTable(assessors=assessors, rows=rows, threshold=threshold)

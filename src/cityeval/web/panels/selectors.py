@@ -1,0 +1,418 @@
+"""Reads for assessor panels: the tables the results pages build on, who may see a region's
+panel pages (the blind rule), the assessor's own panels and the coordinator's lists. The
+rows of the scoring and consolidation pages are read in scoresheet.py.
+
+The blind rule lives here: before an assessor has submitted their own marks for a region,
+nothing they are shown holds another member's score or the consolidation; afterwards they see
+every member's latest score. The national coordinator sees all scores at any time. Regional
+users never reach a panel page (404).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from cityeval.engine import Framework
+from cityeval.web.accounts.access import User, is_assessor, is_coordinator
+from cityeval.web.accounts.models import Role
+from cityeval.web.evaluations.models import Cycle, Participation, Stage
+from cityeval.web.panels.models import (
+    Conflict,
+    ConsolidatedScore,
+    Feedback,
+    ItemScore,
+    Panel,
+    PanelMember,
+    PanelRegion,
+    ScoreSubmission,
+)
+
+STAGES: tuple[str, ...] = tuple(Stage.Kind.values)
+DEFAULT_DISAGREEMENT_RANGE = 2.0
+
+# --- tables for the results pages --------------------------------------------------------------
+
+_SCORES_SCHEMA = {
+    "region": pl.String,
+    "group": pl.String,
+    "province": pl.String,
+    "item": pl.String,
+    "assessor": pl.String,
+    "score": pl.Float64,
+}
+_CONSOLIDATED_SCHEMA = {"region": pl.String, "item": pl.String, "score": pl.Float64}
+_PANELS_SCHEMA = {"region": pl.String, "panel": pl.String, "panel_id": pl.String}
+
+
+def scores_table(cycle: Cycle, stage: str) -> pl.DataFrame:
+    """Every assessor's latest score of every item, for the regions of ``cycle`` at ``stage``.
+
+    Columns: ``region`` (Region.name), ``group`` (Participation.group), ``province``
+    (Region.province.name), ``item``, ``assessor`` (username), ``score`` (Float64). One row per
+    (region, item, assessor): the latest ItemScore revision, ties on time broken by the later
+    row. This is the engine's item-score table (``score_items``), so the item score it computes
+    is the panel mean. Empty cycles give an empty table with the same columns and types.
+
+    Example: assessors ``a`` and ``b`` score ``baseline.legal_basis`` of Kab. Deli Serdang 3
+    then 4 (``a`` revises) and 2 → rows (…, "a", 4.0) and (…, "b", 2.0).
+    """
+    rows = (
+        ItemScore.objects.filter(panel_region__participation__cycle=cycle, panel_region__stage=stage)
+        .order_by("panel_region_id", "item", "assessor_id", "-created_at", "-id")
+        .values_list(
+            "panel_region_id",
+            "item",
+            "assessor_id",
+            "panel_region__participation__region__name",
+            "panel_region__participation__group",
+            "panel_region__participation__region__province__name",
+            "assessor__username",
+            "score",
+        )
+    )
+    seen: set[tuple[int, str, int]] = set()
+    data: dict[str, list[Any]] = {column: [] for column in _SCORES_SCHEMA}
+    for panel_region, item, assessor_id, region, group, province, username, score in rows:
+        if (panel_region, item, assessor_id) in seen:
+            continue
+        seen.add((panel_region, item, assessor_id))
+        for column, value in zip(
+            _SCORES_SCHEMA, (region, group, province, item, username, score), strict=True
+        ):
+            data[column].append(value)
+    return pl.DataFrame(data, schema=_SCORES_SCHEMA).sort("region", "item", "assessor")
+
+
+def consolidated_table(cycle: Cycle, stage: str) -> pl.DataFrame:
+    """The chairs' consolidated scores: ``region`` (Region.name), ``item``, ``score`` (Float64),
+    the latest ConsolidatedScore per (region, item). Pass it to the engine's ``score_items`` as
+    ``overrides``; items without a row keep the panel mean."""
+    rows = (
+        ConsolidatedScore.objects.filter(panel_region__participation__cycle=cycle, panel_region__stage=stage)
+        .order_by("panel_region_id", "item", "-created_at", "-id")
+        .values_list("panel_region_id", "item", "panel_region__participation__region__name", "score")
+    )
+    seen: set[tuple[int, str]] = set()
+    data: dict[str, list[Any]] = {column: [] for column in _CONSOLIDATED_SCHEMA}
+    for panel_region, item, region, score in rows:
+        if (panel_region, item) in seen:
+            continue
+        seen.add((panel_region, item))
+        data["region"].append(region)
+        data["item"].append(item)
+        data["score"].append(score)
+    return pl.DataFrame(data, schema=_CONSOLIDATED_SCHEMA).sort("region", "item")
+
+
+def panels_table(cycle: Cycle, stage: str) -> pl.DataFrame:
+    """Which panel assessed each region: ``region`` (Region.name), ``panel`` (Panel.name),
+    ``panel_id`` (the panel's public id as text)."""
+    rows = (
+        PanelRegion.objects.filter(participation__cycle=cycle, stage=stage)
+        .values_list("participation__region__name", "panel__name", "panel__public_id")
+        .order_by("participation__region__name")
+    )
+    data: dict[str, list[Any]] = {"region": [], "panel": [], "panel_id": []}
+    for region, panel, public_id in rows:
+        data["region"].append(region)
+        data["panel"].append(panel)
+        data["panel_id"].append(str(public_id))
+    return pl.DataFrame(data, schema=_PANELS_SCHEMA)
+
+
+def display_name(user: AbstractBaseUser) -> str:
+    """The user's full name, or their username when they have none."""
+    full = user.get_full_name().strip() if hasattr(user, "get_full_name") else ""
+    return full or user.get_username()
+
+
+def feedback_for(participation: Participation, stage: str) -> list[dict]:
+    """Each assessor's latest feedback on the region at ``stage``, oldest assessor first.
+
+    Each dict: ``assessor`` (display name), ``username``, ``affiliation`` (its label, e.g.
+    "University"), ``affiliation_code`` (e.g. ``university``; empty if no longer a member),
+    ``organisation``, ``strengths``, ``weaknesses``, ``recommendations``, ``created_at``.
+    A latest revision with all three texts blank counts as withdrawn and is left out.
+    """
+    rows = (
+        Feedback.objects.filter(panel_region__participation=participation, panel_region__stage=stage)
+        .select_related("assessor", "panel_region")
+        .order_by("assessor_id", "-created_at", "-id")
+    )
+    latest: dict[int, Feedback] = {}
+    for row in rows:
+        latest.setdefault(row.assessor_id, row)
+    members = {
+        (m.panel_id, m.user_id): m
+        for m in PanelMember.objects.filter(panel__regions__participation=participation, panel__stage=stage)
+    }
+    out = []
+    for row in sorted(latest.values(), key=lambda f: (f.created_at, f.id)):
+        if not (row.strengths or row.weaknesses or row.recommendations):
+            continue
+        member = members.get((row.panel_region.panel_id, row.assessor_id))
+        out.append(
+            {
+                "assessor": display_name(row.assessor),
+                "username": row.assessor.get_username(),
+                "affiliation": str(member.get_affiliation_display()) if member else "",
+                "affiliation_code": member.affiliation if member else "",
+                "organisation": member.organisation if member else "",
+                "strengths": row.strengths,
+                "weaknesses": row.weaknesses,
+                "recommendations": row.recommendations,
+                "created_at": row.created_at,
+            }
+        )
+    return out
+
+
+# --- settings and cycle state --------------------------------------------------------------------
+
+
+def disagreement_range() -> float:
+    """The score range (max − min) of an item from which the panel's scores are flagged as a
+    disagreement: ``settings.PANEL_DISAGREEMENT_RANGE``, 2 levels by default."""
+    return float(getattr(settings, "PANEL_DISAGREEMENT_RANGE", DEFAULT_DISAGREEMENT_RANGE))
+
+
+def closed_reason(cycle: Cycle) -> str | None:
+    """Why nothing of the cycle's panels may change any more (closed or published); None if
+    panels, members, assignments and interviews may still change."""
+    if cycle.status in (Cycle.Status.CLOSED, Cycle.Status.PUBLISHED):
+        return _("The cycle is %(status)s: panels, scores, feedback and interviews can no longer change.") % {
+            "status": cycle.get_status_display().lower()
+        }
+    return None
+
+
+def scoring_closed_reason(cycle: Cycle) -> str | None:
+    """Why scores, submissions, feedback, evidence requests and consolidated scores cannot be
+    recorded: the cycle is closed or published, or not open yet. None while it is open."""
+    reason = closed_reason(cycle)
+    if reason is None and cycle.status != Cycle.Status.OPEN:
+        reason = _("The cycle is not open yet: scores and feedback can be recorded once it opens.")
+    return reason
+
+
+def stage_label(stage: str) -> str:
+    return str(Stage.Kind(stage).label)
+
+
+# --- access ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PanelRegionAccess:
+    """What one user may see and do on a region's panel pages at one stage."""
+
+    panel_region: PanelRegion
+    member: PanelMember | None  # None: the coordinator, not on this panel
+    is_coordinator: bool
+    submitted: ScoreSubmission | None  # the member's own submission for this region
+    conflicted: bool  # the member declared a conflict with this region (after assignment)
+
+    @property
+    def panel(self) -> Panel:
+        return self.panel_region.panel
+
+    @property
+    def participation(self) -> Participation:
+        return self.panel_region.participation
+
+    @property
+    def cycle(self) -> Cycle:
+        return self.panel_region.participation.cycle
+
+    @property
+    def framework(self) -> Framework:
+        return self.cycle.framework.framework
+
+    @property
+    def is_chair(self) -> bool:
+        return self.member is not None and self.member.is_chair
+
+    @property
+    def sees_all_scores(self) -> bool:
+        """The blind rule: the coordinator always, a member once they submitted their marks."""
+        return self.is_coordinator or self.submitted is not None
+
+    @property
+    def may_score(self) -> bool:
+        return self.member is not None and not self.conflicted
+
+    @property
+    def may_edit_interview(self) -> bool:
+        return self.is_coordinator or self.is_chair
+
+    @property
+    def may_view_consolidation(self) -> bool:
+        return self.is_coordinator or (self.is_chair and self.submitted is not None)
+
+    @property
+    def may_consolidate(self) -> bool:
+        return self.is_chair and self.submitted is not None and not self.conflicted
+
+
+def stage_or_404(stage: str) -> str:
+    if stage not in STAGES:
+        raise Http404
+    return stage
+
+
+def panel_region_access(user: User, *, cycle: str, stage: str, region: str) -> PanelRegionAccess:
+    """The user's access to the panel pages of ``region`` at ``stage`` of ``cycle``.
+
+    404 unless the user is the coordinator or an assessor on the panel the region is assigned
+    to (an assessor membership is needed as well: revoking it closes every panel page).
+    """
+    stage_or_404(stage)
+    coordinator = is_coordinator(user)
+    if not (coordinator or is_assessor(user)):
+        raise Http404
+    panel_region = get_object_or_404(
+        PanelRegion.objects.select_related(
+            "panel", "participation__cycle__framework", "participation__region__province"
+        ),
+        participation__cycle__slug=cycle,
+        participation__region__slug=region,
+        stage=stage,
+    )
+    member = None
+    if is_assessor(user):
+        member = PanelMember.objects.filter(panel=panel_region.panel, user=user).first()
+    if member is None and not coordinator:
+        raise Http404
+    submitted = None
+    conflicted = False
+    if member is not None:
+        submitted = ScoreSubmission.objects.filter(panel_region=panel_region, assessor=user).first()
+        conflicted = Conflict.objects.filter(user=user, region=panel_region.participation.region).exists()
+    return PanelRegionAccess(
+        panel_region=panel_region,
+        member=member,
+        is_coordinator=coordinator,
+        submitted=submitted,
+        conflicted=conflicted,
+    )
+
+
+# --- the assessor's own panels ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MyPanelRegion:
+    panel_region: PanelRegion
+    member: PanelMember
+    submitted: bool
+    scored: int  # items the assessor has scored
+    expected: int  # items the region's group is scored on
+
+
+def my_panel_regions(user: User) -> list[MyPanelRegion]:
+    """The regions on the user's panels, newest cycle first (empty for non-assessors)."""
+    if not is_assessor(user):
+        return []
+    members = {m.panel_id: m for m in PanelMember.objects.filter(user=user)}
+    if not members:
+        return []
+    regions = (
+        PanelRegion.objects.filter(panel_id__in=members)
+        .select_related("panel", "participation__cycle__framework", "participation__region")
+        .order_by(
+            "-participation__cycle__year",
+            "participation__cycle__slug",
+            "stage",
+            "participation__region__name",
+        )
+    )
+    submitted = set(ScoreSubmission.objects.filter(assessor=user).values_list("panel_region_id", flat=True))
+    scored: dict[int, set[str]] = defaultdict(set)
+    for panel_region_id, item in ItemScore.objects.filter(assessor=user).values_list(
+        "panel_region_id", "item"
+    ):
+        scored[panel_region_id].add(item)
+    out = []
+    for pr in regions:
+        framework = pr.participation.cycle.framework.framework
+        codes = {item.code for _component, item in framework.items_for(pr.participation.group)}
+        out.append(
+            MyPanelRegion(
+                panel_region=pr,
+                member=members[pr.panel_id],
+                submitted=pr.id in submitted,
+                scored=len(scored[pr.id] & codes),
+                expected=len(codes),
+            )
+        )
+    return out
+
+
+# --- coordinator pages ----------------------------------------------------------------------------------
+
+
+def members_of(panel: Panel) -> list[PanelMember]:
+    """The panel's members, chair first, then by username."""
+    members = PanelMember.objects.filter(panel=panel).select_related("user")
+    return sorted(members, key=lambda m: (not m.is_chair, m.user.get_username()))
+
+
+def assessor_users():
+    """Active users with an assessor role: who may be added to a panel."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__role=Role.ASSESSOR, is_active=True)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def panels_of(cycle: Cycle) -> dict[str, list[Panel]]:
+    """The cycle's panels by stage code, each with its members and regions prefetched."""
+    out: dict[str, list[Panel]] = {stage: [] for stage in STAGES}
+    panels = (
+        Panel.objects.filter(cycle=cycle)
+        .prefetch_related("members__user", "regions__participation__region")
+        .order_by("stage", "name")
+    )
+    for panel in panels:
+        out[panel.stage].append(panel)
+    return out
+
+
+def unassigned_participations(cycle: Cycle, stage: str) -> list[Participation]:
+    """The cycle's regions that no panel of ``stage`` has yet."""
+    taken = PanelRegion.objects.filter(participation__cycle=cycle, stage=stage).values("participation_id")
+    return list(
+        Participation.objects.filter(cycle=cycle)
+        .exclude(id__in=taken)
+        .select_related("region")
+        .order_by("region__name")
+    )
+
+
+@dataclass(frozen=True)
+class ConflictWarning:
+    member: PanelMember
+    conflict: Conflict
+
+
+def panel_conflicts(panel: Panel) -> list[ConflictWarning]:
+    """Conflicts declared between a member and a region of the panel — possible only when the
+    conflict was declared after the assignment — for the coordinator to resolve."""
+    members = {m.user_id: m for m in PanelMember.objects.filter(panel=panel).select_related("user")}
+    region_ids = PanelRegion.objects.filter(panel=panel).values("participation__region_id")
+    conflicts = Conflict.objects.filter(user_id__in=members, region_id__in=region_ids).select_related(
+        "region"
+    )
+    return [ConflictWarning(member=members[c.user_id], conflict=c) for c in conflicts]
