@@ -1,5 +1,176 @@
-"""JSON API routes of this app (filled in by its feature work)."""
+"""API: the region's survey forms with their counts and statistics (members of the region; 404
+to others), and the public submission endpoint (no authentication).
 
-from ninja import Router
+``POST /api/survey/{token}/responses`` is idempotent by ``response_id``: the first post stores
+the response (201), a repeat answers 200 with ``created: false`` and stores nothing. A closed
+link answers 409, too many submissions 429, invalid answers 422 naming the fields.
+"""
 
-router = Router()
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from ninja import Field, Router, Schema, Status
+
+from cityeval.web.surveys.public import client_ip, may_assist
+from cityeval.web.surveys.selectors import form_rows, public_form, quality_of, survey_for, survey_stats
+from cityeval.web.surveys.services import InvalidInput, RateLimited, Submission, SurveyClosed, response_submit
+
+router = Router(tags=["survey"])
+_BASE = "/regions/{slug}/cycles/{cycle}/survey"
+
+
+class FormOut(Schema):
+    code: str
+    dimension: str
+    subdimension: str | None
+    mode: str
+    statements: list[str]
+    target: int
+    is_open: bool
+    url: str
+    received: int
+    valid: int
+    excluded: dict[str, int]
+    cross_form: int
+    known_users: int | None
+    over_known_users: bool
+
+
+class StatementOut(Schema):
+    form: str
+    statement: str
+    n: int
+    mean: float | None
+    ci_low: float | None
+    ci_high: float | None
+    method: str
+    counts: list[int]
+    weighted_mean: float | None = None
+
+
+class AlphaOut(Schema):
+    form: str
+    subdimension: str
+    alpha: float | None
+    n: int
+    k: int
+    ci_low: float | None
+    ci_high: float | None
+
+
+class StatsOut(Schema):
+    sample: str = "non-probability"
+    weighted: bool
+    statements: list[StatementOut]
+    alphas: list[AlphaOut]
+
+
+class ResponseIn(Schema):
+    response_id: str
+    used_service: bool | None
+    answers: dict[str, int | None] = Field(default_factory=dict, description="statement code → 0..4")
+    age_band: str = ""
+    sex: str = ""
+    district: str = ""
+    phone: str = Field("", description="optional; only its salted hash is kept")
+    assisted: bool = False
+
+
+class ResponseOut(Schema):
+    response_id: str
+    created: bool
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, list[str]] = Field(default_factory=dict)
+
+
+@router.get(_BASE + "/forms", response=list[FormOut])
+def list_forms(request: HttpRequest, slug: str, cycle: str):
+    """The survey's forms with their public link and counts: received, valid, excluded by reason."""
+    survey = survey_for(request.user, slug, cycle)
+    rows = form_rows(survey.plan, quality_of(survey.plan))
+    return [
+        FormOut(
+            code=r.form.code,
+            dimension=r.form.dimension,
+            subdimension=r.form.subdimension or None,
+            mode=r.form.mode,
+            statements=list(r.form.statements),
+            target=r.form.target,
+            is_open=r.form.is_open,
+            url=request.build_absolute_uri(reverse("surveys:public", kwargs={"token": r.form.token})),
+            received=r.received,
+            valid=r.valid,
+            excluded=r.excluded,
+            cross_form=r.cross_form,
+            known_users=r.known_users,
+            over_known_users=r.over_known_users,
+        )
+        for r in rows
+    ]
+
+
+@router.get(_BASE + "/stats", response=StatsOut)
+def get_stats(request: HttpRequest, slug: str, cycle: str):
+    """Per statement: n, mean, bootstrap interval (non-probability sample), answer counts; alpha
+    per sub-dimension; the raked mean when the region gave population margins."""
+    survey = survey_for(request.user, slug, cycle)
+    report = quality_of(survey.plan)
+    if survey.plan is None or report is None:
+        return StatsOut(weighted=False, statements=[], alphas=[])
+    stats = survey_stats(survey.plan, report)
+    statements = [
+        StatementOut(
+            form=r["form"],
+            statement=r["statement"],
+            n=r["n"],
+            mean=r["mean"],
+            ci_low=r["ci_low"],
+            ci_high=r["ci_high"],
+            method=r["method"],
+            counts=[r[f"count_{k}"] for k in range(5)],
+            weighted_mean=r.get("w_mean"),
+        )
+        for r in stats.statements.iter_rows(named=True)
+    ]
+    alphas = [AlphaOut(**a) for a in stats.alphas.iter_rows(named=True)]
+    return StatsOut(weighted=stats.weighted, statements=statements, alphas=alphas)
+
+
+def _error(status: int, detail: str, errors: dict[str, list[str]] | None = None) -> JsonResponse:
+    return JsonResponse(ErrorOut(detail=detail, errors=errors or {}).model_dump(), status=status)
+
+
+@router.post("/survey/{token}/responses", auth=None, response={200: ResponseOut, 201: ResponseOut})
+def submit_response(request: HttpRequest, token: str, payload: ResponseIn):
+    """Submit one response to a form by its public token (no account). Idempotent by
+    ``response_id``. Only staff of the form's region (logged in) can mark it ``assisted``."""
+    form = public_form(token)
+    staff = request.user.is_authenticated and may_assist(request.user, form)
+    submission = Submission(
+        response_id=payload.response_id.strip(),
+        used_service=payload.used_service,
+        answers=payload.answers,
+        age_band=payload.age_band.strip(),
+        sex=payload.sex.strip(),
+        district=payload.district.strip(),
+        phone=payload.phone.strip(),
+        assisted=payload.assisted and staff,
+    )
+    try:
+        response, created = response_submit(
+            form=form,
+            submission=submission,
+            ip=client_ip(request),
+            assisted_by=request.user if staff else None,
+        )
+    except SurveyClosed:
+        return _error(409, "This survey link is closed.")
+    except RateLimited:
+        return _error(429, "Too many submissions; try again later.")
+    except InvalidInput as exc:
+        return _error(422, "Invalid response.", exc.errors)
+    return Status(201 if created else 200, ResponseOut(response_id=response.response_id, created=created))

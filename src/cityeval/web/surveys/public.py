@@ -1,0 +1,163 @@
+"""The public questionnaire at /s/<token>/: no account, Bahasa Indonesia by default, no script.
+
+The page is rendered with a fresh ``response_id`` (a uuid4) in a hidden field, so posting the
+same rendered page twice — a double tap, a retry on a flaky network, the back button — stores
+one response and answers both posts with the same thank-you page. CSRF protection stays on:
+Django's CSRF cookie needs no login.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from cityeval.engine.survey import question_name
+from cityeval.web.accounts.access import memberships
+from cityeval.web.accounts.models import Role
+from cityeval.web.surveys import texts
+from cityeval.web.surveys.forms import started_token, submission_from_post
+from cityeval.web.surveys.models import SurveyForm
+from cityeval.web.surveys.selectors import entries_of, public_form
+from cityeval.web.surveys.services import InvalidInput, RateLimited, Submission, SurveyClosed, response_submit
+
+STAFF_ROLES = (Role.REGIONAL_ADMIN, Role.OPD_CONTRIBUTOR)
+
+
+def may_assist(user, form: SurveyForm) -> bool:
+    """Staff of the form's region (regional admin or OPD contributor) may mark a response as
+    filled in with their help; nobody else sees the checkbox."""
+    region_id = form.plan.participation.region_id
+    return any(m.role in STAFF_ROLES and m.region_id == region_id for m in memberships(user))
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address; behind our reverse proxy, the last X-Forwarded-For hop (the one
+    the proxy added; earlier hops are whatever the client claimed)."""
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded.strip():
+            return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "") or ""
+
+
+def _services(form: SurveyForm) -> list[str]:
+    """The programmes the form asks about, named so that respondents know which service."""
+    entries = entries_of(form.plan)
+    framework = form.plan.participation.cycle.framework.framework
+    subs = (
+        [form.subdimension]
+        if form.subdimension
+        else [s.code for d in framework.dimensions if d.code == form.dimension for s in d.subdimensions]
+    )
+    names = []
+    for sub in subs:
+        entry = entries.get(sub)
+        if entry is not None and entry.programme is not None:
+            names.append(f"{entry.programme.name} ({entry.programme.owner})")
+    return names
+
+
+def _subject(form: SurveyForm) -> str:
+    framework = form.plan.participation.cycle.framework.framework
+    for dim in framework.dimensions:
+        if dim.code == form.dimension:
+            if not form.subdimension:
+                return texts.in_language(dim.label)
+            for sub in dim.subdimensions:
+                if sub.code == form.subdimension:
+                    return f"{texts.in_language(dim.label)} · {texts.in_language(sub.label)}"
+    return form.code
+
+
+def _page(
+    request: HttpRequest,
+    form: SurveyForm,
+    *,
+    submission: Submission | None = None,
+    errors: dict | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    framework = form.plan.participation.cycle.framework.framework
+    statements = framework.statements_by_code
+    answers = submission.answers if submission else {}
+    context = {
+        "form": form,
+        "region": form.plan.participation.region,
+        "subject": _subject(form),
+        "services": _services(form),
+        "t": {
+            name: texts.in_language(getattr(texts, name))
+            for name in (
+                "SCREEN",
+                "SCREEN_HINT",
+                "YES",
+                "NO",
+                "SCALE_HINT",
+                "AGE",
+                "SEX",
+                "DISTRICT",
+                "PHONE",
+                "PHONE_HINT",
+                "TITLE",
+            )
+        },
+        "statements": [
+            {
+                "code": code,
+                "name": question_name(code),
+                "label": texts.in_language(statements[code][2].label),
+                "value": answers.get(code),
+                "errors": (errors or {}).get(code, []),
+            }
+            for code in form.statements
+        ],
+        "answers": texts.answer_choices(),
+        "ages": texts.age_choices(),
+        "sexes": texts.sex_choices(),
+        "response_id": submission.response_id if submission and submission.response_id else str(uuid.uuid4()),
+        "started": started_token(),
+        "submission": submission,
+        "errors": errors or {},
+        "may_assist": may_assist(request.user, form),
+    }
+    return render(request, "surveys/public_form.html", context, status=status)
+
+
+def _closed(request: HttpRequest, form: SurveyForm) -> HttpResponse:
+    return render(
+        request, "surveys/public_closed.html", {"form": form, "title": texts.in_language(texts.TITLE)}
+    )
+
+
+def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
+    form = public_form(token)
+    if request.method != "POST":
+        return _closed(request, form) if not form.is_open else _page(request, form)
+    staff = may_assist(request.user, form)
+    submission = submission_from_post(form, request.POST, may_assist=staff)
+    try:
+        response_submit(
+            form=form,
+            submission=submission,
+            ip=client_ip(request),
+            assisted_by=request.user if staff else None,
+        )
+    except SurveyClosed:
+        return _closed(request, form)
+    except InvalidInput as exc:
+        return _page(request, form, submission=submission, errors=exc.errors, status=400)
+    except RateLimited:
+        return render(request, "surveys/public_limited.html", {"form": form}, status=429)
+    return redirect("surveys:thanks", token=form.token)
+
+
+def thanks(request: HttpRequest, token: str) -> HttpResponse:
+    form = public_form(token)
+    return render(
+        request,
+        "surveys/public_thanks.html",
+        {"form": form, "title": texts.in_language(texts.TITLE), "may_assist": may_assist(request.user, form)},
+    )

@@ -1,0 +1,487 @@
+"""Writes for the impact survey: the plan and its forms, web submissions, imports, margins.
+
+Responses are appended, never changed or deleted. A web submission carries the id its page was
+rendered with, so a double tap or a flaky network stores it once; an import skips every row
+whose id the form already holds, so the same file imported twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+
+import polars as pl
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cityeval.engine import InputError
+from cityeval.engine.survey import AGE_BANDS, ANSWERS, SEXES, FormSpec, build_forms, read_responses
+from cityeval.web.evaluations.models import Participation
+from cityeval.web.programmes.models import Programme
+from cityeval.web.surveys.models import (
+    DimensionMode,
+    ImportBatch,
+    Mode,
+    PlanEntry,
+    Response,
+    SurveyForm,
+    SurveyPlan,
+)
+
+TARGET_MAX = 100_000
+RESPONSE_ID = re.compile(r"^[A-Za-z0-9:._-]{8,100}$")
+DISTRICT_MAX = 120
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+IMPORT_KINDS = ("auto", "kobo", "odk", "template")
+
+
+class InvalidInput(ValueError):
+    """Input a service refuses; ``errors`` maps a field (or ``__all__``) to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+
+
+class SurveyClosed(Exception):
+    """The form's link is closed: it takes no new responses."""
+
+
+class RateLimited(Exception):
+    """Too many submissions from one address or to one form; nothing was stored."""
+
+
+class ImportRejected(Exception):
+    """Nothing was imported; ``errors`` name the row and column of each problem."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(errors))
+
+
+# --- hashing: never store a phone number or an IP address -----------------------------------
+
+
+def _derived_key(purpose: str) -> str:
+    """A per-deployment secret for one purpose, derived from SECRET_KEY (never stored)."""
+    return hmac.new(settings.SECRET_KEY.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+
+
+def identity_salt() -> str:
+    """The salt of respondents' identity hashes, the same for web and imported responses."""
+    return _derived_key("survey-identity")
+
+
+def identity_hash(value: str) -> str:
+    """The salted hash of a phone number exactly as the engine's reader computes it for
+    imports (digits with the Indonesian country code: 0812…, +62 812…, 812… → 62812…; then
+    sha256 of salt + digits), so that web and imported respondents match; "" without digits.
+    A test checks it against ``read_responses``."""
+    digits = re.sub(r"\D", "", value or "")
+    if not digits:
+        return ""
+    if digits.startswith("0"):
+        digits = "62" + digits[1:]
+    elif digits.startswith("8"):
+        digits = "62" + digits
+    return hashlib.sha256((identity_salt() + digits).encode()).hexdigest()
+
+
+def ip_hash(ip: str) -> str:
+    return hmac.new(_derived_key("survey-ip").encode(), (ip or "").encode(), hashlib.sha256).hexdigest()
+
+
+# --- the plan -------------------------------------------------------------------------------
+
+
+def spec_of(form: SurveyForm) -> FormSpec:
+    """The engine's description of a stored form."""
+    return FormSpec(
+        code=form.code,
+        dimension=form.dimension,
+        subdimension=form.subdimension or None,
+        statements=tuple(form.statements),
+        mode=form.mode,  # type: ignore[arg-type]
+        target=form.target,
+        demographics=form.demographics,
+    )
+
+
+def plan_get_or_create(*, participation: Participation) -> SurveyPlan:
+    plan, _created = SurveyPlan.objects.get_or_create(participation=participation)
+    return plan
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    programme: Programme | None = None
+    known_users: int | None = None
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    target: int
+    demographics: bool
+    modes: dict[str, str]  # dimension code → "combined" | "split"
+    entries: dict[str, EntryInput] = field(default_factory=dict)  # sub-dimension code → entry
+
+
+def locked_dimensions(plan: SurveyPlan) -> set[str]:
+    """Dimensions whose forms already hold responses: their mode can no longer change."""
+    return set(plan.forms.filter(responses__isnull=False).values_list("dimension", flat=True).distinct())
+
+
+def _plan_errors(plan: SurveyPlan, data: PlanInput) -> dict[str, list[str]]:
+    framework = plan.participation.cycle.framework.framework
+    errors: dict[str, list[str]] = {}
+    if not 1 <= data.target <= TARGET_MAX:
+        errors["target"] = [_("The target must be between 1 and %(max)d.") % {"max": TARGET_MAX}]
+    dimensions = {d.code for d in framework.dimensions}
+    subdimensions = {s.code for d in framework.dimensions for s in d.subdimensions}
+    current = {m.dimension: m.mode for m in plan.modes.all()}
+    locked = locked_dimensions(plan)
+    for dimension, mode in data.modes.items():
+        if dimension not in dimensions or mode not in Mode.values:
+            errors.setdefault("modes", []).append(_("Unknown dimension or mode: %(d)s.") % {"d": dimension})
+        elif dimension in locked and current.get(dimension, Mode.SPLIT) != mode:
+            errors.setdefault(f"mode_{dimension}", []).append(
+                _("This dimension's forms already have responses: its form mode cannot change.")
+            )
+    region_id = plan.participation.region_id
+    for sub, entry in data.entries.items():
+        if sub not in subdimensions:
+            errors.setdefault("entries", []).append(_("Unknown sub-dimension: %(s)s.") % {"s": sub})
+        if entry.programme is not None and entry.programme.region_id != region_id:
+            errors.setdefault(f"programme_{sub}", []).append(_("Choose a programme of this region."))
+        if entry.known_users is not None and entry.known_users < 0:
+            errors.setdefault(f"users_{sub}", []).append(_("The number of users cannot be negative."))
+    return errors
+
+
+@transaction.atomic
+def plan_save(*, participation: Participation, data: PlanInput) -> SurveyPlan:
+    """Save the plan: target, demographics, a mode per dimension, a programme per sub-dimension.
+
+    The forms are not touched: :func:`forms_generate` makes them from the saved plan.
+    """
+    plan = plan_get_or_create(participation=participation)
+    plan = (
+        SurveyPlan.objects.select_for_update()
+        .select_related("participation__cycle__framework")
+        .get(pk=plan.pk)
+    )
+    errors = _plan_errors(plan, data)
+    if errors:
+        raise InvalidInput(errors)
+    plan.target, plan.demographics = data.target, data.demographics
+    plan.save(update_fields=["target", "demographics", "updated_at"])
+    for dimension, mode in data.modes.items():
+        DimensionMode.objects.update_or_create(plan=plan, dimension=dimension, defaults={"mode": mode})
+    for sub, entry in data.entries.items():
+        PlanEntry.objects.update_or_create(
+            plan=plan,
+            subdimension=sub,
+            defaults={"programme": entry.programme, "known_users": entry.known_users},
+        )
+    return plan
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    created: list[str]
+    updated: list[str]
+    removed: list[str]
+    kept: list[str]  # forms with responses the plan no longer produces: kept, closed
+
+
+@transaction.atomic
+def forms_generate(*, plan: SurveyPlan) -> GenerateResult:
+    """Create or update the plan's forms from the pinned framework.
+
+    A form that already has responses keeps its statements and mode (they are pinned to the
+    data collected under them); its target and demographics follow the plan. A form the plan
+    no longer produces is removed when empty and closed when it has responses.
+    """
+    plan = (
+        SurveyPlan.objects.select_for_update()
+        .select_related("participation__cycle__framework")
+        .get(pk=plan.pk)
+    )
+    framework = plan.participation.cycle.framework.framework
+    modes = {m.dimension: m.mode for m in plan.modes.all()}
+    specs = build_forms(framework, modes=modes, target=plan.target, demographics=plan.demographics)
+    existing = {f.code: f for f in plan.forms.all()}
+    # Forms holding responses or imports are pinned to the data collected under them.
+    answered = set(plan.forms.filter(responses__isnull=False).values_list("code", flat=True))
+    answered |= set(plan.forms.filter(imports__isnull=False).values_list("code", flat=True))
+    created, updated = [], []
+    for spec in specs:
+        form = existing.pop(spec.code, None)
+        if form is None:
+            SurveyForm.objects.create(
+                plan=plan,
+                code=spec.code,
+                dimension=spec.dimension,
+                subdimension=spec.subdimension or "",
+                statements=list(spec.statements),
+                mode=spec.mode,
+                target=spec.target,
+                demographics=spec.demographics,
+            )
+            created.append(spec.code)
+            continue
+        form.target, form.demographics = spec.target, spec.demographics
+        if spec.code not in answered:
+            form.dimension, form.subdimension = spec.dimension, spec.subdimension or ""
+            form.statements, form.mode = list(spec.statements), spec.mode
+        form.save()
+        updated.append(spec.code)
+    removed, kept = [], []
+    for code, form in existing.items():
+        if code in answered:
+            form.is_open = False
+            form.save(update_fields=["is_open"])
+            kept.append(code)
+        else:
+            form.delete()
+            removed.append(code)
+    return GenerateResult(created=created, updated=updated, removed=removed, kept=kept)
+
+
+def form_set_open(*, form: SurveyForm, is_open: bool) -> SurveyForm:
+    form.is_open = is_open
+    form.save(update_fields=["is_open"])
+    return form
+
+
+# --- web submissions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a respondent sent; ``phone`` is hashed here and never stored."""
+
+    response_id: str
+    used_service: bool | None
+    answers: dict[str, int | None]  # statement code → 0..4 or None
+    age_band: str = ""
+    sex: str = ""
+    district: str = ""
+    phone: str = ""
+    started_at: dt.datetime | None = None  # from the signed stamp the page was rendered with
+    assisted: bool = False
+
+
+def submission_errors(form: SurveyForm, sub: Submission) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not RESPONSE_ID.match(sub.response_id or ""):
+        errors["response_id"] = [_("The form's id is missing or malformed: reload the page.")]
+    if sub.used_service is None:
+        errors["used_service"] = [_("Say whether you used this service in the last 12 months.")]
+    unknown = set(sub.answers) - set(form.statements)
+    if unknown:
+        errors["answers"] = [_("Unknown statements: %(codes)s.") % {"codes": ", ".join(sorted(unknown))}]
+    for code in form.statements:
+        value = sub.answers.get(code)
+        if value is not None and value not in ANSWERS:
+            errors[code] = [_("Choose one of the answers 0 to 4.")]
+        elif value is None and sub.used_service:
+            errors[code] = [_("Choose an answer for this statement.")]
+    if sub.age_band and sub.age_band not in AGE_BANDS:
+        errors["age_band"] = [_("Choose an age band from the list.")]
+    if sub.sex and sub.sex not in SEXES:
+        errors["sex"] = [_("Choose from the list.")]
+    if len(sub.district) > DISTRICT_MAX:
+        errors["district"] = [_("Keep the district under %(n)d characters.") % {"n": DISTRICT_MAX}]
+    if len(sub.phone) > 40:
+        errors["phone"] = [_("That is not a phone number.")]
+    return errors
+
+
+def _limit(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def _count(key: str, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
+def _check_limits(form: SurveyForm, ip: str, *, per_ip: bool) -> None:
+    """Count this submission against the form's daily limit and the address's hourly one."""
+    now = timezone.now()
+    if per_ip:
+        hour = now.strftime("%Y%m%d%H")
+        if _count(f"survey:ip:{form.pk}:{ip}:{hour}", 3600) > _limit("SURVEY_LIMIT_PER_IP_HOUR", 20):
+            raise RateLimited
+    day = now.strftime("%Y%m%d")
+    if _count(f"survey:form:{form.pk}:{day}", 86400) > _limit("SURVEY_LIMIT_PER_FORM_DAY", 2000):
+        raise RateLimited
+
+
+def response_submit(
+    *, form: SurveyForm, submission: Submission, ip: str, assisted_by: AbstractBaseUser | None = None
+) -> tuple[Response, bool]:
+    """Store a web submission once per (form, response id): ``(response, created)``.
+
+    A resubmission of a stored id returns the stored response (even once the link is closed),
+    so a double tap or a retry sees the same thank-you. ``assisted_by`` is the logged-in OPD
+    staff member or regional admin who helped; only they can mark a response "assisted", and
+    their submissions are exempt from the per-address limit (an office shares one address).
+    Raises SurveyClosed, InvalidInput or RateLimited, storing nothing.
+    """
+    existing = Response.objects.filter(form=form, response_id=submission.response_id).first()
+    if existing is not None:
+        return existing, False
+    if not form.is_open:
+        raise SurveyClosed
+    errors = submission_errors(form, submission)
+    if errors:
+        raise InvalidInput(errors)
+    hashed_ip = ip_hash(ip)
+    _check_limits(form, hashed_ip, per_ip=assisted_by is None)
+    answers = {code: submission.answers.get(code) for code in form.statements}
+    if not submission.used_service:
+        answers = {code: None for code in form.statements}
+    assisted = bool(submission.assisted and assisted_by is not None)
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(
+                form=form,
+                response_id=submission.response_id,
+                source=Response.Source.WEB,
+                started_at=submission.started_at,
+                ended_at=timezone.now(),
+                used_service=submission.used_service,
+                answers=answers,
+                age_band=submission.age_band,
+                sex=submission.sex,
+                district=submission.district.strip(),
+                identity_hash=identity_hash(submission.phone),
+                assisted=assisted,
+                assisted_by=assisted_by if assisted else None,
+                ip_hash=hashed_ip,
+            )
+    except IntegrityError:
+        # The same id won a race with this request (two taps a few milliseconds apart).
+        return Response.objects.get(form=form, response_id=submission.response_id), False
+    return response, True
+
+
+# --- imports --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    batch: ImportBatch
+    added: int
+    skipped: int
+    same_file_before: ImportBatch | None  # an earlier import of the very same bytes
+
+
+def _rows_to_responses(table: pl.DataFrame, form: SurveyForm, batch: ImportBatch) -> list[Response]:
+    spec = spec_of(form)
+    out = []
+    for row in table.iter_rows(named=True):
+        answers = {code: row.get(q) for code, q in zip(spec.statements, spec.questions, strict=True)}
+        out.append(
+            Response(
+                form=form,
+                response_id=row["response_id"],
+                source=Response.Source.IMPORT,
+                batch=batch,
+                started_at=row.get("started_at"),
+                ended_at=row.get("ended_at"),
+                used_service=row.get("used_service"),
+                answers={k: (None if v is None else int(v)) for k, v in answers.items()},
+                age_band=row.get("age_band") or "",
+                sex=row.get("sex") or "",
+                district=(row.get("district") or "")[:DISTRICT_MAX],
+                identity_hash=row.get("identity_hash") or "",
+                assisted=bool(row.get("assisted")),
+            )
+        )
+    return out
+
+
+def responses_import(
+    *, form: SurveyForm, data: bytes, file_name: str, kind: str, user: AbstractBaseUser
+) -> ImportResult:
+    """Import an export of ``form``: all rows or none. Rows whose id the form already holds
+    (and repeated ids within the file) are skipped and counted. Raises ImportRejected."""
+    if kind not in IMPORT_KINDS:
+        raise ImportRejected([_("Unknown file format %(kind)s.") % {"kind": kind}])
+    if len(data) > IMPORT_MAX_BYTES:
+        raise ImportRejected([_("The file is larger than %(n)d MB.") % {"n": IMPORT_MAX_BYTES // 2**20}])
+    try:
+        table = read_responses(data, form=spec_of(form), kind=kind, identity_salt=identity_salt())
+    except InputError as exc:
+        problems = getattr(exc, "problems", None) or [str(exc)]
+        raise ImportRejected([str(p) for p in problems]) from None
+    digest = hashlib.sha256(data).hexdigest()
+    with transaction.atomic():
+        locked = SurveyForm.objects.select_for_update().get(pk=form.pk)
+        before = ImportBatch.objects.filter(form=locked, sha256=digest).order_by("uploaded_at").first()
+        batch = ImportBatch.objects.create(
+            plan_id=locked.plan_id,
+            form=locked,
+            kind=kind,
+            file_name=file_name[:255],
+            sha256=digest,
+            uploaded_by=user,
+        )
+        held = set(Response.objects.filter(form=locked).values_list("response_id", flat=True))
+        fresh, seen = [], set()
+        for response in _rows_to_responses(table, locked, batch):
+            if response.response_id in held or response.response_id in seen:
+                continue
+            seen.add(response.response_id)
+            fresh.append(response)
+        Response.objects.bulk_create(fresh)
+        batch.rows_added, batch.rows_skipped_duplicate = len(fresh), table.height - len(fresh)
+        batch.save(update_fields=["rows_added", "rows_skipped_duplicate"])
+    return ImportResult(
+        batch=batch, added=batch.rows_added, skipped=batch.rows_skipped_duplicate, same_file_before=before
+    )
+
+
+# --- raking margins -------------------------------------------------------------------------
+
+
+def margins_save(*, plan: SurveyPlan, shares: dict[tuple[str, str], float] | None) -> SurveyPlan:
+    """Store the population shares per (age band, sex) cell, normalised to sum to 1; ``None``
+    removes them. Raises InvalidInput for unknown cells, negative shares or a zero total."""
+    if shares is None:
+        plan.margins, plan.margins_updated_at = None, timezone.now()
+        plan.save(update_fields=["margins", "margins_updated_at", "updated_at"])
+        return plan
+    errors: dict[str, list[str]] = {}
+    for (age, sex), share in shares.items():
+        if age not in AGE_BANDS or sex not in SEXES:
+            errors.setdefault("__all__", []).append(
+                _("Unknown cell %(age)s × %(sex)s.") % {"age": age, "sex": sex}
+            )
+        elif share < 0:
+            errors.setdefault(f"cell_{age}_{sex}", []).append(_("A share cannot be negative."))
+    total = sum(v for v in shares.values() if v > 0)
+    if not errors and total <= 0:
+        errors["__all__"] = [_("Give at least one positive share.")]
+    if errors:
+        raise InvalidInput(errors)
+    plan.margins = [
+        {"age_band": age, "sex": sex, "share": share / total} for (age, sex), share in sorted(shares.items())
+    ]
+    plan.margins_updated_at = timezone.now()
+    plan.save(update_fields=["margins", "margins_updated_at", "updated_at"])
+    return plan

@@ -1,0 +1,364 @@
+"""The region's survey pages: overview, plan, forms (XLSForm, template, open/close), import,
+quality, statistics, raking margins and the recap (PDF, XLSX).
+
+Access: members of the region and the coordinator read (others get 404); the regional admin
+alone writes — the plan, generating forms, opening and closing links, imports, margins (403
+for everyone else). The public questionnaire is in ``public.py``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cityeval.engine.survey import REASONS, template_csv, xlsform_bytes
+from cityeval.web.programmes.models import Programme
+from cityeval.web.programmes.selectors import dimension_labels, language_code, subdimension_labels
+from cityeval.web.surveys import recap
+from cityeval.web.surveys.forms import ImportForm, MarginsForm, PlanForm
+from cityeval.web.surveys.models import ImportBatch
+from cityeval.web.surveys.selectors import (
+    REASON_LABELS,
+    Survey,
+    cross_form_respondents,
+    form_of,
+    form_rows,
+    forms_of,
+    quality_of,
+    survey_for,
+)
+from cityeval.web.surveys.services import (
+    IMPORT_MAX_BYTES,
+    ImportRejected,
+    InvalidInput,
+    form_set_open,
+    forms_generate,
+    locked_dimensions,
+    margins_save,
+    plan_get_or_create,
+    plan_save,
+    responses_import,
+    spec_of,
+)
+
+
+def _context(survey: Survey, **extra) -> dict:
+    return {
+        "access": survey.access,
+        "region": survey.access.region,
+        "participation": survey.participation,
+        "cycle": survey.participation.cycle,
+        "framework": survey.framework,
+        "plan": survey.plan,
+        "can_manage": survey.access.is_admin,
+        **extra,
+    }
+
+
+def _to(name: str, survey: Survey) -> HttpResponse:
+    return redirect(
+        f"surveys:{name}", region=survey.access.region.slug, cycle=survey.participation.cycle.slug
+    )
+
+
+def public_url(request: HttpRequest, token: str) -> str:
+    return request.build_absolute_uri(reverse("surveys:public", kwargs={"token": token}))
+
+
+@login_required
+def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
+    survey = survey_for(request.user, region, cycle)
+    rows = form_rows(survey.plan, quality_of(survey.plan))
+    links = {row.form.code: public_url(request, row.form.token) for row in rows}
+    totals = {
+        "received": sum(r.received for r in rows),
+        "valid": sum(r.valid for r in rows),
+        "target": sum(r.form.target for r in rows),
+    }
+    language = language_code()
+    labels = dimension_labels(survey.framework, language) | subdimension_labels(survey.framework, language)
+    return render(
+        request,
+        "surveys/overview.html",
+        _context(survey, rows=rows, links=links, totals=totals, labels=labels),
+    )
+
+
+def _plan_form(survey: Survey, data=None) -> PlanForm:
+    programmes = list(
+        Programme.objects.filter(region=survey.access.region)
+        .select_related("owner")
+        .order_by("dimension", "name")
+    )
+    form = PlanForm(
+        data,
+        initial=PlanForm.initial_for(survey.plan, survey.framework),
+        framework=survey.framework,
+        programmes=programmes,
+        language=language_code(),
+        locked=locked_dimensions(survey.plan) if survey.plan else set(),
+    )
+    if not survey.access.is_admin:  # members read the plan; the fields say they cannot change it
+        for field in form.fields.values():
+            field.disabled = True
+    return form
+
+
+def _plan_layout(survey: Survey, form: PlanForm) -> list[dict]:
+    """Per dimension: its mode field and, per sub-dimension, the programme and users fields."""
+    entries = (
+        {e.subdimension: e for e in survey.plan.entries.select_related("programme__owner")}
+        if survey.plan
+        else {}
+    )
+    return [
+        {
+            "dimension": dim,
+            "mode": form[f"mode_{dim.code}"],
+            "subs": [
+                {
+                    "sub": sub,
+                    "programme": form[f"programme_{sub.code}"],
+                    "users": form[f"users_{sub.code}"],
+                    "entry": entries.get(sub.code),
+                }
+                for sub in dim.subdimensions
+            ],
+        }
+        for dim in survey.framework.dimensions
+    ]
+
+
+@login_required
+def plan(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
+    survey = survey_for(request.user, region, cycle)
+    if request.method == "POST":
+        survey.access.require_admin()
+        form = _plan_form(survey, request.POST)
+        if form.is_valid():
+            try:
+                plan_save(participation=survey.participation, data=form.plan_input())
+            except InvalidInput as exc:
+                for name, errors in exc.errors.items():
+                    for error in errors:
+                        form.add_error(name if name in form.fields else None, error)
+            else:
+                messages.success(request, _("Survey plan saved. Generate the forms to apply it."))
+                return _to("plan", survey)
+    else:
+        form = _plan_form(survey)
+    forms = forms_of(survey.plan)
+    locked = locked_dimensions(survey.plan) if survey.plan else set()
+    labels = dimension_labels(survey.framework, language_code())
+    return render(
+        request,
+        "surveys/plan.html",
+        _context(
+            survey,
+            form=form,
+            layout=_plan_layout(survey, form),
+            forms=forms,
+            locked=[label for code, label in labels.items() if code in locked],
+        ),
+    )
+
+
+@login_required
+@require_POST
+def generate(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
+    survey = survey_for(request.user, region, cycle)
+    survey.access.require_admin()
+    result = forms_generate(plan=survey.plan or plan_get_or_create(participation=survey.participation))
+    messages.success(
+        request,
+        _("Forms generated: %(created)d new, %(updated)d updated, %(removed)d removed.")
+        % {"created": len(result.created), "updated": len(result.updated), "removed": len(result.removed)},
+    )
+    if result.kept:
+        messages.warning(
+            request,
+            _("Forms %(codes)s have responses but are no longer in the plan: they were kept and closed.")
+            % {"codes": ", ".join(result.kept)},
+        )
+    return _to("overview", survey)
+
+
+@login_required
+@require_POST
+def toggle(request: HttpRequest, region: str, cycle: str, form: str) -> HttpResponse:
+    survey = survey_for(request.user, region, cycle)
+    survey.access.require_admin()
+    the_form = form_of(survey, form)
+    form_set_open(form=the_form, is_open=request.POST.get("open") == "1")
+    if the_form.is_open:
+        messages.success(request, _("The link of form %(code)s is open.") % {"code": the_form.code})
+    else:
+        messages.success(request, _("The link of form %(code)s is closed.") % {"code": the_form.code})
+    return _to("overview", survey)
+
+
+def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def xlsform(request: HttpRequest, region: str, cycle: str, form: str) -> HttpResponse:
+    survey = survey_for(request.user, region, cycle)
+    the_form = form_of(survey, form)
+    data = xlsform_bytes(spec_of(the_form), survey.framework)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return _download(data, xlsx, f"cityeval_{region}_{the_form.code}.xlsx")
+
+
+@login_required
+def template(request: HttpRequest, region: str, cycle: str, form: str) -> HttpResponse:
+    survey = survey_for(request.user, region, cycle)
+    the_form = form_of(survey, form)
+    return _download(template_csv(spec_of(the_form)), "text/csv", f"cityeval_{the_form.code}_template.csv")
+
+
+@login_required
+def import_responses(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
+    survey = survey_for(request.user, region, cycle)
+    forms = forms_of(survey.plan)
+    errors: list[str] = []
+    if request.method == "POST":
+        survey.access.require_admin()
+        upload_form = ImportForm(request.POST, request.FILES, forms_=forms)
+        if upload_form.is_valid():
+            data = upload_form.cleaned_data
+            upload = data["file"]
+            try:
+                if upload.size > IMPORT_MAX_BYTES:  # refused before the file is read into memory
+                    raise ImportRejected(
+                        [_("The file is larger than %(n)d MB.") % {"n": IMPORT_MAX_BYTES // 2**20}]
+                    )
+                result = responses_import(
+                    form=form_of(survey, data["form"]),
+                    data=upload.read(),
+                    file_name=upload.name or "",
+                    kind=data["kind"],
+                    user=request.user,
+                )
+            except ImportRejected as exc:
+                errors = exc.errors
+            else:
+                _import_messages(request, result)
+                return _to("import", survey)
+    else:
+        upload_form = ImportForm(forms_=forms)
+    batches = (
+        ImportBatch.objects.filter(plan=survey.plan).select_related("form", "uploaded_by")[:50]
+        if survey.plan
+        else []
+    )
+    return render(
+        request,
+        "surveys/import.html",
+        _context(survey, upload_form=upload_form, errors=errors, batches=batches, forms=forms),
+        status=400 if errors else 200,
+    )
+
+
+def _import_messages(request: HttpRequest, result) -> None:
+    counts = {"added": result.added, "skipped": result.skipped, "file": result.batch.file_name}
+    if result.added == 0 and result.same_file_before is not None:
+        messages.warning(
+            request,
+            _("%(file)s was imported before: nothing was added (%(skipped)d responses were already there).")
+            % counts,
+        )
+    else:
+        messages.success(
+            request,
+            _("%(file)s imported: %(added)d responses added, %(skipped)d already there and skipped.")
+            % counts,
+        )
+
+
+@login_required
+def quality(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
+    survey = survey_for(request.user, region, cycle)
+    report = quality_of(survey.plan)
+    rows = form_rows(survey.plan, report)
+    excluded = []
+    if report is not None:
+        table = report.responses.filter(report.responses["excluded"])
+        excluded = table.select("form", "response_id", "reason").sort("form", "reason").to_dicts()
+    return render(
+        request,
+        "surveys/quality.html",
+        _context(
+            survey,
+            rows=rows,
+            reasons=[(r, REASON_LABELS.get(r, r)) for r in REASONS],
+            reason_labels=REASON_LABELS,
+            excluded=excluded,
+            cross_form=cross_form_respondents(report),
+        ),
+    )
+
+
+@login_required
+def statistics(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
+    survey = survey_for(request.user, region, cycle)
+    report = quality_of(survey.plan)
+    blocks = recap.stat_blocks(survey, report) if report is not None else []
+    weighted = any(b["weighted"] for b in blocks)
+    return render(
+        request,
+        "surveys/statistics.html",
+        _context(survey, blocks=blocks, weighted=weighted, note=blocks[0]["note"] if blocks else ""),
+    )
+
+
+@login_required
+def margins(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
+    survey = survey_for(request.user, region, cycle)
+    if request.method == "POST":
+        survey.access.require_admin()
+        plan_ = survey.plan or plan_get_or_create(participation=survey.participation)
+        if request.POST.get("clear"):
+            margins_save(plan=plan_, shares=None)
+            messages.success(request, _("Population margins removed: estimates are unweighted."))
+            return _to("margins", survey)
+        form = MarginsForm(request.POST)
+        if form.is_valid():
+            try:
+                margins_save(plan=plan_, shares=form.shares())
+            except InvalidInput as exc:
+                for name, errors in exc.errors.items():
+                    for error in errors:
+                        form.add_error(name if name in form.fields else None, error)
+            else:
+                messages.success(
+                    request,
+                    _("Population margins saved: weighted estimates are shown beside the unweighted ones."),
+                )
+                return _to("margins", survey)
+    else:
+        form = MarginsForm(initial=MarginsForm.initial_for(survey.plan))
+    return render(request, "surveys/margins.html", _context(survey, form=form))
+
+
+@login_required
+def recap_pdf(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
+    survey = survey_for(request.user, region, cycle)
+    data = recap.pdf_bytes(survey, request=request)
+    return _download(data, "application/pdf", f"survey-recap-{region}-{cycle}.pdf")
+
+
+@login_required
+def recap_xlsx(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
+    survey = survey_for(request.user, region, cycle)
+    data = recap.xlsx_bytes(survey)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return _download(data, xlsx, f"survey-recap-{region}-{cycle}.xlsx")

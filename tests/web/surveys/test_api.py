@@ -1,0 +1,133 @@
+"""The survey API: forms and statistics for members (404 outsiders, 401 anonymous) and the
+public, idempotent submission endpoint."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.test import Client, override_settings
+
+from cityeval.web.accounts.services import token_create
+from cityeval.web.surveys.models import Response
+from tests.web.surveys.conftest import CYCLE, OUTSIDERS, READERS, REGION_A, persona, respond
+
+
+def api(rest: str, region: str = REGION_A) -> str:
+    return f"/api/regions/{region}/cycles/{CYCLE}/survey{rest}"
+
+
+def submit_url(form) -> str:
+    return f"/api/survey/{form.token}/responses"
+
+
+def payload(**changes) -> dict:
+    data = {
+        "response_id": str(uuid.uuid4()), "used_service": True,
+        "answers": {"service.1": 4, "service.2": 3, "service.3": 2}, "age_band": "35-44", "sex": "m",
+    }  # fmt: skip
+    data.update(changes)
+    return data
+
+
+def post(client: Client, path: str, data: dict):
+    return client.post(path, json.dumps(data), content_type="application/json")
+
+
+@pytest.mark.parametrize("name", READERS)
+def test_members_list_the_forms_with_counts(request, as_user, service_form, name):
+    Response.objects.create(form=service_form, response_id="r-0000001", source="web", used_service=True,
+                            answers={"service.1": 4, "service.2": 3, "service.3": 2})  # fmt: skip
+    response = as_user(persona(request, name)).get(api("/forms"))
+    assert response.status_code == 200
+    forms = {f["code"]: f for f in response.json()}
+    assert len(forms) == 18
+    service = forms["service"]
+    assert (service["received"], service["valid"], service["target"]) == (1, 1, 50)
+    assert service["url"] == f"http://testserver/s/{service_form.token}/"
+    assert service["statements"] == ["service.1", "service.2", "service.3"]
+    assert service["known_users"] == 1500
+
+
+@pytest.mark.parametrize("name", READERS)
+def test_members_read_the_statistics(request, as_user, service_form, name):
+    for value in (4, 4, 3, 2):
+        respond(service_form, {"service.1": value, "service.2": (value + 1) % 5, "service.3": 1})
+    body = as_user(persona(request, name)).get(api("/stats")).json()
+    assert body["sample"] == "non-probability" and body["weighted"] is False
+    one = next(s for s in body["statements"] if s["statement"] == "service.1")
+    assert (one["n"], one["mean"], one["counts"]) == (4, 3.25, [0, 0, 1, 1, 2])
+    assert "non-probability" in one["method"]
+    [alpha] = [a for a in body["alphas"] if a["subdimension"] == "service"]
+    assert alpha["n"] == 4 and alpha["k"] == 3
+
+
+@pytest.mark.parametrize("name", OUTSIDERS)
+@pytest.mark.parametrize("rest", ["/forms", "/stats"])
+def test_outsiders_get_404_from_the_survey_api(request, as_user, service_form, name, rest):
+    assert as_user(persona(request, name)).get(api(rest)).status_code == 404
+
+
+@pytest.mark.parametrize("rest", ["/forms", "/stats"])
+def test_anonymous_callers_get_401_from_the_survey_api(as_user, service_form, rest):
+    assert as_user(None).get(api(rest)).status_code == 401
+
+
+def test_a_bearer_token_reads_the_forms(admin_a, service_form):
+    token = token_create(user=admin_a, name="script")
+    response = Client().get(api("/forms"), HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+
+
+def test_anyone_submits_a_response_once_by_its_id(service_form):
+    data = payload()
+    first = post(Client(), submit_url(service_form), data)
+    again = post(Client(), submit_url(service_form), data)
+    assert first.status_code == 201 and first.json() == {"response_id": data["response_id"], "created": True}
+    assert again.status_code == 200 and again.json()["created"] is False
+    assert Response.objects.filter(form=service_form).count() == 1
+
+
+def test_the_submission_endpoint_needs_no_csrf_token(service_form):
+    response = post(Client(enforce_csrf_checks=True), submit_url(service_form), payload())
+    assert response.status_code == 201
+
+
+def test_an_unknown_token_is_404(world):
+    assert post(Client(), "/api/survey/nope/responses", payload()).status_code == 404
+
+
+def test_a_closed_link_answers_409(service_form):
+    service_form.is_open = False
+    service_form.save()
+    assert post(Client(), submit_url(service_form), payload()).status_code == 409
+    assert Response.objects.count() == 0
+
+
+def test_invalid_answers_answer_422_naming_the_field(service_form):
+    response = post(
+        Client(), submit_url(service_form), payload(answers={"service.1": 5, "service.2": 1, "service.3": 1})
+    )
+    assert response.status_code == 422
+    assert "service.1" in response.json()["errors"]
+    assert Response.objects.count() == 0
+
+
+@override_settings(SURVEY_LIMIT_PER_IP_HOUR=1)
+def test_the_abuse_limit_answers_429(service_form):
+    assert post(Client(), submit_url(service_form), payload()).status_code == 201
+    assert post(Client(), submit_url(service_form), payload()).status_code == 429
+
+
+def test_only_region_staff_mark_an_api_response_assisted(as_user, opd_a, admin_b, service_form):
+    anonymous = payload(assisted=True)
+    post(Client(), submit_url(service_form), anonymous)
+    outsider = payload(assisted=True)
+    post(as_user(admin_b), submit_url(service_form), outsider)
+    staff = payload(assisted=True)
+    post(as_user(opd_a), submit_url(service_form), staff)
+    assert Response.objects.get(response_id=anonymous["response_id"]).assisted is False
+    assert Response.objects.get(response_id=outsider["response_id"]).assisted is False
+    helped = Response.objects.get(response_id=staff["response_id"])
+    assert helped.assisted is True and helped.assisted_by == opd_a
