@@ -8,8 +8,10 @@ Public API::
     result.regions  # one row per region: components, final, improvement, ranks
 """
 
+from cityeval.engine.agreement import AlphaResult, agreement_by, icc, krippendorff_alpha
 from cityeval.engine.errors import CityevalError, FrameworkError, InputError
 from cityeval.engine.framework import Framework, builtin_frameworks, load_framework, parse_framework
+from cityeval.engine.report import RegionReport, cycle_report, radar_svg, region_report
 from cityeval.engine.scoring import (
     ScoreResult,
     detect_level,
@@ -21,17 +23,25 @@ from cityeval.engine.scoring import (
 from cityeval.engine.tables import read_table
 
 __all__ = [
+    "AlphaResult",
     "CityevalError",
     "Framework",
     "FrameworkError",
     "InputError",
+    "RegionReport",
     "ScoreResult",
+    "agreement_by",
     "builtin_frameworks",
+    "cycle_report",
     "detect_level",
+    "icc",
+    "krippendorff_alpha",
     "load_framework",
     "parse_framework",
     "previous_finals",
+    "radar_svg",
     "read_table",
+    "region_report",
     "score",
     "score_components",
     "score_items",

@@ -1,5 +1,218 @@
-"""JSON API routes of this app (filled in by its feature work)."""
+"""API: results with the pages' permissions.
 
-from ninja import Router
+Reading (national table, a region's report, consolidated item scores): the coordinator at any
+time after computation; everyone, anonymous included, once the cycle is published; otherwise
+404. Feedback appears in a region's report for the coordinator and, after publication, for
+the region's own members only. Compute and publish: the coordinator (403 to others); a
+refusal (cycle not closed, already published, no results) is 409 with the reason.
+"""
 
-router = Router()
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema, Status
+from ninja.security import SessionAuth
+
+from cityeval.engine.report import Rank
+from cityeval.web.accounts.access import require_coordinator
+from cityeval.web.api import TokenAuth
+from cityeval.web.evaluations.models import Cycle
+from cityeval.web.results.selectors import (
+    ResultsAccess,
+    items_table,
+    national_table,
+    region_report_of,
+    region_results,
+    results_access,
+)
+from cityeval.web.results.services import ResultsRefused, cycle_publish, results_compute
+
+router = Router(tags=["results"])
+_BASE = "/cycles/{cycle}/results"
+
+
+def _anyone(request: HttpRequest) -> AnonymousUser:
+    """Public reads: a request without a token or session reads as an anonymous user (and
+    sees only what anonymous users may, published results)."""
+    return AnonymousUser()
+
+
+PUBLIC = [TokenAuth(), SessionAuth(), _anyone]
+
+
+class RunOut(Schema):
+    cycle: str
+    year: int
+    status: str
+    framework: str
+    framework_hash: str
+    level: str
+    computed_at: dt.datetime | None
+    parameters: dict[str, Any]
+
+
+class NationalOut(Schema):
+    run: RunOut
+    regions: list[dict[str, Any]]
+
+
+class ItemsOut(Schema):
+    run: RunOut
+    items: list[dict[str, Any]]
+
+
+class ComponentOut(Schema):
+    code: str
+    weight: float
+    score: float | None
+    previous: float | None
+    items_scored: int | None
+    items_expected: int | None
+
+
+class DimensionOut(Schema):
+    code: str
+    score: float | None
+    previous: float | None
+    items_scored: int | None
+    items_expected: int | None
+
+
+class RankOut(Schema):
+    position: int
+    of: int
+
+
+class FeedbackOut(Schema):
+    assessor: str
+    affiliation: str
+    strengths: str
+    weaknesses: str
+    recommendations: str
+
+
+class AgreementOut(Schema):
+    panel: str
+    component: str
+    alpha: float | None
+    icc2: float | None
+    icc2k: float | None
+    n_units: int
+    n_coders: int
+
+
+class RegionOut(Schema):
+    run: RunOut
+    region: str
+    slug: str
+    province: str | None
+    group: str
+    final: float
+    previous_final: float | None
+    improvement: float | None
+    rank_national: RankOut | None
+    rank_province: RankOut | None
+    coverage: float | None
+    participant: bool
+    components: list[ComponentOut]
+    dimensions: list[DimensionOut]
+    feedback: list[FeedbackOut] | None  # None: not visible to this user
+    agreement: list[AgreementOut]
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+def _rank(rank: Rank | None) -> RankOut | None:
+    return RankOut(position=rank.position, of=rank.of) if rank is not None else None
+
+
+def _run_out(access: ResultsAccess) -> RunOut:
+    run = access.require_run()
+    return RunOut(
+        cycle=access.cycle.slug,
+        year=access.cycle.year,
+        status=access.cycle.status,
+        framework=access.framework.code,
+        framework_hash=run.framework_digest,
+        level=run.level,
+        computed_at=run.computed_at,
+        parameters=run.parameters,
+    )
+
+
+@router.get(_BASE, response=NationalOut, auth=PUBLIC)
+def national(request: HttpRequest, cycle: str):
+    """The national table, unrounded, in the component-level format of ``cityeval score``."""
+    access = results_access(request.user, cycle)
+    table = national_table(access.require_run(), access.framework)
+    return NationalOut(run=_run_out(access), regions=table.to_dicts())
+
+
+@router.get(_BASE + "/items", response=ItemsOut, auth=PUBLIC)
+def items(request: HttpRequest, cycle: str):
+    """Consolidated item scores of every region (never individual assessors' scores)."""
+    access = results_access(request.user, cycle)
+    return ItemsOut(run=_run_out(access), items=items_table(access.require_run()).to_dicts())
+
+
+@router.get(_BASE + "/regions/{slug}", response=RegionOut, auth=PUBLIC)
+def region(request: HttpRequest, cycle: str, slug: str):
+    """One region's report: components, final, improvement, ranks, dimensions, agreement,
+    and the assessors' feedback when the user may see it."""
+    results = region_results(request.user, cycle, slug)
+    report = region_report_of(results)
+    return RegionOut(
+        run=_run_out(results.access),
+        region=report.region,
+        slug=results.row.region.slug,
+        province=report.province,
+        group=report.group,
+        final=report.final,
+        previous_final=report.previous_final,
+        improvement=report.improvement,
+        rank_national=_rank(report.rank_national),
+        rank_province=_rank(report.rank_province),
+        coverage=report.coverage,
+        participant=report.participant,
+        components=[ComponentOut.model_validate(c, from_attributes=True) for c in report.components],
+        dimensions=[DimensionOut.model_validate(d, from_attributes=True) for d in report.dimensions],
+        feedback=[FeedbackOut.model_validate(f, from_attributes=True) for f in report.feedback]
+        if results.sees_feedback
+        else None,
+        agreement=[AgreementOut.model_validate(a, from_attributes=True) for a in report.agreement],
+    )
+
+
+def _refused(exc: ResultsRefused) -> JsonResponse:
+    return JsonResponse({"detail": str(exc)}, status=409)
+
+
+@router.post(_BASE + "/compute", response={201: RunOut, 409: ErrorOut})
+def compute(request: HttpRequest, cycle: str):
+    """Compute the closed cycle's results (a new current run)."""
+    require_coordinator(request.user)
+    the_cycle = get_object_or_404(Cycle, slug=cycle)
+    try:
+        results_compute(cycle=the_cycle, user=request.user)
+    except ResultsRefused as exc:
+        return _refused(exc)
+    return Status(201, _run_out(results_access(request.user, cycle)))
+
+
+@router.post(_BASE + "/publish", response={200: RunOut, 409: ErrorOut})
+def publish(request: HttpRequest, cycle: str):
+    """Publish the current results; the cycle is locked from then on."""
+    require_coordinator(request.user)
+    the_cycle = get_object_or_404(Cycle, slug=cycle)
+    try:
+        cycle_publish(cycle=the_cycle, user=request.user)
+    except ResultsRefused as exc:
+        return _refused(exc)
+    return _run_out(results_access(request.user, cycle))

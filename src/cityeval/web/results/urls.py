@@ -1,2 +1,17 @@
+from django.urls import path
+
+from cityeval.web.results import views
+
 app_name = "results"
-urlpatterns: list = []
+urlpatterns = [
+    path("results/", views.index, name="index"),
+    path("results/history/import/", views.history, name="history_import"),
+    path("results/<slug:cycle>/", views.national, name="national"),
+    path("results/<slug:cycle>/compute/", views.compute, name="compute"),
+    path("results/<slug:cycle>/publish/", views.publish, name="publish"),
+    path("results/<slug:cycle>/national.<str:fmt>", views.national_export, name="national_export"),
+    path("results/<slug:cycle>/items.<str:fmt>", views.items_export, name="items_export"),
+    path("results/<slug:cycle>/letter.pdf", views.cycle_letter, name="cycle_letter"),
+    path("r/<slug:region>/<slug:cycle>/results/", views.region, name="region"),
+    path("r/<slug:region>/<slug:cycle>/results/letter.pdf", views.region_letter, name="region_letter"),
+]

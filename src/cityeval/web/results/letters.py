@@ -1,0 +1,79 @@
+"""Charts and PDF letters: drawn from the same report data as the pages.
+
+The charts are the engine's SVG (no JavaScript), embedded inline in the page and in the
+letter. Letters are HTML templates rendered by WeasyPrint; nothing external is fetched.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from cityeval.engine.report import CycleReport, RegionReport, histogram_svg, radar_svg
+
+RADAR_MIN_AXES = 3  # below three axes a radar is a line, not a shape: the tables suffice
+
+
+def _legend(year: int, previous_year: int | None) -> tuple[str, str]:
+    return str(year), str(previous_year) if previous_year else _("last year")
+
+
+def _radar(series, *, scale_max: float, scale_min: float, title: str, legend: tuple[str, str]) -> str | None:
+    if len(series) < RADAR_MIN_AXES or all(now is None for _label, now, _before in series):
+        return None
+    return radar_svg(series, scale_max=scale_max, scale_min=scale_min, title=title, legend=legend)
+
+
+def region_charts(report: RegionReport, *, year: int, previous_year: int | None) -> dict[str, str | None]:
+    """The region's radar charts: dimensions and components, this year against last year."""
+    language = get_language() or "id"
+    legend = _legend(year, previous_year)
+    scale = {"scale_max": report.scale_max, "scale_min": report.scale_min}
+    return {
+        "dimensions": _radar(
+            report.dimension_series(language), title=_("Score per dimension"), legend=legend, **scale
+        ),
+        "components": _radar(
+            report.component_series(language), title=_("Score per component"), legend=legend, **scale
+        ),
+    }
+
+
+def cycle_charts(report: CycleReport, *, year: int, previous_year: int | None) -> dict[str, str | None]:
+    """National means per dimension and the distribution of finals."""
+    language = get_language() or "id"
+    scale = {"scale_max": report.scale_max, "scale_min": report.scale_min}
+    finals = report.finals
+    return {
+        "dimensions": _radar(
+            report.dimension_series(language),
+            title=_("National mean per dimension"),
+            legend=_legend(year, previous_year),
+            **scale,
+        ),
+        "histogram": histogram_svg(finals, title=_("Distribution of finals"), **scale) if finals else None,
+    }
+
+
+class _NoFetching:
+    """A WeasyPrint URL fetcher that fetches nothing: a letter is self-contained."""
+
+    _fail_on_errors = False
+
+    def __call__(self, url: str):
+        raise ValueError(f"letters load no external resources ({url[:40]})")
+
+
+def pdf_bytes(html: str) -> bytes:
+    from weasyprint import HTML  # imported here: loading Pango takes time, only letters need it
+
+    return HTML(string=html, url_fetcher=_NoFetching()).write_pdf()
+
+
+def pdf_response(request: HttpRequest, template: str, context: dict, *, filename: str) -> HttpResponse:
+    html = render_to_string(template, context, request=request)
+    response = HttpResponse(pdf_bytes(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

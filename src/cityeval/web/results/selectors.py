@@ -1,0 +1,477 @@
+"""Reads for results: who may see what, the national table, and the report data.
+
+Access fails closed. Before publication only the national coordinator sees a cycle's results;
+everyone else (regional users, assessors, anonymous citizens) gets 404, so no one sees
+results early. After publication everyone sees the national table and the region pages. The
+assessors' feedback on a region is shown to the coordinator always and, after publication,
+to that region's own members (regional admin, OPD contributors) — never to other users or
+anonymous visitors.
+
+Pages, exports, PDF letters and the API all read the stored run through this module and
+build the engine's report data from it, so they show the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import polars as pl
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from cityeval.engine import Framework
+from cityeval.engine.report import CycleReport, RegionReport, cycle_report, region_report
+from cityeval.engine.scoring import ScoreResult
+from cityeval.web.accounts.access import User, is_coordinator, memberships
+from cityeval.web.accounts.models import Role
+from cityeval.web.evaluations.models import Cycle
+from cityeval.web.panels.selectors import feedback_for
+from cityeval.web.results.models import (
+    AgreementResult,
+    DimensionResult,
+    ItemResult,
+    RegionResult,
+    ResultRun,
+)
+
+REGIONAL_ROLES = (Role.REGIONAL_ADMIN, Role.OPD_CONTRIBUTOR)
+
+
+def current_run(cycle: Cycle) -> ResultRun | None:
+    return ResultRun.objects.filter(cycle=cycle, is_current=True).select_related("computed_by").first()
+
+
+@dataclass(frozen=True)
+class ResultsAccess:
+    """A user's view of one cycle's results."""
+
+    cycle: Cycle
+    run: ResultRun | None  # None only for the coordinator, before the first computation
+    is_coordinator: bool
+
+    @property
+    def published(self) -> bool:
+        return self.cycle.status == Cycle.Status.PUBLISHED
+
+    @property
+    def framework(self) -> Framework:
+        return self.cycle.framework.framework
+
+    def require_run(self) -> ResultRun:
+        if self.run is None:
+            raise Http404
+        return self.run
+
+
+def results_access(user: User, cycle: str) -> ResultsAccess:
+    """The cycle's results as ``user`` may see them; 404 when they may not (yet)."""
+    the_cycle = get_object_or_404(Cycle.objects.select_related("framework"), slug=cycle)
+    coordinator = is_coordinator(user)
+    run = current_run(the_cycle)
+    if not coordinator and (the_cycle.status != Cycle.Status.PUBLISHED or run is None):
+        raise Http404
+    return ResultsAccess(cycle=the_cycle, run=run, is_coordinator=coordinator)
+
+
+def may_see_feedback(user: User, access: ResultsAccess, region_id: int) -> bool:
+    """The coordinator always; the region's own members once the results are published."""
+    if access.is_coordinator:
+        return True
+    if not access.published:
+        return False
+    return any(m.role in REGIONAL_ROLES and m.region_id == region_id for m in memberships(user))
+
+
+@dataclass(frozen=True)
+class RegionResults:
+    access: ResultsAccess
+    row: RegionResult
+    sees_feedback: bool
+
+
+def region_results(user: User, cycle: str, region: str) -> RegionResults:
+    """One region's stored results; 404 for a region not in the results."""
+    access = results_access(user, cycle)
+    row = get_object_or_404(
+        RegionResult.objects.select_related("region__province", "participation"),
+        run=access.require_run(),
+        region__slug=region,
+    )
+    return RegionResults(access=access, row=row, sees_feedback=may_see_feedback(user, access, row.region_id))
+
+
+def visible_cycles(user: User) -> list[tuple[Cycle, ResultRun | None]]:
+    """Cycles whose results the user may open: published ones; for the coordinator also
+    closed cycles and any cycle with results."""
+    runs = {r.cycle_id: r for r in ResultRun.objects.filter(is_current=True)}
+    cycles = Cycle.objects.select_related("framework").order_by("-year", "slug")
+    if is_coordinator(user):
+        shown = [c for c in cycles if c.id in runs or c.status == Cycle.Status.CLOSED]
+    else:
+        shown = [c for c in cycles if c.status == Cycle.Status.PUBLISHED and c.id in runs]
+    return [(c, runs.get(c.id)) for c in shown]
+
+
+# --- the national table ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NationalRow:
+    result: RegionResult
+    components: list[float | None]  # in the framework's component order
+
+
+def sortable_columns(framework: Framework) -> list[str]:
+    return [
+        "region",
+        "group",
+        "province",
+        *framework.component_codes,
+        "final",
+        "improvement",
+        "rank_national",
+        "rank_province",
+        "coverage",
+    ]
+
+
+def _sort_key(column: str, framework: Framework) -> Callable[[NationalRow], Any]:
+    if column in framework.component_codes:
+        index = framework.component_codes.index(column)
+        return lambda row: row.components[index]
+    if column == "region":
+        return lambda row: row.result.region.name.casefold()
+    return lambda row: getattr(row.result, column)
+
+
+def national_rows(
+    run: ResultRun,
+    framework: Framework,
+    *,
+    sort: str = "rank_national",
+    descending: bool = False,
+    province: str = "",
+    group: str = "",
+) -> list[NationalRow]:
+    """The national table, filtered and sorted on any column; blanks always sort last.
+
+    An unknown ``sort`` falls back to the national rank. Ties keep the rank order.
+    """
+    rows = RegionResult.objects.filter(run=run).select_related("region")
+    if province:
+        rows = rows.filter(province=province)
+    if group:
+        rows = rows.filter(group=group)
+    codes = framework.component_codes
+    out = [NationalRow(r, [r.components.get(code) for code in codes]) for r in rows]
+    out.sort(
+        key=lambda row: (
+            row.result.rank_national is None,
+            row.result.rank_national or 0,
+            row.result.region.name,
+        )
+    )
+    if sort not in sortable_columns(framework):
+        sort, descending = "rank_national", False
+    key = _sort_key(sort, framework)
+    present = [row for row in out if key(row) is not None]
+    blank = [row for row in out if key(row) is None]
+    present.sort(key=key, reverse=descending)
+    return present + blank
+
+
+def filter_choices(run: ResultRun) -> tuple[list[str], list[str]]:
+    """The provinces and groups present in a run, for the filter form."""
+    rows = RegionResult.objects.filter(run=run)
+    provinces = sorted(set(rows.values_list("province", flat=True)))
+    groups = sorted(set(rows.values_list("group", flat=True)))
+    return provinces, groups
+
+
+# --- tables for exports ----------------------------------------------------------------------
+
+
+def national_table(run: ResultRun, framework: Framework) -> pl.DataFrame:
+    """The national table in the component-level format of ``cityeval score`` (unrounded):
+    ``region, group, <component codes>, final, improvement, rank_national, province,
+    rank_province``, in national rank order."""
+    codes = list(framework.component_codes)
+    columns: dict[str, list[Any]] = {
+        c: []
+        for c in (
+            "region",
+            "group",
+            *codes,
+            "final",
+            "improvement",
+            "rank_national",
+            "province",
+            "rank_province",
+        )
+    }
+    rows = RegionResult.objects.filter(run=run).select_related("region")
+    for r in sorted(rows, key=lambda r: (-r.final, r.region.name)):
+        columns["region"].append(r.region.name)
+        columns["group"].append(r.group)
+        for code in codes:
+            columns[code].append(r.components.get(code))
+        for name in ("final", "improvement", "rank_national", "province", "rank_province"):
+            columns[name].append(getattr(r, name))
+    schema: dict[str, Any] = {c: pl.Float64 for c in columns}
+    schema |= {"region": pl.String, "group": pl.String, "province": pl.String}
+    schema |= {"rank_national": pl.Int64, "rank_province": pl.Int64}
+    return pl.DataFrame(columns, schema=schema)
+
+
+ITEM_EXPORT_COLUMNS = (
+    "region", "group", "province", "component", "item", "dimension",
+    "n_assessors", "panel_score", "consolidated", "score",
+)  # fmt: skip
+
+
+def items_table(run: ResultRun, *, region_id: int | None = None) -> pl.DataFrame:
+    """Consolidated item scores (the panel mean, or the chair's consolidated score), never an
+    individual assessor's score: ``region, group, province, component, item, dimension,
+    n_assessors, panel_score, consolidated, score``."""
+    attributes = {
+        r.region_id: (r.region.name, r.group, r.province)
+        for r in RegionResult.objects.filter(run=run).select_related("region")
+    }
+    rows = ItemResult.objects.filter(run=run).order_by("region__name", "component", "item")
+    if region_id is not None:
+        rows = rows.filter(region_id=region_id)
+    data: dict[str, list[Any]] = {c: [] for c in ITEM_EXPORT_COLUMNS}
+    fields = (
+        "region_id",
+        "component",
+        "item",
+        "dimension",
+        "n_assessors",
+        "panel_score",
+        "consolidated",
+        "score",
+    )
+    for region_id_, component, item, dimension, n, panel_score, consolidated, score in rows.values_list(
+        *fields
+    ):
+        name, group, province = attributes[region_id_]
+        for column, value in zip(
+            ITEM_EXPORT_COLUMNS,
+            (name, group, province, component, item, dimension or None, n, panel_score, consolidated, score),
+            strict=True,
+        ):
+            data[column].append(value)
+    schema = {c: pl.String for c in ITEM_EXPORT_COLUMNS} | {
+        "n_assessors": pl.Int64,
+        "panel_score": pl.Float64,
+        "consolidated": pl.Boolean,
+        "score": pl.Float64,
+    }
+    return pl.DataFrame(data, schema=schema)
+
+
+# --- the engine's report data, from the stored run ----------------------------------------------
+
+
+def stored_result(run: ResultRun, framework: Framework, *, region_id: int | None = None) -> ScoreResult:
+    """The stored run as the engine's ScoreResult, for the report builders.
+
+    ``regions`` always holds every region (rank totals need them); with ``region_id`` the
+    long tables (components, dimensions) hold that region only.
+    """
+    rows = list(RegionResult.objects.filter(run=run).select_related("region"))
+    codes = framework.component_codes
+    item_level = run.level == ResultRun.Level.ITEM
+    regions: dict[str, list[Any]] = {c: [] for c in ("region", "group", "province", *codes)}
+    for name in ("final", "previous_final", "improvement", "rank_national", "rank_province", "participant"):
+        regions[name] = []
+    if item_level:
+        regions["coverage"] = []
+    components: dict[str, list[Any]] = {c: [] for c in ("region", "component", "weight", "score")}
+    if item_level:
+        components |= {"items_scored": [], "items_expected": [], "coverage": []}
+    for r in rows:
+        for name in regions:
+            if name == "region":
+                regions[name].append(r.region.name)
+            elif name in codes:
+                regions[name].append(r.components.get(name))
+            else:
+                regions[name].append(getattr(r, name))
+        if region_id is not None and r.region_id != region_id:
+            continue
+        for code, weight in framework.weights_for(r.group).items():
+            components["region"].append(r.region.name)
+            components["component"].append(code)
+            components["weight"].append(weight)
+            components["score"].append(r.components.get(code))
+            if item_level:
+                scored, expected = r.component_items.get(code, [0, 0])
+                components["items_scored"].append(scored)
+                components["items_expected"].append(expected)
+                components["coverage"].append(scored / expected if expected else None)
+    names = {r.region_id: r.region.name for r in rows}
+    return ScoreResult(
+        framework_code=framework.code,
+        framework_hash=run.framework_digest,
+        level="item" if item_level else "component",
+        parameters=MappingProxyType(dict(run.parameters)),
+        regions=pl.DataFrame(regions, schema=_regions_schema(regions)).sort(
+            pl.col("final"), pl.col("region"), descending=[True, False]
+        ),
+        components=pl.DataFrame(components, schema=_long_schema(components)),
+        dimensions=_dimensions(run, names, region_id) if item_level else None,
+    )
+
+
+def _regions_schema(columns: dict[str, list[Any]]) -> dict[str, Any]:
+    schema: dict[str, Any] = {}
+    for name in columns:
+        if name in ("region", "group", "province"):
+            schema[name] = pl.String
+        elif name in ("rank_national", "rank_province"):
+            schema[name] = pl.Int64
+        elif name == "participant":
+            schema[name] = pl.Boolean
+        else:
+            schema[name] = pl.Float64
+    return schema
+
+
+def _long_schema(columns: dict[str, list[Any]]) -> dict[str, Any]:
+    types = {"region": pl.String, "component": pl.String, "dimension": pl.String}
+    types |= {"items_scored": pl.Int64, "items_expected": pl.Int64}
+    return {name: types.get(name, pl.Float64) for name in columns}
+
+
+def _dimensions(run: ResultRun, names: dict[int, str], region_id: int | None) -> pl.DataFrame:
+    rows = DimensionResult.objects.filter(run=run)
+    if region_id is not None:
+        rows = rows.filter(region_id=region_id)
+    data: dict[str, list[Any]] = {
+        c: [] for c in ("region", "dimension", "score", "items_scored", "items_expected")
+    }
+    for region, dimension, score, scored, expected in rows.values_list(
+        "region_id", "dimension", "score", "items_scored", "items_expected"
+    ):
+        for column, value in zip(data, (names[region], dimension, score, scored, expected), strict=True):
+            data[column].append(value)
+    return pl.DataFrame(data, schema=_long_schema(data))
+
+
+def previous_run(run: ResultRun) -> ResultRun | None:
+    if run.previous_cycle_id is None:
+        return None
+    return ResultRun.objects.filter(cycle_id=run.previous_cycle_id, is_current=True).first()
+
+
+def _previous_tables(
+    run: ResultRun, region_id: int | None
+) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """Last year's dimension and component scores (``region, dimension|component, score``)."""
+    before = previous_run(run)
+    if before is None:
+        return None, None
+    dims = DimensionResult.objects.filter(run=before)
+    comps = RegionResult.objects.filter(run=before)
+    if region_id is not None:
+        dims, comps = dims.filter(region_id=region_id), comps.filter(region_id=region_id)
+    dimensions = pl.DataFrame(
+        list(dims.values_list("region__name", "dimension", "score")),
+        schema={"region": pl.String, "dimension": pl.String, "score": pl.Float64},
+        orient="row",
+    )
+    components = pl.DataFrame(
+        [
+            (name, code, value)
+            for name, scores in comps.values_list("region__name", "components")
+            for code, value in scores.items()
+        ],
+        schema={"region": pl.String, "component": pl.String, "score": pl.Float64},
+        orient="row",
+    )
+    return dimensions, components
+
+
+def _agreement(run: ResultRun, panel: str | None = None) -> pl.DataFrame:
+    rows = AgreementResult.objects.filter(run=run)
+    if panel is not None:
+        rows = rows.filter(panel=panel)
+    fields = ("panel", "component", "alpha", "icc2", "icc2k", "n_units", "n_coders", "complete")
+    return pl.DataFrame(
+        list(rows.values_list(*fields)),
+        schema={
+            "panel": pl.String,
+            "component": pl.String,
+            "alpha": pl.Float64,
+            "icc2": pl.Float64,
+            "icc2k": pl.Float64,
+            "n_units": pl.Int64,
+            "n_coders": pl.Int64,
+            "complete": pl.Boolean,
+        },
+        orient="row",
+    )
+
+
+def region_report_of(results: RegionResults) -> RegionReport:
+    """The engine's report of one region, from the stored run; feedback only if visible."""
+    access, row = results.access, results.row
+    run = access.require_run()
+    framework = access.framework
+    previous_dimensions, previous_components = _previous_tables(run, row.region_id)
+    feedback = feedback_for(row.participation, run.stage) if results.sees_feedback else []
+    return region_report(
+        stored_result(run, framework, region_id=row.region_id),
+        framework,
+        region=row.region.name,
+        previous_dimensions=previous_dimensions,
+        previous_components=previous_components,
+        feedback=feedback,
+        agreement=_agreement(run, row.panel) if row.panel else None,
+    )
+
+
+def cycle_report_of(access: ResultsAccess, *, with_feedback: bool) -> CycleReport:
+    """Every region's report; feedback (coordinator only) read per region."""
+    run = access.require_run()
+    framework = access.framework
+    previous_dimensions, previous_components = _previous_tables(run, None)
+    rows = list(RegionResult.objects.filter(run=run).select_related("region", "participation"))
+    feedback = {}
+    if with_feedback:
+        feedback = {r.region.name: feedback_for(r.participation, run.stage) for r in rows}
+    return cycle_report(
+        stored_result(run, framework),
+        framework,
+        previous_dimensions=previous_dimensions,
+        previous_components=previous_components,
+        feedback=feedback,
+        agreement=_agreement(run),
+        panels={r.region.name: r.panel for r in rows if r.panel},
+    )
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    cycle: Cycle
+    final: float
+    rank_national: int | None
+    ranked: int
+
+
+def region_history(region_id: int, *, coordinator: bool) -> list[HistoryPoint]:
+    """The region's final in every cycle whose results the user may see, oldest first."""
+    rows = RegionResult.objects.filter(run__is_current=True, region_id=region_id).select_related("run__cycle")
+    if not coordinator:
+        rows = rows.filter(run__cycle__status=Cycle.Status.PUBLISHED)
+    out = []
+    for r in sorted(rows, key=lambda r: r.run.cycle.year):
+        ranked = RegionResult.objects.filter(run=r.run, rank_national__isnull=False).count()
+        out.append(
+            HistoryPoint(cycle=r.run.cycle, final=r.final, rank_national=r.rank_national, ranked=ranked)
+        )
+    return out

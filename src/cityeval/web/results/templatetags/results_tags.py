@@ -1,0 +1,23 @@
+"""Template filters of the results pages: signed improvements and score bars."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def signed(value, places: int = 2) -> str:
+    """An improvement for reading: ``+0.15``, ``-0.26``, ``–`` when there is none."""
+    if value is None or value == "":
+        return "–"
+    return f"{float(value):+.{int(places)}f}"
+
+
+@register.filter
+def share(value, scale_max) -> str:
+    """A score as a percentage of the scale, for the width of a bar (``37.5``)."""
+    if value is None or not scale_max:
+        return "0"
+    return f"{max(0.0, min(100.0, 100 * float(value) / float(scale_max))):.1f}"

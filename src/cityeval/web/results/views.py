@@ -1,0 +1,305 @@
+"""Results pages: the national table, region pages, exports, PDF letters, and the
+coordinator's compute, publish and history-import actions.
+
+Access (see selectors): before publication the coordinator only, 404 to everyone else;
+after publication everyone, anonymous citizens included. Assessors' feedback: the coordinator
+always, the region's own members after publication. Compute, publish and import: the
+coordinator (403 to other logged-in users).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cityeval.engine.report import histogram_svg
+from cityeval.web.accounts.access import require_coordinator
+from cityeval.web.evaluations.models import Cycle, FrameworkVersion
+from cityeval.web.evaluations.services import framework_version_builtin
+from cityeval.web.imports import ImportRejected, read_upload
+from cityeval.web.results.exports import FORMATS, table_download
+from cityeval.web.results.forms import HistoryImportForm
+from cityeval.web.results.history import history_import
+from cityeval.web.results.letters import cycle_charts, pdf_response, region_charts
+from cityeval.web.results.selectors import (
+    ResultsAccess,
+    cycle_report_of,
+    filter_choices,
+    items_table,
+    national_rows,
+    national_table,
+    region_history,
+    region_report_of,
+    region_results,
+    results_access,
+    sortable_columns,
+    visible_cycles,
+)
+from cityeval.web.results.services import ResultsRefused, cycle_publish, results_compute, scores_changed_since
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "results/index.html", {"cycles": visible_cycles(request.user)})
+
+
+def _previous_year(access: ResultsAccess) -> int | None:
+    run = access.run
+    return run.previous_cycle.year if run is not None and run.previous_cycle_id else None
+
+
+def national(request: HttpRequest, cycle: str) -> HttpResponse:
+    access = results_access(request.user, cycle)
+    framework = access.framework
+    context = {
+        "access": access,
+        "cycle": access.cycle,
+        "run": access.run,
+        "framework": framework,
+        "components": framework.components,
+        "can_compute": access.is_coordinator and access.cycle.status == Cycle.Status.CLOSED,
+        "can_publish": access.is_coordinator and access.cycle.status == Cycle.Status.CLOSED and access.run,
+        "stale": access.is_coordinator and access.run is not None and scores_changed_since(access.run),
+    }
+    if access.run is not None:
+        context |= _table(request, access)
+    return render(request, "results/national.html", context)
+
+
+def _table(request: HttpRequest, access: ResultsAccess) -> dict:
+    """The national table as asked for: ``?sort=<column>&dir=asc|desc&province=…&group=…``."""
+    run, framework = access.require_run(), access.framework
+    sort = request.GET.get("sort") or "rank_national"
+    if sort not in sortable_columns(framework):
+        sort = "rank_national"
+    descending = request.GET.get("dir") == "desc"
+    province, group = request.GET.get("province", ""), request.GET.get("group", "")
+    rows = national_rows(run, framework, sort=sort, descending=descending, province=province, group=group)
+    provinces, groups = filter_choices(run)
+    finals = [r.result.final for r in rows if r.result.rank_national is not None]
+    scale = {"scale_min": framework.scale.min, "scale_max": framework.scale.max}
+    return {
+        "rows": rows,
+        "ranked": run.regions.filter(rank_national__isnull=False).count(),
+        "sort": sort,
+        "descending": descending,
+        "province": province,
+        "group": group,
+        "provinces": provinces,
+        "groups": groups,
+        "formats": FORMATS,
+        "headers": _headers(
+            framework, sort=sort, descending=descending, query={"province": province, "group": group}
+        ),
+        "histogram": histogram_svg(finals, title=_("Distribution of finals"), **scale) if finals else None,
+    }
+
+
+def _headers(framework, *, sort: str, descending: bool, query: dict[str, str]) -> list[dict]:
+    """The national table's column headers, each a link that sorts by it (again: reversed)."""
+    language = get_language() or "id"
+    names = {
+        "region": _("Region"),
+        "group": _("Group"),
+        "province": _("Province"),
+        "final": _("Final"),
+        "improvement": _("Improvement"),
+        "rank_national": _("National rank"),
+        "rank_province": _("Provincial rank"),
+        "coverage": _("Coverage"),
+    }
+    for component in framework.components:
+        names[component.code] = component.label.en if language.startswith("en") else component.label.id
+    headers = []
+    for column in sortable_columns(framework):
+        active = column == sort
+        # Scores read best first; names and ranks from the top of the list.
+        first_desc = column not in ("region", "group", "province", "rank_national", "rank_province")
+        desc = (not descending) if active else first_desc
+        params = {k: v for k, v in query.items() if v} | {"sort": column, "dir": "desc" if desc else "asc"}
+        headers.append(
+            {
+                "key": column,
+                "label": names[column],
+                "url": "?" + urlencode(params),
+                "active": active,
+                "descending": descending if active else None,
+                "numeric": column not in ("region", "group", "province"),
+            }
+        )
+    return headers
+
+
+def region(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
+    results = region_results(request.user, cycle, region)
+    access = results.access
+    report = region_report_of(results)
+    run = access.require_run()
+    items = items_table(run, region_id=results.row.region_id)
+    context = {
+        "access": access,
+        "cycle": access.cycle,
+        "run": run,
+        "region": results.row.region,
+        "result": results.row,
+        "report": report,
+        "framework": access.framework,
+        "charts": region_charts(report, year=access.cycle.year, previous_year=_previous_year(access)),
+        "sees_feedback": results.sees_feedback,
+        "items": items.to_dicts(),
+        "history": region_history(results.row.region_id, coordinator=access.is_coordinator),
+    }
+    return render(request, "results/region.html", context)
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+
+def _meta(access: ResultsAccess) -> dict:
+    run = access.require_run()
+    return {
+        "cycle": access.cycle.slug,
+        "year": access.cycle.year,
+        "status": access.cycle.status,
+        "framework": {"code": access.framework.code, "hash": run.framework_digest},
+        "computed_at": run.computed_at.isoformat(),
+        "level": run.level,
+        "parameters": run.parameters,
+    }
+
+
+def national_export(request: HttpRequest, cycle: str, fmt: str) -> HttpResponse:
+    if fmt not in FORMATS:
+        raise Http404
+    access = results_access(request.user, cycle)
+    table = national_table(access.require_run(), access.framework)
+    return table_download(
+        table, fmt=fmt, filename=f"results-{access.cycle.slug}-national", sheet=_("Results"),
+        meta=_meta(access), key="regions",
+    )  # fmt: skip
+
+
+def items_export(request: HttpRequest, cycle: str, fmt: str) -> HttpResponse:
+    if fmt not in FORMATS:
+        raise Http404
+    access = results_access(request.user, cycle)
+    table = items_table(access.require_run())
+    return table_download(
+        table, fmt=fmt, filename=f"results-{access.cycle.slug}-items", sheet=_("Item scores"),
+        meta=_meta(access), key="items",
+    )  # fmt: skip
+
+
+# --- letters ---------------------------------------------------------------------------------
+
+
+def region_letter(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
+    results = region_results(request.user, cycle, region)
+    access = results.access
+    report = region_report_of(results)
+    context = {
+        "cycle": access.cycle,
+        "run": access.require_run(),
+        "region": results.row.region,
+        "report": report,
+        "framework": access.framework,
+        "charts": region_charts(report, year=access.cycle.year, previous_year=_previous_year(access)),
+        "sees_feedback": results.sees_feedback,
+    }
+    filename = f"results-{access.cycle.slug}-{results.row.region.slug}.pdf"
+    return pdf_response(request, "results/pdf/region_letter.html", context, filename=filename)
+
+
+def cycle_letter(request: HttpRequest, cycle: str) -> HttpResponse:
+    """The whole cycle's letter: the national table and charts; with ``?feedback=1`` the
+    coordinator's copy adds every region's feedback (long: about 50 s for 550 regions)."""
+    access = results_access(request.user, cycle)
+    with_feedback = access.is_coordinator and request.GET.get("feedback") == "1"
+    report = cycle_report_of(access, with_feedback=with_feedback)
+    context = {
+        "cycle": access.cycle,
+        "run": access.require_run(),
+        "report": report,
+        "framework": access.framework,
+        "charts": cycle_charts(report, year=access.cycle.year, previous_year=_previous_year(access)),
+        "sees_feedback": with_feedback,
+    }
+    suffix = "-feedback" if with_feedback else ""
+    filename = f"results-{access.cycle.slug}{suffix}.pdf"
+    return pdf_response(request, "results/pdf/cycle_letter.html", context, filename=filename)
+
+
+# --- coordinator actions ---------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def compute(request: HttpRequest, cycle: str) -> HttpResponse:
+    require_coordinator(request.user)
+    the_cycle = get_object_or_404(Cycle, slug=cycle)
+    try:
+        run = results_compute(cycle=the_cycle, user=request.user)
+    except ResultsRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Results computed for %(count)d regions with framework %(hash)s.")
+            % {"count": run.regions.count(), "hash": run.framework_digest[:12]},
+        )
+    return redirect("results:national", cycle=the_cycle.slug)
+
+
+@login_required
+@require_POST
+def publish(request: HttpRequest, cycle: str) -> HttpResponse:
+    require_coordinator(request.user)
+    the_cycle = get_object_or_404(Cycle, slug=cycle)
+    try:
+        cycle_publish(cycle=the_cycle, user=request.user)
+    except ResultsRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The results are published. The cycle is now locked."))
+    return redirect("results:national", cycle=the_cycle.slug)
+
+
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    require_coordinator(request.user)
+    form = HistoryImportForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        kind, _sep, key = data["framework"].partition(":")
+        version = (
+            framework_version_builtin(key)
+            if kind == "builtin"
+            else get_object_or_404(FrameworkVersion, digest=key)
+        )
+        try:
+            imported = history_import(
+                year=data["year"],
+                framework_version=version,
+                table=read_upload(data["file"]),
+                user=request.user,
+                default_group=data["default_group"] or None,
+                slug=data["slug"] or None,
+                name=data["name"] or None,
+            )
+        except ImportRejected as exc:
+            problems = exc.errors
+        else:
+            messages.success(
+                request,
+                _("%(count)d regions imported as the published results of %(year)d.")
+                % {"count": imported.participations.count(), "year": imported.year},
+            )
+            return redirect("results:national", cycle=imported.slug)
+    return render(request, "results/history.html", {"form": form, "problems": problems})

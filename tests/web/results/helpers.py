@@ -1,0 +1,73 @@
+"""Reading the PDF letters in tests with poppler-utils (pdftotext, pdftoppm).
+
+.ci/run installs poppler-utils; without it these checks are skipped, unless
+CITYEVAL_REQUIRE_ALL=1 makes a missing tool a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        if os.environ.get("CITYEVAL_REQUIRE_ALL") in ("1", "true", "yes", "on"):
+            pytest.fail(f"{name} (poppler-utils) not found, and CITYEVAL_REQUIRE_ALL=1 requires it")
+        pytest.skip(f"{name} (poppler-utils) not found: PDF contents not checked")
+    return found
+
+
+def pdf_text(content: bytes) -> str:
+    """The PDF's text, in reading order."""
+    out = subprocess.run(
+        [_tool("pdftotext"), "-layout", "-", "-"], input=content, capture_output=True, check=True
+    )
+    return out.stdout.decode("utf-8")
+
+
+def read_pgm(data: bytes) -> tuple[int, int, bytes]:
+    """Width, height and pixels of a binary 8-bit PGM (P5): header tokens, then the bytes."""
+    tokens: list[bytes] = []
+    position = 0
+    while len(tokens) < 4:
+        while data[position : position + 1].isspace():
+            position += 1
+        if data[position : position + 1] == b"#":  # a comment runs to the end of the line
+            position = data.index(b"\n", position) + 1
+            continue
+        end = position
+        while not data[end : end + 1].isspace():
+            end += 1
+        tokens.append(data[position:end])
+        position = end
+    magic, width, height, maximum = tokens
+    if magic != b"P5" or int(maximum) > 255:
+        raise ValueError("not an 8-bit binary PGM")
+    pixels = data[position + 1 : position + 1 + int(width) * int(height)]
+    return int(width), int(height), pixels
+
+
+def page_ink(content: bytes, *, resolution: int = 20) -> list[float]:
+    """For each page, the share of pixels that are not white, rendered in grey by pdftoppm
+    (``-gray`` writes a binary PGM per page)."""
+    tool = _tool("pdftoppm")
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "letter.pdf"
+        source.write_bytes(content)
+        subprocess.run(
+            [tool, "-r", str(resolution), "-gray", str(source), str(Path(folder) / "page")],
+            check=True,
+        )
+        shares = []
+        for page in sorted(Path(folder).glob("page*.pgm")):
+            width, height, pixels = read_pgm(page.read_bytes())
+            assert len(pixels) == width * height
+            shares.append(sum(1 for p in pixels if p < 255) / (width * height))
+        return shares
