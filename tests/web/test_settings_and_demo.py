@@ -59,3 +59,29 @@ def test_each_demo_login_sees_only_what_its_role_allows(db, settings):
 
     assessor = _client(logins["asesor"])
     assert assessor.get(deli).status_code == 404
+    assert assessor.get(reverse("panels:mine")).status_code == 200
+
+    # 2024 is published with 2023 as history: improvement and ranks for everyone to see.
+    national = Client().get(reverse("results:national", kwargs={"cycle": "gmsc-2024"}))
+    assert national.status_code == 200
+    region_page = admin.get(
+        reverse("results:region", kwargs={"region": "kab-deli-serdang", "cycle": "gmsc-2024"})
+    )
+    assert region_page.status_code == 200
+    # The 2025 cycle is open for trying the self-assessment.
+    overview = reverse("assessments:overview", kwargs={"region": "kab-deli-serdang", "cycle": "gmsc-2025"})
+    assert admin.get(overview).status_code == 200
+
+
+def test_the_demo_survey_has_900_respondents_and_flags_the_planted_problems(db):
+    from cityeval.web.evaluations.models import Participation
+    from cityeval.web.surveys.models import Response
+    from cityeval.web.surveys.selectors import quality_of
+
+    load_demo()
+    participation = Participation.objects.get(region__slug="kab-deli-serdang", cycle__slug="gmsc-2024")
+    assert Response.objects.filter(form__plan__participation=participation).count() == 900
+    report = quality_of(participation.survey_plan)
+    reasons = report.responses.get_column("reason").drop_nulls().to_list()
+    assert "straight_lining" in reasons and "not_user" in reasons
+    assert len(report.cross_form) >= 1  # the same phone hash in two forms

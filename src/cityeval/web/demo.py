@@ -1,4 +1,5 @@
-"""Load the demo into the web app: the synthetic Deli Serdang 2024 evaluation (cityeval.demo).
+"""Load the demo into the web app: the synthetic Deli Serdang 2024 evaluation (cityeval.demo),
+published, with 2023 imported as history, its impact survey, and an open 2025 cycle to try.
 
 Real: the region names and provinces, Deli Serdang's six 2024 quick wins and their owning OPDs
 (DOMAIN.md §6). Synthetic: everything else — users, the other programmes, the self-assessment
@@ -25,6 +26,8 @@ from cityeval.web.evaluations.services import framework_version_builtin
 from cityeval.web.programmes.models import Programme
 from cityeval.web.regions.models import Opd, Province, Region
 from cityeval.web.regions.services import opd_create, region_kind_from_name
+from cityeval.web.results.demo import load_results_demo
+from cityeval.web.surveys.demo import load_survey_demo
 
 # Deli Serdang's OPDs: the six quick-win owners (real, DOMAIN.md §6) and the two offices that
 # run the evaluation in a region (Diskominfo, Bappeda), plus one with no programme yet, so
@@ -86,6 +89,17 @@ def load_demo() -> list[DemoLogin]:
     participation = Participation.objects.get(cycle=cycle, region=home)
     logins = _users(home, opds["Dinkes"], regions["Kota Medan"], medan_opd)
     _self_assessment(participation, opds, author=get_user_model().objects.get(username=logins[1].username))
+    programmes = {p.subdimension: p for p in Programme.objects.filter(region=home).exclude(subdimension="")}
+    load_survey_demo(participation=participation, programmes_by_subdimension=programmes)
+    users = get_user_model().objects
+    load_results_demo(
+        cycle=cycle,
+        regions=regions,
+        scores=demo.demo_scores(cycle.framework.framework),
+        coordinator=users.get(username="koordinator"),
+        assessor_users=[users.get(username="asesor")],
+    )
+    _cycle_2025(regions)
     return logins
 
 
@@ -131,6 +145,18 @@ def _cycle_2024(regions: dict[str, Region]) -> Cycle:
     return cycle
 
 
+def _cycle_2025(regions: dict[str, Region]) -> Cycle:
+    """An open cycle with nothing answered yet, to try the self-assessment (2024 is published)."""
+    cycle = Cycle.objects.create(
+        slug="gmsc-2025", name="GMSC 2025 (contoh / example)", year=2025,
+        framework=framework_version_builtin("gmsc-2024"), status=Cycle.Status.OPEN,
+        self_assessment_deadline=timezone.now() + dt.timedelta(days=30),
+    )  # fmt: skip
+    for r in demo.REGIONS:
+        Participation.objects.create(cycle=cycle, region=regions[r.name], group=r.group)
+    return cycle
+
+
 def _users(home: Region, dinkes: Opd, medan: Region, medan_opd: Opd) -> list[DemoLogin]:
     people = (
         ("coordinator", "koordinator", Role.COORDINATOR, None, None, "every cycle and region"),
@@ -138,7 +164,7 @@ def _users(home: Region, dinkes: Opd, medan: Region, medan_opd: Opd) -> list[Dem
         ("OPD contributor", "dinkes.deliserdang", Role.OPD_CONTRIBUTOR, home, dinkes,
          "Deli Serdang; answers the Dinas Kesehatan items"),
         ("regional admin (other region)", "admin.medan", Role.REGIONAL_ADMIN, medan, None, "Kota Medan only"),
-        ("assessor", "asesor", Role.ASSESSOR, None, None, "no region until panels exist"),
+        ("assessor", "asesor", Role.ASSESSOR, None, None, "a 2024 Stage II panel (published)"),
     )  # fmt: skip
     logins = []
     for label, username, role, region, opd, sees in people:

@@ -9,6 +9,7 @@ Development defaults are safe and need nothing: a SQLite file and local evidence
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -44,6 +45,16 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -123,7 +134,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Tests use a file, not SQLite's shared in-memory database, so the live server that the
     # browser tests talk to opens its own connections in its own threads, as in production.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-cityeval.sqlite3")}
+    # One file per process, so that concurrent test runs never share it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"cityeval-test-{os.getpid()}.sqlite3")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -157,7 +171,26 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+# Behind a reverse proxy: trust its X-Forwarded-Proto, and take the client address from the
+# last X-Forwarded-For hop it adds (log-in limits, survey abuse limits).
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+AXES_IPWARE_PROXY_COUNT = 1 if BEHIND_PROXY else None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if BEHIND_PROXY else ["REMOTE_ADDR"]
+)
+
+# Rate-limit counters live in the cache: per process by default; with several app processes,
+# CACHE_BACKEND=database shares them (run `cityeval manage createcachetable` once).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cityeval_cache"}
+        if env_str("CACHE_BACKEND", "locmem") == "database"
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+if env_str("CACHE_BACKEND", "locmem") not in ("locmem", "database"):
+    raise ImproperlyConfigured("CACHE_BACKEND must be locmem or database")
 
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
@@ -186,6 +219,13 @@ WHITENOISE_USE_FINDERS = DEBUG
 EVIDENCE_MAX_MB = env_int("EVIDENCE_MAX_MB", 20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Impact survey: public form abuse limits and the "implausibly fast" threshold.
+SURVEY_LIMIT_PER_IP_HOUR = env_int("SURVEY_LIMIT_PER_IP_HOUR", 20)
+SURVEY_LIMIT_PER_FORM_DAY = env_int("SURVEY_LIMIT_PER_FORM_DAY", 2000)
+SURVEY_MIN_SECONDS = env_float("SURVEY_MIN_SECONDS", 60.0)
+# Assessor panels: an item is flagged when its scores span at least this many levels.
+PANEL_DISAGREEMENT_RANGE = env_float("PANEL_DISAGREEMENT_RANGE", 2.0)
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

@@ -144,3 +144,8 @@ def test_indonesian_stays_the_default_whatever_the_browser_asks_and_english_is_s
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     page = client.get(reverse("accounts:login")).content.decode()
     assert 'lang="en"' in page and "Log in" in page
+
+
+def test_an_assessor_lands_on_their_panels(assessor, as_user):
+    response = as_user(assessor).get(reverse("home"))
+    assert response.status_code == 302 and response.url == reverse("panels:mine")

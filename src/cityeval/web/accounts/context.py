@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from cityeval.web.accounts.access import is_coordinator, memberships, regions_of
+from cityeval.web.accounts.access import is_assessor, is_coordinator, memberships, regions_of
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -13,6 +13,7 @@ def navigation(request: HttpRequest) -> dict:
         return {}
     return {
         "nav_is_coordinator": is_coordinator(user),
+        "nav_is_assessor": is_assessor(user),
         "nav_regions": regions_of(user),
         "nav_memberships": memberships(user),
     }

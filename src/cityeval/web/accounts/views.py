@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cityeval.web.accounts.access import is_coordinator, regions_of
+from cityeval.web.accounts.access import is_assessor, is_coordinator, regions_of
 from cityeval.web.accounts.models import ApiToken
 from cityeval.web.accounts.services import token_create
 
@@ -26,6 +26,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if is_coordinator(request.user):
         return redirect("evaluations:cycle_list")
     regions = regions_of(request.user)
+    if is_assessor(request.user) and not regions:
+        return redirect("panels:mine")
     if len(regions) == 1:
         return redirect("regions:dashboard", region=regions[0].slug)
     return render(request, "accounts/home.html", {"regions": regions})
