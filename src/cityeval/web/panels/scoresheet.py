@@ -27,7 +27,7 @@ from cityeval.web.panels.models import (
     PanelRegion,
 )
 from cityeval.web.panels.selectors import PanelRegionAccess, disagreement_range, members_of
-from cityeval.web.surveys.selectors import proposed_levels
+from cityeval.web.surveys.selectors import impact_flags, proposed_levels
 
 # --- scoring page ------------------------------------------------------------------------------------
 
@@ -84,6 +84,7 @@ class ScoringRow:
     answer: LatestAnswer | None
     evidence: list[Evidence]
     proposal: float | None
+    survey_flags: list[str]  # the impact survey's quality flags for this item's form
     mine: ItemScore | None
     others: list[ItemScore]  # always empty while the viewer is blind
     needs_evidence: bool
@@ -96,6 +97,7 @@ def scoring_rows(access: PanelRegionAccess, viewer: User) -> list[ScoringRow]:
     framework = access.framework
     answers = latest_answers(participation)
     survey = proposed_levels(participation) or {}
+    flags = impact_flags(participation)
     evidence: dict[str, list[Evidence]] = defaultdict(list)
     for row in (
         Evidence.objects.filter(participation=participation)
@@ -125,6 +127,7 @@ def scoring_rows(access: PanelRegionAccess, viewer: User) -> list[ScoringRow]:
                 answer=answer,
                 evidence=evidence.get(item.code, []),
                 proposal=proposal_for(framework, item, answer, survey),
+                survey_flags=flags.get(item.code, []),
                 mine=mine,
                 others=others,
                 needs_evidence=item.code in requested,
