@@ -213,3 +213,16 @@ def test_an_spbe_style_index_is_a_framework_too():
     assert [fw.band_for(x).label.id for x in (1.0, 1.79, 1.8, 3.49, 3.5, 4.2, 5)] == [
         "Kurang", "Kurang", "Cukup", "Baik", "Sangat Baik", "Memuaskan", "Memuaskan",
     ]  # fmt: skip
+
+
+def test_it_rejects_a_weighted_component_without_items_for_the_group():
+    # tiny.yaml's component "first" is weighted for A and B; restrict both items to A.
+    text = TINY.replace(
+        "{code: first.a, label: {id: Satu, en: One}, dimension: governance}",
+        "{code: first.a, label: {id: Satu, en: One}, dimension: governance, groups: [A]}",
+    )
+    text = text.replace("{code: first.b, label: {id: Dua, en: Two}}",
+                        "{code: first.b, label: {id: Dua, en: Two}, groups: [A]}")  # fmt: skip
+    assert _problems(text) == [
+        "components[0].weights.B: the component is weighted for B but has no items for it"
+    ]

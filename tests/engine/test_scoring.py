@@ -295,3 +295,35 @@ def test_a_consolidated_score_must_be_on_the_scale_and_for_an_expected_item():
         score_items(
             table, TINY, overrides=pl.DataFrame({"region": ["R"], "item": ["extra.only_b"], "score": [1.0]})
         )
+
+
+def test_equal_finals_tie_despite_float_noise():
+    """Review finding. gmsc-2023 REGULER weights 10/20/30/20/20; by hand both finals are 1.975:
+    A = 0.1·1.0 + 0.2·1.6 + 0.3·3.35 + 0.2·1.05 + 0.2·1.7; B = 0.1·2.85 + 0.2·2.5 + 0.3·2.0 +
+    0.2·2.55 + 0.2·0.4. Float sums differ in the 16th digit; the ranks must tie."""
+    table = pl.DataFrame(
+        {
+            "region": ["A", "B", "C"], "group": ["REGULER"] * 3, "baseline": [1.0, 2.85, 1.0],
+            "output": [1.6, 2.5, 1.0], "outcome": [3.35, 2.0, 1.0], "impact": [1.05, 2.55, 1.0],
+            "quick_win": [1.7, 0.4, 1.0],
+        }
+    )  # fmt: skip
+    ranks = dict(score(table, load_framework("gmsc-2023")).regions.select("region", "rank_national").rows())
+    assert ranks == {"A": 1, "B": 1, "C": 3}
+
+
+def test_a_component_nobody_scored_is_0_with_coverage_0_and_rescores_to_the_same_final():
+    table = _tiny_scores([("R", "A", "first.a", "x", 3)])  # nothing of component "second"
+    result = score_items(table, TINY)
+    second = result.components.filter(pl.col("component") == "second").row(0, named=True)
+    assert (second["score"], second["coverage"]) == (0.0, 0.0)
+    summary = result.summary(TINY.component_codes)
+    again = score(summary.drop("coverage"), TINY)
+    assert again.regions["final"][0] == result.regions["final"][0] == pytest.approx(0.4 * 3)
+
+
+def test_a_previous_final_of_0_is_a_non_participant_so_improvement_is_blank():
+    table = _components([("R1", "P", "A", 3.0, 3.0), ("R2", "P", "A", 2.0, 2.0)])
+    previous = pl.DataFrame({"region": ["R1", "R2"], "final": [0.0, 1.5]})
+    rows = {r["region"]: r["improvement"] for r in score(table, TINY, previous=previous).regions.to_dicts()}
+    assert rows == {"R1": None, "R2": pytest.approx(0.5)}

@@ -377,6 +377,8 @@ def _check_components(fw: Framework, groups: set[str]) -> Iterator[str]:
                 yield f"{here}.weights.{group}: unknown group (groups: {', '.join(sorted(groups))})"
             if weight < 0:
                 yield f"{here}.weights.{group}: weight must not be negative"
+            elif weight > 0 and not comp.items_for(group):
+                yield f"{here}.weights.{group}: the component is weighted for {group} but has no items for it"
         for ii, item in enumerate(comp.items):
             where = f"{here}.items[{ii}]"
             if item.code in item_codes:

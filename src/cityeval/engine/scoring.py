@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 ITEM_COLUMNS = ("region", "group", "item", "assessor", "score")
+RANK_DECIMALS = 9
 Consolidation = Literal["mean", "median"]
 Unscored = Literal["skip", "zero"]
 
@@ -182,8 +183,11 @@ def score_items(
         pl.col("score").is_not_null().sum().alias("items_scored"),
         pl.len().alias("items_expected"),
     )
+    # A component with no scored item counts 0 in the final; say so in its score too (its
+    # coverage of 0 shows why), so that the component-level table re-scores to the same final.
     components = components.with_columns(
-        (pl.col("items_scored") / pl.col("items_expected")).alias("coverage")
+        pl.col("score").fill_null(0.0),
+        (pl.col("items_scored") / pl.col("items_expected")).alias("coverage"),
     ).sort("region", _component_order(framework))
     dimensions = (
         items.filter(pl.col("dimension").is_not_null())
@@ -487,7 +491,8 @@ def previous_finals(table: pl.DataFrame) -> pl.DataFrame:
     table = text_column(table, "region")
     table = parse_numbers(table, ["final"])
     _check_unique_regions(table)
-    return table.filter(pl.col("final").is_not_null()).select(
+    # A final of 0 is a non-participant's (all components 0 or missing): no previous result.
+    return table.filter(pl.col("final").is_not_null() & (pl.col("final") != 0)).select(
         "region", pl.col("final").alias("previous_final")
     )
 
@@ -548,9 +553,11 @@ def _finish(
         table = table.with_columns(pl.lit(None, dtype=pl.Float64).alias("previous_final"))
     table = table.with_columns((pl.col("final") - pl.col("previous_final")).alias("improvement"))
 
-    rankable = (
-        pl.col("final") if rank_non_participants else (pl.when(pl.col("participant")).then(pl.col("final")))
-    )
+    # Ranks compare finals to RANK_DECIMALS places: two regions with the same published
+    # components can differ in the 16th digit of a float sum taken in another order, and that
+    # noise must not break a tie. (The final itself stays unrounded.)
+    key = pl.col("final").round(RANK_DECIMALS)
+    rankable = key if rank_non_participants else pl.when(pl.col("participant")).then(key)
     ranks = [rankable.rank("min", descending=True).cast(pl.Int64).alias("rank_national")]
     if "province" in table.columns:
         ranks.append(

@@ -326,3 +326,22 @@ def test_a_file_from_an_unknown_tool_is_refused():
 def test_the_salt_is_required():
     with pytest.raises(ValueError, match="identity_salt"):
         read_responses(template_bytes(), form=FORM, identity_salt="")
+
+
+def test_an_edited_kobo_submission_keeps_its_root_uuid_as_the_response_id():
+    """KoboToolbox gives an edited submission a new _uuid and instanceID but keeps
+    meta/rootUuid (documented by the Kobo maintainers). The root id is the response's
+    identity; a row without one (never edited) keeps its _uuid."""
+    header = [*KOBO_HEADER, "meta/rootUuid"]
+    rows = kobo_rows()
+    edited = list(rows[0])
+    edited[header.index("_uuid")] = "0000edited"
+    edited[header.index("meta/instanceID")] = "uuid:0000edited"
+    lines = [";".join(f'"{h}"' for h in header)]
+    lines.append(";".join(f'"{v}"' for v in [*rows[0], f"uuid:{rows[0][header.index('_uuid')]}"]))
+    lines.append(";".join(f'"{v}"' for v in [*edited, f"uuid:{rows[0][header.index('_uuid')]}"]))
+    lines.append(";".join(f'"{v}"' for v in [*rows[1], ""]))
+    table = read_responses(("\n".join(lines) + "\n").encode(), form=FORM, identity_salt=SALT)
+    ids = table["response_id"].to_list()
+    assert ids[0] == ids[1] == rows[0][header.index("_uuid")]  # the edit is the same response
+    assert ids[2] == rows[1][header.index("_uuid")]

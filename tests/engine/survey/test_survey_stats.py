@@ -221,3 +221,15 @@ def test_alpha_is_null_without_two_complete_cases():
     data = pl.DataFrame({"a": [1, None], "b": [2, 3]})
     row = cronbach_alpha(data, items=["a", "b"]).row(0, named=True)
     assert row["n"] == 1 and row["alpha"] is None and row["ci_low"] is None
+
+
+def test_a_group_whose_weights_are_all_zero_has_no_estimate():
+    import polars as pl
+
+    from cityeval.engine.survey import statement_stats
+
+    table = pl.DataFrame(
+        {"form": ["a", "a"], "s_service_1": pl.Series([2, 4], dtype=pl.Int8), "weight": [0.0, 0.0]}
+    )
+    row = statement_stats(table, weights="weight").row(0, named=True)
+    assert (row["mean"], row["ci_low"], row["ci_high"]) == (None, None, None)

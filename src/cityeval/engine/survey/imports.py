@@ -70,6 +70,7 @@ __all__ = ["Kind", "read_responses", "response_columns", "template_csv"]
 Kind = Literal["auto", "kobo", "odk", "template"]
 
 _ROW = "__row__"
+_ROOT_ID = "__root_id__"
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SHOWN_PROBLEMS = 5
@@ -260,6 +261,10 @@ def _locate_columns(headers: Sequence[str], form: FormSpec, kind: Kind) -> dict[
             raise InputError(f"the file has no column {name!r} (form {form.code!r} asks it)", column=name)
     for name in (START, END, IDENTITY, ASSISTED):
         columns[name] = pick(name)
+    # KoboToolbox gives an edited submission a new _uuid/instanceID but keeps meta/rootUuid:
+    # the root id, where present, is the response's identity, so a re-export after an edit
+    # does not count the edited version as a new respondent.
+    columns[_ROOT_ID] = pick("rootuuid") if exporter == "kobo" else None
     return columns
 
 
@@ -275,7 +280,9 @@ def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec
     digits = text(IDENTITY).str.replace_all(r"\D", "")
     parsed = raw.select(
         pl.col(_ROW),
-        text(RESPONSE_ID).str.strip_prefix("uuid:").alias("response_id"),
+        pl.coalesce(pl.when(text(_ROOT_ID).str.strip_chars() != "").then(text(_ROOT_ID)), text(RESPONSE_ID))
+        .str.strip_prefix("uuid:")
+        .alias("response_id"),
         pl.lit(form.code, dtype=pl.String).alias("form"),
         pl.lit(None, dtype=_UTC).alias("started_at"),
         pl.lit(None, dtype=_UTC).alias("ended_at"),

@@ -104,23 +104,30 @@ def statement_stats(
     totals = shares.sum(axis=1, keepdims=True)
     p = np.divide(shares, totals, out=np.zeros_like(shares), where=totals > 0)
     if weights:
-        n_eff = counts.get_column("w_sum").to_numpy() ** 2 / counts.get_column("w_sq").to_numpy()
+        w_sum, w_sq = counts.get_column("w_sum").to_numpy(), counts.get_column("w_sq").to_numpy()
+        n_eff = np.divide(w_sum**2, w_sq, out=np.zeros_like(w_sum, dtype=np.float64), where=w_sq > 0)
     else:
         n_eff = counts.get_column("n").to_numpy().astype(np.float64)
     draws = np.maximum(np.rint(n_eff), 1).astype(np.int64)
     lower_q, upper_q = (1 - confidence) / 2, (1 + confidence) / 2
+    # A group whose weights are all zero has no estimate (not a mean of 0); give the interval
+    # code a harmless distribution for it and blank the results below.
+    empty = totals[:, 0] <= 0
+    q = np.where(empty[:, None], 1.0 / len(ANSWERS), p)
     if n_boot is None:
-        low, high = _exact_interval(p, draws, lower_q, upper_q)
+        low, high = _exact_interval(q, draws, lower_q, upper_q)
     else:
-        low, high = _monte_carlo_interval(p, draws, lower_q, upper_q, n_boot=n_boot, seed=seed)
+        low, high = _monte_carlo_interval(q, draws, lower_q, upper_q, n_boot=n_boot, seed=seed)
+    mean = np.where(empty, np.nan, p @ _VALUES)
+    low, high = np.where(empty, np.nan, low), np.where(empty, np.nan, high)
     return counts.select(
         *by,
         pl.col("statement").replace_strict({q: statement_code(q) for q in questions}, return_dtype=pl.String),
         pl.col("n"),
         pl.Series("n_effective", n_eff),
-        pl.Series("mean", p @ _VALUES),
-        pl.Series("ci_low", low),
-        pl.Series("ci_high", high),
+        pl.Series("mean", mean).fill_nan(None),
+        pl.Series("ci_low", low).fill_nan(None),
+        pl.Series("ci_high", high).fill_nan(None),
         pl.lit(BOOTSTRAP_METHOD).alias("method"),
         *[pl.col(f"count_{k}") for k in ANSWERS],
     )
