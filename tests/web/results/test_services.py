@@ -162,3 +162,21 @@ def test_publish_refuses_results_older_than_the_scores(computed, coordinator, pa
         cycle_publish(cycle=cycle, user=coordinator)
     results_compute(cycle=cycle, user=coordinator)
     assert cycle_publish(cycle=cycle, user=coordinator).is_current
+
+
+def test_an_unpublished_earlier_cycle_is_not_used_as_last_year(scored, history_2023, coordinator):
+    """A 2023 cycle with results that is not published must not appear in 2024's published
+    pages as the previous final (security review finding)."""
+    from cityeval.web.evaluations.models import Cycle
+    from cityeval.web.results.models import RegionResult
+    from cityeval.web.results.services import results_compute
+
+    Cycle.objects.filter(pk=history_2023.pk).update(status=Cycle.Status.CLOSED)
+    Cycle.objects.filter(pk=scored.cycle.pk).update(status=Cycle.Status.CLOSED)
+    run = results_compute(cycle=Cycle.objects.get(pk=scored.cycle.pk), user=coordinator)
+    assert run.previous_cycle_id is None
+    assert not RegionResult.objects.filter(run=run, previous_final__isnull=False).exists()
+    Cycle.objects.filter(pk=history_2023.pk).update(status=Cycle.Status.PUBLISHED)
+    run = results_compute(cycle=Cycle.objects.get(pk=scored.cycle.pk), user=coordinator)
+    assert run.previous_cycle_id == history_2023.pk
+    assert RegionResult.objects.filter(run=run, previous_final__isnull=False).exists()

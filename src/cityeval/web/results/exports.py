@@ -25,7 +25,11 @@ FORMATS = tuple(CONTENT_TYPES)
 def xlsx_bytes(table: pl.DataFrame, *, sheet: str) -> bytes:
     """One sheet with a header row; blanks stay blank, numbers keep full precision."""
     out = io.BytesIO()
-    workbook = xlsxwriter.Workbook(out, {"in_memory": True, "nan_inf_to_errors": True})
+    workbook = xlsxwriter.Workbook(
+        # Names typed by users must stay text: "=HYPERLINK(...)" is not run as a formula.
+        out,
+        {"in_memory": True, "nan_inf_to_errors": True, "strings_to_formulas": False},
+    )
     worksheet = workbook.add_worksheet(sheet[:31])
     bold = workbook.add_format({"bold": True})
     worksheet.write_row(0, 0, table.columns, bold)

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cityeval.engine.report import CycleReport, RegionReport, histogram_svg, radar_svg
+from cityeval.web.pdf import pdf_bytes
 
 RADAR_MIN_AXES = 3  # below three axes a radar is a line, not a shape: the tables suffice
 
@@ -55,21 +56,6 @@ def cycle_charts(report: CycleReport, *, year: int, previous_year: int | None) -
         ),
         "histogram": histogram_svg(finals, title=_("Distribution of finals"), **scale) if finals else None,
     }
-
-
-class _NoFetching:
-    """A WeasyPrint URL fetcher that fetches nothing: a letter is self-contained."""
-
-    _fail_on_errors = False
-
-    def __call__(self, url: str):
-        raise ValueError(f"letters load no external resources ({url[:40]})")
-
-
-def pdf_bytes(html: str) -> bytes:
-    from weasyprint import HTML  # imported here: loading Pango takes time, only letters need it
-
-    return HTML(string=html, url_fetcher=_NoFetching()).write_pdf()
 
 
 def pdf_response(request: HttpRequest, template: str, context: dict, *, filename: str) -> HttpResponse:

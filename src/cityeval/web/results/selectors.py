@@ -365,7 +365,10 @@ def _dimensions(run: ResultRun, names: dict[int, str], region_id: int | None) ->
 def previous_run(run: ResultRun) -> ResultRun | None:
     if run.previous_cycle_id is None:
         return None
-    return ResultRun.objects.filter(cycle_id=run.previous_cycle_id, is_current=True).first()
+    # Only a published previous cycle is shown beside this one (see services.previous_cycle).
+    return ResultRun.objects.filter(
+        cycle_id=run.previous_cycle_id, is_current=True, cycle__status=Cycle.Status.PUBLISHED
+    ).first()
 
 
 def _previous_tables(

@@ -123,8 +123,12 @@ def _with_unscored(
 
 
 def previous_cycle(cycle_year: int, *, exclude: Cycle | None = None) -> Cycle | None:
-    """The most recent cycle of an earlier year with current results (computed or imported)."""
-    cycles = Cycle.objects.filter(year__lt=cycle_year, result_runs__is_current=True)
+    """The most recent PUBLISHED cycle of an earlier year with current results (computed or
+    imported). An unpublished cycle's results must not appear, even as "last year", on the
+    published pages of a later cycle."""
+    cycles = Cycle.objects.filter(
+        year__lt=cycle_year, result_runs__is_current=True, status=Cycle.Status.PUBLISHED
+    )
     if exclude is not None:
         cycles = cycles.exclude(pk=exclude.pk)
     return cycles.order_by("-year", "-created_at").first()
