@@ -68,12 +68,28 @@ def service_form(plan) -> SurveyForm:
     return plan.forms.get(code="service")
 
 
+def started_ago(seconds: float = 300) -> str:
+    """A signed start stamp as the page puts it, ``seconds`` ago (signed then, too)."""
+    import time
+    from unittest import mock
+
+    from django.core import signing
+
+    from cityeval.web.surveys.forms import _START_SALT
+
+    then = time.time() - seconds
+    with mock.patch("django.core.signing.time.time", return_value=then):
+        return signing.dumps(then, salt=_START_SALT)
+
+
 def answers_post(form: SurveyForm, *, response_id: str, used: str = "yes", value: int = 3, **extra) -> dict:
-    """The POST data of the public questionnaire, answering every statement."""
+    """The POST data of the public questionnaire, answering every statement (the page was
+    rendered five minutes before)."""
     from cityeval.engine.survey import question_name
 
     data = {
         "response_id": response_id,
+        "started": started_ago(),
         "used_service": used,
         "age_band": "25-34",
         "sex": "f",

@@ -120,14 +120,35 @@ def test_the_abuse_limit_answers_429(service_form):
     assert post(Client(), submit_url(service_form), payload()).status_code == 429
 
 
-def test_only_region_staff_mark_an_api_response_assisted(as_user, opd_a, admin_b, service_form):
-    anonymous = payload(assisted=True)
-    post(Client(), submit_url(service_form), anonymous)
-    outsider = payload(assisted=True)
-    post(as_user(admin_b), submit_url(service_form), outsider)
-    staff = payload(assisted=True)
-    post(as_user(opd_a), submit_url(service_form), staff)
-    assert Response.objects.get(response_id=anonymous["response_id"]).assisted is False
-    assert Response.objects.get(response_id=outsider["response_id"]).assisted is False
-    helped = Response.objects.get(response_id=staff["response_id"])
-    assert helped.assisted is True and helped.assisted_by == opd_a
+@pytest.mark.parametrize("name", ["anonymous", "admin_b", "opd_a", "admin_a"])
+def test_nobody_marks_an_api_response_assisted(request, as_user, service_form, name):
+    """The endpoint has no CSRF check, so it ignores the session: even the region's staff
+    cannot set ``assisted`` through it (422, nothing stored) — they use the web form."""
+    response = post(as_user(persona(request, name)), submit_url(service_form), payload(assisted=True))
+    assert response.status_code == 422
+    assert "assisted" in response.json()["errors"]
+    assert Response.objects.count() == 0
+
+
+@override_settings(SURVEY_LIMIT_PER_IP_HOUR=3)
+def test_a_logged_in_admin_gets_nothing_from_the_session_cookie(admin_a, service_form):
+    """A cross-site post riding admin_a's session cookie: no CSRF token, assisted=true."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_a)
+    forged = post(client, submit_url(service_form), payload(assisted=True))
+    assert forged.status_code == 422
+    assert Response.objects.count() == 0
+    # Without the flag the post is an anonymous one: held to the per-address limit.
+    for _ in range(3):
+        assert post(client, submit_url(service_form), payload()).status_code == 201
+    assert post(client, submit_url(service_form), payload()).status_code == 429
+    assert Response.objects.count() == 3
+    assert not Response.objects.filter(assisted=True).exists()
+    assert not Response.objects.exclude(assisted_by=None).exists()
+
+
+def test_api_responses_carry_no_timing(service_form):
+    data = payload(started="2024-01-01T00:00:00Z", started_at="2024-01-01T00:00:00Z")
+    assert post(Client(), submit_url(service_form), data).status_code == 201
+    stored = Response.objects.get(response_id=data["response_id"])
+    assert stored.started_at is None and stored.ended_at is not None

@@ -11,7 +11,7 @@ from django.test import Client, override_settings
 from cityeval.engine.survey import question_name
 from cityeval.web.surveys.models import Response
 from cityeval.web.surveys.services import identity_hash
-from tests.web.surveys.conftest import answers_post, public_url
+from tests.web.surveys.conftest import answers_post, public_url, started_ago
 
 
 def rendered_id(html: str) -> str:
@@ -138,6 +138,88 @@ def test_csrf_protection_stays_on_for_the_public_form(service_form):
     strict.get(public_url(service_form))  # sets the CSRF cookie: no login needed
     data["csrfmiddlewaretoken"] = strict.cookies["csrftoken"].value
     assert strict.post(public_url(service_form), data).status_code == 302
+    assert Response.objects.count() == 1
+
+
+# --- the signed start stamp ("implausibly fast" cannot be dodged) ----------------------------
+
+EXPIRED = "This form has expired or was changed: please reload the page"
+
+
+def test_a_post_without_the_start_stamp_is_refused(client, service_form):
+    data = answers_post(service_form, response_id=str(uuid.uuid4()))
+    del data["started"]
+    response = client.post(public_url(service_form), data)
+    assert response.status_code == 400
+    assert EXPIRED in response.text and 'id="expired"' in response.text
+    assert Response.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),  # signature changed
+        lambda token: "1700000000.0:" + token.split(":", 1)[1],  # the stamp changed
+        lambda token: "not-a-token",
+    ],
+)
+def test_a_forged_start_stamp_is_refused(client, service_form, forge):
+    data = answers_post(service_form, response_id=str(uuid.uuid4()))
+    data["started"] = forge(data["started"])
+    response = client.post(public_url(service_form), data)
+    assert response.status_code == 400 and EXPIRED in response.text
+    assert Response.objects.count() == 0
+
+
+def test_a_start_stamp_older_than_a_day_has_expired(client, service_form):
+    data = answers_post(service_form, response_id=str(uuid.uuid4()), started=started_ago(25 * 3600))
+    response = client.post(public_url(service_form), data)
+    assert response.status_code == 400 and EXPIRED in response.text
+    assert Response.objects.count() == 0
+    fresh = rendered_started(response.text)  # the page comes back with a new stamp
+    data["started"] = fresh
+    assert client.post(public_url(service_form), data).status_code == 302
+    assert Response.objects.count() == 1
+
+
+def test_the_expired_message_speaks_indonesian(client, service_form, settings):
+    settings.LANGUAGE_CODE = "id"
+    data = answers_post(service_form, response_id=str(uuid.uuid4()), started="")
+    response = client.post(public_url(service_form), data)
+    assert response.status_code == 400
+    assert "Formulir ini sudah kedaluwarsa atau telah diubah: silakan muat ulang halaman" in response.text
+
+
+def rendered_started(html: str) -> str:
+    return re.search(r'name="started" value="([^"]+)"', html).group(1)
+
+
+def test_the_rendered_start_stamp_is_stored_as_started_at(client, service_form):
+    page = client.get(public_url(service_form)).text
+    rid, started = rendered_id(page), rendered_started(page)
+    data = answers_post(service_form, response_id=rid, started=started)
+    assert client.post(public_url(service_form), data).status_code == 302
+    stored = Response.objects.get(response_id=rid)
+    assert stored.started_at is not None and stored.started_at <= stored.ended_at
+
+
+def test_a_valid_stamp_is_kept_when_the_page_comes_back_with_errors(client, service_form):
+    """The time to answer counts from the first render, not from the correction."""
+    data = answers_post(service_form, response_id=str(uuid.uuid4()))
+    del data[question_name("service.2")]
+    response = client.post(public_url(service_form), data)
+    assert response.status_code == 400 and EXPIRED not in response.text
+    assert rendered_started(response.text) == data["started"]
+
+
+def test_a_retry_of_a_stored_response_needs_no_stamp(client, service_form):
+    rid = str(uuid.uuid4())
+    assert (
+        client.post(public_url(service_form), answers_post(service_form, response_id=rid)).status_code == 302
+    )
+    again = answers_post(service_form, response_id=rid)
+    del again["started"]
+    assert client.post(public_url(service_form), again).status_code == 302
     assert Response.objects.count() == 1
 
 

@@ -3,16 +3,24 @@ to others), and the public submission endpoint (no authentication).
 
 ``POST /api/survey/{token}/responses`` is idempotent by ``response_id``: the first post stores
 the response (201), a repeat answers 200 with ``created: false`` and stores nothing. A closed
-link answers 409, too many submissions 429, invalid answers 422 naming the fields.
+link (or a cycle no longer open) answers 409, too many submissions 429, invalid answers 422
+naming the fields.
+
+The endpoint never looks at the session: it has no CSRF protection, so a logged-in browser's
+cookie must grant nothing here. Every caller is anonymous — held to the per-address limit, and
+unable to mark a response ``assisted`` (422; assisted entry is on the CSRF-protected web form).
+Responses carry no timing (``started_at`` is empty): the "implausibly fast" check applies only
+where timing exists.
 """
 
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from cityeval.web.surveys.public import client_ip, may_assist
+from cityeval.web.surveys.public import client_ip
 from cityeval.web.surveys.selectors import form_rows, public_form, quality_of, survey_for, survey_stats
 from cityeval.web.surveys.services import InvalidInput, RateLimited, Submission, SurveyClosed, response_submit
 
@@ -74,7 +82,7 @@ class ResponseIn(Schema):
     sex: str = ""
     district: str = ""
     phone: str = Field("", description="optional; only its salted hash is kept")
-    assisted: bool = False
+    assisted: bool = Field(False, description="must be false: assisted entry is on the web form only")
 
 
 class ResponseOut(Schema):
@@ -147,9 +155,12 @@ def _error(status: int, detail: str, errors: dict[str, list[str]] | None = None)
 @router.post("/survey/{token}/responses", auth=None, response={200: ResponseOut, 201: ResponseOut})
 def submit_response(request: HttpRequest, token: str, payload: ResponseIn):
     """Submit one response to a form by its public token (no account). Idempotent by
-    ``response_id``. Only staff of the form's region (logged in) can mark it ``assisted``."""
+    ``response_id``. The session is ignored (no CSRF check here): ``assisted: true`` is refused
+    with 422 — staff mark assisted responses on the web form."""
     form = public_form(token)
-    staff = request.user.is_authenticated and may_assist(request.user, form)
+    if payload.assisted:
+        refused = _("Assisted responses are entered by region staff on the web form, not through the API.")
+        return _error(422, "Invalid response.", {"assisted": [refused]})
     submission = Submission(
         response_id=payload.response_id.strip(),
         used_service=payload.used_service,
@@ -158,15 +169,11 @@ def submit_response(request: HttpRequest, token: str, payload: ResponseIn):
         sex=payload.sex.strip(),
         district=payload.district.strip(),
         phone=payload.phone.strip(),
-        assisted=payload.assisted and staff,
+        assisted=False,
+        started_at=None,  # no timing over the API
     )
     try:
-        response, created = response_submit(
-            form=form,
-            submission=submission,
-            ip=client_ip(request),
-            assisted_by=request.user if staff else None,
-        )
+        response, created = response_submit(form=form, submission=submission, ip=client_ip(request))
     except SurveyClosed:
         return _error(409, "This survey link is closed.")
     except RateLimited:

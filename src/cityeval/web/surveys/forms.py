@@ -22,6 +22,7 @@ from cityeval.web.surveys.models import Mode, PlanEntry, SurveyForm, SurveyPlan
 from cityeval.web.surveys.services import EntryInput, PlanInput, Submission
 
 _START_SALT = "cityeval.surveys.started"
+START_MAX_AGE = dt.timedelta(hours=24)  # a page left open longer must be reloaded
 
 
 def started_token() -> str:
@@ -30,11 +31,15 @@ def started_token() -> str:
 
 
 def started_at(token: str) -> dt.datetime | None:
-    try:
-        stamp = signing.loads(token, salt=_START_SALT, max_age=dt.timedelta(days=2))
-    except (signing.BadSignature, TypeError, ValueError):
+    """When the page was rendered; None for a missing, forged or expired (over 24 h) token,
+    which the service refuses for a web submission."""
+    if not token:
         return None
-    return dt.datetime.fromtimestamp(float(stamp), tz=dt.UTC)
+    try:
+        stamp = signing.loads(token, salt=_START_SALT, max_age=START_MAX_AGE)
+        return dt.datetime.fromtimestamp(float(stamp), tz=dt.UTC)
+    except (signing.BadSignature, TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def _yes_no(value: str | None) -> bool | None:
@@ -63,6 +68,7 @@ def submission_from_post(form: SurveyForm, data, *, may_assist: bool) -> Submiss
         phone=(data.get("phone") or "").strip(),
         started_at=started_at(data.get("started") or ""),
         assisted=may_assist and data.get("assisted") == "on",
+        timed=True,
     )
 
 

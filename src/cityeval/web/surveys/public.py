@@ -21,7 +21,14 @@ from cityeval.web.surveys import texts
 from cityeval.web.surveys.forms import started_token, submission_from_post
 from cityeval.web.surveys.models import SurveyForm
 from cityeval.web.surveys.selectors import entries_of, public_form
-from cityeval.web.surveys.services import InvalidInput, RateLimited, Submission, SurveyClosed, response_submit
+from cityeval.web.surveys.services import (
+    InvalidInput,
+    RateLimited,
+    Submission,
+    SurveyClosed,
+    form_accepts_responses,
+    response_submit,
+)
 
 STAFF_ROLES = (Role.REGIONAL_ADMIN, Role.OPD_CONTRIBUTOR)
 
@@ -78,6 +85,7 @@ def _page(
     *,
     submission: Submission | None = None,
     errors: dict | None = None,
+    started: str = "",
     status: int = 200,
 ) -> HttpResponse:
     framework = form.plan.participation.cycle.framework.framework
@@ -118,7 +126,7 @@ def _page(
         "ages": texts.age_choices(),
         "sexes": texts.sex_choices(),
         "response_id": submission.response_id if submission and submission.response_id else str(uuid.uuid4()),
-        "started": started_token(),
+        "started": started or started_token(),
         "submission": submission,
         "errors": errors or {},
         "may_assist": may_assist(request.user, form),
@@ -135,7 +143,7 @@ def _closed(request: HttpRequest, form: SurveyForm) -> HttpResponse:
 def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
     form = public_form(token)
     if request.method != "POST":
-        return _closed(request, form) if not form.is_open else _page(request, form)
+        return _page(request, form) if form_accepts_responses(form) else _closed(request, form)
     staff = may_assist(request.user, form)
     submission = submission_from_post(form, request.POST, may_assist=staff)
     try:
@@ -148,7 +156,9 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
     except SurveyClosed:
         return _closed(request, form)
     except InvalidInput as exc:
-        return _page(request, form, submission=submission, errors=exc.errors, status=400)
+        # A valid start stamp is kept, so the time to answer counts from the first render.
+        started = "" if "started" in exc.errors else request.POST.get("started", "")
+        return _page(request, form, submission=submission, errors=exc.errors, started=started, status=400)
     except RateLimited:
         return render(request, "surveys/public_limited.html", {"form": form}, status=429)
     return redirect("surveys:thanks", token=form.token)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityeval.engine.survey import BOOTSTRAP_METHOD, QualityReport
+from cityeval.web.pdf import pdf_bytes as render_pdf
 from cityeval.web.programmes.selectors import label_in, language_code
 from cityeval.web.surveys.selectors import FormRow, Survey, form_flags, form_rows, quality_of, survey_stats
 
@@ -143,10 +144,9 @@ def _recap_context(survey: Survey) -> dict:
 
 def pdf_bytes(survey: Survey, *, request: HttpRequest | None = None) -> bytes:
     """The recap as a PDF (WeasyPrint; the HTML needs no file or network access)."""
-    from weasyprint import HTML  # imported here: only the recap needs it, and it is slow to load
 
     html = render_to_string("surveys/recap_pdf.html", _recap_context(survey), request=request)
-    return HTML(string=html).write_pdf()
+    return render_pdf(html)
 
 
 def _r(value: float | None) -> float | None:
@@ -159,7 +159,7 @@ def xlsx_bytes(survey: Survey) -> bytes:
 
     context = _recap_context(survey)
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
     bold = book.add_format({"bold": True})
     sheet = book.add_worksheet(_("Recap")[:31])
     sheet.write(

@@ -17,13 +17,14 @@ import polars as pl
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityeval.engine import InputError
 from cityeval.engine.survey import AGE_BANDS, ANSWERS, SEXES, FormSpec, build_forms, read_responses
-from cityeval.web.evaluations.models import Participation
+from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.programmes.models import Programme
 from cityeval.web.surveys.models import (
     DimensionMode,
@@ -52,6 +53,14 @@ class InvalidInput(ValueError):
 
 class SurveyClosed(Exception):
     """The form's link is closed: it takes no new responses."""
+
+
+class CycleNotOpen(PermissionDenied):
+    """The participation's cycle is not open (draft, closed or published): the survey can no
+    longer change. Admin writes raise it; public submissions are refused as :class:`SurveyClosed`."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or _("The cycle is closed: the survey can no longer change"))
 
 
 class RateLimited(Exception):
@@ -96,6 +105,27 @@ def identity_hash(value: str) -> str:
 
 def ip_hash(ip: str) -> str:
     return hmac.new(_derived_key("survey-ip").encode(), (ip or "").encode(), hashlib.sha256).hexdigest()
+
+
+# --- the cycle's state ----------------------------------------------------------------------
+
+
+def cycle_is_open(participation: Participation) -> bool:
+    """Whether the participation's cycle is open, read from the database (not a cached object),
+    so that a cycle closed or published a moment ago is seen as such."""
+    return Cycle.objects.filter(pk=participation.cycle_id, status=Cycle.Status.OPEN).exists()
+
+
+def require_open_cycle(participation: Participation) -> None:
+    """Raise :class:`CycleNotOpen` unless the participation's cycle is open. Every write of the
+    plan, the forms, imports and margins calls it first; the survey freezes with its cycle."""
+    if not cycle_is_open(participation):
+        raise CycleNotOpen
+
+
+def form_accepts_responses(form: SurveyForm) -> bool:
+    """A form takes new responses while its link is open and its cycle is open."""
+    return form.is_open and cycle_is_open(form.plan.participation)
 
 
 # --- the plan -------------------------------------------------------------------------------
@@ -170,7 +200,9 @@ def plan_save(*, participation: Participation, data: PlanInput) -> SurveyPlan:
     """Save the plan: target, demographics, a mode per dimension, a programme per sub-dimension.
 
     The forms are not touched: :func:`forms_generate` makes them from the saved plan.
+    Raises CycleNotOpen (nothing saved) unless the cycle is open.
     """
+    require_open_cycle(participation)
     plan = plan_get_or_create(participation=participation)
     plan = (
         SurveyPlan.objects.select_for_update()
@@ -208,7 +240,9 @@ def forms_generate(*, plan: SurveyPlan) -> GenerateResult:
     A form that already has responses keeps its statements and mode (they are pinned to the
     data collected under them); its target and demographics follow the plan. A form the plan
     no longer produces is removed when empty and closed when it has responses.
+    Raises CycleNotOpen (nothing changed) unless the cycle is open.
     """
+    require_open_cycle(plan.participation)
     plan = (
         SurveyPlan.objects.select_for_update()
         .select_related("participation__cycle__framework")
@@ -256,6 +290,8 @@ def forms_generate(*, plan: SurveyPlan) -> GenerateResult:
 
 
 def form_set_open(*, form: SurveyForm, is_open: bool) -> SurveyForm:
+    """Open or close the form's link; raises CycleNotOpen unless the cycle is open."""
+    require_open_cycle(form.plan.participation)
     form.is_open = is_open
     form.save(update_fields=["is_open"])
     return form
@@ -277,12 +313,18 @@ class Submission:
     phone: str = ""
     started_at: dt.datetime | None = None  # from the signed stamp the page was rendered with
     assisted: bool = False
+    # True for the web questionnaire, whose page carries a signed start stamp: a missing, forged
+    # or expired stamp (``started_at`` None) is then refused, so that the "implausibly fast"
+    # check cannot be dodged. API submissions carry no timing (the check applies where it exists).
+    timed: bool = False
 
 
 def submission_errors(form: SurveyForm, sub: Submission) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not RESPONSE_ID.match(sub.response_id or ""):
         errors["response_id"] = [_("The form's id is missing or malformed: reload the page.")]
+    if sub.timed and sub.started_at is None:
+        errors["started"] = [_("This form has expired or was changed: please reload the page")]
     if sub.used_service is None:
         errors["used_service"] = [_("Say whether you used this service in the last 12 months.")]
     unknown = set(sub.answers) - set(form.statements)
@@ -339,12 +381,14 @@ def response_submit(
     so a double tap or a retry sees the same thank-you. ``assisted_by`` is the logged-in OPD
     staff member or regional admin who helped; only they can mark a response "assisted", and
     their submissions are exempt from the per-address limit (an office shares one address).
+    A form whose link is closed, or whose cycle is no longer open, takes no new response.
+    Only a ``timed`` (web) submission keeps its ``started_at``.
     Raises SurveyClosed, InvalidInput or RateLimited, storing nothing.
     """
     existing = Response.objects.filter(form=form, response_id=submission.response_id).first()
     if existing is not None:
         return existing, False
-    if not form.is_open:
+    if not form_accepts_responses(form):
         raise SurveyClosed
     errors = submission_errors(form, submission)
     if errors:
@@ -361,7 +405,7 @@ def response_submit(
                 form=form,
                 response_id=submission.response_id,
                 source=Response.Source.WEB,
-                started_at=submission.started_at,
+                started_at=submission.started_at if submission.timed else None,
                 ended_at=timezone.now(),
                 used_service=submission.used_service,
                 answers=answers,
@@ -419,7 +463,9 @@ def responses_import(
     *, form: SurveyForm, data: bytes, file_name: str, kind: str, user: AbstractBaseUser
 ) -> ImportResult:
     """Import an export of ``form``: all rows or none. Rows whose id the form already holds
-    (and repeated ids within the file) are skipped and counted. Raises ImportRejected."""
+    (and repeated ids within the file) are skipped and counted. Raises ImportRejected, or
+    CycleNotOpen unless the cycle is open (nothing imported)."""
+    require_open_cycle(form.plan.participation)
     if kind not in IMPORT_KINDS:
         raise ImportRejected([_("Unknown file format %(kind)s.") % {"kind": kind}])
     if len(data) > IMPORT_MAX_BYTES:
@@ -461,7 +507,9 @@ def responses_import(
 
 def margins_save(*, plan: SurveyPlan, shares: dict[tuple[str, str], float] | None) -> SurveyPlan:
     """Store the population shares per (age band, sex) cell, normalised to sum to 1; ``None``
-    removes them. Raises InvalidInput for unknown cells, negative shares or a zero total."""
+    removes them. Raises InvalidInput for unknown cells, negative shares or a zero total, and
+    CycleNotOpen unless the cycle is open (nothing saved)."""
+    require_open_cycle(plan.participation)
     if shares is None:
         plan.margins, plan.margins_updated_at = None, timezone.now()
         plan.save(update_fields=["margins", "margins_updated_at", "updated_at"])

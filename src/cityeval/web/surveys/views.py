@@ -3,7 +3,9 @@ quality, statistics, raking margins and the recap (PDF, XLSX).
 
 Access: members of the region and the coordinator read (others get 404); the regional admin
 alone writes — the plan, generating forms, opening and closing links, imports, margins (403
-for everyone else). The public questionnaire is in ``public.py``.
+for everyone else), and only while the cycle is open: once it is closed or published, every
+write answers 403 with the reason and changes nothing, while the pages, downloads and recaps
+stay readable. The public questionnaire is in ``public.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cityeval.engine.survey import REASONS, template_csv, xlsform_bytes
+from cityeval.web.evaluations.models import Cycle
 from cityeval.web.programmes.models import Programme
 from cityeval.web.programmes.selectors import dimension_labels, language_code, subdimension_labels
 from cityeval.web.surveys import recap
@@ -34,8 +37,10 @@ from cityeval.web.surveys.selectors import (
 )
 from cityeval.web.surveys.services import (
     IMPORT_MAX_BYTES,
+    CycleNotOpen,
     ImportRejected,
     InvalidInput,
+    cycle_is_open,
     form_set_open,
     forms_generate,
     locked_dimensions,
@@ -47,6 +52,15 @@ from cityeval.web.surveys.services import (
 )
 
 
+def _frozen(survey: Survey) -> str:
+    """Why the survey can no longer change ("" while its cycle is open)."""
+    return "" if survey.participation.cycle.status == Cycle.Status.OPEN else str(CycleNotOpen())
+
+
+def _can_manage(survey: Survey) -> bool:
+    return survey.access.is_admin and not _frozen(survey)
+
+
 def _context(survey: Survey, **extra) -> dict:
     return {
         "access": survey.access,
@@ -55,9 +69,29 @@ def _context(survey: Survey, **extra) -> dict:
         "cycle": survey.participation.cycle,
         "framework": survey.framework,
         "plan": survey.plan,
-        "can_manage": survey.access.is_admin,
+        "can_manage": _can_manage(survey),
+        "frozen": _frozen(survey),
         **extra,
     }
+
+
+def _refused(request: HttpRequest, survey: Survey, back: str) -> HttpResponse:
+    """A write the survey no longer takes (its cycle is not open): 403 with the reason."""
+    return render(
+        request,
+        "surveys/refused.html",
+        _context(survey, reason=str(CycleNotOpen()), back=_to(back, survey).url),
+        status=403,
+    )
+
+
+def _require_writable(request: HttpRequest, survey: Survey, back: str) -> HttpResponse | None:
+    """The regional admin alone writes (403 for others), and only while the cycle is open:
+    otherwise the refusal page, before anything is read or created."""
+    survey.access.require_admin()
+    if not cycle_is_open(survey.participation):
+        return _refused(request, survey, back)
+    return None
 
 
 def _to(name: str, survey: Survey) -> HttpResponse:
@@ -103,7 +137,7 @@ def _plan_form(survey: Survey, data=None) -> PlanForm:
         language=language_code(),
         locked=locked_dimensions(survey.plan) if survey.plan else set(),
     )
-    if not survey.access.is_admin:  # members read the plan; the fields say they cannot change it
+    if not _can_manage(survey):  # members (or a closed cycle) read the plan; the fields say so
         for field in form.fields.values():
             field.disabled = True
     return form
@@ -138,11 +172,14 @@ def _plan_layout(survey: Survey, form: PlanForm) -> list[dict]:
 def plan(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     survey = survey_for(request.user, region, cycle)
     if request.method == "POST":
-        survey.access.require_admin()
+        if refused := _require_writable(request, survey, "plan"):
+            return refused
         form = _plan_form(survey, request.POST)
         if form.is_valid():
             try:
                 plan_save(participation=survey.participation, data=form.plan_input())
+            except CycleNotOpen:  # closed between the check and the save
+                return _refused(request, survey, "plan")
             except InvalidInput as exc:
                 for name, errors in exc.errors.items():
                     for error in errors:
@@ -172,7 +209,8 @@ def plan(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
 @require_POST
 def generate(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     survey = survey_for(request.user, region, cycle)
-    survey.access.require_admin()
+    if refused := _require_writable(request, survey, "plan"):
+        return refused
     result = forms_generate(plan=survey.plan or plan_get_or_create(participation=survey.participation))
     messages.success(
         request,
@@ -192,7 +230,8 @@ def generate(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
 @require_POST
 def toggle(request: HttpRequest, region: str, cycle: str, form: str) -> HttpResponse:
     survey = survey_for(request.user, region, cycle)
-    survey.access.require_admin()
+    if refused := _require_writable(request, survey, "overview"):
+        return refused
     the_form = form_of(survey, form)
     form_set_open(form=the_form, is_open=request.POST.get("open") == "1")
     if the_form.is_open:
@@ -231,7 +270,8 @@ def import_responses(request: HttpRequest, region: str, cycle: str) -> HttpRespo
     forms = forms_of(survey.plan)
     errors: list[str] = []
     if request.method == "POST":
-        survey.access.require_admin()
+        if refused := _require_writable(request, survey, "import"):
+            return refused
         upload_form = ImportForm(request.POST, request.FILES, forms_=forms)
         if upload_form.is_valid():
             data = upload_form.cleaned_data
@@ -324,7 +364,8 @@ def statistics(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
 def margins(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     survey = survey_for(request.user, region, cycle)
     if request.method == "POST":
-        survey.access.require_admin()
+        if refused := _require_writable(request, survey, "margins"):
+            return refused
         plan_ = survey.plan or plan_get_or_create(participation=survey.participation)
         if request.POST.get("clear"):
             margins_save(plan=plan_, shares=None)
