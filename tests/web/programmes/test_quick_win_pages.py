@@ -155,6 +155,54 @@ def test_the_detail_page_shows_how_many_criteria_are_answered(as_user, opd_a, pa
     assert criteria_url(patogen) in page
 
 
+# --- a closed self-assessment -----------------------------------------------------------------
+
+
+def _submit(world):
+    Participation.objects.filter(pk=world.participation_a.pk).update(submitted_at=timezone.now())
+
+
+def _pass_deadline(world):
+    Cycle.objects.filter(pk=world.cycle.pk).update(
+        self_assessment_deadline=timezone.now() - dt.timedelta(minutes=1)
+    )
+
+
+def _close_cycle(world):
+    Cycle.objects.filter(pk=world.cycle.pk).update(status=Cycle.Status.CLOSED)
+
+
+@pytest.mark.parametrize(
+    ("close", "reason"),
+    [
+        (_submit, "Submitted on"),
+        (_pass_deadline, "The self-assessment deadline passed"),
+        (_close_cycle, "The cycle is not open for self-assessment"),
+    ],
+    ids=["submitted", "past-deadline", "cycle-closed"],
+)
+@pytest.mark.parametrize("name", ["admin_a", "opd_a"])
+def test_criteria_are_read_only_once_the_self_assessment_is_closed(
+    request, as_user, name, patogen, world, close, reason
+):
+    client = as_user(persona(request, name))
+    client.post(criteria_url(patogen), levels(**{BENEFITS: 2}))
+    close(world)
+    response = client.post(criteria_url(patogen), levels(**{BENEFITS: 4, STAKEHOLDERS: 3}))
+    assert response.status_code == 403
+    assert reason in response.text
+    assert [(a.criterion, a.level) for a in QuickWinCriterionAnswer.objects.all()] == [(BENEFITS, 2.0)]
+    page = client.get(criteria_url(patogen)).text
+    assert 'id="read-only"' in page and reason in page
+    assert f'name="{BENEFITS}__level"' not in page  # no inputs on a closed self-assessment
+
+
+def test_a_closed_self_assessment_still_refuses_other_opds_with_403(as_user, opd_a2, patogen, world):
+    _submit(world)
+    assert as_user(opd_a2).post(criteria_url(patogen), levels(**{BENEFITS: 3})).status_code == 403
+    assert not QuickWinCriterionAnswer.objects.exists()
+
+
 # --- risk register ---------------------------------------------------------------------------
 
 

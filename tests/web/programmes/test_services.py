@@ -15,6 +15,7 @@ from cityeval.web.evaluations.services import framework_version_builtin
 from cityeval.web.programmes.models import Programme, QuickWinCriterionAnswer, Risk
 from cityeval.web.programmes.selectors import DEFAULT_FRAMEWORK, criterion_answers_latest, region_framework
 from cityeval.web.programmes.services import (
+    CriteriaClosed,
     CriterionInput,
     InvalidInput,
     ProgrammeFields,
@@ -168,3 +169,30 @@ def test_risk_add_refuses_a_programme_that_is_not_a_quick_win(plain_programme):
             programme=plain_programme, risk="r", likelihood="low", impact="low", mitigation="m", owner="o"
         )
     assert Risk.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "close",
+    [
+        {"participation": {"submitted_at": "now"}},
+        {"cycle": {"self_assessment_deadline": "past"}},
+        {"cycle": {"status": Cycle.Status.CLOSED}},
+        {"cycle": {"status": Cycle.Status.PUBLISHED}},
+    ],
+    ids=["submitted", "past-deadline", "closed", "published"],
+)
+def test_quick_win_criteria_record_refuses_a_closed_self_assessment(world, patogen, admin_a, close):
+    now = timezone.now()
+    values = {"now": now, "past": now - dt.timedelta(seconds=1)}
+    for model, pk, key in ((Participation, world.participation_a.pk, "participation"),
+                           (Cycle, world.cycle.pk, "cycle")):  # fmt: skip
+        changes = {field: values.get(value, value) for field, value in close.get(key, {}).items()}
+        if changes:
+            model.objects.filter(pk=pk).update(**changes)
+    cycle = Cycle.objects.get(pk=world.cycle.pk)
+    with pytest.raises(CriteriaClosed) as refused:
+        quick_win_criteria_record(
+            programme=patogen, cycle=cycle, answers={"quick_win.benefits": CriterionInput(3)}, author=admin_a
+        )
+    assert "read-only" in refused.value.reason
+    assert QuickWinCriterionAnswer.objects.count() == 0

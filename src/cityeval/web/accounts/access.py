@@ -95,8 +95,12 @@ def is_assessor(user: User) -> bool:
 def require_evidence_reader(user: User, participation) -> None:
     """Evidence files of a region's self-assessment (``participation``): readable by the
     region's members and the coordinator, as :func:`region_access` says, and by the assessors
-    on a panel the region is assigned to in that cycle. 404 to everyone else."""
-    if is_assessor(user):
+    on a panel the region is assigned to in that cycle. 404 to everyone else.
+
+    A panel member who also has a role in the region is conflicted there: their panel
+    membership grants nothing, only their regional role does (through :func:`region_access`)."""
+    role_in_region = any(m.region_id == participation.region_id for m in memberships(user))
+    if is_assessor(user) and not role_in_region:
         # Imported here: panels build on accounts, not the other way round.
         from cityeval.web.panels.models import PanelMember
 

@@ -2,11 +2,13 @@
 requests, submission, feedback, the interview record and the chair's consolidation.
 
 Access (``panel_region_access``): the panel's members and the coordinator; everyone else 404,
-regional users included. Blind rule: a member sees the other members' scores, feedback and
-the consolidation only after submitting their own marks. Scoring writes are the members';
-the interview is edited by the chair and the coordinator (other members 403); consolidated
-scores are recorded by the chair after submitting. Writes are refused with 403 and the reason
-once the cycle is closed or published (scoring writes also before it opens).
+regional users included (a member who got a role in the region too). A member with a conflict
+of interest with the region may read but not score, submit, write feedback or request evidence.
+Blind rule: a member sees the other members' scores, feedback and the consolidation only after
+submitting their own marks. Scoring writes are the members'; the interview is edited by the chair
+and the coordinator (other members 403); consolidated scores are recorded by the chair after
+submitting. Writes are refused with 403 and the reason once the cycle is closed or published
+(scoring writes also before it opens).
 """
 
 from __future__ import annotations
@@ -78,6 +80,26 @@ def _require_member(access: PanelRegionAccess) -> None:
     """Scoring writes are the members' own: the coordinator reads (403)."""
     if access.member is None:
         raise PermissionDenied
+
+
+def _conflict_refusal(request: HttpRequest, access: PanelRegionAccess) -> HttpResponse | None:
+    """A member with a conflict of interest with the region (declared, or a role in it) may not
+    score it, submit, write feedback or mark items as needing evidence: 403 with the reason."""
+    if access.may_score:
+        return None
+    region = access.participation.region.name
+    if access.role_in_region:
+        reason = _("You have a role in %(region)s, a conflict of interest: you cannot score it.")
+    else:
+        reason = _("You declared a conflict of interest with %(region)s: you cannot score it.")
+    return _refused(request, access, reason % {"region": region})
+
+
+def _require_scorer(request: HttpRequest, access: PanelRegionAccess) -> HttpResponse | None:
+    """The right to score: a member of the panel (else 403) without a conflict of interest with
+    the region, in a cycle that takes scores (else 403 with the reason)."""
+    _require_member(access)
+    return _scoring_refusal(request, access) or _conflict_refusal(request, access)
 
 
 def _scores_form(access: PanelRegionAccess, rows, data=None) -> ScoresForm:
@@ -168,8 +190,7 @@ def _scoring_refusal(request: HttpRequest, access: PanelRegionAccess) -> HttpRes
 @require_POST
 def scores_save(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpResponse:
     access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
-    _require_member(access)
-    if refusal := _scoring_refusal(request, access):
+    if refusal := _require_scorer(request, access):
         return refusal
     rows = scoring_rows(access, request.user)
     form = _scores_form(access, rows, request.POST)
@@ -196,8 +217,7 @@ def scores_save(request: HttpRequest, cycle: str, stage: str, region: str) -> Ht
 @require_POST
 def submit(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpResponse:
     access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
-    _require_member(access)
-    if refusal := _scoring_refusal(request, access):
+    if refusal := _require_scorer(request, access):
         return refusal
     try:
         scores_submit(panel_region=access.panel_region, assessor=request.user)
@@ -214,8 +234,7 @@ def submit(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpRes
 @require_POST
 def evidence_request(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpResponse:
     access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
-    _require_member(access)
-    if refusal := _scoring_refusal(request, access):
+    if refusal := _require_scorer(request, access):
         return refusal
     item = request.POST.get("item", "")
     if item not in {code.code for _c, code in access.framework.items_for(access.participation.group)}:
@@ -237,8 +256,7 @@ def evidence_request(request: HttpRequest, cycle: str, stage: str, region: str) 
 @require_POST
 def feedback(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpResponse:
     access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
-    _require_member(access)
-    if refusal := _scoring_refusal(request, access):
+    if refusal := _require_scorer(request, access):
         return refusal
     form = FeedbackForm(request.POST)
     if form.is_valid():

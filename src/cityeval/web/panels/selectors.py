@@ -5,7 +5,9 @@ rows of the scoring and consolidation pages are read in scoresheet.py.
 The blind rule lives here: before an assessor has submitted their own marks for a region,
 nothing they are shown holds another member's score or the consolidation; afterwards they see
 every member's latest score. The national coordinator sees all scores at any time. Regional
-users never reach a panel page (404).
+users never reach a panel page (404) — a panel member included, once they hold a role in the
+region (regional admin or OPD contributor): that role is a conflict of interest however late it
+was given.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from cityeval.engine import Framework
-from cityeval.web.accounts.access import User, is_assessor, is_coordinator
-from cityeval.web.accounts.models import Role
+from cityeval.web.accounts.access import User, is_assessor, is_coordinator, memberships
+from cityeval.web.accounts.models import Membership, Role
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.panels.models import (
     Conflict,
@@ -220,7 +222,8 @@ class PanelRegionAccess:
     member: PanelMember | None  # None: the coordinator, not on this panel
     is_coordinator: bool
     submitted: ScoreSubmission | None  # the member's own submission for this region
-    conflicted: bool  # the member declared a conflict with this region (after assignment)
+    conflicted: bool  # the member declared a conflict with the region, or has a role in it
+    role_in_region: bool = False  # the member has a regional role in the region (a conflict)
 
     @property
     def panel(self) -> Panel:
@@ -274,7 +277,10 @@ def panel_region_access(user: User, *, cycle: str, stage: str, region: str) -> P
     """The user's access to the panel pages of ``region`` at ``stage`` of ``cycle``.
 
     404 unless the user is the coordinator or an assessor on the panel the region is assigned
-    to (an assessor membership is needed as well: revoking it closes every panel page).
+    to (an assessor membership is needed as well: revoking it closes every panel page). A
+    member with a regional role in the region (given after the assignment, which refuses it)
+    is a regional user there: 404, unless they are the coordinator too, who reads on but is
+    conflicted (cannot score) like a member who declared a conflict.
     """
     stage_or_404(stage)
     coordinator = is_coordinator(user)
@@ -294,16 +300,21 @@ def panel_region_access(user: User, *, cycle: str, stage: str, region: str) -> P
     if member is None and not coordinator:
         raise Http404
     submitted = None
-    conflicted = False
+    conflicted = role_in_region = False
     if member is not None:
+        region_id = panel_region.participation.region_id
+        role_in_region = any(m.region_id == region_id for m in memberships(user))
+        if role_in_region and not coordinator:
+            raise Http404
         submitted = ScoreSubmission.objects.filter(panel_region=panel_region, assessor=user).first()
-        conflicted = Conflict.objects.filter(user=user, region=panel_region.participation.region).exists()
+        conflicted = role_in_region or Conflict.objects.filter(user=user, region_id=region_id).exists()
     return PanelRegionAccess(
         panel_region=panel_region,
         member=member,
         is_coordinator=coordinator,
         submitted=submitted,
         conflicted=conflicted,
+        role_in_region=role_in_region,
     )
 
 
@@ -320,21 +331,26 @@ class MyPanelRegion:
 
 
 def my_panel_regions(user: User) -> list[MyPanelRegion]:
-    """The regions on the user's panels, newest cycle first (empty for non-assessors)."""
+    """The regions on the user's panels, newest cycle first (empty for non-assessors). Regions
+    the user has a regional role in are left out (their panel pages are closed to them), unless
+    the user is the coordinator too."""
     if not is_assessor(user):
         return []
     members = {m.panel_id: m for m in PanelMember.objects.filter(user=user)}
     if not members:
         return []
-    regions = (
-        PanelRegion.objects.filter(panel_id__in=members)
-        .select_related("panel", "participation__cycle__framework", "participation__region")
-        .order_by(
-            "-participation__cycle__year",
-            "participation__cycle__slug",
-            "stage",
-            "participation__region__name",
+    regions = PanelRegion.objects.filter(panel_id__in=members)
+    if not is_coordinator(user):
+        regions = regions.exclude(
+            participation__region_id__in=[m.region_id for m in memberships(user) if m.region_id is not None]
         )
+    regions = regions.select_related(
+        "panel", "participation__cycle__framework", "participation__region"
+    ).order_by(
+        "-participation__cycle__year",
+        "participation__cycle__slug",
+        "stage",
+        "participation__region__name",
     )
     submitted = set(ScoreSubmission.objects.filter(assessor=user).values_list("panel_region_id", flat=True))
     scored: dict[int, set[str]] = defaultdict(set)
@@ -403,16 +419,28 @@ def unassigned_participations(cycle: Cycle, stage: str) -> list[Participation]:
 
 @dataclass(frozen=True)
 class ConflictWarning:
+    """A member's conflict with a region of the panel: a declared ``conflict``, or a regional
+    ``role`` (regional admin, OPD contributor) in the region."""
+
     member: PanelMember
-    conflict: Conflict
+    conflict: Conflict | None = None
+    role: Membership | None = None
 
 
 def panel_conflicts(panel: Panel) -> list[ConflictWarning]:
-    """Conflicts declared between a member and a region of the panel — possible only when the
-    conflict was declared after the assignment — for the coordinator to resolve."""
+    """Conflicts between a member and a region of the panel — possible only when the conflict
+    was declared, or the regional role given, after the assignment — for the coordinator to
+    resolve. Declared conflicts first, then regional roles."""
     members = {m.user_id: m for m in PanelMember.objects.filter(panel=panel).select_related("user")}
     region_ids = PanelRegion.objects.filter(panel=panel).values("participation__region_id")
     conflicts = Conflict.objects.filter(user_id__in=members, region_id__in=region_ids).select_related(
         "region"
     )
-    return [ConflictWarning(member=members[c.user_id], conflict=c) for c in conflicts]
+    roles = (
+        Membership.objects.filter(user_id__in=members, region_id__in=region_ids)
+        .select_related("region", "opd")
+        .order_by("user__username", "region__name", "id")
+    )
+    return [ConflictWarning(member=members[c.user_id], conflict=c) for c in conflicts] + [
+        ConflictWarning(member=members[m.user_id], role=m) for m in roles
+    ]

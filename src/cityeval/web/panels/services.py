@@ -393,26 +393,40 @@ def _item_codes(panel_region: PanelRegion) -> list[str]:
     return [item.code for _component, item in framework.items_for(participation.group)]
 
 
+def _require_unconflicted(panel_region: PanelRegion, assessor: AbstractBaseUser) -> None:
+    """Refuse a member who declared a conflict with the region, or who has a regional role in
+    it (regional admin, OPD contributor) — both can arise after the assignment."""
+    region = panel_region.participation.region
+    if Conflict.objects.filter(user=assessor, region_id=region.id).exists():
+        raise PanelRejected(
+            _("You declared a conflict of interest with %(region)s: you cannot score it.")
+            % {"region": region.name}
+        )
+    if Membership.objects.filter(user=assessor, region_id=region.id).exists():
+        raise PanelRejected(
+            _("You have a role in %(region)s, a conflict of interest: you cannot score it.")
+            % {"region": region.name}
+        )
+
+
 def _require_scorer(panel_region: PanelRegion, assessor: AbstractBaseUser) -> PanelMember:
     member = PanelMember.objects.filter(panel=panel_region.panel, user=assessor).first()
     if member is None:
         raise PanelRejected(_("Only the members of the panel score its regions."))
-    if Conflict.objects.filter(user=assessor, region_id=panel_region.participation.region_id).exists():
-        raise PanelRejected(
-            _("You declared a conflict of interest with %(region)s: you cannot score it.")
-            % {"region": panel_region.participation.region.name}
-        )
+    _require_unconflicted(panel_region, assessor)
     return member
 
 
 @transaction.atomic
 def evidence_request_toggle(*, panel_region: PanelRegion, item: str, user: AbstractBaseUser) -> bool:
-    """Mark an item "needs evidence" (any panel member), or unmark it. Returns whether it is
-    marked now. While the interview's top-up window is open the region may add evidence to
-    marked items."""
+    """Mark an item "needs evidence" (any panel member who may score the region), or unmark
+    it. Returns whether it is marked now. While the interview's top-up window is open the
+    region may add evidence to marked items. Refused for a member with a conflict of interest
+    with the region (declared, or a role in it), like scoring."""
     _lock_cycle(panel_region.panel.cycle, scoring=True)
     if not PanelMember.objects.filter(panel=panel_region.panel, user=user).exists():
         raise PanelRejected(_("Only the members of the panel mark items as needing evidence."))
+    _require_unconflicted(panel_region, user)
     if item not in _item_codes(panel_region):
         raise PanelRejected(_("%(item)s is not an item of this region.") % {"item": item})
     deleted, _rows = EvidenceRequest.objects.filter(panel_region=panel_region, item=item).delete()

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from cityeval.engine import Framework
+from cityeval.web.assessments.selectors import closed_reason
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.programmes.models import Programme, QuickWinCriterionAnswer, Risk
 from cityeval.web.programmes.selectors import criterion_answers_latest, quick_win_criteria
@@ -32,6 +33,15 @@ class InvalidInput(ValueError):
     def __init__(self, errors: dict[str, list[str]]):
         self.errors = errors
         super().__init__("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items()))
+
+
+class CriteriaClosed(Exception):
+    """The region's self-assessment in the cycle is closed (submitted, past its deadline, or the
+    cycle is not open), so its Quick Win criteria answers are read-only; the message says why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
 
 
 @dataclass(frozen=True)
@@ -178,19 +188,30 @@ def quick_win_criteria_record(
 
     Answers are appended, never updated (the latest per criterion counts), so the history of a
     self-assessment stays readable. An answer equal to the one that counts is not repeated.
-    All or nothing: one bad level saves none.
+    All or nothing: one bad level saves none. The criteria are part of the region's
+    self-assessment: once it is closed (submitted, past the deadline, or the cycle is not open)
+    nothing is saved and :class:`CriteriaClosed` says why. The participation row is locked for
+    the transaction, so an answer racing the region's submission cannot land after it.
     """
     if not programme.is_quick_win:
         raise InvalidInput({"__all__": [_("Only a quick win has a Quick Win criteria self-assessment.")]})
-    participation = Participation.objects.filter(cycle=cycle, region_id=programme.region_id).first()
-    if participation is None:
-        raise InvalidInput({"__all__": [_("The region does not take part in this cycle.")]})
-    errors = _criteria_errors(cycle=cycle, group=participation.group, answers=answers)
-    if errors:
-        raise InvalidInput(errors)
-    current = criterion_answers_latest(programme=programme, cycle=cycle)
-    created = []
     with transaction.atomic():
+        participation = (
+            Participation.objects.select_for_update()
+            .select_related("cycle")
+            .filter(cycle=cycle, region_id=programme.region_id)
+            .first()
+        )
+        if participation is None:
+            raise InvalidInput({"__all__": [_("The region does not take part in this cycle.")]})
+        reason = closed_reason(participation)
+        if reason:
+            raise CriteriaClosed(reason)
+        errors = _criteria_errors(cycle=cycle, group=participation.group, answers=answers)
+        if errors:
+            raise InvalidInput(errors)
+        current = criterion_answers_latest(programme=programme, cycle=cycle)
+        created = []
         for code, answer in answers.items():
             latest = current[code].latest if code in current else None
             note = answer.note.strip()

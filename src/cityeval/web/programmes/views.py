@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import RegionAccess, region_access
+from cityeval.web.assessments.selectors import closed_reason
 from cityeval.web.evaluations.models import Participation
 from cityeval.web.programmes.forms import CriteriaForm, ProgrammeForm, RiskForm, add_service_errors
 from cityeval.web.programmes.models import Programme, Risk
@@ -35,6 +36,7 @@ from cityeval.web.programmes.selectors import (
     subdimension_labels,
 )
 from cityeval.web.programmes.services import (
+    CriteriaClosed,
     InvalidInput,
     programme_create,
     programme_update,
@@ -224,6 +226,23 @@ def _quick_win_in_cycle(
     return the_programme, participation
 
 
+def _criteria_refused(
+    request: HttpRequest,
+    access: RegionAccess,
+    programme: Programme,
+    participation: Participation,
+    reason: str,
+) -> HttpResponse:
+    """A criteria write the closed self-assessment does not take: 403 with the reason."""
+    context = {
+        "region": access.region,
+        "programme": programme,
+        "cycle": participation.cycle,
+        "reason": reason,
+    }
+    return render(request, "programmes/refused.html", context, status=403)
+
+
 @login_required
 def quick_win_criteria_view(
     request: HttpRequest, region: str, programme: uuid.UUID, cycle: str
@@ -235,9 +254,12 @@ def quick_win_criteria_view(
     framework = the_cycle.framework.framework
     criteria = quick_win_criteria(framework=framework, group=participation.group)
     states = criterion_answers_latest(programme=the_programme, cycle=the_cycle)
-    can_edit = access.may_edit_for_opd(the_programme.owner_id)
+    reason = closed_reason(participation)
+    can_edit = access.may_edit_for_opd(the_programme.owner_id) and reason is None
     if request.method == "POST":
         access.require_edit_for_opd(the_programme.owner_id)
+        if reason:  # before the input: a closed self-assessment answers with its reason
+            return _criteria_refused(request, access, the_programme, participation, reason)
     form = CriteriaForm(
         request.POST if request.method == "POST" else None,
         criteria=criteria,
@@ -250,6 +272,8 @@ def quick_win_criteria_view(
             created = quick_win_criteria_record(
                 programme=the_programme, cycle=the_cycle, answers=form.answers(), author=request.user
             )
+        except CriteriaClosed as exc:
+            return _criteria_refused(request, access, the_programme, participation, exc.reason)
         except InvalidInput as exc:
             add_service_errors(form, exc)
         else:
@@ -265,7 +289,8 @@ def quick_win_criteria_view(
         request,
         "programmes/quick_win_criteria.html",
         {"access": access, "region": access.region, "programme": the_programme, "cycle": the_cycle,
-         "scale": framework.scale, "form": form, "rows": rows, "can_edit": can_edit},
+         "scale": framework.scale, "form": form, "rows": rows, "can_edit": can_edit,
+         "closed_reason": reason},
     )  # fmt: skip
 
 
