@@ -69,6 +69,12 @@ SECRET_KEY = env_str("SECRET_KEY", PLACEHOLDER_SECRET_KEY)
 if not DEBUG and SECRET_KEY == PLACEHOLDER_SECRET_KEY:
     raise ImproperlyConfigured("DEBUG is off but SECRET_KEY is the placeholder: set SECRET_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+if SECRET_KEY == PLACEHOLDER_SECRET_KEY and not set(ALLOWED_HOSTS) <= _LOCAL_HOSTS:
+    # A deployment that forgot DEBUG=0 must still not run on a public key.
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS names a public host but SECRET_KEY is the placeholder: set SECRET_KEY"
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SITE_NAME = env_str("SITE_NAME", "cityeval")
 
@@ -170,6 +176,8 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Strict-Transport-Security, in seconds (e.g. 31536000) once the site is served over HTTPS only.
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
 X_FRAME_OPTIONS = "DENY"
 # Behind a reverse proxy: trust its X-Forwarded-Proto, and take the client address from the
 # last X-Forwarded-For hop it adds (log-in limits, survey abuse limits).

@@ -72,6 +72,8 @@ def test_it_refuses_to_start_with_debug_off_and_the_placeholder_key():
     refused = _settings_in_fresh_process(DEBUG="0")
     assert refused.returncode != 0 and "SECRET_KEY is the placeholder" in refused.stderr
     assert _settings_in_fresh_process(DEBUG="0", SECRET_KEY="x" * 50).returncode == 0
+    public = _settings_in_fresh_process(ALLOWED_HOSTS="cityeval.example.go.id")  # DEBUG left on
+    assert public.returncode != 0 and "names a public host" in public.stderr
 
 
 def test_it_parses_booleans_strictly():

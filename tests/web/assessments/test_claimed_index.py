@@ -42,7 +42,8 @@ def test_claimed_index_matches_a_hand_calculation(claims, world):
     assert by_code["output"].score == pytest.approx(2.0)
     assert by_code["outcome"].score == pytest.approx(3.5)
     assert by_code["impact"].score == pytest.approx(3.0)
-    assert by_code["quick_win"].score is None
+    # No quick-win claim: the component counts 0 (shown as 0 with coverage 0).
+    assert (by_code["quick_win"].score, by_code["quick_win"].coverage) == (0.0, 0.0)
     assert [(c.items_scored, c.items_expected) for c in index.components] == [
         (2, 5), (1, 7), (2, 33), (1, 54), (0, 12),
     ]  # fmt: skip
@@ -64,7 +65,7 @@ def test_the_overview_shows_the_claimed_index(claims, as_user, opd_a, urls):
 def test_with_no_answers_the_index_is_zero_with_no_coverage(world):
     index = claimed_index(world.participation_a)
     assert (index.final, index.coverage, index.items_scored) == (0.0, 0.0, 0)
-    assert all(c.score is None for c in index.components)
+    assert all((c.score, c.coverage) == (0.0, 0.0) for c in index.components)
 
 
 def test_the_overview_filters_to_my_items(world, as_user, opd_a, assign, urls):

@@ -133,3 +133,40 @@ def test_a_file_exactly_at_the_limit_is_accepted():
     data = pdf_bytes()
     data += b"%" * (1024 * 1024 - len(data))
     assert inspect(data).size == 1024 * 1024
+
+
+def _with(data: bytes, extra: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for info in source.infolist():
+            archive.writestr(info, source.read(info))
+        for name, payload in extra.items():
+            archive.writestr(name, payload)
+    return out.getvalue()
+
+
+def test_macros_are_refused_whatever_the_part_is_called():
+    """Review finding: a VBA part renamed word/macros.bin is still declared in
+    [Content_Types].xml; OpenDocument keeps macros under Basic/."""
+    import io
+    import zipfile
+
+    docx = ooxml_bytes("word/document.xml", extra={"word/macros.bin": b"\x00VBA"})
+    source, out = zipfile.ZipFile(io.BytesIO(docx)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/word/macros.bin" '
+                    b'ContentType="application/vnd.ms-office.vbaProject"/></Types>',
+                )
+            archive.writestr(info, data)
+    odt = _with(odf_bytes("application/vnd.oasis.opendocument.text"), {"Basic/Standard/Module1.xml": b"<x/>"})
+    for name, data in (("report.docx", out.getvalue()), ("report.odt", odt)):
+        with pytest.raises(UploadRejected, match="macros"):
+            inspect_upload(SimpleUploadedFile(name, data))

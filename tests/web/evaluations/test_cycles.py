@@ -133,3 +133,25 @@ def test_a_region_is_added_with_a_group_of_the_pinned_framework(world, coordinat
     assert as_user(coordinator).post(url, {"region": "kab-badung", "group": group}).status_code == 302
     assert Participation.objects.get(region__slug="kab-badung").group == group
     assert as_user(coordinator).post(url, {"region": "kab-badung", "group": "NOPE"}).status_code == 200
+
+
+def test_a_published_cycle_cannot_be_reopened_even_from_a_stale_copy(world):
+    from cityeval.web.evaluations.services import CycleStateError, cycle_transition
+
+    stale = Cycle.objects.get(pk=world.cycle.pk)  # still "open" in memory
+    Cycle.objects.filter(pk=world.cycle.pk).update(status=Cycle.Status.PUBLISHED)
+    with pytest.raises(CycleStateError):
+        cycle_transition(cycle=stale, action="close")
+    assert Cycle.objects.get(pk=world.cycle.pk).status == Cycle.Status.PUBLISHED
+
+
+def test_regions_cannot_change_once_the_cycle_is_closed(world, coordinator, as_user):
+    Cycle.objects.filter(pk=world.cycle.pk).update(status=Cycle.Status.CLOSED)
+    url = reverse("evaluations:cycle_detail", kwargs={"cycle": world.cycle.slug})
+    response = as_user(coordinator).post(url, {"region": "kota-medan", "group": "KPPN_IKN"}, follow=True)
+    assert "can no longer change" in response.content.decode()
+    assert Participation.objects.get(pk=world.participation_b.pk).group == "REGULER"
+    upload = SimpleUploadedFile("p.csv", b"region,group\nKota Medan,KPPN_IKN\n")
+    imported = reverse("evaluations:participants_import", kwargs={"cycle": world.cycle.slug})
+    as_user(coordinator).post(imported, {"file": upload})
+    assert Participation.objects.get(pk=world.participation_b.pk).group == "REGULER"

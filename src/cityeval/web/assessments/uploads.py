@@ -138,13 +138,29 @@ def _detect_binary(head: bytes, upload: BinaryIO) -> tuple[str, str] | None:
     return None
 
 
+_MACRO_CONTENT_TYPES = (b"vbaproject", b"macroenabled", b"vnd.ms-office.activex")
+_ODF_MACRO_FOLDERS = ("basic/", "scripts/")
+
+
+def _has_macros(archive: zipfile.ZipFile, names: set[str]) -> bool:
+    """A macro part under any name: OOXML declares it in [Content_Types].xml (whatever the
+    part is called), OpenDocument keeps macros under Basic/ or Scripts/."""
+    lowered = [name.lower() for name in names]
+    if any(name.endswith("vbaproject.bin") or name.startswith(_ODF_MACRO_FOLDERS) for name in lowered):
+        return True
+    if "[Content_Types].xml" in names and archive.getinfo("[Content_Types].xml").file_size <= 1_000_000:
+        declared = archive.read("[Content_Types].xml").lower()
+        return any(marker in declared for marker in _MACRO_CONTENT_TYPES)
+    return False
+
+
 def _detect_zip(upload: BinaryIO) -> tuple[str, str]:
     """Office Open XML and OpenDocument are zip files; any other zip is refused."""
     upload.seek(0)
     try:
         with zipfile.ZipFile(upload) as archive:
             names = set(archive.namelist())
-            if any(name.lower().endswith("vbaproject.bin") for name in names):
+            if _has_macros(archive, names):
                 raise _refuse_type(_("Documents with macros are not accepted."))
             if "[Content_Types].xml" in names:
                 for part, found in _OOXML_PARTS.items():

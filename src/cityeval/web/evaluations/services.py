@@ -67,14 +67,22 @@ _TRANSITIONS = {
 def cycle_transition(*, cycle: Cycle, action: str) -> Cycle:
     """Open a draft (or reopen a closed) cycle, or close an open one. Published is final."""
     allowed, target = _TRANSITIONS[action]
-    if cycle.status not in allowed:
+    # Conditional update on the stored row, not on the caller's copy: a stale object must not
+    # reopen a cycle that was published meanwhile.
+    changed = Cycle.objects.filter(pk=cycle.pk, status__in=allowed).update(status=target)
+    cycle.refresh_from_db(fields=["status"])
+    if not changed:
         raise CycleStateError(f"cannot {action} a cycle that is {cycle.status}")
-    cycle.status = target
-    cycle.save(update_fields=["status"])
     return cycle
 
 
+_PARTICIPANTS_EDITABLE = (Cycle.Status.DRAFT, Cycle.Status.OPEN)
+
+
 def participation_add(*, cycle: Cycle, region: Region, group: str) -> Participation:
+    """Add a region to a draft or open cycle, or change its group there."""
+    if cycle.status not in _PARTICIPANTS_EDITABLE:
+        raise CycleStateError(f"the cycle is {cycle.status}: its regions can no longer change")
     framework = cycle.framework.framework
     if group not in framework.group_codes:
         raise ValueError(f"unknown group {group!r} (groups: {', '.join(framework.group_codes)})")
@@ -86,6 +94,8 @@ def participation_add(*, cycle: Cycle, region: Region, group: str) -> Participat
 
 def participations_import(*, cycle: Cycle, table: pl.DataFrame) -> int:
     """Add regions to a cycle from ``region, group`` rows; all or nothing. Returns the count."""
+    if cycle.status not in _PARTICIPANTS_EDITABLE:
+        raise ImportRejected([f"the cycle is {cycle.status}: its regions can no longer change"])
     framework: Framework = cycle.framework.framework
     missing = [c for c in ("region", "group") if c not in table.columns]
     if missing:

@@ -97,10 +97,14 @@ def cycle_detail(request: HttpRequest, cycle: str) -> HttpResponse:
     framework = the_cycle.framework.framework
     form = ParticipantForm(request.POST or None, groups=framework.group_codes)
     if request.method == "POST" and form.is_valid():
-        participation_add(
-            cycle=the_cycle, region=form.cleaned_data["region"], group=form.cleaned_data["group"]
-        )
-        messages.success(request, _("Region added."))
+        try:
+            participation_add(
+                cycle=the_cycle, region=form.cleaned_data["region"], group=form.cleaned_data["group"]
+            )
+        except CycleStateError:
+            messages.error(request, _("The cycle is closed: its regions can no longer change."))
+        else:
+            messages.success(request, _("Region added."))
         return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
     return render(
         request,
