@@ -25,7 +25,7 @@ import xlsxwriter
 from polars.testing import assert_frame_equal
 
 from cityeval.engine import InputError, load_framework
-from cityeval.engine.survey import build_forms, read_responses, response_columns, template_csv
+from cityeval.engine.survey import build_forms, identity_hash, read_responses, response_columns, template_csv
 
 SALT = "region-A-secret"
 FORM = build_forms(load_framework("gmsc-2024"))[0]  # service: s_service_1..3
@@ -208,6 +208,9 @@ def test_phone_numbers_written_differently_hash_alike_and_the_salt_matters():
     assert hashes[0] == hashlib.sha256((SALT + "6281234567890").encode()).hexdigest()
     other = read_responses(template_bytes(rows), form=FORM, identity_salt="another salt")["identity_hash"]
     assert other[0] != hashes[0]
+    # The one-number form (used by the web form) is the same rule.
+    assert {identity_hash(p, salt=SALT) for p in phones} == {hashes[0]}
+    assert identity_hash("tidak ada", salt=SALT) is None
 
 
 def test_template_round_trip_keeps_every_value():

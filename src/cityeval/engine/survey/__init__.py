@@ -30,7 +30,7 @@ from cityeval.engine.survey.forms import (
     question_name,
     statement_code,
 )
-from cityeval.engine.survey.imports import read_responses, response_columns, template_csv
+from cityeval.engine.survey.imports import identity_hash, read_responses, response_columns, template_csv
 from cityeval.engine.survey.quality import QUALITY_COLUMNS, REASONS, QualityReport, check_responses
 from cityeval.engine.survey.stats import BOOTSTRAP_METHOD, cronbach_alpha, feldt_interval, statement_stats
 from cityeval.engine.survey.weighting import RakingError, rake, weighted_margins
@@ -63,6 +63,7 @@ __all__ = [
     "cronbach_alpha",
     "feldt_interval",
     "form_id",
+    "identity_hash",
     "question_name",
     "rake",
     "read_responses",

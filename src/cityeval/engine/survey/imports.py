@@ -277,7 +277,6 @@ def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec
         return pl.col(header) if header is not None else pl.lit(None, dtype=pl.String)
 
     answers = {q: text(q).cast(pl.Float64, strict=False) for q in form.questions}
-    digits = text(IDENTITY).str.replace_all(r"\D", "")
     parsed = raw.select(
         pl.col(_ROW),
         pl.coalesce(pl.when(text(_ROOT_ID).str.strip_chars() != "").then(text(_ROOT_ID)), text(RESPONSE_ID))
@@ -291,13 +290,7 @@ def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec
         text(AGE).str.replace_all(r"[\s]", "").str.replace_all("–", "-").alias("age_band"),
         text(SEX).str.to_lowercase().replace_strict(_SEX, default=None, return_dtype=pl.String).alias("sex"),
         text(DISTRICT).alias("district"),
-        pl.when(digits.str.starts_with("0"))
-        .then(pl.lit("62") + digits.str.slice(1))
-        .when(digits.str.starts_with("8"))
-        .then(pl.lit("62") + digits)
-        .when(digits != "")
-        .then(digits)
-        .alias("__digits__"),
+        _phone_digits(text(IDENTITY)).alias("__digits__"),
         _yes_no(text(ASSISTED)).alias("assisted"),
     )
     parsed = parsed.with_columns(
@@ -383,6 +376,29 @@ def _raise_problems(
         more = "; …" if total - 1 > len(shown) else ""
         message += f" ({total - 1} more bad value{'s' if total > 2 else ''}: {others}{more})"
     raise InputError(message, row=row, column=header)
+
+
+def _phone_digits(phone: pl.Expr) -> pl.Expr:
+    """A phone number as digits with the Indonesian country code (0812…, +62 812…, 812… →
+    62812…), or null without digits: the one normalisation behind every identity hash."""
+    digits = phone.str.replace_all(r"\D", "")
+    return (
+        pl.when(digits.str.starts_with("0"))
+        .then(pl.lit("62") + digits.str.slice(1))
+        .when(digits.str.starts_with("8"))
+        .then(pl.lit("62") + digits)
+        .when(digits != "")
+        .then(digits)
+    )
+
+
+def identity_hash(phone: str | None, *, salt: str) -> str | None:
+    """The salted hash of one phone number, exactly as :func:`read_responses` computes it for
+    an imported row (so web and imported respondents match); None without digits."""
+    digits = pl.DataFrame({"phone": [phone]}, schema={"phone": pl.String}).select(
+        _phone_digits(pl.col("phone"))
+    )
+    return _hash_identities(digits.to_series(), salt)[0]
 
 
 def _hash_identities(digits: pl.Series, salt: str) -> pl.Series:

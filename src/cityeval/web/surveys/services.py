@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from cityeval.engine import InputError
 from cityeval.engine.survey import AGE_BANDS, ANSWERS, SEXES, FormSpec, build_forms, read_responses
+from cityeval.engine.survey import identity_hash as engine_identity_hash
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.programmes.models import Programme
 from cityeval.web.surveys.models import (
@@ -89,18 +90,9 @@ def identity_salt() -> str:
 
 
 def identity_hash(value: str) -> str:
-    """The salted hash of a phone number exactly as the engine's reader computes it for
-    imports (digits with the Indonesian country code: 0812…, +62 812…, 812… → 62812…; then
-    sha256 of salt + digits), so that web and imported respondents match; "" without digits.
-    A test checks it against ``read_responses``."""
-    digits = re.sub(r"\D", "", value or "")
-    if not digits:
-        return ""
-    if digits.startswith("0"):
-        digits = "62" + digits[1:]
-    elif digits.startswith("8"):
-        digits = "62" + digits
-    return hashlib.sha256((identity_salt() + digits).encode()).hexdigest()
+    """The deployment's salted hash of a phone number, by the engine's one rule (the same as
+    for imported rows, so web and imported respondents match); "" without digits."""
+    return engine_identity_hash(value, salt=identity_salt()) or ""
 
 
 def ip_hash(ip: str) -> str:
