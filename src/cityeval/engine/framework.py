@@ -38,6 +38,7 @@ __all__ = [
     "SubDimension",
     "Threshold",
     "builtin_frameworks",
+    "builtin_source",
     "load_framework",
     "parse_framework",
 ]
@@ -257,12 +258,20 @@ def builtin_frameworks() -> list[str]:
     return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
+def builtin_source(name: str) -> str:
+    """The YAML text of a built-in framework (what its content hash is computed from)."""
+    if name not in builtin_frameworks():
+        raise FrameworkError(
+            [f"no built-in framework {name!r} (built-ins: {', '.join(builtin_frameworks())})"]
+        )
+    return (resources.files(_BUILTIN_PACKAGE) / f"{name}.yaml").read_text(encoding="utf-8")
+
+
 def load_framework(name_or_path: str | Path) -> Framework:
     """Load a built-in framework by name or a framework YAML file by path."""
     text_name = str(name_or_path)
     if text_name in builtin_frameworks():
-        resource = resources.files(_BUILTIN_PACKAGE) / f"{text_name}.yaml"
-        return parse_framework(resource.read_text(encoding="utf-8"), source=text_name)
+        return parse_framework(builtin_source(text_name), source=text_name)
     path = Path(name_or_path)
     if not path.is_file():
         known = ", ".join(builtin_frameworks())

@@ -25,7 +25,7 @@ from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.evaluations.services import framework_version_builtin
 from cityeval.web.programmes.models import Programme
 from cityeval.web.regions.models import Opd, Province, Region
-from cityeval.web.regions.services import opd_create, region_kind_from_name
+from cityeval.web.regions.services import opd_create, region_kind_from_name, unique_slug
 from cityeval.web.results.demo import load_results_demo
 from cityeval.web.surveys.demo import load_survey_demo
 
@@ -83,11 +83,12 @@ def load_demo() -> list[DemoLogin]:
     regions = _regions()
     home = regions[demo.HOME]
     opds = {short: opd_create(region=home, name=name, short_name=short) for name, short in OPDS}
-    medan_opd = opd_create(region=regions["Kota Medan"], name="Dinas Kesehatan", short_name="Dinkes")
+    # Medan's OPD exists so that its admin sees a populated page.
+    opd_create(region=regions["Kota Medan"], name="Dinas Kesehatan", short_name="Dinkes")
     _programmes(home, opds)
     cycle = _cycle_2024(regions)
     participation = Participation.objects.get(cycle=cycle, region=home)
-    logins = _users(home, opds["Dinkes"], regions["Kota Medan"], medan_opd)
+    logins = _users(home, opds["Dinkes"], regions["Kota Medan"])
     _self_assessment(participation, opds, author=get_user_model().objects.get(username=logins[1].username))
     programmes = {p.subdimension: p for p in Programme.objects.filter(region=home).exclude(subdimension="")}
     load_survey_demo(participation=participation, programmes_by_subdimension=programmes)
@@ -104,10 +105,11 @@ def load_demo() -> list[DemoLogin]:
 
 
 def _regions() -> dict[str, Region]:
-    out = {}
+    out: dict[str, Region] = {}
+    taken: set[str] = set()
     for r in demo.REGIONS:
         province, _ = Province.objects.get_or_create(name=r.province)
-        slug = r.name.lower().replace("kab. ", "kab-").replace(" ", "-").replace(".", "")
+        slug = unique_slug(r.name, taken)
         out[r.name] = Region.objects.create(
             name=r.name, slug=slug, kind=region_kind_from_name(r.name) or "kota", province=province
         )
@@ -157,7 +159,7 @@ def _cycle_2025(regions: dict[str, Region]) -> Cycle:
     return cycle
 
 
-def _users(home: Region, dinkes: Opd, medan: Region, medan_opd: Opd) -> list[DemoLogin]:
+def _users(home: Region, dinkes: Opd, medan: Region) -> list[DemoLogin]:
     people = (
         ("coordinator", "koordinator", Role.COORDINATOR, None, None, "every cycle and region"),
         ("regional admin", "admin.deliserdang", Role.REGIONAL_ADMIN, home, None, "Kab. Deli Serdang only"),
@@ -172,7 +174,6 @@ def _users(home: Region, dinkes: Opd, medan: Region, medan_opd: Opd) -> list[Dem
         user = get_user_model().objects.create_user(username=username, password=password)
         Membership.objects.create(user=user, role=role, region=region, opd=opd)
         logins.append(DemoLogin(label, username, password, sees))
-    del medan_opd  # Medan's OPD exists so its admin sees a populated page
     return logins
 
 

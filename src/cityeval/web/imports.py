@@ -62,8 +62,4 @@ def cell(row: dict, column: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-def rows(table: pl.DataFrame) -> list[dict]:
-    return table.to_dicts()
-
-
-__all__ = ["ROW", "ImportRejected", "RowErrors", "cell", "read_upload", "rows"]
+__all__ = ["ROW", "ImportRejected", "RowErrors", "cell", "read_upload"]

@@ -6,7 +6,8 @@ from cityeval.web.evaluations.models import Cycle, FrameworkVersion
 from cityeval.web.regions.models import Region
 
 
-def _framework_choices() -> list[tuple[str, str]]:
+def framework_choices() -> list[tuple[str, str]]:
+    """Built-in and uploaded frameworks, as values that :func:`framework_version_chosen` reads."""
     choices = [
         (f"builtin:{name}", _("%(name)s (built-in)") % {"name": name}) for name in builtin_frameworks()
     ]
@@ -34,7 +35,7 @@ class CycleForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["framework"].choices = _framework_choices()
+        self.fields["framework"].choices = framework_choices()
 
     def clean_slug(self):
         slug = self.cleaned_data["slug"]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from importlib import resources
 
 import polars as pl
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 
-from cityeval.engine import Framework, builtin_frameworks, parse_framework
+from cityeval.engine import Framework, parse_framework
+from cityeval.engine.framework import builtin_source
 from cityeval.web.evaluations.models import Cycle, FrameworkVersion, Participation, Stage
 from cityeval.web.imports import ROW, ImportRejected, RowErrors, cell
 from cityeval.web.regions.models import Region
@@ -26,10 +27,15 @@ def framework_version_store(*, text: str, user: AbstractBaseUser | None = None) 
 
 
 def framework_version_builtin(name: str) -> FrameworkVersion:
-    if name not in builtin_frameworks():
-        raise ValueError(f"no built-in framework {name!r}")
-    text = (resources.files("cityeval.engine.frameworks") / f"{name}.yaml").read_text(encoding="utf-8")
-    return framework_version_store(text=text)
+    return framework_version_store(text=builtin_source(name))
+
+
+def framework_version_chosen(choice: str) -> FrameworkVersion:
+    """The version a framework choice names: ``builtin:<name>`` or ``hash:<digest>`` (404)."""
+    kind, _sep, key = choice.partition(":")
+    if kind == "builtin":
+        return framework_version_builtin(key)
+    return get_object_or_404(FrameworkVersion, digest=key)
 
 
 @transaction.atomic

@@ -12,12 +12,12 @@ from django.views.decorators.http import require_POST
 from cityeval.engine import FrameworkError
 from cityeval.web.accounts.access import require_coordinator
 from cityeval.web.evaluations.forms import CycleForm, FrameworkUploadForm, ParticipantForm
-from cityeval.web.evaluations.models import Cycle, FrameworkVersion, Stage
+from cityeval.web.evaluations.models import Cycle, Stage
 from cityeval.web.evaluations.services import (
     CycleStateError,
     cycle_create,
     cycle_transition,
-    framework_version_builtin,
+    framework_version_chosen,
     framework_version_store,
     participation_add,
     participations_import,
@@ -41,12 +41,7 @@ def cycle_new(request: HttpRequest) -> HttpResponse:
     form = CycleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        kind, _sep, key = data["framework"].partition(":")
-        framework = (
-            framework_version_builtin(key)
-            if kind == "builtin"
-            else get_object_or_404(FrameworkVersion, digest=key)
-        )
+        framework = framework_version_chosen(data["framework"])
         cycle = cycle_create(
             slug=data["slug"],
             name=data["name"],

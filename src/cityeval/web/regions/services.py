@@ -74,7 +74,7 @@ def regions_import(*, table: pl.DataFrame) -> RegionImportReport:
             else:
                 unchanged += 1
             continue
-        slug = _unique_slug(name, slugs)
+        slug = unique_slug(name, slugs)
         to_create.append((name, slug, kind, province, cell(row, "code")))
     if errors:
         raise ImportRejected(errors.errors)
@@ -87,7 +87,9 @@ def regions_import(*, table: pl.DataFrame) -> RegionImportReport:
     return RegionImportReport(created=len(to_create), unchanged=unchanged)
 
 
-def _unique_slug(name: str, taken: set[str], *, max_length: int = 140) -> str:
+def unique_slug(name: str, taken: set[str], *, max_length: int = 140) -> str:
+    """``Kab. Deli Serdang`` → ``kab-deli-serdang``, with a suffix if ``taken`` has it (which
+    then holds the new slug too)."""
     base = slugify(name.replace(".", " "))[: max_length - 4] or "x"
     slug, n = base, 2
     while slug in taken:
@@ -104,5 +106,5 @@ def opd_create(*, region: Region, name: str, short_name: str = "") -> Opd:
         region=region,
         name=name.strip(),
         short_name=short_name.strip(),
-        slug=_unique_slug(short_name or name, taken, max_length=80),
+        slug=unique_slug(short_name or name, taken, max_length=80),
     )

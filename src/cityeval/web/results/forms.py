@@ -1,16 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cityeval.engine import builtin_frameworks
-from cityeval.web.evaluations.models import Cycle, FrameworkVersion
-
-
-def framework_choices() -> list[tuple[str, str]]:
-    choices = [
-        (f"builtin:{name}", _("%(name)s (built-in)") % {"name": name}) for name in builtin_frameworks()
-    ]
-    stored = FrameworkVersion.objects.filter(uploaded_by__isnull=False)
-    return choices + [(f"hash:{v.digest}", f"{v.code} ({v.digest[:12]})") for v in stored]
+from cityeval.web.evaluations.forms import framework_choices
+from cityeval.web.evaluations.models import Cycle
 
 
 class HistoryImportForm(forms.Form):

@@ -21,8 +21,8 @@ from django.views.decorators.http import require_POST
 
 from cityeval.engine.report import histogram_svg
 from cityeval.web.accounts.access import require_coordinator
-from cityeval.web.evaluations.models import Cycle, FrameworkVersion
-from cityeval.web.evaluations.services import framework_version_builtin
+from cityeval.web.evaluations.models import Cycle
+from cityeval.web.evaluations.services import framework_version_chosen
 from cityeval.web.imports import ImportRejected, read_upload
 from cityeval.web.results.exports import FORMATS, table_download
 from cityeval.web.results.forms import HistoryImportForm
@@ -277,12 +277,7 @@ def history(request: HttpRequest) -> HttpResponse:
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        kind, _sep, key = data["framework"].partition(":")
-        version = (
-            framework_version_builtin(key)
-            if kind == "builtin"
-            else get_object_or_404(FrameworkVersion, digest=key)
-        )
+        version = framework_version_chosen(data["framework"])
         try:
             imported = history_import(
                 year=data["year"],
