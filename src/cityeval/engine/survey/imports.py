@@ -246,7 +246,8 @@ def _read_excel(data: bytes) -> pl.DataFrame:
     try:
         sheet = fastexcel.read_excel(data).load_sheet(0, dtypes="string")
     except Exception as exc:  # fastexcel raises its own exception family
-        raise InputError(f"not a readable spreadsheet ({exc})") from None
+        # fastexcel's messages run over several lines of context; the first says what failed.
+        raise InputError(f"not a readable spreadsheet ({str(exc).strip().splitlines()[0]})") from None
     return sheet.to_polars()
 
 
