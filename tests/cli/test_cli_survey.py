@@ -1,6 +1,6 @@
 """``cityeval survey``: forms, XLSForms and checks of real-shaped exports from the command line.
 
-The exports are laid out as the tools write them (see tests/engine/survey/test_survey_imports):
+The exports are laid out as the tools write them (the headers of tests/engine/survey/test_survey_imports):
 ODK Central's CSV (``SubmissionDate`` … ``KEY``, ``ReviewState``, groups joined by ``-``),
 also zipped as ODK Central's ``.csv.zip`` download; KoboToolbox's ``;``-separated CSV with
 ``_uuid`` and ``_validation_status``; cityeval's template as XLSX.
@@ -32,6 +32,7 @@ from pathlib import Path
 import fastexcel
 import pytest
 import xlsxwriter
+from tests.engine.survey.test_survey_imports import KOBO_HEADER, ODK_HEADER
 
 from cityeval.cli import main
 from cityeval.engine import load_framework
@@ -46,18 +47,6 @@ ROWS = [  # id, used, answers, start, end, review state
     ("r6", "yes", ("1", "2", "1"), "14:00:00", "14:00:30", ""),
 ]
 MEANS = {"service.1": 3.0, "service.2": 11 / 3, "service.3": 8 / 3}
-ODK_HEADER = [
-    "SubmissionDate", "start", "end", "used_service", "statements-s_service_1", "statements-s_service_2",
-    "statements-s_service_3", "respondent-age_band", "respondent-sex", "respondent-district",
-    "respondent-phone", "assisted", "meta-instanceID", "KEY", "SubmitterID", "SubmitterName",
-    "AttachmentsPresent", "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion",
-]  # fmt: skip
-KOBO_HEADER = [
-    "start", "end", "used_service", "statements/s_service_1", "statements/s_service_2",
-    "statements/s_service_3", "respondent/age_band", "respondent/sex", "respondent/district",
-    "respondent/phone", "assisted", "meta/instanceID", "_id", "_uuid", "_submission_time",
-    "_validation_status", "_notes", "_status", "_submitted_by", "__version__", "_tags", "_index",
-]  # fmt: skip
 KOBO_STATUS = {"approved": "validation_status_approved", "rejected": "validation_status_not_approved"}
 
 
