@@ -33,6 +33,7 @@ def test_a_row_rejected_in_kobo_is_stored_marked_and_excluded(as_user, admin_a, 
     # Row 3 did not use the service; row 2 was rejected: one valid response of three.
     assert (row.received, row.valid, row.excluded["rejected"], row.excluded["not_user"]) == (3, 1, 1, 1)
     html = as_user(admin_a).get(url("quality")).text
+    assert html.count('class="reason-rejected"') == 1  # the excluded row, with why
     assert "Rejected by reviewer" in html or "Ditolak peninjau" in html
 
 
