@@ -183,3 +183,13 @@ def test_a_kobo_export_with_label_values_is_recognised():
     data = kobo_csv().replace(b'"3";"4";"2"', b'"Setuju";"Sangat setuju";"Netral"')
     with pytest.raises(InputError, match=r"the answers are labels \('setuju'\).*XML values and headers"):
         read_responses(data, form=FORM, identity_salt=SALT)
+
+
+def test_a_kobo_labels_export_with_one_word_labels_still_gets_the_hint():
+    """Short labels ("Pengguna", "Usia") hold no spaces; the missing screening question, which
+    every cityeval form asks first, still points to the export setting."""
+    data = kobo_csv().replace(b'"used_service"', b'"Pengguna"', 1)
+    with pytest.raises(InputError) as caught:
+        read_responses(data, form=FORM, identity_salt=SALT)
+    assert "no column 'used_service'" in str(caught.value)
+    assert '"XML values and headers"' in str(caught.value)

@@ -314,7 +314,10 @@ def _locate_columns(headers: Sequence[str], form: FormSpec, kind: Kind) -> dict[
                     "this is a KoboToolbox export with labels (question texts) as headers, not XML "
                     f"names; {_KOBO_LABELS_HINT}"
                 )
-            raise InputError(f"the file has no column {name!r} (form {form.code!r} asks it)", column=name)
+            message = f"the file has no column {name!r} (form {form.code!r} asks it)"
+            if exporter == "kobo" and name == SCREEN:  # every cityeval form asks it first
+                message += f"; if this is a KoboToolbox export with labels as headers, {_KOBO_LABELS_HINT}"
+            raise InputError(message, column=name)
     for name in (START, END, IDENTITY, ASSISTED):
         columns[name] = pick(name)
     # KoboToolbox gives an edited submission a new _uuid/instanceID but keeps meta/rootUuid:
