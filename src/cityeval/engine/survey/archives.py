@@ -17,7 +17,7 @@ from cityeval.engine.errors import InputError
 __all__ = ["ZIP_MAX_CSV_BYTES", "ZIP_MAX_MEMBERS", "is_xlsx", "main_csv"]
 
 ZIP_MAX_MEMBERS = 10_000
-ZIP_MAX_CSV_BYTES = 200 * 2**20
+ZIP_MAX_CSV_BYTES = 50 * 2**20  # a national survey's form export is a few MB
 
 
 def is_xlsx(data: bytes) -> bool:
