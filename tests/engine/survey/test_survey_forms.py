@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from cityeval.engine import load_framework
-from cityeval.engine.survey import ANSWER_LABELS, FormSpec, build_forms, question_name, statement_code
+from cityeval.engine import InputError, load_framework
+from cityeval.engine.survey import (
+    ANSWER_LABELS,
+    FormSpec,
+    build_forms,
+    form_by_code,
+    form_choices,
+    question_name,
+    statement_code,
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +70,26 @@ def test_question_names_round_trip():
 def test_answer_labels_cover_0_to_4_in_both_languages():
     assert list(ANSWER_LABELS) == [0, 1, 2, 3, 4]
     assert ANSWER_LABELS[0].id == "Sangat tidak setuju" and ANSWER_LABELS[4].en == "Strongly agree"
+
+
+def test_form_choices_are_the_6_combined_and_18_split_forms_in_framework_order(framework):
+    choices = form_choices(framework)
+    assert len(choices) == 24
+    assert [(f.code, f.mode) for f in choices[:4]] == [
+        ("governance", "combined"), ("service", "split"), ("policy", "split"), ("bureaucracy", "split"),
+    ]  # fmt: skip
+
+
+def test_a_code_names_the_combined_form_of_a_dimension_or_the_split_form_of_a_sub_dimension(framework):
+    combined = form_by_code(framework, "governance")
+    assert combined.mode == "combined" and len(combined.statements) == 9 and combined.subdimension is None
+    split = form_by_code(framework, "service", target=30, demographics=False)
+    statements = ("service.1", "service.2", "service.3")
+    assert split == FormSpec("service", "governance", "service", statements, "split", 30, False)
+
+
+def test_an_unknown_code_or_the_wrong_mode_lists_the_codes(framework):
+    with pytest.raises(InputError, match=r"has no form 'nope' \(its forms: governance, service, policy"):
+        form_by_code(framework, "nope")
+    with pytest.raises(InputError, match=r"has no split form 'governance' \(its forms: service, policy"):
+        form_by_code(framework, "governance", mode="split")

@@ -169,6 +169,7 @@ def expected() -> pl.DataFrame:
             "district": ["Lubuk Pakam", None, "Tanjung Morawa"],
             "identity_hash": [phone_hash, None, other_hash],
             "assisted": [False, None, True],
+            "review_state": [None, None, None],
         },
         schema=response_columns(FORM),
     )
@@ -251,6 +252,7 @@ def test_template_round_trip_keeps_every_value():
         "district": "Batang Kuis",
         "identity_hash": None,
         "assisted": False,
+        "review_state": None,
     }
 
 

@@ -27,10 +27,18 @@ from cityeval.engine.survey.forms import (
     FormSpec,
     Mode,
     build_forms,
+    form_by_code,
+    form_choices,
     question_name,
     statement_code,
 )
-from cityeval.engine.survey.imports import identity_hash, read_responses, response_columns, template_csv
+from cityeval.engine.survey.imports import (
+    REVIEW_STATES,
+    identity_hash,
+    read_responses,
+    response_columns,
+    template_csv,
+)
 from cityeval.engine.survey.quality import QUALITY_COLUMNS, REASONS, QualityReport, check_responses
 from cityeval.engine.survey.stats import BOOTSTRAP_METHOD, cronbach_alpha, feldt_interval, statement_stats
 from cityeval.engine.survey.weighting import RakingError, rake, weighted_margins
@@ -49,6 +57,7 @@ __all__ = [
     "QUALITY_COLUMNS",
     "REASONS",
     "RESPONSE_ID",
+    "REVIEW_STATES",
     "SCREEN",
     "SEX",
     "SEXES",
@@ -62,6 +71,8 @@ __all__ = [
     "check_responses",
     "cronbach_alpha",
     "feldt_interval",
+    "form_by_code",
+    "form_choices",
     "form_id",
     "identity_hash",
     "question_name",

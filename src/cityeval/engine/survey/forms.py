@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from cityeval.engine.errors import InputError
 from cityeval.engine.framework import Framework, Label
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "FormSpec",
     "Mode",
     "build_forms",
+    "form_by_code",
+    "form_choices",
     "question_name",
     "statement_code",
 ]
@@ -163,3 +166,42 @@ def build_forms(
                 codes = tuple(st.code for st in sub.statements)
                 forms.append(FormSpec(sub.code, dim.code, sub.code, codes, "split", target, demographics))
     return forms
+
+
+def form_choices(framework: Framework) -> list[FormSpec]:
+    """Every form a region could run: each dimension's combined form followed by its
+    sub-dimensions' split forms, in the framework's order."""
+    combined = {
+        f.dimension: f for f in build_forms(framework, modes=dict.fromkeys(_codes(framework), "combined"))
+    }
+    split = build_forms(framework)
+    out: list[FormSpec] = []
+    for dim in framework.dimensions:
+        if dim.code in combined:
+            out.append(combined[dim.code])
+        out.extend(f for f in split if f.dimension == dim.code)
+    return out
+
+
+def form_by_code(
+    framework: Framework, code: str, *, mode: Mode | None = None, target: int = 50, demographics: bool = True
+) -> FormSpec:
+    """The form ``code`` names: a dimension code gives its combined form, a sub-dimension code
+    its split form. ``mode`` settles a code that is both (a framework may reuse a dimension's
+    code for one of its sub-dimensions). Raises :class:`InputError` listing the codes when
+    ``code`` names no form."""
+    matches = [f for f in form_choices(framework) if f.code == code and (mode is None or f.mode == mode)]
+    if not matches:
+        codes = ", ".join(f.code for f in form_choices(framework) if mode is None or f.mode == mode)
+        kind = f"{mode} " if mode else ""
+        raise InputError(f"framework {framework.code} has no {kind}form {code!r} (its forms: {codes})")
+    if len(matches) > 1:
+        raise InputError(f"{code!r} is both a dimension and a sub-dimension; say which with the mode")
+    found = matches[0]
+    return FormSpec(
+        found.code, found.dimension, found.subdimension, found.statements, found.mode, target, demographics
+    )
+
+
+def _codes(framework: Framework) -> list[str]:
+    return [d.code for d in framework.dimensions]

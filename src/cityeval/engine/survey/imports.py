@@ -3,15 +3,28 @@
 Three layouts are read, all with XML names (question names) as headers, not labels:
 
 - **KoboToolbox** (CSV or XLSX export with "XML values and headers"; CSV uses ``;`` by default):
-  one column per question, prefixed by its groups as ``group/question``; ``_uuid`` is the
-  submission id (``meta/instanceID`` without ``uuid:``), with ``_submission_time``, ``_id``…
-- **ODK Central** (CSV export): group prefixes joined by ``-`` (``meta-instanceID``);
-  ``KEY`` is the submission id (``uuid:…``), with ``SubmissionDate``, ``SubmitterName``…
+  one column per question, prefixed by its groups as ``group/question`` (or ``group.question``
+  with the ``.`` group separator); ``_uuid`` is the submission id (``meta/instanceID`` without
+  ``uuid:``), with ``_submission_time``, ``_id``, ``_validation_status``…
+- **ODK Central** (CSV export, or the ``.csv.zip`` as downloaded): group prefixes joined by
+  ``-`` (``meta-instanceID``); ``KEY`` is the submission id (``uuid:…``), with
+  ``SubmissionDate``, ``SubmitterName``, ``ReviewState``…
 - **cityeval's template** (:func:`template_csv`): ``response_id, start, end, used_service,
-  s_…, age_band, sex, district, phone, assisted``.
+  s_…, age_band, sex, district, phone, assisted`` (and optionally ``review_state``).
 
-A header is matched by its last segment (after ``/`` or ``-``), case-insensitively. CSV
-(UTF-8, separated by ``,``, ``;`` or tab) and XLSX (first sheet) are told apart by content.
+A header is matched by its last segment (after ``/``, ``-``, ``.`` or ``:``), case-insensitively.
+CSV (UTF-8, separated by ``,``, ``;`` or tab), XLSX (first sheet) and ODK Central's zip (the
+main submissions CSV inside it, not the repeat-group CSVs or media) are told apart by content.
+A KoboToolbox export with labels instead of XML names is recognised and refused with the
+export setting to use instead.
+
+**Review state.** Reviewers can mark submissions in both tools; the mark is kept, normalised,
+in ``review_state``: ODK Central ``ReviewState`` (blank = received, ``hasIssues``, ``edited``,
+``approved``, ``rejected``) and KoboToolbox ``_validation_status``
+(``validation_status_approved``, ``…_not_approved``, ``…_on_hold``, or their labels Approved,
+Not Approved, On Hold) become ``approved``, ``rejected``, ``on_hold``, ``has_issues``,
+``edited`` or null. Rejected rows are read and kept like any other (raw data is never
+dropped); :func:`~cityeval.engine.survey.check_responses` excludes them from the statistics.
 
 Output: one row per submission, all rows kept (duplicates are for :mod:`quality` to flag):
 
@@ -27,6 +40,7 @@ sex            String            ``"f"``, ``"m"`` or null
 district       String            free text or null
 identity_hash  String            hex sha256(salt + normalised phone digits), or null
 assisted       Boolean           null when blank
+review_state   String            one of :data:`REVIEW_STATES` or null (not reviewed)
 ============== ================= ===========================================================
 
 Timestamps with an offset (``+07:00``, ``Z``) are converted to UTC; timestamps without one are
@@ -43,6 +57,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -50,9 +65,11 @@ from typing import Literal
 import polars as pl
 
 from cityeval.engine.errors import InputError
+from cityeval.engine.survey.archives import ZIP_MAX_CSV_BYTES, ZIP_MAX_MEMBERS, is_xlsx, main_csv
 from cityeval.engine.survey.forms import (
     AGE,
     AGE_BANDS,
+    ANSWER_LABELS,
     ANSWERS,
     ASSISTED,
     DISTRICT,
@@ -65,18 +82,37 @@ from cityeval.engine.survey.forms import (
     FormSpec,
 )
 
-__all__ = ["Kind", "read_responses", "response_columns", "template_csv"]
+__all__ = ["REVIEW_STATES", "Kind", "read_responses", "response_columns", "template_csv"]
 
 Kind = Literal["auto", "kobo", "odk", "template"]
 
 _ROW = "__row__"
 _ROOT_ID = "__root_id__"
+_REVIEW_COL = "__review__"
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SHOWN_PROBLEMS = 5
 _UTC = pl.Datetime("us", "UTC")
 _ISO_OFFSET = "%Y-%m-%dT%H:%M:%S%.f%z"
 _ISO_NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M")
+# Group separators of the exporters: KoboToolbox "/" (its default) or whatever the exporting user
+# chose ("." and ":" are the usual alternatives), ODK Central "-". Question names never hold them.
+_GROUP_SEPARATORS = re.compile(r"[/.:-]")
+_KOBO_LABELS_HINT = (
+    "export it again in KoboToolbox under Data → Downloads with Value and header format "
+    '"XML values and headers"'
+)
+
+REVIEW_STATES = ("approved", "rejected", "on_hold", "has_issues", "edited")
+# Reviewers' marks by header key: ODK Central ReviewState, KoboToolbox _validation_status (its
+# status uid or label), cityeval's template review_state.
+_REVIEW_KEYS = {"odk": "reviewstate", "kobo": "_validation_status", "template": "review_state"}
+_REVIEW_VALUES = {
+    "approved": "approved", "rejected": "rejected", "hasissues": "has_issues", "has_issues": "has_issues",
+    "edited": "edited", "on_hold": "on_hold",
+    "validation_status_approved": "approved", "validation_status_not_approved": "rejected",
+    "validation_status_on_hold": "on_hold", "not approved": "rejected", "on hold": "on_hold",
+}  # fmt: skip
 
 # Where each exporter keeps the submission id, by header key (last segment, lower case).
 _ID_KEYS: dict[str, tuple[str, ...]] = {
@@ -114,6 +150,7 @@ def response_columns(form: FormSpec) -> dict[str, pl.DataType]:
         "district": pl.String(),
         "identity_hash": pl.String(),
         "assisted": pl.Boolean(),
+        "review_state": pl.String(),
     }
 
 
@@ -132,7 +169,13 @@ def template_csv(form: FormSpec) -> bytes:
 
 
 def read_responses(
-    source: str | Path | bytes, *, form: FormSpec, kind: Kind = "auto", identity_salt: str
+    source: str | Path | bytes,
+    *,
+    form: FormSpec,
+    kind: Kind = "auto",
+    identity_salt: str,
+    zip_max_members: int = ZIP_MAX_MEMBERS,
+    zip_max_csv_bytes: int = ZIP_MAX_CSV_BYTES,
 ) -> pl.DataFrame:
     """Read a CSV or XLSX export of ``form`` into the normalised table described above.
 
@@ -140,14 +183,17 @@ def read_responses(
     recognises it from the headers (``_uuid`` → KoboToolbox, ``KEY``/``SubmissionDate`` → ODK
     Central, ``response_id`` → template). ``identity_salt`` (non-empty, secret, the same for
     every form of a region's survey so that respondents can be matched across forms) salts
-    the phone-number hash.
+    the phone-number hash. ``zip_max_members`` and ``zip_max_csv_bytes`` bound an ODK Central
+    zip: more members, or a main CSV whose unpacked size is larger, is refused before reading.
 
     Required columns: the submission id, ``used_service``, every statement of the form and,
     when ``form.demographics``, ``age_band``, ``sex`` and ``district``; ``start``, ``end``,
     ``phone`` and ``assisted`` may be absent (read as null). Raises :class:`InputError` naming
     the row and column of the first problem: a missing column, an answer outside 0–4 or not a
-    number, an unrecognised yes/no (accepted: yes/no, ya/tidak, y/n, true/false, 1/0), sex
-    or age band, an unparseable timestamp, a blank submission id, or a file that is not UTF-8.
+    number, an unrecognised yes/no (accepted: yes/no, ya/tidak, y/n, true/false, 1/0), sex,
+    age band or review state, an unparseable timestamp, a blank submission id, a file that is
+    not UTF-8, a KoboToolbox export with labels instead of XML names and values, or a zip
+    without one main CSV.
     """
     if not identity_salt:
         raise ValueError("identity_salt must be a non-empty secret")
@@ -155,8 +201,9 @@ def read_responses(
         raise ValueError(f"kind must be one of auto, kobo, odk, template, not {kind!r}")
     data, name = _load(source)
     try:
-        raw = _read_raw(data)
+        raw = _read_raw(data, zip_max_members=zip_max_members, zip_max_csv_bytes=zip_max_csv_bytes)
         columns = _locate_columns(raw.columns, form, kind)
+        _refuse_value_labels(raw, columns, form)
         return _normalise(raw, columns, form, identity_salt)
     except InputError as exc:
         raise (exc.with_source(name) if name else exc) from None
@@ -177,9 +224,11 @@ def _load(source: str | Path | bytes) -> tuple[bytes, str | None]:
         raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
 
 
-def _read_raw(data: bytes) -> pl.DataFrame:
+def _read_raw(data: bytes, *, zip_max_members: int, zip_max_csv_bytes: int) -> pl.DataFrame:
     """Every column as stripped text ("" → null), blank rows dropped, row numbers in ``_ROW``."""
-    if data.startswith(_ZIP_MAGIC) or data.startswith(_OLE_MAGIC):
+    if data.startswith(_ZIP_MAGIC) and not is_xlsx(data):
+        table = _read_csv(main_csv(data, max_members=zip_max_members, max_bytes=zip_max_csv_bytes))
+    elif data.startswith(_ZIP_MAGIC) or data.startswith(_OLE_MAGIC):
         table = _read_excel(data)
     else:
         table = _read_csv(data)
@@ -197,7 +246,8 @@ def _read_excel(data: bytes) -> pl.DataFrame:
     try:
         sheet = fastexcel.read_excel(data).load_sheet(0, dtypes="string")
     except Exception as exc:  # fastexcel raises its own exception family
-        raise InputError(f"not a readable spreadsheet ({exc})") from None
+        # fastexcel's messages run over several lines of context; the first says what failed.
+        raise InputError(f"not a readable spreadsheet ({str(exc).strip().splitlines()[0]})") from None
     return sheet.to_polars()
 
 
@@ -223,8 +273,9 @@ def _read_csv(data: bytes) -> pl.DataFrame:
 
 
 def _key(header: str) -> str:
-    """``"group/s_service_1"`` (Kobo), ``"meta-instanceID"`` (ODK) → the question's own name."""
-    return header.replace("-", "/").rsplit("/", 1)[-1].strip().lower()
+    """``"group/s_service_1"``, ``"group.s_service_1"`` (Kobo), ``"meta-instanceID"`` (ODK) → the
+    question's own name."""
+    return _GROUP_SEPARATORS.split(header)[-1].strip().lower()
 
 
 def _locate_columns(headers: Sequence[str], form: FormSpec, kind: Kind) -> dict[str, str | None]:
@@ -258,14 +309,45 @@ def _locate_columns(headers: Sequence[str], form: FormSpec, kind: Kind) -> dict[
     for name in required:
         columns[name] = pick(name)
         if columns[name] is None:
-            raise InputError(f"the file has no column {name!r} (form {form.code!r} asks it)", column=name)
+            if exporter == "kobo" and _looks_like_labels(headers):
+                raise InputError(
+                    "this is a KoboToolbox export with labels (question texts) as headers, not XML "
+                    f"names; {_KOBO_LABELS_HINT}"
+                )
+            message = f"the file has no column {name!r} (form {form.code!r} asks it)"
+            if exporter == "kobo" and name == SCREEN:  # every cityeval form asks it first
+                message += f"; if this is a KoboToolbox export with labels as headers, {_KOBO_LABELS_HINT}"
+            raise InputError(message, column=name)
     for name in (START, END, IDENTITY, ASSISTED):
         columns[name] = pick(name)
     # KoboToolbox gives an edited submission a new _uuid/instanceID but keeps meta/rootUuid:
     # the root id, where present, is the response's identity, so a re-export after an edit
     # does not count the edited version as a new respondent.
     columns[_ROOT_ID] = pick("rootuuid") if exporter == "kobo" else None
+    columns[_REVIEW_COL] = pick(_REVIEW_KEYS[exporter])
     return columns
+
+
+def _looks_like_labels(headers: Sequence[str]) -> bool:
+    """Question labels are sentences; XML names never hold spaces or question marks."""
+    return any(" " in h.strip() or "?" in h for h in headers if h != _ROW and not h.startswith("_"))
+
+
+def _refuse_value_labels(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec) -> None:
+    """A KoboToolbox "XML headers, label values" export writes "Setuju" where 3 is expected."""
+    labels = [t.lower() for label in ANSWER_LABELS.values() for t in (label.id, label.en)]
+    for question in form.questions:
+        header = columns[question]
+        if header is None:
+            continue
+        values = raw.get_column(header).drop_nulls().str.to_lowercase()
+        hits = values.filter(values.is_in(labels))
+        if hits.len():
+            raise InputError(
+                f"the answers are labels ({hits[0]!r}), not the codes 0–4; this looks like a KoboToolbox "
+                f"export with label values: {_KOBO_LABELS_HINT}",
+                column=header,
+            )
 
 
 # --- normalising -------------------------------------------------------------------------------
@@ -292,6 +374,10 @@ def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec
         text(DISTRICT).alias("district"),
         _phone_digits(text(IDENTITY)).alias("__digits__"),
         _yes_no(text(ASSISTED)).alias("assisted"),
+        text(_REVIEW_COL)
+        .str.to_lowercase()
+        .replace_strict(_REVIEW_VALUES, default=None, return_dtype=pl.String)
+        .alias("review_state"),
     )
     parsed = parsed.with_columns(
         pl.when(pl.col("age_band").is_in(AGE_BANDS)).then(pl.col("age_band")),
@@ -344,6 +430,7 @@ def _raise_problems(
         (AGE, "age_band", "an age band: " + ", ".join(AGE_BANDS)),
         (SEX, "sex", "f or m (perempuan/laki-laki)"),
         (ASSISTED, "assisted", "yes or no (ya/tidak, 1/0, true/false)"),
+        (_REVIEW_COL, "review_state", "a review state (approved, rejected, on hold, has issues, edited)"),
     ]
     masks: dict[str, pl.Series] = {}
     for source, target, _ in checks:

@@ -2,6 +2,10 @@
 
 Each response gets at most one exclusion ``reason``, the first that applies in this order:
 
+0. ``rejected`` (with ``exclude_rejected=True``, the default): a reviewer rejected the
+   submission in the collecting tool (``review_state`` "rejected": ODK Central ReviewState
+   rejected, KoboToolbox validation status Not Approved). The row is kept and shown as
+   "rejected by reviewer"; the tool's reviewer, not cityeval, decided it does not count;
 1. ``not_user``: the screening answer is not "yes" (``used_service`` false **or blank**: a
    purposive sample counts confirmed users only, so an unanswered screen fails closed);
 2. ``duplicate_id``: the same ``response_id`` was seen earlier (in input order) in the same
@@ -36,7 +40,7 @@ from cityeval.engine.errors import InputError
 
 __all__ = ["QUALITY_COLUMNS", "REASONS", "QualityReport", "check_responses"]
 
-REASONS = ("not_user", "duplicate_id", "straight_lining", "too_fast")
+REASONS = ("rejected", "not_user", "duplicate_id", "straight_lining", "too_fast")
 QUALITY_COLUMNS = ("excluded", "reason", "straight_lined", "cross_form")
 _REQUIRED = ("response_id", "form", "used_service")
 
@@ -49,7 +53,7 @@ class QualityReport:
     or null), and the flags ``straight_lined`` and ``cross_form`` (Boolean).
 
     ``forms``: one row per form — ``form, n_received, n_valid, target, valid_share_of_target,
-    excluded_not_user, excluded_duplicate_id, excluded_straight_lining, excluded_too_fast,
+    excluded_rejected, excluded_not_user, excluded_duplicate_id, excluded_straight_lining, excluded_too_fast,
     n_straight_lined, n_cross_form, known_users, over_known_users``. A form listed in
     ``targets`` or ``known_users`` but without responses has a row of zeros.
 
@@ -74,6 +78,7 @@ def check_responses(
     straight_lining: bool = True,
     straight_min_answers: int = 3,
     min_seconds: float | None = 60.0,
+    exclude_rejected: bool = True,
     known_users: Mapping[str, int] | None = None,
     targets: Mapping[str, int] | None = None,
 ) -> QualityReport:
@@ -82,7 +87,8 @@ def check_responses(
     ``responses`` is :func:`read_responses` output, possibly several forms concatenated
     (``pl.concat(tables, how="diagonal")``). Statement columns are the ``s_*`` columns; a
     form's rows leave the other forms' statements null. ``identity_hash``, ``started_at`` and
-    ``ended_at`` are used when present. ``targets`` and ``known_users`` map form codes to the
+    ``ended_at`` are used when present, and ``review_state`` (rows a reviewer rejected are
+    excluded unless ``exclude_rejected=False``). ``targets`` and ``known_users`` map form codes to the
     number of respondents wanted and the number of known users of the service.
 
     The rules and the cross-form policy are in the module docstring.
@@ -96,7 +102,10 @@ def check_responses(
     responses = responses.drop([c for c in QUALITY_COLUMNS if c in responses.columns])
     statements = [c for c in responses.columns if c.startswith("s_") and responses.schema[c].is_integer()]
     table = responses.with_columns(_straight_lined(statements, straight_min_answers).alias("straight_lined"))
-    reasons = [
+    reasons = []
+    if exclude_rejected and "review_state" in responses.columns:
+        reasons.append(((pl.col("review_state") == "rejected").fill_null(False), "rejected"))
+    reasons += [
         (~pl.col("used_service").fill_null(False), "not_user"),
         (pl.int_range(pl.len()).over("form", "response_id") > 0, "duplicate_id"),
     ]
@@ -119,6 +128,7 @@ def check_responses(
             "straight_lining": straight_lining,
             "straight_min_answers": straight_min_answers,
             "min_seconds": min_seconds,
+            "exclude_rejected": exclude_rejected,
             "known_users": dict(known_users or {}),
             "targets": dict(targets or {}),
             "cross_form_policy": "flagged, not excluded",

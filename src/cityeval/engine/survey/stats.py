@@ -70,6 +70,7 @@ def statement_stats(
     n_boot: int | None = None,
     seed: int = 0,
     weights: str | None = None,
+    exclude_rejected: bool = True,
 ) -> pl.DataFrame:
     """Per group and statement: n, mean, bootstrap percentile interval and the 0–4 distribution.
 
@@ -78,6 +79,9 @@ def statement_stats(
     question names; by default every ``s_*`` column. ``by``: grouping columns (``()`` for one
     group). ``n_boot``: None for the exact bootstrap distribution, or a number of Monte Carlo
     resamples drawn with ``seed``. ``weights``: a column of non-negative weights.
+    ``exclude_rejected``: leave out rows whose ``review_state`` is "rejected" (a reviewer
+    rejected them in KoboToolbox or ODK Central), so that even a table passed straight from
+    :func:`read_responses` does not count them.
 
     Output, sorted by ``*by, statement``: ``*by, statement`` (the statement code), ``n``
     (answers), ``n_effective`` (Kish; = n without weights), ``mean``, ``ci_low``, ``ci_high``,
@@ -95,6 +99,8 @@ def statement_stats(
         if column not in responses.columns:
             raise InputError(f"the responses have no column {column!r}", column=column)
     table = responses
+    if exclude_rejected and "review_state" in table.columns:
+        table = table.filter((pl.col("review_state") != "rejected").fill_null(True))
     if weights:
         table = _checked_weights(table, weights)
     counts = _counts(table, questions, by, weights)

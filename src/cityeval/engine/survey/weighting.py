@@ -6,50 +6,68 @@ weighted share of each category matches its population share, and repeats until 
 hold at once. Purposive samples (DOMAIN.md §5) may over-represent, say, young men who use an
 app; weighting to BPS age × sex margins shows how much the means move.
 
-The fitting is done by **weightipy** (MIT; maintained, releases in 2026; a modernised
-descendant of quantipy's RIM weighting used in market research). Chosen over *samplics* (MIT,
-but its 0.6 release declares itself "Development Status :: 7 - Inactive" and publishes no
-licence metadata; it would also bring statsmodels and pyarrow) and *ipfn* (MIT, small, but
-last released in 2021). weightipy brings pandas, scipy and a few small packages (requests,
-watchdog, decorator), all under permissive licences compatible with Apache-2.0.
+The loop is cityeval's own, a few lines of numpy: each sweep scales the weights to every
+margin in turn, and the sweeps stop when the largest *relative* gap between a weighted
+category total and its target is below ``tol``. (An earlier version delegated to weightipy
+0.4.2, whose ``Rim`` builds its ``Rake`` without the convergence criterion it is given, so it
+stopped after a handful of sweeps and problems that plain IPF solves were refused.)
 
-cityeval validates the input itself (errors name the row and the column), runs weightipy until
-its change between iterations stops shrinking or ``max_iter`` is reached, then checks that
-every weighted margin is within ``tol`` of its target and raises otherwise — convergence is
-checked on the result, not trusted.
+When IPF converges the result is the unique set of weights ``w_i = Π_v f_v(category of i)``
+(one factor per category of each margin) that meets every margin; it exists exactly when the
+margins can be met with positive weight on the sample's own category combinations (Bishop,
+Fienberg & Holland 1975, *Discrete Multivariate Analysis*, §3.5). Before iterating,
+:func:`rake` refuses the problems that have no solution and says why: margins given as counts
+with different totals, a category with a target but no respondent, and two margins that
+cannot both be met because some combination of their categories has no respondent ("every
+respondent with sex = 'f' is aged 15-24 or 25-34, which hold 46 % of the population, but sex
+= 'f' must hold 50 %"). Problems that still fail after ``max_iter`` sweeps name every margin
+that is still off.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 from collections.abc import Mapping
+from itertools import combinations
 
+import numpy as np
 import polars as pl
 
 from cityeval.engine.errors import CityevalError, InputError
 
 __all__ = ["RakingError", "rake", "weighted_margins"]
 
+# Margins given as counts whose totals differ by more than this share are taken to describe
+# different populations; smaller differences are rounding (percentages summing to 99.9).
+TOTALS_TOLERANCE = 0.01
+# Pairs of margins are checked for conflicts by enumerating category subsets of the smaller one
+# (2^k subsets); beyond this many categories the check is left to the iterations' own report.
+_MAX_SUBSET_CATEGORIES = 12
+
 
 class RakingError(CityevalError):
-    """Raking did not reach the margins within ``max_iter`` iterations and ``tol``."""
+    """The margins cannot be met on these respondents (the message says which conflict), or
+    raking did not reach them within ``max_iter`` sweeps and ``tol``."""
 
 
 def rake(
     responses: pl.DataFrame,
     *,
     margins: Mapping[str, Mapping[str, float]],
-    max_iter: int = 100,
+    max_iter: int = 1000,
     tol: float = 1e-8,
 ) -> pl.Series:
     """Weights (a Float64 Series named ``weight``, mean 1) whose weighted margins match ``margins``.
 
-    ``margins`` maps a column to its categories' population shares or counts (each variable is
-    normalised to sum to 1), e.g. ``{"sex": {"f": 50.3, "m": 49.7}, "age_band": {...}}``.
+    ``margins`` maps a column to its categories' population shares or counts, e.g.
+    ``{"sex": {"f": 50.3, "m": 49.7}, "age_band": {...}}``; each variable is normalised to sum
+    to 1, after checking that the variables' totals agree within :data:`TOTALS_TOLERANCE`.
     Category values are compared as text. Every respondent needs a value with a positive
     share in every margin column; every category with a positive share needs at least one
-    respondent. ``tol`` bounds the largest gap between a weighted share and its target.
+    respondent. ``tol`` bounds the largest relative gap ``|weighted total − target| / target``
+    over every category; ``max_iter`` bounds the sweeps (one sweep scales to every margin).
+
+    Raises :class:`RakingError` when no weights can meet the margins (naming the conflict) or
+    when they are not met within ``max_iter`` sweeps (naming every margin still off).
 
     Example: sexes f, m, m, m raked to ``{"f": 1, "m": 1}`` → weights 2, 2/3, 2/3, 2/3.
     """
@@ -62,14 +80,12 @@ def rake(
     table = _categories(responses, margins)
     targets = _normalised(margins)
     _check_coverage(table, targets)
-    weights = _fit(table, targets, max_iter=max_iter)
-    gap_column, gap_category, gap = _largest_gap(table, weights, targets)
-    if gap > tol:
-        raise RakingError(
-            f"raking did not converge in {max_iter} iterations: the weighted share of "
-            f"{gap_column} = {gap_category!r} is {gap:.2e} away from its target (tolerance {tol:g})"
-        )
-    return (weights / weights.mean()).alias("weight")
+    _check_pairs(table, targets)
+    codes, shares = _encoded(table, targets)
+    weights, gaps = _ipf(codes, shares, max_iter=max_iter, tol=tol)
+    if max(gaps.values()) > tol:
+        raise RakingError(_still_off(table, weights, targets, gaps, max_iter=max_iter, tol=tol))
+    return pl.Series("weight", weights / weights.mean(), dtype=pl.Float64)
 
 
 def weighted_margins(responses: pl.DataFrame, *, weights: pl.Series, columns: list[str]) -> pl.DataFrame:
@@ -112,14 +128,22 @@ def _categories(responses: pl.DataFrame, margins: Mapping[str, Mapping[str, floa
 
 def _normalised(margins: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
     targets: dict[str, dict[str, float]] = {}
+    totals: dict[str, float] = {}
     for column, shares in margins.items():
         values = {str(k): float(v) for k, v in shares.items()}
         if any(not v >= 0 for v in values.values()):
             raise ValueError(f"margins[{column!r}]: shares must be non-negative numbers")
-        total = sum(values.values())
-        if total <= 0:
+        totals[column] = sum(values.values())
+        if totals[column] <= 0:
             raise ValueError(f"margins[{column!r}]: shares must not all be zero")
-        targets[column] = {k: v / total for k, v in values.items()}
+        targets[column] = {k: v / totals[column] for k, v in values.items()}
+    low, high = min(totals, key=totals.__getitem__), max(totals, key=totals.__getitem__)
+    if totals[high] - totals[low] > TOTALS_TOLERANCE * totals[high]:
+        raise RakingError(
+            f"the margins of {low} and {high} have different totals ({totals[low]:g} and "
+            f"{totals[high]:g}), so no weights can meet both; give every margin as shares of the "
+            "same population"
+        )
     return targets
 
 
@@ -137,44 +161,133 @@ def _check_coverage(table: pl.DataFrame, targets: dict[str, dict[str, float]]) -
         present = set(table.get_column(column).unique().to_list())
         empty = [k for k in positive if k not in present]
         if empty:
-            raise InputError(
-                f"no respondent has {column} = {empty[0]!r}, so its share of {shares[empty[0]]:.4g} "
-                "cannot be reached; merge it with a neighbouring category",
-                column=column,
+            raise RakingError(
+                f"no respondent has {column} = {empty[0]!r}, but its target is {_percent(shares[empty[0]])}; "
+                "merge it with a neighbouring category"
             )
 
 
-def _fit(table: pl.DataFrame, targets: dict[str, dict[str, float]], *, max_iter: int) -> pl.Series:
-    import pandas as pd  # type: ignore[import-untyped]  # weightipy works on pandas
-    import weightipy  # type: ignore[import-untyped]
+def _check_pairs(table: pl.DataFrame, targets: dict[str, dict[str, float]]) -> None:
+    """Refuse two margins that no weights can meet together on this sample.
 
-    frame = pd.DataFrame({c: table.get_column(c).to_list() for c in targets})
-    scheme = weightipy.scheme_from_dict(
-        {c: {k: v * 100 for k, v in shares.items() if v > 0} for c, shares in targets.items()},
-        name="cityeval",
-        rim_params={"max_iterations": max_iter, "convcrit": 0.0},
+    Weights can meet the margins of A and B exactly when every set S of A's categories holds
+    no more of the population than the categories of B its respondents fall in (Hall's
+    condition for the transport of A's shares to B's along the sample's A × B cells).
+    """
+    for a, b in combinations(targets, 2):
+        if len(targets[a]) > len(targets[b]):
+            a, b = b, a
+        cats = [k for k, v in targets[a].items() if v > 0]
+        if len(cats) > _MAX_SUBSET_CATEGORIES:
+            continue
+        pairs = table.select(a, b).unique()
+        reach = {k: set(pairs.filter(pl.col(a) == k).get_column(b).to_list()) for k in cats}
+        for size in range(1, len(cats)):
+            for subset in combinations(cats, size):
+                linked = set().union(*(reach[k] for k in subset))
+                need = sum(targets[a][k] for k in subset)
+                have = sum(targets[b].get(k, 0.0) for k in linked)
+                if need > have + 1e-12:
+                    raise RakingError(_conflict(a, subset, b, linked, targets, need, have))
+
+
+def _conflict(
+    a: str,
+    subset: tuple[str, ...],
+    b: str,
+    linked: set[str],
+    targets: dict[str, dict[str, float]],
+    need: float,
+    have: float,
+) -> str:
+    missing = sorted(k for k, v in targets[b].items() if v > 0 and k not in linked)
+    who = f"{a} = {subset[0]!r}" if len(subset) == 1 else f"{a} in {', '.join(map(repr, subset))}"
+    cells = ", ".join(f"{b} {k!r} × {a} {c!r}" for c in subset for k in missing[:4])
+    more = " …" if len(missing) > 4 else ""
+    return (
+        f"the margins of {a} and {b} conflict on these respondents: no respondent is in {cells}{more}, "
+        f"so every respondent with {who} has {b} in {', '.join(map(repr, sorted(linked)))}, which hold "
+        f"{_percent(have)} of the population, but {who} must hold {_percent(need)}; "
+        "merge categories or collect the missing respondents"
     )
-    # weightipy prints convergence notes; the result is checked against the margins instead.
-    with contextlib.redirect_stdout(io.StringIO()):
-        result = weightipy.weight(frame, scheme)
-    return pl.Series("weight", result.to_numpy(dtype="float64"))
 
 
-def _largest_gap(
-    table: pl.DataFrame, weights: pl.Series, targets: dict[str, dict[str, float]]
-) -> tuple[str, str, float]:
-    worst = ("", "", 0.0)
+def _encoded(
+    table: pl.DataFrame, targets: dict[str, dict[str, float]]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per margin, each respondent's category index and the categories' target shares."""
+    codes, shares = [], []
+    for column, wanted in targets.items():
+        cats = [k for k, v in wanted.items() if v > 0]
+        index = {k: i for i, k in enumerate(cats)}
+        values = table.get_column(column).to_list()
+        codes.append(np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values)))
+        shares.append(np.array([wanted[k] for k in cats], dtype=np.float64))
+    return codes, shares
+
+
+def _ipf(
+    codes: list[np.ndarray], shares: list[np.ndarray], *, max_iter: int, tol: float
+) -> tuple[np.ndarray, dict[int, float]]:
+    """Scale the weights to each margin in turn until every category total is within ``tol``
+    (relative) of its target; returns the weights and each margin's largest relative gap."""
+    n = len(codes[0])
+    weights = np.ones(n, dtype=np.float64)
+    gaps: dict[int, float] = {}
+    for _ in range(max_iter):
+        for code, share in zip(codes, shares, strict=True):
+            totals = _totals(code, weights, len(share))
+            weights = weights * (share * n / totals)[code]
+        gaps = {
+            v: float(np.max(np.abs(_totals(code, weights, len(share)) / (share * n) - 1)))
+            for v, (code, share) in enumerate(zip(codes, shares, strict=True))
+        }
+        if max(gaps.values()) <= tol:
+            break
+    return weights, gaps
+
+
+def _totals(code: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+    """The weight in each category of one margin."""
+    return np.bincount(code, weights=weights, minlength=size)
+
+
+def _still_off(
+    table: pl.DataFrame,
+    weights: np.ndarray,
+    targets: dict[str, dict[str, float]],
+    gaps: dict[int, float],
+    *,
+    max_iter: int,
+    tol: float,
+) -> str:
+    columns = list(targets)
     total = float(weights.sum())
-    for column, shares in targets.items():
+    off = []
+    for v, gap in gaps.items():
+        if gap <= tol:
+            continue
+        column = columns[v]
         sums = (
-            table.select(pl.col(column), weights.alias("__w__"))
+            table.select(pl.col(column), pl.Series("__w__", weights))
             .group_by(column)
             .agg(pl.col("__w__").sum())
-            .iter_rows()
         )
-        achieved = {str(k): float(w) / total for k, w in sums}
-        for category, share in shares.items():
-            gap = abs(achieved.get(category, 0.0) - share)
-            if gap > worst[2]:
-                worst = (column, category, gap)
-    return worst
+        achieved = {str(k): w / total for k, w in sums.iter_rows()}
+        category = max(
+            (k for k, s in targets[column].items() if s > 0),
+            key=lambda k: abs(achieved.get(k, 0.0) / targets[column][k] - 1),
+        )
+        off.append(
+            f"{column} (e.g. {category!r}: weighted {_percent(achieved.get(category, 0.0))}, "
+            f"target {_percent(targets[column][category])})"
+        )
+    return (
+        f"raking did not meet the margins in {max_iter} sweeps (tolerance {tol:g}); still off: "
+        + "; ".join(off)
+        + ". The sample may leave some categories nearly empty: merge categories or raise max_iter"
+    )
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.3g} %"

@@ -159,6 +159,9 @@ class Response(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     ip_hash = models.CharField(max_length=64, blank=True)
+    # The collecting tool's review mark (engine REVIEW_STATES: "rejected" rows are excluded
+    # from the statistics), blank when not reviewed or entered on the web form.
+    review_state = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["form", "submitted_at", "id"]

@@ -34,6 +34,7 @@ from cityeval.web.surveys.models import PlanEntry, Response, SurveyForm, SurveyP
 from cityeval.web.surveys.services import spec_of
 
 REASON_LABELS = {
+    "rejected": gettext_lazy("Rejected by reviewer"),
     "not_user": gettext_lazy("Did not use the service"),
     "duplicate_id": gettext_lazy("Duplicate id"),
     "straight_lining": gettext_lazy("Straight-lining (same answer to every statement)"),
@@ -131,6 +132,7 @@ def responses_frame(forms: list[SurveyForm]) -> pl.DataFrame:
             "district": r.district or None,
             "identity_hash": r.identity_hash or None,
             "assisted": r.assisted,
+            "review_state": r.review_state or None,
         }
         for code, value in r.answers.items():
             row[question_name(code)] = value

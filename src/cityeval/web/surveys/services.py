@@ -446,6 +446,7 @@ def _rows_to_responses(table: pl.DataFrame, form: SurveyForm, batch: ImportBatch
                 district=(row.get("district") or "")[:DISTRICT_MAX],
                 identity_hash=row.get("identity_hash") or "",
                 assisted=bool(row.get("assisted")),
+                review_state=row.get("review_state") or "",
             )
         )
     return out
