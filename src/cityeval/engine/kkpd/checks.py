@@ -40,6 +40,7 @@ RULES = (
 )
 FLAG_COLUMNS = ("reference", "rule", "card", "merchant", "amount", "detail", "date", "opd", "code", "params")
 _I = "__i"
+_FLAG_SCHEMA = {_I: pl.UInt32, "rule": pl.String, "code": pl.String, "params": pl.String, "detail": pl.String}
 
 
 @dataclass(frozen=True)
@@ -89,19 +90,7 @@ def check_transactions(
         _duplicate_charge(tx, rules),
     ]
     keep = ["reference", "card", "merchant", "amount", "date", "opd"]
-    flags = (
-        pl.concat([p for p in parts if p.height], how="vertical") if any(p.height for p in parts) else None
-    )
-    if flags is None:
-        flags = pl.DataFrame(
-            schema={
-                _I: pl.UInt32,
-                "rule": pl.String,
-                "code": pl.String,
-                "params": pl.String,
-                "detail": pl.String,
-            }
-        )
+    flags = pl.concat([pl.DataFrame(schema=_FLAG_SCHEMA), *(p for p in parts if p.height)], how="vertical")
     order = {rule: i for i, rule in enumerate(RULES)}
     table = (
         flags.join(tx.select(_I, *keep), on=_I, how="left")
@@ -139,6 +128,8 @@ def _flags(
     hits: pl.DataFrame, rule: str, code: pl.Expr | str, params: dict[str, pl.Expr], detail: pl.Expr
 ) -> pl.DataFrame:
     """Shape one rule's hits as flag rows: index, rule, code, params (JSON), detail."""
+    if hits.height == 0:
+        return pl.DataFrame(schema=_FLAG_SCHEMA)
     code_expr = pl.lit(code) if isinstance(code, str) else code
     encoded = pl.struct(*(v.alias(k) for k, v in params.items())).struct.json_encode()
     return hits.select(
