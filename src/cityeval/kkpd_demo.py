@@ -148,6 +148,10 @@ def random_transactions(rows: int, *, seed: int = 2024, year: int = YEAR) -> pl.
     )
 
 
+def _computer(j: int) -> tuple[str, str, str]:
+    return f"Toko Komputer {j + 1} Lubuk Pakam", f"DS-M04{j}", "5045"
+
+
 def _planted() -> pl.DataFrame:
     """One or more cases of every rule; each reference says which rule it plants."""
     g, t = "DS-DINKES-G1", "DS-DINKES-T1"
@@ -156,18 +160,43 @@ def _planted() -> pl.DataFrame:
         ("Hotel 1 Lubuk Pakam", "DS-M090", "7011"),
         ("Kafe Malam (fiktif)", "DS-X001", "5813"),
     )
-    big = ("Toko Komputer 1 Lubuk Pakam", "DS-M040", "5045")
+    big = _computer(0)
     rows = [
-        # 300 + 150 million on a goods card with a monthly limit of 400 million, in one month.
-        ("PLANT-over_card_limit-1", "DS-BPKAD-G1", "2024-07-01", *big, "300000000", "purchase", "2024-07-02"),
-        ("PLANT-over_card_limit-2", "DS-BPKAD-G1", "2024-07-15", *big, "150000000", "purchase", "2024-07-16"),
+        # 3 × 150 million at three shops on a goods card with a monthly limit of 400 million.
+        (
+            "PLANT-over_card_limit-1",
+            "DS-BPKAD-G1",
+            "2024-07-01",
+            *_computer(1),
+            "150000000",
+            "purchase",
+            "2024-07-02",
+        ),
+        (
+            "PLANT-over_card_limit-2",
+            "DS-BPKAD-G1",
+            "2024-07-02",
+            *_computer(2),
+            "150000000",
+            "purchase",
+            "2024-07-03",
+        ),
+        (
+            "PLANT-over_card_limit-3",
+            "DS-BPKAD-G1",
+            "2024-07-15",
+            *_computer(3),
+            "150000000",
+            "purchase",
+            "2024-07-16",
+        ),
         # 120 + 100 million to one payee by one OPD in a year: the second crosses Rp 200 million.
         ("PLANT-over_payee_cap-1", "DS-PUPR-G1", "2024-03-05", *big, "120000000", "purchase", "2024-03-06"),
         ("PLANT-over_payee_cap-2", "DS-PUPR-G1", "2024-09-10", *big, "100000000", "purchase", "2024-09-11"),
-        # 3 purchases of 18 million at one shop within 3 days: each under 50 million, together 54.
-        ("PLANT-split_purchase-1", g, "2024-05-06", *shop, "18000000", "purchase", "2024-05-07"),
+        # 17 + 18 + 19 million at one shop within 3 days: each under 50 million, together 54.
+        ("PLANT-split_purchase-1", g, "2024-05-06", *shop, "17000000", "purchase", "2024-05-07"),
         ("PLANT-split_purchase-2", g, "2024-05-07", *shop, "18000000", "purchase", "2024-05-08"),
-        ("PLANT-split_purchase-3", g, "2024-05-08", *shop, "18000000", "purchase", "2024-05-09"),
+        ("PLANT-split_purchase-3", g, "2024-05-08", *shop, "19000000", "purchase", "2024-05-09"),
         ("PLANT-card_type_mismatch-1", g, "2024-06-04", *hotel, "1500000", "purchase", "2024-06-05"),
         ("PLANT-card_type_mismatch-2", t, "2024-06-05", *shop, "500000", "purchase", "2024-06-05"),
         ("PLANT-blocked_merchant_category-1", g, "2024-08-06", *bar, "750000", "purchase", "2024-08-06"),
