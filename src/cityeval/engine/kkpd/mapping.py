@@ -167,7 +167,11 @@ def apply_mapping(table: pl.DataFrame, mapping: BankMapping, *, row: str) -> pl.
     for column in OPTIONAL_COLUMNS:
         if column not in out.columns:
             out = out.with_columns(pl.lit(None, pl.String).alias(column))
-    words = pl.col("kind").str.to_lowercase().str.strip_chars() if "kind" in out.columns else pl.lit(None)
+    words = (
+        pl.col("kind").str.to_lowercase().str.strip_chars()
+        if "kind" in out.columns
+        else pl.lit(None, pl.String)
+    )
     kind = words.replace_strict(mapping.kinds, default=words, return_dtype=pl.String)
     if mapping.sign == "kind":
         return out.with_columns(kind.alias("kind"))
