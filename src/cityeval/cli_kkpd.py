@@ -137,7 +137,9 @@ def _table_text(result: CheckResult, checked: int) -> str:
     console = Console(record=True, width=160, file=_Null())
     table = Table(title=f"KKPD flags ({result.flags.height} on {checked} transactions)")
     for column in OUTPUT_COLUMNS:
-        table.add_column(column, justify="right" if column == "amount" else "left")
+        table.add_column(
+            column, justify="right" if column == "amount" else "left", no_wrap=column != "detail"
+        )
     for row in result.flags.select(OUTPUT_COLUMNS).iter_rows(named=True):
         amount = f"{row['amount']:,}" if row["amount"] is not None else "–"
         table.add_row(
