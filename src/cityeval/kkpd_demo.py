@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-__all__ = ["BANK", "REGION", "SYNTHETIC_NOTE", "KkpdDemo", "kkpd_demo", "random_transactions"]
+__all__ = ["BANK", "REGION", "SYNTHETIC_NOTE", "KkpdDemo", "kkpd_demo", "many_cards", "random_transactions"]
 
 REGION = "Kabupaten Deli Serdang"
 BANK = "Bank Sumut"
@@ -89,6 +89,24 @@ def _merchants() -> pl.DataFrame:
     return pl.DataFrame(rows, schema=["merchant_id", "name", "mcc", "micro_small", "domestic"], orient="row")
 
 
+def many_cards(count: int) -> pl.DataFrame:
+    """``count`` synthetic cards, ten per OPD, seven goods cards and three travel cards in ten."""
+    rows = [
+        (
+            f"C{i:05d}",
+            f"OPD {i // 10:04d}",
+            "goods" if i % 10 < 7 else "travel",
+            f"Pemegang {i} (fiktif)",
+            400_000_000 if i % 10 < 7 else 600_000_000,
+            "month" if i % 10 < 7 else "year",
+        )
+        for i in range(count)
+    ]
+    return pl.DataFrame(
+        rows, schema=["card", "opd", "card_type", "holder", "limit", "limit_period"], orient="row"
+    )
+
+
 def _cards() -> pl.DataFrame:
     rows = []
     for k, (code, name) in enumerate(OPDS):
@@ -117,10 +135,14 @@ def _working_days(year: int) -> np.ndarray:
     return days[(weekday < 5) & ~np.isin(days, holidays)]
 
 
-def random_transactions(rows: int, *, seed: int = 2024, year: int = YEAR) -> pl.DataFrame:
-    """``rows`` clean background transactions on the demo's cards (text columns, template layout)."""
+def random_transactions(
+    rows: int, *, seed: int = 2024, year: int = YEAR, cards: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """``rows`` background transactions (text columns, template layout) on ``cards`` (a card
+    file's table; the demo's cards by default)."""
     rng = np.random.default_rng(seed)
-    cards, merchants = _cards(), _merchants()
+    cards = _cards() if cards is None else cards
+    merchants = _merchants()
     card = rng.integers(0, cards.height, rows)
     travel_card = cards.get_column("card_type").to_numpy()[card] == "travel"
     n_goods, n_travel = len(GOODS) * 5, len(TRAVEL) * 5

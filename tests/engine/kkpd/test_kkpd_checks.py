@@ -278,3 +278,31 @@ def test_flags_carry_a_code_params_and_an_english_detail_with_rupiah_amounts():
     }
     assert "Rp 210,000,000" in flag["detail"] and "Rp 200,000,000" in flag["detail"]
     assert BIG not in flag["detail"]
+
+
+def test_split_flags_match_a_brute_force_reading_of_the_rule_on_random_purchases():
+    """Independent implementation: for each day c with an under-threshold purchase, sum the
+    under-threshold purchases of the same card and payee dated c − 3 … c; if that reaches
+    50 million with at least two purchases, every purchase in the window is part of a split."""
+    import random
+
+    rng = random.Random(14)
+    rows = []
+    for i in range(300):
+        day = dt.date(2024, 3, 1) + dt.timedelta(days=rng.randrange(40))
+        amount = rng.choice([5, 10, 20, 30, 49, 50, 60]) * 1_000_000
+        rows.append(
+            purchase(
+                f"P{i}", day.isoformat(), amount, card=rng.choice(["G1", "G2"]), merchant=rng.choice("XYZ")
+            )
+        )
+    expected = set()
+    small = [
+        (r[0], r[1], r[4], dt.date.fromisoformat(r[2]), int(r[6])) for r in rows if int(r[6]) < 50_000_000
+    ]
+    for _, card, payee, end, _ in small:
+        window = [s for s in small if s[1:3] == (card, payee) and 0 <= (end - s[3]).days <= 3]
+        if len(window) >= 2 and sum(s[4] for s in window) >= 50_000_000:
+            expected |= {s[0] for s in window}
+    found = {ref for ref, _ in flags(rows, rule="split_purchase")}
+    assert found == expected and len(expected) > 20

@@ -121,7 +121,15 @@ def _prepare(transactions: pl.DataFrame, cards: pl.DataFrame) -> pl.DataFrame:
             pl.coalesce("merchant_id", pl.col("merchant").str.to_uppercase()).alias("payee"),
             pl.col("mcc").cast(pl.Int32).alias("mcc_code"),
         )
+        .with_columns(_pair_code().alias("pair"))
     )
+
+
+def _pair_code() -> pl.Expr:
+    """One integer per (card, payee): grouping and sorting integers is far cheaper than text."""
+    card = pl.col("card").cast(pl.Categorical).to_physical().cast(pl.UInt64)
+    payee = pl.col("payee").cast(pl.Categorical).to_physical().cast(pl.UInt64)
+    return card * (1 << 32) + payee
 
 
 def _flags(
@@ -210,35 +218,56 @@ def _over_payee_cap(tx: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
 
 
 def _split_purchase(tx: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
-    """Days of under-threshold purchases at one payee on one card, summed over the window."""
+    """Days of under-threshold purchases at one payee on one card, summed over the window.
+
+    Window sums are differences of running sums (sorted by card-payee pair, then date), found
+    with as-of joins rather than grouped rolling windows, which are slow with many pairs.
+    """
     cfg = rules.split_purchase
     small = tx.filter((pl.col("kind") == "purchase") & (pl.col("amount") < cfg.threshold))
-    keys = ["card", "payee"]
     daily = (
-        small.group_by(*keys, "date")
+        small.group_by("pair", "date")
         .agg(pl.col("amount").sum().alias("day_sum"), pl.len().alias("day_n"))
-        .sort("date")
+        .sort("pair", "date")
+        .with_columns(pl.col("day_sum").cum_sum().alias("s"), pl.col("day_n").cum_sum().alias("c"))
     )
-    windows = daily.rolling("date", period=f"{cfg.window_days + 1}d", group_by=keys).agg(
-        pl.col("day_sum").sum().alias("total"),
-        pl.col("day_n").sum().alias("n"),
-        pl.col("date").min().alias("first"),
+    starts = pl.col("pair") != pl.col("pair").shift(1).fill_null(pl.col("pair") + 1)
+    daily = daily.with_columns(
+        pl.when(starts).then(pl.col("s") - pl.col("day_sum")).forward_fill().alias("s0"),
+        pl.when(starts).then(pl.col("c") - pl.col("day_n")).forward_fill().alias("c0"),
+        (pl.col("date") - pl.duration(days=cfg.window_days + 1)).alias("cut"),
+        (pl.col("date") - pl.duration(days=cfg.window_days)).alias("open"),
     )
-    complete = (
-        windows.filter((pl.col("total") >= cfg.threshold) & (pl.col("n") >= 2))
-        .rename({"date": "last"})
-        .sort("last")
+    before = daily.select(
+        "pair", pl.col("date").alias("d_before"), pl.col("s").alias("s_before"), pl.col("c").alias("c_before")
+    )
+    first = daily.select("pair", pl.col("date").alias("first"))
+    windows = (
+        daily.join_asof(
+            before, left_on="cut", right_on="d_before", strategy="backward", by="pair", check_sortedness=False
+        )
+        .join_asof(
+            first, left_on="open", right_on="first", strategy="forward", by="pair", check_sortedness=False
+        )
+        .with_columns(
+            (pl.col("s") - pl.coalesce("s_before", "s0")).alias("total"),
+            (pl.col("c") - pl.coalesce("c_before", "c0")).alias("n"),
+        )
+    )
+    complete = windows.filter((pl.col("total") >= cfg.threshold) & (pl.col("n") >= 2)).select(
+        "pair", pl.col("date").alias("last"), "first", "total", "n"
     )
     members = (
-        daily.select(*keys, "date")
+        daily.select("pair", "date")
         .join_asof(
-            complete, left_on="date", right_on="last", by=keys, strategy="forward", check_sortedness=False
+            complete, left_on="date", right_on="last", strategy="forward", by="pair", check_sortedness=False
         )
         .filter(
             pl.col("last").is_not_null()
             & ((pl.col("last") - pl.col("date")).dt.total_days() <= cfg.window_days)
         )
     )
+    keys = ["pair"]
     hits = small.join(members, on=[*keys, "date"], how="inner")
     detail = pl.format(
         "one of {} purchases at {} on card {} from {} to {}, together Rp {}, "
@@ -354,10 +383,12 @@ def _duplicate_charge(tx: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     """A purchase within the window after an identical one; the k-th refund of the same card,
     payee and amount (dated on or after the earlier charge) reverses the k-th such pair."""
     window = rules.duplicate_charge.window_days
-    group = ["card", "payee", "amount"]
-    purchases = tx.filter(pl.col("kind") == "purchase").with_columns(
-        pl.col("date").shift(1).over(group).alias("prev")
-    )
+    group = ["pair", "amount"]
+    # Sorting by the group once and comparing with the previous row is much cheaper than
+    # window expressions over a million rows.
+    purchases = tx.filter(pl.col("kind") == "purchase").sort(*group, _I)
+    same = pl.all_horizontal(pl.col(c) == pl.col(c).shift(1) for c in group).fill_null(False)
+    purchases = purchases.with_columns(pl.when(same).then(pl.col("date").shift(1)).alias("prev"))
     pairs = purchases.filter(
         pl.col("prev").is_not_null() & ((pl.col("date") - pl.col("prev")).dt.total_days() <= window)
     )

@@ -116,8 +116,9 @@ def _blank(column: str) -> pl.Expr:
 
 
 def _repeated(*columns: str) -> pl.Expr:
-    """Rows whose key appeared on an earlier row."""
-    return pl.col(ROW) != pl.col(ROW).min().over(*columns)
+    """Rows whose key appeared on an earlier row (tables keep the file's order)."""
+    key = pl.col(columns[0]) if len(columns) == 1 else pl.struct(*columns)
+    return ~key.is_first_distinct()
 
 
 def _quoted(column: str) -> pl.Expr:
