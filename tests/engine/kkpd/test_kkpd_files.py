@@ -250,3 +250,17 @@ def test_the_kkpd_engine_does_not_import_django():
 def test_parsed_tables_have_the_documented_types():
     parsed = parse_transactions(text_table([purchase("A", "2024-03-04", 1000)], TEMPLATE_COLUMNS))
     assert parsed.schema["amount"] == pl.Int64 and parsed.schema["date"] == pl.Date
+
+
+def test_a_bank_row_filling_both_debit_and_credit_is_reported_with_the_other_bad_rows(tmp_path):
+    bank = write(
+        tmp_path / "contoh-bank.csv",
+        """No Referensi;Nomor Kartu;Tanggal Transaksi;Nama Merchant;MID;MCC;Debet;Kredit;Jenis;Tanggal SPJ
+TRX-1;1234;04/03/2024;Toko A;M1;5111;1.500.000,00;1.500.000,00;Pembelian;
+TRX-2;1234;2024-03-05;Toko A;M1;5111;1.500.000,50;;Pembelian;
+""",
+    )
+    with pytest.raises(RowProblems) as caught:
+        read_transactions(bank, mapping=EXAMPLE_MAPPING)
+    assert [(p.row, p.column) for p in caught.value.problems] == [(2, "kredit"), (3, "date"), (3, "amount")]
+    assert caught.value.problems[0].message == "the row fills both the debit and the credit column"

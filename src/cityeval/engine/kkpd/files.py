@@ -21,7 +21,7 @@ from typing import NamedTuple
 import polars as pl
 
 from cityeval.engine.errors import InputError
-from cityeval.engine.kkpd.mapping import GENERIC_MAPPING, KINDS, BankMapping, apply_mapping
+from cityeval.engine.kkpd.mapping import BOTH, GENERIC_MAPPING, KINDS, BankMapping, apply_mapping
 from cityeval.engine.tables import ROW, read_table, require_columns
 
 __all__ = [
@@ -284,8 +284,13 @@ def parse_transactions(
         "amount",
         pl.format("{} is not a positive whole number of rupiah", _quoted("amount")),
     )
+    if mapping.credit:
+        both = pl.col("kind") == BOTH
+        checks.add(
+            both.fill_null(False), mapping.credit, "the row fills both the debit and the credit column"
+        )
     checks.add(
-        ~pl.col("kind").is_in(KINDS).fill_null(False),
+        ~pl.col("kind").is_in([*KINDS, BOTH]).fill_null(False),
         "kind",
         pl.format("{} is not purchase, refund or fee", _quoted("kind")),
     )

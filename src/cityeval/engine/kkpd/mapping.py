@@ -64,6 +64,7 @@ TEMPLATE_COLUMNS = (
 OPTIONAL_COLUMNS = ("merchant_id", "receipt_date")
 KINDS = ("purchase", "refund", "fee")
 NEGATIVE = "__negative__"
+BOTH = "__debit_and_credit__"  # a kind the template's checks report as a row filling both columns
 
 TemplateColumn = Literal[
     "reference", "card", "date", "merchant", "merchant_id", "mcc", "amount", "kind", "receipt_date"
@@ -156,7 +157,8 @@ def apply_mapping(table: pl.DataFrame, mapping: BankMapping, *, row: str) -> pl.
 
     Returns text columns ``reference … receipt_date`` plus ``row``; ``amount`` is left as
     unsigned text for the template's checks, and ``kind`` as the bank's lower-cased word
-    translated through ``mapping.kinds`` (null when unknown, which the checks report).
+    translated through ``mapping.kinds`` (left as it is when unknown, which the checks report;
+    :data:`BOTH` for a row that fills both the debit and the credit column).
     """
     bank_columns = [*mapping.columns, *([mapping.credit] if mapping.credit else [])]
     missing = [c for c in bank_columns if c not in table.columns]
@@ -185,13 +187,12 @@ def apply_mapping(table: pl.DataFrame, mapping: BankMapping, *, row: str) -> pl.
     debit_blank = pl.col("amount").is_null() | (pl.col("amount") == "")
     credit_blank = pl.col(NEGATIVE).is_null() | (pl.col(NEGATIVE) == "")
     out = out.with_columns(credit.alias(NEGATIVE))
-    both = out.filter(~debit_blank & ~credit_blank).head(1)
-    if both.height:
-        raise InputError(
-            "a row fills both the debit and the credit column", row=both.item(0, row), column=mapping.credit
-        )
     resolved = (
-        pl.when(debit_blank & ~credit_blank).then(pl.lit("refund")).otherwise(kind.fill_null("purchase"))
+        pl.when(~debit_blank & ~credit_blank)
+        .then(pl.lit(BOTH))
+        .when(debit_blank & ~credit_blank)
+        .then(pl.lit("refund"))
+        .otherwise(kind.fill_null("purchase"))
     )
     amount = pl.when(debit_blank).then(pl.col(NEGATIVE)).otherwise(pl.col("amount"))
     return out.with_columns(amount.alias("amount"), resolved.alias("kind")).drop(NEGATIVE)
