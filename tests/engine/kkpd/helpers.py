@@ -8,6 +8,7 @@ import polars as pl
 
 from cityeval.engine.kkpd import (
     TEMPLATE_COLUMNS,
+    CheckResult,
     RuleSet,
     check_transactions,
     default_rules,
@@ -65,7 +66,14 @@ def flags(
     return [f for f in found if rule is None or f[1] == rule]
 
 
-def run(rows, *, card_rows=None, rules=None, as_of=dt.date(2024, 3, 1), settlements=None):  # type: ignore[no-untyped-def]
+def run(
+    rows: list[tuple],
+    *,
+    card_rows: list[tuple] | None = None,
+    rules: RuleSet | None = None,
+    as_of: dt.date = dt.date(2024, 3, 1),
+    settlements: list[tuple] | None = None,
+) -> CheckResult:
     card_table = cards(card_rows)
     tx = parse_transactions(text_table(rows, TEMPLATE_COLUMNS), cards=card_table)
     bills = None

@@ -329,7 +329,10 @@ def _outside_working_days(tx: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     purchases = tx.filter(pl.col("kind") == "purchase")
     if purchases.height == 0:
         return _flags(purchases, "outside_working_days", "", {}, pl.lit(""))
-    years = range(purchases.get_column("date").min().year, purchases.get_column("date").max().year + 1)  # type: ignore[union-attr]
+    first, last = purchases.select(
+        pl.col("date").min().dt.year().alias("a"), pl.col("date").max().dt.year().alias("b")
+    ).row(0)
+    years = range(first, last + 1)
     holidays = pl.Series(sorted(cfg.holidays.dates(years)), dtype=pl.Date)
     weekend = pl.col("date").dt.weekday().is_in(list(cfg.weekend))
     holiday = pl.col("date").is_in(holidays.implode())
