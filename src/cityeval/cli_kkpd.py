@@ -100,7 +100,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     rules = load_rules(args.rules) if args.rules else default_rules()
     cards = read_cards(args.cards)
     transactions = read_transactions(args.transactions, mapping=mapping, cards=cards)
-    settlements = read_settlements(args.settlements) if args.settlements else None
+    settlements = read_settlements(args.settlements, cards=cards) if args.settlements else None
     as_of = args.as_of or dt.date.today()
     result = check_transactions(transactions, cards, rules=rules, as_of=as_of, settlements=settlements)
     if args.format == "csv":

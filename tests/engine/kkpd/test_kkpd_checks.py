@@ -306,3 +306,73 @@ def test_split_flags_match_a_brute_force_reading_of_the_rule_on_random_purchases
             expected |= {s[0] for s in window}
     found = {ref for ref, _ in flags(rows, rule="split_purchase")}
     assert found == expected and len(expected) > 20
+
+
+def _random_rows(seed: int, count: int) -> list[tuple]:
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for i in range(count):
+        day = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(120))
+        kind = rng.choices(["purchase", "refund", "fee"], [0.8, 0.1, 0.1])[0]
+        amount = rng.choice([1, 2, 3, 5, 8]) * 10_000_000
+        rows.append(
+            purchase(
+                f"P{i:03d}",
+                day.isoformat(),
+                amount,
+                card=rng.choice(["G1", "G2"]),
+                merchant=rng.choice("XY"),
+                kind=kind,
+            )
+        )
+    return rows
+
+
+def test_running_total_rules_match_a_row_by_row_reading_on_random_transactions():
+    """Independent implementation in plain Python, row by row in date then file order: a
+    card's purchases + fees − refunds per calendar month (limit 100 million), and an OPD's
+    purchases − refunds per payee and calendar year (cap 200 million); a flag where a
+    non-refund takes the total from at most the limit to above it."""
+    rows = _random_rows(15, 250)
+    card_rows = [
+        ("G1", "A", "goods", "Ani", "100000000", "month"),
+        ("G2", "B", "goods", "Budi", "100000000", "month"),
+    ]
+    ordered = sorted(enumerate(rows), key=lambda item: (item[1][2], item[0]))
+    card_total: dict[tuple, int] = {}
+    payee_total: dict[tuple, int] = {}
+    expected_limit, expected_cap = set(), set()
+    for _, (ref, card, date, _, payee, _, amount, kind, _) in ordered:
+        signed = -int(amount) if kind == "refund" else int(amount)
+        key = (card, date[:7])
+        before = card_total.get(key, 0)
+        card_total[key] = before + signed
+        if kind != "refund" and before <= 100_000_000 < card_total[key]:
+            expected_limit.add(ref)
+        if kind != "fee":
+            key = (card, payee, date[:4])  # one OPD per card here
+            before = payee_total.get(key, 0)
+            payee_total[key] = before + signed
+            if kind == "purchase" and before <= 200_000_000 < payee_total[key]:
+                expected_cap.add(ref)
+    found = flags(rows, card_rows=card_rows)
+    assert {r for r, rule in found if rule == "over_card_limit"} == expected_limit and len(expected_limit) > 5
+    assert {r for r, rule in found if rule == "over_payee_cap"} == expected_cap and len(expected_cap) > 2
+
+
+def test_duplicates_match_a_row_by_row_reading_on_random_purchases_without_refunds():
+    """Independent implementation: a purchase whose previous purchase with the same card,
+    payee and amount (in date then file order) is at most 1 day earlier."""
+    rows = [r for r in _random_rows(16, 300) if r[7] == "purchase"]
+    ordered = sorted(enumerate(rows), key=lambda item: (item[1][2], item[0]))
+    last: dict[tuple, dt.date] = {}
+    expected = set()
+    for _, (ref, card, date, _, payee, _, amount, _, _) in ordered:
+        day = dt.date.fromisoformat(date)
+        key = (card, payee, amount)
+        if key in last and (day - last[key]).days <= 1:
+            expected.add(ref)
+        last[key] = day
+    assert {r for r, _ in flags(rows, rule="duplicate_charge")} == expected and len(expected) > 5

@@ -264,3 +264,16 @@ TRX-2;1234;2024-03-05;Toko A;M1;5111;1.500.000,50;;Pembelian;
         read_transactions(bank, mapping=EXAMPLE_MAPPING)
     assert [(p.row, p.column) for p in caught.value.problems] == [(2, "kredit"), (3, "date"), (3, "amount")]
     assert caught.value.problems[0].message == "the row fills both the debit and the credit column"
+
+
+def test_a_settlement_file_names_unknown_cards_bad_months_and_repeated_bills(tmp_path):
+    from cityeval.engine.kkpd import read_settlements
+
+    path = write(
+        tmp_path / "bills.csv",
+        "card,month,due_date,settlement_date\nG1,2024-03,2024-04-15,\nG1,2024-03,2024-04-15,2024-04-10\n"
+        "ZZ,2024-13,2024-04-15,\n",
+    )
+    with pytest.raises(RowProblems) as caught:
+        read_settlements(path, cards=cards())
+    assert [(p.row, p.column) for p in caught.value.problems] == [(3, "month"), (4, "card"), (4, "month")]

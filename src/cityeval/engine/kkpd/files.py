@@ -133,7 +133,7 @@ def card_identifier(column: str) -> pl.Expr:
     return pl.when(compact.str.contains(_MASKED)).then(last_four).otherwise(text)
 
 
-def _check_card(checks: _Checks, column: str = "card") -> None:
+def _check_card(checks: _Checks, cards: pl.DataFrame | None = None, column: str = "card") -> None:
     raw = pl.col(f"__raw_{column}")
     compact = raw.str.replace_all(r"[\s\-]", "")
     checks.add(
@@ -146,6 +146,9 @@ def _check_card(checks: _Checks, column: str = "card") -> None:
     checks.add(
         many_digits, column, "may hold a full card number; give the last four digits or an internal id"
     )
+    if cards is not None:
+        known = ~pl.col(column).is_in(cards.get_column("card").implode()) & ~_blank(column)
+        checks.add(known, column, pl.format("card {} is not in the card file", _quoted(column)))
 
 
 def parse_amounts(column: str, style: str) -> pl.Expr:
@@ -265,10 +268,7 @@ def parse_transactions(
         "reference",
         pl.format("reference {} repeats an earlier row", _quoted("reference")),
     )
-    _check_card(checks)
-    if cards is not None:
-        known = ~pl.col("card").is_in(cards.get_column("card").implode()) & ~_blank("card")
-        checks.add(known, "card", pl.format("card {} is not in the card file", _quoted("card")))
+    _check_card(checks, cards)
     fmt = mapping.date_format
     checks.add(
         pl.col("__date").is_null(), "date", pl.format("{} is not a date ({})", _quoted("date"), pl.lit(fmt))
@@ -317,15 +317,16 @@ def parse_transactions(
 # --- settlements, merchants, spending --------------------------------------------------------
 
 
-def read_settlements(path: str | Path) -> pl.DataFrame:
-    return _read(path, parse_settlements)
+def read_settlements(path: str | Path, *, cards: pl.DataFrame | None = None) -> pl.DataFrame:
+    return _read(path, parse_settlements, cards=cards)
 
 
-def parse_settlements(table: pl.DataFrame) -> pl.DataFrame:
+def parse_settlements(table: pl.DataFrame, *, cards: pl.DataFrame | None = None) -> pl.DataFrame:
     """Monthly bills: ``card, month, due_date, settlement_date`` — one row per card and month.
 
     ``month`` is ``YYYY-MM`` (the month of the transactions billed), ``due_date`` the bill's due
-    date, ``settlement_date`` the day the OPD paid it (empty while unpaid); dates ISO.
+    date, ``settlement_date`` the day the OPD paid it (empty while unpaid); dates ISO. With
+    ``cards``, every card must be in the card file.
     """
     require_columns(table, SETTLEMENT_COLUMNS, what="settlement file")
     work = table.with_columns(
@@ -336,7 +337,7 @@ def parse_settlements(table: pl.DataFrame) -> pl.DataFrame:
         _dates("settlement_date", "%Y-%m-%d").alias("__settled"),
     )
     checks = _Checks(work)
-    _check_card(checks)
+    _check_card(checks, cards)
     checks.add(
         pl.col("__month").is_null(), "month", pl.format("{} is not a month (YYYY-MM)", _quoted("month"))
     )
