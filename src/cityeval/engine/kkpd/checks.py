@@ -3,7 +3,8 @@
 :func:`check_transactions` returns one row per flag. A flag is raised on the transaction that
 crosses a limit or completes a pattern (a running total above a limit for the first time, the
 second of two identical charges), and a split flag on every purchase of the split. Flags are
-sorted by date, then the order in the file, then rule.
+sorted by date, then the order in the file, then rule; ``late_settlement`` flags, which are
+raised on monthly bills rather than transactions, follow by due date and card.
 
 Each flag carries ``rule`` (one of :data:`RULES`), ``code`` (the rule and its variant, e.g.
 ``missing_receipt.none``) and ``params`` (JSON text) so that another layer can word it in
@@ -104,7 +105,8 @@ def check_transactions(
             "no settlement file: the monthly bills' due and settlement dates are unknown"
         )
     else:
-        table = pl.concat([table, _late_settlement(tx, settlements, cards, as_of)], how="vertical")
+        bills = _late_settlement(tx, settlements, cards, as_of).sort("date", "card")
+        table = pl.concat([table, bills], how="vertical")
     parameters = {"as_of": as_of.isoformat(), "rules": rules.as_dict}
     return CheckResult(flags=table, skipped=skipped, parameters=parameters)
 
