@@ -125,6 +125,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=8000, help="port for --serve (on 127.0.0.1)")
     p.set_defaults(handler=_cmd_demo)
+
+    from cityeval.cli_kkpd import add_kkpd_parser  # here: cli_kkpd uses this module's helpers
+
+    add_kkpd_parser(commands)
     return parser
 
 
