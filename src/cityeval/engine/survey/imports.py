@@ -50,6 +50,7 @@ from typing import Literal
 import polars as pl
 
 from cityeval.engine.errors import InputError
+from cityeval.engine.spreadsheet import write_csv
 from cityeval.engine.survey.forms import (
     AGE,
     AGE_BANDS,
@@ -128,7 +129,7 @@ def template_csv(form: FormSpec) -> bytes:
     if form.demographics:
         columns += [AGE, SEX, DISTRICT]
     columns += [IDENTITY, ASSISTED]
-    return (",".join(columns) + "\n").encode("utf-8")
+    return write_csv(pl.DataFrame(schema=dict.fromkeys(columns, pl.String))).encode("utf-8")
 
 
 def read_responses(
