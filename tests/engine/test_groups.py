@@ -66,3 +66,21 @@ def test_a_spelling_may_not_name_two_groups():
 def test_a_framework_without_aliases_keeps_its_hash():
     """The tiny framework's hash as computed before aliases existed (main at 977b22e)."""
     assert parse_framework(TINY).hash == "5969c312a6cb27afe5da3dcc2f9d661e08f764d20708466f4b8192d6665821eb"
+
+
+def test_item_level_input_reads_aliases_too():
+    """One item scored 3 and 4 by two assessors → 3.5; the group written ``r`` is REGULER."""
+    fw = load_framework("gmsc-2023")
+    table = pl.DataFrame(
+        {
+            "region": ["A", "A"],
+            "group": ["r", "R"],
+            "item": ["baseline.legal_basis"] * 2,
+            "assessor": ["x", "y"],
+            "score": [3.0, 4.0],
+        }
+    )
+    result = score(table, fw)
+    assert result.regions["group"].to_list() == ["REGULER"]
+    assert result.items is not None
+    assert result.items["score"].drop_nulls().to_list() == [3.5]
