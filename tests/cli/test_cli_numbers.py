@@ -123,3 +123,13 @@ def test_an_unknown_group_spelling_is_still_refused(capsys, tmp_path):
     letter = _write(tmp_path, "Kab. Satu,X,P,3,3,3,3,3\n")
     assert main(["score", str(letter), "--framework", "gmsc-2023"]) == 2
     assert "unknown group 'X'" in capsys.readouterr().err
+
+
+def test_a_published_2022_final_on_a_half_cent_prints_as_the_letter(capsys):
+    """Kab. Minahasa, published 2022 KPPN & IKN table: its components give a final of exactly
+    2.215 (by hand from the row above, weights 10/20/30/10/30), which the letter prints 2.22;
+    f"{x:.2f}" printed 2.21."""
+    code, out = run(capsys, "score", PUBLISHED_2022, "--framework", "gmsc-2022", "--group", "KPPN_IKN")
+    assert code == 0
+    minahasa = next(line for line in out.splitlines() if "Kab. Minahasa" in line and "Utara" not in line)
+    assert "2.22" in minahasa.split() and "2.21" not in minahasa.split()
