@@ -30,7 +30,9 @@ from cityeval.engine import (
     read_table,
     score,
 )
+from cityeval.engine.numbers import format_number
 from cityeval.engine.scoring import ScoreResult
+from cityeval.engine.spreadsheet import write_csv
 
 EXIT_USAGE = 2
 PROGRESS_DELAY_SECONDS = 1.0
@@ -239,7 +241,7 @@ def _read_previous(path: str) -> pl.DataFrame:
 def _render(result: ScoreResult, fw: Framework, fmt: str) -> str:
     summary = result.summary(fw.component_codes)
     if fmt == "csv":
-        return summary.write_csv()
+        return write_csv(summary)
     if fmt == "json":
         return json.dumps(_as_json(result, fw), ensure_ascii=False, indent=2) + "\n"
     return _table_text(result, fw)
@@ -270,7 +272,7 @@ def _table_text(result: ScoreResult, fw: Framework) -> str:
 
 
 def results_table(result: ScoreResult, fw: Framework, *, title: str | None = None) -> Table:
-    """A rich table of the results, values rounded to 2 decimals for reading."""
+    """A rich table of the results, values rounded half up to 2 decimals as the letters print them."""
     summary = result.summary(fw.component_codes)
     table = Table(title=title)
     for column in summary.columns:
@@ -285,11 +287,11 @@ def _cell(column: str, value: Any) -> str:
     if value is None:
         return "–"
     if column == "coverage":
-        return f"{value:.0%}"
+        return format_number(value * 100, 0) + "%"
     if column == "improvement":
-        return f"{value:+.2f}"
+        return format_number(value, signed=True)
     if isinstance(value, float):
-        return f"{value:.2f}"
+        return format_number(value)
     return str(value)
 
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cityeval.engine import Framework, load_framework, score
+from cityeval.engine.numbers import format_number
 from cityeval.engine.scoring import ScoreResult
 
 FRAMEWORK = "gmsc-2024"
@@ -119,7 +120,7 @@ def print_demo(console: Console) -> None:
         coverage.add_row(
             row["component"],
             f"{row['weight']:.0%}",
-            f"{row['score']:.2f}",
+            format_number(row["score"]),
             f"{row['items_scored']}/{row['items_expected']}",
             f"{row['coverage']:.0%}",
         )
@@ -135,7 +136,7 @@ def print_demo(console: Console) -> None:
         name, opd = owners.get(row["dimension"], ("–", "–"))
         breakdown.add_row(
             labels[row["dimension"]].en,
-            f"{row['score']:.2f}",
+            format_number(row["score"]),
             f"{row['items_scored']}/{row['items_expected']}",
             name,
             opd,
@@ -143,6 +144,7 @@ def print_demo(console: Console) -> None:
     console.print(breakdown)
     home = result.regions.filter(pl.col("region") == HOME).row(0, named=True)
     console.print(
-        f"{HOME}: final {home['final']:.2f} (2023: 3.23, improvement {home['improvement']:+.2f}), "
+        f"{HOME}: final {format_number(home['final'])} "
+        f"(2023: 3.23, improvement {format_number(home['improvement'], signed=True)}), "
         f"rank {home['rank_national']} of {result.regions.height} in this demo."
     )

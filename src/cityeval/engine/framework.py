@@ -67,10 +67,21 @@ class Scale(_Model):
 
 
 class Group(_Model):
-    """A cohort group with its own weights (GMSC: ``REGULER``, ``KPPN_IKN``)."""
+    """A cohort group with its own weights (GMSC: ``REGULER``, ``KPPN_IKN``).
+
+    ``aliases`` are other spellings accepted for the group in input tables and options, e.g.
+    ``R`` or ``Reguler`` as the ministry's tables write them. Codes and aliases are matched
+    ignoring case and repeated spaces (:func:`group_key`).
+    """
 
     code: str = Field(min_length=1)
     label: Label
+    aliases: tuple[str, ...] = ()
+
+
+def group_key(text: str) -> str:
+    """How group spellings are compared: ``" kppn  &  IKN "`` → ``"kppn & ikn"``."""
+    return " ".join(text.split()).casefold()
 
 
 class Threshold(_Model):
@@ -163,9 +174,12 @@ class Framework(_Model):
     @cached_property
     def hash(self) -> str:
         """SHA-256 of the canonical JSON of the validated model: the framework's identity."""
-        canonical = json.dumps(
-            self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-        )
+        data = self.model_dump(mode="json")
+        for group in data["groups"]:
+            # Frameworks without aliases keep the identity they had before aliases existed.
+            if not group["aliases"]:
+                del group["aliases"]
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     @property
@@ -175,6 +189,14 @@ class Framework(_Model):
     @property
     def group_codes(self) -> tuple[str, ...]:
         return tuple(g.code for g in self.groups)
+
+    @cached_property
+    def _group_spellings(self) -> dict[str, str]:
+        return {group_key(name): g.code for g in self.groups for name in (g.code, *g.aliases)}
+
+    def resolve_group(self, text: str) -> str | None:
+        """The code of the group ``text`` names (its code or an alias, any case), or None."""
+        return self._group_spellings.get(group_key(text))
 
     @property
     def component_codes(self) -> tuple[str, ...]:
@@ -329,8 +351,23 @@ def _check(fw: Framework) -> Iterator[str]:
     yield from _check_scale_and_bands(fw)
     group_codes = [g.code for g in fw.groups]
     yield from _duplicates(group_codes, "groups", "code")
+    yield from _check_group_aliases(fw)
     yield from _check_tree(fw)
     yield from _check_components(fw, set(group_codes))
+
+
+def _check_group_aliases(fw: Framework) -> Iterator[str]:
+    """No spelling may name two groups: ``R`` cannot be an alias of both."""
+    seen: dict[str, str] = {}
+    for index, group in enumerate(fw.groups):
+        for position, name in enumerate((group.code, *group.aliases)):
+            key = group_key(name)
+            here = f"groups[{index}]." + ("code" if position == 0 else f"aliases[{position - 1}]")
+            if not key:
+                yield f"{here}: an alias must not be empty"
+            elif key in seen and seen[key] != group.code:
+                yield f"{here}: {name!r} already names group {seen[key]!r}"
+            seen.setdefault(key, group.code)
 
 
 def _duplicates(codes: list[str], path: str, field: str) -> Iterator[str]:

@@ -260,7 +260,7 @@ def _check_item_table(
         table = text_column(table, column)
     if "province" in table.columns:
         table = text_column(table, "province", required=False)
-    _check_groups(table, framework)
+    table = _canonical_groups(table, framework)
     table = parse_numbers(table, ["score"])
     _check_scale(table, "score", framework)
 
@@ -360,7 +360,7 @@ def score_components(
     table = text_column(table, "group")
     if "province" in table.columns:
         table = text_column(table, "province", required=False)
-    _check_groups(table, framework)
+    table = _canonical_groups(table, framework)
     _check_unique_regions(table)
     present = [c for c in framework.component_codes if c in table.columns]
     table = parse_numbers(table, present)
@@ -451,13 +451,17 @@ def _with_group(table: pl.DataFrame, framework: Framework, default_group: str | 
             f"(groups: {', '.join(framework.group_codes)})",
             column="group",
         )
-    if default_group not in framework.group_codes:
+    code = framework.resolve_group(default_group)
+    if code is None:
         raise InputError(f"unknown group {default_group!r} (groups: {', '.join(framework.group_codes)})")
-    return table.with_columns(pl.lit(default_group).alias("group"))
+    return table.with_columns(pl.lit(code).alias("group"))
 
 
-def _check_groups(table: pl.DataFrame, framework: Framework) -> None:
-    bad = first_row(table, ~pl.col("group").is_in(list(framework.group_codes)))
+def _canonical_groups(table: pl.DataFrame, framework: Framework) -> pl.DataFrame:
+    """The group column in the framework's codes, aliases (``R``, ``KPPN & IKN``) resolved."""
+    values = table.get_column("group").drop_nulls().unique().to_list()
+    codes = {value: framework.resolve_group(value) for value in values}
+    bad = first_row(table, pl.col("group").is_in([v for v, code in codes.items() if code is None]))
     if bad is not None:
         raise InputError(
             f"unknown group {bad['group']!r} (groups in {framework.code}: "
@@ -465,6 +469,7 @@ def _check_groups(table: pl.DataFrame, framework: Framework) -> None:
             row=bad[ROW],
             column="group",
         )
+    return table.with_columns(pl.col("group").replace_strict(codes, return_dtype=pl.String))
 
 
 def _check_scale(table: pl.DataFrame, column: str, framework: Framework) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from cityeval.engine.errors import InputError
+from cityeval.engine.spreadsheet import NEUTRALISED
 
 __all__ = [
     "ROW",
@@ -110,12 +111,13 @@ def _describe_csv_problem(text: str, separator: str) -> str | None:
 
 
 def _tidy(table: pl.DataFrame) -> pl.DataFrame:
-    names = [normalise_header(str(c)) for c in table.columns]
+    names = [normalise_header(re.sub(NEUTRALISED, r"\1", str(c))) for c in table.columns]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise InputError(f"the header repeats column {duplicates[0]!r}")
     table = table.rename(dict(zip(table.columns, names, strict=True)))
-    table = table.with_columns(pl.all().cast(pl.String).str.strip_chars())
+    # A text cell our CSV writer neutralised ('=x, see engine.spreadsheet) reads as written.
+    table = table.with_columns(pl.all().cast(pl.String).str.strip_chars().str.replace(NEUTRALISED, "$1"))
     table = table.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
     blank = pl.all_horizontal(pl.exclude(ROW).is_null() | (pl.exclude(ROW) == ""))
     table = table.filter(~blank)

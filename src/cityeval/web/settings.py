@@ -203,6 +203,7 @@ if env_str("CACHE_BACKEND", "locmem") not in ("locmem", "database"):
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["cityeval.web.formats"]  # one date format per language, see there
 USE_I18N = True
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Jakarta")
 USE_TZ = True

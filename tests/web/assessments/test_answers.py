@@ -27,14 +27,14 @@ def test_two_answers_make_two_revisions_and_the_latest_is_shown(
     assert AnswerRevision.objects.count() == 2
     page = client_a.get(urls.item()).content.decode()
     current = page.split('id="current-answer"')[1].split("</div>\n</div>")[0]
-    assert ">3<" in current and "opd_a" in current
+    assert ">3.00<" in current and "opd_a" in current
     history = page.split('id="history"')[1]
     assert history.index("with the decree") < history.index("first draft")  # newest first
     assert "admin_a" in history and "opd_a" in history
     assert 'name="level" value="3.0"' in page  # the form starts from the current answer
     overview = client_a.get(urls.overview).content.decode()
     row = overview.split(f'id="item-{LEVEL_ITEM}"')[1].split("</tr>")[0]
-    assert ">3<" in row
+    assert ">3.00<" in row
 
 
 def test_a_revision_is_never_updated(world, client_a, urls):

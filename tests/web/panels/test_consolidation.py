@@ -9,6 +9,7 @@ range 2 → flagged at the default threshold, not at 3. Every other item gets 3 
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from cityeval.web.panels.models import ConsolidatedScore
@@ -35,13 +36,12 @@ def test_the_chair_sees_every_score_mean_range_and_flag(world, as_user, chair, m
     content = page.content.decode()
     row = content[content.index(FLAGGED_ROW) :].split("</tr>")[0]
     for cell in (
-        '<td class="num"><span title="">1</span>',
-        '<span title="">3</span>',
-        '<span title="">2</span>',
+        '<td class="num"><span title="">1.00</span>',
+        '<span title="">3.00</span>',
+        '<span title="">2.00</span>',
     ):
         assert cell in row
-    assert '<td class="num">2.00</td>' in row  # mean (1 + 3 + 2) / 3
-    assert '<td class="num">2</td>' in row  # range 3 − 1
+    assert row.count('<td class="num">2.00</td>') == 2  # mean (1 + 3 + 2) / 3 and range 3 − 1
     assert content.count('class="flagged"') == 1
     assert "1 item flagged" in content
 
@@ -114,3 +114,22 @@ def test_an_unknown_item_is_404(world, as_user, chair, marks, urls):
         urls.region("consolidation"), {"item": "baseline.nope", "score": "2", "reason": "x"}
     )
     assert response.status_code == 404
+
+
+def test_the_table_uses_one_number_format_per_language(
+    world, as_user, chair, assessor2, assessor3, submitted, urls
+):
+    """Marks 2.5, 2 and 2.25 (mean 2.25, range 0.5) read 2,50 2,00 2,25 in Indonesian and
+    2.50 2.00 2.25 in English: the page used to mix "2,50" (floatformat) with "2.25"."""
+    submitted(chair, 3.0, {LEVEL_ITEM: 2.5})
+    submitted(assessor2, 3.0, {LEVEL_ITEM: 2.0})
+    submitted(assessor3, 3.0, {LEVEL_ITEM: 2.25})
+    client = as_user(chair)
+    for language, mark in (("id", ","), ("en", ".")):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        content = client.get(urls.region("consolidation")).content.decode()
+        row = content[content.index(f'<tr id="item-{LEVEL_ITEM}"') :].split("</tr>")[0]
+        for text in ("2{}50", "2{}00", "2{}25", "0{}50"):
+            assert text.format(mark) in row, (language, text)
+        other = "." if mark == "," else ","
+        assert f"2{other}25" not in row and f"2{other}5" not in row

@@ -6,11 +6,14 @@ CITYEVAL_REQUIRE_ALL=1 makes a missing tool a failure.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -71,3 +74,20 @@ def page_ink(content: bytes, *, resolution: int = 20) -> list[float]:
             assert len(pixels) == width * height
             shares.append(sum(1 for p in pixels if p < 255) / (width * height))
         return shares
+
+
+def xlsx_number_formats(xlsx: bytes) -> dict[str, str]:
+    """Cell reference → number format code of the first sheet (``0.00`` is built-in format 2,
+    ``General`` format 0, ECMA-376 §18.8.30)."""
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as book:
+        styles = ElementTree.fromstring(book.read("xl/styles.xml"))
+        sheet = ElementTree.fromstring(book.read("xl/worksheets/sheet1.xml"))
+    custom = {f.get("numFmtId"): f.get("formatCode") for f in styles.iterfind(".//m:numFmt", ns)}
+    builtin = {"0": "General", "1": "0", "2": "0.00"}
+    xfs = [xf.get("numFmtId", "0") for xf in styles.find("m:cellXfs", ns)]
+    formats = {}
+    for cell in sheet.iterfind(".//m:c", ns):
+        fmt_id = xfs[int(cell.get("s", "0"))]
+        formats[cell.get("r")] = custom.get(fmt_id) or builtin.get(fmt_id, fmt_id)
+    return formats

@@ -107,7 +107,8 @@ def test_the_coordinator_computes_and_publishes_from_the_page(scored, as_user, c
     client = as_user(coordinator)
     response = client.post(f"/results/{CYCLE}/compute/")
     assert response.status_code == 302 and response["Location"] == NATIONAL
-    assert _messages(response) == ["Results computed for 2 regions with framework 173611807b2e."]
+    pinned = scored.cycle.framework.digest[:12]  # the built-in's hash changes with its content
+    assert _messages(response) == [f"Results computed for 2 regions with framework {pinned}."]
     assert b'id="publish-form"' in client.get(NATIONAL).content
     response = client.post(f"/results/{CYCLE}/publish/")
     assert _messages(response) == ["The results are published. The cycle is now locked."]

@@ -10,6 +10,7 @@ import pytest
 
 from cityeval.engine.survey import validate_xlsform
 from cityeval.web.surveys.demo import load_survey_demo
+from tests.web.results.helpers import xlsx_number_formats
 from tests.web.surveys.conftest import url
 
 
@@ -54,6 +55,17 @@ def test_the_recap_xlsx_has_a_row_per_statement_with_means_and_flags(as_user, co
     assert "known users" in policy["Flags"]
     forms = book.load_sheet(1).to_polars()
     assert forms.height == 18
+
+
+def test_the_recap_xlsx_keeps_full_means_with_a_two_decimal_format(as_user, coordinator, demo):
+    """Means are written unrounded (they used to be rounded half to even on the float) and
+    shown with two decimals by the cell format, which spreadsheets round half up."""
+    content = as_user(coordinator).get(url("recap_xlsx")).content
+    recap = fastexcel.read_excel(content).load_sheet(0, header_row=3).to_polars()
+    assert any(round(m, 2) != m for m in recap["Mean"].drop_nulls())
+    formats = xlsx_number_formats(content)
+    # Row 5 is the first statement; L = Mean, M/N = its interval, K = n.
+    assert formats["L5"] == formats["M5"] == formats["N5"] == "0.00" and formats["K5"] == "General"
 
 
 def test_the_recap_of_a_survey_without_forms_still_renders(as_user, admin_a, world):

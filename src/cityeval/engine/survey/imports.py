@@ -65,6 +65,7 @@ from typing import Literal
 import polars as pl
 
 from cityeval.engine.errors import InputError
+from cityeval.engine.spreadsheet import write_csv
 from cityeval.engine.survey.archives import ZIP_MAX_CSV_BYTES, ZIP_MAX_MEMBERS, is_xlsx, main_csv
 from cityeval.engine.survey.forms import (
     AGE,
@@ -165,7 +166,7 @@ def template_csv(form: FormSpec) -> bytes:
     if form.demographics:
         columns += [AGE, SEX, DISTRICT]
     columns += [IDENTITY, ASSISTED]
-    return (",".join(columns) + "\n").encode("utf-8")
+    return write_csv(pl.DataFrame(schema=dict.fromkeys(columns, pl.String))).encode("utf-8")
 
 
 def read_responses(

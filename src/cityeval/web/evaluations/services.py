@@ -90,10 +90,11 @@ def participation_add(*, cycle: Cycle, region: Region, group: str) -> Participat
     if cycle.status not in _PARTICIPANTS_EDITABLE:
         raise CycleStateError(f"the cycle is {cycle.status}: its regions can no longer change")
     framework = cycle.framework.framework
-    if group not in framework.group_codes:
+    code = framework.resolve_group(group)
+    if code is None:
         raise ValueError(f"unknown group {group!r} (groups: {', '.join(framework.group_codes)})")
     participation, _ = Participation.objects.update_or_create(
-        cycle=cycle, region=region, defaults={"group": group}
+        cycle=cycle, region=region, defaults={"group": code}
     )
     return participation
 
@@ -112,17 +113,18 @@ def participations_import(*, cycle: Cycle, table: pl.DataFrame) -> int:
     planned: list[tuple[Region, str]] = []
     for row in table.iter_rows(named=True):
         number, name, group = row[ROW], cell(row, "region"), cell(row, "group")
+        code = framework.resolve_group(group)
         region = regions.get(name)
         if region is None:
             errors.add(number, "region", f"no region '{name}' (import the regions first)")
         elif name in seen:
             errors.add(number, "region", f"'{name}' appears twice (first at row {seen[name]})")
-        elif group not in framework.group_codes:
+        elif code is None:
             errors.add(
                 number, "group", f"unknown group '{group}' (groups: {', '.join(framework.group_codes)})"
             )
         else:
-            planned.append((region, group))
+            planned.append((region, code))
         seen.setdefault(name, number)
     if errors:
         raise ImportRejected(errors.errors)

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cityeval.engine.numbers import TWO_DECIMALS
 from cityeval.engine.survey import BOOTSTRAP_METHOD, QualityReport
 from cityeval.web.pdf import pdf_bytes as render_pdf
 from cityeval.web.programmes.selectors import label_in, language_code
@@ -149,10 +150,6 @@ def pdf_bytes(survey: Survey, *, request: HttpRequest | None = None) -> bytes:
     return render_pdf(html)
 
 
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)  # presentation rounding (the engine never rounds)
-
-
 def xlsx_bytes(survey: Survey) -> bytes:
     """The recap as a workbook: one row per statement, and the forms' quality summary."""
     import xlsxwriter
@@ -161,6 +158,7 @@ def xlsx_bytes(survey: Survey) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
     bold = book.add_format({"bold": True})
+    two_decimals = book.add_format({"num_format": TWO_DECIMALS})
     sheet = book.add_worksheet(_("Recap")[:31])
     sheet.write(
         0, 0, f"{context['region'].name} · {context['cycle'].name} · {_('Impact survey recap')}", bold
@@ -194,6 +192,9 @@ def xlsx_bytes(survey: Survey) -> bytes:
         _("Flags"),
     ]
     sheet.write_row(3, 0, header, bold)
+    # Means, intervals and alphas keep full precision; the cell format shows 2 decimals, which
+    # Excel and LibreOffice round half up on the decimal value, as the pages and letters do.
+    sheet.set_column(header.index(_("Mean")), header.index(_("alpha 95% high")), None, two_decimals)
     line = 4
     for block in context["blocks"]:
         for sub in block["subs"]:
@@ -215,15 +216,15 @@ def xlsx_bytes(survey: Survey) -> bytes:
                         st.code if st else "",
                         st.label if st else "",
                         st.n if st else None,
-                        _r(st.mean) if st else None,
-                        _r(st.ci_low) if st else None,
-                        _r(st.ci_high) if st else None,
-                        _r(st.w_mean) if st else None,
-                        _r(st.w_ci_low) if st else None,
-                        _r(st.w_ci_high) if st else None,
-                        _r(alpha.get("alpha")),
-                        _r(alpha.get("ci_low")),
-                        _r(alpha.get("ci_high")),
+                        st.mean if st else None,
+                        st.ci_low if st else None,
+                        st.ci_high if st else None,
+                        st.w_mean if st else None,
+                        st.w_ci_low if st else None,
+                        st.w_ci_high if st else None,
+                        alpha.get("alpha"),
+                        alpha.get("ci_low"),
+                        alpha.get("ci_high"),
                         "; ".join(sub.flags),
                     ],
                 )

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
+from django.utils.formats import get_format
 from django.utils.translation import get_language
+
+from cityeval.engine.numbers import format_number
 
 register = template.Library()
 
@@ -17,19 +22,29 @@ def label(value) -> str:
     return getattr(value, "en" if language == "en" else "id", str(value))
 
 
-@register.filter
-def score(value, places: int = 2) -> str:
-    """Presentation rounding: the engine never rounds, pages do (2 decimals for GMSC)."""
+def number(value, places: int = 2, *, signed: bool = False) -> str:
+    """A number for reading on a page: rounded half up as the ministry's letters print it
+    (:mod:`cityeval.engine.numbers`), with the decimal mark of the page's language (``2,13`` in
+    Indonesian, ``2.13`` in English)."""
     if value is None or value == "":
         return "–"
-    return f"{float(value):.{int(places)}f}"
+    if not isinstance(value, int | float | Decimal):
+        value = float(value)
+    return format_number(value, int(places), signed=signed, decimal_mark=get_format("DECIMAL_SEPARATOR"))
+
+
+@register.filter
+def score(value, places: int = 2) -> str:
+    """A score, mean or level for reading: the one number format of every page and letter."""
+    return number(value, places)
 
 
 @register.filter
 def percent(value) -> str:
-    if value is None:
+    """A fraction as a whole percentage, rounded half up: 0.125 → ``13%``."""
+    if value is None or value == "":
         return "–"
-    return f"{float(value):.0%}"
+    return number(float(value) * 100, 0) + "%"
 
 
 @register.filter

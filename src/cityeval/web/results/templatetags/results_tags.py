@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from django import template
 
+from cityeval.web.evaluations.templatetags.cityeval import number
+
 register = template.Library()
 
 
 @register.filter
 def signed(value, places: int = 2) -> str:
     """An improvement for reading: ``+0.15``, ``-0.26``, ``–`` when there is none."""
-    if value is None or value == "":
-        return "–"
-    return f"{float(value):+.{int(places)}f}"
+    return number(value, places, signed=True)
 
 
 @register.filter
