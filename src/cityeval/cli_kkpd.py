@@ -27,6 +27,7 @@ from cityeval.engine.kkpd import (
 )
 from cityeval.engine.kkpd.checks import params_of
 from cityeval.engine.kkpd.rules import RulesError
+from cityeval.engine.spreadsheet import write_csv
 
 OUTPUT_COLUMNS = ("reference", "rule", "card", "merchant", "amount", "detail")
 
@@ -104,7 +105,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     as_of = args.as_of or dt.date.today()
     result = check_transactions(transactions, cards, rules=rules, as_of=as_of, settlements=settlements)
     if args.format == "csv":
-        text = result.flags.select(OUTPUT_COLUMNS).write_csv()
+        text = write_csv(result.flags.select(OUTPUT_COLUMNS))
         _note_skipped(result)
     elif args.format == "json":
         text = json.dumps(_as_json(result), ensure_ascii=False, indent=2) + "\n"

@@ -34,6 +34,8 @@ from rich.table import Table
 
 from cityeval.cli import _emit, _Null
 from cityeval.engine import InputError, load_framework
+from cityeval.engine.numbers import format_number
+from cityeval.engine.spreadsheet import write_csv
 from cityeval.engine.survey import (
     REASONS,
     QualityReport,
@@ -147,7 +149,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     )
     parameters = dict(report.parameters) | {"identity_salt": salt_note, "confidence": 0.95}
     if args.format == "csv":
-        text = stats.select(pl.lit(form.code).alias("form"), *stats.columns).write_csv()
+        text = write_csv(stats.select(pl.lit(form.code).alias("form"), *stats.columns))
     elif args.format == "json":
         text = json.dumps(_as_json(args.export, fw.code, form.code, stats, report, parameters), indent=2)
         text += "\n"
@@ -221,7 +223,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
-        return f"{value:.2f}"
+        return format_number(value)
     return str(value)
 
 
