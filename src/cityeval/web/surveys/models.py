@@ -159,9 +159,25 @@ class Response(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     ip_hash = models.CharField(max_length=64, blank=True)
+    # Arrived while its form or its sender's network was over the burst rate: stored, shown in
+    # the quality view, excluded from the statistics (see ``surveys.limits``).
+    burst = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["form", "submitted_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["form", "response_id"], name="survey_response_unique_id")
         ]
+
+
+class RateCounter(models.Model):
+    """Submissions counted in one fixed time window, shared by every app process (the public
+    survey's abuse limits). ``key`` names what is counted and the window; addresses appear in
+    it only as salted hashes. Rows past ``expires_at`` are deleted as new windows open."""
+
+    key = models.CharField(max_length=150, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.count}"
