@@ -82,10 +82,17 @@ def submission_check(*, form: SurveyForm, address: str, network: str, exempt: bo
     if exempt:
         return False
     now = timezone.now()
-    if count(f"ip:{form.pk}:{address[:32]}", now=now) > settings.SURVEY_LIMIT_PER_IP_HOUR:
+    # One transaction (one commit) for the three counts; rows are always locked in the same
+    # order (address, network, form), so concurrent submissions cannot deadlock.
+    with transaction.atomic():
+        from_address = count(f"ip:{form.pk}:{address[:32]}", now=now)
+        if from_address > settings.SURVEY_LIMIT_PER_IP_HOUR:
+            from_network = to_form = 0
+        else:
+            from_network = count(f"net:{form.pk}:{network[:32]}", now=now)
+            to_form = count(f"form:{form.pk}", now=now)
+    if from_address > settings.SURVEY_LIMIT_PER_IP_HOUR:
         raise RateLimited
-    from_network = count(f"net:{form.pk}:{network[:32]}", now=now)
-    to_form = count(f"form:{form.pk}", now=now)
     return (
         from_network > settings.SURVEY_BURST_PER_NETWORK_HOUR or to_form > settings.SURVEY_BURST_PER_FORM_HOUR
     )

@@ -1,7 +1,8 @@
 """The impact survey: a region's plan per cycle, the forms it produces, and the raw responses.
 
 Raw responses are never overwritten or deleted: quality exclusions (non-users, duplicates,
-straight-lining, implausibly fast) are computed by the engine each time they are shown. A
+straight-lining, implausibly fast, bursts) are computed by the engine each time they are shown;
+the one input stored for them is ``burst``, decided when the response arrived. A
 respondent's phone or ID number is never stored, only a salted hash of it (see
 ``services.identity_salt``); the same goes for the submitting IP address.
 """
