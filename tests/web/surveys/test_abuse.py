@@ -91,6 +91,7 @@ def test_the_network_of_an_address():
     """/24 for IPv4, /64 for IPv6 (RFC 4291 §2.5.4 interface ids), other text unchanged."""
     assert network_of("203.0.113.77") == "203.0.113.0/24"
     assert network_of("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+    assert network_of("::ffff:203.0.113.77") == "203.0.113.0/24"  # not every IPv4 client in one /64
     assert network_of("not an address") == "not an address"
 
 
