@@ -156,6 +156,7 @@ def test_check_json_of_a_kobo_export_matches_the_hand_means(capsys, tmp_path, mo
         assert s["n"] == 3 and s["ci_low"] <= s["mean"] <= s["ci_high"]
     assert report["quality"]["excluded"] | {} == {
         "rejected": 1, "not_user": 1, "duplicate_id": 0, "straight_lining": 0, "too_fast": 1,
+        "burst": 0, "duplicate_respondent": 0,
     }  # fmt: skip
     assert {r["response_id"]: r["why"] for r in report["excluded_rows"]} == {
         "r4": "rejected by reviewer",

@@ -188,17 +188,9 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if BEHIND_PROXY else ["REMOTE_ADDR"]
 )
 
-# Rate-limit counters live in the cache: per process by default; with several app processes,
-# CACHE_BACKEND=database shares them (run `cityeval manage createcachetable` once).
-CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cityeval_cache"}
-        if env_str("CACHE_BACKEND", "locmem") == "database"
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
-if env_str("CACHE_BACKEND", "locmem") not in ("locmem", "database"):
-    raise ImproperlyConfigured("CACHE_BACKEND must be locmem or database")
+# Nothing shared lives in the cache (the survey's abuse limits are counted in the database,
+# see surveys.limits), so each process keeps its own.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
@@ -229,9 +221,12 @@ EVIDENCE_MAX_MB = env_int("EVIDENCE_MAX_MB", 20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Impact survey: public form abuse limits and the "implausibly fast" threshold.
+# Impact survey: new responses to one form per clock hour — refused beyond the limit from one
+# address; accepted but marked "burst" (excluded from the statistics) beyond the rate from one
+# /24 (IPv4) or /64 (IPv6) network or to the form as a whole. And the "implausibly fast" threshold.
 SURVEY_LIMIT_PER_IP_HOUR = env_int("SURVEY_LIMIT_PER_IP_HOUR", 20)
-SURVEY_LIMIT_PER_FORM_DAY = env_int("SURVEY_LIMIT_PER_FORM_DAY", 2000)
+SURVEY_BURST_PER_NETWORK_HOUR = env_int("SURVEY_BURST_PER_NETWORK_HOUR", 40)
+SURVEY_BURST_PER_FORM_HOUR = env_int("SURVEY_BURST_PER_FORM_HOUR", 150)
 SURVEY_MIN_SECONDS = env_float("SURVEY_MIN_SECONDS", 60.0)
 # Assessor panels: an item is flagged when its scores span at least this many levels.
 PANEL_DISAGREEMENT_RANGE = env_float("PANEL_DISAGREEMENT_RANGE", 2.0)

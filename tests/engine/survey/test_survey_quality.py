@@ -125,3 +125,57 @@ def test_a_checked_table_can_be_checked_again_with_other_options():
     again = check_responses(first.responses, straight_lining=False)
     assert again.responses.columns == first.responses.columns
     assert again.responses.filter(pl.col("response_id") == "s2")["reason"].to_list() == [None]
+
+
+def test_the_same_phone_answering_a_form_twice_counts_once():
+    """Hand-made: Ani answers the service form at 09:00 and again at 09:07 with other answers;
+    Budi answers once; a row without a phone is never anyone's duplicate. Ani's first answer
+    (input order) is kept; her second is excluded as ``duplicate_respondent``. Her answer in the
+    policy form is another form, so it stays (flagged cross-form)."""
+    rows = [
+        response("service", "a1", (3, 2, 4), who="h-ani"),
+        response("service", "b1", (1, 2, 3), who="h-budi"),
+        response("service", "a2", (0, 1, 0), who="h-ani"),  # minutes later, other answers
+        response("service", "n1", (2, 2, 3)),
+        response("service", "n2", (3, 1, 2)),
+        response("policy", "p1", (2, 3, 1), who="h-ani"),
+    ]
+    frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(pl.col("^s_.*$").cast(pl.Int8))
+    report = check_responses(frame)
+    got = report.responses.select("response_id", "reason", "cross_form").rows()
+    assert got == [
+        ("a1", None, True),
+        ("b1", None, False),
+        ("a2", "duplicate_respondent", False),
+        ("n1", None, False),
+        ("n2", None, False),
+        ("p1", None, True),
+    ]
+    service = report.forms.filter(pl.col("form") == "service").to_dicts()[0]
+    assert (service["n_valid"], service["excluded_duplicate_respondent"]) == (4, 1)
+
+
+def test_an_excluded_first_answer_leaves_the_later_one_valid():
+    """Ani's first answer was implausibly fast (20 s), so it does not count; her second, valid
+    answer is then her only counted one, not a duplicate."""
+    rows = [
+        response("service", "a1", (3, 2, 4), who="h-ani", seconds=20),
+        response("service", "a2", (1, 2, 3), who="h-ani"),
+    ]
+    frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(pl.col("^s_.*$").cast(pl.Int8))
+    reasons = check_responses(frame).responses["reason"].to_list()
+    assert reasons == ["too_fast", None]
+
+
+def test_a_burst_is_stored_excluded_and_counted():
+    """Rows marked ``burst`` by the web app are excluded with reason ``burst`` and counted in
+    the form summary; a null flag (an import) is not a burst."""
+    frame = region_survey().with_columns(
+        pl.Series("burst", [False, False, False, False, False, True, False, None, False])
+    )
+    report = check_responses(frame)
+    assert report.responses.filter(pl.col("response_id") == "s6")["reason"].to_list() == ["burst"]
+    assert report.responses.filter(pl.col("response_id") == "p2")["reason"].to_list() == [None]
+    service = report.forms.filter(pl.col("form") == "service").to_dicts()[0]
+    assert (service["n_valid"], service["excluded_burst"]) == (1, 1)
+    assert "s6" not in report.valid["response_id"].to_list()

@@ -7,7 +7,6 @@ users) for the "service" sub-dimension; every dimension is split, so the plan ha
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from cityeval.web.programmes.models import Programme
@@ -20,14 +19,6 @@ CYCLE = "gmsc-2024"
 READERS = ["admin_a", "opd_a", "opd_a2", "coordinator"]
 NOT_ADMINS = ["opd_a", "opd_a2", "coordinator"]
 OUTSIDERS = ["admin_b", "opd_b", "nobody"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """The abuse limits count in Django's cache, which outlives a test: start each one clean."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def persona(request, name: str):

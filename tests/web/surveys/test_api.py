@@ -11,7 +11,7 @@ from django.test import Client, override_settings
 
 from cityeval.web.accounts.services import token_create
 from cityeval.web.surveys.models import Response
-from tests.web.surveys.conftest import CYCLE, OUTSIDERS, READERS, REGION_A, persona, respond
+from tests.web.surveys.conftest import CYCLE, OUTSIDERS, READERS, REGION_A, persona, respond, started_ago
 
 
 def api(rest: str, region: str = REGION_A) -> str:
@@ -23,8 +23,9 @@ def submit_url(form) -> str:
 
 
 def payload(**changes) -> dict:
+    """A response as a client sends it, with a start token handed out five minutes before."""
     data = {
-        "response_id": str(uuid.uuid4()), "used_service": True,
+        "response_id": str(uuid.uuid4()), "started": started_ago(300), "used_service": True,
         "answers": {"service.1": 4, "service.2": 3, "service.3": 2}, "age_band": "35-44", "sex": "m",
     }  # fmt: skip
     data.update(changes)
@@ -147,8 +148,61 @@ def test_a_logged_in_admin_gets_nothing_from_the_session_cookie(admin_a, service
     assert not Response.objects.exclude(assisted_by=None).exists()
 
 
-def test_api_responses_carry_no_timing(service_form):
-    data = payload(started="2024-01-01T00:00:00Z", started_at="2024-01-01T00:00:00Z")
+def test_api_responses_carry_the_start_tokens_timing(service_form):
+    data = payload(started=started_ago(300), started_at="2024-01-01T00:00:00Z")
     assert post(Client(), submit_url(service_form), data).status_code == 201
     stored = Response.objects.get(response_id=data["response_id"])
-    assert stored.started_at is None and stored.ended_at is not None
+    assert 299 <= (stored.ended_at - stored.started_at).total_seconds() <= 330
+
+
+# --- the start token ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["anonymous", "admin_a", "admin_b", "nobody"])
+def test_anyone_gets_a_start_token_that_the_submission_accepts(request, as_user, service_form, name):
+    """Public by design, like the link itself: the token is only a signed start time."""
+    start = as_user(persona(request, name)).get(f"/api/survey/{service_form.token}/start")
+    assert start.status_code == 200
+    body = start.json()
+    assert body["expires_in"] == 24 * 3600
+    data = payload(started=body["started"])
+    assert post(Client(), submit_url(service_form), data).status_code == 201
+    assert Response.objects.get(response_id=data["response_id"]).started_at is not None
+
+
+def test_an_unknown_form_has_no_start_token(world):
+    assert Client().get("/api/survey/nope/start").status_code == 404
+
+
+def test_a_closed_link_gives_no_start_token(service_form):
+    service_form.is_open = False
+    service_form.save()
+    response = Client().get(f"/api/survey/{service_form.token}/start")
+    assert response.status_code == 409 and response.json()["detail"] == "This survey link is closed."
+
+
+@pytest.mark.parametrize(
+    "started",
+    ["", "forged", started_ago(300)[:-3] + "AAA", started_ago(25 * 3600)],
+    ids=["missing", "garbage", "bad-signature", "over-24h"],
+)
+def test_a_submission_without_a_valid_start_token_is_refused_with_422(service_form, started):
+    data = payload(started=started) if started else {k: v for k, v in payload().items() if k != "started"}
+    response = post(Client(), submit_url(service_form), data)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["detail"] == "Invalid response."
+    assert "GET /api/survey/{token}/start" in body["errors"]["started"][0]
+    assert Response.objects.count() == 0
+
+
+def test_a_submission_too_soon_after_its_start_is_stored_and_excluded_as_on_the_web(service_form):
+    """5 seconds from start to submission (the threshold is 60 s): stored, like a too-fast web
+    response, and excluded by the quality check."""
+    from cityeval.web.surveys.selectors import quality_of
+
+    data = payload(started=started_ago(5))
+    assert post(Client(), submit_url(service_form), data).status_code == 201
+    report = quality_of(service_form.plan)
+    assert report is not None
+    assert report.responses.filter(response_id=data["response_id"])["reason"].to_list() == ["too_fast"]

@@ -15,7 +15,14 @@ Each response gets at most one exclusion ``reason``, the first that applies in t
    (split) form an honest respondent may well answer 3, 3, 3, so the rule is weak there; the
    flag column ``straight_lined`` is kept either way for assessors to judge;
 4. ``too_fast``: ``ended_at − started_at`` is below ``min_seconds`` (when both are present; a
-   negative duration, a device clock problem, counts as too fast).
+   negative duration, a device clock problem, counts as too fast);
+5. ``burst``: the optional Boolean column ``burst`` is true — the web app sets it on a
+   submission that arrived while its form, or its sender's network, was receiving more than
+   the configured rate (a flood is stored and shown, not counted);
+6. ``duplicate_respondent``: the same ``identity_hash`` (the same phone) already has a response
+   in the same form that passed every check above. The first such response in input order is
+   kept (the web app orders by submission time, so the earliest answer counts); later ones are
+   excluded, whatever their answers — one person, one voice per form.
 
 **Respondents in several forms** (the same ``identity_hash`` among the valid responses of two
 or more forms) are *flagged, not excluded*: in split mode one citizen may genuinely use both
@@ -40,7 +47,15 @@ from cityeval.engine.errors import InputError
 
 __all__ = ["QUALITY_COLUMNS", "REASONS", "QualityReport", "check_responses"]
 
-REASONS = ("rejected", "not_user", "duplicate_id", "straight_lining", "too_fast")
+REASONS = (
+    "rejected",
+    "not_user",
+    "duplicate_id",
+    "straight_lining",
+    "too_fast",
+    "burst",
+    "duplicate_respondent",
+)
 QUALITY_COLUMNS = ("excluded", "reason", "straight_lined", "cross_form")
 _REQUIRED = ("response_id", "form", "used_service")
 
@@ -86,10 +101,10 @@ def check_responses(
 
     ``responses`` is :func:`read_responses` output, possibly several forms concatenated
     (``pl.concat(tables, how="diagonal")``). Statement columns are the ``s_*`` columns; a
-    form's rows leave the other forms' statements null. ``identity_hash``, ``started_at`` and
-    ``ended_at`` are used when present, and ``review_state`` (rows a reviewer rejected are
-    excluded unless ``exclude_rejected=False``). ``targets`` and ``known_users`` map form codes to the
-    number of respondents wanted and the number of known users of the service.
+    form's rows leave the other forms' statements null. ``identity_hash``, ``started_at``,
+    ``ended_at`` and ``burst`` are used when present, and ``review_state`` (rows a reviewer
+    rejected are excluded unless ``exclude_rejected=False``). ``targets`` and ``known_users`` map
+    form codes to the number of respondents wanted and the number of known users of the service.
 
     The rules and the cross-form policy are in the module docstring.
     """
@@ -114,12 +129,13 @@ def check_responses(
     if min_seconds is not None and {"started_at", "ended_at"} <= set(responses.columns):
         seconds = (pl.col("ended_at") - pl.col("started_at")).dt.total_microseconds() / 1e6
         reasons.append((seconds.fill_null(float("inf")) < min_seconds, "too_fast"))
+    if "burst" in responses.columns:
+        reasons.append((pl.col("burst").fill_null(False), "burst"))
     reason = pl.lit(None, dtype=pl.String)
     for condition, name in reversed(reasons):
         reason = pl.when(condition).then(pl.lit(name)).otherwise(reason)
-    table = table.with_columns(reason.alias("reason")).with_columns(
-        pl.col("reason").is_not_null().alias("excluded")
-    )
+    table = _same_respondent(table.with_columns(reason.alias("reason")))
+    table = table.with_columns(pl.col("reason").is_not_null().alias("excluded"))
     table, cross = _cross_form(table)
     table = table.select(*responses.columns, *QUALITY_COLUMNS)
     forms = _form_summary(table, targets or {}, known_users or {})
@@ -132,6 +148,7 @@ def check_responses(
             "known_users": dict(known_users or {}),
             "targets": dict(targets or {}),
             "cross_form_policy": "flagged, not excluded",
+            "duplicate_respondent_policy": "first response per form and identity kept",
         }
     )
     return QualityReport(
@@ -145,6 +162,20 @@ def _straight_lined(statements: list[str], min_answers: int) -> pl.Expr:
     answered = pl.sum_horizontal(pl.col(s).is_not_null() for s in statements)
     same = pl.max_horizontal(statements) == pl.min_horizontal(statements)
     return (answered >= min_answers) & same.fill_null(False)
+
+
+def _same_respondent(table: pl.DataFrame) -> pl.DataFrame:
+    """Mark ``duplicate_respondent`` on every otherwise valid response but the first of each
+    (form, identity_hash); rows without a hash are never duplicates of each other."""
+    if "identity_hash" not in table.columns:
+        return table
+    who = pl.col("identity_hash")
+    candidate = pl.col("reason").is_null() & who.is_not_null() & (who != "")
+    # Position among the candidates of the same (form, identity), in input order.
+    later = candidate & (pl.int_range(pl.len()).over("form", "identity_hash", candidate) > 0)
+    return table.with_columns(
+        pl.when(later).then(pl.lit("duplicate_respondent")).otherwise(pl.col("reason")).alias("reason")
+    )
 
 
 def _cross_form(table: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, tuple[str, ...]]]:

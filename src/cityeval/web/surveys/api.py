@@ -3,14 +3,17 @@ to others), and the public submission endpoint (no authentication).
 
 ``POST /api/survey/{token}/responses`` is idempotent by ``response_id``: the first post stores
 the response (201), a repeat answers 200 with ``created: false`` and stores nothing. A closed
-link (or a cycle no longer open) answers 409, too many submissions 429, invalid answers 422
-naming the fields.
+link (or a cycle no longer open) answers 409, too many submissions from one address 429, invalid
+answers 422 naming the fields.
+
+Like the web form, a submission carries ``started``: a signed start token the server handed
+out (``GET /api/survey/{token}/start``), at most 24 hours old. Without a valid one the post is
+refused (422); with one, the time from start to submission feeds the same "implausibly fast"
+check as the web form (the response is stored and excluded, as a too-fast web response is).
 
 The endpoint never looks at the session: it has no CSRF protection, so a logged-in browser's
 cookie must grant nothing here. Every caller is anonymous — held to the per-address limit, and
 unable to mark a response ``assisted`` (422; assisted entry is on the CSRF-protected web form).
-Responses carry no timing (``started_at`` is empty): the "implausibly fast" check applies only
-where timing exists.
 """
 
 from __future__ import annotations
@@ -20,9 +23,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
+from cityeval.web.surveys.forms import START_MAX_AGE, started_at, started_token
+from cityeval.web.surveys.limits import RateLimited
 from cityeval.web.surveys.public import client_ip
 from cityeval.web.surveys.selectors import form_rows, public_form, quality_of, survey_for, survey_stats
-from cityeval.web.surveys.services import InvalidInput, RateLimited, Submission, SurveyClosed, response_submit
+from cityeval.web.surveys.services import (
+    InvalidInput,
+    Submission,
+    SurveyClosed,
+    form_accepts_responses,
+    response_submit,
+)
 
 router = Router(tags=["survey"])
 _BASE = "/regions/{slug}/cycles/{cycle}/survey"
@@ -74,8 +85,14 @@ class StatsOut(Schema):
     alphas: list[AlphaOut]
 
 
+class StartOut(Schema):
+    started: str = Field(description="signed start token: send it back as ``started`` with the response")
+    expires_in: int = Field(description="seconds the token stays valid")
+
+
 class ResponseIn(Schema):
     response_id: str
+    started: str = Field("", description="the token from GET /api/survey/{token}/start (required)")
     used_service: bool | None
     answers: dict[str, int | None] = Field(default_factory=dict, description="statement code → 0..4")
     age_band: str = ""
@@ -152,11 +169,27 @@ def _error(status: int, detail: str, errors: dict[str, list[str]] | None = None)
     return JsonResponse(ErrorOut(detail=detail, errors=errors or {}).model_dump(), status=status)
 
 
-@router.post("/survey/{token}/responses", auth=None, response={200: ResponseOut, 201: ResponseOut})
+@router.get("/survey/{token}/start", auth=None, response={200: StartOut, 409: ErrorOut})
+def start_response(request: HttpRequest, token: str):
+    """A signed start token for one response to an open form (no account): the respondent
+    starts answering now. Unknown token 404, closed link 409."""
+    form = public_form(token)
+    if not form_accepts_responses(form):
+        return _error(409, "This survey link is closed.")
+    return StartOut(started=started_token(), expires_in=int(START_MAX_AGE.total_seconds()))
+
+
+@router.post(
+    "/survey/{token}/responses",
+    auth=None,
+    # 422 is not declared: a body that fails parsing gets django-ninja's own 422 shape.
+    response={200: ResponseOut, 201: ResponseOut, 409: ErrorOut, 429: ErrorOut},
+)
 def submit_response(request: HttpRequest, token: str, payload: ResponseIn):
     """Submit one response to a form by its public token (no account). Idempotent by
-    ``response_id``. The session is ignored (no CSRF check here): ``assisted: true`` is refused
-    with 422 — staff mark assisted responses on the web form."""
+    ``response_id``. ``started`` must be a token from ``GET /api/survey/{token}/start`` at most
+    24 hours old (422 otherwise). The session is ignored (no CSRF check here): ``assisted:
+    true`` is refused with 422 — staff mark assisted responses on the web form."""
     form = public_form(token)
     if payload.assisted:
         refused = _("Assisted responses are entered by region staff on the web form, not through the API.")
@@ -170,7 +203,7 @@ def submit_response(request: HttpRequest, token: str, payload: ResponseIn):
         district=payload.district.strip(),
         phone=payload.phone.strip(),
         assisted=False,
-        started_at=None,  # no timing over the API
+        started_at=started_at(payload.started.strip()),
     )
     try:
         response, created = response_submit(form=form, submission=submission, ip=client_ip(request))
@@ -179,5 +212,12 @@ def submit_response(request: HttpRequest, token: str, payload: ResponseIn):
     except RateLimited:
         return _error(429, "Too many submissions; try again later.")
     except InvalidInput as exc:
+        if "started" in exc.errors:
+            exc.errors["started"] = [
+                _(
+                    "The start token is missing, forged or over 24 hours old: get one from "
+                    "GET /api/survey/{token}/start before answering."
+                )
+            ]
         return _error(422, "Invalid response.", exc.errors)
     return Status(201 if created else 200, ResponseOut(response_id=response.response_id, created=created))

@@ -26,13 +26,14 @@ START_MAX_AGE = dt.timedelta(hours=24)  # a page left open longer must be reload
 
 
 def started_token() -> str:
-    """A signed timestamp put in the page, so the server knows when the respondent started."""
+    """A signed timestamp put in the page (or handed out by ``GET /api/survey/{token}/start``),
+    so the server knows when the respondent started."""
     return signing.dumps(timezone.now().timestamp(), salt=_START_SALT)
 
 
 def started_at(token: str) -> dt.datetime | None:
-    """When the page was rendered; None for a missing, forged or expired (over 24 h) token,
-    which the service refuses for a web submission."""
+    """When the page was rendered (or the API handed out the token); None for a missing,
+    forged or expired (over 24 h) token, which the service refuses."""
     if not token:
         return None
     try:
@@ -68,7 +69,6 @@ def submission_from_post(form: SurveyForm, data, *, may_assist: bool) -> Submiss
         phone=(data.get("phone") or "").strip(),
         started_at=started_at(data.get("started") or ""),
         assisted=may_assist and data.get("assisted") == "on",
-        timed=True,
     )
 
 

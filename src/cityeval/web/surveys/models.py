@@ -1,7 +1,8 @@
 """The impact survey: a region's plan per cycle, the forms it produces, and the raw responses.
 
 Raw responses are never overwritten or deleted: quality exclusions (non-users, duplicates,
-straight-lining, implausibly fast) are computed by the engine each time they are shown. A
+straight-lining, implausibly fast, bursts) are computed by the engine each time they are shown;
+the one input stored for them is ``burst``, decided when the response arrived. A
 respondent's phone or ID number is never stored, only a salted hash of it (see
 ``services.identity_salt``); the same goes for the submitting IP address.
 """
@@ -162,9 +163,25 @@ class Response(models.Model):
     # The collecting tool's review mark (engine REVIEW_STATES: "rejected" rows are excluded
     # from the statistics), blank when not reviewed or entered on the web form.
     review_state = models.CharField(max_length=20, blank=True)
+    # Arrived while its form or its sender's network was over the burst rate: stored, shown in
+    # the quality view, excluded from the statistics (see ``surveys.limits``).
+    burst = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["form", "submitted_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["form", "response_id"], name="survey_response_unique_id")
         ]
+
+
+class RateCounter(models.Model):
+    """Submissions counted in one fixed time window, shared by every app process (the public
+    survey's abuse limits). ``key`` names what is counted and the window; addresses appear in
+    it only as salted hashes. Rows past ``expires_at`` are deleted as new windows open."""
+
+    key = models.CharField(max_length=150, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.count}"

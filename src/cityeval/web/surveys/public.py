@@ -19,11 +19,11 @@ from cityeval.web.accounts.access import memberships
 from cityeval.web.accounts.models import Role
 from cityeval.web.surveys import texts
 from cityeval.web.surveys.forms import started_token, submission_from_post
+from cityeval.web.surveys.limits import RateLimited
 from cityeval.web.surveys.models import SurveyForm
 from cityeval.web.surveys.selectors import entries_of, public_form
 from cityeval.web.surveys.services import (
     InvalidInput,
-    RateLimited,
     Submission,
     SurveyClosed,
     form_accepts_responses,

@@ -39,6 +39,8 @@ REASON_LABELS = {
     "duplicate_id": gettext_lazy("Duplicate id"),
     "straight_lining": gettext_lazy("Straight-lining (same answer to every statement)"),
     "too_fast": gettext_lazy("Completed implausibly fast"),
+    "burst": gettext_lazy("Part of a burst of submissions"),
+    "duplicate_respondent": gettext_lazy("Same phone answered this form before"),
 }
 
 
@@ -114,10 +116,12 @@ def known_users(plan: SurveyPlan, forms: list[SurveyForm]) -> dict[str, int]:
 
 def responses_frame(forms: list[SurveyForm]) -> pl.DataFrame:
     """Every stored response of ``forms`` as the table the engine's reader returns (one
-    column per statement of any of the forms; null where a form does not ask it)."""
+    column per statement of any of the forms; null where a form does not ask it), plus the
+    ``burst`` flag set at submission."""
     schema: dict[str, pl.DataType] = {}
     for form in forms:
         schema.update(response_columns(spec_of(form)))
+    schema["burst"] = pl.Boolean()  # the web app's flag, checked by the engine like the others
     by_pk = {f.pk: f for f in forms}
     rows = []
     for r in Response.objects.filter(form__in=forms).order_by("form_id", "submitted_at", "id"):
@@ -133,6 +137,7 @@ def responses_frame(forms: list[SurveyForm]) -> pl.DataFrame:
             "identity_hash": r.identity_hash or None,
             "assisted": r.assisted,
             "review_state": r.review_state or None,
+            "burst": r.burst,
         }
         for code, value in r.answers.items():
             row[question_name(code)] = value

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import polars as pl
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -27,6 +26,7 @@ from cityeval.engine.survey import AGE_BANDS, ANSWERS, SEXES, FormSpec, build_fo
 from cityeval.engine.survey import identity_hash as engine_identity_hash
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.programmes.models import Programme
+from cityeval.web.surveys.limits import network_of, submission_check
 from cityeval.web.surveys.models import (
     DimensionMode,
     ImportBatch,
@@ -62,10 +62,6 @@ class CycleNotOpen(PermissionDenied):
 
     def __init__(self, message: str = "") -> None:
         super().__init__(message or _("The cycle is closed: the survey can no longer change"))
-
-
-class RateLimited(Exception):
-    """Too many submissions from one address or to one form; nothing was stored."""
 
 
 class ImportRejected(Exception):
@@ -303,19 +299,18 @@ class Submission:
     sex: str = ""
     district: str = ""
     phone: str = ""
-    started_at: dt.datetime | None = None  # from the signed stamp the page was rendered with
+    # From the signed start stamp the page was rendered with (or the API handed out): a missing,
+    # forged or expired stamp (None) is refused, so that the "implausibly fast" check cannot be
+    # dodged by the web form or the API.
+    started_at: dt.datetime | None = None
     assisted: bool = False
-    # True for the web questionnaire, whose page carries a signed start stamp: a missing, forged
-    # or expired stamp (``started_at`` None) is then refused, so that the "implausibly fast"
-    # check cannot be dodged. API submissions carry no timing (the check applies where it exists).
-    timed: bool = False
 
 
 def submission_errors(form: SurveyForm, sub: Submission) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not RESPONSE_ID.match(sub.response_id or ""):
         errors["response_id"] = [_("The form's id is missing or malformed: reload the page.")]
-    if sub.timed and sub.started_at is None:
+    if sub.started_at is None:
         errors["started"] = [_("This form has expired or was changed: please reload the page")]
     if sub.used_service is None:
         errors["used_service"] = [_("Say whether you used this service in the last 12 months.")]
@@ -339,31 +334,6 @@ def submission_errors(form: SurveyForm, sub: Submission) -> dict[str, list[str]]
     return errors
 
 
-def _limit(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
-def _count(key: str, timeout: int) -> int:
-    cache.add(key, 0, timeout=timeout)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=timeout)
-        return 1
-
-
-def _check_limits(form: SurveyForm, ip: str, *, per_ip: bool) -> None:
-    """Count this submission against the form's daily limit and the address's hourly one."""
-    now = timezone.now()
-    if per_ip:
-        hour = now.strftime("%Y%m%d%H")
-        if _count(f"survey:ip:{form.pk}:{ip}:{hour}", 3600) > _limit("SURVEY_LIMIT_PER_IP_HOUR", 20):
-            raise RateLimited
-    day = now.strftime("%Y%m%d")
-    if _count(f"survey:form:{form.pk}:{day}", 86400) > _limit("SURVEY_LIMIT_PER_FORM_DAY", 2000):
-        raise RateLimited
-
-
 def response_submit(
     *, form: SurveyForm, submission: Submission, ip: str, assisted_by: AbstractBaseUser | None = None
 ) -> tuple[Response, bool]:
@@ -374,7 +344,8 @@ def response_submit(
     staff member or regional admin who helped; only they can mark a response "assisted", and
     their submissions are exempt from the per-address limit (an office shares one address).
     A form whose link is closed, or whose cycle is no longer open, takes no new response.
-    Only a ``timed`` (web) submission keeps its ``started_at``.
+    The abuse limits (``surveys.limits``) refuse an address over its hourly limit and mark a
+    submission that is part of a burst (``burst``): it is stored and excluded by the quality check.
     Raises SurveyClosed, InvalidInput or RateLimited, storing nothing.
     """
     existing = Response.objects.filter(form=form, response_id=submission.response_id).first()
@@ -386,7 +357,9 @@ def response_submit(
     if errors:
         raise InvalidInput(errors)
     hashed_ip = ip_hash(ip)
-    _check_limits(form, hashed_ip, per_ip=assisted_by is None)
+    burst = submission_check(
+        form=form, address=hashed_ip, network=ip_hash(network_of(ip)), exempt=assisted_by is not None
+    )
     answers = {code: submission.answers.get(code) for code in form.statements}
     if not submission.used_service:
         answers = {code: None for code in form.statements}
@@ -397,7 +370,7 @@ def response_submit(
                 form=form,
                 response_id=submission.response_id,
                 source=Response.Source.WEB,
-                started_at=submission.started_at if submission.timed else None,
+                started_at=submission.started_at,
                 ended_at=timezone.now(),
                 used_service=submission.used_service,
                 answers=answers,
@@ -408,6 +381,7 @@ def response_submit(
                 assisted=assisted,
                 assisted_by=assisted_by if assisted else None,
                 ip_hash=hashed_ip,
+                burst=burst,
             )
     except IntegrityError:
         # The same id won a race with this request (two taps a few milliseconds apart).
@@ -487,8 +461,11 @@ def responses_import(
                 continue
             seen.add(response.response_id)
             fresh.append(response)
-        Response.objects.bulk_create(fresh)
-        batch.rows_added, batch.rows_skipped_duplicate = len(fresh), table.height - len(fresh)
+        # A web submission may store one of these ids after ``held`` was read (it does not lock
+        # the form): that row stands, this one is skipped, and the counts say what was stored.
+        Response.objects.bulk_create(fresh, ignore_conflicts=True)
+        added = Response.objects.filter(batch=batch).count()
+        batch.rows_added, batch.rows_skipped_duplicate = added, table.height - added
         batch.save(update_fields=["rows_added", "rows_skipped_duplicate"])
     return ImportResult(
         batch=batch, added=batch.rows_added, skipped=batch.rows_skipped_duplicate, same_file_before=before

@@ -1,0 +1,101 @@
+"""The public survey's abuse limits, counted in the database so that every app process (and a
+restart) sees the same numbers.
+
+The policy, as a survey operator needs it:
+
+- **One address** may send ``SURVEY_LIMIT_PER_IP_HOUR`` new responses to a form per clock hour;
+  beyond that it is refused (429). Only that address is refused, so the limit cannot be used
+  to shut the form for anyone else.
+- **Nothing is refused for the form as a whole.** A form that receives more than
+  ``SURVEY_BURST_PER_FORM_HOUR`` responses in a clock hour, or more than
+  ``SURVEY_BURST_PER_NETWORK_HOUR`` from one network (an IPv4 /24 or IPv6 /64, where a botnet
+  or one office's addresses sit), keeps accepting them but marks the excess ``burst``: stored,
+  shown in the quality view, excluded from the statistics like the other quality reasons.
+- Responses entered by the region's logged-in staff ("assisted") are not counted: they are
+  attributable and an office shares one address.
+
+Counters are rows of :class:`RateCounter`, one per key and window, incremented by an
+``UPDATE … SET count = count + 1`` (atomic on SQLite and PostgreSQL). Django's database cache
+is not used because its ``incr`` is a read followed by a write, which loses counts under
+concurrency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from cityeval.web.surveys.models import RateCounter, SurveyForm
+
+HOUR = 3600
+
+
+class RateLimited(Exception):
+    """Too many submissions from one address; nothing was stored."""
+
+
+def count(key: str, *, window: int = HOUR, now: dt.datetime | None = None) -> int:
+    """Add one to ``key`` in the current fixed window of ``window`` seconds and return the new
+    count. Atomic across processes: concurrent calls return distinct, consecutive counts."""
+    now = now or timezone.now()
+    start = int(now.timestamp()) // window * window
+    name = f"{key}@{start}"
+    with transaction.atomic():
+        if RateCounter.objects.filter(key=name).update(count=F("count") + 1):
+            return RateCounter.objects.filter(key=name).values_list("count", flat=True).get()
+        try:
+            with transaction.atomic():
+                RateCounter.objects.create(
+                    key=name, count=1, expires_at=dt.datetime.fromtimestamp(start + window, tz=dt.UTC)
+                )
+        except IntegrityError:  # another process opened the window first
+            RateCounter.objects.filter(key=name).update(count=F("count") + 1)
+            return RateCounter.objects.filter(key=name).values_list("count", flat=True).get()
+    # A new window opened: forget the ones that are over (indexed, so cheap).
+    RateCounter.objects.filter(expires_at__lt=now).delete()
+    return 1
+
+
+def network_of(ip: str) -> str:
+    """The /24 of an IPv4 address (also written IPv4-mapped, ``::ffff:a.b.c.d``) or the /64 of an
+    IPv6 one; anything else as it is."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # a dual-stack socket's IPv4 client: not one shared /64
+    prefix = 24 if address.version == 4 else 64
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def submission_check(*, form: SurveyForm, address: str, network: str, exempt: bool = False) -> bool:
+    """Count one new submission to ``form``; True when it is part of a burst.
+
+    ``address`` and ``network`` are the salted hashes of the sender's address and of its
+    :func:`network_of`. Raises RateLimited (counting nothing else) when the address is over
+    its hourly limit. ``exempt`` (staff entering an assisted response) counts nothing and is
+    never a burst.
+    """
+    if exempt:
+        return False
+    now = timezone.now()
+    # One transaction (one commit) for the three counts; rows are always locked in the same
+    # order (address, network, form), so concurrent submissions cannot deadlock.
+    with transaction.atomic():
+        from_address = count(f"ip:{form.pk}:{address[:32]}", now=now)
+        if from_address > settings.SURVEY_LIMIT_PER_IP_HOUR:
+            from_network = to_form = 0
+        else:
+            from_network = count(f"net:{form.pk}:{network[:32]}", now=now)
+            to_form = count(f"form:{form.pk}", now=now)
+    if from_address > settings.SURVEY_LIMIT_PER_IP_HOUR:
+        raise RateLimited
+    return (
+        from_network > settings.SURVEY_BURST_PER_NETWORK_HOUR or to_form > settings.SURVEY_BURST_PER_FORM_HOUR
+    )

@@ -1,0 +1,231 @@
+"""The public survey under attack: limits shared by every process, no form-wide lock-out, bursts
+stored but flagged and not counted, the same phone counted once per form, and a web submission
+racing an import with the same id."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import uuid
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client, override_settings
+
+from cityeval.web.surveys import services
+from cityeval.web.surveys.limits import count, network_of
+from cityeval.web.surveys.models import RateCounter, Response
+from cityeval.web.surveys.selectors import quality_of, survey_stats
+from cityeval.web.surveys.services import responses_import
+from tests.web.surveys.conftest import answers_post, public_url, started_ago, url
+from tests.web.surveys.test_imports import kobo_csv
+
+
+def api_post(form, *, ip: str, **changes):
+    data = {
+        "response_id": str(uuid.uuid4()), "started": started_ago(), "used_service": True,
+        "answers": {"service.1": 4, "service.2": 3, "service.3": 2},
+    }  # fmt: skip
+    data.update(changes)
+    return Client(REMOTE_ADDR=ip).post(
+        f"/api/survey/{form.token}/responses", json.dumps(data), content_type="application/json"
+    )
+
+
+# --- counters shared by every process ----------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_counter_lives_in_the_database_and_is_shared_by_another_connection():
+    """Counting three times, then once from another thread — another database connection, as
+    another app process has — gives 4; clearing the per-process cache resets nothing."""
+    assert [count("test:shared") for _ in range(3)] == [1, 2, 3]
+    cache.clear()  # what a restart (or another process's empty memory) would see
+    seen: list[int] = []
+
+    def other_process():
+        seen.append(count("test:shared"))
+        connection.close()
+
+    worker = threading.Thread(target=other_process)
+    worker.start()
+    worker.join()
+    assert seen == [4]
+    [row] = RateCounter.objects.filter(key__startswith="test:shared@")
+    assert row.count == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_counts_lose_nothing():
+    """Four connections count the same key 25 times each at once: the counts returned are
+    exactly 1..100, each once (a read-then-write counter, as Django's database cache's
+    ``incr``, returns repeats and ends below 100 under this load)."""
+    seen: list[int] = []
+    barrier = threading.Barrier(4)
+
+    def worker():
+        barrier.wait()
+        got = [count("test:race") for _ in range(25)]
+        seen.extend(got)
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(seen) == list(range(1, 101))
+
+
+def test_an_old_window_is_forgotten_when_a_new_one_opens(db):
+    t0 = dt.datetime(2024, 10, 1, 9, 30, tzinfo=dt.UTC)
+    assert count("test:w", now=t0) == 1 and count("test:w", now=t0) == 2
+    assert count("test:w", now=t0 + dt.timedelta(hours=1)) == 1  # the 10:00–11:00 window
+    assert count("test:w", now=t0 + dt.timedelta(hours=3)) == 1
+    assert RateCounter.objects.filter(key__startswith="test:w@").count() == 1  # older ones deleted
+
+
+def test_the_network_of_an_address():
+    """/24 for IPv4, /64 for IPv6 (RFC 4291 §2.5.4 interface ids), other text unchanged."""
+    assert network_of("203.0.113.77") == "203.0.113.0/24"
+    assert network_of("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+    assert network_of("::ffff:203.0.113.77") == "203.0.113.0/24"  # not every IPv4 client in one /64
+    assert network_of("not an address") == "not an address"
+
+
+# --- no lock-out for the form as a whole --------------------------------------------------------
+
+
+@override_settings(SURVEY_LIMIT_PER_IP_HOUR=2, SURVEY_BURST_PER_FORM_HOUR=5, SURVEY_BURST_PER_NETWORK_HOUR=50)
+def test_an_attackers_many_addresses_do_not_lock_out_an_honest_respondent(service_form):
+    """Eight attacking addresses post three times each: the third from each is refused (429,
+    per address), the first two stored — 16 responses, so the form is far over its burst rate
+    of 5. An honest respondent from a new address is still accepted (201), stored, and marked
+    as part of the burst."""
+    statuses = [api_post(service_form, ip=f"10.9.{n}.1").status_code for n in range(8) for _ in range(3)]
+    assert statuses == [201, 201, 429] * 8
+    honest = api_post(service_form, ip="192.0.2.44")
+    assert honest.status_code == 201
+    assert Response.objects.count() == 17
+    assert Response.objects.get(response_id=honest.json()["response_id"]).burst is True
+    assert Response.objects.filter(burst=False).count() == 5  # the first five of the hour
+
+
+@override_settings(
+    SURVEY_LIMIT_PER_IP_HOUR=20, SURVEY_BURST_PER_FORM_HOUR=1000, SURVEY_BURST_PER_NETWORK_HOUR=3
+)
+def test_one_networks_excess_is_flagged_not_refused(service_form):
+    """Five addresses of one /24 send one response each: all stored, the fourth and fifth
+    marked burst; an address of another network is not."""
+    for n in range(5):
+        assert api_post(service_form, ip=f"198.51.100.{n + 1}").status_code == 201
+    assert api_post(service_form, ip="203.0.113.9").status_code == 201
+    flags = list(Response.objects.order_by("id").values_list("burst", flat=True))
+    assert flags == [False, False, False, True, True, False]
+
+
+@override_settings(
+    SURVEY_LIMIT_PER_IP_HOUR=20, SURVEY_BURST_PER_FORM_HOUR=2, SURVEY_BURST_PER_NETWORK_HOUR=50
+)
+def test_the_web_form_flags_a_burst_too(service_form):
+    for n in range(3):
+        visitor = Client(REMOTE_ADDR=f"10.0.{n}.1")
+        data = answers_post(service_form, response_id=str(uuid.uuid4()))
+        assert visitor.post(public_url(service_form), data).status_code == 302
+    assert list(Response.objects.order_by("id").values_list("burst", flat=True)) == [False, False, True]
+
+
+@override_settings(
+    SURVEY_LIMIT_PER_IP_HOUR=20, SURVEY_BURST_PER_FORM_HOUR=2, SURVEY_BURST_PER_NETWORK_HOUR=50
+)
+def test_bursts_are_shown_in_the_quality_view_and_left_out_of_the_statistics(as_user, admin_a, service_form):
+    """Answers 4, 2, then a burst of 0, 0: the mean of service.1 is (4 + 2) / 2 = 3 over n = 2,
+    not 1.5 over 4; the quality page counts 2 excluded as a burst."""
+    for n, value in enumerate((4, 2, 0, 0)):
+        answers = {"service.1": value, "service.2": 2, "service.3": 3}
+        assert api_post(service_form, ip=f"10.1.{n}.1", answers=answers).status_code == 201
+    report = quality_of(service_form.plan)
+    assert report is not None
+    stats = survey_stats(service_form.plan, report).statements.filter(statement="service.1").to_dicts()[0]
+    assert (stats["n"], stats["mean"]) == (2, 3.0)
+    page = as_user(admin_a).get(url("quality"))
+    assert page.status_code == 200
+    assert '<td class="num excluded-burst">2</td>' in page.text
+    assert page.text.count('class="reason-burst"') == 2
+
+
+@override_settings(SURVEY_LIMIT_PER_IP_HOUR=1)
+def test_assisted_entries_are_neither_counted_nor_flagged(as_user, admin_a, service_form):
+    client = as_user(admin_a)
+    with override_settings(SURVEY_BURST_PER_FORM_HOUR=0):
+        for _ in range(2):
+            data = answers_post(service_form, response_id=str(uuid.uuid4()), assisted="on")
+            assert client.post(public_url(service_form), data).status_code == 302
+    assert not Response.objects.filter(burst=True).exists()
+    assert not RateCounter.objects.exists()
+
+
+# --- the same phone twice in one form ------------------------------------------------------------
+
+
+def test_the_same_phone_answering_a_form_twice_is_flagged(as_user, admin_a, service_form):
+    """A phone answers at the web form, then again minutes later with other answers (written
+    another way: the engine's one normalisation makes both the same number). The first counts;
+    the second is excluded as a duplicate respondent and shown so in the quality view."""
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    client = Client()
+    data = answers_post(service_form, response_id=first, phone="0812-3456-7890", value=4)
+    assert client.post(public_url(service_form), data).status_code == 302
+    data = answers_post(service_form, response_id=second, phone="0812 3456 7890", value=1)
+    assert client.post(public_url(service_form), data).status_code == 302
+    report = quality_of(service_form.plan)
+    assert report is not None
+    reasons = dict(report.responses.select("response_id", "reason").rows())
+    assert reasons[first] is None and reasons[second] == "duplicate_respondent"
+    page = as_user(admin_a).get(url("quality")).text
+    assert '<td class="num excluded-duplicate_respondent">1</td>' in page
+
+
+# --- a web submission racing an import with the same id ----------------------------------------
+
+
+def test_a_web_submission_stored_during_an_import_is_skipped_by_the_import(
+    monkeypatch, admin_a, service_form
+):
+    """The import reads the ids the form holds, then a web submission stores one of the file's
+    ids, then the import writes: no error; the web response stands and the import counts that
+    row as skipped."""
+    real = services._rows_to_responses
+
+    def web_wins(table, form, batch):
+        Response.objects.create(
+            form=form, response_id="6f1c0c1e-0002", source="web", used_service=True, answers={}
+        )
+        return real(table, form, batch)
+
+    monkeypatch.setattr(services, "_rows_to_responses", web_wins)
+    result = responses_import(
+        form=service_form, data=kobo_csv(), file_name="kobo.csv", kind="kobo", user=admin_a
+    )
+    assert (result.added, result.skipped) == (2, 1)
+    assert (result.batch.rows_added, result.batch.rows_skipped_duplicate) == (2, 1)
+    sources = dict(Response.objects.values_list("response_id", "source"))
+    assert sources == {"6f1c0c1e-0001": "import", "6f1c0c1e-0002": "web", "6f1c0c1e-0003": "import"}
+
+
+def test_an_import_stored_during_a_web_submission_answers_the_thank_you(monkeypatch, service_form):
+    """The web submission finds no stored id, then an import stores that id, then the web
+    submission writes: the respondent sees the thank-you page (no 500) and one row is kept."""
+    rid = str(uuid.uuid4())
+    real = services.form_accepts_responses
+
+    def import_wins(form):
+        Response.objects.create(form=form, response_id=rid, source="import", used_service=True, answers={})
+        return real(form)
+
+    monkeypatch.setattr(services, "form_accepts_responses", import_wins)
+    response = Client().post(public_url(service_form), answers_post(service_form, response_id=rid))
+    assert response.status_code == 302 and response["Location"].endswith("/thanks/")
+    assert list(Response.objects.values_list("source", flat=True)) == ["import"]
