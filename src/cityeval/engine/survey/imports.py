@@ -50,6 +50,7 @@ from typing import Literal
 import polars as pl
 
 from cityeval.engine.errors import InputError
+from cityeval.engine.limits import DEFAULT_LIMITS, ReadLimits, check_bytes, check_loaded, check_size
 from cityeval.engine.survey.forms import (
     AGE,
     AGE_BANDS,
@@ -64,6 +65,7 @@ from cityeval.engine.survey.forms import (
     START,
     FormSpec,
 )
+from cityeval.engine.tables import short_row
 
 __all__ = ["Kind", "read_responses", "response_columns", "template_csv"]
 
@@ -132,7 +134,13 @@ def template_csv(form: FormSpec) -> bytes:
 
 
 def read_responses(
-    source: str | Path | bytes, *, form: FormSpec, kind: Kind = "auto", identity_salt: str
+    source: str | Path | bytes,
+    *,
+    form: FormSpec,
+    kind: Kind = "auto",
+    identity_salt: str,
+    limits: ReadLimits = DEFAULT_LIMITS,
+    max_id_length: int | None = None,
 ) -> pl.DataFrame:
     """Read a CSV or XLSX export of ``form`` into the normalised table described above.
 
@@ -147,29 +155,47 @@ def read_responses(
     ``phone`` and ``assisted`` may be absent (read as null). Raises :class:`InputError` naming
     the row and column of the first problem: a missing column, an answer outside 0–4 or not a
     number, an unrecognised yes/no (accepted: yes/no, ya/tidak, y/n, true/false, 1/0), sex
-    or age band, an unparseable timestamp, a blank submission id, or a file that is not UTF-8.
+    or age band, an unparseable timestamp, a blank submission id, a row with fewer values than
+    the header, or a file that is not UTF-8. A file over ``limits`` raises
+    :class:`~cityeval.engine.limits.LimitError` before it is parsed; with ``max_id_length``,
+    a submission id longer than that many characters (``uuid:`` removed) is refused too.
     """
     if not identity_salt:
         raise ValueError("identity_salt must be a non-empty secret")
     if kind not in ("auto", *_ID_KEYS):
         raise ValueError(f"kind must be one of auto, kobo, odk, template, not {kind!r}")
-    data, name = _load(source)
+    data, name = _load(source, limits)
     try:
-        raw = _read_raw(data)
+        check_bytes(data, limits)
+        raw = _read_raw(data, limits)
         columns = _locate_columns(raw.columns, form, kind)
+        if max_id_length is not None:
+            _check_id_length(raw, [columns[RESPONSE_ID], columns.get(_ROOT_ID)], max_id_length)
         return _normalise(raw, columns, form, identity_salt)
     except InputError as exc:
         raise (exc.with_source(name) if name else exc) from None
 
 
+def _check_id_length(raw: pl.DataFrame, headers: list[str | None], longest: int) -> None:
+    """Refuse the first submission id longer than the store keeps (a database column)."""
+    for header in filter(None, headers):
+        length = pl.col(header).str.strip_prefix("uuid:").str.len_chars()
+        hit = raw.filter(length > longest).head(1)
+        if hit.height:
+            found = len(hit[header][0].removeprefix("uuid:"))
+            message = f"the submission id has {found} characters; at most {longest} are kept"
+            raise InputError(message, row=hit[_ROW][0], column=header)
+
+
 # --- reading -----------------------------------------------------------------------------------
 
 
-def _load(source: str | Path | bytes) -> tuple[bytes, str | None]:
+def _load(source: str | Path | bytes, limits: ReadLimits) -> tuple[bytes, str | None]:
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source), None
     path = Path(source)
     try:
+        check_size(path.stat().st_size, limits)  # before the file is read into memory
         return path.read_bytes(), str(path)
     except FileNotFoundError:
         raise InputError("file not found", source=str(path)) from None
@@ -177,12 +203,13 @@ def _load(source: str | Path | bytes) -> tuple[bytes, str | None]:
         raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
 
 
-def _read_raw(data: bytes) -> pl.DataFrame:
+def _read_raw(data: bytes, limits: ReadLimits) -> pl.DataFrame:
     """Every column as stripped text ("" → null), blank rows dropped, row numbers in ``_ROW``."""
     if data.startswith(_ZIP_MAGIC) or data.startswith(_OLE_MAGIC):
-        table = _read_excel(data)
+        table = _read_excel(data, limits)
     else:
-        table = _read_csv(data)
+        table = _read_csv(data, limits)
+    check_loaded(table.height, table.width, limits)
     table = table.with_columns(pl.all().cast(pl.String).str.strip_chars())
     table = table.with_columns(pl.when(pl.all() != "").then(pl.all()))
     table = table.with_row_index(_ROW, offset=2).with_columns(pl.col(_ROW).cast(pl.Int64))
@@ -191,17 +218,17 @@ def _read_raw(data: bytes) -> pl.DataFrame:
     return table
 
 
-def _read_excel(data: bytes) -> pl.DataFrame:
+def _read_excel(data: bytes, limits: ReadLimits) -> pl.DataFrame:
     import fastexcel  # only XLSX needs it
 
     try:
-        sheet = fastexcel.read_excel(data).load_sheet(0, dtypes="string")
+        sheet = fastexcel.read_excel(data).load_sheet(0, dtypes="string", n_rows=limits.max_rows + 1)
     except Exception as exc:  # fastexcel raises its own exception family
         raise InputError(f"not a readable spreadsheet ({exc})") from None
     return sheet.to_polars()
 
 
-def _read_csv(data: bytes) -> pl.DataFrame:
+def _read_csv(data: bytes, limits: ReadLimits) -> pl.DataFrame:
     data = data.removeprefix(b"\xef\xbb\xbf")
     if not data.strip():
         raise InputError("the file is empty")
@@ -217,9 +244,17 @@ def _read_csv(data: bytes) -> pl.DataFrame:
     header = data.split(b"\n", 1)[0]
     separator = max((",", ";", "\t"), key=lambda s: header.count(s.encode()))
     try:
-        return pl.read_csv(io.BytesIO(data), separator=separator, infer_schema=False)
+        table = pl.read_csv(
+            io.BytesIO(data), separator=separator, infer_schema=False, n_rows=limits.max_rows + 1
+        )
     except (pl.exceptions.ComputeError, pl.exceptions.DuplicateError) as exc:
         raise InputError(f"malformed CSV ({str(exc).splitlines()[0]})") from None
+    # A short row reads as nulls at its end; only then is each row's length checked.
+    if table.width and table.get_column(table.columns[-1]).null_count():
+        problem = short_row(data.decode("utf-8"), separator)
+        if problem:
+            raise InputError(problem)
+    return table
 
 
 def _key(header: str) -> str:

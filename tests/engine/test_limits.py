@@ -1,0 +1,203 @@
+"""Reading is bounded before parsing: size, unpacked size, ratio, rows and columns.
+
+Each bomb is made small by lowering the limits, except where the real-size bomb is cheap to
+build (a zip whose central directory declares a gigabyte; a CSV header of 5 million columns).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+
+import pytest
+
+from cityeval.engine import FrameworkError, InputError, parse_framework, read_table
+from cityeval.engine.limits import MB, LimitError, ReadLimits, check_zip
+from cityeval.engine.survey import build_forms, read_responses
+
+SMALL = ReadLimits(max_bytes=10_000, max_unpacked_bytes=50_000, max_rows=3, max_columns=4)
+
+
+def sheet_xlsx(rows: list[list[str]], *, dimension: str | None = "auto", level: int = 6) -> bytes:
+    """A minimal XLSX (inline strings) written with zipfile, with or without ``<dimension>``."""
+    if dimension == "auto":
+        dimension = f"A1:{chr(ord('A') + max(len(r) for r in rows) - 1)}{len(rows)}"
+    cells = "".join(
+        "<row>" + "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in row) + "</row>" for row in rows
+    )
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        'spreadsheetml/2006/main">'
+        + (f'<dimension ref="{dimension}"/>' if dimension else "")
+        + f"<sheetData>{cells}</sheetData></worksheet>"
+    )
+    files = {
+        "_rels/.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+        '2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+        '<sheet name="data" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.'
+        'org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": sheet,
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return out.getvalue()
+
+
+def declare_unpacked(data: bytes, member: str, size: int) -> bytes:
+    """Rewrite the central directory so that ``member`` declares ``size`` unpacked bytes: what a
+    zip bomb's directory says, built without writing the gigabyte."""
+    entry = data.index(b"PK\x01\x02")
+    while True:
+        name_length = struct.unpack_from("<H", data, entry + 28)[0]
+        if data[entry + 46 : entry + 46 + name_length].decode() == member:
+            break
+        entry = data.index(b"PK\x01\x02", entry + 4)
+    return data[: entry + 24] + struct.pack("<I", size) + data[entry + 28 :]
+
+
+ROWS = [["region", "group"], ["Kota Medan", "REGULER"], ["Kab. Badung", "KPPN_IKN"]]
+
+
+def test_a_small_xlsx_within_the_limits_is_read():
+    table = read_table(sheet_xlsx(ROWS), limits=SMALL)
+    assert table["region"].to_list() == ["Kota Medan", "Kab. Badung"]
+
+
+def test_a_zip_declaring_a_gigabyte_is_refused_from_its_central_directory():
+    """The real bomb's figure (1 GB unpacked) with the default limits: nothing is unpacked."""
+    data = declare_unpacked(sheet_xlsx(ROWS), "xl/worksheets/sheet1.xml", 1024 * MB)
+    with pytest.raises(LimitError) as caught:
+        read_table(data)
+    assert (caught.value.limit, caught.value.found) == ("unpacked", pytest.approx(1024 * MB, rel=0.01))
+    assert "over the limit of 1024 MB" in str(caught.value)
+
+
+def test_an_absurd_compression_ratio_is_refused():
+    """9 MB of one repeated cell compresses about 1000 times; no real sheet does."""
+    rows = [["a"]] + [["x"]] * 300_000
+    data = sheet_xlsx(rows, level=9)
+    with pytest.raises(LimitError) as caught:
+        check_zip(data, ReadLimits(max_ratio=100))
+    assert caught.value.limit == "ratio" and caught.value.found > 100
+
+
+def test_an_archive_of_too_many_members_is_refused():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for n in range(30):
+            archive.writestr(f"f{n}", "")
+    with pytest.raises(LimitError, match="holds 30 files, over the limit of 20"):
+        check_zip(out.getvalue(), ReadLimits(max_members=20))
+
+
+def test_the_declared_sheet_dimension_is_refused_before_loading():
+    """The dimension says 1,000,000 rows; the sheet holds two (a lie the loader would catch)."""
+    data = sheet_xlsx(ROWS, dimension="A1:B1000001")
+    with pytest.raises(LimitError, match="more than the limit of 3 rows"):
+        read_table(data, limits=SMALL)
+    with pytest.raises(LimitError, match="has 30 columns, over the limit of 4"):
+        read_table(sheet_xlsx(ROWS, dimension="A1:AD3"), limits=SMALL)
+
+
+def test_a_sheet_without_a_dimension_is_stopped_after_the_row_limit():
+    rows = [["a", "b"]] + [[str(n), "x"] for n in range(4)]
+    with pytest.raises(LimitError, match="more than the limit of 3 rows"):
+        read_table(sheet_xlsx(rows, dimension=None), limits=SMALL)
+    assert read_table(sheet_xlsx(rows[:4], dimension=None), limits=SMALL).height == 3
+
+
+def test_a_csv_header_of_five_million_columns_is_refused_on_its_bytes():
+    """The real bomb (10 MB of header) with the default limits."""
+    data = b"a" + b",a" * 4_999_999 + b"\n1\n"
+    with pytest.raises(LimitError, match="has 5000000 columns, over the limit of 2000"):
+        read_table(data)
+
+
+def test_csv_rows_over_the_limit_are_refused_and_the_limit_itself_is_read():
+    header = b"region,group\n"
+    assert read_table(header + b"A,R\n" * 3, limits=SMALL).height == 3
+    with pytest.raises(LimitError, match="more than the limit of 3 rows"):
+        read_table(header + b"A,R\n" * 4, limits=SMALL)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"a,b\n" + b"1,2\n" * 3000)
+    with pytest.raises(LimitError) as caught:
+        read_table(path, limits=SMALL)
+    assert caught.value.limit == "size" and caught.value.source == str(path)
+
+
+def test_a_short_csv_row_is_an_error_naming_the_row():
+    with pytest.raises(InputError, match="row 3 has 1 values but the header has 3 columns"):
+        read_table(b"a,b,c\n1,2,3\n4\n5,6,7\n")
+
+
+# --- survey responses ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def service_form():
+    from cityeval.engine import load_framework
+
+    return next(f for f in build_forms(load_framework("gmsc-2024"), modes={}) if f.code == "service")
+
+
+def _template(form, ids: list[str], *, short: bool = False) -> bytes:
+    header = ["response_id", "used_service", *form.questions, "age_band", "sex", "district"]
+    rows = [[i, "yes", *["3"] * len(form.questions), "25-34", "f", "Lubuk Pakam"] for i in ids]
+    if short:
+        rows[1] = rows[1][:-1]
+    return ("\n".join(",".join(r) for r in [header, *rows]) + "\n").encode()
+
+
+def test_a_survey_export_over_the_row_limit_is_refused(service_form):
+    data = _template(service_form, [f"id-{n:04d}" for n in range(4)])
+    with pytest.raises(LimitError, match="more than the limit of 3 rows"):
+        read_responses(data, form=service_form, identity_salt="s", limits=ReadLimits(max_rows=3))
+
+
+def test_a_survey_xlsx_declaring_too_many_rows_is_refused(service_form):
+    data = sheet_xlsx([["response_id"], ["x"]], dimension="A1:Q922001")
+    with pytest.raises(LimitError, match="more than the limit of 500000 rows"):
+        read_responses(data, form=service_form, identity_salt="s", limits=ReadLimits(max_rows=500_000))
+
+
+def test_a_short_row_in_a_survey_csv_is_an_error_naming_it(service_form):
+    """polars pads a short row with nulls; it would be read as a blank answer."""
+    data = _template(service_form, ["id-0001", "id-0002", "id-0003"], short=True)
+    with pytest.raises(InputError, match="row 3 has"):
+        read_responses(data, form=service_form, identity_salt="s")
+
+
+def test_a_submission_id_longer_than_the_store_keeps_is_a_row_error(service_form):
+    data = _template(service_form, ["id-0001", "uuid:" + "x" * 101])
+    with pytest.raises(InputError) as caught:
+        read_responses(data, form=service_form, identity_salt="s", max_id_length=100)
+    assert (caught.value.row, caught.value.column) == (3, "response_id")
+    assert "101 characters; at most 100" in caught.value.reason
+    ok = _template(service_form, ["uuid:" + "x" * 100])
+    assert read_responses(ok, form=service_form, identity_salt="s", max_id_length=100).height == 1
+
+
+# --- framework YAML --------------------------------------------------------------------------------
+
+
+def test_a_yaml_alias_bomb_is_refused_before_it_expands():
+    """ "Billion laughs": nine levels of nine aliases would build 9**9 strings."""
+    lines = ['a0: &a0 ["lol"]'] + [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    with pytest.raises(FrameworkError, match="aliases"):
+        parse_framework("\n".join(lines))
+
+
+def test_a_framework_over_the_size_limit_is_refused_before_parsing():
+    with pytest.raises(FrameworkError, match=r"larger than the limit of 0\.5 MB"):
+        parse_framework("code: x\n" + "# padding\n" * 60_000, max_bytes=MB // 2)
