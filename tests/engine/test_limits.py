@@ -13,7 +13,7 @@ import pytest
 from tests.zipbombs import declare_unpacked, sheet_xlsx
 
 from cityeval.engine import FrameworkError, InputError, parse_framework, read_table
-from cityeval.engine.limits import MB, LimitError, ReadLimits, check_zip
+from cityeval.engine.limits import MB, LimitError, ReadLimits, check_sheet, check_zip
 from cityeval.engine.survey import build_forms, read_responses
 
 SMALL = ReadLimits(max_bytes=10_000, max_unpacked_bytes=50_000, max_rows=3, max_columns=4)
@@ -64,7 +64,10 @@ def test_the_declared_sheet_dimension_is_refused_before_loading():
 
 
 def test_a_sheet_without_a_dimension_is_stopped_after_the_row_limit():
+    """The rows are counted on the decompressed stream before the reader builds the sheet."""
     rows = [["a", "b"]] + [[str(n), "x"] for n in range(4)]
+    with pytest.raises(LimitError, match="more than the limit of 3 rows"):
+        check_sheet(sheet_xlsx(rows, dimension=None), SMALL)
     with pytest.raises(LimitError, match="more than the limit of 3 rows"):
         read_table(sheet_xlsx(rows, dimension=None), limits=SMALL)
     assert read_table(sheet_xlsx(rows[:4], dimension=None), limits=SMALL).height == 3

@@ -18,7 +18,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
-from typing import Literal
+from typing import IO, Literal
 
 from cityeval.engine.errors import InputError
 
@@ -42,6 +42,7 @@ _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+)(\d+)(?::([A-Z]+)
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"")
 _RELATION = re.compile(rb"<Relationship\b[^>]*>")
 _HEAD = 16 * 1024
+_CHUNK = 1024 * 1024
 
 Limit = Literal["size", "unpacked", "ratio", "members", "rows", "columns"]
 
@@ -98,7 +99,7 @@ def check_bytes(data: bytes, limits: ReadLimits) -> None:
     check_size(len(data), limits)
     if data.startswith(_ZIP_MAGIC):
         check_zip(data, limits)
-        check_sheet_dimension(data, limits)
+        check_sheet(data, limits)
     elif not data.startswith(b"\xd0\xcf\x11\xe0"):  # OLE (.xls) is checked after loading
         check_csv_header(data, limits)
 
@@ -125,10 +126,15 @@ def check_zip(data: bytes, limits: ReadLimits) -> None:
         raise LimitError("ratio", allowed=limits.max_ratio, found=ratio)
 
 
-def check_sheet_dimension(data: bytes, limits: ReadLimits) -> None:
-    """Refuse an XLSX whose first sheet declares (``<dimension ref="A1:X922001">``) more rows
-    or columns than allowed. Reads only the first few kilobytes of the sheet's XML; a sheet
-    without the element is bounded later, while loading."""
+def check_sheet(data: bytes, limits: ReadLimits) -> None:
+    """Refuse an XLSX whose first sheet declares (``<dimension ref="A1:X922001">``) or holds
+    more rows, or declares more columns, than allowed.
+
+    The declaration is read from the first few kilobytes of the sheet's XML. The rows are then
+    counted on the decompressed stream, chunk by chunk, stopping once over the limit: the
+    spreadsheet readers build the whole sheet whatever number of rows they are asked for, so
+    a sheet that does not declare its size must be counted before it is handed to them.
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             name = _first_sheet(archive)
@@ -136,8 +142,24 @@ def check_sheet_dimension(data: bytes, limits: ReadLimits) -> None:
                 return
             with archive.open(name) as member:
                 head = member.read(_HEAD)
+            _check_declared(head, limits)
+            with archive.open(name) as member:
+                _count_rows(member, limits)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, NotImplementedError):
         return
+
+
+def _count_rows(member: IO[bytes], limits: ReadLimits) -> None:
+    rows, tail = -1, b""  # the header row is not counted
+    while chunk := member.read(_CHUNK):
+        text = tail + chunk
+        rows += text.count(b"<row ") + text.count(b"<row>")
+        if rows > limits.max_rows:
+            raise LimitError("rows", allowed=limits.max_rows, found=rows)
+        tail = text[-4:]  # shorter than a match, so none is counted twice
+
+
+def _check_declared(head: bytes, limits: ReadLimits) -> None:
     match = _DIMENSION.search(head)
     if not match:
         return
