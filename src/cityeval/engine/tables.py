@@ -127,13 +127,14 @@ def short_row(text: str, separator: str) -> str | None:
     """The first data row whose number of values differs from the header's, described; or None.
 
     polars pads a short row with nulls, which would read a missing answer as a blank one, so
-    readers call this when their last column has nulls. Blank lines are skipped, as readers do.
+    readers call this when their last column has nulls. A blank line is a blank row, not a short
+    one (readers drop blank rows).
     """
     rows = csv.reader(io.StringIO(text), delimiter=separator)
     header = next(rows, [])
-    for row in rows:
+    for number, row in enumerate(rows, start=2):  # numbered as ROW numbers them
         if row and len(row) != len(header):
-            return f"row {rows.line_num} has {len(row)} values but the header has {len(header)} columns"
+            return f"row {number} has {len(row)} values but the header has {len(header)} columns"
     return None
 
 
