@@ -9,7 +9,9 @@ with the function the web import uses, with the web app's default limits (settin
 (c) region import: a CSV whose header has 5,000,000 columns, read by ``read_upload``;
 (d) survey import: the same CSV header (under the survey's 20 MB size limit, so that the
     column count is what refuses it);
-(e) survey import: an XLSX under the unpacked limit (~126 MB, no ``<dimension>``, an ordinary
+(e) region import: a ~100 kB XLSX of 20,000 rows whose header has one more cell, at column
+    XFD (16,384): before the fix the reader allocated the whole rectangle (3 minutes, 16 GB);
+(f) survey import: an XLSX under the unpacked limit (~126 MB, no ``<dimension>``, an ordinary
     compression ratio) with 600,000 rows, over the 500,000-row limit: refused by counting
     rows on the decompressed stream (the spreadsheet reader would build the whole sheet).
 
@@ -104,12 +106,12 @@ def xlsx_bomb(rows: int, row_xml: str, header: list[str]) -> bytes:
     return out.getvalue()
 
 
-def repeated_xlsx(header: list[str], row_xml: str, rows: int) -> bytes:
+def repeated_xlsx(header: list[str], row_xml: str, rows: int, *, header_extra: str = "") -> bytes:
     """An XLSX whose sheet repeats ``row_xml`` (rows without numbers, which readers accept)
     ``rows`` times, written by hand: a block of rows is deflated once after a full flush, so
     its compressed bytes can be repeated as they are. A gigabyte sheet takes about a second."""
     block_rows = 1000
-    head = "".join(f'<c t="inlineStr"><is><t>{h}</t></is></c>' for h in header)
+    head = "".join(f'<c t="inlineStr"><is><t>{h}</t></is></c>' for h in header) + header_extra
     parts = [
         b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
         b'spreadsheetml/2006/main"><sheetData><row>' + head.encode() + b"</row>",
@@ -175,6 +177,14 @@ def region_repeated(rows: int) -> bytes:
     return repeated_xlsx(["province", "region", "remark"], row, rows)
 
 
+def far_cell_bomb(rows: int) -> bytes:
+    """A small sheet of ``rows`` one-cell rows whose header has a second cell at XFD1, the last
+    column: the reader would allocate the whole rows × 16,384 rectangle."""
+    body = '<row><c t="inlineStr"><is><t>Kab. Deli Serdang</t></is></c></row>'
+    far = '<c r="XFD1" t="inlineStr"><is><t>z</t></is></c>'
+    return repeated_xlsx(["region"], body, rows, header_extra=far)
+
+
 def csv_header_bomb(columns: int) -> bytes:
     return b"c" + b",c" * (columns - 1) + b"\n1\n"
 
@@ -208,6 +218,7 @@ def run() -> None:
         "region XLSX, ~1 GB unpacked": ("regions", region_repeated(1_000_000)),
         "region CSV, 5,000,000 columns": ("regions", csv_header_bomb(5_000_000)),
         "survey CSV, 5,000,000 columns (under its 20 MB limit)": ("survey", csv_header_bomb(5_000_000)),
+        "region XLSX, 20,000 rows and one cell at XFD1": ("regions", far_cell_bomb(20_000)),
         "survey XLSX under the unpacked limit": ("survey", survey_bomb(600_000, short=True)),
     }
     print(f"  bombs built in {time.perf_counter() - started:.1f} s (not timed below)")

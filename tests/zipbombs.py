@@ -7,13 +7,17 @@ import struct
 import zipfile
 
 
-def sheet_xlsx(rows: list[list[str]], *, dimension: str | None = "auto", level: int = 6) -> bytes:
-    """A minimal XLSX (inline strings) written with zipfile, with or without ``<dimension>``."""
+def sheet_xlsx(
+    rows: list[list[str]], *, dimension: str | None = "auto", level: int = 6, extra: str = ""
+) -> bytes:
+    """A minimal XLSX (inline strings) written with zipfile, with or without ``<dimension>``;
+    ``extra`` is raw XML appended to the sheet's rows."""
     if dimension == "auto":
         dimension = f"A1:{chr(ord('A') + max(len(r) for r in rows) - 1)}{len(rows)}"
     cells = "".join(
         "<row>" + "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in row) + "</row>" for row in rows
     )
+    cells += extra
     sheet = (
         '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
         'spreadsheetml/2006/main">'

@@ -150,13 +150,24 @@ def check_sheet(data: bytes, limits: ReadLimits) -> None:
 
 
 def _count_rows(member: IO[bytes], limits: ReadLimits) -> None:
+    """Count the rows, and look for a cell or row reference beyond the limits: the readers
+    allocate every cell of the rectangle up to the farthest reference, so one cell at XFD1
+    in an otherwise small sheet costs gigabytes."""
+    far_column = re.compile(rb'r="(' + _letters_beyond(_column_letters(limits.max_columns)) + rb")\d")
+    far_row = re.compile(rb'r="[A-Z]{0,3}(\d{%d,})"' % len(str(limits.max_rows + 1)))
     rows, tail = -1, b""  # the header row is not counted
     while chunk := member.read(_CHUNK):
         text = tail + chunk
         rows += text.count(b"<row ") + text.count(b"<row>")
         if rows > limits.max_rows:
             raise LimitError("rows", allowed=limits.max_rows, found=rows)
-        tail = text[-4:]  # shorter than a match, so none is counted twice
+        if column := far_column.search(text):
+            found = _column_number(column.group(1).decode())
+            raise LimitError("columns", allowed=limits.max_columns, found=found)
+        for row in far_row.finditer(text):
+            if int(row.group(1)) - 1 > limits.max_rows:
+                raise LimitError("rows", allowed=limits.max_rows, found=int(row.group(1)) - 1)
+        tail = text[-4:]  # shorter than a row tag, so no row is counted twice
 
 
 def _check_declared(head: bytes, limits: ReadLimits) -> None:
@@ -189,6 +200,24 @@ def _first_sheet(archive: zipfile.ZipFile) -> str | None:
                 path = target.group(1).decode()
                 return path.lstrip("/") if path.startswith("/") else f"xl/{path}"
     return None
+
+
+def _column_letters(number: int) -> str:
+    """1 → A, 27 → AA, 300 → KN."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _letters_beyond(letters: str) -> bytes:
+    """A pattern matching the column names after ``letters`` (longer, or as long and later)."""
+    options = [f"[A-Z]{{{len(letters) + 1},}}"]
+    for i, letter in enumerate(letters):
+        if letter < "Z":
+            options.append(f"{letters[:i]}[{chr(ord(letter) + 1)}-Z][A-Z]{{{len(letters) - i - 1}}}")
+    return "|".join(options).encode()
 
 
 def _column_number(letters: str) -> int:
