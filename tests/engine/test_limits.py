@@ -88,6 +88,24 @@ def test_one_far_cell_is_refused_before_the_reader_allocates_the_rectangle():
     check_sheet(sheet_xlsx(ROWS, dimension=None, extra=near), limits)  # column 300, row 20,001: allowed
 
 
+def test_every_sheet_is_checked_when_the_first_cannot_be_told():
+    """A workbook whose sheet relation uses another attribute prefix: the reader may still find
+    the sheet, so each worksheet member is counted."""
+    rows = [["a"]] + [[str(n)] for n in range(5)]
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(sheet_xlsx(rows, dimension=None))) as source,
+        zipfile.ZipFile(out, "w") as copy,
+    ):
+        for name in source.namelist():
+            data = source.read(name)
+            copy.writestr(
+                name, data.replace(b'r:id="rId1"', b'q:id="rId1"') if name == "xl/workbook.xml" else data
+            )
+    with pytest.raises(LimitError, match="more than the limit of 3 rows"):
+        check_sheet(out.getvalue(), SMALL)
+
+
 def test_a_csv_header_of_five_million_columns_is_refused_on_its_bytes():
     """The real bomb (10 MB of header) with the default limits."""
     data = b"a" + b",a" * 4_999_999 + b"\n1\n"

@@ -137,14 +137,15 @@ def check_sheet(data: bytes, limits: ReadLimits) -> None:
     """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            name = _first_sheet(archive)
-            if name is None:
-                return
-            with archive.open(name) as member:
-                head = member.read(_HEAD)
-            _check_declared(head, limits)
-            with archive.open(name) as member:
-                _count_rows(member, limits)
+            first = _first_sheet(archive)
+            # When the first sheet cannot be told from the workbook, every sheet is checked.
+            names = [first] if first else [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+            for name in names:
+                with archive.open(name) as member:
+                    head = member.read(_HEAD)
+                _check_declared(head, limits)
+                with archive.open(name) as member:
+                    _count_rows(member, limits)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, NotImplementedError):
         return
 
