@@ -272,6 +272,20 @@ def test_a_broken_xlsx_is_a_clear_error(capsys, tmp_path):
     assert code == 2 and "not a readable spreadsheet" in err and "Traceback" not in err
 
 
+def test_a_zip_bomb_and_a_wide_csv_are_refused_by_the_default_limits(capsys, tmp_path):
+    """The command line reads with the engine's default ReadLimits (1 GB unpacked, 2,000 columns)."""
+    from tests.zipbombs import declare_unpacked, sheet_xlsx
+
+    bomb = tmp_path / "bomb.xlsx"
+    bomb.write_bytes(declare_unpacked(sheet_xlsx([["region"], ["A"]]), "xl/worksheets/sheet1.xml", 2**31))
+    code, _, err = run(capsys, "score", bomb, "--framework", "gmsc-2023")
+    assert code == 2 and "bomb.xlsx: the spreadsheet unpacks to 2048 MB, over the limit of 1024 MB" in err
+    wide = tmp_path / "wide.csv"
+    wide.write_bytes(b"region" + b",x" * 5000 + b"\nA\n")
+    code, _, err = run(capsys, "score", wide, "--framework", "gmsc-2023")
+    assert code == 2 and "wide.csv: the table has 5001 columns, over the limit of 2000" in err
+
+
 def test_the_installed_console_script_runs():
     exe = shutil.which("cityeval", path=str(Path(sys.executable).parent))
     assert exe is not None

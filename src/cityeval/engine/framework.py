@@ -255,8 +255,20 @@ class Framework(_Model):
 # --- loading -------------------------------------------------------------------------------
 
 
+# A framework is a few hundred lines; the largest built-in is under 100 kB.
+MAX_FRAMEWORK_BYTES = 2 * 1024 * 1024
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate mapping keys, which PyYAML silently overwrites."""
+    """A safe loader that refuses duplicate mapping keys, which PyYAML silently overwrites, and
+    aliases (``*name``): a few nested aliases expand to billions of nodes ("billion laughs"),
+    and no framework needs them."""
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", mark)
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -299,14 +311,24 @@ def load_framework(name_or_path: str | Path) -> Framework:
         known = ", ".join(builtin_frameworks())
         raise FrameworkError([f"no built-in framework or file named {text_name!r} (built-ins: {known})"])
     try:
+        if path.stat().st_size > MAX_FRAMEWORK_BYTES:
+            raise FrameworkError([_too_large(MAX_FRAMEWORK_BYTES)], source=str(path))
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise FrameworkError([f"not UTF-8 text ({exc.reason})"], source=str(path)) from None
     return parse_framework(text, source=str(path))
 
 
-def parse_framework(text: str, *, source: str | None = None) -> Framework:
-    """Validate a framework YAML document into a :class:`Framework`."""
+def parse_framework(
+    text: str, *, source: str | None = None, max_bytes: int = MAX_FRAMEWORK_BYTES
+) -> Framework:
+    """Validate a framework YAML document into a :class:`Framework`.
+
+    A document over ``max_bytes`` (UTF-8) is refused before it is parsed, and so is any alias
+    (``*name``), which keeps the parse's time and memory proportional to the text.
+    """
+    if len(text) > max_bytes or len(text.encode("utf-8")) > max_bytes:
+        raise FrameworkError([_too_large(max_bytes)], source=source)
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
@@ -324,6 +346,10 @@ def parse_framework(text: str, *, source: str | None = None) -> Framework:
     if problems:
         raise FrameworkError(problems, source=source)
     return framework
+
+
+def _too_large(max_bytes: int) -> str:
+    return f"the file is larger than the limit of {max_bytes / 2**20:g} MB"
 
 
 def _path(loc: Iterable[Any]) -> str:

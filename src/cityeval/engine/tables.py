@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from cityeval.engine.errors import InputError
+from cityeval.engine.limits import DEFAULT_LIMITS, ReadLimits, check_bytes, check_loaded, check_size
 from cityeval.engine.spreadsheet import NEUTRALISED
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "parse_numbers",
     "read_table",
     "require_columns",
+    "short_row",
     "text_column",
     "with_rows",
 ]
@@ -43,37 +45,50 @@ def normalise_header(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
-def read_table(path: str | Path) -> pl.DataFrame:
-    """Read a CSV or XLSX file into a table of text columns with a :data:`ROW` column."""
-    path = Path(path)
+def read_table(source: str | Path | bytes, *, limits: ReadLimits = DEFAULT_LIMITS) -> pl.DataFrame:
+    """Read a CSV or XLSX file (a path or its bytes) into a table of text columns with a
+    :data:`ROW` column.
+
+    ``limits`` bounds the file's size, its unpacked size, rows and columns; a file over one
+    raises :class:`~cityeval.engine.limits.LimitError` before it is parsed, or after at most
+    ``limits.max_rows + 1`` rows were loaded.
+    """
+    name = None if isinstance(source, bytes) else str(source)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", source=str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
-    try:
+        data = source if isinstance(source, bytes) else _read_bytes(Path(source), limits)
+        check_bytes(data, limits)
         if data.startswith(_ZIP_MAGIC) or data.startswith(_OLE_MAGIC):
-            table = _read_excel(data)
+            table = _read_excel(data, limits)
         else:
-            table = _read_csv(data)
+            table = _read_csv(data, limits)
+        check_loaded(table.height, table.width, limits)
         return _tidy(table)
     except InputError as exc:
-        raise exc.with_source(str(path)) from None
+        raise (exc.with_source(name) if name else exc) from None
 
 
-def _read_excel(data: bytes) -> pl.DataFrame:
+def _read_bytes(path: Path, limits: ReadLimits) -> bytes:
+    try:
+        check_size(path.stat().st_size, limits)  # before the file is read into memory
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found") from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror})") from None
+
+
+def _read_excel(data: bytes, limits: ReadLimits) -> pl.DataFrame:
     import fastexcel  # imported here: only XLSX reading needs it
 
     try:
         reader = fastexcel.read_excel(data)
-        sheet = reader.load_sheet(0, dtypes="string")
+        sheet = reader.load_sheet(0, dtypes="string", n_rows=limits.max_rows + 1)
     except Exception as exc:  # fastexcel raises its own exception family
         raise InputError(f"not a readable spreadsheet ({exc})") from None
     return sheet.to_polars()
 
 
-def _read_csv(data: bytes) -> pl.DataFrame:
+def _read_csv(data: bytes, limits: ReadLimits) -> pl.DataFrame:
     if not data.strip():
         raise InputError("the file is empty")
     try:
@@ -83,10 +98,12 @@ def _read_csv(data: bytes) -> pl.DataFrame:
         raise InputError(
             f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as 'CSV UTF-8' or as XLSX"
         ) from None
-    header = text.splitlines()[0]
+    header = text[: text.find("\n")] if "\n" in text else text
     separator = max((",", ";", "\t"), key=header.count)
     try:
-        table = pl.read_csv(io.StringIO(text), separator=separator, infer_schema=False)
+        table = pl.read_csv(
+            io.StringIO(text), separator=separator, infer_schema=False, n_rows=limits.max_rows + 1
+        )
     except (pl.exceptions.ComputeError, pl.exceptions.DuplicateError) as exc:
         # polars names the problem but not always the line; csv tells us which line is ragged.
         raise InputError(_describe_csv_problem(text, separator) or f"malformed CSV ({exc})") from None
@@ -104,8 +121,20 @@ def _describe_csv_problem(text: str, separator: str) -> str | None:
     header = next(rows)
     if len(set(header)) != len(header):
         return "the header repeats a column name"
-    for number, row in enumerate(rows, start=2):
-        if len(row) != len(header):
+    return short_row(text, separator)
+
+
+def short_row(text: str, separator: str) -> str | None:
+    """The first data row whose number of values differs from the header's, described; or None.
+
+    polars pads a short row with nulls, which would read a missing answer as a blank one, so
+    readers call this when their last column has nulls. A blank line is a blank row, not a short
+    one (readers drop blank rows).
+    """
+    rows = csv.reader(io.StringIO(text), delimiter=separator)
+    header = next(rows, [])
+    for number, row in enumerate(rows, start=2):  # numbered as ROW numbers them
+        if row and len(row) != len(header):
             return f"row {number} has {len(row)} values but the header has {len(header)} columns"
     return None
 

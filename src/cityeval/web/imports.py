@@ -1,39 +1,53 @@
 """Shared handling of uploaded tables: read with the engine's reader, collect row errors.
 
 An import either lands whole or not at all: services validate every row first and write
-only when no row failed, inside one transaction.
+only when no row failed, inside one transaction. Uploads are bounded before they are parsed
+(size, unpacked size, rows, columns: the ``IMPORT_*`` settings); a refused import is answered
+with :data:`REFUSED_STATUS`.
 """
 
 from __future__ import annotations
 
-import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
-
 import polars as pl
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cityeval.engine import InputError, read_table
+from cityeval.engine.limits import MB, LimitError, ReadLimits, check_size
 from cityeval.engine.tables import ROW
 
 MAX_ROW_ERRORS = 50
+# Every import view answers a refused file with this status (the page still shows why).
+REFUSED_STATUS = 400
 
 
-@dataclass
 class RowErrors:
-    """Errors found in an uploaded table, each naming its row and column."""
+    """Errors found in an uploaded table, each naming its row and column. The first
+    :data:`MAX_ROW_ERRORS` are kept; the rest are counted and summed up in one line."""
 
-    errors: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+        self.more = 0
 
     def add(self, row: int | None, column: str | None, message: str) -> None:
-        if len(self.errors) < MAX_ROW_ERRORS:
-            where = ", ".join(
-                p for p in (f"row {row}" if row else "", f"column '{column}'" if column else "") if p
-            )
-            self.errors.append(f"{where}: {message}" if where else message)
+        if len(self.shown) >= MAX_ROW_ERRORS:
+            self.more += 1
+            return
+        places = (f"row {row}" if row else "", f"column '{column}'" if column else "")
+        where = ", ".join(p for p in places if p)
+        self.shown.append(f"{where}: {message}" if where else message)
+
+    @property
+    def errors(self) -> list[str]:
+        if not self.more:
+            return list(self.shown)
+        more = ngettext("… and %(n)d more error", "… and %(n)d more errors", self.more) % {"n": self.more}
+        return [*self.shown, more]
 
     def __bool__(self) -> bool:
-        return bool(self.errors)
+        return bool(self.shown)
 
 
 class ImportRejected(Exception):
@@ -44,17 +58,70 @@ class ImportRejected(Exception):
         super().__init__("; ".join(errors))
 
 
-def read_upload(upload: UploadedFile) -> pl.DataFrame:
-    """Read an uploaded CSV or XLSX (told apart by content) into a table of text columns."""
-    suffix = Path(upload.name or "upload").suffix[:10]
-    with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-        handle.flush()
-        try:
-            return read_table(handle.name)
-        except InputError as exc:
-            raise ImportRejected([str(InputError(exc.reason, row=exc.row, column=exc.column))]) from None
+def table_limits() -> ReadLimits:
+    """The bounds on an uploaded table (regions, participants, assignments, history)."""
+    return ReadLimits(
+        max_bytes=settings.IMPORT_MAX_MB * MB,
+        max_unpacked_bytes=settings.IMPORT_MAX_UNPACKED_MB * MB,
+        max_ratio=settings.IMPORT_MAX_RATIO,
+        max_rows=settings.IMPORT_MAX_ROWS,
+        max_columns=settings.IMPORT_MAX_COLUMNS,
+    )
+
+
+def survey_limits() -> ReadLimits:
+    """The bounds on an uploaded survey export (one form of one region's survey)."""
+    return ReadLimits(
+        max_bytes=settings.SURVEY_IMPORT_MAX_MB * MB,
+        max_unpacked_bytes=settings.SURVEY_IMPORT_MAX_UNPACKED_MB * MB,
+        max_ratio=settings.IMPORT_MAX_RATIO,
+        max_rows=settings.SURVEY_IMPORT_MAX_ROWS,
+        max_columns=settings.SURVEY_IMPORT_MAX_COLUMNS,
+    )
+
+
+def limit_message(exc: LimitError) -> str:
+    """The refusal of a file over a limit, in the page's language, naming the limit."""
+    allowed, found = exc.allowed, exc.found
+    if exc.limit == "size":
+        return _("The file is larger than the limit of %(n)s MB.") % {"n": f"{allowed / MB:g}"}
+    if exc.limit == "unpacked":
+        return _("The spreadsheet unpacks to %(found)d MB, over the limit of %(n)s MB.") % {
+            "found": found // MB,
+            "n": f"{allowed / MB:g}",
+        }
+    if exc.limit == "ratio":
+        return _("The spreadsheet is compressed %(found)d times, over the limit of %(n)d.") % {
+            "found": found,
+            "n": allowed,
+        }
+    if exc.limit == "members":
+        message = _("The archive holds %(found)d files, over the limit of %(n)d.")
+        return message % {"found": found, "n": allowed}
+    if exc.limit == "rows":
+        return _("The table has more rows than the limit of %(n)d.") % {"n": allowed}
+    return _("The table has %(found)d columns, over the limit of %(n)d.") % {"found": found, "n": allowed}
+
+
+def read_upload(upload: UploadedFile, *, limits: ReadLimits | None = None) -> pl.DataFrame:
+    """Read an uploaded CSV or XLSX (told apart by content) into a table of text columns,
+    refusing it (ImportRejected) when it is over ``limits`` (default :func:`table_limits`)."""
+    limits = limits or table_limits()
+    try:
+        return read_table(upload_bytes(upload, limits), limits=limits)
+    except LimitError as exc:
+        raise ImportRejected([limit_message(exc)]) from None
+    except InputError as exc:
+        raise ImportRejected([str(InputError(exc.reason, row=exc.row, column=exc.column))]) from None
+
+
+def upload_bytes(upload: UploadedFile, limits: ReadLimits) -> bytes:
+    """The upload's bytes; raises LimitError, before reading, when it is over ``limits.max_bytes``
+    (and after reading at most one byte more, should the declared size be wrong)."""
+    check_size(upload.size or 0, limits)
+    data = upload.read(limits.max_bytes + 1)
+    check_size(len(data), limits)
+    return data
 
 
 def cell(row: dict, column: str) -> str:
@@ -62,4 +129,15 @@ def cell(row: dict, column: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-__all__ = ["ROW", "ImportRejected", "RowErrors", "cell", "read_upload"]
+__all__ = [
+    "REFUSED_STATUS",
+    "ROW",
+    "ImportRejected",
+    "RowErrors",
+    "cell",
+    "limit_message",
+    "read_upload",
+    "survey_limits",
+    "table_limits",
+    "upload_bytes",
+]

@@ -221,6 +221,19 @@ EVIDENCE_MAX_MB = env_int("EVIDENCE_MAX_MB", 20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Uploaded tables (regions, participants, panel assignments, history) and survey exports are
+# refused before they are parsed when over these: file size and unpacked XLSX size in MB, the
+# unpacked ÷ packed ratio, rows and columns. Survey exports hold one form of one region.
+IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 5)
+IMPORT_MAX_UNPACKED_MB = env_int("IMPORT_MAX_UNPACKED_MB", 50)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000)
+IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 300)
+IMPORT_MAX_RATIO = env_int("IMPORT_MAX_RATIO", 100)
+SURVEY_IMPORT_MAX_MB = env_int("SURVEY_IMPORT_MAX_MB", 20)
+SURVEY_IMPORT_MAX_UNPACKED_MB = env_int("SURVEY_IMPORT_MAX_UNPACKED_MB", 200)
+SURVEY_IMPORT_MAX_ROWS = env_int("SURVEY_IMPORT_MAX_ROWS", 500_000)
+SURVEY_IMPORT_MAX_COLUMNS = env_int("SURVEY_IMPORT_MAX_COLUMNS", 1_000)
+
 # Impact survey: new responses to one form per clock hour — refused beyond the limit from one
 # address; accepted but marked "burst" (excluded from the statistics) beyond the rate from one
 # /24 (IPv4) or /64 (IPv6) network or to the form as a whole. And the "implausibly fast" threshold.

@@ -53,7 +53,7 @@ def test_a_region_import_with_a_bad_row_saves_nothing_and_names_the_rows(coordin
         "Riau,Kota Medan\n"
     )
     response = as_user(coordinator).post(reverse("regions:region_import"), {"file": upload})
-    assert response.status_code == 200
+    assert response.status_code == 400
     errors = response.context["errors"]
     assert errors == [
         "row 3, column 'province': the province is empty",

@@ -119,6 +119,39 @@ def test_an_existing_cycle_code_is_refused(history_2023):
         _import(f"{HEADER}\nKota Medan,REGULER,2,2,2,2,2\n")
 
 
+def test_a_year_that_has_a_cycle_is_refused_under_another_code(history_2023):
+    """Two cycles of one year would make "the previous year" of improvement ambiguous."""
+    before = (Cycle.objects.count(), RegionResult.objects.count())
+    with pytest.raises(ImportRejected, match=r"The year 2023 has a cycle already \(history-2023\)"):
+        _import(f"{HEADER}\nKota Medan,REGULER,2,2,2,2,2\n", slug="hasil-2023")
+    assert (Cycle.objects.count(), RegionResult.objects.count()) == before
+
+
+def test_a_code_taken_while_importing_is_refused_cleanly_and_nothing_is_kept(world, monkeypatch):
+    """The race: another request creates history-2023 after the check and before the write
+    (simulated in the step between them); the unique slug refuses it, which was a 500."""
+    from cityeval.web.results import history
+
+    real = history.previous_results
+
+    def racing(year, exclude):
+        Cycle.objects.create(
+            slug="history-2023",
+            name="racer",
+            year=2023,
+            framework=world.cycle.framework,
+            self_assessment_deadline=world.cycle.self_assessment_deadline,
+        )
+        return real(year, exclude=exclude)
+
+    monkeypatch.setattr(history, "previous_results", racing)
+    runs = ResultRun.objects.count()
+    with pytest.raises(ImportRejected, match="A cycle with the code history-2023 exists already"):
+        _import(f"{HEADER}\nKota Medan,REGULER,2,2,2,2,2\n")
+    assert Cycle.objects.get(slug="history-2023").name == "racer"
+    assert ResultRun.objects.count() == runs
+
+
 # --- the import page ---------------------------------------------------------------------------
 
 
@@ -151,6 +184,6 @@ def test_the_coordinator_imports_an_xlsx_file(world, as_user, coordinator):
 def test_the_import_page_lists_the_row_errors(world, as_user, coordinator):
     data = f"{HEADER}\nKab. Atlantis,REGULER,3,3,3,3,3\n".encode()
     response = _post(as_user(coordinator), data, "history.csv")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert b"no region &#x27;Kab. Atlantis&#x27;" in response.content
     assert Cycle.objects.count() == 1  # the open 2024 cycle only

@@ -65,6 +65,14 @@ from typing import Literal
 import polars as pl
 
 from cityeval.engine.errors import InputError
+from cityeval.engine.limits import (
+    DEFAULT_LIMITS,
+    ReadLimits,
+    check_bytes,
+    check_csv_header,
+    check_loaded,
+    check_size,
+)
 from cityeval.engine.spreadsheet import write_csv
 from cityeval.engine.survey.archives import ZIP_MAX_CSV_BYTES, ZIP_MAX_MEMBERS, is_xlsx, main_csv
 from cityeval.engine.survey.forms import (
@@ -82,6 +90,7 @@ from cityeval.engine.survey.forms import (
     START,
     FormSpec,
 )
+from cityeval.engine.tables import short_row
 
 __all__ = ["REVIEW_STATES", "Kind", "read_responses", "response_columns", "template_csv"]
 
@@ -175,6 +184,8 @@ def read_responses(
     form: FormSpec,
     kind: Kind = "auto",
     identity_salt: str,
+    limits: ReadLimits = DEFAULT_LIMITS,
+    max_id_length: int | None = None,
     zip_max_members: int = ZIP_MAX_MEMBERS,
     zip_max_csv_bytes: int = ZIP_MAX_CSV_BYTES,
 ) -> pl.DataFrame:
@@ -192,32 +203,50 @@ def read_responses(
     ``phone`` and ``assisted`` may be absent (read as null). Raises :class:`InputError` naming
     the row and column of the first problem: a missing column, an answer outside 0–4 or not a
     number, an unrecognised yes/no (accepted: yes/no, ya/tidak, y/n, true/false, 1/0), sex,
-    age band or review state, an unparseable timestamp, a blank submission id, a file that is
-    not UTF-8, a KoboToolbox export with labels instead of XML names and values, or a zip
-    without one main CSV.
+    age band or review state, an unparseable timestamp, a blank submission id, a row with fewer
+    values than the header, a file that is not UTF-8, a KoboToolbox export with labels instead
+    of XML names and values, or a zip without one main CSV. A file over ``limits`` raises
+    :class:`~cityeval.engine.limits.LimitError` before it is parsed (an ODK Central zip's main
+    CSV is also held to ``zip_max_members`` and ``zip_max_csv_bytes``); with ``max_id_length``,
+    a submission id longer than that many characters (``uuid:`` removed) is refused too.
     """
     if not identity_salt:
         raise ValueError("identity_salt must be a non-empty secret")
     if kind not in ("auto", *_ID_KEYS):
         raise ValueError(f"kind must be one of auto, kobo, odk, template, not {kind!r}")
-    data, name = _load(source)
+    data, name = _load(source, limits)
     try:
-        raw = _read_raw(data, zip_max_members=zip_max_members, zip_max_csv_bytes=zip_max_csv_bytes)
+        check_bytes(data, limits)
+        raw = _read_raw(data, limits, zip_max_members=zip_max_members, zip_max_csv_bytes=zip_max_csv_bytes)
         columns = _locate_columns(raw.columns, form, kind)
         _refuse_value_labels(raw, columns, form)
+        if max_id_length is not None:
+            _check_id_length(raw, [columns[RESPONSE_ID], columns.get(_ROOT_ID)], max_id_length)
         return _normalise(raw, columns, form, identity_salt)
     except InputError as exc:
         raise (exc.with_source(name) if name else exc) from None
 
 
+def _check_id_length(raw: pl.DataFrame, headers: list[str | None], longest: int) -> None:
+    """Refuse the first submission id longer than the store keeps (a database column)."""
+    for header in filter(None, headers):
+        length = pl.col(header).str.strip_prefix("uuid:").str.len_chars()
+        hit = raw.filter(length > longest).head(1)
+        if hit.height:
+            found = len(hit[header][0].removeprefix("uuid:"))
+            message = f"the submission id has {found} characters; at most {longest} are kept"
+            raise InputError(message, row=hit[_ROW][0], column=header)
+
+
 # --- reading -----------------------------------------------------------------------------------
 
 
-def _load(source: str | Path | bytes) -> tuple[bytes, str | None]:
+def _load(source: str | Path | bytes, limits: ReadLimits) -> tuple[bytes, str | None]:
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source), None
     path = Path(source)
     try:
+        check_size(path.stat().st_size, limits)  # before the file is read into memory
         return path.read_bytes(), str(path)
     except FileNotFoundError:
         raise InputError("file not found", source=str(path)) from None
@@ -225,14 +254,20 @@ def _load(source: str | Path | bytes) -> tuple[bytes, str | None]:
         raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
 
 
-def _read_raw(data: bytes, *, zip_max_members: int, zip_max_csv_bytes: int) -> pl.DataFrame:
+def _read_raw(
+    data: bytes, limits: ReadLimits, *, zip_max_members: int, zip_max_csv_bytes: int
+) -> pl.DataFrame:
     """Every column as stripped text ("" → null), blank rows dropped, row numbers in ``_ROW``."""
     if data.startswith(_ZIP_MAGIC) and not is_xlsx(data):
-        table = _read_csv(main_csv(data, max_members=zip_max_members, max_bytes=zip_max_csv_bytes))
+        bound = min(zip_max_csv_bytes, limits.max_unpacked_bytes)
+        csv_bytes = main_csv(data, max_members=min(zip_max_members, limits.max_members), max_bytes=bound)
+        check_csv_header(csv_bytes, limits)
+        table = _read_csv(csv_bytes, limits)
     elif data.startswith(_ZIP_MAGIC) or data.startswith(_OLE_MAGIC):
-        table = _read_excel(data)
+        table = _read_excel(data, limits)
     else:
-        table = _read_csv(data)
+        table = _read_csv(data, limits)
+    check_loaded(table.height, table.width, limits)
     table = table.with_columns(pl.all().cast(pl.String).str.strip_chars())
     table = table.with_columns(pl.when(pl.all() != "").then(pl.all()))
     table = table.with_row_index(_ROW, offset=2).with_columns(pl.col(_ROW).cast(pl.Int64))
@@ -241,18 +276,18 @@ def _read_raw(data: bytes, *, zip_max_members: int, zip_max_csv_bytes: int) -> p
     return table
 
 
-def _read_excel(data: bytes) -> pl.DataFrame:
+def _read_excel(data: bytes, limits: ReadLimits) -> pl.DataFrame:
     import fastexcel  # only XLSX needs it
 
     try:
-        sheet = fastexcel.read_excel(data).load_sheet(0, dtypes="string")
+        sheet = fastexcel.read_excel(data).load_sheet(0, dtypes="string", n_rows=limits.max_rows + 1)
     except Exception as exc:  # fastexcel raises its own exception family
         # fastexcel's messages run over several lines of context; the first says what failed.
         raise InputError(f"not a readable spreadsheet ({str(exc).strip().splitlines()[0]})") from None
     return sheet.to_polars()
 
 
-def _read_csv(data: bytes) -> pl.DataFrame:
+def _read_csv(data: bytes, limits: ReadLimits) -> pl.DataFrame:
     data = data.removeprefix(b"\xef\xbb\xbf")
     if not data.strip():
         raise InputError("the file is empty")
@@ -268,9 +303,17 @@ def _read_csv(data: bytes) -> pl.DataFrame:
     header = data.split(b"\n", 1)[0]
     separator = max((",", ";", "\t"), key=lambda s: header.count(s.encode()))
     try:
-        return pl.read_csv(io.BytesIO(data), separator=separator, infer_schema=False)
+        table = pl.read_csv(
+            io.BytesIO(data), separator=separator, infer_schema=False, n_rows=limits.max_rows + 1
+        )
     except (pl.exceptions.ComputeError, pl.exceptions.DuplicateError) as exc:
         raise InputError(f"malformed CSV ({str(exc).splitlines()[0]})") from None
+    # A short row reads as nulls at its end; only then is each row's length checked.
+    if table.width and table.get_column(table.columns[-1]).null_count():
+        problem = short_row(data.decode("utf-8"), separator)
+        if problem:
+            raise InputError(problem)
+    return table
 
 
 def _key(header: str) -> str:

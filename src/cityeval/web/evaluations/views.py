@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cityeval.engine import FrameworkError
+from cityeval.engine.framework import MAX_FRAMEWORK_BYTES
 from cityeval.web.accounts.access import require_coordinator
 from cityeval.web.evaluations.forms import CycleForm, FrameworkUploadForm, ParticipantForm
 from cityeval.web.evaluations.models import Cycle, Stage
@@ -22,10 +23,8 @@ from cityeval.web.evaluations.services import (
     participation_add,
     participations_import,
 )
-from cityeval.web.imports import ImportRejected, read_upload
+from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.regions.forms import UploadForm
-
-MAX_FRAMEWORK_BYTES = 2 * 1024 * 1024
 
 
 @login_required
@@ -65,8 +64,10 @@ def framework_upload(request: HttpRequest) -> HttpResponse:
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        raw = upload.read(MAX_FRAMEWORK_BYTES + 1)
-        if len(raw) > MAX_FRAMEWORK_BYTES:
+        # Refused on the declared size before a byte is read, and on what was read (at most
+        # one byte over the limit) in case the declared size is wrong.
+        raw = b"" if upload.size > MAX_FRAMEWORK_BYTES else upload.read(MAX_FRAMEWORK_BYTES + 1)
+        if upload.size > MAX_FRAMEWORK_BYTES or len(raw) > MAX_FRAMEWORK_BYTES:
             problems = [_("The file is larger than 2 MB; a framework is a small text file.")]
         else:
             try:
@@ -82,7 +83,12 @@ def framework_upload(request: HttpRequest) -> HttpResponse:
                     % {"code": version.code, "hash": version.digest[:12]},
                 )
                 return redirect("evaluations:cycle_new")
-    return render(request, "evaluations/framework_upload.html", {"form": form, "problems": problems})
+    return render(
+        request,
+        "evaluations/framework_upload.html",
+        {"form": form, "problems": problems},
+        status=REFUSED_STATUS if problems else 200,
+    )
 
 
 @login_required
@@ -101,6 +107,13 @@ def cycle_detail(request: HttpRequest, cycle: str) -> HttpResponse:
         else:
             messages.success(request, _("Region added."))
         return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
+    return _cycle_page(request, the_cycle, form)
+
+
+def _cycle_page(
+    request: HttpRequest, the_cycle: Cycle, form: ParticipantForm | None = None, *, status: int = 200
+) -> HttpResponse:
+    framework = the_cycle.framework.framework
     return render(
         request,
         "evaluations/cycle_detail.html",
@@ -108,9 +121,10 @@ def cycle_detail(request: HttpRequest, cycle: str) -> HttpResponse:
             "cycle": the_cycle,
             "framework": framework,
             "participations": the_cycle.participations.select_related("region", "region__province"),
-            "form": form,
+            "form": form or ParticipantForm(groups=framework.group_codes),
             "upload_form": UploadForm(),
         },
+        status=status,
     )
 
 
@@ -118,7 +132,7 @@ def cycle_detail(request: HttpRequest, cycle: str) -> HttpResponse:
 @require_POST
 def participants_import(request: HttpRequest, cycle: str) -> HttpResponse:
     require_coordinator(request.user)
-    the_cycle = get_object_or_404(Cycle, slug=cycle)
+    the_cycle = get_object_or_404(Cycle.objects.select_related("framework"), slug=cycle)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose a CSV or XLSX file."))
@@ -126,7 +140,9 @@ def participants_import(request: HttpRequest, cycle: str) -> HttpResponse:
         try:
             count = participations_import(cycle=the_cycle, table=read_upload(form.cleaned_data["file"]))
         except ImportRejected as exc:
+            # The page is shown again (not redirected to) so that the refusal carries a 4xx status.
             messages.error(request, _("Nothing was imported: %(errors)s") % {"errors": "; ".join(exc.errors)})
+            return _cycle_page(request, the_cycle, status=REFUSED_STATUS)
         else:
             messages.success(request, _("%(count)d regions added or updated.") % {"count": count})
     return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import is_assessor, is_coordinator, require_coordinator
 from cityeval.web.evaluations.models import Cycle, Participation
-from cityeval.web.imports import ImportRejected, read_upload
+from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.panels.forms import ConflictForm, MemberChoiceForm, MemberForm, PanelForm, RegionChoiceForm
 from cityeval.web.panels.models import Conflict, Panel, PanelMember
 from cityeval.web.panels.selectors import (
@@ -112,6 +112,12 @@ def panel_list(request: HttpRequest, cycle: str) -> HttpResponse:
         else:
             messages.success(request, _("Panel %(name)s created. Add its assessors.") % {"name": panel.name})
             return redirect("panels:panel_detail", panel=panel.public_id)
+    return _panel_list_page(request, the_cycle, form)
+
+
+def _panel_list_page(
+    request: HttpRequest, the_cycle: Cycle, form: PanelForm | None = None, *, status: int = 200
+) -> HttpResponse:
     by_stage = panels_of(the_cycle)
     stages = [
         (stage, by_stage.get(stage.kind, []), len(unassigned_participations(the_cycle, stage.kind)))
@@ -120,11 +126,11 @@ def panel_list(request: HttpRequest, cycle: str) -> HttpResponse:
     context = {
         "cycle": the_cycle,
         "stages": stages,
-        "form": form,
+        "form": form or PanelForm(),
         "upload_form": UploadForm(),
         "closed_reason": closed_reason(the_cycle),
     }
-    return render(request, "panels/panel_list.html", context)
+    return render(request, "panels/panel_list.html", context, status=status)
 
 
 @login_required
@@ -141,7 +147,9 @@ def assignments_import(request: HttpRequest, cycle: str) -> HttpResponse:
     except PanelsClosed as exc:
         return refused(request, exc.reason, back=back.url)
     except ImportRejected as exc:
+        # The page is shown again (not redirected to) so that the refusal carries a 4xx status.
         messages.error(request, _("Nothing was assigned: %(errors)s") % {"errors": "; ".join(exc.errors)})
+        return _panel_list_page(request, the_cycle, status=REFUSED_STATUS)
     else:
         messages.success(request, _("%(count)d assignments imported.") % {"count": count})
     return back

@@ -60,6 +60,9 @@ def regions_import(*, table: pl.DataFrame) -> RegionImportReport:
             errors.add(number, "region", f"'{name}' appears twice (first at row {seen[name]})")
             continue
         seen[name] = number
+        if too_long := _too_long(row):
+            errors.add(number, *too_long)
+            continue
         kind = cell(row, "kind").lower() or region_kind_from_name(name)
         if kind not in Region.Kind.values:
             errors.add(number, "kind", "say 'kabupaten' or 'kota' (or start the name with 'Kab.' or 'Kota')")
@@ -85,6 +88,19 @@ def regions_import(*, table: pl.DataFrame) -> RegionImportReport:
                 provinces[province] = Province.objects.create(name=province)
             Region.objects.create(name=name, slug=slug, kind=kind, province=provinces[province], code=code)
     return RegionImportReport(created=len(to_create), unchanged=unchanged)
+
+
+def _too_long(row: dict) -> tuple[str, str] | None:
+    """(column, message) for the first value longer than its database column holds."""
+    for column, model, field in (
+        ("province", Province, "name"),
+        ("region", Region, "name"),
+        ("code", Region, "code"),
+    ):
+        longest = model._meta.get_field(field).max_length
+        if len(cell(row, column)) > longest:
+            return column, f"the value has {len(cell(row, column))} characters; at most {longest} are allowed"
+    return None
 
 
 def unique_slug(name: str, taken: set[str], *, max_length: int = 140) -> str:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from cityeval.web.accounts.access import region_access, require_coordinator
 from cityeval.web.evaluations.models import Participation
-from cityeval.web.imports import ImportRejected, read_upload
+from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.programmes.selectors import programme_overview
 from cityeval.web.regions.forms import OpdForm, UploadForm
 from cityeval.web.regions.models import Region
@@ -44,7 +44,12 @@ def region_import(request: HttpRequest) -> HttpResponse:
                 % {"created": report.created, "unchanged": report.unchanged},
             )
             return redirect("regions:region_list")
-    return render(request, "regions/region_import.html", {"form": form, "errors": errors})
+    return render(
+        request,
+        "regions/region_import.html",
+        {"form": form, "errors": errors},
+        status=REFUSED_STATUS if errors else 200,
+    )
 
 
 @login_required

@@ -7,7 +7,7 @@ import datetime as dt
 
 import polars as pl
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from cityeval.engine import InputError, score_components
@@ -51,6 +51,11 @@ def history_import(
     errors = RowErrors()
     if Cycle.objects.filter(slug=slug).exists():
         raise ImportRejected([_("A cycle with the code %(slug)s exists already.") % {"slug": slug}])
+    # Two cycles of one year would make "the previous year" ambiguous for improvement.
+    if same_year := Cycle.objects.filter(year=year).first():
+        raise ImportRejected(
+            [_("The year %(year)d has a cycle already (%(slug)s).") % {"year": year, "slug": same_year.slug}]
+        )
     table = with_rows(table)
     if "region" not in table.columns:
         raise ImportRejected([_("The table has no column 'region'.")])
@@ -77,16 +82,21 @@ def history_import(
             errors.add(exc.row, exc.column, exc.reason)
     if errors or result is None:
         raise ImportRejected(errors.errors or [_("The table has no rows.")])
-    return _store_history(
-        year=year,
-        slug=slug,
-        name=name or _("Results %(year)s (imported)") % {"year": year},
-        framework_version=framework_version,
-        result=result,
-        regions={r.name: r for r in matched.values()},
-        before=before,
-        user=user,
-    )
+    try:
+        return _store_history(
+            year=year,
+            slug=slug,
+            name=name or _("Results %(year)s (imported)") % {"year": year},
+            framework_version=framework_version,
+            result=result,
+            regions={r.name: r for r in matched.values()},
+            before=before,
+            user=user,
+        )
+    except IntegrityError:
+        # Another request created the cycle between the check above and this write; the
+        # transaction rolled back, so nothing of this import was kept.
+        raise ImportRejected([_("A cycle with the code %(slug)s exists already.") % {"slug": slug}]) from None
 
 
 def _match_regions(table: pl.DataFrame, errors: RowErrors) -> dict[int, Region]:

@@ -23,7 +23,7 @@ from cityeval.engine.report import histogram_svg
 from cityeval.web.accounts.access import require_coordinator
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.evaluations.services import framework_version_chosen
-from cityeval.web.imports import ImportRejected, read_upload
+from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.results.exports import FORMATS, table_download
 from cityeval.web.results.forms import HistoryImportForm
 from cityeval.web.results.history import history_import
@@ -297,4 +297,9 @@ def history(request: HttpRequest) -> HttpResponse:
                 % {"count": imported.participations.count(), "year": imported.year},
             )
             return redirect("results:national", cycle=imported.slug)
-    return render(request, "results/history.html", {"form": form, "problems": problems})
+    return render(
+        request,
+        "results/history.html",
+        {"form": form, "problems": problems},
+        status=REFUSED_STATUS if problems else 200,
+    )

@@ -22,9 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityeval.engine import InputError
+from cityeval.engine.limits import LimitError
 from cityeval.engine.survey import AGE_BANDS, ANSWERS, SEXES, FormSpec, build_forms, read_responses
 from cityeval.engine.survey import identity_hash as engine_identity_hash
 from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.imports import limit_message, survey_limits
 from cityeval.web.programmes.models import Programme
 from cityeval.web.surveys.limits import network_of, submission_check
 from cityeval.web.surveys.models import (
@@ -40,7 +42,6 @@ from cityeval.web.surveys.models import (
 TARGET_MAX = 100_000
 RESPONSE_ID = re.compile(r"^[A-Za-z0-9:._-]{8,100}$")
 DISTRICT_MAX = 120
-IMPORT_MAX_BYTES = 20 * 1024 * 1024
 IMPORT_KINDS = ("auto", "kobo", "odk", "template")
 
 
@@ -435,10 +436,17 @@ def responses_import(
     require_open_cycle(form.plan.participation)
     if kind not in IMPORT_KINDS:
         raise ImportRejected([_("Unknown file format %(kind)s.") % {"kind": kind}])
-    if len(data) > IMPORT_MAX_BYTES:
-        raise ImportRejected([_("The file is larger than %(n)d MB.") % {"n": IMPORT_MAX_BYTES // 2**20}])
     try:
-        table = read_responses(data, form=spec_of(form), kind=kind, identity_salt=identity_salt())
+        table = read_responses(
+            data,
+            form=spec_of(form),
+            kind=kind,
+            identity_salt=identity_salt(),
+            limits=survey_limits(),
+            max_id_length=Response._meta.get_field("response_id").max_length,
+        )
+    except LimitError as exc:  # over a SURVEY_IMPORT_* limit: refused before it was parsed
+        raise ImportRejected([limit_message(exc)]) from None
     except InputError as exc:
         problems = getattr(exc, "problems", None) or [str(exc)]
         raise ImportRejected([str(p) for p in problems]) from None

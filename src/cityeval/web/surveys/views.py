@@ -18,8 +18,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cityeval.engine.limits import LimitError
 from cityeval.engine.survey import REASONS, template_csv, xlsform_bytes
 from cityeval.web.evaluations.models import Cycle
+from cityeval.web.imports import limit_message, survey_limits, upload_bytes
 from cityeval.web.programmes.models import Programme
 from cityeval.web.programmes.selectors import dimension_labels, language_code, subdimension_labels
 from cityeval.web.surveys import recap
@@ -36,7 +38,6 @@ from cityeval.web.surveys.selectors import (
     survey_for,
 )
 from cityeval.web.surveys.services import (
-    IMPORT_MAX_BYTES,
     CycleNotOpen,
     ImportRejected,
     InvalidInput,
@@ -277,17 +278,15 @@ def import_responses(request: HttpRequest, region: str, cycle: str) -> HttpRespo
             data = upload_form.cleaned_data
             upload = data["file"]
             try:
-                if upload.size > IMPORT_MAX_BYTES:  # refused before the file is read into memory
-                    raise ImportRejected(
-                        [_("The file is larger than %(n)d MB.") % {"n": IMPORT_MAX_BYTES // 2**20}]
-                    )
                 result = responses_import(
                     form=form_of(survey, data["form"]),
-                    data=upload.read(),
+                    data=upload_bytes(upload, survey_limits()),
                     file_name=upload.name or "",
                     kind=data["kind"],
                     user=request.user,
                 )
+            except LimitError as exc:  # refused before the file was read into memory
+                errors = [limit_message(exc)]
             except ImportRejected as exc:
                 errors = exc.errors
             else:
