@@ -100,6 +100,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
     p.set_defaults(handler=_cmd_score)
 
+    from cityeval.cli_analysis import register as register_analysis
+
+    register_analysis(commands)
+
     p = commands.add_parser("serve", help="run the web app (development server)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
