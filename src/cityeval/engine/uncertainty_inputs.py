@@ -55,7 +55,7 @@ class SurveyCounts:
         n = self.respondents.astype(np.int64)
         dtype = np.uint16 if (len(ANSWER_VALUES) - 1) * int(n.max(initial=0)) < 2**16 else np.int32
         out = np.empty((draws, len(n)), dtype=dtype)
-        uniform = rng.random((draws, len(n)))
+        uniform = rng.random((len(n), draws))
         lengths = 1 << np.ceil(np.log2((len(ANSWER_VALUES) - 1) * n + 1)).astype(np.int64)
         for length in np.unique(lengths):
             rows = np.flatnonzero(lengths == length)
@@ -64,7 +64,7 @@ class SurveyCounts:
             cdf = np.cumsum(pmf, axis=1)
             cdf /= cdf[:, -1:]
             top = (len(ANSWER_VALUES) - 1) * n[rows]
-            out[:, rows] = np.minimum(_inverse_cdf(cdf, uniform[:, rows]), top[None, :])
+            out[:, rows] = np.minimum(_inverse_cdf(cdf, uniform[rows]), top[:, None]).T
         return out
 
     def deviation(self, totals: np.ndarray) -> np.ndarray:
@@ -73,28 +73,31 @@ class SurveyCounts:
 
 
 def _inverse_cdf(cdf: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-    """For each row ``j`` of ``cdf`` (rows × K) and draw ``u`` of ``uniform`` (draws × rows),
-    the smallest ``k`` with ``cdf[j, k] > u``: inverse transform sampling.
+    """For each row ``j`` of ``cdf`` (rows × K, K a power of two) and draw ``u`` of ``uniform``
+    (rows × draws), the smallest ``k`` with ``cdf[j, k] > u``: inverse transform sampling.
 
-    A guide table (Chen & Asau 1974) gives, per row and per cell ``[g/K, (g+1)/K)``, a start no
-    further than the answer; a few vectorised steps forward finish it, about one on average.
+    A guide table (Chen & Asau 1974) holds, per row and cell ``g``, ``#{k : cdf[j, k] <= g/K}``,
+    where a draw in ``[g/K, (g+1)/K)`` starts; a few vectorised steps forward finish it (none
+    for most draws). ``K`` being a power of two, ``cdf·K`` and ``u·K`` are exact in floating
+    point, so the start never passes the answer. Draws are laid out row by row so that the
+    look-ups of one row stay in the same few cache lines.
     """
     rows, size = cdf.shape
-    cells = np.minimum(np.ceil(cdf * size).astype(np.int64), size)  # first cell reaching each k
-    guide = np.zeros((rows, size + 1), dtype=np.int64)
-    np.add.at(guide, (np.repeat(np.arange(rows), size), cells.ravel()), 1)
-    guide = np.cumsum(guide, axis=1)  # guide[j, g] = #{k : cdf[j, k] <= g / K}, give or take one
-    row = np.arange(rows)[None, :]
-    cell = np.minimum((uniform * size).astype(np.int64), size - 1)
-    k = np.maximum(guide[row, cell] - 1, 0)
+    cells = np.minimum(np.ceil(cdf * size).astype(np.int64), size)  # smallest g: g/K >= cdf[j, k]
+    offsets = np.arange(rows)[:, None] * (size + 1)
+    histogram = np.bincount((offsets + cells).ravel(), minlength=rows * (size + 1))
+    guide = np.cumsum(histogram.reshape(rows, size + 1), axis=1).ravel()
+    start = np.arange(rows)[:, None] * size
+    index = start + guide[offsets + (uniform * size).astype(np.int64)]  # flat position in cdf
+    ends = np.broadcast_to(start + size - 1, uniform.shape)
     flat = cdf.ravel()
-    base = np.broadcast_to(row * size, k.shape)
-    todo = np.flatnonzero(flat[base + k] <= uniform)
-    k_flat, u_flat, base_flat = k.ravel(), uniform.ravel(), base.ravel()
+    index = np.minimum(index, ends).ravel()
+    u, last = uniform.ravel(), ends.ravel()
+    todo = np.flatnonzero(flat[index] <= u)
     while todo.size:
-        k_flat[todo] += 1
-        todo = todo[flat[base_flat[todo] + k_flat[todo]] <= u_flat[todo]]
-    return np.minimum(k_flat.reshape(k.shape), size - 1)
+        index[todo] += 1
+        todo = todo[(index[todo] < last[todo]) & (flat[np.minimum(index[todo], last[todo])] <= u[todo])]
+    return index.reshape(uniform.shape) - start
 
 
 def survey_counts(table: pl.DataFrame, framework: Framework, regions: pl.DataFrame) -> SurveyCounts:

@@ -131,7 +131,8 @@ def components(model: Model, sample: Sample, counts: SurveyCounts | None) -> np.
     """Component scores of every draw, ``draws × regions × components``."""
     n_regions, _, n_items = model.scores.shape
     fast = model.complete and model.consolidation == "mean"
-    cells = n_regions * (model.item_component.shape[1] if fast else n_items)
+    moved_items = 0 if counts is None else len(np.unique(counts.item))
+    cells = n_regions * (model.item_component.shape[1] + moved_items if fast else n_items)
     step = max(1, _CHUNK_CELLS // max(1, cells))
     out = np.empty((sample.draws, n_regions, model.item_component.shape[1]))
     survey = sample.survey if counts is not None else None
@@ -171,13 +172,15 @@ def _linear(
     totals = np.matmul(multiplicity, values @ model.item_component) / panel  # (R, d, C)
     if moved is not None and counts is not None:
         keep = present[counts.region, counts.item]
-        rows, columns, shift = counts.region[keep], counts.item[keep], moved[:, keep]
-        # The panel's score of each survey-moved item in each draw: (S, d, A) · (S, A).
-        item = np.einsum("sda,sa->sd", multiplicity[rows], model.scores[rows, :, columns]) / panel[rows, :, 0]
-        change = np.clip(item + shift.T, model.low, model.high) - item
-        component = model.item_component[columns].argmax(axis=1)
-        # Unbuffered: several survey items of one region and component add up.
-        np.add.at(totals, (rows, slice(None), component), change)  # type: ignore[arg-type]
+        rows, shift = counts.region[keep], moved[:, keep]
+        items, position = np.unique(counts.item[keep], return_inverse=True)
+        # The panel's score of each survey-moved item in each draw, then the change clipping
+        # makes, summed into the components through the same item → component matrix.
+        panel_scores = np.matmul(multiplicity, model.scores[:, :, items]) / panel  # (R, d, I_s)
+        item = panel_scores[rows, :, position]  # (S, d)
+        changes = np.zeros_like(panel_scores)
+        changes[rows, :, position] = np.clip(item + shift.T, model.low, model.high) - item
+        totals += changes @ model.item_component[items]
     n_items = (present if model.unscored == "skip" else model.expected).astype(np.float64)
     per_component = (n_items @ model.item_component)[:, None, :]  # (R, 1, C)
     with np.errstate(invalid="ignore", divide="ignore"):
