@@ -147,3 +147,43 @@ def test_whatif_lists_items_with_exact_gains(capsys, tmp_path):
     assert code == 0 and "R3: final 0.50, rank 4" in out
     code, _, err = run(capsys, "whatif", scores_file(tmp_path), "--framework", TINY, "--region", "Nowhere")
     assert code == 2 and "no region 'Nowhere'" in err
+
+
+def test_uncertainty_over_a_list_of_weight_sets(capsys, tmp_path):
+    """R0's items are 3 and 4 (every component 3.5): any weights give 3.5. R3's first.a is
+    raised to 4 by both assessors so first = (4 + 0.5)/2 = 2.25 and second 0.5: the framework's
+    40/60 gives 1.2, the set "first only" (100/0) gives 2.25 — the interval's two ends."""
+    path = scores_file(tmp_path, province=False)
+    table = pl.read_csv(path).with_columns(
+        pl.when((pl.col("region") == "R3") & (pl.col("item") == "first.a"))
+        .then(4.0)
+        .otherwise("score")
+        .alias("score")
+    )
+    table.write_csv(path)
+    sets = tmp_path / "sets.csv"
+    sets.write_text(
+        "set,group,component,weight\nofficial,A,first,40\nofficial,A,second,60\n"
+        "first only,A,first,100\nfirst only,A,second,0\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(
+        capsys,
+        "uncertainty",
+        path,
+        "--framework",
+        TINY,
+        "--sources",
+        "weights",
+        "--weight-sets",
+        sets,
+        "--format",
+        "csv",
+    )
+    assert code == 0, err
+    rows = {r["region"]: r for r in pl.read_csv(out.encode()).iter_rows(named=True)}
+    assert abs(rows["R0"]["final_lo"] - 3.5) < 1e-12 and abs(rows["R0"]["final_hi"] - 3.5) < 1e-12
+    assert abs(rows["R3"]["final_lo"] - 1.2) < 1e-12 and abs(rows["R3"]["final_hi"] - 2.25) < 1e-12
+    sets.write_text("set,group,component,weight\nbad,A,first,40\nbad,A,second,50\n", encoding="utf-8")
+    code, _, err = run(capsys, "uncertainty", path, "--framework", TINY, "--weight-sets", sets)
+    assert code == 2 and str(sets) in err and "sums to 90, not 100" in err

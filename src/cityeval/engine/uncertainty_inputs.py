@@ -27,6 +27,7 @@ __all__ = ["SurveyCounts", "WeightSets", "survey_counts", "weight_sets"]
 ANSWER_VALUES = (0, 1, 2, 3, 4)
 _COUNT_COLUMNS = tuple(f"count_{k}" for k in ANSWER_VALUES)
 _WEIGHT_TOLERANCE = 1e-6
+_SAMPLER_ROWS = 2048  # survey rows sampled at a time
 
 
 @dataclass(frozen=True)
@@ -55,21 +56,30 @@ class SurveyCounts:
         n = self.respondents.astype(np.int64)
         dtype = np.uint16 if (len(ANSWER_VALUES) - 1) * int(n.max(initial=0)) < 2**16 else np.int32
         out = np.empty((draws, len(n)), dtype=dtype)
-        uniform = rng.random((len(n), draws))
         lengths = 1 << np.ceil(np.log2((len(ANSWER_VALUES) - 1) * n + 1)).astype(np.int64)
-        for length in np.unique(lengths):
-            rows = np.flatnonzero(lengths == length)
-            spectrum = np.fft.rfft(self.counts[rows] / n[rows, None], n=int(length), axis=1) ** n[rows, None]
-            pmf = np.clip(np.fft.irfft(spectrum, n=int(length), axis=1), 0.0, None)
-            cdf = np.cumsum(pmf, axis=1)
-            cdf /= cdf[:, -1:]
-            top = (len(ANSWER_VALUES) - 1) * n[rows]
-            out[:, rows] = np.minimum(_inverse_cdf(cdf, uniform[rows]), top[:, None]).T
+        # Rows in blocks keep the working arrays small; the uniforms are drawn block by block
+        # in row order, so the result depends on the seed only.
+        for first in range(0, len(n), _SAMPLER_ROWS):
+            block = np.arange(first, min(first + _SAMPLER_ROWS, len(n)))
+            uniform = rng.random((len(block), draws))
+            for length in np.unique(lengths[block]):
+                rows = block[lengths[block] == length]
+                cdf = _sum_cdf(self.counts[rows] / n[rows, None], n[rows], int(length))
+                top = (len(ANSWER_VALUES) - 1) * n[rows]
+                out[:, rows] = np.minimum(_inverse_cdf(cdf, uniform[rows - first]), top[:, None]).T
         return out
 
     def deviation(self, totals: np.ndarray) -> np.ndarray:
         """``x̄* − x̄``: each drawn mean ``T / n`` less the observed mean."""
         return totals / self.respondents[None, :] - self.means[None, :]
+
+
+def _sum_cdf(shares: np.ndarray, n: np.ndarray, length: int) -> np.ndarray:
+    """Distribution function of the sum of ``n`` answers drawn from ``shares``, per row:
+    ``pmf = IFFT(FFT(p)^n)`` on ``length`` points (at least the support ``0 … 4n``)."""
+    spectrum = np.fft.rfft(shares, n=length, axis=1) ** n[:, None]
+    cdf = np.cumsum(np.clip(np.fft.irfft(spectrum, n=length, axis=1), 0.0, None), axis=1)
+    return cdf / cdf[:, -1:]
 
 
 def _inverse_cdf(cdf: np.ndarray, uniform: np.ndarray) -> np.ndarray:
