@@ -27,7 +27,7 @@ __all__ = ["SurveyCounts", "WeightSets", "survey_counts", "weight_sets"]
 ANSWER_VALUES = (0, 1, 2, 3, 4)
 _COUNT_COLUMNS = tuple(f"count_{k}" for k in ANSWER_VALUES)
 _WEIGHT_TOLERANCE = 1e-6
-_SAMPLER_ROWS = 2048  # survey rows sampled at a time
+_SAMPLER_ROWS = 512  # survey rows sampled at a time: small arrays reuse freed memory
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from cityeval.engine.uncertainty_inputs import SurveyCounts
 
 __all__ = ["Model", "Sample", "components", "model_of"]
 
-_CHUNK_CELLS = 4_000_000  # draws are processed in blocks of about this many region × item cells
+_CHUNK_CELLS = 250_000  # region × item cells per block of draws: small blocks reuse freed memory
 
 
 @dataclass(frozen=True)
