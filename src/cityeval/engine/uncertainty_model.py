@@ -136,12 +136,13 @@ def components(model: Model, sample: Sample, counts: SurveyCounts | None) -> np.
     step = max(1, _CHUNK_CELLS // max(1, cells))
     out = np.empty((sample.draws, n_regions, model.item_component.shape[1]))
     survey = sample.survey if counts is not None else None
+    parts = _linear_parts(model, counts) if fast else None
     for start in range(0, sample.draws, step):
         block = slice(start, min(start + step, sample.draws))
         picks = sample.picks[block] if sample.picks is not None else None
         moved = None if survey is None or counts is None else counts.deviation(survey[block])
-        if fast:
-            out[block] = _linear(model, _multiplicity(model, picks, block.stop - start), moved, counts)
+        if parts is not None:
+            out[block] = _linear(model, parts, _multiplicity(model, picks, block.stop - start), moved)
         else:
             items = _items(model, picks, block.stop - start)  # (R, d, I)
             if moved is not None and counts is not None:
@@ -162,30 +163,53 @@ def _multiplicity(model: Model, picks: np.ndarray | None, draws: int) -> np.ndar
     return counts.transpose(1, 0, 2).astype(np.float64)
 
 
-def _linear(
-    model: Model, multiplicity: np.ndarray, moved: np.ndarray | None, counts: SurveyCounts | None
-) -> np.ndarray:
-    """The fast way (complete panels, mean): ``draws × regions × components``."""
+@dataclass(frozen=True)
+class _Linear:
+    """What the fast way needs, computed once per run rather than per block of draws."""
+
+    sums: np.ndarray  # (R, A, C): each assessor's scores summed per component
+    divisor: np.ndarray  # (R, 1, C): panel size × items counted in the component (1 if none)
+    rows: np.ndarray  # survey-moved rows whose item is scored: region index
+    keep: np.ndarray  # which rows of the survey counts those are
+    position: np.ndarray  # their item's place among ``survey_scores``' items
+    survey_scores: np.ndarray  # (R, A, I_s) the assessors' scores of the survey-moved items
+    survey_component: np.ndarray  # (I_s, C)
+
+
+def _linear_parts(model: Model, counts: SurveyCounts | None) -> _Linear:
     panel = np.maximum(model.panel, 1)[:, None, None].astype(np.float64)
     present = model.scored.any(axis=1) & model.expected  # (R, I): scored in every draw
-    values = model.scores * present[:, None, :]
-    totals = np.matmul(multiplicity, values @ model.item_component) / panel  # (R, d, C)
-    if moved is not None and counts is not None:
-        keep = present[counts.region, counts.item]
-        rows, shift = counts.region[keep], moved[:, keep]
-        items, position = np.unique(counts.item[keep], return_inverse=True)
+    counted = (present if model.unscored == "skip" else model.expected).astype(np.float64)
+    per_component = (counted @ model.item_component)[:, None, :]
+    keep = np.zeros(0, dtype=bool) if counts is None else present[counts.region, counts.item]
+    moved = np.zeros(0, dtype=np.int64) if counts is None else counts.item[keep]
+    items, position = np.unique(moved, return_inverse=True)
+    return _Linear(
+        sums=(model.scores * present[:, None, :]) @ model.item_component,
+        # A component without a counted item has a sum of 0: dividing by 1 keeps it 0.
+        divisor=panel * np.maximum(per_component, 1.0),
+        rows=np.zeros(0, dtype=np.int64) if counts is None else counts.region[keep],
+        keep=keep,
+        position=position,
+        survey_scores=model.scores[:, :, items] / panel,
+        survey_component=model.item_component[items],
+    )
+
+
+def _linear(model: Model, parts: _Linear, multiplicity: np.ndarray, moved: np.ndarray | None) -> np.ndarray:
+    """The fast way (complete panels, mean): ``draws × regions × components``."""
+    totals = np.matmul(multiplicity, parts.sums)  # (R, d, C), times the panel size
+    if moved is not None and parts.rows.size:
         # The panel's score of each survey-moved item in each draw, then the change clipping
-        # makes, summed into the components through the same item → component matrix.
-        panel_scores = np.matmul(multiplicity, model.scores[:, :, items]) / panel  # (R, d, I_s)
-        item = panel_scores[rows, :, position]  # (S, d)
+        # makes, summed into the components through the item → component matrix.
+        panel_scores = np.matmul(multiplicity, parts.survey_scores)  # (R, d, I_s)
+        item = panel_scores[parts.rows, :, parts.position]  # (S, d)
         changes = np.zeros_like(panel_scores)
-        changes[rows, :, position] = np.clip(item + shift.T, model.low, model.high) - item
-        totals += changes @ model.item_component[items]
-    n_items = (present if model.unscored == "skip" else model.expected).astype(np.float64)
-    per_component = (n_items @ model.item_component)[:, None, :]  # (R, 1, C)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        result = np.where(per_component > 0, totals / per_component, 0.0)
-    return result.transpose(1, 0, 2)
+        shifted = np.clip(item + moved[:, parts.keep].T, model.low, model.high)
+        changes[parts.rows, :, parts.position] = shifted - item
+        panel = np.maximum(model.panel, 1)[:, None, None]
+        totals += (changes @ parts.survey_component) * panel
+    return (totals / parts.divisor).transpose(1, 0, 2)
 
 
 def _items(model: Model, picks: np.ndarray | None, draws: int) -> np.ndarray:
