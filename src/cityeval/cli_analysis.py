@@ -153,6 +153,7 @@ def _cmd_uncertainty(args: argparse.Namespace) -> int:
                 default_group=args.group,
                 consolidation=args.consolidation,
                 unscored=args.unscored,
+                variance_shares=args.format != "csv",  # the CSV has no shares: skip their draws
             )
         except InputError as exc:
             raise exc.with_source(args.survey if exc.source == SURVEY_SOURCE else args.input) from None

@@ -177,6 +177,9 @@ def test_the_same_seed_gives_the_same_result_and_another_seed_another():
     other = uncertainty(table, TINY, draws=200, seed=43)
     assert first.regions.equals(again.regions) and np.array_equal(first.finals, again.finals)
     assert not np.array_equal(first.finals, other.finals)
+    lean = uncertainty(table, TINY, draws=200, seed=42, variance_shares=False)
+    assert np.array_equal(lean.finals, first.finals) and dict(lean.shares) == {}
+    assert lean.regions.equals(first.regions.drop("share_assessors", "share_weights"))
 
 
 def test_the_fast_and_the_general_evaluation_agree():

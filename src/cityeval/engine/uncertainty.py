@@ -88,12 +88,14 @@ def uncertainty(
     default_group: str | None = None,
     consolidation: Consolidation = "mean",
     unscored: Unscored = "skip",
+    variance_shares: bool = True,
 ) -> UncertaintyResult:
     """Monte Carlo of finals and ranks of item-level ``scores`` (see the module's docstring).
 
     ``survey``: answer counts per region and statement (see :func:`survey_counts`); the survey
     source needs it. ``weight_sets`` replaces the ±``weight_range`` perturbation by a list.
-    Deterministic for a given ``seed``.
+    ``variance_shares=False`` skips the shares (and the extra draws they cost); the intervals
+    are the same either way. Deterministic for a given ``seed``.
     """
     active = _check_options(sources, draws, weight_range, survey)
     point = score_items(
@@ -120,16 +122,17 @@ def uncertainty(
     finals_a = _weighted(model, components_a, sample_a)
     partial: dict[str, np.ndarray] = {}
     variance = np.zeros(regions.height)
-    if active:
+    if active and variance_shares:
         sample_b = _sample(rng, model, framework, draws, active, weight_range, weight_sets, counts)
         partial, variance = _sobol(model, sample_a, sample_b, components_a, counts, active)
     table = _summary(regions, finals_a, partial, variance)
     spread = float(variance.sum())
-    total = {s: float(partial[s].sum()) / spread if spread > 0 else None for s in active}
+    total = {s: float(partial[s].sum()) / spread if spread > 0 else None for s in partial}
     parameters = {
         "draws": draws,
         "seed": seed,
         "sources": list(active),
+        "variance_shares": variance_shares,
         "weight_range": weight_range if weight_sets is None else None,
         "weight_sets": None if weight_sets is None else len(weight_sets),
         "consolidation": consolidation,
