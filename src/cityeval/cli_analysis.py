@@ -17,7 +17,7 @@ from rich.table import Table
 from cityeval.engine import InputError, load_framework, read_table
 from cityeval.engine.uncertainty import SOURCES, SURVEY_SOURCE, uncertainty
 from cityeval.engine.uncertainty_inputs import weight_sets
-from cityeval.engine.whatif import plan
+from cityeval.engine.whatif import plan, simulate
 
 UNCERTAINTY_COLUMNS = [
     "region",
@@ -75,6 +75,13 @@ def register(commands: Any) -> None:
     p.add_argument(
         "--target-level", type=float, metavar="L", help="level to raise items to (default: scale top)"
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        type=_change,
+        metavar="ITEM=LEVEL",
+        help="simulate these changes together instead (repeat for several items)",
+    )
     p.set_defaults(handler=_cmd_whatif)
 
 
@@ -106,6 +113,18 @@ def _sources(text: str) -> tuple[str, ...]:
     if unknown:
         raise argparse.ArgumentTypeError(f"unknown source {unknown[0]!r} (choose from {', '.join(SOURCES)})")
     return chosen
+
+
+def _change(text: str) -> tuple[str, float]:
+    item, sep, level = text.partition("=")
+    try:
+        if not sep or not item.strip():
+            raise ValueError
+        return item.strip(), float(level)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected ITEM=LEVEL, e.g. output.regulation=3, not {text!r}"
+        ) from None
 
 
 def _read(path: str) -> pl.DataFrame:
@@ -219,6 +238,8 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
     fw = load_framework(args.framework)
     table = _read(args.input)
     _require_items(table, args.input)
+    if args.set:
+        return _simulate(args, fw, table)
     try:
         result = plan(
             table,
@@ -239,6 +260,39 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
         text = json.dumps(out, ensure_ascii=False, indent=2) + "\n"
     else:
         text = _whatif_text(result.region, result.final, result.rank, items)
+    _emit(text, args.output)
+    return 0
+
+
+def _simulate(args: argparse.Namespace, fw: Any, table: pl.DataFrame) -> int:
+    from cityeval.cli import _emit
+
+    changes = dict(args.set)
+    options = {"default_group": args.group, "consolidation": args.consolidation, "unscored": args.unscored}
+    try:
+        current = plan(table, fw, region=args.region, **options)
+        final, rank = simulate(table, fw, region=args.region, changes=changes, **options)
+    except InputError as exc:
+        raise exc.with_source(args.input) from None
+    row = {
+        "region": args.region,
+        "changes": ", ".join(f"{k}={v:g}" for k, v in changes.items()),
+        "final": current.final,
+        "rank": current.rank,
+        "new_final": final,
+        "new_rank": rank,
+        "gain_final": final - current.final,
+    }
+    if args.format == "csv":
+        text = pl.DataFrame([row]).write_csv()
+    elif args.format == "json":
+        text = json.dumps({**row, "changes": changes}, ensure_ascii=False, indent=2) + "\n"
+    else:
+        rank_text = "–" if rank is None else str(rank)
+        text = (
+            f"{args.region} with {row['changes']}: final {current.final:.2f} → {final:.2f} "
+            f"({final - current.final:+.3f}), rank {current.rank} → {rank_text}\n"
+        )
     _emit(text, args.output)
     return 0
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from cityeval.cli import main
 
@@ -187,3 +188,33 @@ def test_uncertainty_over_a_list_of_weight_sets(capsys, tmp_path):
     sets.write_text("set,group,component,weight\nbad,A,first,40\nbad,A,second,50\n", encoding="utf-8")
     code, _, err = run(capsys, "uncertainty", path, "--framework", TINY, "--weight-sets", sets)
     assert code == 2 and str(sets) in err and "sums to 90, not 100" in err
+
+
+def test_whatif_simulates_a_set_of_changes(capsys, tmp_path):
+    """Hand calculation: R3 (every item 0.5, final 0.5) with first.a and second.count at 4:
+    first = second = (4 + 0.5)/2 = 2.25, final 2.25 — above R2 (1.5), below R1 (2.5) and R0
+    (3.5): rank 3."""
+    path = scores_file(tmp_path)
+    args = (
+        "whatif",
+        path,
+        "--framework",
+        TINY,
+        "--region",
+        "R3",
+        "--set",
+        "first.a=4",
+        "--set",
+        "second.count=4",
+    )
+    code, out, err = run(capsys, *args, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert abs(data["new_final"] - 2.25) < 1e-12 and data["new_rank"] == 3 and data["rank"] == 4
+    code, out, _ = run(capsys, *args)
+    assert code == 0 and "0.50 → 2.25" in out and "rank 4 → 3" in out
+    with pytest.raises(SystemExit) as caught:  # argparse refuses it, as every bad option
+        run(capsys, "whatif", path, "--framework", TINY, "--region", "R3", "--set", "first.a")
+    assert caught.value.code == 2 and "expected ITEM=LEVEL" in capsys.readouterr().err
+    code, _, err = run(capsys, "whatif", path, "--framework", TINY, "--region", "R3", "--set", "nope.x=3")
+    assert code == 2 and "not expected" in err
