@@ -106,6 +106,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_survey_commands(commands)
 
+    from cityeval.cli_analysis import register as register_analysis
+
+    register_analysis(commands)
+
     p = commands.add_parser("serve", help="run the web app (development server)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

@@ -21,6 +21,8 @@ from cityeval.engine.scoring import (
     score_items,
 )
 from cityeval.engine.tables import read_table
+from cityeval.engine.uncertainty import UncertaintyResult, uncertainty
+from cityeval.engine.whatif import Plan, plan, simulate
 
 __all__ = [
     "AlphaResult",
@@ -28,8 +30,10 @@ __all__ = [
     "Framework",
     "FrameworkError",
     "InputError",
+    "Plan",
     "RegionReport",
     "ScoreResult",
+    "UncertaintyResult",
     "agreement_by",
     "builtin_frameworks",
     "cycle_report",
@@ -38,6 +42,7 @@ __all__ = [
     "krippendorff_alpha",
     "load_framework",
     "parse_framework",
+    "plan",
     "previous_finals",
     "radar_svg",
     "read_table",
@@ -45,4 +50,6 @@ __all__ = [
     "score",
     "score_components",
     "score_items",
+    "simulate",
+    "uncertainty",
 ]
