@@ -100,7 +100,7 @@ def export_demo(folder: Path) -> list[Path]:
 
 
 def print_demo(console: Console) -> None:
-    from cityeval.cli import results_table
+    from cityeval.cli.output import results_table
 
     fw, result = run_demo()
     console.rule("[bold]cityeval demo — GMSC 2024, Sumatera Utara and neighbours[/bold]")

@@ -1,7 +1,7 @@
 """The analysis commands of the command line: ``uncertainty`` and ``whatif``.
 
 Thin like the rest of the CLI: read the files, call the engine, print. Registered by
-:func:`cityeval.cli._parser` through :func:`register`.
+:func:`cityeval.cli.app._parser` through :func:`register`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from cityeval.cli.output import NullWriter, emit, progress_line
 from cityeval.engine import InputError, load_framework, read_table
 from cityeval.engine.uncertainty import SOURCES, SURVEY_SOURCE, uncertainty
 from cityeval.engine.uncertainty_inputs import weight_sets
@@ -138,7 +139,6 @@ def _read(path: str) -> pl.DataFrame:
 
 
 def _cmd_uncertainty(args: argparse.Namespace) -> int:
-    from cityeval.cli import _emit, _progress
 
     if "survey" in args.sources and not args.survey:
         raise InputError("the survey source needs answer counts: add --survey COUNTS")
@@ -146,7 +146,7 @@ def _cmd_uncertainty(args: argparse.Namespace) -> int:
         raise InputError("--draws must be at least 2")
     if not 0 <= args.weight_range < 1:
         raise InputError("--weight-range must be at least 0 and below 1")
-    with _progress("Uncertainty") as step:
+    with progress_line("Uncertainty") as step:
         step("reading")
         fw = load_framework(args.framework)
         table = _read(args.input)
@@ -189,7 +189,7 @@ def _cmd_uncertainty(args: argparse.Namespace) -> int:
         text = json.dumps(out, ensure_ascii=False, indent=2) + "\n"
     else:
         text = _uncertainty_text(regions, result.shares, dict(result.parameters))
-    _emit(text, args.output)
+    emit(text, args.output)
     return 0
 
 
@@ -203,7 +203,6 @@ def _require_items(table: pl.DataFrame, path: str) -> None:
 
 
 def _uncertainty_text(regions: pl.DataFrame, shares: Any, parameters: dict[str, Any]) -> str:
-    from cityeval.cli import _Null
 
     table = Table(title="Final and rank with 90 % intervals")
     for column in ("region", "group", "final (90 %)", "rank (5–95 %)", "top 10"):
@@ -221,7 +220,7 @@ def _uncertainty_text(regions: pl.DataFrame, shares: Any, parameters: dict[str, 
             rank,
             f"{row['p_top10']:.0%}",
         )
-    console = Console(record=True, width=160, file=_Null())
+    console = Console(record=True, width=160, file=NullWriter())
     console.print(table)
     described = ", ".join(f"{k} {v:.0%}" if v is not None else f"{k} –" for k, v in shares.items())
     console.print(f"variance shares (first-order Sobol, all finals): {described or '–'}")
@@ -233,7 +232,6 @@ def _uncertainty_text(regions: pl.DataFrame, shares: Any, parameters: dict[str, 
 
 
 def _cmd_whatif(args: argparse.Namespace) -> int:
-    from cityeval.cli import _emit
 
     fw = load_framework(args.framework)
     table = _read(args.input)
@@ -260,12 +258,11 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
         text = json.dumps(out, ensure_ascii=False, indent=2) + "\n"
     else:
         text = _whatif_text(result.region, result.final, result.rank, items)
-    _emit(text, args.output)
+    emit(text, args.output)
     return 0
 
 
 def _simulate(args: argparse.Namespace, fw: Any, table: pl.DataFrame) -> int:
-    from cityeval.cli import _emit
 
     changes = dict(args.set)
     options = {"default_group": args.group, "consolidation": args.consolidation, "unscored": args.unscored}
@@ -293,12 +290,11 @@ def _simulate(args: argparse.Namespace, fw: Any, table: pl.DataFrame) -> int:
             f"{args.region} with {row['changes']}: final {current.final:.2f} → {final:.2f} "
             f"({final - current.final:+.3f}), rank {current.rank} → {rank_text}\n"
         )
-    _emit(text, args.output)
+    emit(text, args.output)
     return 0
 
 
 def _whatif_text(region: str, final: float, rank: int | None, items: pl.DataFrame) -> str:
-    from cityeval.cli import _Null
 
     title = f"{region}: final {final:.2f}, rank {rank if rank is not None else '–'} — one item at a time"
     table = Table(title=title)
@@ -315,6 +311,6 @@ def _whatif_text(region: str, final: float, rank: int | None, items: pl.DataFram
             f"{row['new_final']:.2f}",
             "–" if row["new_rank"] is None else str(row["new_rank"]),
         )
-    console = Console(record=True, width=160, file=_Null())
+    console = Console(record=True, width=160, file=NullWriter())
     console.print(table)
     return console.export_text()

@@ -32,7 +32,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from cityeval.cli import _emit, _Null
+from cityeval.cli.output import NullWriter, emit
 from cityeval.engine import InputError, load_framework
 from cityeval.engine.numbers import format_number
 from cityeval.engine.spreadsheet import write_csv
@@ -157,7 +157,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         text += "\n"
     else:
         text = _as_text(args.export, form.code, stats, report, salt_note)
-    _emit(text, args.output)
+    emit(text, args.output)
     return 0
 
 
@@ -198,7 +198,7 @@ def _as_json(
 
 
 def _as_text(export: str, form: str, stats: pl.DataFrame, report: QualityReport, salt_note: str) -> str:
-    console = Console(record=True, width=120, file=_Null())
+    console = Console(record=True, width=120, file=NullWriter())
     console.print(f"{export} · form {form}")
     table = Table(title="Statement means (0–4), 95 % bootstrap interval")
     for column in _STAT_COLUMNS:

@@ -13,6 +13,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from cityeval.cli.output import NullWriter, emit
 from cityeval.engine.kkpd import (
     DEFAULT_RULES_YAML,
     GENERIC_MAPPING,
@@ -90,7 +91,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from cityeval.cli import _emit
 
     mapping = GENERIC_MAPPING
     if args.mapping:
@@ -111,7 +111,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         text = json.dumps(_as_json(result), ensure_ascii=False, indent=2) + "\n"
     else:
         text = _table_text(result, transactions.height)
-    _emit(text, args.output)
+    emit(text, args.output)
     return 0
 
 
@@ -133,9 +133,8 @@ def _as_json(result: CheckResult) -> dict[str, Any]:
 
 
 def _table_text(result: CheckResult, checked: int) -> str:
-    from cityeval.cli import _Null
 
-    console = Console(record=True, width=160, file=_Null())
+    console = Console(record=True, width=160, file=NullWriter())
     table = Table(title=f"KKPD flags ({result.flags.height} on {checked} transactions)")
     for column in OUTPUT_COLUMNS:
         table.add_column(

@@ -9,9 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cityeval import __version__
+from cityeval.cli.output import EXIT_USAGE, NullWriter, emit, make_console, progress_line, results_table
 from cityeval.engine import (
     CityevalError,
     Framework,
@@ -30,12 +29,8 @@ from cityeval.engine import (
     read_table,
     score,
 )
-from cityeval.engine.numbers import format_number
 from cityeval.engine.scoring import ScoreResult
 from cityeval.engine.spreadsheet import write_csv
-
-EXIT_USAGE = 2
-PROGRESS_DELAY_SECONDS = 1.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,11 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
     p.set_defaults(handler=_cmd_score)
 
-    from cityeval.cli_survey import add_survey_commands  # it uses this module's output helpers
+    from cityeval.cli.survey import add_survey_commands
 
     add_survey_commands(commands)
 
-    from cityeval.cli_analysis import register as register_analysis
+    from cityeval.cli.analysis import register as register_analysis
 
     register_analysis(commands)
 
@@ -132,7 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="port for --serve (on 127.0.0.1)")
     p.set_defaults(handler=_cmd_demo)
 
-    from cityeval.cli_kkpd import add_kkpd_parser  # here: cli_kkpd uses this module's helpers
+    from cityeval.cli.kkpd import add_kkpd_parser
 
     add_kkpd_parser(commands)
     return parser
@@ -149,13 +144,13 @@ def _cmd_frameworks(args: argparse.Namespace) -> int:
         fw = load_framework(name)
         counts = ", ".join(f"{g}: {sum(1 for _ in fw.items_for(g))}" for g in fw.group_codes)
         table.add_row(name, fw.title.en, fw.short_hash, ", ".join(fw.group_codes), counts)
-    _console().print(table)
+    make_console().print(table)
     return 0
 
 
 def _cmd_framework_show(args: argparse.Namespace) -> int:
     fw = load_framework(args.framework)
-    console = _console()
+    console = make_console()
     console.print(f"[bold]{fw.code}[/bold] — {fw.title.id} / {fw.title.en}")
     console.print(f"hash {fw.hash}")
     console.print(f"scale {fw.scale.min:g}–{fw.scale.max:g}")
@@ -208,7 +203,7 @@ def _cmd_framework_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    with _progress("Scoring") as step:
+    with progress_line("Scoring") as step:
         step("reading the framework")
         fw = load_framework(args.framework)
         step(f"reading {args.input}")
@@ -231,7 +226,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
             raise exc.with_source(args.input) from None
         step("writing")
         text = _render(result, fw, args.format)
-    _emit(text, args.output)
+    emit(text, args.output)
     return 0
 
 
@@ -267,46 +262,12 @@ def _as_json(result: ScoreResult, fw: Framework) -> dict[str, Any]:
 
 
 def _table_text(result: ScoreResult, fw: Framework) -> str:
-    console = Console(record=True, width=160, file=_Null())
+    console = Console(record=True, width=160, file=NullWriter())
     console.print(results_table(result, fw))
     if result.non_participants:
         console.print("Non-participants (all components 0 or missing): " + ", ".join(result.non_participants))
     console.print(f"framework {fw.code} {fw.short_hash} · parameters {dict(result.parameters)}", style="dim")
     return console.export_text()
-
-
-def results_table(result: ScoreResult, fw: Framework, *, title: str | None = None) -> Table:
-    """A rich table of the results, values rounded half up to 2 decimals as the letters print them."""
-    summary = result.summary(fw.component_codes)
-    table = Table(title=title)
-    for column in summary.columns:
-        text = column in ("region", "group", "province")
-        table.add_column(column, justify="left" if text else "right", no_wrap=text)
-    for row in summary.iter_rows(named=True):
-        table.add_row(*(_cell(column, row[column]) for column in summary.columns))
-    return table
-
-
-def _cell(column: str, value: Any) -> str:
-    if value is None:
-        return "–"
-    if column == "coverage":
-        return format_number(value * 100, 0) + "%"
-    if column == "improvement":
-        return format_number(value, signed=True)
-    if isinstance(value, float):
-        return format_number(value)
-    return str(value)
-
-
-def _emit(text: str, output: str | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write ({exc.strerror})", source=output) from None
 
 
 # --- demo ------------------------------------------------------------------------------------
@@ -315,7 +276,7 @@ def _emit(text: str, output: str | None) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from cityeval.demo import export_demo, print_demo
 
-    console = _console()
+    console = make_console()
     print_demo(console)
     if args.export:
         for path in export_demo(Path(args.export)):
@@ -377,64 +338,3 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         _django("migrate", "--no-input", "-v", "0")
     _django("runserver", "--noreload", f"{args.host}:{args.port}")
     return 0
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-class _Null:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-
-def _console() -> Console:
-    return Console(width=None if sys.stdout.isatty() else 160)
-
-
-@contextmanager
-def _progress(title: str) -> Iterator[Any]:
-    """Show a progress line on stderr once work has taken longer than a second.
-
-    Short runs print nothing, so output stays clean in scripts and pipes.
-    """
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    task = progress.add_task(title, total=None)
-    lock = threading.Lock()
-    state = {"started": False, "done": False}
-
-    def start() -> None:
-        with lock:
-            if not state["done"]:
-                progress.start()
-                state["started"] = True
-
-    timer = threading.Timer(PROGRESS_DELAY_SECONDS, start)
-    timer.daemon = True
-    timer.start()
-
-    def step(description: str) -> None:
-        progress.update(task, description=f"{title}: {description}")
-
-    try:
-        yield step
-    finally:
-        timer.cancel()
-        with lock:
-            state["done"] = True
-            if state["started"]:
-                progress.stop()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,7 @@
+"""``python -m cityeval.cli``."""
+
+import sys
+
+from cityeval.cli import main
+
+sys.exit(main())
