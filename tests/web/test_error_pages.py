@@ -100,3 +100,32 @@ def test_the_api_keeps_its_405(world, coordinator, as_user):
 def test_page_of_walks_up_to_an_existing_page(db):
     assert page_of("/accounts/logout/") == "/"
     assert page_of("/results/gmsc-2024/compute/") == "/results/gmsc-2024/"
+
+
+# --- a refused upload leaves the page usable ---------------------------------------------------
+
+
+def test_a_refused_evidence_upload_keeps_the_whole_item_page(world, admin_a, as_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    base = "/r/kab-deli-serdang/gmsc-2024/self-assessment/items/baseline.legal_basis/"
+    bad = SimpleUploadedFile("laporan.pdf", b"MZ\x90\x00" + bytes(300), content_type="application/pdf")
+    response = as_user(admin_a).post(base + "evidence/", {"kind": "file", "file": bad})
+    text = response.content.decode()
+    assert response.status_code == 200 and "This file type is not allowed." in text
+    for part in ('aria-label="Main"', 'id="answer-form"', 'id="upload-form"', "Kab. Deli Serdang"):
+        assert part in text, part
+
+
+@pytest.mark.parametrize(
+    "data", [b"\x00\x01\x02PK\x03\x04 not a workbook", b"region,group\nKab. Nowhere,REGULER\n"]
+)
+def test_a_refused_participants_import_returns_to_the_usable_cycle_page(world, coordinator, as_user, data):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = as_user(coordinator).post(
+        "/cycles/gmsc-2024/participants/import/", {"file": SimpleUploadedFile("p.csv", data)}, follow=True
+    )
+    text = response.content.decode()
+    assert response.status_code == 200 and "Nothing was imported" in text
+    assert 'enctype="multipart/form-data"' in text and 'aria-label="Main"' in text
