@@ -57,6 +57,13 @@ def test_the_close_confirmation_lists_what_is_unfinished(world, half_marked, coo
     assert _status(world) == Cycle.Status.OPEN
 
 
+def test_the_cycle_page_links_a_submitted_region_to_its_reopen_page(world, half_marked, coordinator, as_user):
+    page = as_user(coordinator).get(reverse("evaluations:cycle_detail", kwargs={"cycle": world.cycle.slug}))
+    reopen = reverse("assessments:reopen", kwargs={"region": "kab-deli-serdang", "cycle": world.cycle.slug})
+    medan = reverse("assessments:reopen", kwargs={"region": "kota-medan", "cycle": world.cycle.slug})
+    assert reopen.encode() in page.content and medan.encode() not in page.content
+
+
 def test_closing_and_reopening_are_kept_in_the_history(world, coordinator, as_user):
     client = as_user(coordinator)
     client.post(_change(world, "close"), {"confirm": "yes"})
