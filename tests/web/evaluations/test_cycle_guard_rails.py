@@ -82,6 +82,12 @@ def test_closing_and_reopening_are_kept_in_the_history(world, coordinator, as_us
     )
 
 
+def test_a_confirmation_is_only_offered_for_a_change_the_status_allows(world, coordinator, as_user):
+    response = as_user(coordinator).get(_change(world, "reopen"))  # the cycle is open
+    assert response.status_code == 302 and response["Location"].endswith(f"/cycles/{world.cycle.slug}/")
+    assert as_user(coordinator).get(_change(world, "close")).status_code == 200
+
+
 def test_reopening_needs_a_reason_in_the_service_too(world):
     Cycle.objects.filter(pk=world.cycle.pk).update(status=Cycle.Status.CLOSED)
     with pytest.raises(CycleStateError, match="reason"):

@@ -103,6 +103,11 @@ _TRANSITIONS = {
 NEEDS_REASON = frozenset({"reopen"})
 
 
+def cycle_can(cycle: Cycle, action: str) -> bool:
+    """Whether ``action`` applies to the cycle's current status (before asking to confirm it)."""
+    return cycle.status in _TRANSITIONS[action][0]
+
+
 def cycle_open_problems(
     cycle: Cycle, *, deadline: dt.datetime | None = None, stages: int | None = None
 ) -> list[str]:

@@ -17,6 +17,7 @@ from cityeval.web.evaluations.forms import CycleEditForm, CycleForm, FrameworkUp
 from cityeval.web.evaluations.models import Cycle, Stage
 from cityeval.web.evaluations.services import (
     CycleStateError,
+    cycle_can,
     cycle_create,
     cycle_transition,
     cycle_update,
@@ -225,6 +226,13 @@ def cycle_change(request: HttpRequest, cycle: str, action: str) -> HttpResponse:
     require_coordinator(request.user)
     the_cycle = get_object_or_404(Cycle, slug=cycle)
     if action not in ("open", "close", "reopen"):
+        return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
+    if not cycle_can(the_cycle, action):
+        messages.error(
+            request,
+            _("The cycle is %(status)s: it cannot be changed that way.")
+            % {"status": the_cycle.get_status_display().lower()},
+        )
         return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
     if action != "open" and not confirmed(request):
         return _change_confirmation(request, the_cycle, action)
