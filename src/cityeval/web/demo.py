@@ -154,6 +154,13 @@ def _cycle_2025(regions: dict[str, Region]) -> Cycle:
         framework=framework_version_builtin("gmsc-2024"), status=Cycle.Status.OPEN,
         self_assessment_deadline=timezone.now() + dt.timedelta(days=30),
     )  # fmt: skip
+    # Both stages, as every open cycle has them: panels are created per stage.
+    Stage.objects.create(
+        cycle=cycle, kind=Stage.Kind.STAGE_I, starts_on=dt.date(2025, 8, 4), ends_on=dt.date(2025, 8, 8)
+    )
+    Stage.objects.create(
+        cycle=cycle, kind=Stage.Kind.STAGE_II, starts_on=dt.date(2025, 11, 10), ends_on=dt.date(2025, 11, 21)
+    )
     for r in demo.REGIONS:
         Participation.objects.create(cycle=cycle, region=regions[r.name], group=r.group)
     return cycle

@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "cityeval.web.errors.ActionRedirectMiddleware",
 ]
 
 ROOT_URLCONF = "cityeval.web.urls"

@@ -183,7 +183,7 @@ def test_anonymous_cannot_assign_or_submit(world, as_user, urls):
 
 
 def test_regional_admin_submits(world, as_user, admin_a, urls):
-    response = as_user(admin_a).post(urls.submit, follow=True)
+    response = as_user(admin_a).post(urls.submit, {"confirm": "yes"}, follow=True)
     world.participation_a.refresh_from_db()
     assert world.participation_a.submitted_at is not None
     assert world.participation_a.submitted_by == admin_a
@@ -227,7 +227,10 @@ def test_anonymous_cannot_upload(world, as_user, urls):
 
 
 def test_evidence_add_takes_only_post(world, as_user, admin_a, urls):
-    assert as_user(admin_a).get(urls.evidence()).status_code == 405
+    """Opened directly, the upload address leads back to the item page, not a blank 405."""
+    response = as_user(admin_a).get(urls.evidence())
+    assert response.status_code == 302 and response["Location"] == urls.item()
+    assert Evidence.objects.count() == 0
 
 
 @pytest.fixture

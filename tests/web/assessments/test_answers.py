@@ -131,7 +131,7 @@ def _counts():
 
 def test_after_submission_every_write_is_refused(world, client_a, urls):
     client_a.post(urls.item(), {"level": "2"})
-    client_a.post(urls.submit)
+    client_a.post(urls.submit, {"confirm": "yes"})
     before = _counts()
     submitted_at = type(world.participation_a).objects.get(pk=world.participation_a.pk).submitted_at
     for response in _all_writes(client_a, urls):
@@ -163,7 +163,7 @@ def test_a_cycle_that_is_not_open_takes_no_writes(world, client_a, urls):
 
 
 def test_the_read_only_state_is_shown_and_the_forms_hidden(world, client_a, urls):
-    client_a.post(urls.submit)
+    client_a.post(urls.submit, {"confirm": "yes"})
     overview = client_a.get(urls.overview).content
     item = client_a.get(urls.item()).content
     for page in (overview, item):

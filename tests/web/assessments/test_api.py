@@ -156,7 +156,7 @@ def test_writes_after_the_deadline_or_submission_are_403_with_the_reason(world, 
     Cycle.objects.filter(pk=world.cycle.pk).update(
         self_assessment_deadline=timezone.now() + dt.timedelta(days=1)
     )
-    client.post(urls.submit)
+    client.post(urls.submit, {"confirm": "yes"})
     response = post_json(client, url, {"level": 3})
     assert response.status_code == 403
     assert "Submitted on" in response.json()["detail"]

@@ -115,10 +115,12 @@ def test_panel_scores_blind_consolidates_and_publishes(
 
     # The coordinator closes the cycle, computes and publishes.
     page.goto("/cycles/gmsc-2024/")
-    _submit(page, "main form.row [type=submit]")
+    _submit(page, "#close-link")
+    _submit(page, "#confirm-button")
     page.goto("/results/gmsc-2024/")
     _submit(page, "#compute-form [type=submit]")
     _submit(page, "#publish-form [type=submit]")
+    _submit(page, "#confirm-button")
     assert page.inner_text("#cycle-status") in ("Published", "Dipublikasikan")
     screenshot(page, "results-national")
 

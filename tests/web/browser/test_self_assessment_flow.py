@@ -75,9 +75,10 @@ def test_admin_assigns_opd_answers_with_pdf_admin_submits_then_read_only(
 
     # The admin submits.
     page.goto(f"/r/{region}/{cycle}/self-assessment/")
-    page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_navigation():
-        page.click("#submit-form [type=submit]")
+        page.click("#submit-form a")
+    with page.expect_navigation():
+        page.click("#confirm-button")
     assert Participation.objects.get(pk=world.participation_a.pk).submitted_at is not None
 
     # The answer is now read-only for the contributor: no answer or upload form, a clear notice.

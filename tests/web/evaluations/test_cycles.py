@@ -96,14 +96,19 @@ def test_a_binary_framework_upload_is_refused(coordinator, as_user):
     assert response.context["problems"] == ["The file is not UTF-8 text."]
 
 
-def test_open_and_close(world, coordinator, as_user):
+def test_close_and_reopen_go_through_confirmation(world, coordinator, as_user):
     client = as_user(coordinator)
     close = reverse("evaluations:cycle_change", kwargs={"cycle": world.cycle.slug, "action": "close"})
-    client.post(close)
+    reopen = reverse("evaluations:cycle_change", kwargs={"cycle": world.cycle.slug, "action": "reopen"})
+    assert client.post(close).status_code == 200  # without confirm=yes: the confirmation page only
+    assert Cycle.objects.get(pk=world.cycle.pk).status == Cycle.Status.OPEN
+    client.post(close, {"confirm": "yes"})
     assert Cycle.objects.get(pk=world.cycle.pk).status == Cycle.Status.CLOSED
-    client.post(close)  # closing a closed cycle: refused with a message, no change
+    client.post(close, {"confirm": "yes"})  # closing a closed cycle: refused with a message, no change
     assert Cycle.objects.get(pk=world.cycle.pk).status == Cycle.Status.CLOSED
-    client.post(reverse("evaluations:cycle_change", kwargs={"cycle": world.cycle.slug, "action": "open"}))
+    assert client.post(reopen, {"confirm": "yes", "reason": "  "}).status_code == 400  # reason required
+    assert Cycle.objects.get(pk=world.cycle.pk).status == Cycle.Status.CLOSED
+    client.post(reopen, {"confirm": "yes", "reason": "Kota Medan's evidence arrived late"})
     assert Cycle.objects.get(pk=world.cycle.pk).status == Cycle.Status.OPEN
 
 

@@ -131,7 +131,7 @@ def test_a_new_chair_replaces_the_old_one(world, as_user, coordinator, panel, as
 
 
 def test_coordinator_removes_a_member_without_marks(world, as_user, coordinator, panel, urls):
-    as_user(coordinator).post(urls.panel(panel, "member_remove"), {"user": "assessor3"})
+    as_user(coordinator).post(urls.panel(panel, "member_remove"), {"user": "assessor3", "confirm": "yes"})
     assert sorted(PanelMember.objects.values_list("user__username", flat=True)) == ["assessor2", "chair"]
 
 
@@ -140,7 +140,7 @@ def test_a_member_with_marks_stays(
 ):
     score_all(assessor3)
     response = as_user(coordinator).post(
-        urls.panel(panel, "member_remove"), {"user": "assessor3"}, follow=True
+        urls.panel(panel, "member_remove"), {"user": "assessor3", "confirm": "yes"}, follow=True
     )
     assert b"stays on the record" in response.content
     assert PanelMember.objects.filter(user=assessor3).exists()

@@ -139,5 +139,9 @@ def test_anonymous_users_are_sent_to_log_in_for_actions(scored, as_user):
 
 
 def test_actions_only_take_post(scored, as_user, coordinator):
-    for url in ACTIONS:
-        assert as_user(coordinator).get(url).status_code == 405
+    """Opened directly, compute leads back to its page; publish shows its confirmation."""
+    response = as_user(coordinator).get(ACTIONS[0])
+    assert response.status_code == 302 and response["Location"] == f"/results/{CYCLE}/"
+    response = as_user(coordinator).get(ACTIONS[1])
+    assert response.status_code == 200 and b'name="confirm"' in response.content
+    assert ResultRun.objects.count() == 0

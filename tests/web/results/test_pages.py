@@ -110,7 +110,7 @@ def test_the_coordinator_computes_and_publishes_from_the_page(scored, as_user, c
     pinned = scored.cycle.framework.digest[:12]  # the built-in's hash changes with its content
     assert _messages(response) == [f"Results computed for 2 regions with framework {pinned}."]
     assert b'id="publish-form"' in client.get(NATIONAL).content
-    response = client.post(f"/results/{CYCLE}/publish/")
+    response = client.post(f"/results/{CYCLE}/publish/", {"confirm": "yes"})
     assert _messages(response) == ["The results are published. The cycle is now locked."]
     scored.cycle.refresh_from_db()
     assert scored.cycle.status == Cycle.Status.PUBLISHED
@@ -127,7 +127,7 @@ def test_computing_an_open_cycle_from_the_page_says_why_and_saves_nothing(world,
 
 
 def test_publishing_without_results_from_the_page_is_refused(scored, as_user, coordinator):
-    response = as_user(coordinator).post(f"/results/{CYCLE}/publish/")
+    response = as_user(coordinator).post(f"/results/{CYCLE}/publish/", {"confirm": "yes"})
     assert _messages(response) == ["There are no results to publish: compute them first."]
 
 

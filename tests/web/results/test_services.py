@@ -129,7 +129,7 @@ def test_publish_without_results_is_refused(scored, coordinator):
 
 
 def test_publish_refuses_a_reopened_cycle(computed, coordinator):
-    cycle_transition(cycle=computed.cycle, action="open")
+    cycle_transition(cycle=computed.cycle, action="reopen", reason="rescoring")
     with pytest.raises(ResultsRefused, match="close it and compute"):
         cycle_publish(cycle=computed.cycle, user=coordinator)
 
@@ -144,14 +144,14 @@ def test_publishing_locks_the_cycle(published, coordinator):
     with pytest.raises(ResultsRefused, match="published already"):
         cycle_publish(cycle=cycle, user=coordinator)
     with pytest.raises(CycleStateError):
-        cycle_transition(cycle=cycle, action="open")
+        cycle_transition(cycle=cycle, action="reopen", reason="rescoring")
     assert ResultRun.objects.filter(cycle=cycle).count() == 1
 
 
 def test_publish_refuses_results_older_than_the_scores(computed, coordinator, panel_assessors, as_user):
     """Reopened, rescored and closed again: the stored results no longer match the scores."""
     cycle = computed.cycle
-    cycle_transition(cycle=cycle, action="open")
+    cycle_transition(cycle=cycle, action="reopen", reason="rescoring")
     panel_region = PanelRegion.objects.get(participation__region__slug="kota-medan")
     ItemScore.objects.create(
         panel_region=panel_region, item="baseline.legal_basis", assessor=panel_assessors[0], score=4

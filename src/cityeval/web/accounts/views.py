@@ -7,12 +7,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import is_assessor, is_coordinator, regions_of
 from cityeval.web.accounts.models import ApiToken
 from cityeval.web.accounts.services import token_create
+from cityeval.web.confirm import confirm_page, confirmed
 
 
 class LoginView(auth_views.LoginView):
@@ -50,9 +51,21 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def token_revoke(request: HttpRequest, hint: str) -> HttpResponse:
+    """GET: the confirmation page; POST with ``confirm=yes``: revoke (another user's token: 404)."""
     token = get_object_or_404(ApiToken, user=request.user, hint=hint)
+    if not confirmed(request):
+        return confirm_page(
+            request,
+            title=_("Revoke the token %(name)s?") % {"name": token.name},
+            action=request.path,
+            cancel=reverse("accounts:tokens"),
+            button=_("Yes, revoke the token"),
+            consequences=[
+                _("The token stops working at once: every program using it loses access."),
+                _("A revoked token cannot be restored; create a new one if it is needed again."),
+            ],
+        )
     token.delete()
     messages.success(request, _("Token revoked."))
     return redirect("accounts:tokens")

@@ -24,7 +24,8 @@ from cityeval.engine.framework import Item
 from cityeval.web.assessments.models import AnswerRevision, Evidence, EvidenceBlob, ItemAssignment
 from cityeval.web.assessments.selectors import closed_reason, evidence_closed_reason, item_of
 from cityeval.web.assessments.uploads import Inspected, UploadRejected, inspect_upload
-from cityeval.web.evaluations.models import Participation
+from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.evaluations.services import status_change_record
 from cityeval.web.regions.models import Opd
 
 NARRATIVE_MAX = 10_000
@@ -176,7 +177,39 @@ def self_assessment_submit(*, participation: Participation, user: AbstractBaseUs
     locked.submitted_at = timezone.now()
     locked.submitted_by = user
     locked.save(update_fields=["submitted_at", "submitted_by"])
+    status_change_record(
+        cycle=locked.cycle, participation=locked, action="submit", from_status="open",
+        to_status="submitted", user=user,
+    )  # fmt: skip
     participation.submitted_at, participation.submitted_by = locked.submitted_at, user
+    return locked
+
+
+@transaction.atomic
+def self_assessment_reopen(
+    *, participation: Participation, user: AbstractBaseUser, reason: str
+) -> Participation:
+    """Undo a submission (the coordinator's correction) with a written reason, kept in the
+    history. The cycle must still be open; answers given so far stay as they are."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise SelfAssessmentClosed(_("Give the reason for reopening; it is kept in the history."))
+    locked = Participation.objects.select_for_update().select_related("cycle").get(pk=participation.pk)
+    if locked.submitted_at is None:
+        raise SelfAssessmentClosed(_("This self-assessment is not submitted."))
+    if locked.cycle.status != Cycle.Status.OPEN:
+        raise SelfAssessmentClosed(
+            _("The cycle is %(status)s: reopen the cycle first.")
+            % {"status": locked.cycle.get_status_display()}
+        )
+    locked.submitted_at = None
+    locked.submitted_by = None
+    locked.save(update_fields=["submitted_at", "submitted_by"])
+    status_change_record(
+        cycle=locked.cycle, participation=locked, action="reopen", from_status="submitted",
+        to_status="open", user=user, reason=reason,
+    )  # fmt: skip
+    participation.submitted_at, participation.submitted_by = None, None
     return locked
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path(_base, views.overview, name="overview"),
     path(_base + "assign/", views.assign, name="assign"),
     path(_base + "submit/", views.submit, name="submit"),
+    path(_base + "reopen/", views.reopen, name="reopen"),
     path(_base + "items/<str:item>/", views.item_detail, name="item"),
     path(_base + "items/<str:item>/evidence/", views.evidence_add, name="evidence_add"),
     path("evidence/<uuid:evidence>/", views.evidence_download, name="evidence_download"),

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -47,9 +48,13 @@ from cityeval.web.assessments.services import (
     evidence_link_add,
     evidence_upload,
     item_assign,
+    self_assessment_reopen,
     self_assessment_submit,
 )
 from cityeval.web.assessments.uploads import SizeLimitHandler, type_name
+from cityeval.web.confirm import confirm_page, confirmed
+from cityeval.web.evaluations.models import StatusChange
+from cityeval.web.evaluations.templatetags.cityeval import label
 
 KIND_LABELS = {
     "level": gettext_lazy("Level"),
@@ -109,6 +114,10 @@ def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
         "opd_filter": opd_filter,
         "kind_labels": KIND_LABELS,
         "status_labels": STATUS_LABELS,
+        "can_reopen": sa.access.is_coordinator and participation.submitted_at is not None,
+        "status_history": StatusChange.objects.filter(participation=participation).select_related(
+            "changed_by"
+        ),
     }
     return render(request, "assessments/overview.html", context)
 
@@ -141,19 +150,98 @@ def assign(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     return _to_overview(sa)
 
 
+def _unanswered(sa: SelfAssessment) -> list[str]:
+    """The group's items without an answer, as "code — name" lines."""
+    answers = latest_answers(sa.participation)
+    return [
+        f"{item.code} — {label(item.label)}"
+        for _component, item in sa.framework.items_for(sa.participation.group)
+        if item.code not in answers
+    ]
+
+
+def _overview_url(sa: SelfAssessment) -> str:
+    return reverse(
+        "assessments:overview", kwargs={"region": sa.access.region.slug, "cycle": sa.participation.cycle.slug}
+    )
+
+
 @login_required
-@require_POST
 def submit(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
+    """GET: the confirmation page (what submitting does, how many items are unanswered);
+    POST with ``confirm=yes``: submit. A POST without it only shows the confirmation."""
     sa = self_assessment_for(request.user, region, cycle)
     sa.access.require_admin()
     if refused := _refused_if_closed(request, sa):
         return refused
+    if not confirmed(request):
+        missing = _unanswered(sa)
+        total = sum(1 for _pair in sa.framework.items_for(sa.participation.group))
+        unfinished = []
+        if missing:
+            unfinished.append(
+                _("%(missing)d of %(total)d items unanswered (%(answered)d answered).")
+                % {"missing": len(missing), "total": total, "answered": total - len(missing)}
+            )
+        return confirm_page(
+            request,
+            title=_("Submit the self-assessment of %(region)s?") % {"region": sa.access.region.name},
+            action=request.path,
+            cancel=_overview_url(sa),
+            button=_("Yes, submit the self-assessment"),
+            consequences=[
+                _("Every answer and piece of evidence becomes read-only for the region."),
+                _("The assessors score what is there now; unanswered items are not scored."),
+                _("Only the national coordinator can reopen it, with a written reason."),
+            ],
+            unfinished=unfinished,
+            details=missing,
+            details_label=_("Unanswered items"),
+        )
     try:
         self_assessment_submit(participation=sa.participation, user=request.user)
     except SelfAssessmentClosed as exc:
         return _refused(request, sa, exc.reason)
     messages.success(request, _("The self-assessment is submitted. Answers are now read-only."))
     return _to_overview(sa)
+
+
+@login_required
+def reopen(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
+    """The coordinator reopens a submitted self-assessment, with a reason kept in the history."""
+    sa = self_assessment_for(request.user, region, cycle)  # 404 to outsiders
+    if not sa.access.is_coordinator:
+        raise PermissionDenied
+    if sa.participation.submitted_at is None:
+        messages.error(request, _("This self-assessment is not submitted."))
+        return _to_overview(sa)
+    error = ""
+    if confirmed(request):
+        try:
+            self_assessment_reopen(
+                participation=sa.participation, user=request.user, reason=request.POST.get("reason", "")
+            )
+        except SelfAssessmentClosed as exc:
+            error = exc.reason
+        else:
+            messages.success(
+                request, _("The self-assessment is open again; the region can change its answers.")
+            )
+            return _to_overview(sa)
+    return confirm_page(
+        request,
+        title=_("Reopen the self-assessment of %(region)s?") % {"region": sa.access.region.name},
+        action=request.path,
+        cancel=_overview_url(sa),
+        button=_("Reopen the self-assessment"),
+        consequences=[
+            _("The region can change its answers and evidence again until the deadline, then submits again."),
+            _("The reason is kept in the history with your name and the time."),
+        ],
+        needs_reason=True,
+        reason_error=error,
+        status=400 if error else 200,
+    )
 
 
 def _answer_form(sa: SelfAssessment, item, latest: AnswerRevision | None) -> AnswerForm:

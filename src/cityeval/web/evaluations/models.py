@@ -112,3 +112,40 @@ class Participation(models.Model):
     def is_editable(self) -> bool:
         """Self-assessment answers can change: cycle open, before the deadline, not submitted."""
         return self.submitted_at is None and self.cycle.self_assessment_open
+
+
+class StatusChange(models.Model):
+    """One change of a cycle's or a region's self-assessment status, with who, when and why.
+    Append-only: rows are added by the services and never updated or deleted."""
+
+    class Subject(models.TextChoices):
+        CYCLE = "cycle", _("Cycle")
+        SELF_ASSESSMENT = "self_assessment", _("Self-assessment")
+
+    class Action(models.TextChoices):
+        OPEN = "open", _("Opened")
+        CLOSE = "close", _("Closed")
+        REOPEN = "reopen", _("Reopened")
+        PUBLISH = "publish", _("Published")
+        SUBMIT = "submit", _("Submitted")
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="status_changes")
+    participation = models.ForeignKey(
+        Participation, null=True, blank=True, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    subject = models.CharField(_("subject"), max_length=20, choices=Subject.choices)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    from_status = models.CharField(_("from"), max_length=20)
+    to_status = models.CharField(_("to"), max_length=20)
+    reason = models.TextField(_("reason"), blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("status change")
+
+    def __str__(self) -> str:
+        return f"{self.cycle} {self.subject} {self.from_status}→{self.to_status}"

@@ -8,10 +8,12 @@ import polars as pl
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cityeval.engine import Framework, parse_framework
 from cityeval.engine.framework import builtin_source
-from cityeval.web.evaluations.models import Cycle, FrameworkVersion, Participation, Stage
+from cityeval.web.evaluations.models import Cycle, FrameworkVersion, Participation, Stage, StatusChange
 from cityeval.web.imports import ROW, ImportRejected, RowErrors, cell
 from cityeval.web.regions.models import Region
 
@@ -64,21 +66,112 @@ class CycleStateError(Exception):
     pass
 
 
+@transaction.atomic
+def cycle_update(
+    *,
+    cycle: Cycle,
+    name: str,
+    self_assessment_deadline: dt.datetime,
+    stages: dict[str, tuple[dt.date, dt.date]],
+) -> Cycle:
+    """Correct a cycle's name, deadline and stage dates; refused once it is published, and an
+    open cycle keeps a deadline that is not past and both its stages."""
+    locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    if locked.status == Cycle.Status.PUBLISHED:
+        raise CycleStateError(_("The cycle is published: it can no longer be changed."))
+    if locked.status == Cycle.Status.OPEN:
+        problems = cycle_open_problems(locked, stages=len(stages))
+        if self_assessment_deadline < timezone.now():
+            problems.append(_("An open cycle's self-assessment deadline cannot be in the past."))
+        if problems:
+            raise CycleStateError(" ".join(problems))
+    locked.name = name
+    locked.self_assessment_deadline = self_assessment_deadline
+    locked.save(update_fields=["name", "self_assessment_deadline"])
+    for kind, (starts_on, ends_on) in stages.items():
+        Stage.objects.update_or_create(
+            cycle=locked, kind=kind, defaults={"starts_on": starts_on, "ends_on": ends_on}
+        )
+    return locked
+
+
 _TRANSITIONS = {
-    "open": ({Cycle.Status.DRAFT, Cycle.Status.CLOSED}, Cycle.Status.OPEN),
+    "open": ({Cycle.Status.DRAFT}, Cycle.Status.OPEN),
+    "reopen": ({Cycle.Status.CLOSED}, Cycle.Status.OPEN),
     "close": ({Cycle.Status.OPEN}, Cycle.Status.CLOSED),
 }
+NEEDS_REASON = frozenset({"reopen"})
 
 
-def cycle_transition(*, cycle: Cycle, action: str) -> Cycle:
-    """Open a draft (or reopen a closed) cycle, or close an open one. Published is final."""
+def cycle_can(cycle: Cycle, action: str) -> bool:
+    """Whether ``action`` applies to the cycle's current status (before asking to confirm it)."""
+    return cycle.status in _TRANSITIONS[action][0]
+
+
+def cycle_open_problems(
+    cycle: Cycle, *, deadline: dt.datetime | None = None, stages: int | None = None
+) -> list[str]:
+    """Why the cycle cannot be open: it has no stages, or (opening a draft) its self-assessment
+    deadline is past. ``deadline``/``stages`` check planned values before they are saved."""
+    deadline = deadline if deadline is not None else cycle.self_assessment_deadline
+    stages = stages if stages is not None else cycle.stages.count()
+    problems = []
+    if stages < len(Stage.Kind.values):
+        problems.append(_("The cycle needs both stages with their dates before it can be open."))
+    if cycle.status == Cycle.Status.DRAFT and deadline < timezone.now():
+        problems.append(_("The self-assessment deadline is in the past: move it before opening the cycle."))
+    return problems
+
+
+def status_change_record(
+    *,
+    cycle: Cycle,
+    action: str,
+    from_status: str,
+    to_status: str,
+    user: AbstractBaseUser | None,
+    reason: str = "",
+    participation: Participation | None = None,
+) -> StatusChange:
+    """Append a row to the status history (never updated or deleted)."""
+    return StatusChange.objects.create(
+        cycle=cycle,
+        participation=participation,
+        subject=StatusChange.Subject.SELF_ASSESSMENT if participation else StatusChange.Subject.CYCLE,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        changed_by=user,
+    )
+
+
+@transaction.atomic
+def cycle_transition(
+    *, cycle: Cycle, action: str, user: AbstractBaseUser | None = None, reason: str = ""
+) -> Cycle:
+    """Open a draft, close an open cycle, or reopen a closed one (with a written reason).
+    Published is final. Every change is kept in the status history."""
     allowed, target = _TRANSITIONS[action]
-    # Conditional update on the stored row, not on the caller's copy: a stale object must not
-    # reopen a cycle that was published meanwhile.
-    changed = Cycle.objects.filter(pk=cycle.pk, status__in=allowed).update(status=target)
+    reason = reason.strip()
+    if action in NEEDS_REASON and not reason:
+        raise CycleStateError(_("Give the reason for reopening; it is kept in the history."))
+    # Lock the stored row, not the caller's copy: a stale object must not reopen a cycle
+    # that was published meanwhile.
+    locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    if locked.status not in allowed:
+        cycle.status = locked.status
+        raise CycleStateError(
+            _("The cycle is %(status)s: it cannot be changed that way.")
+            % {"status": locked.get_status_display().lower()}
+        )
+    if target == Cycle.Status.OPEN and (problems := cycle_open_problems(locked)):
+        raise CycleStateError(" ".join(problems))
+    status_change_record(
+        cycle=locked, action=action, from_status=locked.status, to_status=target, user=user, reason=reason
+    )
+    Cycle.objects.filter(pk=cycle.pk).update(status=target)
     cycle.refresh_from_db(fields=["status"])
-    if not changed:
-        raise CycleStateError(f"cannot {action} a cycle that is {cycle.status}")
     return cycle
 
 

@@ -6,18 +6,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cityeval.engine import FrameworkError
 from cityeval.engine.framework import MAX_FRAMEWORK_BYTES
 from cityeval.web.accounts.access import require_coordinator
-from cityeval.web.evaluations.forms import CycleForm, FrameworkUploadForm, ParticipantForm
+from cityeval.web.confirm import confirm_page, confirmed
+from cityeval.web.evaluations.forms import CycleEditForm, CycleForm, FrameworkUploadForm, ParticipantForm
 from cityeval.web.evaluations.models import Cycle, Stage
 from cityeval.web.evaluations.services import (
     CycleStateError,
+    cycle_can,
     cycle_create,
     cycle_transition,
+    cycle_update,
     framework_version_chosen,
     framework_version_store,
     participation_add,
@@ -55,6 +59,31 @@ def cycle_new(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Cycle created. Add the participating regions, then open it."))
         return redirect("evaluations:cycle_detail", cycle=cycle.slug)
     return render(request, "evaluations/cycle_new.html", {"form": form})
+
+
+@login_required
+def cycle_edit(request: HttpRequest, cycle: str) -> HttpResponse:
+    """Correct a cycle's name, deadline and stage dates (not once it is published)."""
+    require_coordinator(request.user)
+    the_cycle = get_object_or_404(Cycle, slug=cycle)
+    if the_cycle.status == Cycle.Status.PUBLISHED:
+        messages.error(request, _("The cycle is published: it can no longer be changed."))
+        return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
+    form = CycleEditForm(request.POST or None, initial=CycleEditForm.initial_for(the_cycle))
+    if request.method == "POST" and form.is_valid():
+        try:
+            cycle_update(
+                cycle=the_cycle,
+                name=form.cleaned_data["name"],
+                self_assessment_deadline=form.cleaned_data["self_assessment_deadline"],
+                stages=form.stages(),
+            )
+        except CycleStateError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Cycle saved."))
+            return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
+    return render(request, "evaluations/cycle_edit.html", {"cycle": the_cycle, "form": form})
 
 
 @login_required
@@ -123,6 +152,7 @@ def _cycle_page(
             "participations": the_cycle.participations.select_related("region", "region__province"),
             "form": form or ParticipantForm(groups=framework.group_codes),
             "upload_form": UploadForm(),
+            "status_history": the_cycle.status_changes.select_related("changed_by", "participation__region"),
         },
         status=status,
     )
@@ -148,17 +178,90 @@ def participants_import(request: HttpRequest, cycle: str) -> HttpResponse:
     return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
 
 
+def _close_unfinished(the_cycle: Cycle) -> list[str]:
+    """What closing leaves undone: regions that have not submitted, panels without all marks."""
+    from cityeval.web.panels.selectors import marks_unfinished  # panels build on evaluations
+
+    lines = [
+        _("%(region)s has not submitted its self-assessment.") % {"region": p.region.name}
+        for p in the_cycle.participations.filter(submitted_at__isnull=True).select_related("region")
+    ]
+    lines += [
+        _("%(panel)s: %(region)s — %(submitted)d of %(members)d assessors submitted their marks.")
+        % {
+            "panel": pr.panel.name,
+            "region": pr.participation.region.name,
+            "submitted": done,
+            "members": total,
+        }
+        for pr, done, total in marks_unfinished(the_cycle)
+    ]
+    return lines
+
+
+def _change_confirmation(
+    request: HttpRequest, the_cycle: Cycle, action: str, error: str = ""
+) -> HttpResponse:
+    if action == "close":
+        title = _("Close %(cycle)s?") % {"cycle": the_cycle.name}
+        consequences = [
+            _("Self-assessments and panel marks can no longer change."),
+            _("The results can then be computed and published."),
+            _("A closed cycle can be reopened, with a written reason, until it is published."),
+        ]
+        button, unfinished = _("Yes, close the cycle"), _close_unfinished(the_cycle)
+    else:
+        title = _("Reopen %(cycle)s?") % {"cycle": the_cycle.name}
+        consequences = [
+            _("Regions that have not submitted and the panels can change their work again."),
+            _(
+                "Computed results become out of date once a score changes; "
+                "compute them again before publishing."
+            ),
+            _("The reason is kept in the history with your name and the time."),
+        ]
+        button, unfinished = _("Reopen the cycle"), []
+    return confirm_page(
+        request,
+        title=title,
+        action=request.path,
+        cancel=reverse("evaluations:cycle_detail", kwargs={"cycle": the_cycle.slug}),
+        button=button,
+        consequences=consequences,
+        unfinished=unfinished,
+        needs_reason=action == "reopen",
+        reason_error=error,
+        status=400 if error else 200,
+    )
+
+
 @login_required
-@require_POST
 def cycle_change(request: HttpRequest, cycle: str, action: str) -> HttpResponse:
+    """Open a draft (one POST); close or reopen through a confirmation page (GET), then a POST
+    with ``confirm=yes`` (and a reason to reopen)."""
     require_coordinator(request.user)
     the_cycle = get_object_or_404(Cycle, slug=cycle)
-    if action not in ("open", "close"):
+    if action not in ("open", "close", "reopen"):
+        return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
+    if not cycle_can(the_cycle, action):
+        messages.error(
+            request,
+            _("The cycle is %(status)s: it cannot be changed that way.")
+            % {"status": the_cycle.get_status_display().lower()},
+        )
+        return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
+    if action != "open" and not confirmed(request):
+        return _change_confirmation(request, the_cycle, action)
+    if request.method != "POST":
         return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
     try:
-        cycle_transition(cycle=the_cycle, action=action)
-    except CycleStateError:
-        messages.error(request, _("This cycle cannot be changed that way in its current status."))
+        cycle_transition(
+            cycle=the_cycle, action=action, user=request.user, reason=request.POST.get("reason", "")
+        )
+    except CycleStateError as exc:
+        if action == "reopen" and the_cycle.status == Cycle.Status.CLOSED:
+            return _change_confirmation(request, the_cycle, action, error=str(exc))
+        messages.error(request, str(exc))
     else:
         messages.success(request, _("Cycle is now %(status)s.") % {"status": the_cycle.get_status_display()})
     return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)

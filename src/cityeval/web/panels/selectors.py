@@ -20,6 +20,7 @@ import polars as pl
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -444,3 +445,18 @@ def panel_conflicts(panel: Panel) -> list[ConflictWarning]:
     return [ConflictWarning(member=members[c.user_id], conflict=c) for c in conflicts] + [
         ConflictWarning(member=members[m.user_id], role=m) for m in roles
     ]
+
+
+def marks_unfinished(cycle: Cycle) -> list[tuple[PanelRegion, int, int]]:
+    """Each region on a panel of ``cycle`` where not every member has submitted marks, with
+    (submitted, members): what closing the cycle leaves unscored."""
+    rows = (
+        PanelRegion.objects.filter(panel__cycle=cycle)
+        .select_related("panel", "participation__region")
+        .annotate(
+            n_members=Count("panel__members", distinct=True),
+            n_submitted=Count("submissions", distinct=True),
+        )
+        .order_by("panel__stage", "panel__name", "participation__region__name")
+    )
+    return [(r, r.n_submitted, r.n_members) for r in rows if r.n_submitted < r.n_members or not r.n_members]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import is_assessor, is_coordinator, require_coordinator
+from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.panels.forms import ConflictForm, MemberChoiceForm, MemberForm, PanelForm, RegionChoiceForm
@@ -245,6 +246,25 @@ def member_remove(request: HttpRequest, panel) -> HttpResponse:
     member = _member(the_panel, request)
     if member is None:
         raise Http404
+    if reason := closed_reason(the_panel.cycle):
+        return refused(request, reason, back=_to_panel(the_panel).url)
+    if not confirmed(request):  # the Remove button leads here first
+        name = member.user.get_username()
+        return confirm_page(
+            request,
+            title=_("Remove %(user)s from %(panel)s?") % {"user": name, "panel": the_panel.name},
+            action=request.path,
+            cancel=_to_panel(the_panel).url,
+            button=_("Yes, remove from the panel"),
+            consequences=[
+                _("%(user)s no longer sees or scores this panel's regions.") % {"user": name},
+                _(
+                    "An assessor who has recorded marks or feedback here stays on the record "
+                    "and cannot be removed."
+                ),
+            ],
+            hidden=[("user", name)],
+        )
     return _run(
         request,
         the_panel,

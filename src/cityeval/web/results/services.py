@@ -21,6 +21,7 @@ from cityeval.engine import Framework, InputError, score_items
 from cityeval.engine.agreement import agreement_by
 from cityeval.engine.scoring import ScoreResult
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
+from cityeval.web.evaluations.services import status_change_record
 from cityeval.web.panels.models import ConsolidatedScore, ItemScore
 from cityeval.web.panels.selectors import consolidated_table, panels_table, scores_table
 from cityeval.web.results.models import (
@@ -341,6 +342,9 @@ def cycle_publish(*, cycle: Cycle, user: AbstractBaseUser | None) -> ResultRun:
         raise ResultsRefused(
             _("Scores were recorded after the results were computed: compute them again before publishing.")
         )
+    status_change_record(
+        cycle=locked, action="publish", from_status=locked.status, to_status=Cycle.Status.PUBLISHED, user=user
+    )
     locked.status = Cycle.Status.PUBLISHED
     locked.save(update_fields=["status"])
     run.published_at = timezone.now()

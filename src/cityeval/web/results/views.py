@@ -15,12 +15,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cityeval.engine.report import histogram_svg
 from cityeval.web.accounts.access import require_coordinator
+from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.evaluations.services import framework_version_chosen
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
@@ -28,6 +30,7 @@ from cityeval.web.results.exports import FORMATS, table_download
 from cityeval.web.results.forms import HistoryImportForm
 from cityeval.web.results.history import history_import
 from cityeval.web.results.letters import cycle_charts, pdf_response, region_charts
+from cityeval.web.results.models import ResultRun
 from cityeval.web.results.selectors import (
     ResultsAccess,
     cycle_report_of,
@@ -256,11 +259,43 @@ def compute(request: HttpRequest, cycle: str) -> HttpResponse:
     return redirect("results:national", cycle=the_cycle.slug)
 
 
+def _publish_confirmation(request: HttpRequest, the_cycle: Cycle) -> HttpResponse:
+    """What publishing makes public and locks, and what would stop it."""
+    run = ResultRun.objects.filter(cycle=the_cycle, is_current=True).first()
+    unfinished = []
+    if the_cycle.status != Cycle.Status.CLOSED:
+        unfinished.append(_("The cycle is not closed: close it and compute the results first."))
+    if run is None:
+        unfinished.append(_("There are no results to publish: compute them first."))
+    elif scores_changed_since(run):
+        unfinished.append(
+            _("Scores were recorded after the results were computed: compute them again before publishing.")
+        )
+    return confirm_page(
+        request,
+        title=_("Publish the results of %(cycle)s?") % {"cycle": the_cycle.name},
+        action=request.path,
+        cancel=reverse("results:national", kwargs={"cycle": the_cycle.slug}),
+        button=_("Yes, publish the results"),
+        consequences=[
+            _(
+                "The national table, every region's page, the letters and the downloads "
+                "become public to everyone, without logging in."
+            ),
+            _("Each region's members see the assessors' feedback."),
+            _("The cycle is locked for good: no recomputation, no reopening, no changes to its dates."),
+        ],
+        unfinished=unfinished,
+    )
+
+
 @login_required
-@require_POST
 def publish(request: HttpRequest, cycle: str) -> HttpResponse:
+    """GET: the confirmation page; POST with ``confirm=yes``: publish."""
     require_coordinator(request.user)
     the_cycle = get_object_or_404(Cycle, slug=cycle)
+    if not confirmed(request):
+        return _publish_confirmation(request, the_cycle)
     try:
         cycle_publish(cycle=the_cycle, user=request.user)
     except ResultsRefused as exc:
