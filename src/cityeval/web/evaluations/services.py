@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 from django.shortcuts import get_object_or_404
 
 from cityeval.engine import Framework, parse_framework
@@ -70,16 +71,30 @@ _TRANSITIONS = {
 }
 
 
+@transaction.atomic
 def cycle_transition(*, cycle: Cycle, action: str) -> Cycle:
-    """Open a draft (or reopen a closed) cycle, or close an open one. Published is final."""
+    """Open a draft (or reopen a closed) cycle, or close an open one. Published is final.
+
+    The cycle row is locked first, as every write that the status allows locks it (answers,
+    scores): a write in progress finishes before the close, and one that starts after it sees
+    the cycle closed. The status is read from the locked row, not the caller's copy: a stale
+    object must not reopen a cycle that was published meanwhile."""
     allowed, target = _TRANSITIONS[action]
-    # Conditional update on the stored row, not on the caller's copy: a stale object must not
-    # reopen a cycle that was published meanwhile.
-    changed = Cycle.objects.filter(pk=cycle.pk, status__in=allowed).update(status=target)
-    cycle.refresh_from_db(fields=["status"])
-    if not changed:
-        raise CycleStateError(f"cannot {action} a cycle that is {cycle.status}")
+    locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    if locked.status not in allowed:
+        cycle.status = locked.status
+        raise CycleStateError(f"cannot {action} a cycle that is {locked.status}")
+    locked.status = target
+    locked.save(update_fields=["status"])
+    cycle.status = target
     return cycle
+
+
+def cycle_inputs_changed(*, cycle: Cycle) -> None:
+    """Record that something the cycle's results are computed from changed: call it in the
+    transaction of the write, after locking the cycle row. Stored results computed before
+    then can no longer be published (see ``results.services.scores_changed_since``)."""
+    Cycle.objects.filter(pk=cycle.pk).update(inputs_version=F("inputs_version") + 1)
 
 
 _PARTICIPANTS_EDITABLE = (Cycle.Status.DRAFT, Cycle.Status.OPEN)
@@ -95,6 +110,7 @@ def participation_add(*, cycle: Cycle, region: Region, group: str) -> Participat
     participation, _ = Participation.objects.update_or_create(
         cycle=cycle, region=region, defaults={"group": group}
     )
+    cycle_inputs_changed(cycle=cycle)
     return participation
 
 
