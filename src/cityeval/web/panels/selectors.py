@@ -102,43 +102,63 @@ def scores_table(cycle: Cycle, stage: str, *, first_marks: bool = False) -> pl.D
     (Region.province.name), ``item``, ``assessor`` (username), ``score`` (Float64). One row per
     (region, item, assessor): the latest after-discussion revision if there is one, else the
     first mark (the latest ``first`` revision, frozen at submission); with ``first_marks``,
-    always the first mark (what agreement is computed on). Ties on time are broken by the later
-    row. Marks of an assessor with a conflict of interest with the region
-    (:func:`conflicted_pairs`) are left out. This is the engine's item-score table
-    (``score_items``), so the item score it computes is the panel mean. Empty cycles give an
-    empty table with the same columns and types.
+    always the first mark (what agreement is computed on). See :func:`scores_tables`.
+    """
+    counted, first = scores_tables(cycle, stage)
+    return first if first_marks else counted
+
+
+def scores_tables(cycle: Cycle, stage: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The counted marks and the first marks (see :func:`scores_table`), read in one query.
+
+    Ties on time are broken by the later row. Marks of an assessor with a conflict of interest
+    with the region (:func:`conflicted_pairs`) are left out. The counted table is the engine's
+    item-score table (``score_items``), so the item score it computes is the panel mean. Empty
+    cycles give empty tables with the same columns and types.
 
     Example: assessor ``a`` gives ``baseline.legal_basis`` of Kab. Deli Serdang 3, submits and
-    revises it to 4 after discussion; ``b`` gives 2 → rows (…, "a", 4.0), (…, "b", 2.0), and
-    with ``first_marks`` (…, "a", 3.0), (…, "b", 2.0).
+    revises it to 4 after discussion; ``b`` gives 2 → counted rows (…, "a", 4.0), (…, "b",
+    2.0); first marks (…, "a", 3.0), (…, "b", 2.0).
     """
-    rows = ItemScore.objects.filter(panel_region__participation__cycle=cycle, panel_region__stage=stage)
-    if first_marks:
-        rows = rows.filter(kind=ItemScore.Kind.FIRST)
-    rows = rows.order_by("panel_region_id", "item", "assessor_id", _COUNTED_FIRST, "-created_at", "-id")
+    rows = (
+        ItemScore.objects.filter(panel_region__participation__cycle=cycle, panel_region__stage=stage)
+        .order_by("panel_region_id", "item", "assessor_id", _COUNTED_FIRST, "-created_at", "-id")
+        .values_list(
+            "panel_region_id",
+            "item",
+            "assessor_id",
+            "kind",
+            "panel_region__participation__region_id",
+            "panel_region__participation__region__name",
+            "panel_region__participation__group",
+            "panel_region__participation__region__province__name",
+            "assessor__username",
+            "score",
+        )
+    )
     excluded = conflicted_pairs(cycle)
-    seen: set[tuple[int, str, int]] = set()
-    data: dict[str, list[Any]] = {column: [] for column in _SCORES_SCHEMA}
-    for panel_region, item, assessor_id, region_id, *values in rows.values_list(
-        "panel_region_id",
-        "item",
-        "assessor_id",
-        "panel_region__participation__region_id",
-        "panel_region__participation__region__name",
-        "panel_region__participation__group",
-        "panel_region__participation__region__province__name",
-        "assessor__username",
-        "score",
-    ):
-        if (panel_region, item, assessor_id) in seen or (region_id, assessor_id) in excluded:
+    tables: dict[bool, dict[str, list[Any]]] = {
+        first: {column: [] for column in _SCORES_SCHEMA} for first in (False, True)
+    }
+    seen: dict[bool, set[tuple[int, str, int]]] = {False: set(), True: set()}
+    for panel_region, item, assessor_id, kind, region_id, *values in rows:
+        if (region_id, assessor_id) in excluded:
             continue
-        seen.add((panel_region, item, assessor_id))
+        key = (panel_region, item, assessor_id)
         region, group, province, username, score = values
-        for column, value in zip(
-            _SCORES_SCHEMA, (region, group, province, item, username, score), strict=True
-        ):
-            data[column].append(value)
-    return pl.DataFrame(data, schema=_SCORES_SCHEMA).sort("region", "item", "assessor")
+        for first in (False, True):
+            if key in seen[first] or (first and kind != ItemScore.Kind.FIRST):
+                continue
+            seen[first].add(key)
+            for column, value in zip(
+                _SCORES_SCHEMA, (region, group, province, item, username, score), strict=True
+            ):
+                tables[first][column].append(value)
+    counted, first_marks = (
+        pl.DataFrame(tables[first], schema=_SCORES_SCHEMA).sort("region", "item", "assessor")
+        for first in (False, True)
+    )
+    return counted, first_marks
 
 
 def consolidated_table(cycle: Cycle, stage: str) -> pl.DataFrame:

@@ -21,7 +21,7 @@ from cityeval.engine import Framework, InputError, score_items
 from cityeval.engine.agreement import agreement_by
 from cityeval.engine.scoring import ScoreResult
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
-from cityeval.web.panels.selectors import consolidated_table, excluded_assessors, panels_table, scores_table
+from cityeval.web.panels.selectors import consolidated_table, excluded_assessors, panels_table, scores_tables
 from cityeval.web.results.models import (
     AgreementResult,
     DimensionResult,
@@ -71,7 +71,7 @@ def results_compute(
         raise ResultsRefused(_("Unknown stage."))
     framework = locked.framework.framework
     participations = _participations(locked)
-    scores = scores_table(locked, stage)
+    scores, first_marks = scores_tables(locked, stage)
     if scores.height == 0:
         raise ResultsRefused(
             _("No assessor has scored any region at %(stage)s: there is nothing to compute.")
@@ -103,7 +103,6 @@ def results_compute(
     panel_of = dict(zip(panels["region"].to_list(), panels["panel"].to_list(), strict=True))
     regions_store(run, result, framework, participations, panel_of)
     _store_items(run, result, participations)
-    first_marks = scores_table(locked, stage, first_marks=True)
     _store_agreement(run, _agreement(first_marks, panels, framework))
     return run
 
