@@ -472,6 +472,30 @@ def score_check(*, panel_region: PanelRegion, scores: Mapping[str, tuple[float, 
     return errors
 
 
+def _reasoned_score_errors(
+    panel_region: PanelRegion,
+    item: str,
+    score: float | None,
+    reason: str,
+    *,
+    no_score: str,
+    no_reason: str,
+    note: str = "",
+) -> dict[str, str]:
+    """Why a score given with a mandatory reason (a revision, a consolidated score) is not
+    acceptable, by field (``score``, ``reason``); ``no_score``/``no_reason`` say what is missing."""
+    errors: dict[str, str] = {}
+    if score is None:
+        errors["score"] = no_score
+    elif problem := score_check(panel_region=panel_region, scores={item: (score, note)}).get(item):
+        errors["score"] = problem
+    if not reason:
+        errors["reason"] = no_reason
+    elif len(reason) > NOTE_MAX:
+        errors["reason"] = _("Keep the reason under %(n)d characters.") % {"n": NOTE_MAX}
+    return errors
+
+
 def _submitted(panel_region: PanelRegion, assessor: AbstractBaseUser) -> ScoreSubmission | None:
     return ScoreSubmission.objects.filter(panel_region=panel_region, assessor=assessor).first()
 
@@ -553,17 +577,15 @@ def score_revise(
             _("Submit your first marks before revising them after discussion; until then, just change them.")
         )
     reason, note = (reason or "").strip(), (note or "").strip()
-    errors: dict[str, str] = {}
-    if score is None:
-        errors["score"] = _("Give the revised score.")
-    else:
-        problem = score_check(panel_region=panel_region, scores={item: (score, note)}).get(item)
-        if problem:
-            errors["score"] = problem
-    if not reason:
-        errors["reason"] = _("Give the reason for the revision (what the discussion showed).")
-    elif len(reason) > NOTE_MAX:
-        errors["reason"] = _("Keep the reason under %(n)d characters.") % {"n": NOTE_MAX}
+    errors = _reasoned_score_errors(
+        panel_region,
+        item,
+        score,
+        reason,
+        note=note,
+        no_score=_("Give the revised score."),
+        no_reason=_("Give the reason for the revision (what the discussion showed)."),
+    )
     if not errors:
         first, revised = _latest_marks(panel_region, assessor, [item])
         current = revised.get(item) or first.get(item)
@@ -644,17 +666,14 @@ def consolidated_score_record(
     if not ScoreSubmission.objects.filter(panel_region=panel_region, assessor=user).exists():
         raise PanelRejected(_("Submit your own marks before consolidating."))
     reason = (reason or "").strip()
-    errors = {}
-    if score is None:
-        errors["score"] = _("Give the consolidated score.")
-    else:
-        problem = score_check(panel_region=panel_region, scores={item: (score, "")}).get(item)
-        if problem:
-            errors["score"] = problem
-    if not reason:
-        errors["reason"] = _("Give the reason for the consolidated score.")
-    elif len(reason) > NOTE_MAX:
-        errors["reason"] = _("Keep the reason under %(n)d characters.") % {"n": NOTE_MAX}
+    errors = _reasoned_score_errors(
+        panel_region,
+        item,
+        score,
+        reason,
+        no_score=_("Give the consolidated score."),
+        no_reason=_("Give the reason for the consolidated score."),
+    )
     if errors:
         raise ScoreRejected(errors)
     _inputs_changed(panel_region)
