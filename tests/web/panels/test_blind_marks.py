@@ -20,12 +20,15 @@ assessor2 3, assessor3 2; after discussion the chair revises it to 2.
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib
 import json
 
 import pytest
+from django.apps import apps
 
 from cityeval.web.evaluations.models import Cycle
-from cityeval.web.panels.models import Conflict, ItemScore
+from cityeval.web.panels.models import Conflict, ItemScore, ScoreSubmission
 from cityeval.web.panels.selectors import scores_table
 from cityeval.web.panels.services import PanelRejected, ScoreRejected, score_revise
 from cityeval.web.results.models import AgreementResult, RegionResult
@@ -204,3 +207,18 @@ def test_the_scoring_page_says_a_conflicted_members_marks_do_not_count(
     page = as_user(chair).get(urls.region()).content.decode()
     row = page[page.index(f'id="item-{LEVEL_ITEM}"') :].split("</tr>")[0]
     assert "assessor3: <strong>3</strong>" in row and "does not count: conflict of interest" in row
+
+
+def test_the_migration_keeps_overwrites_after_submission_as_revisions(world, chair, marks, panel_region):
+    """Rows written after a submission before this change were overwrites of first marks: the
+    migration turns them into after-discussion revisions, so the first marks are the blind ones."""
+    migration = importlib.import_module("cityeval.web.panels.migrations.0002_item_score_kind_and_reason")
+    submitted_at = ScoreSubmission.objects.get(assessor=chair).submitted_at
+    later = ItemScore.objects.create(panel_region=panel_region, item=LEVEL_ITEM, assessor=chair, score=3)
+    ItemScore.objects.filter(pk=later.pk).update(created_at=submitted_at + dt.timedelta(minutes=5))
+    ItemScore.objects.filter(assessor=chair).exclude(pk=later.pk).update(
+        created_at=submitted_at - dt.timedelta(minutes=5)
+    )
+    migration.mark_later_rows(apps, None)
+    assert kinds(assessor=chair) == [("first", 1.0, ""), ("after_discussion", 3.0, migration.LEGACY_REASON)]
+    assert ItemScore.objects.filter(assessor=chair, kind="first").count() == 111
