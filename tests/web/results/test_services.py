@@ -233,3 +233,13 @@ def test_an_unpublished_earlier_cycle_is_not_used_as_last_year(scored, history_2
     run = results_compute(cycle=Cycle.objects.get(pk=scored.cycle.pk), user=coordinator)
     assert run.previous_cycle_id == history_2023.pk
     assert RegionResult.objects.filter(run=run, previous_final__isnull=False).exists()
+
+
+def test_a_history_imported_after_compute_blocks_publishing(scored, coordinator, request):
+    """Improvement was computed without a previous cycle; importing 2023 afterwards changes it."""
+    run = results_compute(cycle=scored.cycle, user=coordinator)
+    assert run.previous_cycle is None and not scores_changed_since(run)
+    request.getfixturevalue("history_2023")
+    assert scores_changed_since(run)
+    with pytest.raises(ResultsRefused, match="compute them again"):
+        cycle_publish(cycle=scored.cycle, user=coordinator)
