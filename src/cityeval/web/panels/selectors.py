@@ -20,7 +20,6 @@ import polars as pl
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -80,8 +79,15 @@ def excluded_assessors(cycle: Cycle, stage: str) -> list[list[str]]:
     """``[region name, username]`` of each assessor whose marks at ``stage`` do not count
     because of a conflict of interest with the region, sorted."""
     pairs = conflicted_pairs(cycle)
+    if not pairs:
+        return []
     rows = (
-        ItemScore.objects.filter(panel_region__participation__cycle=cycle, panel_region__stage=stage)
+        ItemScore.objects.filter(
+            panel_region__participation__cycle=cycle,
+            panel_region__stage=stage,
+            panel_region__participation__region_id__in={region for region, _user in pairs},
+            assessor_id__in={user for _region, user in pairs},
+        )
         .values_list("panel_region__participation__region_id", "assessor_id")
         .distinct()
     )
@@ -89,10 +95,6 @@ def excluded_assessors(cycle: Cycle, stage: str) -> list[list[str]]:
     users = dict(get_user_model().objects.filter(pk__in=[u for _r, u in found]).values_list("pk", "username"))
     regions = dict(Participation.objects.filter(cycle=cycle).values_list("region_id", "region__name"))
     return sorted([regions[region], users[user]] for region, user in found)
-
-
-# The result rule: the latest after-discussion revision if any, else the first mark.
-_COUNTED_FIRST = Case(When(kind=ItemScore.Kind.AFTER_DISCUSSION, then=Value(0)), default=Value(1))
 
 
 def scores_table(cycle: Cycle, stage: str, *, first_marks: bool = False) -> pl.DataFrame:
@@ -122,7 +124,7 @@ def scores_tables(cycle: Cycle, stage: str) -> tuple[pl.DataFrame, pl.DataFrame]
     """
     rows = (
         ItemScore.objects.filter(panel_region__participation__cycle=cycle, panel_region__stage=stage)
-        .order_by("panel_region_id", "item", "assessor_id", _COUNTED_FIRST, "-created_at", "-id")
+        .order_by("panel_region_id", "item", "assessor_id", "-created_at", "-id")
         .values_list(
             "panel_region_id",
             "item",
@@ -137,28 +139,27 @@ def scores_tables(cycle: Cycle, stage: str) -> tuple[pl.DataFrame, pl.DataFrame]
         )
     )
     excluded = conflicted_pairs(cycle)
-    tables: dict[bool, dict[str, list[Any]]] = {
-        first: {column: [] for column in _SCORES_SCHEMA} for first in (False, True)
-    }
-    seen: dict[bool, set[tuple[int, str, int]]] = {False: set(), True: set()}
-    for panel_region, item, assessor_id, kind, region_id, *values in rows:
-        if (region_id, assessor_id) in excluded:
+    counted: dict[tuple[int, str, int], tuple] = {}
+    first: dict[tuple[int, str, int], tuple] = {}
+    revised: set[tuple[int, str, int]] = set()
+    # Newest first within each key: the first after-discussion row seen is the latest revision
+    # and wins over any first mark; the first ``first`` row seen is the first mark.
+    for panel_region, item, assessor_id, kind, region_id, region, group, province, username, score in rows:
+        if excluded and (region_id, assessor_id) in excluded:
             continue
         key = (panel_region, item, assessor_id)
-        region, group, province, username, score = values
-        for first in (False, True):
-            if key in seen[first] or (first and kind != ItemScore.Kind.FIRST):
-                continue
-            seen[first].add(key)
-            for column, value in zip(
-                _SCORES_SCHEMA, (region, group, province, item, username, score), strict=True
-            ):
-                tables[first][column].append(value)
-    counted, first_marks = (
-        pl.DataFrame(tables[first], schema=_SCORES_SCHEMA).sort("region", "item", "assessor")
-        for first in (False, True)
-    )
-    return counted, first_marks
+        values = (region, group, province, item, username, score)
+        if kind == ItemScore.Kind.FIRST:
+            first.setdefault(key, values)
+            counted.setdefault(key, values)
+        elif key not in revised:
+            revised.add(key)
+            counted[key] = values
+    return _marks_frame(counted.values()), _marks_frame(first.values())
+
+
+def _marks_frame(rows) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=_SCORES_SCHEMA, orient="row").sort("region", "item", "assessor")
 
 
 def consolidated_table(cycle: Cycle, stage: str) -> pl.DataFrame:
