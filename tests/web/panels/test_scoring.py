@@ -184,13 +184,15 @@ def test_submitting_needs_every_item_scored(world, as_user, assessor2, panel_reg
     assert ScoreSubmission.objects.count() == 0
 
 
-def test_a_submitted_member_can_still_revise(world, as_user, assessor2, submitted, urls):
+def test_a_submitted_member_cannot_overwrite_a_first_mark(world, as_user, assessor2, submitted, urls):
+    """The bug: after submitting (and seeing the others' marks) a member could overwrite their
+    own first marks. Now refused with the reason; nothing saved."""
     submitted(assessor2, 2.0)
-    save(as_user(assessor2), urls, {LEVEL_ITEM: "3"})
-    assert list(ItemScore.objects.filter(item=LEVEL_ITEM).order_by("id").values_list("score", flat=True)) == [
-        2.0,
-        3.0,
-    ]
+    response = save(as_user(assessor2), urls, {LEVEL_ITEM: "3"})
+    assert response.status_code == 403 and b"first marks are submitted and final" in response.content
+    assert list(ItemScore.objects.filter(item=LEVEL_ITEM).values_list("score", flat=True)) == [2.0]
+    page = as_user(assessor2).get(urls.region()).content
+    assert b'id="scores-form"' not in page and b"Revise after discussion" in page
 
 
 def test_feedback_of_others_is_blind_too(world, as_user, chair, assessor2, panel_region, submitted, urls):

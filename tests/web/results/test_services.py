@@ -3,15 +3,18 @@ conftest.py; refusals save nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.utils import timezone
 
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.evaluations.services import CycleStateError, cycle_transition
-from cityeval.web.panels.models import ItemScore, PanelRegion
+from cityeval.web.panels.models import ItemScore, PanelRegion, ScoreSubmission
+from cityeval.web.panels.services import conflict_declare, consolidated_score_record, item_scores_record
 from cityeval.web.regions.models import Region
 from cityeval.web.results.models import AgreementResult, DimensionResult, ItemResult, RegionResult, ResultRun
-from cityeval.web.results.services import ResultsRefused, cycle_publish, results_compute
+from cityeval.web.results.services import ResultsRefused, cycle_publish, results_compute, scores_changed_since
 from tests.web.results.conftest import A_2023_FINAL, A_FINAL, B_FINAL, CONSOLIDATED_ITEM
 
 
@@ -148,20 +151,70 @@ def test_publishing_locks_the_cycle(published, coordinator):
     assert ResultRun.objects.filter(cycle=cycle).count() == 1
 
 
+def _reopen_and_score(cycle, panel_assessors, *, score: float = 4) -> ItemScore:
+    """Reopen the cycle, record a first mark of a Kota Medan item through the service (as the
+    pages and the API do), and close it again."""
+    cycle_transition(cycle=cycle, action="reopen", reason="rescoring")
+    panel_region = PanelRegion.objects.get(participation__region__slug="kota-medan")
+    (row,) = item_scores_record(
+        panel_region=panel_region, assessor=panel_assessors[0], scores={"baseline.legal_basis": (score, "")}
+    )
+    cycle_transition(cycle=cycle, action="close")
+    return row
+
+
 def test_publish_refuses_results_older_than_the_scores(computed, coordinator, panel_assessors, as_user):
     """Reopened, rescored and closed again: the stored results no longer match the scores."""
     cycle = computed.cycle
-    cycle_transition(cycle=cycle, action="reopen", reason="rescoring")
-    panel_region = PanelRegion.objects.get(participation__region__slug="kota-medan")
-    ItemScore.objects.create(
-        panel_region=panel_region, item="baseline.legal_basis", assessor=panel_assessors[0], score=4
-    )
-    cycle_transition(cycle=cycle, action="close")
+    _reopen_and_score(cycle, panel_assessors)
     assert b'id="stale"' in as_user(coordinator).get(f"/results/{cycle.slug}/").content
     with pytest.raises(ResultsRefused, match="compute them again"):
         cycle_publish(cycle=cycle, user=coordinator)
     results_compute(cycle=cycle, user=coordinator)
     assert cycle_publish(cycle=cycle, user=coordinator).is_current
+
+
+def test_a_score_stamped_before_the_run_still_blocks_publishing(computed, coordinator, panel_assessors):
+    """The check is a counter, not the clocks: a score whose time is earlier than the run's
+    (another app server's clock behind) still makes the results out of date."""
+    cycle = computed.cycle
+    row = _reopen_and_score(cycle, panel_assessors)
+    ItemScore.objects.filter(pk=row.pk).update(created_at=computed.computed_at - dt.timedelta(hours=1))
+    with pytest.raises(ResultsRefused, match="compute them again"):
+        cycle_publish(cycle=cycle, user=coordinator)
+    assert Cycle.objects.get(pk=cycle.pk).status == Cycle.Status.CLOSED
+
+
+def test_reopening_without_writes_leaves_the_results_publishable(computed, coordinator):
+    cycle = computed.cycle
+    cycle_transition(cycle=cycle, action="reopen", reason="rescoring")
+    cycle_transition(cycle=cycle, action="close")
+    assert not scores_changed_since(computed)
+    assert cycle_publish(cycle=cycle, user=coordinator) == computed
+
+
+def test_a_consolidated_score_or_a_conflict_after_compute_blocks_publishing(
+    computed, coordinator, panel_assessors
+):
+    cycle = computed.cycle
+    cycle_transition(cycle=cycle, action="reopen", reason="rescoring")
+    panel_region = PanelRegion.objects.get(participation__region__slug="kota-medan")
+    ScoreSubmission.objects.create(panel_region=panel_region, assessor=panel_assessors[0])
+    consolidated_score_record(
+        panel_region=panel_region,
+        item="baseline.legal_basis",
+        score=3,
+        reason="Agreed",
+        user=panel_assessors[0],
+    )
+    cycle_transition(cycle=cycle, action="close")
+    assert scores_changed_since(computed)
+    again = results_compute(cycle=cycle, user=coordinator)
+    assert not scores_changed_since(again)
+    conflict_declare(user=panel_assessors[4], region=panel_region.participation.region, reason="Advises it")
+    assert scores_changed_since(again)
+    with pytest.raises(ResultsRefused, match="compute them again"):
+        cycle_publish(cycle=cycle, user=coordinator)
 
 
 def test_an_unpublished_earlier_cycle_is_not_used_as_last_year(scored, history_2023, coordinator):
@@ -180,3 +233,13 @@ def test_an_unpublished_earlier_cycle_is_not_used_as_last_year(scored, history_2
     run = results_compute(cycle=Cycle.objects.get(pk=scored.cycle.pk), user=coordinator)
     assert run.previous_cycle_id == history_2023.pk
     assert RegionResult.objects.filter(run=run, previous_final__isnull=False).exists()
+
+
+def test_a_history_imported_after_compute_blocks_publishing(scored, coordinator, request):
+    """Improvement was computed without a previous cycle; importing 2023 afterwards changes it."""
+    run = results_compute(cycle=scored.cycle, user=coordinator)
+    assert run.previous_cycle is None and not scores_changed_since(run)
+    request.getfixturevalue("history_2023")
+    assert scores_changed_since(run)
+    with pytest.raises(ResultsRefused, match="compute them again"):
+        cycle_publish(cycle=scored.cycle, user=coordinator)

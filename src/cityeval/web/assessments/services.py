@@ -59,9 +59,20 @@ def require_open(participation: Participation) -> None:
         raise SelfAssessmentClosed(reason)
 
 
+def _lock(participation: Participation) -> Participation:
+    """Lock the cycle row, then the participation row, for this transaction. The cycle's close
+    locks the cycle row too (``cycle_transition``), so a write checking the status under this
+    lock either commits before the close or sees the cycle closed."""
+    cycle = Cycle.objects.select_for_update().get(pk=participation.cycle_id)
+    locked = Participation.objects.select_for_update().get(pk=participation.pk)
+    locked.cycle = cycle
+    return locked
+
+
 def _lock_open(participation: Participation) -> Participation:
-    """Lock the participation row for this transaction and check it still takes writes."""
-    locked = Participation.objects.select_for_update().select_related("cycle").get(pk=participation.pk)
+    """Lock the cycle and the participation for this transaction and check they still take
+    writes."""
+    locked = _lock(participation)
     require_open(locked)
     return locked
 
@@ -69,7 +80,7 @@ def _lock_open(participation: Participation) -> Participation:
 def _lock_for_evidence(participation: Participation, item: str) -> Participation:
     """Like _lock_open, but evidence for an item may also be added during a panel's top-up
     window for it (see evidence_closed_reason)."""
-    locked = Participation.objects.select_for_update().select_related("cycle").get(pk=participation.pk)
+    locked = _lock(participation)
     item_of(locked, item)
     reason = evidence_closed_reason(locked, item)
     if reason:

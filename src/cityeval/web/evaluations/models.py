@@ -58,6 +58,10 @@ class Cycle(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     self_assessment_deadline = models.DateTimeField(_("self-assessment deadline"))
     created_at = models.DateTimeField(auto_now_add=True)
+    # Moves by one in the same transaction as every write that changes what the results are
+    # computed from (scores, consolidated scores, conflicts, participations, panel
+    # assignments); a results run records it, and publishing refuses a run it has moved past.
+    inputs_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-year", "slug"]

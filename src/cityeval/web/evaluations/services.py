@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -151,7 +152,11 @@ def cycle_transition(
     *, cycle: Cycle, action: str, user: AbstractBaseUser | None = None, reason: str = ""
 ) -> Cycle:
     """Open a draft, close an open cycle, or reopen a closed one (with a written reason).
-    Published is final. Every change is kept in the status history."""
+    Published is final. Every change is kept in the status history.
+
+    The cycle row is locked first, as every write that the status allows locks it (answers,
+    scores): a write in progress finishes before the close, and one that starts after it sees
+    the cycle closed."""
     allowed, target = _TRANSITIONS[action]
     reason = reason.strip()
     if action in NEEDS_REASON and not reason:
@@ -175,6 +180,13 @@ def cycle_transition(
     return cycle
 
 
+def cycle_inputs_changed(*, cycle: Cycle) -> None:
+    """Record that something the cycle's results are computed from changed: call it in the
+    transaction of the write, after locking the cycle row. Stored results computed before
+    then can no longer be published (see ``results.services.scores_changed_since``)."""
+    Cycle.objects.filter(pk=cycle.pk).update(inputs_version=F("inputs_version") + 1)
+
+
 _PARTICIPANTS_EDITABLE = (Cycle.Status.DRAFT, Cycle.Status.OPEN)
 
 
@@ -189,6 +201,7 @@ def participation_add(*, cycle: Cycle, region: Region, group: str) -> Participat
     participation, _ = Participation.objects.update_or_create(
         cycle=cycle, region=region, defaults={"group": code}
     )
+    cycle_inputs_changed(cycle=cycle)
     return participation
 
 

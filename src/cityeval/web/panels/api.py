@@ -1,25 +1,35 @@
 """API: an assessor's panel regions and the scores of a region, with the pages' rules.
 
 ``GET /panels/mine``: the assessor's panel regions (404 for users without an assessor role).
-``GET …/scores``: the latest scores the user may see — before submitting their own marks a
-member sees only their own; after, every member's; the coordinator always all; others 404.
-``POST …/scores``: a member records a score revision (403 with the reason when the cycle does
-not take scores or the user may not score; 422 naming the item for an invalid score; nothing
-is saved on either).
+``GET …/scores``: the marks the user may see — before submitting their own marks a member sees
+only their own; after, every member's; the coordinator always all; others 404. Each row holds
+the counted ``score`` (the after-discussion revision if any, else the first mark) beside the
+``first_score``.
+``POST …/scores``: a member records a mark. ``kind: first`` (the default) before they submit;
+after submitting, the first marks are final (403 with the reason) and a change is ``kind:
+after_discussion`` with a ``reason`` (403 before submitting). 403 with the reason as well when
+the cycle does not take scores or the user may not score; 422 naming the field for an invalid
+score or a missing reason; nothing is saved on any refusal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from django.http import Http404, HttpRequest, JsonResponse
 from ninja import Field, Router, Schema, Status
 
 from cityeval.web.accounts.access import is_assessor
-from cityeval.web.panels.models import ItemScore
-from cityeval.web.panels.scoresheet import latest_scores
+from cityeval.web.panels.scoresheet import Mark, latest_scores
 from cityeval.web.panels.selectors import PanelRegionAccess, my_panel_regions, panel_region_access
-from cityeval.web.panels.services import PanelRejected, PanelsClosed, ScoreRejected, item_scores_record
+from cityeval.web.panels.services import (
+    PanelRejected,
+    PanelsClosed,
+    ScoreRejected,
+    item_scores_record,
+    score_revise,
+)
 
 router = Router(tags=["panels"])
 _SCORES = "/cycles/{cycle}/stages/{stage}/regions/{region}/scores"
@@ -42,8 +52,12 @@ class PanelRegionOut(Schema):
 class ScoreOut(Schema):
     item: str
     assessor: str
-    score: float
+    score: float  # the counted mark: the after-discussion revision if any, else the first mark
     note: str
+    kind: Literal["first", "after_discussion"]  # of the counted mark
+    reason: str  # of the after-discussion revision; empty for a first mark
+    first_score: float | None  # the first mark, frozen once the assessor submitted
+    counts: bool  # false when the assessor has a conflict of interest with the region
     created_at: dt.datetime
 
 
@@ -51,6 +65,8 @@ class ScoreIn(Schema):
     item: str
     score: float
     note: str = ""
+    kind: Literal["first", "after_discussion"] = "first"
+    reason: str = ""  # required for an after-discussion revision
 
 
 class ErrorOut(Schema):
@@ -81,20 +97,25 @@ def my_panels(request: HttpRequest):
     ]
 
 
-def _score_out(row: ItemScore) -> ScoreOut:
+def _score_out(item: str, mark: Mark) -> ScoreOut:
+    row = mark.counted
     return ScoreOut(
-        item=row.item,
+        item=item,
         assessor=row.assessor.get_username(),
         score=row.score,
         note=row.note,
+        kind=row.kind,
+        reason=row.reason,
+        first_score=mark.first.score if mark.first is not None else None,
+        counts=not mark.excluded,
         created_at=row.created_at,
     )
 
 
 def _visible(access: PanelRegionAccess, user) -> list[ScoreOut]:
     scores = latest_scores(access.panel_region, assessor=None if access.sees_all_scores else user)
-    rows = [row for by_assessor in scores.values() for row in by_assessor.values()]
-    return [_score_out(r) for r in sorted(rows, key=lambda r: (r.item, r.assessor.get_username()))]
+    rows = [(item, mark) for item, by_assessor in scores.items() for mark in by_assessor.values()]
+    return [_score_out(i, m) for i, m in sorted(rows, key=lambda r: (r[0], r[1].assessor.get_username()))]
 
 
 @router.get(_SCORES, response=list[ScoreOut])
@@ -110,24 +131,35 @@ def _error(status: int, detail: str, errors: dict[str, str] | None = None) -> Js
 
 @router.post(_SCORES, response={200: ScoreOut, 201: ScoreOut})
 def record_score(request: HttpRequest, cycle: str, stage: str, region: str, payload: ScoreIn):
-    """Record a revision of the user's score of an item (201), or return the latest one
-    unchanged (200) when score and note are the same."""
+    """Record the user's first mark of an item, or after submitting an after-discussion
+    revision with its reason (201); a first mark equal to the latest one changes nothing
+    (200)."""
     access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
     if access.member is None:
         return _error(403, "Only the members of the panel score its regions.")
     try:
-        created = item_scores_record(
-            panel_region=access.panel_region,
-            assessor=request.user,
-            scores={payload.item: (payload.score, payload.note)},
-        )
+        if payload.kind == "after_discussion":
+            created = [
+                score_revise(
+                    panel_region=access.panel_region,
+                    assessor=request.user,
+                    item=payload.item,
+                    score=payload.score,
+                    reason=payload.reason,
+                    note=payload.note,
+                )
+            ]
+        else:
+            created = item_scores_record(
+                panel_region=access.panel_region,
+                assessor=request.user,
+                scores={payload.item: (payload.score, payload.note)},
+            )
     except PanelsClosed as exc:
         return _error(403, exc.reason)
     except PanelRejected as exc:
         return _error(403, str(exc))
     except ScoreRejected as exc:
         return _error(422, "; ".join(exc.errors.values()), exc.errors)
-    if created:
-        return Status(201, _score_out(created[0]))
-    latest = latest_scores(access.panel_region, assessor=request.user)[payload.item][request.user.pk]
-    return Status(200, _score_out(latest))
+    mark = latest_scores(access.panel_region, assessor=request.user)[payload.item][request.user.pk]
+    return Status(201 if created else 200, _score_out(payload.item, mark))

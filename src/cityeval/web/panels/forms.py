@@ -96,6 +96,14 @@ class ConsolidatedScoreForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=NOTE_MAX)
 
 
+class RevisionForm(forms.Form):
+    """An after-discussion revision of one item's mark, with its reason."""
+
+    item = forms.CharField(max_length=80, widget=forms.HiddenInput)
+    score = forms.FloatField(label=_("Revised score"), required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=NOTE_MAX, required=False)
+
+
 def score_field(code: str) -> str:
     return f"score-{code}"
 

@@ -107,19 +107,37 @@ class EvidenceRequest(models.Model):
 
 
 class ItemScore(models.Model):
-    """One assessor's score of one item of a region at a stage. Append-only: the latest row per
-    (panel_region, item, assessor) counts."""
+    """One assessor's score of one item of a region at a stage. Append-only.
+
+    A ``first`` mark is given blind; the latest one per (panel_region, item, assessor) is the
+    assessor's first mark, frozen once they submit (no ``first`` row is written after the
+    submission). An ``after_discussion`` revision is given after submitting, with its reason,
+    and is kept beside the first mark. The result counts the latest after-discussion revision
+    if any, else the first mark; agreement is computed on first marks only.
+    """
+
+    class Kind(models.TextChoices):
+        FIRST = "first", _("first mark")
+        AFTER_DISCUSSION = "after_discussion", _("after discussion")
 
     panel_region = models.ForeignKey(PanelRegion, on_delete=models.CASCADE, related_name="scores")
     item = models.CharField(_("item"), max_length=80)
     assessor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="item_scores")
     score = models.FloatField(_("score"))
     note = models.TextField(_("note"), blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.FIRST)
+    reason = models.TextField(_("reason"), blank=True)  # why an after-discussion revision differs
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["panel_region", "item", "assessor", "-created_at", "-id"]
         indexes = [models.Index(fields=["panel_region", "item", "assessor", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="first") | (Q(kind="after_discussion") & ~Q(reason="")),
+                name="item_score_revision_has_reason",
+            )
+        ]
 
 
 class ScoreSubmission(models.Model):

@@ -26,6 +26,7 @@ from cityeval.web.panels.forms import (
     ConsolidatedScoreForm,
     FeedbackForm,
     InterviewForm,
+    RevisionForm,
     ScoresForm,
     note_field,
     score_field,
@@ -55,6 +56,7 @@ from cityeval.web.panels.services import (
     feedback_record,
     interview_record,
     item_scores_record,
+    score_revise,
     scores_submit,
 )
 from cityeval.web.panels.views import refused
@@ -169,6 +171,9 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
         ),
         "closed_reason": reason,
         "can_score": access.may_score and reason is None,
+        "can_mark_first": access.may_score and reason is None and access.submitted is None,
+        "can_revise": access.may_score and reason is None and access.submitted is not None,
+        "revision": forms.get("revision_form"),
         "can_edit_interview": access.may_edit_interview and closed_reason(access.cycle) is None,
     }
     return render(request, "panels/region.html", context)
@@ -228,6 +233,34 @@ def submit(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpRes
     else:
         messages.success(request, _("Your marks are submitted: the other members' scores are now shown."))
     return _to_page(access)
+
+
+@login_required
+@require_POST
+def revise(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpResponse:
+    """An after-discussion revision of one of the member's submitted marks, with its reason."""
+    access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
+    if refusal := _require_scorer(request, access):
+        return refusal
+    form = RevisionForm(request.POST)
+    if form.is_valid():
+        item = form.cleaned_data["item"]
+        if item not in {code.code for _c, code in access.framework.items_for(access.participation.group)}:
+            raise Http404
+        try:
+            score_revise(panel_region=access.panel_region, assessor=request.user, **form.cleaned_data)
+        except PanelsClosed as exc:
+            return _refused(request, access, exc.reason)
+        except PanelRejected as exc:
+            return _refused(request, access, str(exc))
+        except ScoreRejected as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Revision after discussion of %(item)s recorded.") % {"item": item})
+            return _to_page(access, f"#item-{item}")
+    messages.error(request, _("Nothing was saved: correct the revision marked below."))
+    return _region_page(request, access, revision_form=form)
 
 
 @login_required

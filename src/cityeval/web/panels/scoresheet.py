@@ -26,23 +26,66 @@ from cityeval.web.panels.models import (
     ItemScore,
     PanelRegion,
 )
-from cityeval.web.panels.selectors import PanelRegionAccess, disagreement_range, members_of
+from cityeval.web.panels.selectors import (
+    PanelRegionAccess,
+    conflicted_members,
+    disagreement_range,
+    members_of,
+)
 from cityeval.web.surveys.selectors import impact_flags, proposed_levels
 
 # --- scoring page ------------------------------------------------------------------------------------
 
 
-def latest_scores(
-    panel_region: PanelRegion, *, assessor: User | None = None
-) -> dict[str, dict[int, ItemScore]]:
-    """The latest score per item and assessor: ``{item: {assessor_id: ItemScore}}``. With
-    ``assessor``, only that assessor's scores are read (the blind view)."""
+@dataclass(frozen=True)
+class Mark:
+    """One assessor's marks of one item: the first mark (frozen once they submit) and the
+    latest after-discussion revision, if any. ``counted`` is what the result uses (the
+    revision if any, else the first mark); ``excluded`` marks an assessor with a conflict of
+    interest with the region, whose marks do not count at all."""
+
+    first: ItemScore | None
+    revised: ItemScore | None
+    excluded: bool = False
+
+    @property
+    def counted(self) -> ItemScore:
+        counted = self.revised or self.first
+        assert counted is not None  # a Mark is made from at least one row
+        return counted
+
+    @property
+    def score(self) -> float:
+        return self.counted.score
+
+    @property
+    def note(self) -> str:
+        return self.counted.note
+
+    @property
+    def assessor(self) -> AbstractBaseUser:
+        return self.counted.assessor
+
+
+def latest_scores(panel_region: PanelRegion, *, assessor: User | None = None) -> dict[str, dict[int, Mark]]:
+    """Each assessor's marks per item: ``{item: {assessor_id: Mark}}``. With ``assessor``, only
+    that assessor's scores are read (the blind view)."""
     rows = ItemScore.objects.filter(panel_region=panel_region).select_related("assessor")
     if assessor is not None:
         rows = rows.filter(assessor=assessor)
-    out: dict[str, dict[int, ItemScore]] = defaultdict(dict)
+    latest: dict[tuple[str, int, str], ItemScore] = {}
     for row in rows.order_by("item", "assessor_id", "-created_at", "-id"):
-        out[row.item].setdefault(row.assessor_id, row)
+        latest.setdefault((row.item, row.assessor_id, row.kind), row)
+    excluded = conflicted_members(panel_region)
+    out: dict[str, dict[int, Mark]] = defaultdict(dict)
+    for (item, assessor_id, _kind), _row in latest.items():
+        if assessor_id in out[item]:
+            continue
+        out[item][assessor_id] = Mark(
+            first=latest.get((item, assessor_id, ItemScore.Kind.FIRST)),
+            revised=latest.get((item, assessor_id, ItemScore.Kind.AFTER_DISCUSSION)),
+            excluded=assessor_id in excluded,
+        )
     return dict(out)
 
 
@@ -85,8 +128,8 @@ class ScoringRow:
     evidence: list[Evidence]
     proposal: float | None
     survey_flags: list[str]  # the impact survey's quality flags for this item's form
-    mine: ItemScore | None
-    others: list[ItemScore]  # always empty while the viewer is blind
+    mine: Mark | None
+    others: list[Mark]  # always empty while the viewer is blind
     needs_evidence: bool
 
 
@@ -166,8 +209,8 @@ def latest_feedback(panel_region: PanelRegion, *, assessor: User | None = None) 
 class ConsolidationRow:
     component: Component
     item: Item
-    scores: list[ItemScore | None]  # one per column of ConsolidationTable.assessors
-    mean: float | None  # the engine's default item score: the panel mean
+    scores: list[Mark | None]  # one per column of ConsolidationTable.assessors
+    mean: float | None  # the engine's default item score: the panel mean of the counted marks
     low: float | None
     high: float | None
     flagged: bool
@@ -188,26 +231,33 @@ class ConsolidationTable:
     assessors: list[AbstractBaseUser]
     rows: list[ConsolidationRow]
     threshold: float
+    excluded: list[AbstractBaseUser]  # assessors whose marks do not count (conflict of interest)
 
     @property
     def flagged(self) -> int:
         return sum(row.flagged for row in self.rows)
 
 
-def latest_consolidated(panel_region: PanelRegion) -> dict[str, ConsolidatedScore]:
+def latest_consolidated(panel_region: PanelRegion, *, excluded: set[int]) -> dict[str, ConsolidatedScore]:
+    """The latest consolidated score per item, leaving out those of a chair in ``excluded``
+    (a conflict of interest with the region), as the results do."""
     out: dict[str, ConsolidatedScore] = {}
     rows = ConsolidatedScore.objects.filter(panel_region=panel_region).select_related("decided_by")
     for row in rows.order_by("item", "-created_at", "-id"):
-        out.setdefault(row.item, row)
+        if row.decided_by_id not in excluded:
+            out.setdefault(row.item, row)
     return out
 
 
 def consolidation_table(panel_region: PanelRegion, *, flagged_only: bool = False) -> ConsolidationTable:
-    """Every member's latest score per item with the mean, the range and a disagreement flag
-    (range ≥ :func:`disagreement_range`), and the latest consolidated score.
+    """Every member's marks per item (first mark and after-discussion revision side by side)
+    with the mean, the range and a disagreement flag (range ≥ :func:`disagreement_range`) of
+    the counted marks, and the latest consolidated score. Marks of an assessor with a conflict
+    of interest with the region are shown but do not count.
 
-    The mean is the arithmetic mean of the latest scores, as the engine's ``score_items``
-    consolidates by default. Example: scores 1, 3, 4 → mean 2.67, range 3 → flagged.
+    The mean is the arithmetic mean of the counted marks (the after-discussion revision if
+    any, else the first mark), as the engine's ``score_items`` consolidates by default.
+    Example: marks 1, 3, 4 → mean 2.67, range 3 → flagged.
     """
     participation = panel_region.participation
     framework = participation.cycle.framework.framework
@@ -219,11 +269,12 @@ def consolidation_table(panel_region: PanelRegion, *, flagged_only: bool = False
         s.assessor.pk: s.assessor for by in scores.values() for s in by.values() if s.assessor.pk not in known
     }
     assessors = members + sorted(extra.values(), key=lambda u: u.get_username())
-    consolidated = latest_consolidated(panel_region)
+    excluded = conflicted_members(panel_region)
+    consolidated = latest_consolidated(panel_region, excluded=excluded)
     rows = []
     for component, item in framework.items_for(participation.group):
         by_assessor = scores.get(item.code, {})
-        values = [s.score for s in by_assessor.values()]
+        values = [s.score for s in by_assessor.values() if not s.excluded]
         low, high = (min(values), max(values)) if values else (None, None)
         flagged = bool(values) and (high - low) >= threshold - 1e-9
         if flagged_only and not flagged:
@@ -240,4 +291,9 @@ def consolidation_table(panel_region: PanelRegion, *, flagged_only: bool = False
                 consolidated=consolidated.get(item.code),
             )
         )
-    return ConsolidationTable(assessors=assessors, rows=rows, threshold=threshold)
+    return ConsolidationTable(
+        assessors=assessors,
+        rows=rows,
+        threshold=threshold,
+        excluded=[u for u in assessors if u.pk in excluded],
+    )

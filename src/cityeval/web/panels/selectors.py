@@ -57,17 +57,71 @@ _CONSOLIDATED_SCHEMA = {"region": pl.String, "item": pl.String, "score": pl.Floa
 _PANELS_SCHEMA = {"region": pl.String, "panel": pl.String, "panel_id": pl.String}
 
 
-def scores_table(cycle: Cycle, stage: str) -> pl.DataFrame:
-    """Every assessor's latest score of every item, for the regions of ``cycle`` at ``stage``.
+def conflicted_pairs(cycle: Cycle) -> set[tuple[int, int]]:
+    """(region id, user id) of every assessor with a conflict of interest with a region of the
+    cycle: a declared conflict, or a regional role in the region. Their marks on that region
+    do not count (results, agreement, consolidation), whenever they were given."""
+    regions = Participation.objects.filter(cycle=cycle).values("region_id")
+    declared = Conflict.objects.filter(region_id__in=regions).values_list("region_id", "user_id")
+    roles = Membership.objects.filter(region_id__in=regions).values_list("region_id", "user_id")
+    return {(region, user) for rows in (declared, roles) for region, user in rows}
+
+
+def conflicted_members(panel_region: PanelRegion) -> set[int]:
+    """Ids of the users whose marks on the panel region do not count: a declared conflict of
+    interest with its region, or a regional role in it (see :func:`conflicted_pairs`)."""
+    region = panel_region.participation.region_id
+    declared = Conflict.objects.filter(region_id=region).values_list("user_id", flat=True)
+    roles = Membership.objects.filter(region_id=region).values_list("user_id", flat=True)
+    return set(declared) | set(roles)
+
+
+def excluded_assessors(cycle: Cycle, stage: str) -> list[list[str]]:
+    """``[region name, username]`` of each assessor whose marks at ``stage`` do not count
+    because of a conflict of interest with the region, sorted."""
+    pairs = conflicted_pairs(cycle)
+    if not pairs:
+        return []
+    rows = (
+        ItemScore.objects.filter(
+            panel_region__participation__cycle=cycle,
+            panel_region__stage=stage,
+            panel_region__participation__region_id__in={region for region, _user in pairs},
+            assessor_id__in={user for _region, user in pairs},
+        )
+        .values_list("panel_region__participation__region_id", "assessor_id")
+        .distinct()
+    )
+    found = {pair for pair in rows if pair in pairs}
+    users = dict(get_user_model().objects.filter(pk__in=[u for _r, u in found]).values_list("pk", "username"))
+    regions = dict(Participation.objects.filter(cycle=cycle).values_list("region_id", "region__name"))
+    return sorted([regions[region], users[user]] for region, user in found)
+
+
+def scores_table(cycle: Cycle, stage: str, *, first_marks: bool = False) -> pl.DataFrame:
+    """Every assessor's counted score of every item, for the regions of ``cycle`` at ``stage``.
 
     Columns: ``region`` (Region.name), ``group`` (Participation.group), ``province``
     (Region.province.name), ``item``, ``assessor`` (username), ``score`` (Float64). One row per
-    (region, item, assessor): the latest ItemScore revision, ties on time broken by the later
-    row. This is the engine's item-score table (``score_items``), so the item score it computes
-    is the panel mean. Empty cycles give an empty table with the same columns and types.
+    (region, item, assessor): the latest after-discussion revision if there is one, else the
+    first mark (the latest ``first`` revision, frozen at submission); with ``first_marks``,
+    always the first mark (what agreement is computed on). See :func:`scores_tables`.
+    """
+    counted, first = scores_tables(cycle, stage)
+    return first if first_marks else counted
 
-    Example: assessors ``a`` and ``b`` score ``baseline.legal_basis`` of Kab. Deli Serdang 3
-    then 4 (``a`` revises) and 2 → rows (…, "a", 4.0) and (…, "b", 2.0).
+
+def scores_tables(cycle: Cycle, stage: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The counted marks and the first marks (see :func:`scores_table`), read in one query.
+
+    Ties on time are broken by the later row. Marks of an assessor with a conflict of interest
+    with the region (:func:`conflicted_pairs`) are left out. The counted table is the engine's
+    item-score table (``score_items``), so the item score it computes is the panel mean. Empty
+    cycles give empty tables with the same columns and types.
+
+    Example: assessor ``a`` gives ``baseline.legal_basis`` of Kab. Deli Serdang 3, submits and
+    revises it to 4 after discussion; ``b`` gives 2 → counted rows (…, "a", 4.0), (…, "b",
+    2.0); first marks (…, "a", 3.0), (…, "b", 2.0).
     """
     rows = (
         ItemScore.objects.filter(panel_region__participation__cycle=cycle, panel_region__stage=stage)
@@ -76,6 +130,8 @@ def scores_table(cycle: Cycle, stage: str) -> pl.DataFrame:
             "panel_region_id",
             "item",
             "assessor_id",
+            "kind",
+            "panel_region__participation__region_id",
             "panel_region__participation__region__name",
             "panel_region__participation__group",
             "panel_region__participation__region__province__name",
@@ -83,32 +139,52 @@ def scores_table(cycle: Cycle, stage: str) -> pl.DataFrame:
             "score",
         )
     )
-    seen: set[tuple[int, str, int]] = set()
-    data: dict[str, list[Any]] = {column: [] for column in _SCORES_SCHEMA}
-    for panel_region, item, assessor_id, region, group, province, username, score in rows:
-        if (panel_region, item, assessor_id) in seen:
+    excluded = conflicted_pairs(cycle)
+    counted: dict[tuple[int, str, int], tuple] = {}
+    first: dict[tuple[int, str, int], tuple] = {}
+    revised: set[tuple[int, str, int]] = set()
+    # Newest first within each key: the first after-discussion row seen is the latest revision
+    # and wins over any first mark; the first ``first`` row seen is the first mark.
+    for panel_region, item, assessor_id, kind, region_id, region, group, province, username, score in rows:
+        if excluded and (region_id, assessor_id) in excluded:
             continue
-        seen.add((panel_region, item, assessor_id))
-        for column, value in zip(
-            _SCORES_SCHEMA, (region, group, province, item, username, score), strict=True
-        ):
-            data[column].append(value)
-    return pl.DataFrame(data, schema=_SCORES_SCHEMA).sort("region", "item", "assessor")
+        key = (panel_region, item, assessor_id)
+        values = (region, group, province, item, username, score)
+        if kind == ItemScore.Kind.FIRST:
+            first.setdefault(key, values)
+            counted.setdefault(key, values)
+        elif key not in revised:
+            revised.add(key)
+            counted[key] = values
+    return _marks_frame(counted.values()), _marks_frame(first.values())
+
+
+def _marks_frame(rows) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=_SCORES_SCHEMA, orient="row").sort("region", "item", "assessor")
 
 
 def consolidated_table(cycle: Cycle, stage: str) -> pl.DataFrame:
     """The chairs' consolidated scores: ``region`` (Region.name), ``item``, ``score`` (Float64),
     the latest ConsolidatedScore per (region, item). Pass it to the engine's ``score_items`` as
-    ``overrides``; items without a row keep the panel mean."""
+    ``overrides``; items without a row keep the panel mean. A chair's consolidated scores on a
+    region they have a conflict of interest with do not count."""
     rows = (
         ConsolidatedScore.objects.filter(panel_region__participation__cycle=cycle, panel_region__stage=stage)
         .order_by("panel_region_id", "item", "-created_at", "-id")
-        .values_list("panel_region_id", "item", "panel_region__participation__region__name", "score")
+        .values_list(
+            "panel_region_id",
+            "item",
+            "panel_region__participation__region__name",
+            "score",
+            "panel_region__participation__region_id",
+            "decided_by_id",
+        )
     )
+    excluded = conflicted_pairs(cycle)
     seen: set[tuple[int, str]] = set()
     data: dict[str, list[Any]] = {column: [] for column in _CONSOLIDATED_SCHEMA}
-    for panel_region, item, region, score in rows:
-        if (panel_region, item) in seen:
+    for panel_region, item, region, score, region_id, decided_by in rows:
+        if (panel_region, item) in seen or (region_id, decided_by) in excluded:
             continue
         seen.add((panel_region, item))
         data["region"].append(region)

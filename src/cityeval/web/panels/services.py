@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from cityeval.web.accounts.models import Membership, Role
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
+from cityeval.web.evaluations.services import cycle_inputs_changed
 from cityeval.web.imports import ROW, ImportRejected, RowErrors, cell
 from cityeval.web.panels.models import (
     Conflict,
@@ -70,6 +71,13 @@ def _lock_cycle(cycle: Cycle, *, scoring: bool) -> Cycle:
     if reason:
         raise PanelsClosed(reason)
     return locked
+
+
+def _inputs_changed(panel_region_or_panel: PanelRegion | Panel) -> None:
+    """The write changes what the cycle's results are computed from (see
+    ``cycle_inputs_changed``); called inside the write's transaction, under the cycle lock."""
+    panel = panel_region_or_panel if isinstance(panel_region_or_panel, Panel) else panel_region_or_panel.panel
+    cycle_inputs_changed(cycle=panel.cycle)
 
 
 def _name(user: AbstractBaseUser) -> str:
@@ -229,6 +237,7 @@ def panel_region_assign(*, panel: Panel, participation: Participation) -> PanelR
     existing = _check_assignable(panel, participation)
     if existing is not None:
         raise PanelRejected(_("%(region)s is on this panel already.") % {"region": participation.region.name})
+    _inputs_changed(panel)
     return PanelRegion.objects.create(panel=panel, participation=participation, stage=panel.stage)
 
 
@@ -253,6 +262,7 @@ def panel_region_unassign(*, panel: Panel, participation: Participation) -> None
             _("The panel has started on %(region)s (scores, feedback or an interview): it stays assigned.")
             % {"region": participation.region.name}
         )
+    _inputs_changed(panel)
     pr.delete()
 
 
@@ -344,6 +354,11 @@ def conflict_declare(*, user: AbstractBaseUser, region: Region, reason: str) -> 
         raise PanelRejected(_("Keep the reason under %(n)d characters.") % {"n": 300})
     if Conflict.objects.filter(user=user, region=region).exists():
         raise PanelRejected(_("You declared a conflict with %(region)s already.") % {"region": region.name})
+    # The assessor's marks on the region stop counting in every cycle they scored it in.
+    for cycle in Cycle.objects.filter(
+        panels__members__user=user, panels__regions__participation__region=region
+    ).distinct():
+        cycle_inputs_changed(cycle=cycle)
     return Conflict.objects.create(user=user, region=region, reason=reason)
 
 
@@ -457,14 +472,57 @@ def score_check(*, panel_region: PanelRegion, scores: Mapping[str, tuple[float, 
     return errors
 
 
+def _reasoned_score_errors(
+    panel_region: PanelRegion,
+    item: str,
+    score: float | None,
+    reason: str,
+    *,
+    no_score: str,
+    no_reason: str,
+    note: str = "",
+) -> dict[str, str]:
+    """Why a score given with a mandatory reason (a revision, a consolidated score) is not
+    acceptable, by field (``score``, ``reason``); ``no_score``/``no_reason`` say what is missing."""
+    errors: dict[str, str] = {}
+    if score is None:
+        errors["score"] = no_score
+    elif problem := score_check(panel_region=panel_region, scores={item: (score, note)}).get(item):
+        errors["score"] = problem
+    if not reason:
+        errors["reason"] = no_reason
+    elif len(reason) > NOTE_MAX:
+        errors["reason"] = _("Keep the reason under %(n)d characters.") % {"n": NOTE_MAX}
+    return errors
+
+
+def _submitted(panel_region: PanelRegion, assessor: AbstractBaseUser) -> ScoreSubmission | None:
+    return ScoreSubmission.objects.filter(panel_region=panel_region, assessor=assessor).first()
+
+
+def _latest_marks(
+    panel_region: PanelRegion, assessor: AbstractBaseUser, items
+) -> tuple[dict[str, ItemScore], dict[str, ItemScore]]:
+    """The assessor's latest first mark and latest after-discussion revision of ``items``."""
+    first: dict[str, ItemScore] = {}
+    revised: dict[str, ItemScore] = {}
+    rows = ItemScore.objects.filter(panel_region=panel_region, assessor=assessor, item__in=items)
+    for row in rows.order_by("item", "-created_at", "-id"):
+        (first if row.kind == ItemScore.Kind.FIRST else revised).setdefault(row.item, row)
+    return first, revised
+
+
 @transaction.atomic
 def item_scores_record(
     *, panel_region: PanelRegion, assessor: AbstractBaseUser, scores: Mapping[str, tuple[float, str]]
 ) -> list[ItemScore]:
-    """Record an assessor's scores (``{item: (score, note)}``) as new revisions; all or nothing.
+    """Record an assessor's first marks (``{item: (score, note)}``) as new revisions; all or
+    nothing. Only before they submit: the submitted first marks are final (a later change is
+    an after-discussion revision, :func:`score_revise`).
 
-    A score and note equal to the assessor's latest revision of the item add no row. Returns
-    the rows added. Raises ScoreRejected (by item) or PanelRejected, saving nothing.
+    A score and note equal to the assessor's latest revision of the item add no row (so
+    sending the submitted marks again changes nothing and is not refused). Returns the rows
+    added. Raises ScoreRejected (by item) or PanelRejected, saving nothing.
     """
     _lock_cycle(panel_region.panel.cycle, scoring=True)
     _require_scorer(panel_region, assessor)
@@ -472,31 +530,91 @@ def item_scores_record(
     errors = score_check(panel_region=panel_region, scores=cleaned)
     if errors:
         raise ScoreRejected(errors)
-    latest: dict[str, ItemScore] = {}
-    rows = ItemScore.objects.filter(panel_region=panel_region, assessor=assessor, item__in=cleaned)
-    for row in rows.order_by("item", "-created_at", "-id"):
-        latest.setdefault(row.item, row)
-    created = []
-    for item, (score, note) in cleaned.items():
-        previous = latest.get(item)
-        if previous is not None and previous.score == score and previous.note == note:
-            continue
-        created.append(
-            ItemScore.objects.create(
-                panel_region=panel_region, item=item, assessor=assessor, score=score, note=note
+    latest, _revised = _latest_marks(panel_region, assessor, cleaned)
+    changed = {
+        item: (score, note)
+        for item, (score, note) in cleaned.items()
+        if item not in latest or (latest[item].score, latest[item].note) != (score, note)
+    }
+    if changed and _submitted(panel_region, assessor) is not None:
+        raise PanelRejected(
+            _(
+                "Your first marks are submitted and final (%(item)s would change). To change a mark after "
+                "the panel's discussion, record an after-discussion revision with its reason."
             )
+            % {"item": next(iter(changed))}
         )
+    created = [
+        ItemScore.objects.create(
+            panel_region=panel_region, item=item, assessor=assessor, score=score, note=note
+        )
+        for item, (score, note) in changed.items()
+    ]
+    if created:
+        _inputs_changed(panel_region)
     return created
 
 
 @transaction.atomic
-def scores_submit(*, panel_region: PanelRegion, assessor: AbstractBaseUser) -> ScoreSubmission:
-    """Submit the assessor's first marks for the region: every item must have a score. From
-    then on they see the other members' scores (and, if chair, the consolidation). Scores can
-    still be revised while the cycle is open. Submitting twice returns the first submission."""
+def score_revise(
+    *,
+    panel_region: PanelRegion,
+    assessor: AbstractBaseUser,
+    item: str,
+    score: float | None,
+    reason: str,
+    note: str = "",
+) -> ItemScore:
+    """Record an after-discussion revision of the assessor's mark of ``item``, with its
+    mandatory reason. Only after they submitted their first marks, which stay as they were:
+    the revision is kept beside the first mark, and the latest revision is what the result
+    counts (agreement stays on the first marks). Raises ScoreRejected (by field: ``score``,
+    ``reason``) or PanelRejected, saving nothing."""
     _lock_cycle(panel_region.panel.cycle, scoring=True)
     _require_scorer(panel_region, assessor)
-    existing = ScoreSubmission.objects.filter(panel_region=panel_region, assessor=assessor).first()
+    if _submitted(panel_region, assessor) is None:
+        raise PanelRejected(
+            _("Submit your first marks before revising them after discussion; until then, just change them.")
+        )
+    reason, note = (reason or "").strip(), (note or "").strip()
+    errors = _reasoned_score_errors(
+        panel_region,
+        item,
+        score,
+        reason,
+        note=note,
+        no_score=_("Give the revised score."),
+        no_reason=_("Give the reason for the revision (what the discussion showed)."),
+    )
+    if not errors:
+        first, revised = _latest_marks(panel_region, assessor, [item])
+        current = revised.get(item) or first.get(item)
+        if current is not None and current.score == score:
+            errors["score"] = _("This is your counted mark already: nothing to revise.")
+    if errors:
+        raise ScoreRejected(errors)
+    row = ItemScore.objects.create(
+        panel_region=panel_region,
+        item=item,
+        assessor=assessor,
+        score=score,
+        note=note,
+        kind=ItemScore.Kind.AFTER_DISCUSSION,
+        reason=reason,
+    )
+    _inputs_changed(panel_region)
+    return row
+
+
+@transaction.atomic
+def scores_submit(*, panel_region: PanelRegion, assessor: AbstractBaseUser) -> ScoreSubmission:
+    """Submit the assessor's first marks for the region: every item must have a score. The
+    first marks are then frozen (what assessor agreement is computed on) and the assessor sees
+    the other members' scores (and, if chair, the consolidation); a later change is an
+    after-discussion revision with its reason. Submitting twice returns the first submission."""
+    _lock_cycle(panel_region.panel.cycle, scoring=True)
+    _require_scorer(panel_region, assessor)
+    existing = _submitted(panel_region, assessor)
     if existing is not None:
         return existing
     missing = missing_items(panel_region, assessor)
@@ -548,19 +666,17 @@ def consolidated_score_record(
     if not ScoreSubmission.objects.filter(panel_region=panel_region, assessor=user).exists():
         raise PanelRejected(_("Submit your own marks before consolidating."))
     reason = (reason or "").strip()
-    errors = {}
-    if score is None:
-        errors["score"] = _("Give the consolidated score.")
-    else:
-        problem = score_check(panel_region=panel_region, scores={item: (score, "")}).get(item)
-        if problem:
-            errors["score"] = problem
-    if not reason:
-        errors["reason"] = _("Give the reason for the consolidated score.")
-    elif len(reason) > NOTE_MAX:
-        errors["reason"] = _("Keep the reason under %(n)d characters.") % {"n": NOTE_MAX}
+    errors = _reasoned_score_errors(
+        panel_region,
+        item,
+        score,
+        reason,
+        no_score=_("Give the consolidated score."),
+        no_reason=_("Give the reason for the consolidated score."),
+    )
     if errors:
         raise ScoreRejected(errors)
+    _inputs_changed(panel_region)
     return ConsolidatedScore.objects.create(
         panel_region=panel_region, item=item, score=score, reason=reason, decided_by=user
     )

@@ -36,6 +36,7 @@ urlpatterns = [
     path(_region, region_views.region_page, name="region"),
     path(_region + "scores/", region_views.scores_save, name="scores_save"),
     path(_region + "submit/", region_views.submit, name="submit"),
+    path(_region + "revisions/", region_views.revise, name="revise"),
     path(_region + "evidence-requests/", region_views.evidence_request, name="evidence_request"),
     path(_region + "feedback/", region_views.feedback, name="feedback"),
     path(_region + "interview/", region_views.interview, name="interview"),

@@ -37,6 +37,7 @@ class ResultRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     is_current = models.BooleanField(default=True)
+    inputs_version = models.PositiveBigIntegerField(null=True, blank=True)  # the cycle's, when computed
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

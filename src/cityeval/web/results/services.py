@@ -22,8 +22,7 @@ from cityeval.engine.agreement import agreement_by
 from cityeval.engine.scoring import ScoreResult
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.evaluations.services import status_change_record
-from cityeval.web.panels.models import ConsolidatedScore, ItemScore
-from cityeval.web.panels.selectors import consolidated_table, panels_table, scores_table
+from cityeval.web.panels.selectors import consolidated_table, excluded_assessors, panels_table, scores_tables
 from cityeval.web.results.models import (
     AgreementResult,
     DimensionResult,
@@ -35,6 +34,7 @@ from cityeval.web.results.models import (
 BATCH = 2000
 AGREEMENT_LEVEL = "ordinal"
 NOT_SCORED = "-"  # assessor name of the placeholder row of a region nobody scored
+MARKS_RULE = "after-discussion revision if any, else first mark"
 
 
 class ResultsRefused(Exception):
@@ -48,14 +48,17 @@ class ResultsRefused(Exception):
 def results_compute(
     *, cycle: Cycle, stage: str = Stage.Kind.STAGE_II, user: AbstractBaseUser | None
 ) -> ResultRun:
-    """Score the closed cycle's latest assessor scores at ``stage`` and store the results.
+    """Score the closed cycle's assessor marks at ``stage`` and store the results.
 
     Items → components → final → improvement (against the previous cycle, see
     :func:`previous_cycle`) → national and provincial ranks, plus per-dimension scores and the
-    agreement inside each panel per component. The chairs' consolidated scores replace the
-    panel means of their items. A region of the cycle that no assessor scored is listed as a
-    non-participant (0 everywhere, not ranked). The new run becomes the current one; earlier
-    runs are kept.
+    agreement inside each panel per component. Each assessor's counted mark is their latest
+    after-discussion revision if any, else their first mark; the chairs' consolidated scores
+    replace the panel means of their items; agreement is computed on the first marks. Marks of
+    an assessor with a conflict of interest with the region do not count. A region of the
+    cycle that no assessor scored is listed as a non-participant (0 everywhere, not ranked).
+    The new run becomes the current one; earlier runs are kept. It records the cycle's inputs
+    version, which publishing checks (:func:`scores_changed_since`).
     """
     locked = Cycle.objects.select_for_update().select_related("framework").get(pk=cycle.pk)
     if locked.status == Cycle.Status.PUBLISHED:
@@ -69,7 +72,7 @@ def results_compute(
         raise ResultsRefused(_("Unknown stage."))
     framework = locked.framework.framework
     participations = _participations(locked)
-    scores = scores_table(locked, stage)
+    scores, first_marks = scores_tables(locked, stage)
     if scores.height == 0:
         raise ResultsRefused(
             _("No assessor has scored any region at %(stage)s: there is nothing to compute.")
@@ -88,13 +91,30 @@ def results_compute(
         result=result,
         user=user,
         previous_cycle=before,
-        extra={"stage": stage, "agreement_level": AGREEMENT_LEVEL},
+        extra={
+            "stage": stage,
+            "agreement_level": AGREEMENT_LEVEL,
+            "marks": MARKS_RULE,
+            "agreement_marks": "first",
+            "excluded_assessors": excluded_assessors(locked, stage),
+            "previous_run": _current_run_id(before),
+        },
+        inputs_version=locked.inputs_version,
     )
     panel_of = dict(zip(panels["region"].to_list(), panels["panel"].to_list(), strict=True))
     regions_store(run, result, framework, participations, panel_of)
     _store_items(run, result, participations)
-    _store_agreement(run, _agreement(scores, panels, framework))
+    _store_agreement(run, _agreement(first_marks, panels, framework))
     return run
+
+
+def _current_run_id(cycle: Cycle | None) -> str | None:
+    """The public id of the cycle's current results run (the previous cycle's, whose finals
+    improvement is computed against), as text."""
+    if cycle is None:
+        return None
+    run = ResultRun.objects.filter(cycle=cycle, is_current=True).values_list("public_id", flat=True).first()
+    return str(run) if run is not None else None
 
 
 def _participations(cycle: Cycle) -> dict[str, Participation]:
@@ -194,10 +214,12 @@ def run_start(
     user: AbstractBaseUser | None,
     previous_cycle: Cycle | None,
     extra: dict[str, Any],
+    inputs_version: int | None = None,
 ) -> ResultRun:
     ResultRun.objects.filter(cycle=cycle, is_current=True).update(is_current=False)
     return ResultRun.objects.create(
         cycle=cycle,
+        inputs_version=inputs_version,
         stage=stage,
         framework_digest=result.framework_hash,
         level=result.level,
@@ -312,14 +334,23 @@ def _store_agreement(run: ResultRun, agreement: pl.DataFrame) -> None:
 
 
 def scores_changed_since(run: ResultRun) -> bool:
-    """Whether an assessor or chair recorded a score of the run's stage after it was computed
-    (possible when the cycle was reopened), so the stored results are out of date."""
-    if run.level != ResultRun.Level.ITEM:
+    """Whether what the run was computed from changed since (possible when the cycle was
+    reopened), so the stored results are out of date: the cycle's inputs version moved (a
+    score, revision, consolidated score, conflict, participation or panel assignment was
+    written; see ``cycle_inputs_changed``), the assessors left out for a conflict of interest
+    are not the same (a regional role given meanwhile), or the previous cycle's results were
+    replaced. Decided by counters and ids, never by clocks. Published and imported runs are
+    never out of date."""
+    if run.level != ResultRun.Level.ITEM or run.published_at is not None:
         return False
-    where = {"panel_region__participation__cycle_id": run.cycle_id, "panel_region__stage": run.stage}
-    return (
-        ItemScore.objects.filter(**where, created_at__gt=run.computed_at).exists()
-        or ConsolidatedScore.objects.filter(**where, created_at__gt=run.computed_at).exists()
+    cycle = Cycle.objects.get(pk=run.cycle_id)
+    if run.inputs_version is None or run.inputs_version != cycle.inputs_version:
+        return True
+    if excluded_assessors(cycle, run.stage) != run.parameters.get("excluded_assessors"):
+        return True
+    before = previous_cycle(cycle.year, exclude=cycle)
+    return (before.pk if before else None) != run.previous_cycle_id or _current_run_id(before) != (
+        run.parameters.get("previous_run")
     )
 
 
@@ -340,7 +371,10 @@ def cycle_publish(*, cycle: Cycle, user: AbstractBaseUser | None) -> ResultRun:
         raise ResultsRefused(_("There are no results to publish: compute them first."))
     if scores_changed_since(run):
         raise ResultsRefused(
-            _("Scores were recorded after the results were computed: compute them again before publishing.")
+            _(
+                "What the results are computed from changed after they were computed (scores, revisions, "
+                "consolidated scores or conflicts of interest): compute them again before publishing."
+            )
         )
     status_change_record(
         cycle=locked, action="publish", from_status=locked.status, to_status=Cycle.Status.PUBLISHED, user=user
