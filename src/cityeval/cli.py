@@ -131,6 +131,10 @@ def _parser() -> argparse.ArgumentParser:
     from cityeval.cli_kkpd import add_kkpd_parser  # here: cli_kkpd uses this module's helpers
 
     add_kkpd_parser(commands)
+
+    from cityeval.cli_ops import add_ops_commands
+
+    add_ops_commands(commands)
     return parser
 
 
