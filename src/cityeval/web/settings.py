@@ -9,6 +9,7 @@ Development defaults are safe and need nothing: a SQLite file and local evidence
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -262,3 +263,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
     "loggers": {"cityeval.request": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"}},
 }
+# Unhandled errors reported to Sentry or a compatible service when SENTRY_DSN is set; never
+# from the test suite.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN and "pytest" not in sys.modules:
+    from cityeval.web.ops.errors import error_reporting_start
+
+    error_reporting_start(dsn=SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"))
