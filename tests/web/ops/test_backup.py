@@ -148,7 +148,10 @@ def test_restore_refuses_another_database_vendor(small_site, tmp_path):
     backup_create(target=tmp_path / "b")
     path = tmp_path / "b" / "manifest.json"
     manifest = json.loads(path.read_text())
-    manifest["database"]["vendor"] = "postgresql" if connection.vendor == "sqlite" else "sqlite"
+    other = "postgresql" if connection.vendor == "sqlite" else "sqlite"
+    other_file = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}[other]
+    (tmp_path / "b" / manifest["database"]["file"]).rename(tmp_path / "b" / other_file)
+    manifest["database"] |= {"vendor": other, "file": other_file}  # checksums still match
     path.write_text(json.dumps(manifest))
     with pytest.raises(BackupError, match="database, this site uses"):
         backup_restore(source=tmp_path / "b", force=True)
@@ -161,6 +164,23 @@ def test_restore_refuses_a_path_outside_the_backup(small_site, tmp_path):
     manifest["files"].append({"path": "../../etc/cron.d/x", "sha256": "0" * 64, "size": 1})
     path.write_text(json.dumps(manifest))
     with pytest.raises(BackupError, match="unsafe file path"):
+        backup_restore(source=tmp_path / "b", force=True)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"files": {"evidence/x": 1}}, "not a list of entries"),
+        ({"migrations": None}, "not a list of names"),
+        ({"database": {"vendor": "sqlite", "file": "../database.sqlite3"}}, "no known database dump"),
+        ({"format": 2}, "manifest of format 1"),
+    ],
+)
+def test_restore_refuses_a_malformed_manifest(small_site, tmp_path, change, message):
+    backup_create(target=tmp_path / "b")
+    path = tmp_path / "b" / "manifest.json"
+    path.write_text(json.dumps(json.loads(path.read_text()) | change))
+    with pytest.raises(BackupError, match=message):
         backup_restore(source=tmp_path / "b", force=True)
 
 

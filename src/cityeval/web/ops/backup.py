@@ -165,11 +165,18 @@ def backup_verify(*, source: Path) -> dict[str, Any]:
         raise BackupError(f"{source / MANIFEST} is not valid JSON") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(f"{source / MANIFEST} is not a cityeval backup manifest of format {FORMAT}")
-    database = manifest.get("database") or {}
-    if database.get("file") not in DUMP_FILES.values() or database.get("vendor") not in DUMP_FILES:
+    database, files, migrations = (manifest.get(key) for key in ("database", "files", "migrations"))
+    if (
+        not isinstance(database, dict)
+        or (database.get("vendor"), database.get("file")) not in DUMP_FILES.items()
+    ):
         raise BackupError("the manifest names no known database dump")
+    if not isinstance(files, list) or not all(isinstance(entry, dict) for entry in files):
+        raise BackupError("the manifest's file list is not a list of entries")
+    if not isinstance(migrations, list) or not all(isinstance(name, str) for name in migrations):
+        raise BackupError("the manifest's migration list is not a list of names")
     listed = [(source / database["file"], database)]
-    for entry in manifest.get("files", []):
+    for entry in files:
         listed.append((source / MEDIA / _safe_relative(entry.get("path")), entry))
     for path, entry in listed:
         if not _SHA256.fullmatch(str(entry.get("sha256"))) or not isinstance(entry.get("size"), int):
