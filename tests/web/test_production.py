@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -38,6 +39,7 @@ def test_gunicorn_serves_pages_and_static_files_with_debug_off(tmp_path):
         "CITYEVAL_DATA_DIR": str(tmp_path),
         "ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SETTINGS_MODULE": "cityeval.web.settings",
+        "LOG_FORMAT": "json",
     }
     manage = [str(BIN / "cityeval"), "manage"]
     subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True, capture_output=True)
@@ -67,6 +69,15 @@ def test_gunicorn_serves_pages_and_static_files_with_debug_off(tmp_path):
         assert status == 200 and "max-age" in headers.get("Cache-Control", "")
         assert _get(f"{base}/r/kab-deli-serdang/")[0] == 200  # redirected to log in (urllib follows)
         assert _get(f"{base}/api/regions")[0] == 401
+        # A load balancer probes by address: no ALLOWED_HOSTS entry needed (docs/deployment.md).
+        probe = urllib.request.Request(
+            f"{base}/readyz", headers={"Host": "10.0.0.5", "X-Request-ID": "lb-0001x"}
+        )
+        with urllib.request.urlopen(probe, timeout=5) as response:
+            assert response.status == 200 and json.loads(response.read())["status"] == "ok"
+            assert response.headers["X-Request-ID"] == "lb-0001x"
     finally:
         server.terminate()
         server.wait(timeout=10)
+    logged = [json.loads(line) for line in server.stdout.read().decode().splitlines() if line.startswith("{")]
+    assert {"path": "/readyz", "status": 200, "request_id": "lb-0001x"}.items() <= logged[-1].items()

@@ -130,6 +130,10 @@ def _parser() -> argparse.ArgumentParser:
     from cityeval.cli.kkpd import add_kkpd_parser
 
     add_kkpd_parser(commands)
+
+    from cityeval.cli_ops import add_ops_commands
+
+    add_ops_commands(commands)
     return parser
 
 

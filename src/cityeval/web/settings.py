@@ -9,6 +9,7 @@ Development defaults are safe and need nothing: a SQLite file and local evidence
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -97,6 +98,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id covers everything after it; the probes skip host checks and log-in.
+    "cityeval.web.ops.logs.RequestLogMiddleware",
+    "cityeval.web.ops.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -247,9 +251,31 @@ PANEL_DISAGREEMENT_RANGE = env_float("PANEL_DISAGREEMENT_RANGE", 2.0)
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
+# Logs go to standard error: LOG_FORMAT=json writes one JSON object per line (for a log
+# collector), text is for people. Every record carries the request's id (X-Request-ID). The
+# per-request access line (logger cityeval.request) is on with json; with text the development
+# server prints its own. LOG_LEVEL applies to everything else.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "cityeval.web.ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "cityeval.web.ops.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "loggers": {"cityeval.request": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"}},
 }
+# Unhandled errors reported to Sentry or a compatible service when SENTRY_DSN is set; never
+# from the test suite.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN and "pytest" not in sys.modules:
+    from cityeval.web.ops.errors import error_reporting_start
+
+    error_reporting_start(dsn=SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"))
