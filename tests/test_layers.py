@@ -18,6 +18,7 @@ ALLOWED_UPWARD = {
     ("web.regions", "web.programmes"): "the regional dashboard shows the programme overview",
     ("web.programmes", "web.assessments"): "quick-win criteria lock with the self-assessment",
     ("web.assessments", "web.panels"): "evidence top-ups are open while a panel allows them",
+    ("web.evaluations", "web.panels"): "the close confirmation lists panels with unfinished marks",
     ("web.results", "web.site"): "the results API uses the API root's token authentication",
     ("web.results", "demo"): "the results demo reuses the engine demo's synthetic scores",
 }

@@ -131,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_kkpd_parser(commands)
 
-    from cityeval.cli_ops import add_ops_commands
+    from cityeval.cli.ops import add_ops_commands
 
     add_ops_commands(commands)
     return parser
