@@ -85,7 +85,7 @@ def test_a_revision_needs_a_reason_and_is_kept_beside_the_first_mark(world, as_u
     assert kinds(assessor=chair) == [("first", 1.0, ""), ("after_discussion", 2.0, REASON)]
     row = client.get(urls.region()).content.decode()
     row = row[row.index(f'id="item-{LEVEL_ITEM}"') :].split("</tr>")[0]
-    assert "<strong>2</strong>" in row and "first mark 1 · after discussion: " + REASON in row
+    assert "<strong>2.00</strong>" in row and "first mark 1.00 · after discussion: " + REASON in row
 
 
 def test_a_revision_through_the_api(world, as_user, chair, marks, urls):
@@ -146,7 +146,7 @@ def test_the_chair_sees_first_mark_and_revision_side_by_side(
     score_revise(panel_region=panel_region, assessor=chair, item=LEVEL_ITEM, score=2, reason=REASON)
     content = as_user(chair).get(urls.region("consolidation")).content.decode()
     row = content[content.index(f'id="item-{LEVEL_ITEM}"') :].split("</tr>")[0]
-    assert f'<span title="">1</span> → <strong class="revised" title="{REASON}">2</strong>' in row
+    assert f'<span title="">1.00</span> → <strong class="revised" title="{REASON}">2.00</strong>' in row
     assert '<td class="num">2.33</td>' in row  # mean of the counted marks 2, 3, 2
 
 
@@ -206,7 +206,7 @@ def test_the_scoring_page_says_a_conflicted_members_marks_do_not_count(
     Conflict.objects.create(user=assessor3, region=world.region_a, reason="Advises the region")
     page = as_user(chair).get(urls.region()).content.decode()
     row = page[page.index(f'id="item-{LEVEL_ITEM}"') :].split("</tr>")[0]
-    assert "assessor3: <strong>3</strong>" in row and "does not count: conflict of interest" in row
+    assert "assessor3: <strong>3.00</strong>" in row and "does not count: conflict of interest" in row
 
 
 def test_the_migration_keeps_overwrites_after_submission_as_revisions(world, chair, marks, panel_region):
