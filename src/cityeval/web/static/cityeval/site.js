@@ -1,0 +1,11 @@
+// The site's only script, a file so that the Content-Security-Policy needs no inline script.
+// Everything here is a convenience: without script the pages work the same.
+// A select marked "submit-on-change" (the language switcher) submits its form when changed;
+// without script the form's own button does it.
+document.querySelectorAll("select.submit-on-change").forEach((select) => {
+  select.addEventListener("change", () => select.form.submit());
+});
+// A read-only box marked "select-on-focus" (a survey's public link) selects its text for copying.
+document.querySelectorAll("input.select-on-focus").forEach((input) => {
+  input.addEventListener("focus", () => input.select());
+});
