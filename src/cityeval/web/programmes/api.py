@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from cityeval.web.accounts.access import RegionAccess, region_access
+from cityeval.web.bounds import POSITIVE_INTEGER_MAX
 from cityeval.web.programmes.models import Programme
 from cityeval.web.programmes.selectors import programme_of_region, programmes_of_region, region_framework
 from cityeval.web.programmes.services import InvalidInput, ProgrammeFields, programme_create, programme_update
@@ -48,7 +49,7 @@ class ProgrammeIn(Schema):
     status: str = Programme.Status.PLANNED.value
     start_year: int
     description: str = ""
-    beneficiaries: int | None = None
+    beneficiaries: int | None = Field(None, ge=0, le=POSITIVE_INTEGER_MAX)
     is_quick_win: bool = False
 
 
@@ -62,7 +63,7 @@ class ProgrammePatch(Schema):
     status: str | None = None
     start_year: int | None = None
     description: str | None = None
-    beneficiaries: int | None = None
+    beneficiaries: int | None = Field(None, ge=0, le=POSITIVE_INTEGER_MAX)
     is_quick_win: bool | None = None
 
 
