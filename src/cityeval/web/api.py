@@ -15,12 +15,13 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import ValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer, SessionAuth
 
 from cityeval.web.accounts.models import ApiToken
+from cityeval.web.refusals import ApiError
 
 
 class TokenAuth(HttpBearer):
@@ -37,21 +38,14 @@ class TokenAuth(HttpBearer):
         return found.user
 
 
-class ApiError(Schema):
-    """A refusal: ``detail`` says why; ``errors`` names the fields (a message or a list of them)."""
-
-    detail: str
-    errors: dict[str, list[str] | str] = {}
-
-
 # The refusals any operation can give, whatever its own declarations: the handlers below and
 # ninja's authentication and body parsing answer these for every route.
 _REFUSALS = {
-    "400": "The body is not valid JSON.",
-    "401": "Not logged in and no valid API token.",
-    "403": "The user may not do this.",
-    "404": "Not found, or not visible to the user.",
-    "422": "The input does not match the schema.",
+    400: "The body is not valid JSON.",
+    401: "Not logged in and no valid API token.",
+    403: "The user may not do this.",
+    404: "Not found, or not visible to the user.",
+    422: "The input does not match the schema.",
 }
 
 
@@ -64,11 +58,12 @@ def declare_refusals(schema: OpenAPISchema) -> OpenAPISchema:
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
             for status, text in _REFUSALS.items():
-                if status == "401" and not operation.get("security"):
+                if status == 401 and not operation.get("security"):
                     continue  # a public operation never asks for credentials
-                if status == "400" and "requestBody" not in operation:
+                if status == 400 and "requestBody" not in operation:
                     continue
-                responses.setdefault(status, {"description": text, **ref})
+                if status not in responses and str(status) not in responses:  # ninja uses ints
+                    responses[status] = {"description": text, **ref}
     return schema
 
 

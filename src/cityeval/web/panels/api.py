@@ -13,13 +13,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import Http404, HttpRequest, JsonResponse
-from ninja import Field, Router, Schema, Status
+from ninja import Router, Schema, Status
 
 from cityeval.web.accounts.access import is_assessor
 from cityeval.web.panels.models import ItemScore
 from cityeval.web.panels.scoresheet import latest_scores
 from cityeval.web.panels.selectors import PanelRegionAccess, my_panel_regions, panel_region_access
 from cityeval.web.panels.services import PanelRejected, PanelsClosed, ScoreRejected, item_scores_record
+from cityeval.web.refusals import ApiError as ErrorOut
 
 router = Router(tags=["panels"])
 _SCORES = "/cycles/{cycle}/stages/{stage}/regions/{region}/scores"
@@ -51,11 +52,6 @@ class ScoreIn(Schema):
     item: str
     score: float
     note: str = ""
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: dict[str, str] = Field(default_factory=dict)
 
 
 @router.get("/panels/mine", response=list[PanelRegionOut])

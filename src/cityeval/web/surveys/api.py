@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
+from cityeval.web.refusals import ApiError as ErrorOut
 from cityeval.web.surveys.public import client_ip
 from cityeval.web.surveys.selectors import form_rows, public_form, quality_of, survey_for, survey_stats
 from cityeval.web.surveys.services import InvalidInput, RateLimited, Submission, SurveyClosed, response_submit
@@ -88,11 +89,6 @@ class ResponseIn(Schema):
 class ResponseOut(Schema):
     response_id: str
     created: bool
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: dict[str, list[str]] = Field(default_factory=dict)
 
 
 @router.get(_BASE + "/forms", response=list[FormOut])
