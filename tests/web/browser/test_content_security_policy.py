@@ -34,6 +34,7 @@ def test_pages_raise_no_policy_violation_and_the_language_switch_works(page, liv
     violations, _hosts = _watch(page)
     login(page, live_server, "coordinator", PASSWORD)
     assert page.locator("h1").inner_text() == "Evaluation cycles"
+    assert not page.locator("form.lang button").is_visible()  # site.js submits on change instead
     with page.expect_navigation():
         page.select_option("#language", "id")  # submitted by site.js, no inline handler
     assert page.locator("html").get_attribute("lang") == "id"
