@@ -4,7 +4,7 @@ Each operation of ``/api/openapi.json`` gets generated requests (path, query and
 from its schema: valid ones and, in schemathesis' negative mode, invalid ones) sent through the
 WSGI application as each persona of the suite, with a bearer token (anonymous: none). Every
 response must be no server error (5xx), have a status the operation declares, and match the
-declared schema and content type.
+declared schema and content type; invalid input must be refused (4xx).
 
 Randomly drawn path parameters almost always name nothing (404), so half the strategies fix
 them to the world's real ones (region A, the 2024 cycle, Stage II, a programme, an item, the
@@ -34,13 +34,14 @@ from cityeval.web.surveys.services import EntryInput, PlanInput, forms_generate,
 from cityeval.web.wsgi import application
 from tests.web.conftest import _user
 
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 15
 PERSONAS = ["coordinator", "admin_a", "opd_a", "assessor_on_panel", "assessor", "admin_b", "anonymous"]
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,
     checks.content_type_conformance,
     checks.response_schema_conformance,
+    checks.negative_data_rejection,
 ]
 
 SCHEMA = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
