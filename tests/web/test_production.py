@@ -57,12 +57,13 @@ def test_gunicorn_serves_pages_and_static_files_with_debug_off(tmp_path):
             try:
                 status, body, headers = _get(f"{base}/accounts/login/")
                 break
-            except (ConnectionError, urllib.error.URLError):
+            except (ConnectionError, TimeoutError, urllib.error.URLError):  # still booting
                 time.sleep(0.1)
         else:
             pytest.fail("gunicorn did not answer")
         assert status == 200 and b"Masuk" in body  # Indonesian by default
         assert headers.get("X-Frame-Options") == "DENY"
+        assert "default-src 'self'" in headers.get("Content-Security-Policy", "")
         css = next(part for part in body.decode().split('"') if part.endswith(".css"))
         assert css != "/static/cityeval/site.css"  # hashed name from the manifest storage
         status, _, headers = _get(base + css)
@@ -76,6 +77,11 @@ def test_gunicorn_serves_pages_and_static_files_with_debug_off(tmp_path):
         with urllib.request.urlopen(probe, timeout=5) as response:
             assert response.status == 200 and json.loads(response.read())["status"] == "ok"
             assert response.headers["X-Request-ID"] == "lb-0001x"
+        # The API docs' Swagger UI comes from the collected static files, not a CDN.
+        status, body, _ = _get(f"{base}/api/docs")
+        assert status == 200 and b"cdn." not in body
+        bundle = next(p for p in body.decode().split('"') if "swagger-ui-bundle" in p)
+        assert bundle.startswith("/static/ninja/") and _get(base + bundle)[0] == 200
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -495,6 +495,9 @@ def radar_svg(
     drawn as points only, since an edge through a missing value would show a score nobody
     gave. ``legend`` names the two series (``this year``, ``last year``) in the page's
     language.
+
+    The SVG carries no ``style`` attribute (a Content-Security-Policy without inline style
+    would drop it): the page scales it with CSS on ``svg.radar``.
     """
     count = len(dimensions)
     if count == 0:
@@ -511,7 +514,7 @@ def radar_svg(
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="radar" role="img" viewBox="0 0 {width:.0f} '
-        f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" style="max-width:100%;height:auto" '
+        f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" '
         f'aria-label="{escape(title, _QUOTE)}">',
         f"<title>{escape(title)}</title>" if title else "",
     ]
@@ -639,7 +642,7 @@ def histogram_svg(
     bar_w = plot_w / bins
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="histogram" role="img" viewBox="0 0 {width:.0f} '
-        f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" style="max-width:100%;height:auto" '
+        f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" '
         f'aria-label="{escape(title, _QUOTE)}">',
         f"<title>{escape(title)}</title>" if title else "",
         f'<line x1="{left}" y1="{room + plot_h:.2f}" x2="{left + plot_w:.2f}" y2="{room + plot_h:.2f}" '

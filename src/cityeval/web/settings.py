@@ -16,6 +16,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 PLACEHOLDER_SECRET_KEY = "dev-only-placeholder-secret-key-never-use-in-production"
 _TRUE = {"1", "true", "yes", "on"}
@@ -67,8 +68,16 @@ DATA_DIR = Path(env_str("CITYEVAL_DATA_DIR", str(Path.cwd() / "var"))).resolve()
 
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_str("SECRET_KEY", PLACEHOLDER_SECRET_KEY)
+SECRET_KEY_MIN_LENGTH = 50
 if not DEBUG and SECRET_KEY == PLACEHOLDER_SECRET_KEY:
     raise ImproperlyConfigured("DEBUG is off but SECRET_KEY is the placeholder: set SECRET_KEY")
+if not DEBUG and len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH:
+    # Django's own deployment check asks for 50 characters; a short key can be guessed offline
+    # from any signed value (session cookies, survey start tokens).
+    raise ImproperlyConfigured(
+        f"DEBUG is off but SECRET_KEY has {len(SECRET_KEY)} characters; it needs at least "
+        f"{SECRET_KEY_MIN_LENGTH} (e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 if SECRET_KEY == PLACEHOLDER_SECRET_KEY and not set(ALLOWED_HOSTS) <= _LOCAL_HOSTS:
@@ -87,6 +96,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "ninja",  # serves Swagger UI for /api/docs from its own static files, not a CDN
     "cityeval.web.accounts",
     "cityeval.web.regions",
     "cityeval.web.evaluations",
@@ -102,6 +112,7 @@ MIDDLEWARE = [
     "cityeval.web.ops.logs.RequestLogMiddleware",
     "cityeval.web.ops.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "cityeval.web.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cityeval.web.accounts.middleware.ChosenLanguageMiddleware",
@@ -220,6 +231,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Swagger UI's bundle and source maps (django-ninja's, for /api/docs) are megabytes: keep only the
+# hashed copies and leave the maps uncompressed, so collectstatic stays quick.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
 # Evidence uploads: size limit in megabytes; the type is checked on content, not name.
 EVIDENCE_MAX_MB = env_int("EVIDENCE_MAX_MB", 20)

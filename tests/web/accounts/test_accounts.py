@@ -76,6 +76,17 @@ def test_it_refuses_to_start_with_debug_off_and_the_placeholder_key():
     assert public.returncode != 0 and "names a public host" in public.stderr
 
 
+def test_it_refuses_a_short_secret_key_with_debug_off():
+    """Django's deployment check asks for at least 50 characters; before the fix a 10-character
+    key started a production process."""
+    short = _settings_in_fresh_process(DEBUG="0", SECRET_KEY="s3cr3t-key")
+    assert short.returncode != 0
+    assert "SECRET_KEY has 10 characters; it needs at least 50" in short.stderr
+    assert _settings_in_fresh_process(DEBUG="0", SECRET_KEY="k" * 49).returncode != 0
+    assert _settings_in_fresh_process(DEBUG="0", SECRET_KEY="k" * 50).returncode == 0
+    assert _settings_in_fresh_process(DEBUG="1", SECRET_KEY="short").returncode == 0  # development
+
+
 def test_it_parses_booleans_strictly():
     refused = _settings_in_fresh_process(DEBUG="maybe")
     assert refused.returncode != 0 and "DEBUG must be one of" in refused.stderr

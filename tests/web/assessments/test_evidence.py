@@ -156,3 +156,23 @@ def test_an_upload_still_needs_the_csrf_token(world, admin_a, urls):
     data = {"csrfmiddlewaretoken": token, "kind": "file", "file": SimpleUploadedFile("a.pdf", pdf_bytes())}
     assert client.post(urls.evidence(), data).status_code == 302
     assert counts() == (1, 1)
+
+
+def test_an_unwritable_media_folder_is_a_clear_503_and_nothing_is_saved(
+    world, client_a, urls, settings, tmp_path
+):
+    """The storage cannot create its folder: MEDIA_ROOT lies inside a regular file, so the
+    operating system refuses (NotADirectoryError) even for root, who ignores permission bits.
+    Before the fix the OSError escaped as a 500."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_bytes(b"")
+    settings.MEDIA_ROOT = blocker / "media"
+    response = post_file(client_a, urls, "laporan.pdf", pdf_bytes())
+    assert response.status_code == 503
+    assert b"The server could not store the file" in response.content
+    assert b"Nothing was saved" in response.content
+    assert counts() == (0, 0)
+    # Once the folder is fixed, the same upload goes through.
+    settings.MEDIA_ROOT = tmp_path / "media"
+    assert post_file(client_a, urls, "laporan.pdf", pdf_bytes()).status_code == 302
+    assert counts() == (1, 1)

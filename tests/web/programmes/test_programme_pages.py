@@ -123,6 +123,8 @@ def test_anonymous_visitor_is_sent_to_login_when_adding_a_programme(as_user, wor
         ({"start_year": "1989"}, "greater than or equal to 1990"),
         ({"start_year": "2101"}, "less than or equal to 2100"),
         ({"beneficiaries": "-1"}, "greater than or equal to 0"),
+        # Over PostgreSQL's integer column (2**31 - 1): a 500 from the database before the bound.
+        ({"beneficiaries": "99999999999999999999"}, "less than or equal to 2147483647"),
         ({"status": "paused"}, "Select a valid choice"),
         ({"name": "  "}, "This field is required"),
     ],

@@ -131,7 +131,10 @@ def test_outsiders_get_404_when_creating_through_the_api(request, as_user, name)
         ({"dimension": "happiness"}, "dimension", "Unknown dimension"),
         ({"subdimension": "tourism"}, "subdimension", "is not part of the dimension"),
         ({"start_year": 1989}, "start_year", "between 1990 and 2100"),
-        ({"beneficiaries": -5}, "beneficiaries", "cannot be negative"),
+        ({"beneficiaries": -5}, "beneficiaries", "greater than or equal to 0"),
+        # Over PostgreSQL's integer column (2**31 - 1): a 500 from the database before the bound.
+        ({"beneficiaries": 99999999999999999999}, "beneficiaries", "less than or equal to 2147483647"),
+        ({"beneficiaries": 2**31}, "beneficiaries", "less than or equal to 2147483647"),
         ({"status": "paused"}, "status", "Unknown status"),
         ({"owner": "no-such-opd"}, "owner", "no OPD “no-such-opd” in this region"),
         ({"name": ""}, "name", "Give the programme a name"),
@@ -214,6 +217,7 @@ def test_outsiders_get_404_when_updating_through_the_api(request, as_user, name,
     [
         ({"subdimension": "waste"}, "subdimension"),
         ({"name": None}, "name"),
+        ({"beneficiaries": 99999999999999999999}, "beneficiaries"),
         ({"name": "Kas Anak Kasir"}, "name"),
     ],
 )

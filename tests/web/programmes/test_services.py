@@ -54,6 +54,23 @@ def test_programme_create_reports_every_problem_at_once(world):
     assert "The sub-dimension “waste” is not part of the dimension “governance”." in str(refused.value)
 
 
+def test_programme_create_refuses_more_beneficiaries_than_the_column_holds(world):
+    """2**31 - 1 is PostgreSQL's largest ``integer`` (the column of a PositiveIntegerField); one
+    more used to reach the database and fail there (a 500) instead of being refused."""
+    with pytest.raises(InvalidInput) as refused:
+        programme_create(
+            region=world.region_a, framework=GMSC_2024, fields=fields(world, beneficiaries=2**31)
+        )
+    assert refused.value.errors == {
+        "beneficiaries": ["The number of users or beneficiaries cannot exceed 2147483647."]
+    }
+    made = programme_create(
+        region=world.region_a, framework=GMSC_2024, fields=fields(world, beneficiaries=2**31 - 1)
+    )
+    made.refresh_from_db()
+    assert made.beneficiaries == 2_147_483_647
+
+
 def test_programme_create_strips_the_name_and_keeps_a_blank_subdimension(world):
     made = programme_create(
         region=world.region_a, framework=GMSC_2024, fields=fields(world, name="  E-Padi ", subdimension="")

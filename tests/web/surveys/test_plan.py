@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from cityeval.web.surveys.models import DimensionMode, PlanEntry, Response, SurveyForm, SurveyPlan
-from cityeval.web.surveys.services import InvalidInput, PlanInput, forms_generate, plan_save
+from cityeval.web.surveys.services import EntryInput, InvalidInput, PlanInput, forms_generate, plan_save
 from tests.web.surveys.conftest import url
 
 
@@ -35,6 +35,25 @@ def test_the_admin_saves_a_plan_and_generates_18_split_forms(as_user, admin_a, w
     assert forms[0].code == "service" and forms[0].statements == ["service.1", "service.2", "service.3"]
     assert {f.mode for f in forms} == {"split"} and {f.target for f in forms} == {50}
     assert len({f.token for f in forms}) == 18 and all(len(f.token) >= 32 for f in forms)
+
+
+@pytest.mark.parametrize("users", ["99999999999999999999", "2147483648"])
+def test_known_users_over_the_column_range_are_a_form_error_not_a_500(as_user, admin_a, world, e_padi, users):
+    """2**31 - 1 is PostgreSQL's largest ``integer``; above it the database used to fail (500)."""
+    response = as_user(admin_a).post(
+        url("plan"), plan_post(programme_service=str(e_padi.public_id), users_service=users)
+    )
+    assert response.status_code == 200
+    assert "less than or equal to 2147483647" in response.text
+    assert not PlanEntry.objects.exists()
+
+
+def test_plan_save_refuses_known_users_over_the_column_range(world, e_padi):
+    entries = {"service": EntryInput(programme=e_padi, known_users=2**31)}
+    data = PlanInput(target=50, demographics=True, modes={}, entries=entries)
+    with pytest.raises(InvalidInput) as refused:
+        plan_save(participation=world.participation_a, data=data)
+    assert refused.value.errors == {"users_service": ["The number of users cannot exceed 2147483647."]}
 
 
 def test_known_users_default_to_the_programmes_beneficiaries(as_user, admin_a, world, e_padi):

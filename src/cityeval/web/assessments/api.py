@@ -12,7 +12,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, JsonResponse
-from ninja import Field, Router, Schema
+from ninja import Router, Schema
 
 from cityeval.web.assessments.models import AnswerRevision
 from cityeval.web.assessments.selectors import (
@@ -27,6 +27,7 @@ from cityeval.web.assessments.selectors import (
     self_assessment_for,
 )
 from cityeval.web.assessments.services import AnswerRejected, SelfAssessmentClosed, answer_record
+from cityeval.web.refusals import ApiError as ErrorOut
 
 router = Router(tags=["self-assessment"])
 _BASE = "/regions/{slug}/cycles/{cycle}"
@@ -57,11 +58,6 @@ class AnswerIn(Schema):
     level: float | None = None
     raw_value: float | None = None
     narrative: str | None = None
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: dict[str, str] = Field(default_factory=dict)
 
 
 class ComponentOut(Schema):

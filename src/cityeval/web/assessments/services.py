@@ -7,6 +7,7 @@ cannot let the answer in afterwards.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import unicodedata
@@ -32,6 +33,8 @@ NARRATIVE_MAX = 10_000
 URL_MAX = 500
 NAME_MAX = 255
 
+logger = logging.getLogger(__name__)
+
 
 class SelfAssessmentClosed(Exception):
     """Answers are read-only; the message says why (submitted, deadline, cycle status)."""
@@ -51,6 +54,11 @@ class AnswerRejected(Exception):
 
 class EvidenceRejected(Exception):
     """Nothing was saved; the message says why."""
+
+
+class EvidenceNotStored(EvidenceRejected):
+    """The file was acceptable but the server could not write it (e.g. the media folder is
+    not writable or the disk is full). Nothing was saved; the administrator must act."""
 
 
 def require_open(participation: Participation) -> None:
@@ -241,7 +249,17 @@ def _blob_for(upload: UploadedFile, inspected: Inspected) -> EvidenceBlob:
     if existing is not None:
         return existing
     blob = EvidenceBlob(sha256=inspected.sha256, size=inspected.size, content_type=inspected.content_type)
-    blob.file.save(inspected.sha256, upload, save=False)
+    try:
+        blob.file.save(inspected.sha256, upload, save=False)
+    except OSError as exc:
+        # The storage raises before any row exists; the caller's transaction records nothing.
+        logger.error("Evidence file could not be stored: %s", exc)
+        raise EvidenceNotStored(
+            _(
+                "The server could not store the file (its evidence folder is not writable or is full). "
+                "Nothing was saved; please tell the platform administrator."
+            )
+        ) from None
     try:
         with transaction.atomic():
             blob.save()

@@ -42,6 +42,7 @@ from cityeval.web.assessments.selectors import (
 )
 from cityeval.web.assessments.services import (
     AnswerRejected,
+    EvidenceNotStored,
     EvidenceRejected,
     SelfAssessmentClosed,
     answer_record,
@@ -374,6 +375,11 @@ def _file_add(request: HttpRequest, sa: SelfAssessment, item: str, *, too_large:
             )
         except SelfAssessmentClosed as exc:
             return _refused(request, sa, exc.reason)
+        except EvidenceNotStored as exc:
+            form.add_error("file", str(exc))
+            page = _item_page(request, sa, item, file_form=form)
+            page.status_code = 503  # the server's fault, not the file's: trying later may work
+            return page
         except EvidenceRejected as exc:
             form.add_error("file", str(exc))
         else:

@@ -18,7 +18,7 @@ import datetime as dt
 from typing import Literal
 
 from django.http import Http404, HttpRequest, JsonResponse
-from ninja import Field, Router, Schema, Status
+from ninja import Router, Schema, Status
 
 from cityeval.web.accounts.access import is_assessor
 from cityeval.web.panels.scoresheet import Mark, latest_scores
@@ -30,6 +30,7 @@ from cityeval.web.panels.services import (
     item_scores_record,
     score_revise,
 )
+from cityeval.web.refusals import ApiError as ErrorOut
 
 router = Router(tags=["panels"])
 _SCORES = "/cycles/{cycle}/stages/{stage}/regions/{region}/scores"
@@ -67,11 +68,6 @@ class ScoreIn(Schema):
     note: str = ""
     kind: Literal["first", "after_discussion"] = "first"
     reason: str = ""  # required for an after-discussion revision
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: dict[str, str] = Field(default_factory=dict)
 
 
 @router.get("/panels/mine", response=list[PanelRegionOut])

@@ -16,9 +16,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from cityeval.web.accounts.access import RegionAccess, region_access
+from cityeval.web.bounds import POSITIVE_INTEGER_MAX
 from cityeval.web.programmes.models import Programme
 from cityeval.web.programmes.selectors import programme_of_region, programmes_of_region, region_framework
 from cityeval.web.programmes.services import InvalidInput, ProgrammeFields, programme_create, programme_update
+from cityeval.web.refusals import ApiError as ErrorOut
 from cityeval.web.regions.models import Opd
 
 router = Router(tags=["programmes"])
@@ -48,7 +50,7 @@ class ProgrammeIn(Schema):
     status: str = Programme.Status.PLANNED.value
     start_year: int
     description: str = ""
-    beneficiaries: int | None = None
+    beneficiaries: int | None = Field(None, ge=0, le=POSITIVE_INTEGER_MAX)
     is_quick_win: bool = False
 
 
@@ -62,13 +64,8 @@ class ProgrammePatch(Schema):
     status: str | None = None
     start_year: int | None = None
     description: str | None = None
-    beneficiaries: int | None = None
+    beneficiaries: int | None = Field(None, ge=0, le=POSITIVE_INTEGER_MAX)
     is_quick_win: bool | None = None
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: dict[str, list[str]] = Field(default_factory=dict)
 
 
 # What a PATCH may change besides the owner (given as a slug and resolved separately).

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityeval.engine import Framework
 from cityeval.engine.framework import Item, Scale
+from cityeval.web.bounds import POSITIVE_INTEGER_MAX
 from cityeval.web.programmes.models import Programme, QuickWinCriterionAnswer, Risk
 from cityeval.web.programmes.selectors import label_in
 from cityeval.web.programmes.services import (
@@ -39,7 +40,9 @@ class ProgrammeForm(forms.Form):
         label=_("Start year"), min_value=FIRST_START_YEAR, max_value=LAST_START_YEAR
     )
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea)
-    beneficiaries = forms.IntegerField(label=_("Users or beneficiaries served"), required=False, min_value=0)
+    beneficiaries = forms.IntegerField(
+        label=_("Users or beneficiaries served"), required=False, min_value=0, max_value=POSITIVE_INTEGER_MAX
+    )
     is_quick_win = forms.BooleanField(
         label=_("Quick win"),
         required=False,

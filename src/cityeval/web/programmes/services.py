@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from cityeval.engine import Framework
 from cityeval.web.assessments.selectors import closed_reason
+from cityeval.web.bounds import POSITIVE_INTEGER_MAX
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.programmes.models import Programme, QuickWinCriterionAnswer, Risk
 from cityeval.web.programmes.selectors import criterion_answers_latest, quick_win_criteria
@@ -111,6 +112,10 @@ def _programme_errors(
         }
     if fields.beneficiaries is not None and fields.beneficiaries < 0:
         found["beneficiaries"] = _("The number of users or beneficiaries cannot be negative.")
+    elif fields.beneficiaries is not None and fields.beneficiaries > POSITIVE_INTEGER_MAX:
+        found["beneficiaries"] = _("The number of users or beneficiaries cannot exceed %(max)d.") % {
+            "max": POSITIVE_INTEGER_MAX
+        }
     return {field: [message] for field, message in found.items() if message}
 
 

@@ -22,6 +22,7 @@ from cityeval.engine.report import Rank
 from cityeval.web.accounts.access import require_coordinator
 from cityeval.web.api import TokenAuth
 from cityeval.web.evaluations.models import Cycle
+from cityeval.web.refusals import ApiError as ErrorOut
 from cityeval.web.results.selectors import (
     ResultsAccess,
     items_table,
@@ -66,7 +67,7 @@ class ItemsOut(Schema):
     items: list[dict[str, Any]]
 
 
-class ComponentOut(Schema):
+class ComponentResultOut(Schema):
     code: str
     weight: float
     score: float | None
@@ -106,7 +107,7 @@ class AgreementOut(Schema):
     n_coders: int
 
 
-class RegionOut(Schema):
+class RegionResultOut(Schema):
     run: RunOut
     region: str
     slug: str
@@ -119,14 +120,10 @@ class RegionOut(Schema):
     rank_province: RankOut | None
     coverage: float | None
     participant: bool
-    components: list[ComponentOut]
+    components: list[ComponentResultOut]
     dimensions: list[DimensionOut]
     feedback: list[FeedbackOut] | None  # None: not visible to this user
     agreement: list[AgreementOut]
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 def _rank(rank: Rank | None) -> RankOut | None:
@@ -162,13 +159,13 @@ def items(request: HttpRequest, cycle: str):
     return ItemsOut(run=_run_out(access), items=items_table(access.require_run()).to_dicts())
 
 
-@router.get(_BASE + "/regions/{slug}", response=RegionOut, auth=PUBLIC)
+@router.get(_BASE + "/regions/{slug}", response=RegionResultOut, auth=PUBLIC)
 def region(request: HttpRequest, cycle: str, slug: str):
     """One region's report: components, final, improvement, ranks, dimensions, agreement,
     and the assessors' feedback when the user may see it."""
     results = region_results(request.user, cycle, slug)
     report = region_report_of(results)
-    return RegionOut(
+    return RegionResultOut(
         run=_run_out(results.access),
         region=report.region,
         slug=results.row.region.slug,
@@ -181,7 +178,7 @@ def region(request: HttpRequest, cycle: str, slug: str):
         rank_province=_rank(report.rank_province),
         coverage=report.coverage,
         participant=report.participant,
-        components=[ComponentOut.model_validate(c, from_attributes=True) for c in report.components],
+        components=[ComponentResultOut.model_validate(c, from_attributes=True) for c in report.components],
         dimensions=[DimensionOut.model_validate(d, from_attributes=True) for d in report.dimensions],
         feedback=[FeedbackOut.model_validate(f, from_attributes=True) for f in report.feedback]
         if results.sees_feedback

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
+from cityeval.web.refusals import ApiError as ErrorOut
 from cityeval.web.surveys.forms import START_MAX_AGE, started_at, started_token
 from cityeval.web.surveys.limits import RateLimited
 from cityeval.web.surveys.public import client_ip
@@ -105,11 +106,6 @@ class ResponseIn(Schema):
 class ResponseOut(Schema):
     response_id: str
     created: bool
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: dict[str, list[str]] = Field(default_factory=dict)
 
 
 @router.get(_BASE + "/forms", response=list[FormOut])

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityeval.engine import Framework
 from cityeval.engine.survey import AGE_BANDS, SEXES, question_name
+from cityeval.web.bounds import POSITIVE_INTEGER_MAX
 from cityeval.web.programmes.models import Programme
 from cityeval.web.programmes.selectors import label_in
 from cityeval.web.surveys.models import Mode, PlanEntry, SurveyForm, SurveyPlan
@@ -99,6 +100,7 @@ class PlanForm(forms.Form):
                     label=_("Known users"),
                     required=False,
                     min_value=0,
+                    max_value=POSITIVE_INTEGER_MAX,
                     help_text=_("Leave empty to use the programme's number of users."),
                 )
 

@@ -25,6 +25,7 @@ from cityeval.engine import InputError
 from cityeval.engine.limits import LimitError
 from cityeval.engine.survey import AGE_BANDS, ANSWERS, SEXES, FormSpec, build_forms, read_responses
 from cityeval.engine.survey import identity_hash as engine_identity_hash
+from cityeval.web.bounds import POSITIVE_INTEGER_MAX
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.imports import limit_message, survey_limits
 from cityeval.web.programmes.models import Programme
@@ -181,6 +182,10 @@ def _plan_errors(plan: SurveyPlan, data: PlanInput) -> dict[str, list[str]]:
             errors.setdefault(f"programme_{sub}", []).append(_("Choose a programme of this region."))
         if entry.known_users is not None and entry.known_users < 0:
             errors.setdefault(f"users_{sub}", []).append(_("The number of users cannot be negative."))
+        elif entry.known_users is not None and entry.known_users > POSITIVE_INTEGER_MAX:
+            errors.setdefault(f"users_{sub}", []).append(
+                _("The number of users cannot exceed %(max)d.") % {"max": POSITIVE_INTEGER_MAX}
+            )
     return errors
 
 
