@@ -1,0 +1,200 @@
+"""Reads of the KKPD app: frames for the engine, dashboard aggregates, flags lists.
+
+Dashboard figures come from the engine's :func:`kkpd_shares` over the region's stored
+transactions, so the web and the CLI compute the same numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import polars as pl
+from django.db.models import Count, Q, QuerySet
+
+from cityeval.engine.kkpd import RULES, kkpd_shares
+from cityeval.engine.tables import ROW
+from cityeval.web.kkpd.models import Card, Flag, KkpdRegion, Merchant, Spending, Transaction
+from cityeval.web.regions.models import Region
+
+RULE_NAMES = RULES
+_TX_SCHEMA = {
+    ROW: pl.Int64, "reference": pl.String, "card": pl.String, "date": pl.Date, "merchant": pl.String,
+    "merchant_id": pl.String, "mcc": pl.String, "amount": pl.Int64, "kind": pl.String,
+    "receipt_date": pl.Date,
+}  # fmt: skip
+
+
+def cards_frame(cards: Iterable[Card]) -> pl.DataFrame:
+    """The engine's card table for these cards (``card`` is the last four digits)."""
+    rows = [(c.last_four, str(c.opd_id), c.card_type, c.holder_name, c.limit, c.limit_period) for c in cards]
+    schema = {"card": pl.String, "opd": pl.String, "card_type": pl.String, "holder": pl.String,
+              "limit": pl.Int64, "limit_period": pl.String}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def effective_transactions(*, region: Region, opd_ids: list[int] | None = None) -> QuerySet[Transaction]:
+    """The region's transactions that count: those not replaced by a correction."""
+    qs = Transaction.objects.filter(region=region, correction__isnull=True)
+    if opd_ids is not None:
+        qs = qs.filter(card__opd_id__in=opd_ids)
+    return qs
+
+
+def transactions_frame(*, region: Region, opd_ids: list[int] | None = None) -> pl.DataFrame:
+    """The engine's transaction table of the region's effective transactions."""
+    rows = effective_transactions(region=region, opd_ids=opd_ids).values_list(
+        "id", "reference", "card__last_four", "date", "merchant", "merchant_id", "mcc", "amount", "kind",
+        "receipt_date",
+    )  # fmt: skip
+    frame = pl.DataFrame(list(rows), schema=_TX_SCHEMA, orient="row")
+    return frame.with_columns(
+        pl.when(pl.col("merchant_id") == "").then(None).otherwise(pl.col("merchant_id")).alias("merchant_id")
+    )
+
+
+def _spending_frame(region: Region) -> pl.DataFrame:
+    latest: dict[tuple[int, dt.date], Spending] = {}
+    for s in Spending.objects.filter(region=region).order_by("created_at", "id"):
+        latest[(s.opd_id, s.month)] = s
+    rows = [(str(s.opd_id), s.month, s.goods_services, s.capital, s.other_non_cash) for s in latest.values()]
+    schema = {"opd": pl.String, "month": pl.Date, "goods_services": pl.Int64, "capital": pl.Int64,
+              "other_non_cash": pl.Int64}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _merchants_frame(region: Region) -> pl.DataFrame | None:
+    rows = list(
+        Merchant.objects.filter(region=region).values_list("merchant_id", "name", "micro_small", "domestic")
+    )
+    if not rows:
+        return None
+    schema = {"merchant_id": pl.String, "name": pl.String, "micro_small": pl.Boolean, "domestic": pl.Boolean}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Aggregates of a region (or some OPDs) for a period: nothing identifies a card or merchant."""
+
+    months: list[tuple[dt.date, int]]  # KKPD spending by month
+    by_category: list[tuple[str, int]]  # goods_services / capital
+    by_opd_month: list[tuple[str, dt.date, int]]
+    total: int
+    realised: int
+    kkpd_share: float | None
+    non_cash_share: float | None
+    micro_small_share: float | None
+    domestic_share: float | None
+    flags_by_rule: list[tuple[str, int]]  # open flags
+    flags_raised: int
+    flags_resolved: int
+
+
+def _share(numerator: int | None, denominator: int) -> float | None:
+    return None if not denominator or numerator is None else numerator / denominator
+
+
+def region_summary(
+    *,
+    region: Region,
+    opd_ids: list[int] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> Summary:
+    """KKPD spending and shares of the region (or of ``opd_ids``) between ``start`` and ``end``."""
+    tx = transactions_frame(region=region, opd_ids=opd_ids)
+    cards = cards_frame(Card.objects.filter(region=region))
+    spending = _spending_frame(region)
+    if opd_ids is not None:
+        spending = spending.filter(pl.col("opd").is_in([str(i) for i in opd_ids]))
+    if start:
+        tx, spending = (
+            tx.filter(pl.col("date") >= start),
+            spending.filter(pl.col("month") >= start.replace(day=1)),
+        )
+    if end:
+        tx, spending = tx.filter(pl.col("date") <= end), spending.filter(pl.col("month") <= end)
+    shares = kkpd_shares(tx, cards, spending=spending, merchants=_merchants_frame(region))
+    totals = shares.select(
+        pl.col("kkpd").sum(), pl.col("realised").sum(), pl.col("other_non_cash").sum(),
+        pl.col("other_non_cash").is_not_null().any().alias("has_other"), pl.col("purchases").sum(),
+        pl.col("micro_small").sum(), pl.col("domestic").sum(),
+    ).row(0, named=True)  # fmt: skip
+    months = shares.group_by("month").agg(pl.col("kkpd").sum()).sort("month")
+    names = dict(region.opds.values_list("id", "name"))
+    by_opd = [
+        (names.get(int(o), o), m, int(k))
+        for o, m, k in shares.select("opd", "month", "kkpd").iter_rows()
+        if k
+    ]
+    categories = _by_category(region=region, opd_ids=opd_ids, start=start, end=end)
+    flags = Flag.objects.filter(region=region)
+    if opd_ids is not None:
+        flags = flags.filter(card__opd_id__in=opd_ids)
+    if start:
+        flags = flags.filter(date__gte=start)
+    if end:
+        flags = flags.filter(date__lte=end)
+    counts = flags.aggregate(raised=Count("id"), resolved=Count("id", filter=Q(status=Flag.Status.RESOLVED)))
+    open_by_rule = dict(flags.filter(status=Flag.Status.OPEN).values_list("rule").annotate(n=Count("id")))
+    kkpd, realised, purchases = (
+        int(totals["kkpd"] or 0),
+        int(totals["realised"] or 0),
+        int(totals["purchases"] or 0),
+    )
+    other = int(totals["other_non_cash"] or 0) if totals["has_other"] else None
+    with_register = Merchant.objects.filter(region=region).exists()
+    return Summary(
+        months=[(m, int(k)) for m, k in months.iter_rows()],
+        by_category=categories,
+        by_opd_month=by_opd,
+        total=kkpd,
+        realised=realised,
+        kkpd_share=_share(kkpd, realised),
+        non_cash_share=_share(None if other is None else kkpd + other, realised),
+        micro_small_share=_share(int(totals["micro_small"] or 0), purchases) if with_register else None,
+        domestic_share=_share(int(totals["domestic"] or 0), purchases) if with_register else None,
+        flags_by_rule=[(r, open_by_rule.get(r, 0)) for r in RULE_NAMES],
+        flags_raised=counts["raised"],
+        flags_resolved=counts["resolved"],
+    )
+
+
+def _by_category(
+    *, region: Region, opd_ids: list[int] | None, start: dt.date | None, end: dt.date | None
+) -> list[tuple[str, int]]:
+    """Net KKPD spending (purchases and fees minus refunds) by budget category."""
+    qs = effective_transactions(region=region, opd_ids=opd_ids)
+    if start:
+        qs = qs.filter(date__gte=start)
+    if end:
+        qs = qs.filter(date__lte=end)
+    totals = dict.fromkeys(Transaction.Account.values, 0)
+    for kind, account, amount in qs.values_list("kind", "account_kind", "amount").iterator():
+        totals[account] += -amount if kind == Transaction.Kind.REFUND else amount
+    return list(totals.items())
+
+
+def flags_of(
+    *, region: Region, opd_ids: list[int] | None = None, rule: str = "", status: str = ""
+) -> QuerySet[Flag]:
+    qs = Flag.objects.filter(region=region).select_related("card", "card__opd", "transaction")
+    if opd_ids is not None:
+        qs = qs.filter(card__opd_id__in=opd_ids)
+    if rule:
+        qs = qs.filter(rule=rule)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def cards_of(*, region: Region, opd_ids: list[int] | None = None) -> QuerySet[Card]:
+    qs = Card.objects.filter(region=region).select_related("opd", "bank")
+    return qs if opd_ids is None else qs.filter(opd_id__in=opd_ids)
+
+
+def kkpd_regions() -> QuerySet[Region]:
+    """The regions running KKPD, for the coordinator's side by side."""
+    return Region.objects.filter(pk__in=KkpdRegion.objects.values("region")).order_by("name")

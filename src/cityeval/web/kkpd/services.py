@@ -1,0 +1,214 @@
+"""Writes of the KKPD app: statement imports, flag refreshes, flag status changes.
+
+Imports land whole or not at all, are idempotent on the bank's reference, and then re-run the
+engine's rule checks over the region's transactions (new flags added; existing flags keep
+their status).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import polars as pl
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction as db_transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cityeval.engine import InputError
+from cityeval.engine.kkpd import (
+    GENERIC_MAPPING,
+    BankMapping,
+    RowProblems,
+    RulesError,
+    check_transactions,
+    default_rules,
+    parse_mapping,
+    parse_rules,
+    parse_transactions,
+)
+from cityeval.engine.kkpd.rules import RuleSet
+from cityeval.engine.tables import normalise_header
+from cityeval.web.imports import ImportRejected, RowErrors, read_upload
+from cityeval.web.kkpd.models import Bank, Card, Flag, FlagStatusChange, ImportBatch, KkpdRegion, Transaction
+from cityeval.web.kkpd.selectors import cards_frame, transactions_frame
+from cityeval.web.regions.models import Region
+
+# Kode rekening of the regional budget (Permendagri 90/2019): 5.1.02 is goods and services
+# spending, 5.2 capital spending. An uploaded account code starting with 5.2 is capital.
+CAPITAL_PREFIX = "5.2"
+EXTRA_COLUMNS = ("posting_date", "account_code")
+
+
+class InvalidInput(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    rows: int
+    added: int
+    already: int
+    flags_added: int
+
+
+def bank_mapping(bank: Bank) -> BankMapping:
+    """The bank's saved mapping, or the generic template's."""
+    if not bank.mapping_yaml.strip():
+        return GENERIC_MAPPING
+    return parse_mapping(bank.mapping_yaml, source=bank.name)
+
+
+def bank_set_mapping(*, bank: Bank, mapping_yaml: str) -> Bank:
+    """Save a bank's statement mapping after validating it (InvalidInput names the problem)."""
+    try:
+        parse_mapping(mapping_yaml, source=bank.name)
+    except RulesError as exc:
+        raise InvalidInput(str(exc)) from None
+    bank.mapping_yaml = mapping_yaml
+    bank.save(update_fields=["mapping_yaml"])
+    return bank
+
+
+def region_rules(region: Region) -> RuleSet:
+    settings_row = KkpdRegion.objects.filter(region=region).first()
+    if settings_row is None or not settings_row.rules_yaml.strip():
+        return default_rules()
+    return parse_rules(settings_row.rules_yaml, source=region.name)
+
+
+def _problems(exc: InputError) -> list[str]:
+    errors = RowErrors()
+    if isinstance(exc, RowProblems):
+        for p in exc.problems:
+            errors.add(p.row, p.column, p.message)
+        if exc.total > len(exc.problems):
+            errors.add(None, None, _("%(n)d bad values in all") % {"n": exc.total})
+    else:
+        errors.add(exc.row, exc.column, exc.reason)
+    return errors.errors
+
+
+def _extras(table: pl.DataFrame) -> dict[str, pl.Series]:
+    """Posting date and budget account, when the statement carries them (by normalised header)."""
+    found: dict[str, pl.Series] = {}
+    by_name = {normalise_header(c): c for c in table.columns}
+    for column in EXTRA_COLUMNS:
+        if column in by_name:
+            found[column] = table.get_column(by_name[column])
+    return found
+
+
+def statement_import(
+    *, region: Region, bank: Bank, upload: UploadedFile, user: AbstractBaseUser, as_of: dt.date | None = None
+) -> ImportOutcome:
+    """Import a bank statement: every row valid or nothing saved (ImportRejected lists the rows);
+    rows whose reference the region already has are counted as ``already`` and not added."""
+    table = read_upload(upload)
+    cards = {c.last_four: c for c in Card.objects.filter(region=region, bank=bank)}
+    try:
+        parsed = parse_transactions(table, mapping=bank_mapping(bank), cards=cards_frame(cards.values()))
+    except (InputError, RulesError) as exc:
+        raise ImportRejected(_problems(exc) if isinstance(exc, InputError) else [str(exc)]) from None
+    extras = _extras(table)
+    posting = _posting_dates(extras.get("posting_date"), parsed, bank_mapping(bank).date_format)
+    existing = set(
+        Transaction.objects.filter(
+            region=region, reference__in=parsed.get_column("reference").to_list()
+        ).values_list("reference", flat=True)
+    )
+    accounts = extras.get("account_code")
+    with db_transaction.atomic():
+        batch = ImportBatch.objects.create(
+            region=region, bank=bank, file_name=(upload.name or "")[:200], rows=parsed.height, added=0,
+            created_by=user,
+        )  # fmt: skip
+        new = []
+        for i, row in enumerate(parsed.iter_rows(named=True)):
+            if row["reference"] in existing:
+                continue
+            code = (accounts[i] or "").strip() if accounts is not None else ""
+            new.append(
+                Transaction(
+                    region=region, card=cards[row["card"]], reference=row["reference"], date=row["date"],
+                    posting_date=posting[i], merchant=row["merchant"], merchant_id=row["merchant_id"] or "",
+                    mcc=row["mcc"], amount=row["amount"], kind=row["kind"], receipt_date=row["receipt_date"],
+                    account_code=code[:40], account_kind=_account_kind(code), batch=batch, created_by=user,
+                )
+            )  # fmt: skip
+        Transaction.objects.bulk_create(new, batch_size=1000)
+        batch.added = len(new)
+        batch.save(update_fields=["added"])
+        flags_added = flags_refresh(region=region, as_of=as_of or timezone.localdate())
+    return ImportOutcome(
+        rows=parsed.height, added=len(new), already=parsed.height - len(new), flags_added=flags_added
+    )
+
+
+def _account_kind(code: str) -> str:
+    capital = code.startswith(CAPITAL_PREFIX)
+    return Transaction.Account.CAPITAL if capital else Transaction.Account.GOODS_SERVICES
+
+
+def _posting_dates(column: pl.Series | None, parsed: pl.DataFrame, fmt: str) -> list[dt.date | None]:
+    if column is None:
+        return [None] * parsed.height
+    dates = column.str.strip_chars().str.strptime(pl.Date, fmt, strict=False)
+    bad = [i for i, (text, d) in enumerate(zip(column, dates, strict=True)) if text and d is None]
+    if bad:
+        rows = parsed.get_column("__row__").to_list()
+        errors = RowErrors()
+        for i in bad:
+            errors.add(
+                rows[i], "posting_date", _("'%(v)s' is not a date (%(f)s)") % {"v": column[i], "f": fmt}
+            )
+        raise ImportRejected(errors.errors)
+    return dates.to_list()
+
+
+def flags_refresh(*, region: Region, as_of: dt.date) -> int:
+    """Run the engine's checks over the region's transactions and add the flags not yet stored.
+    Stored flags keep their status. Returns the number of new flags."""
+    cards = {c.last_four: c for c in Card.objects.filter(region=region).select_related("opd")}
+    tx = transactions_frame(region=region)
+    if tx.height == 0:
+        return 0
+    try:
+        rules = region_rules(region)
+    except RulesError as exc:
+        raise InvalidInput(str(exc)) from None
+    result = check_transactions(tx, cards_frame(cards.values()), rules=rules, as_of=as_of)
+    ids = dict(Transaction.objects.filter(region=region).values_list("reference", "id"))
+    known = set(Flag.objects.filter(region=region).values_list("key", flat=True))
+    new = []
+    for row in result.flags.iter_rows(named=True):
+        key = f"{row['rule']}:{row['reference']}"
+        if key in known:
+            continue
+        known.add(key)
+        new.append(
+            Flag(
+                region=region, key=key, rule=row["rule"], code=row["code"], params=json.loads(row["params"]),
+                detail=row["detail"], transaction_id=ids.get(row["reference"]), card=cards[row["card"]],
+                date=row["date"], amount=row["amount"],
+            )
+        )  # fmt: skip
+    Flag.objects.bulk_create(new, batch_size=1000)
+    return len(new)
+
+
+def flag_set_status(*, flag: Flag, status: str, reason: str, user: AbstractBaseUser) -> FlagStatusChange:
+    """Change a flag's status with a reason; the change is kept in the flag's history."""
+    reason = reason.strip()
+    if status not in Flag.Status.values:
+        raise InvalidInput(_("Unknown status."))
+    if not reason:
+        raise InvalidInput(_("Give a reason for the change."))
+    with db_transaction.atomic():
+        change = FlagStatusChange.objects.create(flag=flag, status=status, reason=reason, changed_by=user)
+        Flag.objects.filter(pk=flag.pk).update(status=status)
+    flag.status = status
+    return change

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from cityeval.web.kkpd import views
+
+app_name = "kkpd"
+_r = "r/<slug:region>/kkpd/"
+urlpatterns = [
+    path("kkpd/", views.national, name="national"),
+    path("public/<slug:region>/kkpd/", views.public_page, name="public"),
+    path(_r, views.dashboard, name="dashboard"),
+    path(_r + "cards/", views.card_list, name="cards"),
+    path(_r + "transactions/", views.transaction_list, name="transactions"),
+    path(_r + "flags/", views.flag_list, name="flags"),
+    path(_r + "flags/<uuid:flag>/status/", views.flag_status, name="flag_status"),
+    path(_r + "import/", views.statement_upload, name="import"),
+]
