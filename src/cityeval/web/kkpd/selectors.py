@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import polars as pl
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
 
 from cityeval.engine.kkpd import RULES, kkpd_shares
 from cityeval.engine.tables import ROW
@@ -42,13 +43,26 @@ def effective_transactions(*, region: Region, opd_ids: list[int] | None = None) 
     return qs
 
 
-def transactions_frame(*, region: Region, opd_ids: list[int] | None = None) -> pl.DataFrame:
-    """The engine's transaction table of the region's effective transactions."""
-    rows = effective_transactions(region=region, opd_ids=opd_ids).values_list(
+def transactions_frame(
+    *, region: Region, opd_ids: list[int] | None = None, with_receipts: bool = False
+) -> pl.DataFrame:
+    """The engine's transaction table of the region's effective transactions. With
+    ``with_receipts``, a transaction without a receipt date from the bank takes the day its
+    first receipt (SPJ file) was uploaded."""
+    qs = effective_transactions(region=region, opd_ids=opd_ids)
+    columns = (
         "id", "reference", "card__last_four", "date", "merchant", "merchant_id", "mcc", "amount", "kind",
         "receipt_date",
     )  # fmt: skip
-    frame = pl.DataFrame(list(rows), schema=_TX_SCHEMA, orient="row")
+    if with_receipts:
+        qs = qs.annotate(first_receipt=Min("receipts__uploaded_at"))
+        rows = [
+            (*row[:-2], row[-2] or (timezone.localtime(row[-1]).date() if row[-1] else None))
+            for row in qs.values_list(*columns, "first_receipt")
+        ]
+    else:
+        rows = list(qs.values_list(*columns))
+    frame = pl.DataFrame(rows, schema=_TX_SCHEMA, orient="row")
     return frame.with_columns(
         pl.when(pl.col("merchant_id") == "").then(None).otherwise(pl.col("merchant_id")).alias("merchant_id")
     )

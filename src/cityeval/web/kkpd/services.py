@@ -8,10 +8,14 @@ their status).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import os
 from dataclasses import dataclass
 
+import filetype
 import polars as pl
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction as db_transaction
@@ -28,12 +32,23 @@ from cityeval.engine.kkpd import (
     default_rules,
     parse_mapping,
     parse_rules,
+    parse_spending,
     parse_transactions,
 )
 from cityeval.engine.kkpd.rules import RuleSet
 from cityeval.engine.tables import normalise_header
 from cityeval.web.imports import ImportRejected, RowErrors, read_upload
-from cityeval.web.kkpd.models import Bank, Card, Flag, FlagStatusChange, ImportBatch, KkpdRegion, Transaction
+from cityeval.web.kkpd.models import (
+    Bank,
+    Card,
+    Flag,
+    FlagStatusChange,
+    ImportBatch,
+    KkpdRegion,
+    Receipt,
+    Spending,
+    Transaction,
+)
 from cityeval.web.kkpd.selectors import cards_frame, transactions_frame
 from cityeval.web.regions.models import Region
 
@@ -173,7 +188,7 @@ def flags_refresh(*, region: Region, as_of: dt.date) -> int:
     """Run the engine's checks over the region's transactions and add the flags not yet stored.
     Stored flags keep their status. Returns the number of new flags."""
     cards = {c.last_four: c for c in Card.objects.filter(region=region).select_related("opd")}
-    tx = transactions_frame(region=region)
+    tx = transactions_frame(region=region, with_receipts=True)
     if tx.height == 0:
         return 0
     try:
@@ -212,3 +227,119 @@ def flag_set_status(*, flag: Flag, status: str, reason: str, user: AbstractBaseU
         Flag.objects.filter(pk=flag.pk).update(status=status)
     flag.status = status
     return change
+
+
+# --- receipts, corrections, realised spending -------------------------------------------------
+
+# Receipts are PDFs or photos. The type is decided by the file's first bytes, never by its name
+# or the browser's word. (The assessments app's fuller evidence check sits above this app in the
+# layering; this is the minimal check for the types a receipt comes in.)
+RECEIPT_TYPES = {"application/pdf", "image/png", "image/jpeg"}
+RECEIPT_HEAD_BYTES = 8192
+
+
+def _inspect_receipt(upload: UploadedFile) -> tuple[str, str]:
+    """(sha256, content type) of an acceptable receipt, or InvalidInput saying why not."""
+    limit = settings.EVIDENCE_MAX_MB * 1024 * 1024
+    if upload.size is not None and upload.size > limit:
+        raise InvalidInput(
+            _("The file is larger than the limit of %(mb)d MB.") % {"mb": settings.EVIDENCE_MAX_MB}
+        )
+    upload.seek(0)
+    kind = filetype.guess(upload.read(RECEIPT_HEAD_BYTES))
+    if kind is None or kind.mime not in RECEIPT_TYPES:
+        raise InvalidInput(_("A receipt must be a PDF, PNG or JPEG file."))
+    upload.seek(0)
+    digest, size = hashlib.sha256(), 0
+    for chunk in upload.chunks():
+        size += len(chunk)
+        if size > limit:
+            raise InvalidInput(
+                _("The file is larger than the limit of %(mb)d MB.") % {"mb": settings.EVIDENCE_MAX_MB}
+            )
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest(), kind.mime
+
+
+def receipt_attach(*, transaction: Transaction, upload: UploadedFile, user: AbstractBaseUser) -> Receipt:
+    """Attach a receipt (SPJ file) to a transaction, stored under its SHA-256."""
+    sha256, content_type = _inspect_receipt(upload)
+    name = os.path.basename((upload.name or "receipt").replace("\\", "/"))[:200] or "receipt"
+    with db_transaction.atomic():
+        receipt = Receipt(
+            transaction=transaction,
+            sha256=sha256,
+            content_type=content_type,
+            original_name=name,
+            uploaded_by=user,
+        )
+        same = Receipt.objects.filter(sha256=sha256).first()
+        if same is not None:
+            receipt.file = same.file.name  # the bytes are stored once
+        else:
+            receipt.file.save(f"{sha256[:2]}/{sha256}", upload, save=False)
+        receipt.save()
+    return receipt
+
+
+def transaction_correct(
+    *, original: Transaction, fields: dict, reason: str, user: AbstractBaseUser
+) -> Transaction:
+    """Correct a transaction by a new record that names the original; the original stays as it
+    was and no longer counts. ``fields`` holds the corrected values (others are copied)."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Give a reason for the correction."))
+    if Transaction.objects.filter(corrects=original).exists():
+        raise InvalidInput(_("This transaction was already corrected: correct the correction instead."))
+    allowed = {"date", "posting_date", "merchant", "merchant_id", "mcc", "amount", "kind", "receipt_date",
+               "account_code", "account_kind"}  # fmt: skip
+    unknown = set(fields) - allowed
+    if unknown:
+        raise InvalidInput(_("These values cannot be corrected: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    values = {name: getattr(original, name) for name in allowed} | fields
+    if not isinstance(values["amount"], int) or values["amount"] <= 0:
+        raise InvalidInput(_("The amount must be a positive whole number of rupiah."))
+    count = Transaction.objects.filter(
+        region=original.region, reference__startswith=original.reference + "#"
+    ).count()
+    with db_transaction.atomic():
+        corrected = Transaction.objects.create(
+            region=original.region, card=original.card, reference=f"{original.reference}#{count + 1}",
+            corrects=original, reason=reason, created_by=user, **values,
+        )  # fmt: skip
+        flags_refresh(region=original.region, as_of=timezone.localdate())
+    return corrected
+
+
+def spending_import(*, region: Region, upload: UploadedFile, user: AbstractBaseUser) -> int:
+    """Import realised spending per OPD and month (the engine's spending file; ``opd`` is the
+    OPD's slug or short name). All rows or none; each row is a new record, the latest counts."""
+    table = read_upload(upload)
+    try:
+        parsed = parse_spending(table)
+    except InputError as exc:
+        raise ImportRejected(_problems(exc)) from None
+    opds = {}
+    for opd in region.opds.all():
+        opds[opd.slug.lower()] = opd
+        if opd.short_name:
+            opds.setdefault(opd.short_name.lower(), opd)
+    errors = RowErrors()
+    for row in parsed.iter_rows(named=True):
+        if row["opd"].strip().lower() not in opds:
+            errors.add(row["__row__"], "opd", _("'%(v)s' is not an OPD of the region") % {"v": row["opd"]})
+    if errors:
+        raise ImportRejected(errors.errors)
+    rows = [
+        Spending(
+            region=region, opd=opds[row["opd"].strip().lower()], month=row["month"],
+            goods_services=row["goods_services"], capital=row["capital"],
+            other_non_cash=row["other_non_cash"], created_by=user,
+        )
+        for row in parsed.iter_rows(named=True)
+    ]  # fmt: skip
+    with db_transaction.atomic():
+        Spending.objects.bulk_create(rows)
+    return len(rows)

@@ -13,6 +13,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -22,7 +23,7 @@ from cityeval.web.accounts.access import require_coordinator
 from cityeval.web.imports import ImportRejected
 from cityeval.web.kkpd.access import KkpdAccess, kkpd_access
 from cityeval.web.kkpd.charts import bar_chart
-from cityeval.web.kkpd.models import Bank, Flag
+from cityeval.web.kkpd.models import Bank, Flag, Transaction
 from cityeval.web.kkpd.selectors import (
     RULE_NAMES,
     Summary,
@@ -32,7 +33,14 @@ from cityeval.web.kkpd.selectors import (
     kkpd_regions,
     region_summary,
 )
-from cityeval.web.kkpd.services import InvalidInput, flag_set_status, statement_import
+from cityeval.web.kkpd.services import (
+    InvalidInput,
+    flag_set_status,
+    receipt_attach,
+    spending_import,
+    statement_import,
+    transaction_correct,
+)
 
 TRANSACTIONS_SHOWN = 200
 
@@ -189,3 +197,76 @@ def public_page(request: HttpRequest, region: str) -> HttpResponse:
     return render(
         request, "kkpd/public.html", {"region": the_region, "summary": summary, "charts": _charts(summary)}
     )
+
+
+def _transaction_for(access: KkpdAccess, public_id: str) -> Transaction:
+    found = get_object_or_404(
+        Transaction.objects.select_related("card", "card__opd"), region=access.region, public_id=public_id
+    )
+    access.require_opd(found.card.opd_id)
+    return found
+
+
+@login_required
+def transaction_detail(request: HttpRequest, region: str, transaction: str) -> HttpResponse:
+    access = kkpd_access(request.user, region)
+    found = _transaction_for(access, transaction)
+    return render(request, "kkpd/transaction.html", _context(access, t=found, kinds=Transaction.Kind.choices))
+
+
+@login_required
+@require_POST
+def receipt_upload(request: HttpRequest, region: str, transaction: str) -> HttpResponse:
+    """The administrator, or a card holder for their own OPD, attaches a receipt."""
+    access = kkpd_access(request.user, region)
+    found = _transaction_for(access, transaction)
+    if not (access.is_admin or found.card.opd_id in {o.id for o in access.opds}):
+        raise PermissionDenied
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise InvalidInput(_("Choose a file."))
+        receipt_attach(transaction=found, upload=upload, user=request.user)
+    except InvalidInput as exc:
+        return render(request, "kkpd/refused.html", _context(access, errors=[str(exc)]), status=400)
+    messages.success(request, _("Receipt attached."))
+    return redirect("kkpd:transaction", region=access.region.slug, transaction=found.public_id)
+
+
+@login_required
+@require_POST
+def transaction_correction(request: HttpRequest, region: str, transaction: str) -> HttpResponse:
+    """The administrator corrects a transaction by a new record (amount and kind)."""
+    access = kkpd_access(request.user, region)
+    found = _transaction_for(access, transaction)
+    access.require_admin()
+    amount = request.POST.get("amount", "").strip()
+    try:
+        if not amount.isdigit():
+            raise InvalidInput(_("The amount must be a positive whole number of rupiah."))
+        corrected = transaction_correct(
+            original=found, fields={"amount": int(amount), "kind": request.POST.get("kind", found.kind)},
+            reason=request.POST.get("reason", ""), user=request.user,
+        )  # fmt: skip
+    except InvalidInput as exc:
+        return render(request, "kkpd/refused.html", _context(access, errors=[str(exc)]), status=400)
+    messages.success(request, _("Correction recorded as a new transaction."))
+    return redirect("kkpd:transaction", region=access.region.slug, transaction=corrected.public_id)
+
+
+@login_required
+def spending_upload(request: HttpRequest, region: str) -> HttpResponse:
+    """The administrator imports realised spending per OPD and month."""
+    access = kkpd_access(request.user, region)
+    access.require_admin()
+    if request.method != "POST":
+        return render(request, "kkpd/spending.html", _context(access))
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise ImportRejected([_("Choose a file.")])
+        added = spending_import(region=access.region, upload=upload, user=request.user)
+    except ImportRejected as exc:
+        return render(request, "kkpd/spending.html", _context(access, errors=exc.errors), status=400)
+    messages.success(request, _("%(n)d rows of realised spending imported.") % {"n": added})
+    return redirect("kkpd:dashboard", region=access.region.slug)
