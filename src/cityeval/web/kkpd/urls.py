@@ -8,6 +8,7 @@ urlpatterns = [
     path("kkpd/", views.national, name="national"),
     path("public/<slug:region>/kkpd/", views.public_page, name="public"),
     path(_r, views.dashboard, name="dashboard"),
+    path(_r + "summary.pdf", views.summary_download, name="summary_pdf"),
     path(_r + "cards/", views.card_list, name="cards"),
     path(_r + "transactions/", views.transaction_list, name="transactions"),
     path(_r + "flags/", views.flag_list, name="flags"),

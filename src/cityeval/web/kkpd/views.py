@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -41,6 +42,7 @@ from cityeval.web.kkpd.services import (
     statement_import,
     transaction_correct,
 )
+from cityeval.web.kkpd.summary import summary_file_name, summary_pdf
 
 TRANSACTIONS_SHOWN = 200
 
@@ -270,3 +272,16 @@ def spending_upload(request: HttpRequest, region: str) -> HttpResponse:
         return render(request, "kkpd/spending.html", _context(access, errors=exc.errors), status=400)
     messages.success(request, _("%(n)d rows of realised spending imported.") % {"n": added})
     return redirect("kkpd:dashboard", region=access.region.slug)
+
+
+@login_required
+def summary_download(request: HttpRequest, region: str) -> HttpResponse:
+    """The region's KKPD summary PDF for ``?year=`` (region-wide readers only)."""
+    access = kkpd_access(request.user, region)
+    if not access.region_wide:
+        raise PermissionDenied
+    year = int(request.GET["year"]) if request.GET.get("year", "").isdigit() else timezone.localdate().year
+    response = HttpResponse(summary_pdf(region=access.region, year=year), content_type="application/pdf")
+    name = summary_file_name(region=access.region, year=year)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
