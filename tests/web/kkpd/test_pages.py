@@ -174,3 +174,15 @@ def test_the_national_side_by_side_is_the_coordinators(imported, coordinator, kk
     assert as_user(kkpd_admin).get(reverse("kkpd:national")).status_code == 403
     assert as_user(nobody).get(reverse("kkpd:national")).status_code == 403
     assert as_user(None).get(reverse("kkpd:national")).status_code == 302
+
+
+def test_kkpd_roles_lead_to_the_kkpd_pages_not_the_region_pages(world, kkpd, kkpd_admin, holder, as_user):
+    """A KKPD-only user is sent to the KKPD dashboard and the menu links it, not the region's
+    dashboard (which their role does not open)."""
+    client = as_user(kkpd_admin)
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == reverse("kkpd:dashboard", kwargs=A)
+    page = client.get(reverse("kkpd:dashboard", kwargs=A)).content.decode()
+    assert f'href="{reverse("regions:dashboard", kwargs=A)}"' not in page
+    assert client.get(reverse("regions:dashboard", kwargs=A)).status_code == 404
+    assert as_user(holder).get("/")["Location"] == reverse("kkpd:dashboard", kwargs=A)
