@@ -128,3 +128,33 @@ def test_realised_spending_imports_whole_or_not_at_all(world, kkpd, kkpd_admin, 
     assert region_summary(region=world.region_a).realised == 31_000_000
     assert as_user(inspector).post(url, {"file": upload(good, "spending.csv")}).status_code == 403
     assert Spending.objects.count() == 2
+
+
+def test_register_shares_by_hand_and_as_the_engine_gives_them_on_every_transaction(world, imported):
+    """Register: M1 (Toko ATK Maju) micro/small, not domestic; M2 (the hotel) domestic, not
+    micro/small. Purchases R1 1.500.000 + R2 700.000 at M1 and R3 900.000 at M2: micro/small
+    share 2.200.000 / 3.100.000, domestic share 900.000 / 3.100.000. The dashboard sums in the
+    database; the engine on the individual transactions must agree."""
+    import polars as pl
+
+    from cityeval.engine.kkpd import kkpd_shares
+    from cityeval.web.kkpd.models import Card, Merchant
+    from cityeval.web.kkpd.selectors import cards_frame, transactions_frame
+
+    Merchant.objects.create(region=world.region_a, merchant_id="M1", name="Toko ATK Maju", micro_small=True)
+    Merchant.objects.create(region=world.region_a, merchant_id="M2", name="Hotel Sejahtera", domestic=True)
+    summary = region_summary(region=world.region_a)
+    assert summary.micro_small_share == 2_200_000 / 3_100_000
+    assert summary.domestic_share == 900_000 / 3_100_000
+    register = pl.DataFrame(
+        {
+            "merchant_id": ["M1", "M2"],
+            "name": ["a", "b"],
+            "micro_small": [True, False],
+            "domestic": [False, True],
+        }
+    )
+    engine = kkpd_shares(
+        transactions_frame(region=world.region_a), cards_frame(Card.objects.all()), merchants=register
+    ).select(pl.col("purchases").sum(), pl.col("micro_small").sum(), pl.col("domestic").sum())
+    assert engine.row(0) == (3_100_000, 2_200_000, 900_000)

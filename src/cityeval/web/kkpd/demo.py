@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from cityeval.engine.kkpd import parse_merchants, parse_spending, parse_transactions
 from cityeval.engine.tables import ROW
 from cityeval.web.kkpd.models import Bank, Card, ImportBatch, KkpdRegion, Merchant, Spending, Transaction
-from cityeval.web.kkpd.services import flags_refresh
+from cityeval.web.kkpd.services import flags_refresh, monthly_totals_refresh
 from cityeval.web.regions.models import Opd, Region
 
 # Computers and building materials are bought as capital (kode rekening 5.2); the rest is
@@ -77,6 +77,7 @@ def load_kkpd_demo(
             for r in spending.iter_rows(named=True)
         ]
     )  # fmt: skip
+    monthly_totals_refresh(region=region)
     flags = flags_refresh(region=region, as_of=data.as_of)
     return {"cards": len(cards), "transactions": parsed.height, "flags": flags}
 

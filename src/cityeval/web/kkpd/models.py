@@ -244,3 +244,20 @@ class KkpdRegion(models.Model):
 
     class Meta:
         verbose_name = _("KKPD region")
+
+
+class MonthlyTotal(models.Model):
+    """Derived, not a record: the region's effective transactions summed per card, month, kind,
+    merchant id and budget category, rebuilt after every import or correction so that the
+    dashboards read a few thousand sums instead of every transaction."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    kind = models.CharField(max_length=10)
+    merchant_id = models.CharField(max_length=60, blank=True)
+    account_kind = models.CharField(max_length=20)
+    amount = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["region", "month"])]

@@ -11,12 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import polars as pl
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from cityeval.engine.kkpd import RULES, kkpd_shares
 from cityeval.engine.tables import ROW
-from cityeval.web.kkpd.models import Card, Flag, KkpdRegion, Merchant, Spending, Transaction
+from cityeval.web.kkpd.models import Card, Flag, KkpdRegion, Merchant, MonthlyTotal, Spending, Transaction
 from cityeval.web.regions.models import Region
 
 RULE_NAMES = RULES
@@ -78,6 +79,42 @@ def _spending_frame(region: Region) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
+def monthly_sums(*, region: Region) -> QuerySet:
+    """The effective transactions summed per card, month, kind, merchant id and budget category
+    (what :class:`MonthlyTotal` stores)."""
+    return (
+        effective_transactions(region=region)
+        .annotate(month=TruncMonth("date"))
+        .values("card_id", "month", "kind", "merchant_id", "account_kind")
+        .annotate(total=Sum("amount"))
+        .values_list("card_id", "month", "kind", "merchant_id", "account_kind", "total")
+        .order_by()
+    )
+
+
+def grouped_transactions(
+    *, region: Region, opd_ids: list[int] | None, start: dt.date | None, end: dt.date | None
+) -> pl.DataFrame:
+    """The stored monthly sums (:class:`MonthlyTotal`) in the engine's template (``date`` the
+    month's first day) plus ``account_kind``, for the months from ``start`` to ``end``.
+    :func:`kkpd_shares` is linear in the amounts and counts by month, so it gives the same
+    figures on these sums as on the transactions themselves."""
+    qs = MonthlyTotal.objects.filter(region=region)
+    if opd_ids is not None:
+        qs = qs.filter(card__opd_id__in=opd_ids)
+    if start:
+        qs = qs.filter(month__gte=start.replace(day=1))
+    if end:
+        qs = qs.filter(month__lte=end)
+    rows = qs.values_list("card__last_four", "month", "kind", "merchant_id", "account_kind", "amount")
+    schema = {"card": pl.String, "date": pl.Date, "kind": pl.String, "merchant_id": pl.String,
+              "account_kind": pl.String, "amount": pl.Int64}  # fmt: skip
+    frame = pl.DataFrame(list(rows), schema=schema, orient="row")
+    return frame.with_columns(
+        pl.when(pl.col("merchant_id") == "").then(None).otherwise(pl.col("merchant_id")).alias("merchant_id")
+    )
+
+
 def _merchants_frame(region: Region) -> pl.DataFrame | None:
     rows = list(
         Merchant.objects.filter(region=region).values_list("merchant_id", "name", "micro_small", "domestic")
@@ -118,19 +155,18 @@ def region_summary(
     end: dt.date | None = None,
 ) -> Summary:
     """KKPD spending and shares of the region (or of ``opd_ids``) between ``start`` and ``end``."""
-    tx = transactions_frame(region=region, opd_ids=opd_ids)
+    tx = grouped_transactions(region=region, opd_ids=opd_ids, start=start, end=end)
     cards = cards_frame(Card.objects.filter(region=region))
     spending = _spending_frame(region)
     if opd_ids is not None:
         spending = spending.filter(pl.col("opd").is_in([str(i) for i in opd_ids]))
     if start:
-        tx, spending = (
-            tx.filter(pl.col("date") >= start),
-            spending.filter(pl.col("month") >= start.replace(day=1)),
-        )
+        spending = spending.filter(pl.col("month") >= start.replace(day=1))
     if end:
-        tx, spending = tx.filter(pl.col("date") <= end), spending.filter(pl.col("month") <= end)
-    shares = kkpd_shares(tx, cards, spending=spending, merchants=_merchants_frame(region))
+        spending = spending.filter(pl.col("month") <= end)
+    merchants = _merchants_frame(region)
+    with_register = merchants is not None
+    shares = kkpd_shares(tx, cards, spending=spending, merchants=merchants)
     totals = shares.select(
         pl.col("kkpd").sum(), pl.col("realised").sum(), pl.col("other_non_cash").sum(),
         pl.col("other_non_cash").is_not_null().any().alias("has_other"), pl.col("purchases").sum(),
@@ -143,7 +179,9 @@ def region_summary(
         for o, m, k in shares.select("opd", "month", "kkpd").iter_rows()
         if k
     ]
-    categories = _by_category(region=region, opd_ids=opd_ids, start=start, end=end)
+    signed = pl.when(pl.col("kind") == "refund").then(-pl.col("amount")).otherwise(pl.col("amount"))
+    by_account = dict(tx.group_by("account_kind").agg(signed.sum()).iter_rows())
+    categories = [(account, int(by_account.get(account, 0))) for account in Transaction.Account.values]
     flags = Flag.objects.filter(region=region)
     if opd_ids is not None:
         flags = flags.filter(card__opd_id__in=opd_ids)
@@ -159,7 +197,6 @@ def region_summary(
         int(totals["purchases"] or 0),
     )
     other = int(totals["other_non_cash"] or 0) if totals["has_other"] else None
-    with_register = Merchant.objects.filter(region=region).exists()
     return Summary(
         months=[(m, int(k)) for m, k in months.iter_rows()],
         by_category=categories,
@@ -174,21 +211,6 @@ def region_summary(
         flags_raised=counts["raised"],
         flags_resolved=counts["resolved"],
     )
-
-
-def _by_category(
-    *, region: Region, opd_ids: list[int] | None, start: dt.date | None, end: dt.date | None
-) -> list[tuple[str, int]]:
-    """Net KKPD spending (purchases and fees minus refunds) by budget category."""
-    qs = effective_transactions(region=region, opd_ids=opd_ids)
-    if start:
-        qs = qs.filter(date__gte=start)
-    if end:
-        qs = qs.filter(date__lte=end)
-    totals = dict.fromkeys(Transaction.Account.values, 0)
-    for kind, account, amount in qs.values_list("kind", "account_kind", "amount").iterator():
-        totals[account] += -amount if kind == Transaction.Kind.REFUND else amount
-    return list(totals.items())
 
 
 def flags_of(

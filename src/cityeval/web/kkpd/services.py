@@ -45,11 +45,12 @@ from cityeval.web.kkpd.models import (
     FlagStatusChange,
     ImportBatch,
     KkpdRegion,
+    MonthlyTotal,
     Receipt,
     Spending,
     Transaction,
 )
-from cityeval.web.kkpd.selectors import cards_frame, transactions_frame
+from cityeval.web.kkpd.selectors import cards_frame, monthly_sums, transactions_frame
 from cityeval.web.regions.models import Region
 
 # Kode rekening of the regional budget (Permendagri 90/2019): 5.1.02 is goods and services
@@ -157,6 +158,7 @@ def statement_import(
         Transaction.objects.bulk_create(new, batch_size=1000)
         batch.added = len(new)
         batch.save(update_fields=["added"])
+        monthly_totals_refresh(region=region)
         flags_added = flags_refresh(region=region, as_of=as_of or timezone.localdate())
     return ImportOutcome(
         rows=parsed.height, added=len(new), already=parsed.height - len(new), flags_added=flags_added
@@ -182,6 +184,27 @@ def _posting_dates(column: pl.Series | None, parsed: pl.DataFrame, fmt: str) -> 
             )
         raise ImportRejected(errors.errors)
     return dates.to_list()
+
+
+def monthly_totals_refresh(*, region: Region) -> None:
+    """Rebuild the region's derived monthly sums (after an import or a correction)."""
+    with db_transaction.atomic():
+        MonthlyTotal.objects.filter(region=region).delete()
+        MonthlyTotal.objects.bulk_create(
+            [
+                MonthlyTotal(
+                    region=region,
+                    card_id=card,
+                    month=month,
+                    kind=kind,
+                    merchant_id=merchant,
+                    account_kind=account,
+                    amount=total,
+                )
+                for card, month, kind, merchant, account, total in monthly_sums(region=region)
+            ],
+            batch_size=2000,
+        )
 
 
 def flags_refresh(*, region: Region, as_of: dt.date) -> int:
@@ -309,6 +332,7 @@ def transaction_correct(
             region=original.region, card=original.card, reference=f"{original.reference}#{count + 1}",
             corrects=original, reason=reason, created_by=user, **values,
         )  # fmt: skip
+        monthly_totals_refresh(region=original.region)
         flags_refresh(region=original.region, as_of=timezone.localdate())
     return corrected
 
