@@ -120,3 +120,33 @@ def test_a_full_card_number_is_never_stored(world, kkpd, kkpd_admin):
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM kkpd_transaction")
         assert "4111222233331111" not in repr(cursor.fetchall())
+
+
+def test_the_administrator_saves_a_banks_mapping_through_the_page(world, kkpd, kkpd_admin, as_user):
+    from cityeval.engine.kkpd.mapping import EXAMPLE_MAPPING_YAML
+
+    url = reverse("kkpd:bank_mapping", kwargs={"region": "kab-deli-serdang", "bank": kkpd.public_id})
+    page = as_user(kkpd_admin).get(url).content.decode()
+    assert "receipt_date: receipt_date" in page and "contoh-bank" in page  # the two presets
+    assert as_user(kkpd_admin).post(url, {"mapping_yaml": EXAMPLE_MAPPING_YAML}).status_code == 302
+    kkpd.refresh_from_db()
+    assert kkpd.mapping_yaml == EXAMPLE_MAPPING_YAML
+    refused = as_user(kkpd_admin).post(url, {"mapping_yaml": "name: x\ncolumns: {Ref: reference}\n"})
+    assert refused.status_code == 400 and "no bank column is mapped to" in refused.content.decode()
+    kkpd.refresh_from_db()
+    assert kkpd.mapping_yaml == EXAMPLE_MAPPING_YAML
+
+
+def test_only_the_administrator_changes_a_mapping(
+    world, kkpd, inspector, holder, kkpd_admin_b, nobody, as_user
+):
+    from cityeval.engine.kkpd.mapping import EXAMPLE_MAPPING_YAML
+
+    bank_set_mapping(bank=kkpd, mapping_yaml=EXAMPLE_MAPPING_YAML)
+    url = reverse("kkpd:bank_mapping", kwargs={"region": "kab-deli-serdang", "bank": kkpd.public_id})
+    for persona in (inspector, holder):
+        assert as_user(persona).post(url, {"mapping_yaml": ""}).status_code == 403
+    for persona in (kkpd_admin_b, nobody):
+        assert as_user(persona).post(url, {"mapping_yaml": ""}).status_code == 404
+    kkpd.refresh_from_db()
+    assert kkpd.mapping_yaml == EXAMPLE_MAPPING_YAML

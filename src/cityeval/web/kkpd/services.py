@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import filetype
 import polars as pl
+import yaml
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
@@ -71,6 +72,9 @@ class ImportOutcome:
     flags_added: int
 
 
+GENERIC_MAPPING_YAML = yaml.safe_dump(GENERIC_MAPPING.model_dump(), sort_keys=False, allow_unicode=True)
+
+
 def bank_mapping(bank: Bank) -> BankMapping:
     """The bank's saved mapping, or the generic template's."""
     if not bank.mapping_yaml.strip():
@@ -79,9 +83,11 @@ def bank_mapping(bank: Bank) -> BankMapping:
 
 
 def bank_set_mapping(*, bank: Bank, mapping_yaml: str) -> Bank:
-    """Save a bank's statement mapping after validating it (InvalidInput names the problem)."""
+    """Save a bank's statement mapping after validating it (InvalidInput names the problem);
+    an empty text means the generic template."""
     try:
-        parse_mapping(mapping_yaml, source=bank.name)
+        if mapping_yaml.strip():
+            parse_mapping(mapping_yaml, source=bank.name)
     except RulesError as exc:
         raise InvalidInput(str(exc)) from None
     bank.mapping_yaml = mapping_yaml

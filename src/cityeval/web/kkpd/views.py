@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cityeval.engine.kkpd.mapping import EXAMPLE_MAPPING_YAML
 from cityeval.web.accounts.access import require_coordinator
 from cityeval.web.imports import ImportRejected
 from cityeval.web.kkpd.access import KkpdAccess, kkpd_access
@@ -35,7 +36,9 @@ from cityeval.web.kkpd.selectors import (
     region_summary,
 )
 from cityeval.web.kkpd.services import (
+    GENERIC_MAPPING_YAML,
     InvalidInput,
+    bank_set_mapping,
     flag_set_status,
     receipt_attach,
     spending_import,
@@ -285,3 +288,24 @@ def summary_download(request: HttpRequest, region: str) -> HttpResponse:
     name = summary_file_name(region=access.region, year=year)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@login_required
+def bank_mapping(request: HttpRequest, region: str, bank: str) -> HttpResponse:
+    """The administrator saves the bank's statement column mapping (YAML); empty is the template."""
+    access = kkpd_access(request.user, region)
+    access.require_admin()
+    the_bank = get_object_or_404(Bank, region=access.region, public_id=bank)
+    presets = {"generic": GENERIC_MAPPING_YAML, "example": EXAMPLE_MAPPING_YAML}
+    context = _context(access, bank=the_bank, presets=presets, text=the_bank.mapping_yaml)
+    if request.method != "POST":
+        return render(request, "kkpd/mapping.html", context)
+    text = request.POST.get("mapping_yaml", "")
+    try:
+        bank_set_mapping(bank=the_bank, mapping_yaml=text)
+    except InvalidInput as exc:
+        return render(
+            request, "kkpd/mapping.html", {**context, "text": text, "errors": [str(exc)]}, status=400
+        )
+    messages.success(request, _("Column mapping saved."))
+    return redirect("kkpd:import", region=access.region.slug)
