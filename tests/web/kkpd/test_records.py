@@ -158,3 +158,20 @@ def test_register_shares_by_hand_and_as_the_engine_gives_them_on_every_transacti
         transactions_frame(region=world.region_a), cards_frame(Card.objects.all()), merchants=register
     ).select(pl.col("purchases").sum(), pl.col("micro_small").sum(), pl.col("domestic").sum())
     assert engine.row(0) == (3_100_000, 2_200_000, 900_000)
+
+
+def test_a_receipt_downloads_to_those_who_see_its_transaction(
+    imported, holder, holder2, inspector, kkpd_admin_b, as_user
+):
+    r1 = imported["R1"]
+    as_user(holder).post(_url("kkpd:receipt_upload", r1), {"file": SimpleUploadedFile("spj.pdf", PDF)})
+    receipt = Receipt.objects.get()
+    url = reverse(
+        "kkpd:receipt_download", kwargs={**A, "transaction": r1.public_id, "receipt": receipt.public_id}
+    )
+    for persona in (holder, inspector):
+        response = as_user(persona).get(url)
+        assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
+        assert response["Content-Disposition"].startswith("attachment")
+    for persona in (holder2, kkpd_admin_b):
+        assert as_user(persona).get(url).status_code == 404

@@ -164,6 +164,7 @@ class Transaction(models.Model):
 class Receipt(models.Model):
     """A receipt (SPJ file) of a transaction, stored by its SHA-256."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="receipts")
     file = models.FileField(upload_to="kkpd/")
     sha256 = models.CharField(max_length=64)

@@ -19,4 +19,9 @@ urlpatterns = [
     path(_r + "transactions/<uuid:transaction>/", views.transaction_detail, name="transaction"),
     path(_r + "transactions/<uuid:transaction>/receipts/", views.receipt_upload, name="receipt_upload"),
     path(_r + "transactions/<uuid:transaction>/correct/", views.transaction_correction, name="correct"),
+    path(
+        _r + "transactions/<uuid:transaction>/receipts/<uuid:receipt>/",
+        views.receipt_download,
+        name="receipt_download",
+    ),
 ]

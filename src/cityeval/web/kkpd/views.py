@@ -14,7 +14,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from cityeval.web.accounts.access import require_coordinator
 from cityeval.web.imports import ImportRejected
 from cityeval.web.kkpd.access import KkpdAccess, kkpd_access
 from cityeval.web.kkpd.charts import bar_chart
-from cityeval.web.kkpd.models import Bank, Flag, Transaction
+from cityeval.web.kkpd.models import Bank, Flag, Receipt, Transaction
 from cityeval.web.kkpd.selectors import (
     RULE_NAMES,
     Summary,
@@ -309,3 +309,18 @@ def bank_mapping(request: HttpRequest, region: str, bank: str) -> HttpResponse:
         )
     messages.success(request, _("Column mapping saved."))
     return redirect("kkpd:import", region=access.region.slug)
+
+
+@login_required
+def receipt_download(request: HttpRequest, region: str, transaction: str, receipt: str) -> FileResponse:
+    """A stored receipt, to those who see its transaction, always as a download."""
+    access = kkpd_access(request.user, region)
+    found = _transaction_for(access, transaction)
+    the_receipt = get_object_or_404(Receipt, transaction=found, public_id=receipt)
+    response = FileResponse(
+        the_receipt.file.open("rb"), as_attachment=True, filename=the_receipt.original_name,
+        content_type=the_receipt.content_type,
+    )  # fmt: skip
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
