@@ -151,6 +151,8 @@ def test_the_public_page_shows_aggregates_and_no_card_holder_or_merchant(
     html = response.content.decode()
     assert "3,100,000" in html and "31,000,000" in html and "10%" in html
     assert "Dinas Kesehatan" in html and "2,200,000" in html  # by OPD: the health office's June
+    by_category = html[html.index('id="by-category"') : html.index('id="by-opd"')]
+    assert "2024-06" in by_category and "Rp 3,100,000" in by_category and "Rp 0" in by_category
     for secret in (
         "1111",
         "2222",

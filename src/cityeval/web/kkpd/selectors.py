@@ -132,6 +132,7 @@ class Summary:
     months: list[tuple[dt.date, int]]  # KKPD spending by month
     by_category: list[tuple[str, int]]  # goods_services / capital
     by_opd_month: list[tuple[str, dt.date, int]]
+    by_month_category: list[tuple[dt.date, int, int]]  # month, goods/services, capital
     total: int
     realised: int
     kkpd_share: float | None
@@ -182,6 +183,15 @@ def region_summary(
     signed = pl.when(pl.col("kind") == "refund").then(-pl.col("amount")).otherwise(pl.col("amount"))
     by_account = dict(tx.group_by("account_kind").agg(signed.sum()).iter_rows())
     categories = [(account, int(by_account.get(account, 0))) for account in Transaction.Account.values]
+    monthly = (
+        tx.group_by("date")
+        .agg(
+            signed.filter(pl.col("account_kind") == "goods_services").sum().alias("g"),
+            signed.filter(pl.col("account_kind") == "capital").sum().alias("c"),
+        )
+        .sort("date")
+    )
+    by_month_category = [(m, int(g or 0), int(c or 0)) for m, g, c in monthly.iter_rows()]
     flags = Flag.objects.filter(region=region)
     if opd_ids is not None:
         flags = flags.filter(card__opd_id__in=opd_ids)
@@ -201,6 +211,7 @@ def region_summary(
         months=[(m, int(k)) for m, k in months.iter_rows()],
         by_category=categories,
         by_opd_month=by_opd,
+        by_month_category=by_month_category,
         total=kkpd,
         realised=realised,
         kkpd_share=_share(kkpd, realised),
