@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WIDTH = 600
+WIDTH = 400  # narrow, so that the text stays legible when the SVG shrinks to a phone
 BAR_HEIGHT = 22
 GAP = 6
-LABEL_WIDTH = 170
+LABEL_WIDTH = 150
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def rupiah_text(value: int) -> str:
 def bar_chart(values: list[tuple[str, int]]) -> BarChart:
     """Horizontal bars, the longest filling the space right of the labels."""
     top = max((v for _, v in values), default=0)
-    room = WIDTH - LABEL_WIDTH - 130
+    room = WIDTH - LABEL_WIDTH - 105
     bars = [
         Bar(
             label,
