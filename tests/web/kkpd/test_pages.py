@@ -188,3 +188,37 @@ def test_kkpd_roles_lead_to_the_kkpd_pages_not_the_region_pages(world, kkpd, kkp
     assert f'href="{reverse("regions:dashboard", kwargs=A)}"' not in page
     assert client.get(reverse("regions:dashboard", kwargs=A)).status_code == 404
     assert as_user(holder).get("/")["Location"] == reverse("kkpd:dashboard", kwargs=A)
+
+
+def test_the_administrator_sets_the_rule_file_and_the_checks_rerun(
+    imported, kkpd_admin, inspector, holder, as_user
+):
+    """By hand: R2 (700.000, 1 June) and R1 (1.500.000, 3 June) at the same merchant on card 1111
+    are two days apart, each under a threshold of 2.000.000 and together 2.200.000: with that
+    threshold both are flagged split_purchase. The explained flag stays explained."""
+    url = reverse("kkpd:rules", kwargs=A)
+    imported.status = "explained"
+    imported.save()
+    assert as_user(holder).get(url).status_code == 200  # readers see the rules
+    assert (
+        as_user(inspector).post(url, {"rules_yaml": "split_purchase:\n  threshold: 2000000\n"}).status_code
+        == 403
+    )
+    refused = as_user(kkpd_admin).post(url, {"rules_yaml": "split_purchase:\n  threshold: -1\n"})
+    assert refused.status_code == 400 and "threshold" in refused.content.decode()
+    assert not Flag.objects.filter(rule="split_purchase").exists()
+    response = as_user(kkpd_admin).post(url, {"rules_yaml": "split_purchase:\n  threshold: 2000000\n"})
+    assert response.status_code == 302
+    split = sorted(
+        Flag.objects.filter(rule="split_purchase").values_list("transaction__reference", flat=True)
+    )
+    assert split == ["R1", "R2"]
+    imported.refresh_from_db()
+    assert imported.status == "explained"
+
+
+def test_outsiders_cannot_read_or_set_the_rules(imported, kkpd_admin_b, nobody, as_user):
+    url = reverse("kkpd:rules", kwargs=A)
+    for persona in (kkpd_admin_b, nobody):
+        assert as_user(persona).get(url).status_code == 404
+        assert as_user(persona).post(url, {"rules_yaml": ""}).status_code == 404

@@ -373,3 +373,18 @@ def spending_import(*, region: Region, upload: UploadedFile, user: AbstractBaseU
     with db_transaction.atomic():
         Spending.objects.bulk_create(rows)
     return len(rows)
+
+
+def rules_set(*, region: Region, rules_yaml: str) -> int:
+    """Save the region's rule file after validating it (empty means the defaults) and re-run the
+    checks as of today; returns the number of new flags. Existing flags keep their status."""
+    if rules_yaml.strip():
+        try:
+            parse_rules(rules_yaml, source=region.name)
+        except RulesError as exc:
+            raise InvalidInput(str(exc)) from None
+    with db_transaction.atomic():
+        row, _created = KkpdRegion.objects.get_or_create(region=region)
+        row.rules_yaml = rules_yaml
+        row.save(update_fields=["rules_yaml"])
+        return flags_refresh(region=region, as_of=timezone.localdate())

@@ -15,6 +15,7 @@ urlpatterns = [
     path(_r + "flags/<uuid:flag>/status/", views.flag_status, name="flag_status"),
     path(_r + "import/", views.statement_upload, name="import"),
     path(_r + "spending/", views.spending_upload, name="spending"),
+    path(_r + "rules/", views.rules_edit, name="rules"),
     path(_r + "banks/<uuid:bank>/mapping/", views.bank_mapping, name="bank_mapping"),
     path(_r + "transactions/<uuid:transaction>/", views.transaction_detail, name="transaction"),
     path(_r + "transactions/<uuid:transaction>/receipts/", views.receipt_upload, name="receipt_upload"),

@@ -20,12 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cityeval.engine.kkpd import DEFAULT_RULES_YAML
 from cityeval.engine.kkpd.mapping import EXAMPLE_MAPPING_YAML
 from cityeval.web.accounts.access import require_coordinator
 from cityeval.web.imports import ImportRejected
 from cityeval.web.kkpd.access import KkpdAccess, kkpd_access
 from cityeval.web.kkpd.charts import bar_chart
-from cityeval.web.kkpd.models import Bank, Flag, Receipt, Transaction
+from cityeval.web.kkpd.models import Bank, Flag, KkpdRegion, Receipt, Transaction
 from cityeval.web.kkpd.selectors import (
     RULE_NAMES,
     Summary,
@@ -41,6 +42,7 @@ from cityeval.web.kkpd.services import (
     bank_set_mapping,
     flag_set_status,
     receipt_attach,
+    rules_set,
     spending_import,
     statement_import,
     transaction_correct,
@@ -324,3 +326,23 @@ def receipt_download(request: HttpRequest, region: str, transaction: str, receip
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@login_required
+def rules_edit(request: HttpRequest, region: str) -> HttpResponse:
+    """The region's rule file: everyone with KKPD access reads it, the administrator changes it."""
+    access = kkpd_access(request.user, region)
+    current = (
+        KkpdRegion.objects.filter(region=access.region).values_list("rules_yaml", flat=True).first() or ""
+    )
+    context = _context(access, text=current, defaults=DEFAULT_RULES_YAML)
+    if request.method != "POST":
+        return render(request, "kkpd/rules.html", context)
+    access.require_admin()
+    text = request.POST.get("rules_yaml", "")
+    try:
+        added = rules_set(region=access.region, rules_yaml=text)
+    except InvalidInput as exc:
+        return render(request, "kkpd/rules.html", {**context, "text": text, "errors": [str(exc)]}, status=400)
+    messages.success(request, _("Rule file saved; %(n)d new flags.") % {"n": added})
+    return redirect("kkpd:flags", region=access.region.slug)
