@@ -33,7 +33,10 @@ def _client(login) -> Client:
 def test_each_demo_login_sees_only_what_its_role_allows(db, settings):
     settings.LANGUAGE_CODE = "en"
     logins = {login.username: login for login in load_demo()}
-    assert set(logins) == {"koordinator", "admin.deliserdang", "dinkes.deliserdang", "admin.medan", "asesor"}
+    assert set(logins) == {
+        "koordinator", "admin.deliserdang", "dinkes.deliserdang", "admin.medan", "asesor",
+        "bpkad.deliserdang", "inspektorat.deliserdang", "kkpd.dinkes.deliserdang",
+    }  # fmt: skip
     deli = reverse("regions:dashboard", kwargs={"region": "kab-deli-serdang"})
     medan = reverse("regions:dashboard", kwargs={"region": "kota-medan"})
     opds = reverse("regions:opd_list", kwargs={"region": "kab-deli-serdang"})
@@ -48,7 +51,8 @@ def test_each_demo_login_sees_only_what_its_role_allows(db, settings):
     assert admin.get(reverse("evaluations:cycle_list")).status_code == 403
     overview = page.context["overview"]
     assert overview.dimensions_without_quick_win == []  # the six real 2024 quick wins, one per dimension
-    assert [o.short_name for o in overview.opds_without_programme] == ["Dishub"]
+    # Dishub, and the three OPDs only the KKPD demo has (its cards, not programmes).
+    assert [o.short_name for o in overview.opds_without_programme] == ["BPKAD", "PUPR", "Dishub", "SETDA"]
 
     contributor = _client(logins["dinkes.deliserdang"])
     assert contributor.get(deli).status_code == 200 and contributor.get(medan).status_code == 404

@@ -18,11 +18,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from cityeval import demo
+from cityeval import demo, kkpd_demo
 from cityeval.web.accounts.models import Membership, Role
 from cityeval.web.assessments.models import AnswerRevision, ItemAssignment
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.evaluations.services import framework_version_builtin
+from cityeval.web.kkpd.demo import load_kkpd_demo
 from cityeval.web.programmes.models import Programme
 from cityeval.web.regions.models import Opd, Province, Region
 from cityeval.web.regions.services import opd_create, region_kind_from_name, unique_slug
@@ -101,7 +102,29 @@ def load_demo() -> list[DemoLogin]:
         assessor_users=[users.get(username="asesor")],
     )
     _cycle_2025(regions)
+    _kkpd(home, users.get(username="bpkad.deliserdang"))
     return logins
+
+
+# The KKPD demo names one OPD differently from this demo's list.
+KKPD_OPD_ALIASES = {
+    "Dinas Kebudayaan, Pemuda, Olahraga dan Pariwisata": (
+        "Dinas Kebudayaan, Kepemudaan, Olahraga dan Pariwisata"
+    )
+}
+
+
+def _kkpd(home: Region, admin) -> None:
+    """The synthetic KKPD year of Deli Serdang; the KKPD demo's OPDs missing here are added."""
+    by_name = {o.name: o for o in home.opds.all()}
+    opds = {}
+    for code, name in kkpd_demo.OPDS:
+        known = KKPD_OPD_ALIASES.get(name, name)
+        opds[name] = by_name.get(known) or opd_create(region=home, name=name, short_name=code)
+    load_kkpd_demo(
+        region=home, bank_name=kkpd_demo.BANK, data=kkpd_demo.kkpd_demo(), opds=opds, user=admin,
+        note=kkpd_demo.SYNTHETIC_NOTE,
+    )  # fmt: skip
 
 
 def _regions() -> dict[str, Region]:
@@ -174,6 +197,12 @@ def _users(home: Region, dinkes: Opd, medan: Region) -> list[DemoLogin]:
          "Deli Serdang; answers the Dinas Kesehatan items"),
         ("regional admin (other region)", "admin.medan", Role.REGIONAL_ADMIN, medan, None, "Kota Medan only"),
         ("assessor", "asesor", Role.ASSESSOR, None, None, "a 2024 Stage II panel (published)"),
+        ("KKPD administrator (BPKAD)", "bpkad.deliserdang", Role.KKPD_ADMIN, home, None,
+         "Deli Serdang's KKPD: imports, corrections, flags"),
+        ("KKPD inspector (Inspektorat)", "inspektorat.deliserdang", Role.KKPD_INSPECTOR, home, None,
+         "Deli Serdang's KKPD, read-only except flag status"),
+        ("KKPD card holder", "kkpd.dinkes.deliserdang", Role.CARD_HOLDER, home, dinkes,
+         "the Dinas Kesehatan KKPD cards only"),
     )  # fmt: skip
     logins = []
     for label, username, role, region, opd, sees in people:

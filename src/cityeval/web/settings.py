@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "cityeval.web.regions",
     "cityeval.web.evaluations",
     "cityeval.web.programmes",
+    "cityeval.web.kkpd",
     "cityeval.web.assessments",
     "cityeval.web.panels",
     "cityeval.web.results",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("cityeval.web.evaluations.urls")),
     path("", include("cityeval.web.regions.urls")),
     path("", include("cityeval.web.programmes.urls")),
+    path("", include("cityeval.web.kkpd.urls")),
     path("", include("cityeval.web.assessments.urls")),
     path("", include("cityeval.web.panels.urls")),
     path("", include("cityeval.web.results.urls")),

@@ -79,11 +79,16 @@ def region_access(user: User, slug: str) -> RegionAccess:
     return RegionAccess(region=region, is_admin=admin, opd=None if admin else opd, is_coordinator=coordinator)
 
 
-def regions_of(user: User) -> list[Region]:
-    """The regions a user has a regional role in (not the coordinator's all-regions view)."""
+REGION_ROLES = (Role.REGIONAL_ADMIN, Role.OPD_CONTRIBUTOR)
+KKPD_ROLES = (Role.KKPD_ADMIN, Role.KKPD_INSPECTOR, Role.CARD_HOLDER)
+
+
+def regions_of(user: User, roles: tuple[str, ...] = REGION_ROLES) -> list[Region]:
+    """The regions a user has one of ``roles`` in (not the coordinator's all-regions view): by
+    default the roles that open the region's pages; ``KKPD_ROLES`` for the KKPD pages."""
     seen: dict[int, Region] = {}
     for m in memberships(user):
-        if m.region is not None:
+        if m.region is not None and m.role in roles:
             seen.setdefault(m.region.id, m.region)
     return sorted(seen.values(), key=lambda r: r.name)
 

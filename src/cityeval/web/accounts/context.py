@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from cityeval.web.accounts.access import is_assessor, is_coordinator, memberships, regions_of
+from cityeval.web.accounts.access import KKPD_ROLES, is_assessor, is_coordinator, memberships, regions_of
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -15,5 +15,6 @@ def navigation(request: HttpRequest) -> dict:
         "nav_is_coordinator": is_coordinator(user),
         "nav_is_assessor": is_assessor(user),
         "nav_regions": regions_of(user),
+        "nav_kkpd_regions": regions_of(user, KKPD_ROLES),
         "nav_memberships": memberships(user),
     }

@@ -18,6 +18,9 @@ class Role(models.TextChoices):
     REGIONAL_ADMIN = "regional_admin", _("Regional admin")
     OPD_CONTRIBUTOR = "opd_contributor", _("OPD contributor")
     ASSESSOR = "assessor", _("Assessor")
+    KKPD_ADMIN = "kkpd_admin", _("KKPD administrator")
+    CARD_HOLDER = "card_holder", _("KKPD card holder")
+    KKPD_INSPECTOR = "kkpd_inspector", _("KKPD inspector")
 
 
 class Membership(models.Model):
@@ -38,8 +41,12 @@ class Membership(models.Model):
                 name="membership_scope_fits_role",
                 condition=(
                     Q(role__in=["coordinator", "assessor"], region__isnull=True, opd__isnull=True)
-                    | Q(role="regional_admin", region__isnull=False, opd__isnull=True)
-                    | Q(role="opd_contributor", region__isnull=False, opd__isnull=False)
+                    | Q(
+                        role__in=["regional_admin", "kkpd_admin", "kkpd_inspector"],
+                        region__isnull=False,
+                        opd__isnull=True,
+                    )
+                    | Q(role__in=["opd_contributor", "card_holder"], region__isnull=False, opd__isnull=False)
                 ),
             ),
             # One membership per user, role and scope (conditional, as SQLite cannot treat
@@ -53,7 +60,7 @@ class Membership(models.Model):
                 name="membership_unique_regional",
             ),
             models.UniqueConstraint(
-                fields=["user", "opd"], condition=Q(opd__isnull=False), name="membership_unique_opd"
+                fields=["user", "role", "opd"], condition=Q(opd__isnull=False), name="membership_unique_opd"
             ),
         ]
 

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from cityeval.web.accounts.access import is_assessor, is_coordinator, regions_of
+from cityeval.web.accounts.access import KKPD_ROLES, is_assessor, is_coordinator, regions_of
 from cityeval.web.accounts.models import ApiToken
 from cityeval.web.accounts.services import token_create
 from cityeval.web.confirm import confirm_page, confirmed
@@ -31,6 +31,9 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("panels:mine")
     if len(regions) == 1:
         return redirect("regions:dashboard", region=regions[0].slug)
+    kkpd = regions_of(request.user, KKPD_ROLES)
+    if not regions and len(kkpd) == 1:
+        return redirect("kkpd:dashboard", region=kkpd[0].slug)
     return render(request, "accounts/home.html", {"regions": regions})
 
 

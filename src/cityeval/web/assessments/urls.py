@@ -11,5 +11,6 @@ urlpatterns = [
     path(_base + "reopen/", views.reopen, name="reopen"),
     path(_base + "items/<str:item>/", views.item_detail, name="item"),
     path(_base + "items/<str:item>/evidence/", views.evidence_add, name="evidence_add"),
+    path(_base + "items/<str:item>/kkpd-summary/", views.kkpd_summary_attach, name="kkpd_summary_attach"),
     path("evidence/<uuid:evidence>/", views.evidence_download, name="evidence_download"),
 ]

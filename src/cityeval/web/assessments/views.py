@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -56,6 +57,7 @@ from cityeval.web.assessments.uploads import SizeLimitHandler, type_name
 from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.evaluations.models import StatusChange
 from cityeval.web.evaluations.templatetags.cityeval import label
+from cityeval.web.kkpd.summary import runs_kkpd, summary_file_name, summary_pdf
 
 KIND_LABELS = {
     "level": gettext_lazy("Level"),
@@ -284,6 +286,7 @@ def _item_page(request: HttpRequest, sa: SelfAssessment, code: str, **forms) -> 
         "file_form": forms.get("file_form") or EvidenceFileForm(),
         "link_form": forms.get("link_form") or EvidenceLinkForm(),
         "max_mb": settings.EVIDENCE_MAX_MB,
+        "runs_kkpd": runs_kkpd(sa.access.region),
     }
     return render(request, "assessments/item.html", context)
 
@@ -407,3 +410,34 @@ def evidence_download(request: HttpRequest, evidence) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@login_required
+@require_POST
+def kkpd_summary_attach(request: HttpRequest, region: str, cycle: str, item: str) -> HttpResponse:
+    """One click: the region's KKPD summary PDF for a year becomes evidence for ``item``, through
+    the same evidence service as an uploaded file (checked on content, stored by hash)."""
+    sa = self_assessment_for(request.user, region, cycle)
+    _require_answerer(sa, item)
+    region_obj = sa.access.region
+    if not runs_kkpd(region_obj):
+        raise Http404
+    if reason := evidence_closed_reason(sa.participation, item):
+        return _refused(request, sa, reason)
+    year_text = request.POST.get("year", "")
+    year = (
+        int(year_text)
+        if year_text.isdigit() and 2000 <= int(year_text) <= 2100
+        else sa.participation.cycle.year
+    )
+    pdf = summary_pdf(region=region_obj, year=year)
+    upload = SimpleUploadedFile(summary_file_name(region=region_obj, year=year), pdf, "application/pdf")
+    try:
+        evidence_upload(participation=sa.participation, item=item, upload=upload, user=request.user)
+    except SelfAssessmentClosed as exc:
+        return _refused(request, sa, exc.reason)
+    except EvidenceRejected as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("KKPD summary attached as evidence."))
+    return _to_item(sa, item)

@@ -28,13 +28,13 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, username: str, role: str, region: str | None, opd: str | None, email: str, **kw):
         the_region = the_opd = None
-        if role in (Role.REGIONAL_ADMIN, Role.OPD_CONTRIBUTOR):
+        if role not in (Role.COORDINATOR, Role.ASSESSOR):
             if not region:
                 raise CommandError(f"--region is required for {role}")
             the_region = Region.objects.filter(slug=region).first()
             if the_region is None:
                 raise CommandError(f"no region with slug {region!r}")
-        if role == Role.OPD_CONTRIBUTOR:
+        if role in (Role.OPD_CONTRIBUTOR, Role.CARD_HOLDER):
             the_opd = Opd.objects.filter(region=the_region, slug=opd or "").first()
             if the_opd is None:
                 raise CommandError(

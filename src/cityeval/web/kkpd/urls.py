@@ -1,0 +1,28 @@
+from django.urls import path
+
+from cityeval.web.kkpd import views
+
+app_name = "kkpd"
+_r = "r/<slug:region>/kkpd/"
+urlpatterns = [
+    path("kkpd/", views.national, name="national"),
+    path("public/<slug:region>/kkpd/", views.public_page, name="public"),
+    path(_r, views.dashboard, name="dashboard"),
+    path(_r + "summary.pdf", views.summary_download, name="summary_pdf"),
+    path(_r + "cards/", views.card_list, name="cards"),
+    path(_r + "transactions/", views.transaction_list, name="transactions"),
+    path(_r + "flags/", views.flag_list, name="flags"),
+    path(_r + "flags/<uuid:flag>/status/", views.flag_status, name="flag_status"),
+    path(_r + "import/", views.statement_upload, name="import"),
+    path(_r + "spending/", views.spending_upload, name="spending"),
+    path(_r + "rules/", views.rules_edit, name="rules"),
+    path(_r + "banks/<uuid:bank>/mapping/", views.bank_mapping, name="bank_mapping"),
+    path(_r + "transactions/<uuid:transaction>/", views.transaction_detail, name="transaction"),
+    path(_r + "transactions/<uuid:transaction>/receipts/", views.receipt_upload, name="receipt_upload"),
+    path(_r + "transactions/<uuid:transaction>/correct/", views.transaction_correction, name="correct"),
+    path(
+        _r + "transactions/<uuid:transaction>/receipts/<uuid:receipt>/",
+        views.receipt_download,
+        name="receipt_download",
+    ),
+]
