@@ -20,6 +20,7 @@ APP_ORDER = (
     "accounts",
     "evaluations",
     "programmes",
+    "kkpd",
     "assessments",
     "surveys",
     "panels",

@@ -1,8 +1,8 @@
 """The demo: a synthetic, deterministic 2024 evaluation around Kab. Deli Serdang.
 
 Everything here is SYNTHETIC except what is marked real: Deli Serdang's 2023 final (3.23,
-from the ministry's letter, DOMAIN.md §3) and its six 2024 quick wins with their owning OPDs
-(DOMAIN.md §6). The assessor scores are drawn from a seeded generator, so every run prints the
+from the ministry's letter, docs/domain.md §3) and its six 2024 quick wins with their owning OPDs
+(docs/domain.md §6). The assessor scores are drawn from a seeded generator, so every run prints the
 same numbers. The 2024 result itself is not public; nothing here claims to be it.
 """
 
@@ -47,7 +47,7 @@ REGIONS = (
 # not used, so their improvement stays blank, as it would for a region new to the platform.
 PREVIOUS = {HOME: 3.23}
 
-# Real: the six quick wins evaluated at Stage II on 13 Nov 2024 (DOMAIN.md §6).
+# Real: the six quick wins evaluated at Stage II on 13 Nov 2024 (docs/domain.md §6).
 QUICK_WINS = (
     ("governance", "E-Padi", "Badan Pendapatan Daerah (Bapenda)"),
     ("economy", "Pemuda Kaperle", "Dinas Pertanian"),

@@ -2,7 +2,7 @@
 runs as a formula, and reads the group codes as the ministry's tables write them.
 
 Expected values: the issue's comparison with the printed letters (2.125 → 2.13, 3.405 → 3.41)
-and hand arithmetic on the 2023 REGULER weights 10/20/30/20/20 (DOMAIN.md §3).
+and hand arithmetic on the 2023 REGULER weights 10/20/30/20/20 (docs/domain.md §3).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Framework files: the built-ins match DOMAIN.md, and bad files are refused with a path."""
+"""Framework files: the built-ins match docs/domain.md, and bad files are refused with a path."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from cityeval.engine import FrameworkError, builtin_frameworks, load_framework, 
 DATA = Path(__file__).parent / "data"
 TINY = (DATA / "tiny.yaml").read_text(encoding="utf-8")
 
-# DOMAIN.md §3, "Weights by year and group (%)". 2024 KPPN_IKN is not published: the
+# docs/domain.md §3, "Weights by year and group (%)". 2024 KPPN_IKN is not published: the
 # built-in ships the REGULER weights for it, which this table records as such.
 PUBLISHED_WEIGHTS = {
     ("gmsc-2022", "REGULER"): {"baseline": 10, "output": 20, "outcome": 30, "impact": 20, "quick_win": 20},
@@ -62,7 +62,7 @@ def test_builtins_have_the_6_by_3_by_3_tree_and_the_2023_item_catalogue(name):
     assert all(len(d.subdimensions) == 3 for d in fw.dimensions)
     assert all(len(s.statements) == 3 for d in fw.dimensions for s in d.subdimensions)
     assert len(fw.statements_by_code) == 54
-    # DOMAIN.md §3, 2023 Stage II questionnaire: 5 baseline, 7 output, about 33 outcome,
+    # docs/domain.md §3, 2023 Stage II questionnaire: 5 baseline, 7 output, about 33 outcome,
     # 54 impact (one per statement) and 12 quick-win items.
     regular = {}
     for component, _ in fw.items_for("REGULER"):
@@ -207,7 +207,7 @@ bands:
 
 
 def test_an_spbe_style_index_is_a_framework_too():
-    # DOMAIN.md §8: 4 domains weighted 13 / 25 / 16.5 / 45.5 %, levels 1–5, bands.
+    # docs/domain.md §8: 4 domains weighted 13 / 25 / 16.5 / 45.5 %, levels 1–5, bands.
     fw = parse_framework(SPBE)
     assert sum(fw.weights_for("ALL").values()) == pytest.approx(1.0)
     assert [fw.band_for(x).label.id for x in (1.0, 1.79, 1.8, 3.49, 3.5, 4.2, 5)] == [

@@ -1,7 +1,7 @@
 """Group codes as the ministry's tables write them: ``R``/``Reguler`` and ``K``/``KPPN & IKN``
 are aliases of ``REGULER``/``KPPN_IKN``, declared per group in the framework file and matched
 ignoring case and repeated spaces. Scores are the same whichever spelling is used (hand
-check: the Deli Serdang 2023 components give 3.229 with the REGULER weights, DOMAIN.md §3)."""
+check: the Deli Serdang 2023 components give 3.229 with the REGULER weights, docs/domain.md §3)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Sources of the expected values: the issue's comparison with the published letters (a final of
 2.125 printed 2.13, 3.405 printed 3.41, where ``f"{x:.2f}"`` gives 2.12 and 3.40), the Kab.
-Malang 2023 worked example in DOMAIN.md (0.1·3.60 + 0.2·2.29 + 0.2·3.41 + 0.2·2.81 + 0.2·3.13
+Malang 2023 worked example in docs/domain.md (0.1·3.60 + 0.2·2.29 + 0.2·3.41 + 0.2·2.81 + 0.2·3.13
 + 0.1·2.53 = 2.941, printed 2.94), and decimal arithmetic done by hand for the rest.
 """
 

@@ -138,7 +138,7 @@ def test_the_cycle_report_orders_by_rank_and_averages_like_with_like():
 
 
 def test_deli_serdang_2023_from_its_published_components():
-    """DOMAIN.md §3: 3.44, 2.63, 3.25, 3.12, 3.80 (REGULER, gmsc-2023) → 3.229; component
+    """docs/domain.md §3: 3.44, 2.63, 3.25, 3.12, 3.80 (REGULER, gmsc-2023) → 3.229; component
     contributions 0.344 + 0.526 + 0.975 + 0.624 + 0.76, by hand."""
     fw = load_framework("gmsc-2023")
     table = pl.DataFrame(

@@ -41,7 +41,7 @@ def _spread(codes: list[str], total_fifths: int) -> dict[str, float]:
 
 
 def test_kab_malang_2023_reproduces_from_its_item_scores():
-    """DOMAIN.md §3 worked example (Kab. Malang, KPPN, 2023), from the published item scores.
+    """docs/domain.md §3 worked example (Kab. Malang, KPPN, 2023), from the published item scores.
 
     Baseline items 3.00, 3.00, 4.00, 4.00, 4.00 → 3.60; Output 3.00, 2.80, 2.80, 3.40, 2.00,
     1.00, 1.00 → 2.29; Quick Win 3.80 … 3.20 → 3.13; Kolaborasi 3.80 … 3.20 → 2.53; final
@@ -80,7 +80,7 @@ def test_kab_malang_2023_reproduces_from_its_item_scores():
 
 
 def test_deli_serdang_2023_components_give_3_23():
-    """DOMAIN.md §3: Kab. Deli Serdang, REGULER, 2023 — 3.44, 2.63, 3.25, 3.12, 3.80 → 3.23."""
+    """docs/domain.md §3: Kab. Deli Serdang, REGULER, 2023 — 3.44, 2.63, 3.25, 3.12, 3.80 → 3.23."""
     table = pl.DataFrame(
         {
             "region": ["Kab. Deli Serdang"], "group": ["REGULER"], "baseline": [3.44],

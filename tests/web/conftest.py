@@ -1,4 +1,4 @@
-"""Shared personas and data for the web tests (STYLE.md: tests around named personas).
+"""Shared personas and data for the web tests (docs/style.md: tests around named personas).
 
 Region A is Kab. Deli Serdang with two OPDs; region B is Kota Medan. The 2024 cycle is open
 with both regions taking part (REGULER), pinned to the built-in gmsc-2024 framework.

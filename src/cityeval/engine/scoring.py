@@ -1,6 +1,6 @@
 """Scoring: from assessors' item scores, or from component scores, to finals and ranks.
 
-Formulas (DOMAIN.md §3):
+Formulas (docs/domain.md §3):
 
 - item score = the panel's scores of that item consolidated by ``mean`` (default) or ``median``;
 - component score = arithmetic mean of the component's item scores;

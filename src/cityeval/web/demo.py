@@ -2,7 +2,7 @@
 published, with 2023 imported as history, its impact survey, and an open 2025 cycle to try.
 
 Real: the region names and provinces, Deli Serdang's six 2024 quick wins and their owning OPDs
-(DOMAIN.md §6). Synthetic: everything else — users, the other programmes, the self-assessment
+(docs/domain.md §6). Synthetic: everything else — users, the other programmes, the self-assessment
 answers (derived from the demo's generated assessor scores). Each run starts from an empty
 database, and the passwords are new each time.
 """
@@ -30,7 +30,7 @@ from cityeval.web.regions.services import opd_create, region_kind_from_name, uni
 from cityeval.web.results.demo import load_results_demo
 from cityeval.web.surveys.demo import load_survey_demo
 
-# Deli Serdang's OPDs: the six quick-win owners (real, DOMAIN.md §6) and the two offices that
+# Deli Serdang's OPDs: the six quick-win owners (real, docs/domain.md §6) and the two offices that
 # run the evaluation in a region (Diskominfo, Bappeda), plus one with no programme yet, so
 # the dashboard shows a gap.
 OPDS = (

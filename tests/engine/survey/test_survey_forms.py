@@ -1,4 +1,4 @@
-"""Survey forms: modes, question names and answer labels (DOMAIN.md §2, §5)."""
+"""Survey forms: modes, question names and answer labels (docs/domain.md §2, §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Quality checks: each problem assessors flagged (DOMAIN.md §5), planted once and found."""
+"""Quality checks: each problem assessors flagged (docs/domain.md §5), planted once and found."""
 
 from __future__ import annotations
 

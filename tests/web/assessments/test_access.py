@@ -1,4 +1,4 @@
-"""Who may read and write the self-assessment pages (STYLE.md: every view, allowed persona
+"""Who may read and write the self-assessment pages (docs/style.md: every view, allowed persona
 and outsiders). Members read; outsiders get 404; anonymous users are sent to log in."""
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ def claims(world, answer):
 
 
 def test_claimed_index_matches_a_hand_calculation(claims, world):
-    """Hand calculation (gmsc-2024, REGULER weights 10/20/30/20/20 %; DOMAIN.md §3 formulas:
+    """Hand calculation (gmsc-2024, REGULER weights 10/20/30/20/20 %; docs/domain.md §3 formulas:
     component = mean of its scored items, final = Σ weight × component, a component with no
     scored item counts 0):
 

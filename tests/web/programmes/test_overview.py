@@ -1,4 +1,4 @@
-"""The regional dashboard's programme overview, on Deli Serdang's 2024 quick wins (DOMAIN.md §6)."""
+"""The regional dashboard's programme overview, on Deli Serdang's 2024 quick wins (docs/domain.md §6)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from cityeval.web.programmes.selectors import programme_overview
 from cityeval.web.regions.models import Opd
 
 # The six quick wins evaluated at Stage II on 13 Nov 2024: (name, dimension, sub-dimension,
-# owning OPD). The sub-dimensions are our reading of each programme; DOMAIN.md names only the
+# owning OPD). The sub-dimensions are our reading of each programme; docs/domain.md names only the
 # dimension and the OPD.
 DELI_SERDANG_2024 = [
     ("E-Padi", "governance", "service", "bapenda"),

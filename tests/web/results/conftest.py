@@ -10,7 +10,7 @@ assessed by one Stage II panel of five assessors on every gmsc-2024 item:
 - B: every item scored 2, 2, 3, 3, 3 → 2.6; final 2.6.
 
 The 2023 history (gmsc-2023, REGULER): A 3.44, 2.63, 3.25, 3.12, 3.80 (the real published
-components, DOMAIN.md §3) → 3.229; B 2.5 everywhere → 2.5. Improvement: A 3.568 − 3.229 =
+components, docs/domain.md §3) → 3.229; B 2.5 everywhere → 2.5. Improvement: A 3.568 − 3.229 =
 0.339; B 2.6 − 2.5 = 0.1.
 """
 

@@ -1,4 +1,4 @@
-"""Who sees results, when (STYLE.md: every view and API endpoint, allowed persona and
+"""Who sees results, when (docs/style.md: every view and API endpoint, allowed persona and
 outsiders). Before publication: the coordinator only, 404 to everyone else. After: everyone,
 anonymous citizens included; feedback only to the coordinator and the region's own members."""
 

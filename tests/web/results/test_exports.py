@@ -1,6 +1,6 @@
 """Exports: the national table in the component-level format of `cityeval score`, unrounded,
 and consolidated item scores; an analyst re-scoring the CSV with the CLI gets the same
-finals and ranks (DESIGN.md: anything the web app shows can be recomputed from an export)."""
+finals and ranks (docs/architecture.md: anything the web app shows can be recomputed from an export)."""
 
 from __future__ import annotations
 

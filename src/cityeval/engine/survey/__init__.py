@@ -1,4 +1,4 @@
-"""The citizens' impact survey (DOMAIN.md §5): forms, XLSForms, imports, quality, statistics.
+"""The citizens' impact survey (docs/domain.md §5): forms, XLSForms, imports, quality, statistics.
 
 Public API::
 

@@ -1,4 +1,4 @@
-"""Survey forms of the citizens' impact survey (DOMAIN.md §5) and the names their questions use.
+"""Survey forms of the citizens' impact survey (docs/domain.md §5) and the names their questions use.
 
 Each region runs the survey per dimension in one of two **modes**:
 
@@ -62,7 +62,7 @@ RESPONSE_ID = "response_id"
 
 ANSWERS: tuple[int, ...] = (0, 1, 2, 3, 4)
 
-# A five-point agreement (Likert) scale coded 0–4, the GMSC item scale (DOMAIN.md §3, §5). The
+# A five-point agreement (Likert) scale coded 0–4, the GMSC item scale (docs/domain.md §3, §5). The
 # midpoint is "Netral" rather than the also common "Ragu-ragu" (undecided), because undecided
 # reads as "I don't know", which is not a middle level of agreement; a respondent who cannot
 # judge a statement should leave it blank (null), not pull the mean to 2.

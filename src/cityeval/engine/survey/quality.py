@@ -1,4 +1,4 @@
-"""Quality checks of survey responses: the problems GMSC assessors flagged (DOMAIN.md §5).
+"""Quality checks of survey responses: the problems GMSC assessors flagged (docs/domain.md §5).
 
 Each response gets at most one exclusion ``reason``, the first that applies in this order:
 

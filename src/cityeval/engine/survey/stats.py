@@ -3,7 +3,7 @@
 **Statement means.** For each group (``by``) and statement: the number of answers ``n``, the
 mean on the 0–4 scale, the answer distribution ``count_0 … count_4`` and a bootstrap
 percentile interval (Efron & Tibshirani 1993, *An Introduction to the Bootstrap*, ch. 13). The
-respondents are a purposive, non-probability sample (DOMAIN.md §5), so the interval describes
+respondents are a purposive, non-probability sample (docs/domain.md §5), so the interval describes
 resampling variability of *these* respondents' answers, not a design-based margin of error;
 every row says so in ``method``.
 

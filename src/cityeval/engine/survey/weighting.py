@@ -3,7 +3,7 @@
 Raking (Deming & Stephan 1940; Kalton & Flores-Cervantes 2003, "Weighting methods", *Journal
 of Official Statistics* 19(2), §2.3) adjusts weights one variable at a time so that the
 weighted share of each category matches its population share, and repeats until all margins
-hold at once. Purposive samples (DOMAIN.md §5) may over-represent, say, young men who use an
+hold at once. Purposive samples (docs/domain.md §5) may over-represent, say, young men who use an
 app; weighting to BPS age × sex margins shows how much the means move.
 
 The loop is cityeval's own, a few lines of numpy: each sweep scales the weights to every

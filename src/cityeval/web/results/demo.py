@@ -1,7 +1,7 @@
 """Demo results: a 2023 history and the scored, published 2024 cycle of the web demo.
 
 Real: Kab. Deli Serdang's 2023 component scores (3.44, 2.63, 3.25, 3.12, 3.80, REGULER,
-gmsc-2023; final 3.23, DOMAIN.md §3) and the names of its 2024 quick wins in the feedback.
+gmsc-2023; final 3.23, docs/domain.md §3) and the names of its 2024 quick wins in the feedback.
 Synthetic, and labelled so: the other regions' 2023 scores, every 2024 assessor score (the
 seeded generator of cityeval.demo), the feedback texts, and the consolidated score.
 """
@@ -26,7 +26,7 @@ from cityeval.web.results.models import ResultRun
 from cityeval.web.results.services import cycle_publish, results_compute
 
 HISTORY_FRAMEWORK = "gmsc-2023"
-# Real (DOMAIN.md §3): Kab. Deli Serdang, REGULER, 2023.
+# Real (docs/domain.md §3): Kab. Deli Serdang, REGULER, 2023.
 DELI_SERDANG_2023 = {"baseline": 3.44, "output": 2.63, "outcome": 3.25, "impact": 3.12, "quick_win": 3.80}
 # Synthetic: each other demo region's 2023 components are its demo ability plus these offsets.
 SYNTHETIC_OFFSETS = {

@@ -19,7 +19,7 @@ from cityeval.web.regions.models import Region
 from cityeval.web.results.services import previous_results, regions_store, run_start
 
 # A published final is rounded and so are the components it is checked against: recomputing
-# the 2022 KPPN & IKN finals from their rounded components lands within 0.015 (DOMAIN.md §3).
+# the 2022 KPPN & IKN finals from their rounded components lands within 0.015 (docs/domain.md §3).
 PUBLISHED_FINAL_TOLERANCE = 0.015
 
 

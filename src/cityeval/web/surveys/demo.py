@@ -1,4 +1,4 @@
-"""A synthetic impact survey for the demo: Deli Serdang 2024 in split mode (DOMAIN.md §6).
+"""A synthetic impact survey for the demo: Deli Serdang 2024 in split mode (docs/domain.md §6).
 
 18 forms (one per sub-dimension) × 50 respondents = 900 responses, generated from a seed so
 that every run gives the same answers. Everything here is synthetic and says so: the district
@@ -7,7 +7,7 @@ of every respondent is "Contoh (sintetis)". Planted problems, which the quality 
 - one straight-liner (all 4s) in the first form;
 - one respondent who did not use the service, in the first form;
 - one respondent (the same phone number, stored only as its salted hash) in the first two forms;
-- the second form's service is given 30 known users (DOMAIN.md §5: "50 respondents claimed
+- the second form's service is given 30 known users (docs/domain.md §5: "50 respondents claimed
   for an app with ~30 users"), fewer than its 50 respondents.
 
 Called by ``cityeval.web.demo`` as
