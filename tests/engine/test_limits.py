@@ -119,6 +119,22 @@ def test_a_far_row_in_single_quotes_is_found():
         check_bytes(replace_member(sheet_xlsx(ROWS), SHEET, sheet_with(HEADER + far)), WEB)
 
 
+def test_the_last_allowed_row_is_row_20001_however_written():
+    """Row 1 is the header, so 20,000 data rows end at row 20,001; row 20,002 is one too many.
+    Leading zeros do not hide a row (0020002 is row 20,002)."""
+
+    def sheet(reference: str) -> bytes:
+        cell = f'<row><c r={reference} t="inlineStr"><is><t>z</t></is></c></row>'
+        return replace_member(sheet_xlsx(ROWS), SHEET, sheet_with(HEADER + cell))
+
+    check_bytes(sheet("'KN20001'"), WEB)
+    check_bytes(sheet('"A000020001"'), WEB)
+    for reference in ("'A20002'", '"A0020002"', "'A" + "9" * 5000 + "'"):
+        with pytest.raises(LimitError) as caught:
+            check_bytes(sheet(reference), WEB)
+        assert caught.value.limit == "rows" and caught.value.found >= 20_001
+
+
 @pytest.mark.parametrize("padding", [0, 1, 40, 100, 70_000])
 def test_a_far_cell_cut_by_the_one_megabyte_chunk_boundary_is_found(padding):
     """``r="XF`` ends the first megabyte of the sheet (where the old scan cut it, keeping 4
@@ -328,3 +344,21 @@ def test_aliases_are_allowed_only_when_asked_for_stored_text():
         parse_framework(anchored)
     framework = parse_framework(anchored, allow_aliases=True)
     assert framework.components[1].weights == {"A": 50, "B": 50}
+
+
+def test_a_workbook_written_by_xlsxwriter_passes_the_checks_and_is_read(tmp_path):
+    """A real writer's file (shared strings, two sheets, a second one larger than the limits,
+    which the readers do not load): inflating every part and checking the first sheet does
+    not refuse what spreadsheet programs write."""
+    import xlsxwriter
+
+    path = tmp_path / "regions.xlsx"
+    with xlsxwriter.Workbook(str(path)) as book:
+        first = book.add_worksheet("regions")
+        for r, row in enumerate(ROWS):
+            first.write_row(r, 0, row)
+        other = book.add_worksheet("notes")
+        other.write(30_000, 400, "far, but not on the first sheet")
+    table = read_table(path, limits=WEB)
+    assert table["region"].to_list() == ["Kota Medan", "Kab. Badung"]
+    assert table["group"].to_list() == ["REGULER", "KPPN_IKN"]

@@ -51,7 +51,9 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _LOCAL_HEADER = struct.Struct("<4s2xHH16xHH")
 # A cell or row reference, however it is quoted or spaced (r = 'XFD20000'); case-insensitive
 # letters, as the readers accept them.
-_REFERENCE_START = rb"\br\s*=\s*[\"']"
+# The lookbehind stands for \b before r: a leading literal lets the regex engine skip ahead
+# to each r, five times faster than \br.
+_REFERENCE_START = rb"r(?<!\wr)\s*=\s*[\"']"
 _REFERENCE_BYTES = re.compile(rb"[\sA-Za-z0-9='\"]*")  # matched on the reversed end of a chunk
 _SPACES = re.compile(rb"\s+")
 _ZEROS = re.compile(rb"([\"'][A-Za-z]{0,3}0)0+")
@@ -253,10 +255,12 @@ def _check_sheet_stream(chunks: Iterator[bytes], limits: ReadLimits) -> None:
     allocate every cell of the rectangle up to the farthest reference, so one cell at XFD1
     in an otherwise small sheet costs gigabytes. The text kept between chunks (``tail``) is
     long enough for a reference cut by the chunk boundary; rows are counted on new bytes."""
-    far_column = re.compile(
-        _REFERENCE_START + rb"(" + _letters_beyond(_column_letters(limits.max_columns)) + rb")\d", re.I
+    beyond = _letters_beyond(_column_letters(limits.max_columns))
+    far_column = re.compile(_REFERENCE_START + rb"(" + beyond + rb")\d")
+    # Row r holds data row r - 1 (the header is row 1): r beyond max_rows + 1 is too far.
+    far_row = re.compile(
+        _REFERENCE_START + rb"[A-Za-z]{0,3}0*(" + _digits_beyond(limits.max_rows + 1) + rb")[\"']"
     )
-    far_row = re.compile(_REFERENCE_START + rb"[A-Za-z]{0,3}0*(\d{%d,})[\"']" % len(str(limits.max_rows + 1)))
     rows, tail, head = -1, b"", b""  # the header row is not counted
     for chunk in chunks:
         if len(head) < _HEAD:
@@ -264,20 +268,29 @@ def _check_sheet_stream(chunks: Iterator[bytes], limits: ReadLimits) -> None:
             if len(head) >= _HEAD:
                 _check_declared(head, limits)
         text = tail + chunk
-        rows += sum(1 for row in _ROW.finditer(text) if row.end() > len(tail))
+        # Row tags do not overlap, so those ending in the new bytes are all less those in the tail.
+        rows += _rows_in(text) - _rows_in(tail)
         if rows > limits.max_rows:
             raise LimitError("rows", allowed=limits.max_rows, found=rows)
         if column := far_column.search(text):
             found = _column_number(column.group(1).decode().upper())
             raise LimitError("columns", allowed=limits.max_columns, found=found)
-        for row in far_row.finditer(text):
-            # Compared as text first: int() refuses thousands of digits.
+        if row := far_row.search(text):
+            # int() refuses thousands of digits; such a row is reported as infinitely far.
             number = int(row.group(1)) if len(row.group(1)) <= 12 else float("inf")
-            if number - 1 > limits.max_rows:
-                raise LimitError("rows", allowed=limits.max_rows, found=number - 1)
+            raise LimitError("rows", allowed=limits.max_rows, found=number - 1)
         tail = _tail(text)
     if len(head) < _HEAD:
         _check_declared(head, limits)
+
+
+def _rows_in(text: bytes) -> int:
+    """The row tags in ``text``: counted as bytes when they are all plain ``<row `` or ``<row>``
+    (what spreadsheet programs write), which is several times faster than the regex."""
+    plain = text.count(b"<row ") + text.count(b"<row>")
+    if plain == text.count(b"<row") and b":row" not in text:
+        return plain
+    return len(_ROW.findall(text))
 
 
 def _tail(text: bytes) -> bytes:
@@ -332,11 +345,24 @@ def _column_letters(number: int) -> str:
 
 
 def _letters_beyond(letters: str) -> bytes:
-    """A pattern matching the column names after ``letters`` (longer, or as long and later)."""
-    options = [f"[A-Z]{{{len(letters) + 1},}}"]
+    """A pattern matching the column names after ``letters`` (longer, or as long and later), in
+    either case (written out: a case-insensitive regex is several times slower)."""
+    options = [f"[A-Za-z]{{{len(letters) + 1},}}"]
     for i, letter in enumerate(letters):
         if letter < "Z":
-            options.append(f"{letters[:i]}[{chr(ord(letter) + 1)}-Z][A-Z]{{{len(letters) - i - 1}}}")
+            same = "".join(f"[{c}{c.lower()}]" for c in letters[:i])
+            later = f"[{chr(ord(letter) + 1)}-Z{chr(ord(letter) + 1).lower()}-z]"
+            options.append(f"{same}{later}[A-Za-z]{{{len(letters) - i - 1}}}")
+    return "|".join(options).encode()
+
+
+def _digits_beyond(number: int) -> bytes:
+    """A pattern matching the numbers (without leading zeros) greater than ``number``."""
+    digits = str(number)
+    options = [f"[1-9]\\d{{{len(digits)},}}"]
+    for i, digit in enumerate(digits):
+        if digit < "9":
+            options.append(f"{digits[:i]}[{int(digit) + 1}-9]\\d{{{len(digits) - i - 1}}}")
     return "|".join(options).encode()
 
 
