@@ -13,7 +13,17 @@ with the function the web import uses, with the web app's default limits (settin
     XFD (16,384): before the fix the reader allocated the whole rectangle (3 minutes, 16 GB);
 (f) survey import: an XLSX under the unpacked limit (~126 MB, no ``<dimension>``, an ordinary
     compression ratio) with 600,000 rows, over the 500,000-row limit: refused by counting
-    rows on the decompressed stream (the spreadsheet reader would build the whole sheet).
+    rows on the decompressed stream (the spreadsheet reader would build the whole sheet);
+(g)–(i) region import: a header at A1 and one cell at XFD20000 written ``r='XFD20000'``,
+    ``r = "XFD20000"``, and ``r="XFD20000"`` cut by the first megabyte after ``r="XF``: each
+    passed the old check and the reader aborted allocating 10.5 GB (security review);
+(j) region import: the same cell in a sheet that declares 100 bytes (the old check read
+    100 bytes; the reader unpacked it all: 10.5 GB abort);
+(k) region import: a sharedStrings.xml declaring 1,000 bytes and holding 400 MB (before:
+    52.6 s, 11 GB RSS);
+(l) region import: an old Excel .xls (5,632 bytes; before: refused after loading, 1.3 s and
+    1,272 MB). Refused on its first bytes, so any .xls stands for it: this one is a bare
+    compound-file header, padded.
 
 Target per refusal: < 5 s and < 300 MB peak RSS (the child's whole process, interpreter and
 Django included; its baseline is printed). Generating the bombs is not timed.
@@ -185,6 +195,86 @@ def far_cell_bomb(rows: int) -> bytes:
     return repeated_xlsx(["region"], body, rows, header_extra=far)
 
 
+def small_xlsx(sheet_data: str, *, shared: bytes | None = None) -> bytes:
+    """An XLSX whose sheet's ``<sheetData>`` is ``sheet_data``, as written; ``shared`` is raw
+    deflate for a sharedStrings.xml declaring 1,000 bytes (see :func:`lying_strings`)."""
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><sheetData>{sheet_data}</sheetData></worksheet>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in {**_PARTS, "xl/worksheets/sheet1.xml": sheet}.items():
+            archive.writestr(name, text)
+        if shared is not None:
+            info = zipfile.ZipInfo("xl/sharedStrings.xml")
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, b"")
+    data = out.getvalue()
+    return data if shared is None else _with_raw_member(data, "xl/sharedStrings.xml", shared, 1000)
+
+
+_HEADER_ROW = '<row r="1"><c r="A1" t="inlineStr"><is><t>region</t></is></c></row>'
+
+
+def far_cell(reference: str, *, pad_to: int = 0) -> bytes:
+    """A header at A1 and one cell written ``<c {reference} …>`` (at XFD20000); ``pad_to``
+    puts a comment before it so that the reference's first five bytes (``r="XF``) end at that offset."""
+    before = '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+    before += 'spreadsheetml/2006/main"><sheetData>' + _HEADER_ROW + '<row r="20000"><c '
+    filler = f"<!--{'x' * (pad_to - len(before) - 7 - 5)}-->" if pad_to else ""
+    body = f'{_HEADER_ROW}<row r="20000">{filler}<c {reference} t="inlineStr"><is><t>z</t></is></c></row>'
+    return small_xlsx(body)
+
+
+def lying_strings(megabytes: int) -> bytes:
+    """A sharedStrings.xml of ``megabytes`` MB, deflated once per megabyte and repeated."""
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+    block = deflate.compress(b"<t>" + b"x" * (2**20 - 7) + b"</t>") + deflate.flush(zlib.Z_FULL_FLUSH)
+    return block * megabytes + deflate.flush()
+
+
+def _with_raw_member(data: bytes, member: str, packed: bytes, declared: int) -> bytes:
+    """Rebuild the zip with ``member`` holding raw deflate ``packed`` and declaring ``declared``
+    unpacked bytes (CRC left at zero: the reader stops before it checks it)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        members = [(i.filename, source.read(i.filename)) for i in source.infolist()]
+    out, directory = io.BytesIO(), io.BytesIO()
+    for name, text in members:
+        body = packed
+        if name != member:
+            deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+            body = deflate.compress(text) + deflate.flush()
+        sizes = (
+            0 if name == member else zlib.crc32(text),
+            len(body),
+            declared if name == member else len(text),
+            len(name.encode()),
+        )
+        offset = out.tell()
+        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 33, *sizes, 0) + name.encode() + body)
+        directory.write(
+            struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 33, *sizes, 0, 0, 0, 0, 0, offset)
+            + name.encode()
+        )
+    start = out.tell()
+    out.write(directory.getvalue())
+    count, length = len(members), len(directory.getvalue())
+    out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, length, start, 0))
+    return out.getvalue()
+
+
+def declaring(data: bytes, member: str, size: int) -> bytes:
+    """The same zip with ``member`` declaring ``size`` unpacked bytes (local header and
+    directory), its content unchanged."""
+    for signature, field, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        at = data.index(signature)
+        while data[at + name_at : at + name_at + len(member)] != member.encode():
+            at = data.index(signature, at + 4)
+        data = data[: at + field] + struct.pack("<I", size) + data[at + field + 4 :]
+    return data
+
+
 def csv_header_bomb(columns: int) -> bytes:
     return b"c" + b",c" * (columns - 1) + b"\n1\n"
 
@@ -220,6 +310,18 @@ def run() -> None:
         "survey CSV, 5,000,000 columns (under its 20 MB limit)": ("survey", csv_header_bomb(5_000_000)),
         "region XLSX, 20,000 rows and one cell at XFD1": ("regions", far_cell_bomb(20_000)),
         "survey XLSX under the unpacked limit": ("survey", survey_bomb(600_000, short=True)),
+        "region XLSX, one cell at r='XFD20000' (single quotes)": ("regions", far_cell("r='XFD20000'")),
+        'region XLSX, one cell at r = "XFD20000" (spaces)': ("regions", far_cell('r = "XFD20000"')),
+        'region XLSX, r="XF | D20000" cut at 1 MB': ("regions", far_cell('r="XFD20000"', pad_to=2**20)),
+        "region XLSX, sheet declaring 100 bytes, cell at XFD20000": (
+            "regions",
+            declaring(far_cell('r="XFD20000"'), "xl/worksheets/sheet1.xml", 100),
+        ),
+        "region XLSX, sharedStrings declaring 1,000 bytes, holding 400 MB": (
+            "regions",
+            small_xlsx(_HEADER_ROW, shared=lying_strings(400)),
+        ),
+        "region .xls (5,632 bytes)": ("regions", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 5624),
     }
     print(f"  bombs built in {time.perf_counter() - started:.1f} s (not timed below)")
     with tempfile.TemporaryDirectory() as folder:

@@ -10,10 +10,10 @@ import io
 import zipfile
 
 import pytest
-from tests.zipbombs import declare_unpacked, sheet_xlsx
+from tests.zipbombs import OLE_XLS, declare_unpacked, lie_about_size, replace_member, sheet_with, sheet_xlsx
 
 from cityeval.engine import FrameworkError, InputError, parse_framework, read_table
-from cityeval.engine.limits import MB, LimitError, ReadLimits, check_sheet, check_zip
+from cityeval.engine.limits import MB, LimitError, ReadLimits, check_bytes, check_sheet, check_zip
 from cityeval.engine.survey import build_forms, read_responses
 
 SMALL = ReadLimits(max_bytes=10_000, max_unpacked_bytes=50_000, max_rows=3, max_columns=4)
@@ -86,6 +86,137 @@ def test_one_far_cell_is_refused_before_the_reader_allocates_the_rectangle():
         check_sheet(sheet_xlsx(ROWS, dimension=None, extra=far_row), limits)
     near = '<row r="20001"><c r="KN20001" t="inlineStr"><is><t>z</t></is></c></row>'
     check_sheet(sheet_xlsx(ROWS, dimension=None, extra=near), limits)  # column 300, row 20,001: allowed
+
+
+HEADER = '<row r="1"><c r="A1" t="inlineStr"><is><t>region</t></is></c></row>'
+SHEET = "xl/worksheets/sheet1.xml"
+WEB = ReadLimits(max_rows=20_000, max_columns=300)  # the web's region import limits (settings.py)
+
+
+def _far(reference: str) -> bytes:
+    """An XLSX of a header at A1 and one cell written ``<c {reference} …>``, e.g. r='XFD20000'."""
+    far = f'<row r="20000"><c {reference} t="inlineStr"><is><t>z</t></is></c></row>'
+    return replace_member(sheet_xlsx(ROWS), SHEET, sheet_with(HEADER + far))
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["r='XFD20000'", 'r = "XFD20000"', "r\n=\t'XFD20000'", 'r="xfd20000"', 'r="XFD00000000020000"'],
+)
+def test_a_far_cell_is_found_however_its_reference_is_quoted_or_spaced(reference):
+    """Each of these (security review) passed the old check; the reader then tried to allocate
+    20,000 × 16,384 cells (10.5 GB) and aborted. Checked with check_bytes, not the reader, so
+    that a miss fails the test instead of the process."""
+    with pytest.raises(LimitError) as caught:
+        check_bytes(_far(reference.replace("\\n", "\n").replace("\\t", "\t")), WEB)
+    assert (caught.value.limit, caught.value.found) == ("columns", 16_384)
+
+
+def test_a_far_row_in_single_quotes_is_found():
+    """r='1000000' made the reader try to allocate 524 GB."""
+    far = "<row r='1000000'><c r='A1000000' t=\"inlineStr\"><is><t>z</t></is></c></row>"
+    with pytest.raises(LimitError, match="more than the limit of 20000 rows"):
+        check_bytes(replace_member(sheet_xlsx(ROWS), SHEET, sheet_with(HEADER + far)), WEB)
+
+
+def test_the_last_allowed_row_is_row_20001_however_written():
+    """Row 1 is the header, so 20,000 data rows end at row 20,001; row 20,002 is one too many.
+    Leading zeros do not hide a row (0020002 is row 20,002)."""
+
+    def sheet(reference: str) -> bytes:
+        cell = f'<row><c r={reference} t="inlineStr"><is><t>z</t></is></c></row>'
+        return replace_member(sheet_xlsx(ROWS), SHEET, sheet_with(HEADER + cell))
+
+    check_bytes(sheet("'KN20001'"), WEB)
+    check_bytes(sheet('"A000020001"'), WEB)
+    for reference in ("'A20002'", '"A0020002"', "'A" + "9" * 5000 + "'"):
+        with pytest.raises(LimitError) as caught:
+            check_bytes(sheet(reference), WEB)
+        assert caught.value.limit == "rows" and caught.value.found >= 20_001
+
+
+@pytest.mark.parametrize("padding", [0, 1, 40, 100, 70_000])
+def test_a_far_cell_cut_by_the_one_megabyte_chunk_boundary_is_found(padding):
+    """``r="XF`` ends the first megabyte of the sheet (where the old scan cut it, keeping 4
+    bytes), after ``padding`` spaces between ``r`` and ``=``; the 64-byte tail or the kept run
+    of reference bytes joins it to ``D20000"``. Deflated, and stored (whose chunks are cut at
+    each megabyte exactly)."""
+    reference = "r" + " " * padding + '="XF'
+    head = sheet_with(HEADER).split(b"</sheetData>")[0] + b"<row>"
+    filler = "<!--" + "x" * (MB - len(head) - len(reference) - len("<c ") - 7) + "-->"
+    body = HEADER + "<row>" + filler + "<c " + reference + 'D20000" t="inlineStr"><is><t>z</t></is></c></row>'
+    sheet = sheet_with(body)
+    assert sheet.index(b"D20000") == MB  # the cut falls between XF and D
+    for method in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+        with pytest.raises(LimitError) as caught:
+            check_bytes(replace_member(sheet_xlsx(ROWS), SHEET, sheet, method=method), WEB)
+        assert caught.value.found == 16_384
+
+
+def test_rows_cut_by_chunk_boundaries_are_each_counted_once():
+    """Rows of 33 bytes cross every chunk boundary at a different place: 40,000 rows (1.3 MB)
+    are over a 39,999-row limit and within a 40,000 one (the header is not counted)."""
+    rows = '<row><c t="inlineStr"><is><t>x</t></is></c></row>' * 40_000
+    data = replace_member(sheet_xlsx(ROWS), SHEET, sheet_with(HEADER + rows), method=zipfile.ZIP_STORED)
+    check_bytes(data, ReadLimits(max_rows=40_000))
+    with pytest.raises(LimitError, match="more than the limit of 39999 rows"):
+        check_bytes(data, ReadLimits(max_rows=39_999))
+
+
+def test_a_sheet_lying_about_its_size_is_refused_as_damaged():
+    """The sheet declares 100 bytes and holds a far cell: Python's zip reader stopped at 100
+    bytes and the check never saw it; the spreadsheet reader unpacked it all (10.5 GB abort)."""
+    data = lie_about_size(_far('r="XFD20000"'), SHEET, 100)
+    with pytest.raises(LimitError) as caught:
+        check_bytes(data, WEB)
+    assert caught.value.limit == "damaged"
+    assert str(caught.value) == "the file is damaged: a part is larger or smaller than it declares"
+
+
+def test_shared_strings_lying_about_their_size_are_refused_once_past_it():
+    """A part declaring 1,000 bytes and holding 2 MB (the review's held 400 MB: 52 s, 11 GB):
+    refused after inflating at most a chunk past its declaration."""
+    data = replace_member(sheet_xlsx(ROWS), "xl/sharedStrings.xml", b"<sst>" + b"x" * (2 * MB) + b"</sst>")
+    with pytest.raises(LimitError) as caught:
+        check_zip(lie_about_size(data, "xl/sharedStrings.xml", 1000), ReadLimits())
+    assert caught.value.limit == "damaged" and caught.value.allowed == 1000
+    assert caught.value.found <= 1000 + 1024 * 1024
+
+
+def test_a_part_shorter_than_it_declares_is_refused_as_damaged():
+    with pytest.raises(LimitError, match="damaged"):
+        check_bytes(lie_about_size(sheet_xlsx(ROWS), SHEET, 5000), ReadLimits())
+
+
+def test_an_unreadable_zip_is_refused_not_passed_on():
+    """A zip whose directory cannot be read, and one compressed with bzip2 (which the check
+    cannot follow), are refused instead of being handed to the reader unchecked."""
+    data = sheet_xlsx(ROWS)
+    with pytest.raises(LimitError) as caught:
+        check_bytes(data[: len(data) // 2], ReadLimits())
+    assert caught.value.limit == "unreadable"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_BZIP2) as archive:
+        archive.writestr(SHEET, sheet_with(HEADER))
+    with pytest.raises(LimitError, match="not a readable spreadsheet"):
+        check_bytes(out.getvalue(), ReadLimits())
+
+
+def test_a_stored_xlsx_is_checked_like_a_deflated_one():
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(_far('r="XFD20000"'))) as source, zipfile.ZipFile(out, "w") as copy:
+        for name in source.namelist():
+            copy.writestr(name, source.read(name))
+    with pytest.raises(LimitError, match="16384 columns"):
+        check_bytes(out.getvalue(), WEB)
+
+
+def test_an_xls_is_refused_on_its_magic_only_when_the_limits_say_so():
+    """The web's limits refuse .xls outright (a 5.6 kB one cost 1.3 s and 1.3 GB to refuse
+    after loading); the engine's defaults keep reading them."""
+    with pytest.raises(LimitError, match=r"old Excel \.xls files are not accepted: save as \.xlsx or CSV"):
+        check_bytes(OLE_XLS, ReadLimits(allow_xls=False))
+    check_bytes(OLE_XLS, ReadLimits())
 
 
 def test_every_sheet_is_checked_when_the_first_cannot_be_told():
@@ -193,3 +324,41 @@ def test_a_yaml_alias_bomb_is_refused_before_it_expands():
 def test_a_framework_over_the_size_limit_is_refused_before_parsing():
     with pytest.raises(FrameworkError, match=r"larger than the limit of 0\.5 MB"):
         parse_framework("code: x\n" + "# padding\n" * 60_000, max_bytes=MB // 2)
+
+
+def test_deeply_nested_yaml_is_a_framework_error():
+    """5,000 nested lists exhaust the parser's recursion: a FrameworkError, not RecursionError."""
+    with pytest.raises(FrameworkError, match="nested too deeply"):
+        parse_framework("a: " + "[" * 5000 + "]" * 5000 + "\n")
+
+
+def test_aliases_are_allowed_only_when_asked_for_stored_text():
+    """The tiny framework with its weights written once and referred to by an alias."""
+    from pathlib import Path
+
+    text = (Path(__file__).parent / "data" / "tiny.yaml").read_text(encoding="utf-8")
+    anchored = text.replace("weights: {A: 40, B: 50}", "weights: &half {A: 50, B: 50}").replace(
+        "weights: {A: 60, B: 50}", "weights: *half"
+    )
+    with pytest.raises(FrameworkError, match="aliases"):
+        parse_framework(anchored)
+    framework = parse_framework(anchored, allow_aliases=True)
+    assert framework.components[1].weights == {"A": 50, "B": 50}
+
+
+def test_a_workbook_written_by_xlsxwriter_passes_the_checks_and_is_read(tmp_path):
+    """A real writer's file (shared strings, two sheets, a second one larger than the limits,
+    which the readers do not load): inflating every part and checking the first sheet does
+    not refuse what spreadsheet programs write."""
+    import xlsxwriter
+
+    path = tmp_path / "regions.xlsx"
+    with xlsxwriter.Workbook(str(path)) as book:
+        first = book.add_worksheet("regions")
+        for r, row in enumerate(ROWS):
+            first.write_row(r, 0, row)
+        other = book.add_worksheet("notes")
+        other.write(30_000, 400, "far, but not on the first sheet")
+    table = read_table(path, limits=WEB)
+    assert table["region"].to_list() == ["Kota Medan", "Kab. Badung"]
+    assert table["group"].to_list() == ["REGULER", "KPPN_IKN"]

@@ -16,7 +16,7 @@ from cityeval.web.evaluations.models import Cycle, FrameworkVersion, Participati
 from cityeval.web.imports import MAX_ROW_ERRORS, limit_message
 from cityeval.web.panels.models import PanelRegion
 from cityeval.web.regions.models import Province, Region
-from tests.zipbombs import declare_unpacked, sheet_xlsx
+from tests.zipbombs import OLE_XLS, declare_unpacked, lie_about_size, sheet_xlsx
 
 CYCLE = "gmsc-2024"
 PATHS = {
@@ -69,6 +69,17 @@ BOMBS = {
         "The spreadsheet unpacks to 2 MB, over the limit of 1 MB.",
     ),
     "ratio": ({"IMPORT_MAX_RATIO": 100}, "t.xlsx", _xlsx_declaring(20 * MB), "The spreadsheet is compressed"),
+    # An .xls is only bounded after loading (a 5.6 kB one cost 1.3 GB): the forms offer CSV or XLSX.
+    "xls": ({}, "t.xls", OLE_XLS, "Old Excel .xls files are not accepted: save the file as .xlsx or CSV."),
+    # The sheet declares 100 bytes: Python's zip reader stopped there, the spreadsheet reader did not.
+    "damaged": (
+        {},
+        "t.xlsx",
+        lie_about_size(
+            sheet_xlsx([["region", "group"], ["Kota Medan", "REGULER"]]), "xl/worksheets/sheet1.xml", 100
+        ),
+        "The file is damaged: a part is larger or smaller than it declares.",
+    ),
 }
 
 
@@ -125,6 +136,10 @@ def test_the_limit_messages_are_translated():
     with translation.override("id"):
         text = limit_message(LimitError("rows", allowed=20_000, found=20_001))
     assert text == "Tabel memiliki lebih banyak baris daripada batas 20000."
+    with translation.override("id"):
+        assert limit_message(LimitError("xls", allowed=0, found=1)) == (
+            "Berkas Excel lama .xls tidak diterima: simpan berkas sebagai .xlsx atau CSV."
+        )
 
 
 # --- framework YAML --------------------------------------------------------------------------------

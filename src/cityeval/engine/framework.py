@@ -260,9 +260,12 @@ MAX_FRAMEWORK_BYTES = 2 * 1024 * 1024
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate mapping keys, which PyYAML silently overwrites, and
-    aliases (``*name``): a few nested aliases expand to billions of nodes ("billion laughs"),
-    and no framework needs them."""
+    """A safe loader that refuses duplicate mapping keys, which PyYAML silently overwrites."""
+
+
+class _NoAliasLoader(_UniqueKeyLoader):
+    """Refuses aliases (``*name``) too: a few nested aliases expand to billions of nodes
+    ("billion laughs"), and no framework needs them."""
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
@@ -320,17 +323,22 @@ def load_framework(name_or_path: str | Path) -> Framework:
 
 
 def parse_framework(
-    text: str, *, source: str | None = None, max_bytes: int = MAX_FRAMEWORK_BYTES
+    text: str, *, source: str | None = None, max_bytes: int = MAX_FRAMEWORK_BYTES, allow_aliases: bool = False
 ) -> Framework:
     """Validate a framework YAML document into a :class:`Framework`.
 
     A document over ``max_bytes`` (UTF-8) is refused before it is parsed, and so is any alias
     (``*name``), which keeps the parse's time and memory proportional to the text.
+    ``allow_aliases`` is for re-reading text stored before aliases were refused (a version a
+    cycle is pinned to must keep parsing); new text never passes it.
     """
     if len(text) > max_bytes or len(text.encode("utf-8")) > max_bytes:
         raise FrameworkError([_too_large(max_bytes)], source=source)
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        data = yaml.load(text, Loader=_UniqueKeyLoader if allow_aliases else _NoAliasLoader)
+    except RecursionError:
+        # Thousands of nested brackets exhaust the parser's recursion before any size check.
+        raise FrameworkError(["invalid YAML: nested too deeply"], source=source) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -66,6 +66,7 @@ def table_limits() -> ReadLimits:
         max_ratio=settings.IMPORT_MAX_RATIO,
         max_rows=settings.IMPORT_MAX_ROWS,
         max_columns=settings.IMPORT_MAX_COLUMNS,
+        allow_xls=False,  # the forms offer CSV or XLSX; an .xls is only bounded after loading
     )
 
 
@@ -77,6 +78,7 @@ def survey_limits() -> ReadLimits:
         max_ratio=settings.IMPORT_MAX_RATIO,
         max_rows=settings.SURVEY_IMPORT_MAX_ROWS,
         max_columns=settings.SURVEY_IMPORT_MAX_COLUMNS,
+        allow_xls=False,
     )
 
 
@@ -98,6 +100,12 @@ def limit_message(exc: LimitError) -> str:
     if exc.limit == "members":
         message = _("The archive holds %(found)d files, over the limit of %(n)d.")
         return message % {"found": found, "n": allowed}
+    if exc.limit == "damaged":
+        return _("The file is damaged: a part is larger or smaller than it declares.")
+    if exc.limit == "unreadable":
+        return _("The file is not a readable spreadsheet (a damaged, encrypted or unusual zip).")
+    if exc.limit == "xls":
+        return _("Old Excel .xls files are not accepted: save the file as .xlsx or CSV.")
     if exc.limit == "rows":
         return _("The table has more rows than the limit of %(n)d.") % {"n": allowed}
     return _("The table has %(found)d columns, over the limit of %(n)d.") % {"found": found, "n": allowed}

@@ -160,3 +160,32 @@ def test_regions_cannot_change_once_the_cycle_is_closed(world, coordinator, as_u
     imported = reverse("evaluations:participants_import", kwargs={"cycle": world.cycle.slug})
     as_user(coordinator).post(imported, {"file": upload})
     assert Participation.objects.get(pk=world.participation_b.pk).group == "REGULER"
+
+
+# The same weights written once with an anchor: what a framework stored before aliases were
+# refused may look like (each component weighs A and B at 50, as tiny.yaml's do in sum).
+ANCHORED = TINY.replace("weights: {A: 40, B: 50}", "weights: &half {A: 50, B: 50}").replace(
+    "weights: {A: 60, B: 50}", "weights: *half"
+)
+
+
+def test_a_stored_version_using_an_anchor_still_yields_its_framework(coordinator, as_user):
+    """A cycle pinned to a version stored before the alias ban keeps its framework; uploading
+    the same text now is refused."""
+    stored = FrameworkVersion.objects.create(digest="d" * 64, code="tiny", title="Tiny", source=ANCHORED)
+    framework = FrameworkVersion.objects.get(pk=stored.pk).framework
+    assert [c.weights for c in framework.components[:2]] == [{"A": 50, "B": 50}] * 2
+    response = as_user(coordinator).post(
+        reverse("evaluations:framework_upload"), {"file": SimpleUploadedFile("tiny.yaml", ANCHORED.encode())}
+    )
+    assert any("aliases (*name) are not allowed" in p for p in response.context["problems"])
+
+
+def test_a_deeply_nested_framework_upload_is_a_problem_not_a_server_error(coordinator, as_user):
+    """5,000 nested lists exhaust the YAML parser's recursion (a 500 before the fix)."""
+    text = "a: " + "[" * 5000 + "]" * 5000 + "\n"
+    response = as_user(coordinator).post(
+        reverse("evaluations:framework_upload"), {"file": SimpleUploadedFile("deep.yaml", text.encode())}
+    )
+    assert response.status_code == 400
+    assert response.context["problems"] == ["invalid YAML: nested too deeply"]

@@ -10,7 +10,7 @@ from cityeval.engine.limits import MB
 from cityeval.web.surveys.models import ImportBatch, Response
 from tests.web.surveys.conftest import url
 from tests.web.surveys.test_imports import KOBO_HEADER, KOBO_ROWS, csv_bytes, kobo_csv
-from tests.zipbombs import declare_unpacked, sheet_xlsx
+from tests.zipbombs import OLE_XLS, declare_unpacked, sheet_xlsx
 
 
 def _post(client, data: bytes, name: str = "export.csv"):
@@ -49,6 +49,7 @@ BOMBS = {
         declare_unpacked(sheet_xlsx([["_uuid"], ["x"]]), "xl/worksheets/sheet1.xml", 315 * MB),
         "The spreadsheet unpacks to 315 MB, over the limit of 100 MB.",
     ),
+    "xls": ({}, "k.xls", OLE_XLS, "Old Excel .xls files are not accepted: save the file as .xlsx or CSV."),
 }
 
 

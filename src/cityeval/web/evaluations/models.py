@@ -15,7 +15,9 @@ from cityeval.web.regions.models import Region
 
 @lru_cache(maxsize=32)
 def _parsed(digest: str, text: str) -> Framework:
-    return parse_framework(text)
+    # Stored text was checked when it was uploaded; versions stored before aliases were refused
+    # may use them, and a cycle pinned to one must keep its framework.
+    return parse_framework(text, allow_aliases=True)
 
 
 class FrameworkVersion(models.Model):
