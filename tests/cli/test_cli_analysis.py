@@ -218,3 +218,76 @@ def test_whatif_simulates_a_set_of_changes(capsys, tmp_path):
     assert caught.value.code == 2 and "expected ITEM=LEVEL" in capsys.readouterr().err
     code, _, err = run(capsys, "whatif", path, "--framework", TINY, "--region", "R3", "--set", "nope.x=3")
     assert code == 2 and "not expected" in err
+
+
+def half_cent_file(tmp_path: Path, name: str = "R0", province: str = "P1") -> Path:
+    """R0's final is 3.175 by hand: four assessors, first = (3.5 + 3)/2 = 3.25, second =
+    (3 + 3.25)/2 = 3.125, final 0.4·3.25 + 0.6·3.125 = 3.175, printed 3.18 half up (the float
+    3.175 is 3.17499…, which ``f"{x:.2f}"`` printed as 3.17). R1 marks 1 everywhere."""
+    marks = {
+        "first.a": [4, 4, 3, 3],
+        "first.b": [3] * 4,
+        "second.count": [3] * 4,
+        "second.survey": [4, 3, 3, 3],
+    }
+    rows = [
+        {"region": region, "group": "A", "province": province, "item": item, "assessor": a, "score": float(m)}
+        for item, ms in marks.items()
+        for region, row in ((name, ms), ("R1", [1] * 4))
+        for a, m in zip("wxyz", row, strict=True)
+    ]
+    path = tmp_path / "half.csv"
+    pl.DataFrame(rows).write_csv(path)
+    return path
+
+
+def test_whatif_and_uncertainty_print_a_final_as_score_does(capsys, tmp_path):
+    path = half_cent_file(tmp_path)
+    code, out, err = run(capsys, "score", path, "--framework", TINY)
+    assert code == 0 and "3.18" in out, err
+    code, out, _ = run(capsys, "whatif", path, "--framework", TINY, "--region", "R0")
+    assert code == 0 and "R0: final 3.18, rank 1" in out
+    # first.b to 4: first (3.5 + 4)/2 = 3.75, final 0.4·3.75 + 0.6·3.125 = 3.375 → 3.38, gain 0.2.
+    code, out, _ = run(capsys, "whatif", path, "--framework", TINY, "--region", "R0", "--set", "first.b=4")
+    assert code == 0 and "final 3.18 → 3.38 (+0.200)" in out
+    code, out, _ = run(
+        capsys,
+        "uncertainty",
+        path,
+        "--framework",
+        TINY,
+        "--draws",
+        20,
+        "--sources",
+        "weights",
+        "--weight-range",
+        0,
+    )
+    assert code == 0 and "3.18 (3.18–3.18)" in out
+    assert "a share may come out below 0 % or above 100 %" in out
+
+
+def test_whatif_and_uncertainty_csvs_neutralise_user_text(capsys, tmp_path):
+    """A region named like a formula and a province starting with @ reach the CSV as text
+    (a leading apostrophe), as in ``cityeval score --format csv``."""
+    path = half_cent_file(tmp_path, name='=HYPERLINK("http://x","y")', province="@SUM(A1)")
+    code, out, err = run(capsys, "uncertainty", path, "--framework", TINY, "--draws", 20, "--format", "csv")
+    assert code == 0, err
+    table = pl.read_csv(out.encode())
+    assert '\'=HYPERLINK("http://x","y")' in table["region"].to_list()
+    assert "'@SUM(A1)" in table["province"].to_list()
+    code, out, err = run(
+        capsys,
+        "whatif",
+        path,
+        "--framework",
+        TINY,
+        "--region",
+        '=HYPERLINK("http://x","y")',
+        "--set",
+        "first.b=4",
+        "--format",
+        "csv",
+    )
+    assert code == 0, err
+    assert pl.read_csv(out.encode())["region"].to_list() == ['\'=HYPERLINK("http://x","y")']

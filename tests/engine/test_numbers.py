@@ -72,3 +72,19 @@ def test_exact_inputs_are_only_rounded_and_infinities_are_refused():
     assert round_half_up(7, 0) == Decimal(7)
     with pytest.raises(ValueError, match="no decimal value"):
         round_half_up(float("inf"))
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), Decimal("NaN"), Decimal("Infinity")])
+def test_non_finite_values_print_as_a_dash(value):
+    """±inf used to raise ValueError (a 500 through the ``score`` filter) and Decimal('NaN')
+    printed "NaN"; none is a readable score, so each prints the missing dash."""
+    assert format_number(value) == "–"
+    assert format_number(value, signed=True, decimal_mark=",") == "–"
+
+
+def test_huge_values_format_without_raising():
+    """1e26 with two decimals needs 29 digits, one more than Decimal's default precision, so
+    ``quantize`` raised InvalidOperation. Written by hand: 1 followed by 26 zeros, then .00."""
+    assert format_number(1e26) == "1" + "0" * 26 + ".00"
+    assert format_number(Decimal("-1.5E+30"), 0) == "-15" + "0" * 29
+    assert format_number(1e300, signed=True).startswith("+1000000000000")

@@ -16,6 +16,8 @@ from rich.table import Table
 
 from cityeval.cli.output import NullWriter, emit, progress_line
 from cityeval.engine import InputError, load_framework, read_table
+from cityeval.engine.numbers import format_number
+from cityeval.engine.spreadsheet import write_csv
 from cityeval.engine.uncertainty import SOURCES, SURVEY_SOURCE, uncertainty
 from cityeval.engine.uncertainty_inputs import weight_sets
 from cityeval.engine.whatif import plan, simulate
@@ -179,7 +181,7 @@ def _cmd_uncertainty(args: argparse.Namespace) -> int:
     regions = result.regions
     columns = UNCERTAINTY_COLUMNS + (PROVINCE_COLUMNS if "province" in regions.columns else []) + ["p_top10"]
     if args.format == "csv":
-        text = regions.select(columns).write_csv()
+        text = write_csv(regions.select(columns))
     elif args.format == "json":
         out = {
             "parameters": dict(result.parameters),
@@ -216,14 +218,24 @@ def _uncertainty_text(regions: pl.DataFrame, shares: Any, parameters: dict[str, 
         table.add_row(
             row["region"],
             row["group"],
-            f"{row['final']:.2f} ({row['final_lo']:.2f}–{row['final_hi']:.2f})",
+            f"{format_number(row['final'])} "
+            f"({format_number(row['final_lo'])}–{format_number(row['final_hi'])})",
             rank,
-            f"{row['p_top10']:.0%}",
+            f"{format_number(row['p_top10'] * 100, 0)}%",
         )
     console = Console(record=True, width=160, file=NullWriter())
     console.print(table)
-    described = ", ".join(f"{k} {v:.0%}" if v is not None else f"{k} –" for k, v in shares.items())
+    described = ", ".join(
+        f"{k} {format_number(v * 100, 0)}%" if v is not None else f"{k} –" for k, v in shares.items()
+    )
+    # The shares are Monte Carlo estimates: printed raw (as in the JSON), with a note, because a
+    # share of 106 % or -3 % from a few hundred draws is estimator noise, not a broken result.
     console.print(f"variance shares (first-order Sobol, all finals): {described or '–'}")
+    if described:
+        console.print(
+            f"  (estimates from {parameters.get('draws', '?')} draws: a share may come out below 0 % "
+            "or above 100 %; more draws narrow them)"
+        )
     console.print(f"parameters {parameters}", style="dim")
     return console.export_text()
 
@@ -252,7 +264,7 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
         raise exc.with_source(args.input) from None
     items = result.items.head(args.top) if args.top else result.items
     if args.format == "csv":
-        text = items.write_csv()
+        text = write_csv(items)
     elif args.format == "json":
         out = {"region": result.region, "final": result.final, "rank": result.rank, "items": items.to_dicts()}
         text = json.dumps(out, ensure_ascii=False, indent=2) + "\n"
@@ -281,14 +293,15 @@ def _simulate(args: argparse.Namespace, fw: Any, table: pl.DataFrame) -> int:
         "gain_final": final - current.final,
     }
     if args.format == "csv":
-        text = pl.DataFrame([row]).write_csv()
+        text = write_csv(pl.DataFrame([row]))
     elif args.format == "json":
         text = json.dumps({**row, "changes": changes}, ensure_ascii=False, indent=2) + "\n"
     else:
         rank_text = "–" if rank is None else str(rank)
         text = (
-            f"{args.region} with {row['changes']}: final {current.final:.2f} → {final:.2f} "
-            f"({final - current.final:+.3f}), rank {current.rank} → {rank_text}\n"
+            f"{args.region} with {row['changes']}: "
+            f"final {format_number(current.final)} → {format_number(final)} "
+            f"({format_number(final - current.final, 3, signed=True)}), rank {current.rank} → {rank_text}\n"
         )
     emit(text, args.output)
     return 0
@@ -296,19 +309,20 @@ def _simulate(args: argparse.Namespace, fw: Any, table: pl.DataFrame) -> int:
 
 def _whatif_text(region: str, final: float, rank: int | None, items: pl.DataFrame) -> str:
 
-    title = f"{region}: final {final:.2f}, rank {rank if rank is not None else '–'} — one item at a time"
+    ranked = rank if rank is not None else "–"
+    title = f"{region}: final {format_number(final)}, rank {ranked} — one item at a time"
     table = Table(title=title)
     for column in ("item", "component", "current", "target", "gain", "new final", "new rank"):
         table.add_column(column, justify="left" if column in ("item", "component") else "right")
     for row in items.iter_rows(named=True):
-        current = "–" if row["current"] is None else f"{row['current']:.2f}"
+        current = format_number(row["current"])
         table.add_row(
             row["item"],
             row["component"],
             current,
             f"{row['target']:g}",
-            f"{row['gain_final']:+.3f}",
-            f"{row['new_final']:.2f}",
+            format_number(row["gain_final"], 3, signed=True),
+            format_number(row["new_final"]),
             "–" if row["new_rank"] is None else str(row["new_rank"]),
         )
     console = Console(record=True, width=160, file=NullWriter())

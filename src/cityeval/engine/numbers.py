@@ -32,7 +32,7 @@ rule gives.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 __all__ = ["SIGNIFICANT_DIGITS", "TWO_DECIMALS", "format_number", "round_half_up"]
 
@@ -56,7 +56,13 @@ def round_half_up(value: float | int | Decimal, places: int = 2) -> Decimal:
         exact = Decimal(format(value, f".{SIGNIFICANT_DIGITS}g"))
     else:
         exact = Decimal(value)
-    rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if not exact.is_finite():
+            raise ValueError(f"{value} has no decimal value")
+    with localcontext() as context:
+        # Enough digits for the whole value plus its decimals: quantize raises, rather than
+        # rounds, when the result needs more digits than the context's default 28.
+        context.prec = max(context.prec, exact.adjusted() + places + 2)
+        rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     # A value that rounds to zero is shown as 0.00, never as "-0.00".
     return rounded.copy_abs() if rounded.is_zero() else rounded
 
@@ -73,12 +79,15 @@ def format_number(
 
     ``signed`` writes a ``+`` before positive values (improvements: ``+0.44``, ``-0.26``);
     ``decimal_mark`` is ``","`` for Indonesian pages, ``"."`` for English and the CLI.
-    ``None`` and NaN are written as ``missing``.
+    ``None``, NaN and infinities (float or ``Decimal``) are written as ``missing``: they are
+    no score a person can read, and a page must not fail on them.
 
     >>> format_number(2.125), format_number(2.125, decimal_mark=","), format_number(0.44, signed=True)
     ('2.13', '2,13', '+0.44')
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return missing
+    if isinstance(value, Decimal) and not value.is_finite():
         return missing
     rounded = round_half_up(value, places)
     text = f"{rounded:+f}" if signed else f"{rounded:f}"

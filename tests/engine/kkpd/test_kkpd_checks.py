@@ -265,6 +265,66 @@ def test_a_refund_of_the_same_amount_reverses_a_duplicate_and_another_amount_doe
     assert flags(before, rule="duplicate_charge") == [("B", "duplicate_charge")]
 
 
+def test_a_refund_before_the_pair_does_not_take_the_pair_s_own_refund():
+    """All at TOKO A, Rp 1,000,000: Jan 5 purchase, Jan 6 its refund, Mar 2 purchase, Mar 3 the
+    duplicate, Mar 4 its refund. Refunds were numbered over all dates, so the Jan 6 refund took
+    number 0, the pair's (Mar 2/3) check saw it as before the earlier charge, and the Mar 4
+    refund was never matched: wrongly flagged. By hand, Mar 4 ≥ Mar 2 reverses the pair."""
+    rows = [
+        purchase("A", "2024-01-05", 1_000_000, merchant="TOKO A"),
+        purchase("R1", "2024-01-06", 1_000_000, merchant="TOKO A", kind="refund"),
+        purchase("B", "2024-03-02", 1_000_000, merchant="TOKO A"),
+        purchase("C", "2024-03-03", 1_000_000, merchant="TOKO A"),
+        purchase("R2", "2024-03-04", 1_000_000, merchant="TOKO A", kind="refund"),
+    ]
+    assert flags(rows, rule="duplicate_charge") == []
+    assert flags(rows[:4], rule="duplicate_charge") == [("C", "duplicate_charge")]
+
+
+def test_duplicates_and_refunds_match_a_row_by_row_reading():
+    """Independent implementation, row by row: duplicates as above; then each refund, in date
+    order, reverses the earliest unreversed duplicate of its card, payee and amount whose
+    earlier charge is dated on or before it. Dense random rows (40 days, few amounts) so that
+    many refunds meet duplicates, some before and some after them."""
+    import random
+
+    rng = random.Random(5)
+    rows = []
+    for i in range(400):
+        day = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(40))
+        kind = rng.choices(["purchase", "refund"], [0.75, 0.25])[0]
+        rows.append(
+            purchase(
+                f"P{i:03d}",
+                day.isoformat(),
+                rng.choice([1, 2]) * 10_000_000,
+                card=rng.choice(["G1", "G2"]),
+                merchant=rng.choice("XY"),
+                kind=kind,
+            )
+        )
+    ordered = sorted(enumerate(rows), key=lambda item: (item[1][2], item[0]))
+    last: dict[tuple, dt.date] = {}
+    duplicates: list[tuple[tuple, dt.date, str]] = []  # (group, earlier charge, ref), in date order
+    refunds: list[tuple[tuple, dt.date]] = []
+    for _, (ref, card, date, _, payee, _, amount, kind, _) in ordered:
+        day, key = dt.date.fromisoformat(date), (card, payee, amount)
+        if kind == "refund":
+            refunds.append((key, day))
+            continue
+        if key in last and (day - last[key]).days <= 1:
+            duplicates.append((key, last[key], ref))
+        last[key] = day
+    open_refs = [ref for _, _, ref in duplicates]
+    for key, day in refunds:
+        match = next((r for k, at, r in duplicates if k == key and at <= day and r in open_refs), None)
+        if match is not None:
+            open_refs.remove(match)
+    expected = set(open_refs)
+    assert len(duplicates) - len(expected) > 5 and len(expected) > 5
+    assert {r for r, _ in flags(rows, rule="duplicate_charge")} == expected
+
+
 def test_flags_carry_a_code_params_and_an_english_detail_with_rupiah_amounts():
     result = run([purchase("A", "2024-03-04", 150_000_000), purchase("B", "2024-03-06", 60_000_000)])
     flag = result.flags.filter(rule="over_payee_cap").row(0, named=True)

@@ -183,9 +183,35 @@ def test_an_empty_cell_that_makes_the_margins_unreachable_is_named():
 
 
 def test_margins_still_off_after_max_iter_are_named():
-    """Women all young, targets f 50 %, young 50 %: the only solution gives the young men
-    weight 0, which IPF approaches but never reaches, so 20 sweeps leave both margins off."""
-    data = respondents({("f", "young"): 5, ("m", "young"): 5, ("m", "old"): 5})
-    margins = {"sex": {"f": 50, "m": 50}, "age_band": {"young": 50, "old": 50}}
-    with pytest.raises(RakingError, match=r"did not meet the margins in 20 sweeps .*still off: sex"):
-        rake(data, margins=margins, max_iter=20)
+    """The strongly associated 2x2 problem above needs more than 2 sweeps to meet f 50 %,
+    young 80 % to 1e-8 (it needs under 50), so 2 sweeps leave a margin off."""
+    data = respondents({("f", "young"): 19, ("f", "old"): 1, ("m", "young"): 1, ("m", "old"): 19})
+    margins = {"sex": {"f": 50, "m": 50}, "age_band": {"young": 80, "old": 20}}
+    with pytest.raises(RakingError, match=r"did not meet the margins in 2 sweeps .*still off: sex"):
+        rake(data, margins=margins, max_iter=2)
+
+
+def test_margins_that_need_a_zero_weight_are_refused_as_a_conflict():
+    """Respondents (sex, age) f,y · m,o · m,y · f,y · m,o raked to f 50 %, young 50 %. By hand:
+    every woman is young, so women (50 %) need all of the young (50 %), leaving the young man
+    weight 0, which IPF never reaches. This passed the check (need = have) and ended in "did not
+    converge … weighted 50 %, target 50 %"; it is now the conflict, named."""
+    data = pl.DataFrame(
+        [("f", "y"), ("m", "o"), ("m", "y"), ("f", "y"), ("m", "o")], schema=["sex", "age_band"], orient="row"
+    )
+    margins = {"sex": {"f": 50, "m": 50}, "age_band": {"y": 50, "o": 50}}
+    with pytest.raises(RakingError) as caught:
+        rake(data, margins=margins)
+    message = str(caught.value)
+    assert "every respondent with sex = 'f' has age_band in 'y', which hold 50 % of the population" in message
+    assert "sex 'm' × age_band 'y' would need weight 0" in message
+
+
+def test_a_near_miss_of_the_zero_weight_conflict_solves():
+    """The same respondents with f 40 %: women need 40 % of the young's 50 %, so the young man
+    keeps 10 % (by hand: f,y cells 0.2 each, m,y 0.1, m,o 0.25 each of the population)."""
+    data = pl.DataFrame(
+        [("f", "y"), ("m", "o"), ("m", "y"), ("f", "y"), ("m", "o")], schema=["sex", "age_band"], orient="row"
+    )
+    weights = rake(data, margins={"sex": {"f": 40, "m": 60}, "age_band": {"y": 50, "o": 50}})
+    assert (weights / weights.sum()).to_list() == pytest.approx([0.2, 0.25, 0.1, 0.2, 0.25], rel=1e-7)

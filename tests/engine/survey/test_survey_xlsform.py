@@ -109,3 +109,16 @@ def test_it_says_so_when_java_is_missing(framework, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda _name: None)
     with pytest.raises(XLSFormError, match="needs Java"):
         validate_xlsform(xlsform_bytes(build_forms(framework)[0], framework))
+
+
+def test_a_url_like_title_is_written_as_text_not_a_link(framework):
+    """A form title (user text) that looks like a URL must stay a string cell: xlsxwriter's
+    default strings_to_urls turned "external:\\\\attacker\\share\\x.exe" into a file:// link."""
+    import zipfile
+
+    title = "external:\\\\attacker\\share\\x.exe"
+    data = xlsform_bytes(build_forms(framework)[0], framework, title=title)
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        rels = [book.read(n).decode() for n in book.namelist() if n.endswith(".rels")]
+    assert not [r for r in rels if "/hyperlink" in r]
+    assert sheet(data, "settings")[0]["form_title"] == title

@@ -91,3 +91,17 @@ def xlsx_number_formats(xlsx: bytes) -> dict[str, str]:
         fmt_id = xfs[int(cell.get("s", "0"))]
         formats[cell.get("r")] = custom.get(fmt_id) or builtin.get(fmt_id, fmt_id)
     return formats
+
+
+def xlsx_hyperlinks(xlsx: bytes) -> list[str]:
+    """Every hyperlink in the workbook: ``<hyperlink>`` elements of the sheets and hyperlink
+    relationships (ECMA-376 §18.3.1.47), which is how a cell becomes a clickable link."""
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as book:
+        found = []
+        for name in book.namelist():
+            text = book.read(name).decode("utf-8", "replace")
+            if name.endswith(".rels") and "/hyperlink" in text:
+                found.append(name)
+            if name.startswith("xl/worksheets/") and "<hyperlink " in text:
+                found.append(name)
+        return found

@@ -9,15 +9,18 @@ from __future__ import annotations
 import csv
 import io
 
+import fastexcel
+import polars as pl
 import pytest
 from django.conf import settings
 from django.template import Context, Template
 from django.utils import translation
 
 from cityeval.web.regions.models import Region
+from cityeval.web.results.exports import xlsx_bytes
 from cityeval.web.results.models import RegionResult
 from tests.web.results.conftest import A_FINAL, CYCLE, REGION_A
-from tests.web.results.helpers import pdf_text, xlsx_number_formats
+from tests.web.results.helpers import pdf_text, xlsx_hyperlinks, xlsx_number_formats
 
 FILTERS = Template("{% load cityeval results_tags %}{{ v|score }} {{ v|signed }} {{ p|percent }}")
 
@@ -82,3 +85,25 @@ def test_the_xlsx_export_keeps_full_values_with_a_two_decimal_format(published, 
     # Columns: region, group, 5 components (C–G), final (H), improvement (I), rank_national (J).
     assert formats["H2"] == "0.00" and formats["I2"] == "0.00" and formats["C2"] == "0.00"
     assert formats["J2"] == "General" and formats["A2"] == "General"
+
+
+URL_LIKE = ["external:\\\\attacker\\share\\x.exe", "https://evil.example/login", "mailto:x@evil.example"]
+
+
+def test_the_xlsx_export_writes_url_like_names_as_text_not_links(published, as_user):
+    """xlsxwriter turns strings that look like URLs into live hyperlinks unless told not to:
+    "external:\\\\attacker\\share\\x.exe" became a file:// link. A region named so stays a
+    plain string cell, and the workbook has no hyperlink at all."""
+    Region.objects.filter(slug=REGION_A).update(name=URL_LIKE[0])
+    Region.objects.filter(slug="kota-medan").update(name=URL_LIKE[1])
+    content = as_user(None).get(f"/results/{CYCLE}/national.xlsx").content
+    assert xlsx_hyperlinks(content) == []
+    regions = fastexcel.read_excel(content).load_sheet(0, dtypes="string").to_polars()["region"].to_list()
+    assert sorted(regions) == sorted(URL_LIKE[:2])
+
+
+def test_the_xlsx_writer_keeps_every_url_like_string_as_text():
+    table = pl.DataFrame({"region": URL_LIKE, "final": [1.0, 2.0, 3.0]})
+    content = xlsx_bytes(table, sheet="t")
+    assert xlsx_hyperlinks(content) == []
+    assert fastexcel.read_excel(content).load_sheet(0).to_polars()["region"].to_list() == URL_LIKE

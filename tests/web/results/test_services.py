@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 import pytest
 from django.utils import timezone
 
+from cityeval.engine.tables import ROW
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.evaluations.services import CycleStateError, cycle_transition
-from cityeval.web.panels.models import ItemScore, PanelRegion, ScoreSubmission
-from cityeval.web.panels.services import conflict_declare, consolidated_score_record, item_scores_record
+from cityeval.web.panels.models import ItemScore, Panel, PanelRegion, ScoreSubmission
+from cityeval.web.panels.services import (
+    conflict_declare,
+    consolidated_score_record,
+    item_scores_record,
+    panel_assignments_import,
+)
 from cityeval.web.regions.models import Region
 from cityeval.web.results.models import AgreementResult, DimensionResult, ItemResult, RegionResult, ResultRun
 from cityeval.web.results.services import ResultsRefused, cycle_publish, results_compute, scores_changed_since
@@ -213,6 +220,24 @@ def test_a_consolidated_score_or_a_conflict_after_compute_blocks_publishing(
     assert not scores_changed_since(again)
     conflict_declare(user=panel_assessors[4], region=panel_region.participation.region, reason="Advises it")
     assert scores_changed_since(again)
+    with pytest.raises(ResultsRefused, match="compute them again"):
+        cycle_publish(cycle=cycle, user=coordinator)
+
+
+def test_an_imported_panel_assignment_after_compute_blocks_publishing(computed, coordinator):
+    """The import created PanelRegions without marking the cycle's inputs changed (unlike
+    panel_region_assign), so results computed before it could be published. Re-importing an
+    assignment that exists already changes nothing and leaves the results publishable."""
+    cycle = computed.cycle
+    cycle_transition(cycle=cycle, action="reopen", reason="panels")
+    again = pl.DataFrame({ROW: [2], "panel": ["Panel Sumatera"], "region": ["kota-medan"]})
+    assert panel_assignments_import(cycle=cycle, table=again) == 1
+    assert not scores_changed_since(computed)
+    Panel.objects.create(cycle=cycle, stage="stage_1", name="Panel Tahap I")
+    table = pl.DataFrame({ROW: [2], "panel": ["Panel Tahap I"], "region": ["kota-medan"]})
+    assert panel_assignments_import(cycle=cycle, table=table) == 1
+    cycle_transition(cycle=cycle, action="close")
+    assert scores_changed_since(computed)
     with pytest.raises(ResultsRefused, match="compute them again"):
         cycle_publish(cycle=cycle, user=coordinator)
 

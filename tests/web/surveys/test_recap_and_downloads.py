@@ -10,7 +10,7 @@ import pytest
 
 from cityeval.engine.survey import validate_xlsform
 from cityeval.web.surveys.demo import load_survey_demo
-from tests.web.results.helpers import xlsx_number_formats
+from tests.web.results.helpers import xlsx_hyperlinks, xlsx_number_formats
 from tests.web.surveys.conftest import url
 
 
@@ -88,3 +88,16 @@ def test_the_overview_links_each_form_publicly_and_offline(as_user, admin_a, ser
     html = as_user(admin_a).get(url("overview")).text
     assert f"http://testserver/s/{service_form.token}/" in html
     assert url("xlsform", form="service") in html and url("template", form="service") in html
+
+
+def test_the_recap_xlsx_writes_a_url_like_programme_name_as_text(as_user, coordinator, world, e_padi):
+    """A programme named "external:\\\\attacker\\share\\x.exe" used to become a live file://
+    link in the recap (xlsxwriter's strings_to_urls); it is a plain string cell now."""
+    name = "external:\\\\attacker\\share\\x.exe"
+    e_padi.name = name
+    e_padi.save()
+    load_survey_demo(participation=world.participation_a, programmes_by_subdimension={"service": e_padi})
+    content = as_user(coordinator).get(url("recap_xlsx")).content
+    assert xlsx_hyperlinks(content) == []
+    recap = fastexcel.read_excel(content).load_sheet(0, header_row=3).to_polars()
+    assert recap.filter(recap["Statement"] == "service.1")["Service"].to_list() == [name]

@@ -385,8 +385,9 @@ def _missing_receipt(tx: pl.DataFrame, rules: RuleSet, as_of: dt.date) -> pl.Dat
 
 
 def _duplicate_charge(tx: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
-    """A purchase within the window after an identical one; the k-th refund of the same card,
-    payee and amount (dated on or after the earlier charge) reverses the k-th such pair."""
+    """A purchase within the window after an identical one, unless a refund of the same card,
+    payee and amount reverses it: each refund, in date order, reverses the earliest duplicate
+    not yet reversed whose earlier charge is dated on or before the refund."""
     window = rules.duplicate_charge.window_days
     group = ["pair", "amount"]
     # Sorting by the group once and comparing with the previous row is much cheaper than
@@ -398,10 +399,9 @@ def _duplicate_charge(tx: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
         pl.col("prev").is_not_null() & ((pl.col("date") - pl.col("prev")).dt.total_days() <= window)
     )
     pairs = pairs.with_columns(pl.int_range(pl.len()).over(group).alias("k"))
-    refunds = tx.filter(pl.col("kind") == "refund").select(*group, pl.col("date").alias("refund_date"))
-    refunds = refunds.with_columns(pl.int_range(pl.len()).over(group).alias("k"))
-    matched = pairs.join(refunds, on=[*group, "k"], how="left")
-    hits = matched.filter(pl.col("refund_date").is_null() | (pl.col("refund_date") < pl.col("prev")))
+    hits = pairs.join(_refunded(pairs, tx, group), on=group, how="left").filter(
+        pl.col("k") >= pl.col("refunded").fill_null(0)
+    )
     detail = pl.format(
         "same card, merchant and amount (Rp {}) as a charge on {}, not reversed by a refund",
         rupiah(pl.col("amount")),
@@ -409,6 +409,31 @@ def _duplicate_charge(tx: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     )
     params = {"earlier": pl.col("prev").cast(pl.String), "window_days": pl.lit(window)}
     return _flags(hits, "duplicate_charge", "duplicate_charge", params, detail)
+
+
+def _refunded(pairs: pl.DataFrame, tx: pl.DataFrame, group: list[str]) -> pl.DataFrame:
+    """Per group, how many duplicates its refunds reverse: the first that many in date order.
+
+    A refund reverses the earliest unreversed duplicate whose earlier charge is dated on or
+    before it, so the reversed ones are always the earliest. Walking the group's events in date
+    order (a duplicate +1 at its earlier charge's date, before a refund −1 of the same day), a
+    refund finds nothing to reverse exactly when the running sum reaches a new low below 0; so
+    the refunds that miss number max(0, −min running sum) and the rest each reverse one.
+    """
+    events = pl.concat(
+        [
+            pairs.select(
+                *group, pl.col("prev").alias("at"), pl.lit(0).alias("order"), pl.lit(1).alias("step")
+            ),
+            tx.filter(pl.col("kind") == "refund").select(
+                *group, pl.col("date").alias("at"), pl.lit(1).alias("order"), pl.lit(-1).alias("step")
+            ),
+        ]
+    ).sort(*group, "at", "order")
+    events = events.with_columns(pl.col("step").cum_sum().over(group).alias("running"))
+    return events.group_by(group).agg(
+        ((pl.col("step") < 0).sum() - (-pl.col("running").min()).clip(lower_bound=0)).alias("refunded")
+    )
 
 
 def _late_settlement(

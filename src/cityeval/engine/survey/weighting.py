@@ -42,6 +42,9 @@ TOTALS_TOLERANCE = 0.01
 # Pairs of margins are checked for conflicts by enumerating category subsets of the smaller one
 # (2^k subsets); beyond this many categories the check is left to the iterations' own report.
 _MAX_SUBSET_CATEGORIES = 12
+# Shares (normalised to sum 1) this close are equal: a subset needing within this of what its
+# linked categories hold leaves the respondents outside it weights IPF cannot reach in practice.
+_TIGHT = 1e-9
 
 
 class RakingError(CityevalError):
@@ -173,6 +176,11 @@ def _check_pairs(table: pl.DataFrame, targets: dict[str, dict[str, float]]) -> N
     Weights can meet the margins of A and B exactly when every set S of A's categories holds
     no more of the population than the categories of B its respondents fall in (Hall's
     condition for the transport of A's shares to B's along the sample's A × B cells).
+
+    Raking's weights are positive, so equality is not enough: when S needs all of what its B
+    categories hold, every respondent outside S who falls in one of them must get weight 0,
+    which IPF only approaches and never meets (it ended in "did not converge … weighted 50 %,
+    target 50 %"). So a tight S is refused too when such respondents exist.
     """
     for a, b in combinations(targets, 2):
         if len(targets[a]) > len(targets[b]):
@@ -187,8 +195,12 @@ def _check_pairs(table: pl.DataFrame, targets: dict[str, dict[str, float]]) -> N
                 linked = set().union(*(reach[k] for k in subset))
                 need = sum(targets[a][k] for k in subset)
                 have = sum(targets[b].get(k, 0.0) for k in linked)
-                if need > have + 1e-12:
+                if need > have + _TIGHT:
                     raise RakingError(_conflict(a, subset, b, linked, targets, need, have))
+                if need > have - _TIGHT:
+                    outside = [(k, c) for k in cats if k not in subset for c in sorted(reach[k] & linked)]
+                    if outside:
+                        raise RakingError(_tight(a, subset, b, linked, have, outside))
 
 
 def _conflict(
@@ -209,6 +221,19 @@ def _conflict(
         f"so every respondent with {who} has {b} in {', '.join(map(repr, sorted(linked)))}, which hold "
         f"{_percent(have)} of the population, but {who} must hold {_percent(need)}; "
         "merge categories or collect the missing respondents"
+    )
+
+
+def _tight(
+    a: str, subset: tuple[str, ...], b: str, linked: set[str], have: float, outside: list[tuple[str, str]]
+) -> str:
+    who = f"{a} = {subset[0]!r}" if len(subset) == 1 else f"{a} in {', '.join(map(repr, subset))}"
+    cells = ", ".join(f"{a} {k!r} × {b} {c!r}" for k, c in outside[:4]) + (" …" if len(outside) > 4 else "")
+    return (
+        f"the margins of {a} and {b} conflict on these respondents: every respondent with {who} has "
+        f"{b} in {', '.join(map(repr, sorted(linked)))}, which hold {_percent(have)} of the population, "
+        f"exactly what {who} must hold, so the respondents in {cells} would need weight 0, which "
+        "raking cannot give; merge categories or collect the missing respondents"
     )
 
 

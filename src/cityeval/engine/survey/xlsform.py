@@ -93,7 +93,10 @@ def xlsform_bytes(
     if version is not None:
         settings["version"] = version
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    # Labels are user text: no formulas and no live links (xlsxwriter makes both by default).
+    workbook = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     workbook.set_properties({"created": _FIXED_DATE})
     _write_sheet(workbook, "survey", list(_SURVEY_COLUMNS), rows)
     _write_sheet(workbook, "choices", ["list_name", "name", f"label::{ID}", f"label::{EN}"], choices)

@@ -215,7 +215,7 @@ def participations_import(*, cycle: Cycle, table: pl.DataFrame) -> int:
         raise ImportRejected([f"column '{missing[0]}': the table has no such column (needs region, group)"])
     regions = {r.name: r for r in Region.objects.all()} | {r.slug: r for r in Region.objects.all()}
     errors = RowErrors()
-    seen: dict[str, int] = {}
+    seen: dict[int, int] = {}  # region pk → first row: a name and a slug of one region are one region
     planned: list[tuple[Region, str]] = []
     for row in table.iter_rows(named=True):
         number, name, group = row[ROW], cell(row, "region"), cell(row, "group")
@@ -223,15 +223,20 @@ def participations_import(*, cycle: Cycle, table: pl.DataFrame) -> int:
         region = regions.get(name)
         if region is None:
             errors.add(number, "region", f"no region '{name}' (import the regions first)")
-        elif name in seen:
-            errors.add(number, "region", f"'{name}' appears twice (first at row {seen[name]})")
+        elif region.pk in seen:
+            errors.add(
+                number,
+                "region",
+                f"the region {region.name} appears twice (rows {seen[region.pk]} and {number})",
+            )
         elif code is None:
             errors.add(
                 number, "group", f"unknown group '{group}' (groups: {', '.join(framework.group_codes)})"
             )
         else:
             planned.append((region, code))
-        seen.setdefault(name, number)
+        if region is not None:
+            seen.setdefault(region.pk, number)
     if errors:
         raise ImportRejected(errors.errors)
     with transaction.atomic():

@@ -332,9 +332,15 @@ def panel_assignments_import(*, cycle: Cycle, table: pl.DataFrame) -> int:
         raise ImportRejected(errors.errors)
     with transaction.atomic():
         _lock_cycle(cycle, scoring=False)
+        created = False
         for panel, participation in planned:
             _check_assignable(panel, participation)  # again, under the lock
-            PanelRegion.objects.get_or_create(panel=panel, participation=participation, stage=panel.stage)
+            _, new = PanelRegion.objects.get_or_create(
+                panel=panel, participation=participation, stage=panel.stage
+            )
+            created = created or new
+        if created:  # as panel_region_assign: results computed before this are stale
+            cycle_inputs_changed(cycle=cycle)
     return len(planned)
 
 

@@ -35,9 +35,15 @@ def xlsx_bytes(table: pl.DataFrame, *, sheet: str) -> bytes:
     """
     out = io.BytesIO()
     workbook = xlsxwriter.Workbook(
-        # Names typed by users must stay text: "=HYPERLINK(...)" is not run as a formula.
+        # Names typed by users must stay text: "=HYPERLINK(...)" is not run as a formula, and
+        # "external:\\host\share\x.exe" or "https://..." is not turned into a live link.
         out,
-        {"in_memory": True, "nan_inf_to_errors": True, "strings_to_formulas": False},
+        {
+            "in_memory": True,
+            "nan_inf_to_errors": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
     )
     worksheet = workbook.add_worksheet(sheet[:31])
     bold = workbook.add_format({"bold": True})

@@ -156,7 +156,10 @@ def xlsx_bytes(survey: Survey) -> bytes:
 
     context = _recap_context(survey)
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    # User text stays text: no formulas and no live links (xlsxwriter makes both by default).
+    book = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     bold = book.add_format({"bold": True})
     two_decimals = book.add_format({"num_format": TWO_DECIMALS})
     sheet = book.add_worksheet(_("Recap")[:31])
