@@ -24,8 +24,9 @@ from tests.web.surveys.test_imports import kobo_csv
 
 
 def api_post(form, *, ip: str, **changes):
+    rid = str(uuid.uuid4())
     data = {
-        "response_id": str(uuid.uuid4()), "started": started_ago(), "used_service": True,
+        "response_id": rid, "started": started_ago(form=form, response_id=rid), "used_service": True,
         "answers": {"service.1": 4, "service.2": 3, "service.3": 2},
     }  # fmt: skip
     data.update(changes)
