@@ -54,7 +54,7 @@ REASON_TEXT = {
     "duplicate_id": "duplicate submission id",
     "straight_lining": "same answer to every statement",
     "too_fast": "completed implausibly fast",
-    "burst": "arrived in a burst over the form's or network's hourly rate",
+    "burst": "arrived in a burst over its network's hourly rate",
     "duplicate_respondent": "same respondent answered this form before",
 }
 _STAT_COLUMNS = ("statement", "n", "mean", "ci_low", "ci_high")

@@ -256,8 +256,9 @@ SURVEY_IMPORT_MAX_ROWS = env_int("SURVEY_IMPORT_MAX_ROWS", 500_000)
 SURVEY_IMPORT_MAX_COLUMNS = env_int("SURVEY_IMPORT_MAX_COLUMNS", 1_000)
 
 # Impact survey: new responses to one form per clock hour — refused beyond the limit from one
-# address; accepted but marked "burst" (excluded from the statistics) beyond the rate from one
-# /24 (IPv4) or /64 (IPv6) network or to the form as a whole. And the "implausibly fast" threshold.
+# address (an IPv6 /64); accepted but marked "burst" (excluded from the statistics) beyond the
+# rate from one /24 (IPv4) or /64 (IPv6) network; beyond the rate to the form as a whole, an
+# alert on the survey overview and quality pages. And the "implausibly fast" threshold.
 SURVEY_LIMIT_PER_IP_HOUR = env_int("SURVEY_LIMIT_PER_IP_HOUR", 20)
 SURVEY_BURST_PER_NETWORK_HOUR = env_int("SURVEY_BURST_PER_NETWORK_HOUR", 40)
 SURVEY_BURST_PER_FORM_HOUR = env_int("SURVEY_BURST_PER_FORM_HOUR", 150)

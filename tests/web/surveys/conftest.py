@@ -6,6 +6,8 @@ users) for the "service" sub-dimension; every dimension is split, so the plan ha
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -59,18 +61,22 @@ def service_form(plan) -> SurveyForm:
     return plan.forms.get(code="service")
 
 
-def started_ago(seconds: float = 300) -> str:
-    """A signed start stamp as the page puts it, ``seconds`` ago (signed then, too)."""
+def started_ago(seconds: float = 300, *, form: SurveyForm, response_id: str) -> str:
+    """A signed start stamp for ``response_id`` on ``form`` as the page puts it, ``seconds`` ago
+    (signed then, too)."""
     import time
     from unittest import mock
 
-    from django.core import signing
-
-    from cityeval.web.surveys.forms import _START_SALT
+    from cityeval.web.surveys.forms import started_token
 
     then = time.time() - seconds
-    with mock.patch("django.core.signing.time.time", return_value=then):
-        return signing.dumps(then, salt=_START_SALT)
+    with (
+        mock.patch("django.core.signing.time.time", return_value=then),
+        mock.patch(
+            "cityeval.web.surveys.forms.timezone.now", return_value=dt.datetime.fromtimestamp(then, dt.UTC)
+        ),
+    ):
+        return started_token(form, response_id)
 
 
 def answers_post(form: SurveyForm, *, response_id: str, used: str = "yes", value: int = 3, **extra) -> dict:
@@ -80,7 +86,7 @@ def answers_post(form: SurveyForm, *, response_id: str, used: str = "yes", value
 
     data = {
         "response_id": response_id,
-        "started": started_ago(),
+        "started": started_ago(form=form, response_id=response_id),
         "used_service": used,
         "age_band": "25-34",
         "sex": "f",
@@ -93,12 +99,12 @@ def answers_post(form: SurveyForm, *, response_id: str, used: str = "yes", value
     return data
 
 
-def respond(form: SurveyForm, answers: dict, *, used: bool = True, **fields):
+def respond(form: SurveyForm, answers: dict, *, used: bool = True, source: str = "web", **fields):
     """A stored response written directly, for read tests."""
     import uuid
 
     from cityeval.web.surveys.models import Response
 
     return Response.objects.create(
-        form=form, response_id=str(uuid.uuid4()), source="web", used_service=used, answers=answers, **fields
+        form=form, response_id=str(uuid.uuid4()), source=source, used_service=used, answers=answers, **fields
     )

@@ -1,6 +1,7 @@
-"""The public survey under attack: limits shared by every process, no form-wide lock-out, bursts
-stored but flagged and not counted, the same phone counted once per form, and a web submission
-racing an import with the same id."""
+"""The public survey under attack: limits shared by every process (an IPv6 /64 counted as one
+address), no form-wide lock-out, a network's bursts stored but flagged and not counted, a
+form-wide flood an alert that marks nobody's response, the same phone counted once per form,
+and a web submission racing an import with the same id."""
 
 from __future__ import annotations
 
@@ -15,17 +16,18 @@ from django.db import connection
 from django.test import Client, override_settings
 
 from cityeval.web.surveys import services
-from cityeval.web.surveys.limits import count, network_of
+from cityeval.web.surveys.limits import count, network_of, sender_of
 from cityeval.web.surveys.models import RateCounter, Response
-from cityeval.web.surveys.selectors import quality_of, survey_stats
+from cityeval.web.surveys.selectors import busy_hours, quality_of, survey_stats
 from cityeval.web.surveys.services import responses_import
-from tests.web.surveys.conftest import answers_post, public_url, started_ago, url
+from tests.web.surveys.conftest import answers_post, public_url, respond, started_ago, url
 from tests.web.surveys.test_imports import kobo_csv
 
 
 def api_post(form, *, ip: str, **changes):
+    rid = str(uuid.uuid4())
     data = {
-        "response_id": str(uuid.uuid4()), "started": started_ago(), "used_service": True,
+        "response_id": rid, "started": started_ago(form=form, response_id=rid), "used_service": True,
         "answers": {"service.1": 4, "service.2": 3, "service.3": 2},
     }  # fmt: skip
     data.update(changes)
@@ -95,22 +97,74 @@ def test_the_network_of_an_address():
     assert network_of("not an address") == "not an address"
 
 
+def test_the_sender_the_address_limit_counts():
+    """An IPv4 address itself (IPv4-mapped written as IPv4), an IPv6 address as its /64: a
+    subscriber is delegated a whole /64 (RFC 6177) and may use any address in it."""
+    assert sender_of("203.0.113.77") == "203.0.113.77"
+    assert sender_of("::ffff:203.0.113.77") == "203.0.113.77"
+    assert sender_of("2001:db8:1:2:3:4:5:6") == sender_of("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert sender_of("2001:db8:1:3::1") == "2001:db8:1:3::/64"
+    assert sender_of("not an address") == "not an address"
+
+
+@override_settings(
+    SURVEY_LIMIT_PER_IP_HOUR=3, SURVEY_BURST_PER_FORM_HOUR=1000, SURVEY_BURST_PER_NETWORK_HOUR=1000
+)
+def test_rotating_ipv6_addresses_within_one_64_hits_the_address_limit(service_form):
+    """The review sent 160 posts from 160 addresses of one /64, all accepted. With a limit of 3,
+    five addresses of one /64 get 201, 201, 201, 429, 429; an address of the next /64 and four
+    IPv4 addresses of one /24 are still each their own sender."""
+    statuses = [api_post(service_form, ip=f"2001:db8:1:2::{n:x}").status_code for n in range(1, 6)]
+    assert statuses == [201, 201, 201, 429, 429]
+    assert api_post(service_form, ip="2001:db8:1:3::1").status_code == 201
+    assert [api_post(service_form, ip=f"198.51.100.{n}").status_code for n in range(1, 5)] == [201] * 4
+    assert Response.objects.count() == 8
+
+
 # --- no lock-out for the form as a whole --------------------------------------------------------
 
 
 @override_settings(SURVEY_LIMIT_PER_IP_HOUR=2, SURVEY_BURST_PER_FORM_HOUR=5, SURVEY_BURST_PER_NETWORK_HOUR=50)
 def test_an_attackers_many_addresses_do_not_lock_out_an_honest_respondent(service_form):
     """Eight attacking addresses post three times each: the third from each is refused (429,
-    per address), the first two stored — 16 responses, so the form is far over its burst rate
-    of 5. An honest respondent from a new address is still accepted (201), stored, and marked
-    as part of the burst."""
+    per address), the first two stored — 16 responses, so the form is far over its hourly rate
+    of 5. An honest respondent from a new address is still accepted (201) and stored unmarked."""
     statuses = [api_post(service_form, ip=f"10.9.{n}.1").status_code for n in range(8) for _ in range(3)]
     assert statuses == [201, 201, 429] * 8
     honest = api_post(service_form, ip="192.0.2.44")
     assert honest.status_code == 201
     assert Response.objects.count() == 17
-    assert Response.objects.get(response_id=honest.json()["response_id"]).burst is True
-    assert Response.objects.filter(burst=False).count() == 5  # the first five of the hour
+    assert Response.objects.get(response_id=honest.json()["response_id"]).burst is False
+
+
+@override_settings(
+    SURVEY_LIMIT_PER_IP_HOUR=20, SURVEY_BURST_PER_FORM_HOUR=10, SURVEY_BURST_PER_NETWORK_HOUR=40
+)
+def test_a_distributed_flood_does_not_mark_an_honest_respondent_on_another_network(
+    as_user, admin_a, admin_b, service_form
+):
+    """The review's attack, scaled down: it sent 151 posts from 8 addresses in 8 /24s (none over
+    its network's 40) and an honest respondent on another network was then stored as burst,
+    excluded from the statistics. Here 4 addresses in 4 /24s send 3 each — 12, over the form's
+    10 per hour, each network far under its 40. The honest respondent's answer is stored
+    unmarked and counts (valid); nobody is marked burst; the form's hour is an alert instead
+    (13 responses) on the overview and quality pages."""
+    for n in range(4):
+        for _ in range(3):
+            assert api_post(service_form, ip=f"10.20.{n}.1").status_code == 201
+    honest = api_post(service_form, ip="192.0.2.44", answers={"service.1": 4, "service.2": 2, "service.3": 1})
+    assert honest.status_code == 201
+    assert not Response.objects.filter(burst=True).exists()
+    report = quality_of(service_form.plan)
+    assert report is not None
+    reasons = dict(report.responses.select("response_id", "reason").rows())
+    assert reasons[honest.json()["response_id"]] is None
+    [busy] = busy_hours(service_form.plan)
+    assert (busy.form, busy.received) == ("service", 13)
+    for page in ("overview", "quality"):
+        text = as_user(admin_a).get(url(page)).text
+        assert 'id="busy-hours"' in text and "Form service received 13 responses in one hour" in text
+        assert as_user(admin_b).get(url(page)).status_code == 404  # another region's admin
 
 
 @override_settings(
@@ -127,25 +181,25 @@ def test_one_networks_excess_is_flagged_not_refused(service_form):
 
 
 @override_settings(
-    SURVEY_LIMIT_PER_IP_HOUR=20, SURVEY_BURST_PER_FORM_HOUR=2, SURVEY_BURST_PER_NETWORK_HOUR=50
+    SURVEY_LIMIT_PER_IP_HOUR=20, SURVEY_BURST_PER_FORM_HOUR=1000, SURVEY_BURST_PER_NETWORK_HOUR=2
 )
 def test_the_web_form_flags_a_burst_too(service_form):
     for n in range(3):
-        visitor = Client(REMOTE_ADDR=f"10.0.{n}.1")
+        visitor = Client(REMOTE_ADDR=f"10.0.0.{n + 1}")
         data = answers_post(service_form, response_id=str(uuid.uuid4()))
         assert visitor.post(public_url(service_form), data).status_code == 302
     assert list(Response.objects.order_by("id").values_list("burst", flat=True)) == [False, False, True]
 
 
 @override_settings(
-    SURVEY_LIMIT_PER_IP_HOUR=20, SURVEY_BURST_PER_FORM_HOUR=2, SURVEY_BURST_PER_NETWORK_HOUR=50
+    SURVEY_LIMIT_PER_IP_HOUR=20, SURVEY_BURST_PER_FORM_HOUR=1000, SURVEY_BURST_PER_NETWORK_HOUR=2
 )
 def test_bursts_are_shown_in_the_quality_view_and_left_out_of_the_statistics(as_user, admin_a, service_form):
-    """Answers 4, 2, then a burst of 0, 0: the mean of service.1 is (4 + 2) / 2 = 3 over n = 2,
-    not 1.5 over 4; the quality page counts 2 excluded as a burst."""
+    """Answers 4, 2, then a burst of 0, 0 from the same /24: the mean of service.1 is
+    (4 + 2) / 2 = 3 over n = 2, not 1.5 over 4; the quality page counts 2 excluded as a burst."""
     for n, value in enumerate((4, 2, 0, 0)):
         answers = {"service.1": value, "service.2": 2, "service.3": 3}
-        assert api_post(service_form, ip=f"10.1.{n}.1", answers=answers).status_code == 201
+        assert api_post(service_form, ip=f"10.1.0.{n + 1}", answers=answers).status_code == 201
     report = quality_of(service_form.plan)
     assert report is not None
     stats = survey_stats(service_form.plan, report).statements.filter(statement="service.1").to_dicts()[0]
@@ -159,12 +213,37 @@ def test_bursts_are_shown_in_the_quality_view_and_left_out_of_the_statistics(as_
 @override_settings(SURVEY_LIMIT_PER_IP_HOUR=1)
 def test_assisted_entries_are_neither_counted_nor_flagged(as_user, admin_a, service_form):
     client = as_user(admin_a)
-    with override_settings(SURVEY_BURST_PER_FORM_HOUR=0):
+    with override_settings(SURVEY_BURST_PER_FORM_HOUR=0, SURVEY_BURST_PER_NETWORK_HOUR=0):
         for _ in range(2):
             data = answers_post(service_form, response_id=str(uuid.uuid4()), assisted="on")
             assert client.post(public_url(service_form), data).status_code == 302
     assert not Response.objects.filter(burst=True).exists()
     assert not RateCounter.objects.exists()
+
+
+@override_settings(SURVEY_BURST_PER_FORM_HOUR=3)
+def test_the_busy_hour_alert_counts_public_responses_per_form_and_clock_hour(as_user, admin_a, service_form):
+    """Counted by hand: 4 public responses between 09:05 and 09:55 (over 3: an alert), 3 between
+    10:00 and 10:59 (not over), and in the 09:00 hour also 2 staff-assisted and 2 imported ones
+    (not counted: not from the public). One alert: form service, 09:00, 4 responses."""
+    nine = dt.datetime(2024, 10, 1, 9, 0, tzinfo=dt.UTC)
+    minutes = [5, 20, 40, 55, 60, 80, 119]  # 09:05–09:55, then 10:00–10:59
+    for minute in minutes:
+        row = respond(service_form, {"service.1": 3}, source="web")
+        Response.objects.filter(pk=row.pk).update(submitted_at=nine + dt.timedelta(minutes=minute))
+    for fields in ({"assisted": True}, {"assisted": True}, {"source": "import"}, {"source": "import"}):
+        row = respond(service_form, {"service.1": 3}, **fields)
+        Response.objects.filter(pk=row.pk).update(submitted_at=nine + dt.timedelta(minutes=30))
+    [busy] = busy_hours(service_form.plan)
+    assert (busy.form, busy.hour, busy.received) == ("service", nine, 4)
+    page = as_user(admin_a).get(url("overview")).text
+    assert page.count('class="busy-hour"') == 1 and "received 4 responses in one hour" in page
+
+
+def test_no_alert_below_the_forms_hourly_rate(as_user, admin_a, service_form):
+    respond(service_form, {"service.1": 3})
+    assert busy_hours(service_form.plan) == []
+    assert 'id="busy-hours"' not in as_user(admin_a).get(url("quality")).text
 
 
 # --- the same phone twice in one form ------------------------------------------------------------

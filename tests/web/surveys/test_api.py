@@ -22,11 +22,14 @@ def submit_url(form) -> str:
     return f"/api/survey/{form.token}/responses"
 
 
-def payload(**changes) -> dict:
-    """A response as a client sends it, with a start token handed out five minutes before."""
+def payload(form, *, ago: float = 300, **changes) -> dict:
+    """A response to ``form`` as a client sends it, with the response id and start token handed
+    out ``ago`` seconds before."""
+    response_id = changes.pop("response_id", str(uuid.uuid4()))
     data = {
-        "response_id": str(uuid.uuid4()), "started": started_ago(300), "used_service": True,
-        "answers": {"service.1": 4, "service.2": 3, "service.3": 2}, "age_band": "35-44", "sex": "m",
+        "response_id": response_id, "started": started_ago(ago, form=form, response_id=response_id),
+        "used_service": True, "answers": {"service.1": 4, "service.2": 3, "service.3": 2},
+        "age_band": "35-44", "sex": "m",
     }  # fmt: skip
     data.update(changes)
     return data
@@ -82,7 +85,7 @@ def test_a_bearer_token_reads_the_forms(admin_a, service_form):
 
 
 def test_anyone_submits_a_response_once_by_its_id(service_form):
-    data = payload()
+    data = payload(service_form)
     first = post(Client(), submit_url(service_form), data)
     again = post(Client(), submit_url(service_form), data)
     assert first.status_code == 201 and first.json() == {"response_id": data["response_id"], "created": True}
@@ -91,24 +94,26 @@ def test_anyone_submits_a_response_once_by_its_id(service_form):
 
 
 def test_the_submission_endpoint_needs_no_csrf_token(service_form):
-    response = post(Client(enforce_csrf_checks=True), submit_url(service_form), payload())
+    response = post(Client(enforce_csrf_checks=True), submit_url(service_form), payload(service_form))
     assert response.status_code == 201
 
 
-def test_an_unknown_token_is_404(world):
-    assert post(Client(), "/api/survey/nope/responses", payload()).status_code == 404
+def test_an_unknown_token_is_404(service_form):
+    assert post(Client(), "/api/survey/nope/responses", payload(service_form)).status_code == 404
 
 
 def test_a_closed_link_answers_409(service_form):
     service_form.is_open = False
     service_form.save()
-    assert post(Client(), submit_url(service_form), payload()).status_code == 409
+    assert post(Client(), submit_url(service_form), payload(service_form)).status_code == 409
     assert Response.objects.count() == 0
 
 
 def test_invalid_answers_answer_422_naming_the_field(service_form):
     response = post(
-        Client(), submit_url(service_form), payload(answers={"service.1": 5, "service.2": 1, "service.3": 1})
+        Client(),
+        submit_url(service_form),
+        payload(service_form, answers={"service.1": 5, "service.2": 1, "service.3": 1}),
     )
     assert response.status_code == 422
     assert "service.1" in response.json()["errors"]
@@ -117,15 +122,17 @@ def test_invalid_answers_answer_422_naming_the_field(service_form):
 
 @override_settings(SURVEY_LIMIT_PER_IP_HOUR=1)
 def test_the_abuse_limit_answers_429(service_form):
-    assert post(Client(), submit_url(service_form), payload()).status_code == 201
-    assert post(Client(), submit_url(service_form), payload()).status_code == 429
+    assert post(Client(), submit_url(service_form), payload(service_form)).status_code == 201
+    assert post(Client(), submit_url(service_form), payload(service_form)).status_code == 429
 
 
 @pytest.mark.parametrize("name", ["anonymous", "admin_b", "opd_a", "admin_a"])
 def test_nobody_marks_an_api_response_assisted(request, as_user, service_form, name):
     """The endpoint has no CSRF check, so it ignores the session: even the region's staff
     cannot set ``assisted`` through it (422, nothing stored) — they use the web form."""
-    response = post(as_user(persona(request, name)), submit_url(service_form), payload(assisted=True))
+    response = post(
+        as_user(persona(request, name)), submit_url(service_form), payload(service_form, assisted=True)
+    )
     assert response.status_code == 422
     assert "assisted" in response.json()["errors"]
     assert Response.objects.count() == 0
@@ -136,20 +143,20 @@ def test_a_logged_in_admin_gets_nothing_from_the_session_cookie(admin_a, service
     """A cross-site post riding admin_a's session cookie: no CSRF token, assisted=true."""
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_a)
-    forged = post(client, submit_url(service_form), payload(assisted=True))
+    forged = post(client, submit_url(service_form), payload(service_form, assisted=True))
     assert forged.status_code == 422
     assert Response.objects.count() == 0
     # Without the flag the post is an anonymous one: held to the per-address limit.
     for _ in range(3):
-        assert post(client, submit_url(service_form), payload()).status_code == 201
-    assert post(client, submit_url(service_form), payload()).status_code == 429
+        assert post(client, submit_url(service_form), payload(service_form)).status_code == 201
+    assert post(client, submit_url(service_form), payload(service_form)).status_code == 429
     assert Response.objects.count() == 3
     assert not Response.objects.filter(assisted=True).exists()
     assert not Response.objects.exclude(assisted_by=None).exists()
 
 
 def test_api_responses_carry_the_start_tokens_timing(service_form):
-    data = payload(started=started_ago(300), started_at="2024-01-01T00:00:00Z")
+    data = payload(service_form, started_at="2024-01-01T00:00:00Z")
     assert post(Client(), submit_url(service_form), data).status_code == 201
     stored = Response.objects.get(response_id=data["response_id"])
     assert 299 <= (stored.ended_at - stored.started_at).total_seconds() <= 330
@@ -160,14 +167,53 @@ def test_api_responses_carry_the_start_tokens_timing(service_form):
 
 @pytest.mark.parametrize("name", ["anonymous", "admin_a", "admin_b", "nobody"])
 def test_anyone_gets_a_start_token_that_the_submission_accepts(request, as_user, service_form, name):
-    """Public by design, like the link itself: the token is only a signed start time."""
+    """Public by design, like the link itself: the token is a signed start time for the one
+    response id handed out with it."""
     start = as_user(persona(request, name)).get(f"/api/survey/{service_form.token}/start")
     assert start.status_code == 200
     body = start.json()
     assert body["expires_in"] == 24 * 3600
-    data = payload(started=body["started"])
+    assert uuid.UUID(body["response_id"]).version == 4
+    data = payload(service_form, response_id=body["response_id"], started=body["started"])
     assert post(Client(), submit_url(service_form), data).status_code == 201
     assert Response.objects.get(response_id=data["response_id"]).started_at is not None
+
+
+def test_each_start_hands_out_its_own_response_id(service_form):
+    starts = [Client().get(f"/api/survey/{service_form.token}/start").json() for _ in range(2)]
+    assert starts[0]["response_id"] != starts[1]["response_id"]
+    assert starts[0]["started"] != starts[1]["started"]
+
+
+def test_one_start_token_stores_one_response(service_form, plan):
+    """The review's attack: one five-minute-old token sent with 10 new response ids to this
+    form and 10 to another form. Before the fix all 20 were stored with its start time; now
+    each must carry the response id it was handed out with, for its form: 20 refusals (422),
+    nothing stored. Sent with its own id, it stores one response; again, it stores nothing
+    more (the same response, 200)."""
+    other = plan.forms.exclude(pk=service_form.pk).first()
+    token_rid = str(uuid.uuid4())
+    token = started_ago(300, form=service_form, response_id=token_rid)
+    for form in (service_form, other):
+        for _ in range(10):
+            data = payload(service_form, started=token)  # a new response id each time
+            assert post(Client(), submit_url(form), data).status_code == 422
+    assert Response.objects.count() == 0
+    own = payload(service_form, response_id=token_rid, started=token)
+    assert post(Client(), submit_url(service_form), own).status_code == 201
+    assert post(Client(), submit_url(service_form), own).status_code == 200
+    assert Response.objects.count() == 1
+
+
+def test_a_response_id_other_than_the_start_tokens_is_refused_clearly(service_form):
+    """A genuine token of this form sent with another id: 422 naming ``response_id``."""
+    start = Client().get(f"/api/survey/{service_form.token}/start").json()
+    data = payload(service_form, started=start["started"])
+    response = post(Client(), submit_url(service_form), data)
+    assert response.status_code == 422
+    body = response.json()
+    assert "not the one handed out with the start token" in body["errors"]["response_id"][0]
+    assert Response.objects.count() == 0
 
 
 def test_an_unknown_form_has_no_start_token(world):
@@ -181,13 +227,26 @@ def test_a_closed_link_gives_no_start_token(service_form):
     assert response.status_code == 409 and response.json()["detail"] == "This survey link is closed."
 
 
-@pytest.mark.parametrize(
-    "started",
-    ["", "forged", started_ago(300)[:-3] + "AAA", started_ago(25 * 3600)],
-    ids=["missing", "garbage", "bad-signature", "over-24h"],
-)
-def test_a_submission_without_a_valid_start_token_is_refused_with_422(service_form, started):
-    data = payload(started=started) if started else {k: v for k, v in payload().items() if k != "started"}
+def _bad_start(kind: str, form, other, response_id: str) -> str | None:
+    good = started_ago(300, form=form, response_id=response_id)
+    return {
+        "missing": None,
+        "garbage": "forged",
+        "bad-signature": good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB"),
+        "over-24h": started_ago(25 * 3600, form=form, response_id=response_id),
+        "other-form": started_ago(300, form=other, response_id=response_id),
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ["missing", "garbage", "bad-signature", "over-24h", "other-form"])
+def test_a_submission_without_a_valid_start_token_is_refused_with_422(service_form, plan, kind):
+    other = plan.forms.exclude(pk=service_form.pk).first()
+    data = payload(service_form)
+    started = _bad_start(kind, service_form, other, data["response_id"])
+    if started is None:
+        del data["started"]
+    else:
+        data["started"] = started
     response = post(Client(), submit_url(service_form), data)
     assert response.status_code == 422
     body = response.json()
@@ -201,7 +260,7 @@ def test_a_submission_too_soon_after_its_start_is_stored_and_excluded_as_on_the_
     response, and excluded by the quality check."""
     from cityeval.web.surveys.selectors import quality_of
 
-    data = payload(started=started_ago(5))
+    data = payload(service_form, ago=5)
     assert post(Client(), submit_url(service_form), data).status_code == 201
     report = quality_of(service_form.plan)
     assert report is not None

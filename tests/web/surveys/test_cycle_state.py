@@ -97,7 +97,8 @@ def test_an_api_submission_answers_409(frozen):
 
 def test_no_api_start_token_once_the_cycle_is_not_open(frozen):
     response = Client().get(f"/api/survey/{frozen.token}/start")
-    assert response.status_code == 409 and "started" not in response.json()
+    assert response.status_code == 409
+    assert "started" not in response.json() and "response_id" not in response.json()
 
 
 # --- the regional admin's writes --------------------------------------------------------------

@@ -172,7 +172,10 @@ def test_a_forged_start_stamp_is_refused(client, service_form, forge):
 
 
 def test_a_start_stamp_older_than_a_day_has_expired(client, service_form):
-    data = answers_post(service_form, response_id=str(uuid.uuid4()), started=started_ago(25 * 3600))
+    rid = str(uuid.uuid4())
+    data = answers_post(
+        service_form, response_id=rid, started=started_ago(25 * 3600, form=service_form, response_id=rid)
+    )
     response = client.post(public_url(service_form), data)
     assert response.status_code == 400 and EXPIRED in response.text
     assert Response.objects.count() == 0
@@ -201,6 +204,33 @@ def test_the_rendered_start_stamp_is_stored_as_started_at(client, service_form):
     assert client.post(public_url(service_form), data).status_code == 302
     stored = Response.objects.get(response_id=rid)
     assert stored.started_at is not None and stored.started_at <= stored.ended_at
+
+
+def test_a_rendered_stamp_times_only_its_own_response_on_its_own_form(client, service_form, plan):
+    """The review's attack on the web form: the page's stamp sent with other response ids, or
+    to another form, is refused as expired (400, nothing stored); with the id it was rendered
+    beside, on its form, it is accepted once."""
+    page = client.get(public_url(service_form)).text
+    rid, started = rendered_id(page), rendered_started(page)
+    other = plan.forms.exclude(pk=service_form.pk).first()
+    for form, response_id in ((service_form, str(uuid.uuid4())), (other, rid), (other, str(uuid.uuid4()))):
+        data = answers_post(form, response_id=response_id, started=started)
+        response = client.post(public_url(form), data)
+        assert response.status_code == 400 and EXPIRED in response.text
+    assert Response.objects.count() == 0
+    data = answers_post(service_form, response_id=rid, started=started)
+    assert client.post(public_url(service_form), data).status_code == 302
+    assert Response.objects.count() == 1
+
+
+def test_a_malformed_response_id_comes_back_with_a_new_id_and_its_own_stamp(client, service_form):
+    data = answers_post(service_form, response_id="not an id")
+    response = client.post(public_url(service_form), data)
+    assert response.status_code == 400
+    rid, started = rendered_id(response.text), rendered_started(response.text)
+    assert uuid.UUID(rid).version == 4
+    again = answers_post(service_form, response_id=rid, started=started)
+    assert client.post(public_url(service_form), again).status_code == 302
 
 
 def test_a_valid_stamp_is_kept_when_the_page_comes_back_with_errors(client, service_form):

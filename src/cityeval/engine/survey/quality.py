@@ -17,8 +17,8 @@ Each response gets at most one exclusion ``reason``, the first that applies in t
 4. ``too_fast``: ``ended_at − started_at`` is below ``min_seconds`` (when both are present; a
    negative duration, a device clock problem, counts as too fast);
 5. ``burst``: the optional Boolean column ``burst`` is true — the web app sets it on a
-   submission that arrived while its form, or its sender's network, was receiving more than
-   the configured rate (a flood is stored and shown, not counted);
+   submission that arrived while its sender's network was sending more than the configured
+   rate (a flood is stored and shown, not counted);
 6. ``duplicate_respondent``: the same ``identity_hash`` (the same phone) already has a response
    in the same form that passed every check above. The first such response in input order is
    kept (the web app orders by submission time, so the earliest answer counts); later ones are

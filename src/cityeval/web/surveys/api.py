@@ -7,9 +7,11 @@ link (or a cycle no longer open) answers 409, too many submissions from one addr
 answers 422 naming the fields.
 
 Like the web form, a submission carries ``started``: a signed start token the server handed
-out (``GET /api/survey/{token}/start``), at most 24 hours old. Without a valid one the post is
-refused (422); with one, the time from start to submission feeds the same "implausibly fast"
-check as the web form (the response is stored and excluded, as a too-fast web response is).
+out (``GET /api/survey/{token}/start``) together with a ``response_id``, at most 24 hours old.
+The token is signed for that form and that response id, and the post must carry both: one
+token vouches for one response, never for a flood. Without a valid one the post is refused
+(422); with one, the time from start to submission feeds the same "implausibly fast" check as
+the web form (the response is stored and excluded, as a too-fast web response is).
 
 The endpoint never looks at the session: it has no CSRF protection, so a logged-in browser's
 cookie must grant nothing here. Every caller is anonymous — held to the per-address limit, and
@@ -18,13 +20,15 @@ unable to mark a response ``assisted`` (422; assisted entry is on the CSRF-prote
 
 from __future__ import annotations
 
+import uuid
+
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from cityeval.web.refusals import ApiError as ErrorOut
-from cityeval.web.surveys.forms import START_MAX_AGE, started_at, started_token
+from cityeval.web.surveys.forms import START_MAX_AGE, start_stamp, started_at, started_token
 from cityeval.web.surveys.limits import RateLimited
 from cityeval.web.surveys.public import client_ip
 from cityeval.web.surveys.selectors import form_rows, public_form, quality_of, survey_for, survey_stats
@@ -87,12 +91,13 @@ class StatsOut(Schema):
 
 
 class StartOut(Schema):
+    response_id: str = Field(description="the id the response must be sent with (the token is signed for it)")
     started: str = Field(description="signed start token: send it back as ``started`` with the response")
     expires_in: int = Field(description="seconds the token stays valid")
 
 
 class ResponseIn(Schema):
-    response_id: str
+    response_id: str = Field(description="the ``response_id`` GET /api/survey/{token}/start returned")
     started: str = Field("", description="the token from GET /api/survey/{token}/start (required)")
     used_service: bool | None
     answers: dict[str, int | None] = Field(default_factory=dict, description="statement code → 0..4")
@@ -165,14 +170,43 @@ def _error(status: int, detail: str, errors: dict[str, list[str]] | None = None)
     return JsonResponse(ErrorOut(detail=detail, errors=errors or {}).model_dump(), status=status)
 
 
+def _start_refusal(started: str, form_token: str, response_id: str) -> dict[str, list[str]]:
+    """Why the start token was refused, put where the client can fix it."""
+    stamp = start_stamp(started)
+    if stamp is not None and stamp[0] == form_token:  # genuine and for this form: the id differs
+        return {
+            "response_id": [
+                _(
+                    "This response_id is not the one handed out with the start token: send the "
+                    "response_id that GET /api/survey/{token}/start returned with it."
+                )
+            ],
+            "started": [_("The start token was handed out for another response_id.")],
+        }
+    return {
+        "started": [
+            _(
+                "The start token is missing, forged, over 24 hours old or for another form: get "
+                "one from GET /api/survey/{token}/start before answering."
+            )
+        ]
+    }
+
+
 @router.get("/survey/{token}/start", auth=None, response={200: StartOut, 409: ErrorOut})
 def start_response(request: HttpRequest, token: str):
-    """A signed start token for one response to an open form (no account): the respondent
-    starts answering now. Unknown token 404, closed link 409."""
+    """A new ``response_id`` and a start token signed for it and this form (no account): the
+    respondent starts answering now. Send both with the response. Unknown token 404, closed
+    link 409."""
     form = public_form(token)
     if not form_accepts_responses(form):
         return _error(409, "This survey link is closed.")
-    return StartOut(started=started_token(), expires_in=int(START_MAX_AGE.total_seconds()))
+    response_id = str(uuid.uuid4())
+    return StartOut(
+        response_id=response_id,
+        started=started_token(form, response_id),
+        expires_in=int(START_MAX_AGE.total_seconds()),
+    )
 
 
 @router.post(
@@ -184,14 +218,16 @@ def start_response(request: HttpRequest, token: str):
 def submit_response(request: HttpRequest, token: str, payload: ResponseIn):
     """Submit one response to a form by its public token (no account). Idempotent by
     ``response_id``. ``started`` must be a token from ``GET /api/survey/{token}/start`` at most
-    24 hours old (422 otherwise). The session is ignored (no CSRF check here): ``assisted:
-    true`` is refused with 422 — staff mark assisted responses on the web form."""
+    24 hours old, sent with the ``response_id`` handed out with it (422 otherwise). The session
+    is ignored (no CSRF check here): ``assisted: true`` is refused with 422 — staff mark
+    assisted responses on the web form."""
     form = public_form(token)
     if payload.assisted:
         refused = _("Assisted responses are entered by region staff on the web form, not through the API.")
         return _error(422, "Invalid response.", {"assisted": [refused]})
+    response_id = payload.response_id.strip()
     submission = Submission(
-        response_id=payload.response_id.strip(),
+        response_id=response_id,
         used_service=payload.used_service,
         answers=payload.answers,
         age_band=payload.age_band.strip(),
@@ -199,7 +235,7 @@ def submit_response(request: HttpRequest, token: str, payload: ResponseIn):
         district=payload.district.strip(),
         phone=payload.phone.strip(),
         assisted=False,
-        started_at=started_at(payload.started.strip()),
+        started_at=started_at(payload.started.strip(), form=form, response_id=response_id),
     )
     try:
         response, created = response_submit(form=form, submission=submission, ip=client_ip(request))
@@ -209,11 +245,6 @@ def submit_response(request: HttpRequest, token: str, payload: ResponseIn):
         return _error(429, "Too many submissions; try again later.")
     except InvalidInput as exc:
         if "started" in exc.errors:
-            exc.errors["started"] = [
-                _(
-                    "The start token is missing, forged or over 24 hours old: get one from "
-                    "GET /api/survey/{token}/start before answering."
-                )
-            ]
+            exc.errors.update(_start_refusal(payload.started.strip(), form.token, response_id))
         return _error(422, "Invalid response.", exc.errors)
     return Status(201 if created else 200, ResponseOut(response_id=response.response_id, created=created))

@@ -26,22 +26,36 @@ _START_SALT = "cityeval.surveys.started"
 START_MAX_AGE = dt.timedelta(hours=24)  # a page left open longer must be reloaded
 
 
-def started_token() -> str:
-    """A signed timestamp put in the page (or handed out by ``GET /api/survey/{token}/start``),
-    so the server knows when the respondent started."""
-    return signing.dumps(timezone.now().timestamp(), salt=_START_SALT)
+def started_token(form: SurveyForm, response_id: str) -> str:
+    """A signed start stamp put in the page next to its ``response_id`` (or handed out with one
+    by ``GET /api/survey/{token}/start``), so the server knows when the respondent started.
+
+    It signs the form's token and the response id with the time: a stamp is good for that one
+    response to that one form, and as responses are stored once per (form, response id), one
+    stamp cannot vouch for the timing of many responses."""
+    return signing.dumps([form.token, response_id, timezone.now().timestamp()], salt=_START_SALT)
 
 
-def started_at(token: str) -> dt.datetime | None:
-    """When the page was rendered (or the API handed out the token); None for a missing,
-    forged or expired (over 24 h) token, which the service refuses."""
+def start_stamp(token: str) -> tuple[str, str, dt.datetime] | None:
+    """``(form token, response id, start time)`` of a genuine stamp at most 24 hours old; None
+    for a missing, forged, expired or malformed one."""
     if not token:
         return None
     try:
-        stamp = signing.loads(token, salt=_START_SALT, max_age=START_MAX_AGE)
-        return dt.datetime.fromtimestamp(float(stamp), tz=dt.UTC)
+        form_token, response_id, stamp = signing.loads(token, salt=_START_SALT, max_age=START_MAX_AGE)
+        return str(form_token), str(response_id), dt.datetime.fromtimestamp(float(stamp), tz=dt.UTC)
     except (signing.BadSignature, TypeError, ValueError, OverflowError, OSError):
         return None
+
+
+def started_at(token: str, *, form: SurveyForm, response_id: str) -> dt.datetime | None:
+    """When the page was rendered (or the API handed out the stamp); None — refused by the
+    service — unless the stamp is genuine, under 24 hours old and was made for this form and
+    this response id."""
+    stamp = start_stamp(token)
+    if stamp is None or stamp[:2] != (form.token, response_id):
+        return None
+    return stamp[2]
 
 
 def _yes_no(value: str | None) -> bool | None:
@@ -60,15 +74,16 @@ def _answer(value: str | None) -> int | None:
 
 def submission_from_post(form: SurveyForm, data, *, may_assist: bool) -> Submission:
     """What the questionnaire page sent (``data`` is request.POST)."""
+    response_id = (data.get("response_id") or "").strip()
     return Submission(
-        response_id=(data.get("response_id") or "").strip(),
+        response_id=response_id,
         used_service=_yes_no(data.get("used_service")),
         answers={code: _answer(data.get(question_name(code))) for code in form.statements},
         age_band=(data.get("age_band") or "").strip() if form.demographics else "",
         sex=(data.get("sex") or "").strip() if form.demographics else "",
         district=(data.get("district") or "").strip() if form.demographics else "",
         phone=(data.get("phone") or "").strip(),
-        started_at=started_at(data.get("started") or ""),
+        started_at=started_at(data.get("started") or "", form=form, response_id=response_id),
         assisted=may_assist and data.get("assisted") == "on",
     )
 

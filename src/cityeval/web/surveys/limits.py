@@ -5,12 +5,15 @@ The policy, as a survey operator needs it:
 
 - **One address** may send ``SURVEY_LIMIT_PER_IP_HOUR`` new responses to a form per clock hour;
   beyond that it is refused (429). Only that address is refused, so the limit cannot be used
-  to shut the form for anyone else.
-- **Nothing is refused for the form as a whole.** A form that receives more than
-  ``SURVEY_BURST_PER_FORM_HOUR`` responses in a clock hour, or more than
-  ``SURVEY_BURST_PER_NETWORK_HOUR`` from one network (an IPv4 /24 or IPv6 /64, where a botnet
-  or one office's addresses sit), keeps accepting them but marks the excess ``burst``: stored,
-  shown in the quality view, excluded from the statistics like the other quality reasons.
+  to shut the form for anyone else. An IPv6 address counts as its /64 (:func:`sender_of`): one
+  subscriber is given a whole /64 and can rotate through it at will.
+- **Nothing is refused for the form as a whole.** A network (an IPv4 /24 or IPv6 /64, where a
+  botnet or one office's addresses sit) that sends more than ``SURVEY_BURST_PER_NETWORK_HOUR``
+  responses to a form in a clock hour keeps being accepted but the excess is marked ``burst``:
+  stored, shown in the quality view, excluded from the statistics like the other quality
+  reasons. The mark is tied to the sender's network, so a flood cannot mark anyone else's
+  response. A form receiving more than ``SURVEY_BURST_PER_FORM_HOUR`` in one hour is only
+  reported to the region (``selectors.busy_hours``, counted from the stored responses).
 - Responses entered by the region's logged-in staff ("assisted") are not counted: they are
   attributable and an office shares one address.
 
@@ -74,28 +77,36 @@ def network_of(ip: str) -> str:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
-def submission_check(*, form: SurveyForm, address: str, network: str, exempt: bool = False) -> bool:
-    """Count one new submission to ``form``; True when it is part of a burst.
+def sender_of(ip: str) -> str:
+    """Who the per-address limit counts: an IPv4 address (also written IPv4-mapped) itself, the
+    /64 of an IPv6 one; anything else as it is."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address) if address.version == 4 else network_of(ip)
 
-    ``address`` and ``network`` are the salted hashes of the sender's address and of its
-    :func:`network_of`. Raises RateLimited (counting nothing else) when the address is over
+
+def submission_check(*, form: SurveyForm, address: str, network: str, exempt: bool = False) -> bool:
+    """Count one new submission to ``form``; True when it is part of a burst from its network.
+
+    ``address`` and ``network`` are the salted hashes of the sender's :func:`sender_of` and of
+    its :func:`network_of`. Raises RateLimited (counting nothing else) when the address is over
     its hourly limit. ``exempt`` (staff entering an assisted response) counts nothing and is
     never a burst.
     """
     if exempt:
         return False
     now = timezone.now()
-    # One transaction (one commit) for the three counts; rows are always locked in the same
-    # order (address, network, form), so concurrent submissions cannot deadlock.
+    # One transaction (one commit) for the two counts; rows are always locked in the same
+    # order (address, network), so concurrent submissions cannot deadlock.
     with transaction.atomic():
         from_address = count(f"ip:{form.pk}:{address[:32]}", now=now)
-        if from_address > settings.SURVEY_LIMIT_PER_IP_HOUR:
-            from_network = to_form = 0
-        else:
+        from_network = 0
+        if from_address <= settings.SURVEY_LIMIT_PER_IP_HOUR:
             from_network = count(f"net:{form.pk}:{network[:32]}", now=now)
-            to_form = count(f"form:{form.pk}", now=now)
     if from_address > settings.SURVEY_LIMIT_PER_IP_HOUR:
         raise RateLimited
-    return (
-        from_network > settings.SURVEY_BURST_PER_NETWORK_HOUR or to_form > settings.SURVEY_BURST_PER_FORM_HOUR
-    )
+    return from_network > settings.SURVEY_BURST_PER_NETWORK_HOUR

@@ -163,7 +163,7 @@ class Response(models.Model):
     # The collecting tool's review mark (engine REVIEW_STATES: "rejected" rows are excluded
     # from the statistics), blank when not reviewed or entered on the web form.
     review_state = models.CharField(max_length=20, blank=True)
-    # Arrived while its form or its sender's network was over the burst rate: stored, shown in
+    # Arrived while its sender's network was over the burst rate: stored, shown in
     # the quality view, excluded from the statistics (see ``surveys.limits``).
     burst = models.BooleanField(default=False)
 

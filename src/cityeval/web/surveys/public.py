@@ -2,7 +2,9 @@
 
 The page is rendered with a fresh ``response_id`` (a uuid4) in a hidden field, so posting the
 same rendered page twice — a double tap, a retry on a flaky network, the back button — stores
-one response and answers both posts with the same thank-you page. CSRF protection stays on:
+one response and answers both posts with the same thank-you page. Beside it, a start stamp
+signed for that form and that response id times the answer (``forms.started_token``): it vouches
+for one response only. CSRF protection stays on:
 Django's CSRF cookie needs no login.
 """
 
@@ -91,6 +93,11 @@ def _page(
     framework = form.plan.participation.cycle.framework.framework
     statements = framework.statements_by_code
     answers = submission.answers if submission else {}
+    # The stamp is signed for this response id, so a malformed id gets a fresh one (and stamp).
+    if submission is not None and submission.response_id and "response_id" not in (errors or {}):
+        response_id = submission.response_id
+    else:  # the stamp is signed for one response id: a new id needs a new stamp
+        response_id, started = str(uuid.uuid4()), ""
     context = {
         "form": form,
         "region": form.plan.participation.region,
@@ -125,8 +132,8 @@ def _page(
         "answers": texts.answer_choices(),
         "ages": texts.age_choices(),
         "sexes": texts.sex_choices(),
-        "response_id": submission.response_id if submission and submission.response_id else str(uuid.uuid4()),
-        "started": started or started_token(),
+        "response_id": response_id,
+        "started": started or started_token(form, response_id),
         "submission": submission,
         "errors": errors or {},
         "may_assist": may_assist(request.user, form),

@@ -7,11 +7,13 @@ responses each time, so changing a rule re-evaluates every response.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import polars as pl
 from django.conf import settings
 from django.db.models import Count
+from django.db.models.functions import TruncHour
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -205,6 +207,34 @@ def form_rows(plan: SurveyPlan | None, report: QualityReport | None) -> list[For
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class BusyHour:
+    """A clock hour in which a form received more public responses than usual."""
+
+    form: str
+    hour: dt.datetime
+    received: int
+
+
+def busy_hours(plan: SurveyPlan | None) -> list[BusyHour]:
+    """Clock hours in which a form received more than ``SURVEY_BURST_PER_FORM_HOUR`` responses
+    from the public (web form and API; not imported or staff-assisted ones), for an alert to
+    the region. Only an alert: no response is marked for it, since a flood from elsewhere must
+    not take honest responses out of the statistics. Counted from the stored submission times
+    when a page is shown, so a submission writes nothing more for it."""
+    if plan is None:
+        return []
+    rows = (
+        Response.objects.filter(form__plan=plan, source=Response.Source.WEB, assisted=False)
+        .annotate(hour=TruncHour("submitted_at"))
+        .values("form__code", "hour")
+        .annotate(n=Count("id"))
+        .filter(n__gt=settings.SURVEY_BURST_PER_FORM_HOUR)
+        .order_by("form__code", "hour")
+    )
+    return [BusyHour(form=r["form__code"], hour=r["hour"], received=r["n"]) for r in rows]
 
 
 def form_flags(row: FormRow | None) -> list[str]:

@@ -29,7 +29,7 @@ from cityeval.web.bounds import POSITIVE_INTEGER_MAX
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.imports import limit_message, survey_limits
 from cityeval.web.programmes.models import Programme
-from cityeval.web.surveys.limits import network_of, submission_check
+from cityeval.web.surveys.limits import network_of, sender_of, submission_check
 from cityeval.web.surveys.models import (
     DimensionMode,
     ImportBatch,
@@ -350,8 +350,9 @@ def response_submit(
     staff member or regional admin who helped; only they can mark a response "assisted", and
     their submissions are exempt from the per-address limit (an office shares one address).
     A form whose link is closed, or whose cycle is no longer open, takes no new response.
-    The abuse limits (``surveys.limits``) refuse an address over its hourly limit and mark a
-    submission that is part of a burst (``burst``): it is stored and excluded by the quality check.
+    The abuse limits (``surveys.limits``) refuse an address (an IPv6 /64) over its hourly limit
+    and mark a submission that is part of a burst from its network (``burst``): it is stored and
+    excluded by the quality check.
     Raises SurveyClosed, InvalidInput or RateLimited, storing nothing.
     """
     existing = Response.objects.filter(form=form, response_id=submission.response_id).first()
@@ -364,7 +365,10 @@ def response_submit(
         raise InvalidInput(errors)
     hashed_ip = ip_hash(ip)
     burst = submission_check(
-        form=form, address=hashed_ip, network=ip_hash(network_of(ip)), exempt=assisted_by is not None
+        form=form,
+        address=ip_hash(sender_of(ip)),
+        network=ip_hash(network_of(ip)),
+        exempt=assisted_by is not None,
     )
     answers = {code: submission.answers.get(code) for code in form.statements}
     if not submission.used_service:

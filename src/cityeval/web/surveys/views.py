@@ -30,6 +30,7 @@ from cityeval.web.surveys.models import ImportBatch
 from cityeval.web.surveys.selectors import (
     REASON_LABELS,
     Survey,
+    busy_hours,
     cross_form_respondents,
     form_of,
     form_rows,
@@ -120,7 +121,9 @@ def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     return render(
         request,
         "surveys/overview.html",
-        _context(survey, rows=rows, links=links, totals=totals, labels=labels),
+        _context(
+            survey, rows=rows, links=links, totals=totals, labels=labels, busy_hours=busy_hours(survey.plan)
+        ),
     )
 
 
@@ -342,6 +345,7 @@ def quality(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
             reason_labels=REASON_LABELS,
             excluded=excluded,
             cross_form=cross_form_respondents(report),
+            busy_hours=busy_hours(survey.plan),
         ),
     )
 
