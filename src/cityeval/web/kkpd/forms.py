@@ -41,6 +41,7 @@ class CardForm(forms.ModelForm):
     class Meta:
         model = Card
         fields = CARD_FIELDS
+        labels = {"opd": _("OPD"), "bank": _("Issuing bank")}
         widgets = {
             "valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -59,6 +60,7 @@ class CardForm(forms.ModelForm):
                 widget=NoEchoInput(attrs={"inputmode": "numeric", "autocomplete": "off", "maxlength": "4"}),
                 error_messages={"max_length": _("Only the last four digits of the card number.")},
             )
+            self.order_fields(["last_four", *CARD_FIELDS])
 
     def clean_last_four(self) -> str:
         # ASCII only: the model's validator (``\d``) would let other scripts' digits through to
@@ -98,6 +100,7 @@ class SpendingForm(forms.ModelForm):
     class Meta:
         model = Spending
         fields = ["opd", "month", "goods_services", "capital", "other_non_cash"]
+        labels = {"opd": _("OPD")}
 
     def __init__(self, *args: Any, region: Region, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

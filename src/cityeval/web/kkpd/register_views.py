@@ -7,6 +7,8 @@ opens the forms and writes (others get 403; outsiders of the region 404, see ``k
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -41,26 +43,50 @@ def _form_page(
     return render(request, "kkpd/form.html", _context(access, form=form, title=title, **more), status=status)
 
 
+def _submit(
+    request: HttpRequest,
+    access: KkpdAccess,
+    form,
+    save: Callable[[dict], object],
+    *,
+    refused: Callable[[list[str]], HttpResponse],
+    done: str,
+    then: str,
+) -> HttpResponse:
+    """Validate ``form`` and hand its data to ``save`` (a service); on a refusal the page again
+    (``refused`` with the reasons, status 400), else a message and a redirect to ``then``."""
+    try:
+        if not form.is_valid():
+            raise InvalidInput(_("Correct the marked fields."))
+        save(form.cleaned_data)
+    except InvalidInput as exc:
+        return refused([str(exc)])
+    messages.success(request, done)
+    return redirect(then, region=access.region.slug)
+
+
+def _values(form, data: dict) -> dict:
+    return {name: data[name] for name in form.Meta.fields}
+
+
 @login_required
 def bank_list(request: HttpRequest, region: str) -> HttpResponse:
     """The region's issuing banks; the administrator registers a new one here."""
     access = kkpd_access(request.user, region)
     form = BankForm(request.POST or None)
-    if request.method == "POST":
-        access.require_admin()
-        try:
-            if not form.is_valid():
-                raise InvalidInput(_("Give the bank a name."))
-            bank_save(region=access.region, name=form.cleaned_data["name"])
-        except InvalidInput as exc:
-            return render(
-                request, "kkpd/banks.html", _context(access, form=form, errors=[str(exc)],
-                banks=Bank.objects.filter(region=access.region)), status=400,
-            )  # fmt: skip
-        messages.success(request, _("Bank registered."))
-        return redirect("kkpd:banks", region=access.region.slug)
     banks = Bank.objects.filter(region=access.region)
-    return render(request, "kkpd/banks.html", _context(access, form=form, banks=banks))
+
+    def page(errors: list[str] | None = None) -> HttpResponse:
+        context = _context(access, form=form, banks=banks, errors=errors)
+        return render(request, "kkpd/banks.html", context, status=400 if errors else 200)
+
+    if request.method != "POST":
+        return page()
+    access.require_admin()
+    return _submit(
+        request, access, form, lambda data: bank_save(region=access.region, name=data["name"]),
+        refused=page, done=_("Bank registered."), then="kkpd:banks",
+    )  # fmt: skip
 
 
 @login_required
@@ -68,18 +94,16 @@ def bank_edit(request: HttpRequest, region: str, bank: str) -> HttpResponse:
     access = kkpd_access(request.user, region)
     the_bank = get_object_or_404(Bank, region=access.region, public_id=bank)
     access.require_admin()
+    original = Bank.objects.get(pk=the_bank.pk)  # the form's validation writes into the_bank
     form = BankForm(request.POST or None, instance=the_bank)
-    title = _("Issuing bank") + f" · {the_bank.name}"
-    if request.method == "POST":
-        try:
-            if not form.is_valid():
-                raise InvalidInput(_("Give the bank a name."))
-            bank_save(region=access.region, name=form.cleaned_data["name"], bank=the_bank)
-        except InvalidInput as exc:
-            return _form_page(request, access, form, title, status=400, errors=[str(exc)])
-        messages.success(request, _("Bank saved."))
-        return redirect("kkpd:banks", region=access.region.slug)
-    return _form_page(request, access, form, title)
+    title = _("Issuing bank") + f" · {original.name}"
+    if request.method != "POST":
+        return _form_page(request, access, form, title)
+    return _submit(
+        request, access, form, lambda data: bank_save(region=access.region, name=data["name"], bank=original),
+        refused=lambda errors: _form_page(request, access, form, title, status=400, errors=errors),
+        done=_("Bank saved."), then="kkpd:banks",
+    )  # fmt: skip
 
 
 @login_required
@@ -89,22 +113,16 @@ def card_new(request: HttpRequest, region: str) -> HttpResponse:
     access.require_admin()
     form = CardForm(request.POST or None, region=access.region, new=True)
     title = _("Register a card")
-    if request.method == "POST":
-        try:
-            if not form.is_valid():
-                raise InvalidInput(_("Correct the marked fields."))
-            values = {name: form.cleaned_data[name] for name in form.Meta.fields}
-            card_create(
-                region=access.region,
-                last_four=form.cleaned_data["last_four"],
-                values=values,
-                user=request.user,
-            )
-        except InvalidInput as exc:
-            return _form_page(request, access, form, title, status=400, errors=[str(exc)])
-        messages.success(request, _("Card registered."))
-        return redirect("kkpd:cards", region=access.region.slug)
-    return _form_page(request, access, form, title)
+    if request.method != "POST":
+        return _form_page(request, access, form, title)
+    return _submit(
+        request, access, form,
+        lambda data: card_create(
+            region=access.region, last_four=data["last_four"], values=_values(form, data), user=request.user
+        ),
+        refused=lambda errors: _form_page(request, access, form, title, status=400, errors=errors),
+        done=_("Card registered."), then="kkpd:cards",
+    )  # fmt: skip
 
 
 @login_required
@@ -114,21 +132,21 @@ def card_edit(request: HttpRequest, region: str, card: str) -> HttpResponse:
     the_card = get_object_or_404(Card, region=access.region, public_id=card)
     access.require_opd(the_card.opd_id)
     access.require_admin()
+    original = Card.objects.get(pk=the_card.pk)  # the form's validation writes into the_card
     form = CardForm(request.POST or None, instance=the_card, region=access.region, new=False)
-    title = _("Card") + f" {the_card}"
-    history = the_card.changes.select_related("changed_by")
-    if request.method == "POST":
-        original = Card.objects.get(pk=the_card.pk)  # the form's validation writes into the_card
-        try:
-            if not form.is_valid():
-                raise InvalidInput(_("Correct the marked fields."))
-            values = {name: form.cleaned_data[name] for name in form.Meta.fields}
-            card_update(card=original, values=values, user=request.user)
-        except InvalidInput as exc:
-            return _form_page(request, access, form, title, status=400, errors=[str(exc)], history=history)
-        messages.success(request, _("Card saved."))
-        return redirect("kkpd:cards", region=access.region.slug)
-    return _form_page(request, access, form, title, history=history)
+    title = _("Card") + f" {original}"
+    history = original.changes.select_related("changed_by")
+
+    def refused(errors: list[str]) -> HttpResponse:
+        return _form_page(request, access, form, title, status=400, errors=errors, history=history)
+
+    if request.method != "POST":
+        return _form_page(request, access, form, title, history=history)
+    return _submit(
+        request, access, form,
+        lambda data: card_update(card=original, values=_values(form, data), user=request.user),
+        refused=refused, done=_("Card saved."), then="kkpd:cards",
+    )  # fmt: skip
 
 
 @login_required
@@ -137,20 +155,18 @@ def merchant_list(request: HttpRequest, region: str) -> HttpResponse:
     access = kkpd_access(request.user, region)
     form = MerchantForm(request.POST or None)
     merchants = Merchant.objects.filter(region=access.region)[:SHOWN]
-    if request.method == "POST":
-        access.require_admin()
-        try:
-            if not form.is_valid():
-                raise InvalidInput(_("Correct the marked fields."))
-            merchant_save(region=access.region, values=form.cleaned_data)
-        except InvalidInput as exc:
-            return render(
-                request, "kkpd/merchants.html",
-                _context(access, form=form, merchants=merchants, errors=[str(exc)]), status=400,
-            )  # fmt: skip
-        messages.success(request, _("Merchant added to the register."))
-        return redirect("kkpd:merchants", region=access.region.slug)
-    return render(request, "kkpd/merchants.html", _context(access, form=form, merchants=merchants))
+
+    def page(errors: list[str] | None = None) -> HttpResponse:
+        context = _context(access, form=form, merchants=merchants, errors=errors)
+        return render(request, "kkpd/merchants.html", context, status=400 if errors else 200)
+
+    if request.method != "POST":
+        return page()
+    access.require_admin()
+    return _submit(
+        request, access, form, lambda data: merchant_save(region=access.region, values=data),
+        refused=page, done=_("Merchant added to the register."), then="kkpd:merchants",
+    )  # fmt: skip
 
 
 @login_required
@@ -158,19 +174,17 @@ def merchant_edit(request: HttpRequest, region: str, merchant: int) -> HttpRespo
     access = kkpd_access(request.user, region)
     the_merchant = get_object_or_404(Merchant, region=access.region, pk=merchant)
     access.require_admin()
+    original = Merchant.objects.get(pk=the_merchant.pk)  # the form's validation writes into the_merchant
     form = MerchantForm(request.POST or None, instance=the_merchant)
-    title = _("Merchant") + f" · {the_merchant.name}"
-    if request.method == "POST":
-        original = Merchant.objects.get(pk=the_merchant.pk)
-        try:
-            if not form.is_valid():
-                raise InvalidInput(_("Correct the marked fields."))
-            merchant_save(region=access.region, values=form.cleaned_data, merchant=original)
-        except InvalidInput as exc:
-            return _form_page(request, access, form, title, status=400, errors=[str(exc)])
-        messages.success(request, _("Merchant saved."))
-        return redirect("kkpd:merchants", region=access.region.slug)
-    return _form_page(request, access, form, title)
+    title = _("Merchant") + f" · {original.name}"
+    if request.method != "POST":
+        return _form_page(request, access, form, title)
+    return _submit(
+        request, access, form,
+        lambda data: merchant_save(region=access.region, values=data, merchant=original),
+        refused=lambda errors: _form_page(request, access, form, title, status=400, errors=errors),
+        done=_("Merchant saved."), then="kkpd:merchants",
+    )  # fmt: skip
 
 
 @login_required
@@ -204,19 +218,20 @@ def spending_entry(request: HttpRequest, region: str) -> HttpResponse:
     form = SpendingForm(request.POST or None, region=access.region)
     title = _("Enter realised spending")
     recent = Spending.objects.filter(region=access.region).select_related("opd", "created_by")[:50]
-    if request.method == "POST":
-        try:
-            if not form.is_valid():
-                raise InvalidInput(_("Correct the marked fields."))
-            values = {
-                k: form.cleaned_data[k] for k in ("month", "goods_services", "capital", "other_non_cash")
-            }
-            spending_add(region=access.region, opd=form.cleaned_data["opd"], values=values, user=request.user)
-        except InvalidInput as exc:
-            return _form_page(request, access, form, title, status=400, errors=[str(exc)], spending=recent)
-        messages.success(request, _("Realised spending recorded."))
-        return redirect("kkpd:spending_entry", region=access.region.slug)
-    return _form_page(request, access, form, title, spending=recent)
+
+    def refused(errors: list[str]) -> HttpResponse:
+        return _form_page(request, access, form, title, status=400, errors=errors, spending=recent)
+
+    if request.method != "POST":
+        return _form_page(request, access, form, title, spending=recent)
+    amounts = ("month", "goods_services", "capital", "other_non_cash")
+    return _submit(
+        request, access, form,
+        lambda data: spending_add(
+            region=access.region, opd=data["opd"], values={k: data[k] for k in amounts}, user=request.user
+        ),
+        refused=refused, done=_("Realised spending recorded."), then="kkpd:spending_entry",
+    )  # fmt: skip
 
 
 @login_required
