@@ -7,8 +7,11 @@ role and a user with no role (404), the inspector and card holders (403 on write
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
+import xlsxwriter
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from cityeval.web.kkpd.models import Bank, Card, CardChange, Flag, Merchant, Settlement, Spending
@@ -224,6 +227,22 @@ def test_a_merchant_import_adds_and_updates_the_register(world, registers, kkpd_
     assert Merchant.objects.filter(region=world.region_a).count() == 2
 
 
+def test_the_merchant_register_is_read_from_xlsx_too(world, registers, kkpd_admin, as_user):
+    """The same import from a spreadsheet (the file's type is told from its content, not its name)."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet()
+    for r, row in enumerate(
+        [MERCHANTS.strip().split(","), ["M9", "CV Sumber Rezeki", "5732", "tidak", "ya"]]
+    ):
+        sheet.write_row(r, 0, row)
+    book.close()
+    data = SimpleUploadedFile("register.bin", out.getvalue())
+    assert as_user(kkpd_admin).post(registers["merchant_import"], {"file": data}).status_code == 302
+    m9 = Merchant.objects.get(region=world.region_a, merchant_id="M9")
+    assert (m9.name, m9.mcc, m9.micro_small, m9.domestic) == ("CV Sumber Rezeki", "5732", False, True)
+
+
 def test_a_lone_bad_mcc_is_reported(world, registers, kkpd_admin, as_user):
     """The MCC check runs only after the engine's checks pass: a lone bad MCC is reported too."""
     text = MERCHANTS + "M7,Toko D,ab12,1,0\n"
@@ -279,6 +298,23 @@ def test_two_cards_late_in_the_same_month_get_a_flag_each(statement, registers, 
     text = BILLS + "1111,2024-06,2024-07-10,2024-07-12\n2222,2024-06,2024-07-10,2024-07-12\n"
     as_user(kkpd_admin).post(registers["settlements"], {"file": upload(text, "bills.csv")})
     assert [card for card, _key in _late()] == ["1111", "2222"]
+
+
+def test_an_unpaid_bill_past_its_due_date_is_flagged_and_paying_it_adds_a_row(
+    statement, registers, kkpd_admin, as_user
+):
+    """1111's June 2024 bill, due 10 July 2024, unpaid: overdue as of today (the checks run as of
+    the day of the import). Paid later on 15 July, the new row counts; the flag stays as it was."""
+    client = as_user(kkpd_admin)
+    client.post(registers["settlements"], {"file": upload(BILLS + "1111,2024-06,2024-07-10,\n", "b.csv")})
+    assert Flag.objects.get(rule="late_settlement").code == "late_settlement.unpaid"
+    client.post(
+        registers["settlements"], {"file": upload(BILLS + "1111,2024-06,2024-07-10,2024-07-15\n", "b.csv")}
+    )
+    assert list(Settlement.objects.order_by("id").values_list("settlement_date", flat=True)) == [
+        None, dt.date(2024, 7, 15)
+    ]  # fmt: skip
+    assert _late() == [("1111", "late_settlement:1111:bill 2024-06")]
 
 
 def test_a_reimported_bill_adds_nothing_and_a_bad_file_saves_nothing(
