@@ -207,7 +207,8 @@ MERCHANTS = "merchant_id,name,mcc,micro_small,domestic\n"
 
 
 def test_a_merchant_import_reports_every_bad_row_and_saves_nothing(world, registers, kkpd_admin, as_user):
-    """Row 2 is fine; row 3's micro_small is 'maybe', row 4 repeats M5 and row 5's MCC is 'ab12'."""
+    """Row 2 is fine; row 3's micro_small is 'maybe', row 4 repeats M5 and row 5's MCC is 'ab12'.
+    The engine's checks (rows 3, 4) come first; the web's own (MCC, name) once they pass."""
     text = (
         MERCHANTS + "M5,Toko A,5411,ya,tidak\nM6,Toko B,5411,maybe,ya\nM5,Toko C,,no,no\nM7,Toko D,ab12,1,0\n"
     )
@@ -243,12 +244,14 @@ def test_the_merchant_register_is_read_from_xlsx_too(world, registers, kkpd_admi
     assert (m9.name, m9.mcc, m9.micro_small, m9.domestic) == ("CV Sumber Rezeki", "5732", False, True)
 
 
-def test_a_lone_bad_mcc_is_reported(world, registers, kkpd_admin, as_user):
-    """The MCC check runs only after the engine's checks pass: a lone bad MCC is reported too."""
-    text = MERCHANTS + "M7,Toko D,ab12,1,0\n"
+def test_a_bad_mcc_and_an_empty_name_are_each_reported(world, registers, kkpd_admin, as_user):
+    text = MERCHANTS + "M7,Toko D,ab12,1,0\nM8,,5411,1,0\nM9,Toko E,5411,1,0\n"
     response = as_user(kkpd_admin).post(registers["merchant_import"], {"file": upload(text, "m.csv")})
-    assert response.status_code == 400 and "row 2" in response.content.decode()
-    assert not Merchant.objects.filter(merchant_id="M7").exists()
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "row 2, column &#x27;mcc&#x27;" in html and "row 3, column &#x27;name&#x27;" in html
+    assert "row 4" not in html
+    assert list(Merchant.objects.values_list("merchant_id", flat=True)) == ["M1"]
 
 
 def test_spending_entered_by_hand_is_appended_and_the_latest_counts(world, registers, kkpd_admin, as_user):

@@ -122,8 +122,11 @@ def merchant_import(*, region: Region, upload: UploadedFile) -> MerchantOutcome:
         mcc = mccs[i] if mccs is not None else ""
         if mcc and not (len(mcc) == 4 and mcc.isdigit()):
             errors.add(row["__row__"], "mcc", _("'%(v)s' is not a four-digit MCC") % {"v": mcc})
-        if len(row["merchant_id"]) > 60 or len(row["name"] or "") > 200:
-            errors.add(row["__row__"], "name", _("too long"))
+        if len(row["merchant_id"]) > 60:
+            errors.add(row["__row__"], "merchant_id", _("too long"))
+        name = (row["name"] or "").strip()
+        if not name or len(name) > 200:
+            errors.add(row["__row__"], "name", _("empty") if not name else _("too long"))
     if errors:
         raise ImportRejected(errors.errors)
     existing = {m.merchant_id: m for m in Merchant.objects.filter(region=region)}
