@@ -262,3 +262,32 @@ class MonthlyTotal(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["region", "month"])]
+
+
+class Settlement(models.Model):
+    """A card's monthly bill: the month of the transactions billed, the due date and the day the
+    OPD paid it (empty while unpaid). Append-only: a later import adds a row, the latest row per
+    card and month counts (so a bill paid after an earlier import is recorded without editing)."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="kkpd_settlements")
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="settlements")
+    month = models.DateField(_("month"))  # first day of the month billed
+    due_date = models.DateField(_("due date"))
+    settlement_date = models.DateField(_("settlement date"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["card", "month", "-created_at"]
+
+
+class CardChange(models.Model):
+    """Who changed which master data of a card, from what to what. Never edited."""
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="changes")
+    changes = models.JSONField()  # {field: [old, new]} as text
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]

@@ -17,7 +17,16 @@ from django.utils import timezone
 
 from cityeval.engine.kkpd import RULES, kkpd_shares
 from cityeval.engine.tables import ROW
-from cityeval.web.kkpd.models import Card, Flag, KkpdRegion, Merchant, MonthlyTotal, Spending, Transaction
+from cityeval.web.kkpd.models import (
+    Card,
+    Flag,
+    KkpdRegion,
+    Merchant,
+    MonthlyTotal,
+    Settlement,
+    Spending,
+    Transaction,
+)
 from cityeval.web.regions.models import Region
 
 RULE_NAMES = RULES
@@ -34,6 +43,18 @@ def cards_frame(cards: Iterable[Card]) -> pl.DataFrame:
     schema = {"card": pl.String, "opd": pl.String, "card_type": pl.String, "holder": pl.String,
               "limit": pl.Int64, "limit_period": pl.String}  # fmt: skip
     return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def latest_settlements(*, region: Region) -> pl.DataFrame:
+    """The engine's settlement table of the region: the latest stored bill per card and month."""
+    latest: dict[tuple[int, dt.date], Settlement] = {}
+    for s in Settlement.objects.filter(region=region).select_related("card").order_by("created_at", "id"):
+        latest[(s.card_id, s.month)] = s
+    return pl.DataFrame(
+        [(s.card.last_four, s.month, s.due_date, s.settlement_date) for s in latest.values()],
+        schema={"card": pl.String, "month": pl.Date, "due_date": pl.Date, "settlement_date": pl.Date},
+        orient="row",
+    )
 
 
 def effective_transactions(*, region: Region, opd_ids: list[int] | None = None) -> QuerySet[Transaction]:

@@ -51,7 +51,7 @@ from cityeval.web.kkpd.models import (
     Spending,
     Transaction,
 )
-from cityeval.web.kkpd.selectors import cards_frame, monthly_sums, transactions_frame
+from cityeval.web.kkpd.selectors import cards_frame, latest_settlements, monthly_sums, transactions_frame
 from cityeval.web.regions.models import Region
 
 # Kode rekening of the regional budget (Permendagri 90/2019): 5.1.02 is goods and services
@@ -224,12 +224,18 @@ def flags_refresh(*, region: Region, as_of: dt.date) -> int:
         rules = region_rules(region)
     except RulesError as exc:
         raise InvalidInput(str(exc)) from None
-    result = check_transactions(tx, cards_frame(cards.values()), rules=rules, as_of=as_of)
+    result = check_transactions(
+        tx,
+        cards_frame(cards.values()),
+        rules=rules,
+        as_of=as_of,
+        settlements=latest_settlements(region=region),
+    )
     ids = dict(Transaction.objects.filter(region=region).values_list("reference", "id"))
     known = set(Flag.objects.filter(region=region).values_list("key", flat=True))
     new = []
     for row in result.flags.iter_rows(named=True):
-        key = f"{row['rule']}:{row['reference']}"
+        key = _flag_key(row)
         if key in known:
             continue
         known.add(key)
@@ -242,6 +248,14 @@ def flags_refresh(*, region: Region, as_of: dt.date) -> int:
         )  # fmt: skip
     Flag.objects.bulk_create(new, batch_size=1000)
     return len(new)
+
+
+def _flag_key(row: dict) -> str:
+    """A flag's identity in the region. A transaction's reference is unique in the region; a
+    bill's (``bill 2024-06``) only per card, so a bill's key names its card as well."""
+    if row["rule"] == "late_settlement":
+        return f"{row['rule']}:{row['card']}:{row['reference']}"
+    return f"{row['rule']}:{row['reference']}"
 
 
 def flag_set_status(*, flag: Flag, status: str, reason: str, user: AbstractBaseUser) -> FlagStatusChange:
