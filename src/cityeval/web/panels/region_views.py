@@ -235,6 +235,12 @@ def submit(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpRes
     return _to_page(access)
 
 
+def _require_item(access: PanelRegionAccess, item: str) -> None:
+    """404 unless ``item`` is one of the items the region's group is scored on."""
+    if item not in {code.code for _c, code in access.framework.items_for(access.participation.group)}:
+        raise Http404
+
+
 @login_required
 @require_POST
 def revise(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpResponse:
@@ -245,8 +251,7 @@ def revise(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpRes
     form = RevisionForm(request.POST)
     if form.is_valid():
         item = form.cleaned_data["item"]
-        if item not in {code.code for _c, code in access.framework.items_for(access.participation.group)}:
-            raise Http404
+        _require_item(access, item)
         try:
             score_revise(panel_region=access.panel_region, assessor=request.user, **form.cleaned_data)
         except PanelsClosed as exc:
@@ -270,8 +275,7 @@ def evidence_request(request: HttpRequest, cycle: str, stage: str, region: str) 
     if refusal := _require_scorer(request, access):
         return refusal
     item = request.POST.get("item", "")
-    if item not in {code.code for _c, code in access.framework.items_for(access.participation.group)}:
-        raise Http404
+    _require_item(access, item)
     try:
         marked = evidence_request_toggle(panel_region=access.panel_region, item=item, user=request.user)
     except PanelsClosed as exc:
