@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.formats import number_format
+
 WIDTH = 400  # narrow, so that the text stays legible when the SVG shrinks to a phone
 BAR_HEIGHT = 22
 GAP = 6
@@ -29,8 +31,9 @@ class BarChart:
 
 
 def rupiah_text(value: int) -> str:
-    """``1500000`` → ``Rp 1.500.000`` (dots group thousands, as Indonesian writes rupiah)."""
-    return "Rp " + f"{value:,}".replace(",", ".")
+    """``1500000`` → ``Rp 1.500.000`` on an Indonesian page, ``Rp 1,500,000`` on an English one:
+    the page language's grouping, as the tables beside the charts write amounts."""
+    return "Rp " + number_format(value, decimal_pos=0, use_l10n=True, force_grouping=True)
 
 
 def bar_chart(values: list[tuple[str, int]]) -> BarChart:
