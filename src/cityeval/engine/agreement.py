@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
 import numpy as np
 import polars as pl
 
+from cityeval.engine.distributions import f_distribution
 from cityeval.engine.errors import InputError
 from cityeval.engine.tables import ROW, first_row, require_columns, with_rows
 
@@ -306,8 +307,8 @@ def _icc_table(ratings: np.ndarray, *, confidence: float) -> pl.DataFrame:
 
     def f_bounds(f: float, df: tuple[int, int]) -> tuple[float, float]:
         return (
-            _div(f, float(_f_distribution().ppf(1 - alpha / 2, df[0], df[1]))),
-            f * float(_f_distribution().ppf(1 - alpha / 2, df[1], df[0])),
+            _div(f, float(f_distribution().ppf(1 - alpha / 2, df[0], df[1]))),
+            f * float(f_distribution().ppf(1 - alpha / 2, df[1], df[0])),
         )
 
     def single(f: float) -> float:  # (F − 1)/(F + k − 1), written so that F = inf gives 1.
@@ -332,7 +333,7 @@ def _icc_table(ratings: np.ndarray, *, confidence: float) -> pl.DataFrame:
             "f": f,
             "df1": df[0],
             "df2": df[1],
-            "p_value": float(_f_distribution().sf(f, df[0], df[1])),
+            "p_value": float(f_distribution().sf(f, df[0], df[1])),
             "ci_low": low,
             "ci_high": high,
         }
@@ -353,8 +354,8 @@ def _icc2_bounds(
     )
     if not np.isfinite(df) or df <= 0:
         return float("nan"), float("nan")
-    f_upper = float(_f_distribution().ppf(1 - alpha / 2, n - 1, df))
-    f_lower = float(_f_distribution().ppf(1 - alpha / 2, df, n - 1))
+    f_upper = float(f_distribution().ppf(1 - alpha / 2, n - 1, df))
+    f_lower = float(f_distribution().ppf(1 - alpha / 2, df, n - 1))
     pooled = k * jms + (k * n - k - n) * ems
     return (
         _div(n * (bms - f_upper * ems), f_upper * pooled + n * bms),
@@ -498,11 +499,3 @@ def _prepare(
         pl.col(coder).rank("dense").alias("__coder__"),
         pl.when(numbers.is_nan()).then(None).otherwise(numbers).fill_null(float("nan")).alias("__value__"),
     )
-
-
-def _f_distribution() -> Any:
-    """scipy's F distribution, imported on first use: importing ``scipy.stats`` takes most of a
-    second, which every CLI call and web process would otherwise pay at start-up."""
-    from scipy import stats  # type: ignore[import-untyped]  # scipy ships no type stubs
-
-    return stats.f

@@ -44,11 +44,11 @@ Nothing is rounded.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import polars as pl
 
+from cityeval.engine.distributions import f_distribution
 from cityeval.engine.errors import InputError
 from cityeval.engine.survey.forms import ANSWERS, question_name, statement_code
 
@@ -255,8 +255,8 @@ def feldt_interval(alpha: float, *, n: int, k: int, confidence: float = 0.95) ->
         return float("nan"), float("nan")
     df1, df2 = n - 1, (n - 1) * (k - 1)
     gamma = 1 - confidence
-    lower = 1 - (1 - alpha) * _f_distribution().ppf(1 - gamma / 2, df1, df2)
-    upper = 1 - (1 - alpha) * _f_distribution().ppf(gamma / 2, df1, df2)
+    lower = 1 - (1 - alpha) * f_distribution().ppf(1 - gamma / 2, df1, df2)
+    upper = 1 - (1 - alpha) * f_distribution().ppf(gamma / 2, df1, df2)
     return float(lower), float(upper)
 
 
@@ -311,18 +311,11 @@ def cronbach_alpha(
     ns = grouped.get_column("n").to_numpy()
     df1 = np.maximum(ns - 1, 1).astype(np.float64)
     gamma = 1 - confidence
-    f_high = _f_distribution().ppf(1 - gamma / 2, df1, df1 * (k - 1))
-    f_low = _f_distribution().ppf(gamma / 2, df1, df1 * (k - 1))
+    f_high = f_distribution().ppf(1 - gamma / 2, df1, df1 * (k - 1))
+    f_low = f_distribution().ppf(gamma / 2, df1, df1 * (k - 1))
     grouped = grouped.with_columns(
         pl.Series("ci_low", 1 - (1 - alphas) * f_high, nan_to_null=True),
         pl.Series("ci_high", 1 - (1 - alphas) * f_low, nan_to_null=True),
     )
     out = grouped.select(*by, "alpha", "n", "k", "ci_low", "ci_high")
     return out.sort(by) if by else out
-
-
-def _f_distribution() -> Any:
-    """scipy's F distribution, imported on first use (``scipy.stats`` is slow to import)."""
-    from scipy import stats  # type: ignore[import-untyped]  # scipy ships no type stubs
-
-    return stats.f
