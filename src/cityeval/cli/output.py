@@ -4,6 +4,7 @@ demo printout) can use them without an import circle."""
 
 from __future__ import annotations
 
+import io
 import sys
 import threading
 from collections.abc import Iterator
@@ -56,7 +57,7 @@ def emit(text: str, output: str | None) -> None:
         raise InputError(f"cannot write ({exc.strerror})", source=output) from None
 
 
-class NullWriter:
+class NullWriter(io.StringIO):
     """A file that swallows what is written (rich records the text instead)."""
 
     def write(self, text: str) -> int:

@@ -7,6 +7,8 @@ some refusals wrongly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ninja import Field, Schema
 
 
@@ -14,4 +16,4 @@ class ApiError(Schema):
     """A refusal: ``detail`` says why; ``errors`` names the fields (a message or a list of them)."""
 
     detail: str
-    errors: dict[str, list[str] | str] = Field(default_factory=dict)
+    errors: Mapping[str, list[str] | str] = Field(default_factory=dict)

@@ -7,10 +7,13 @@ import subprocess
 import sys
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.test import Client
 from django.urls import reverse
 
+from cityeval.web.accounts.access import acting_user
 from cityeval.web.accounts.models import ApiToken, Membership, Role
 from cityeval.web.accounts.services import token_create
 from tests.web.conftest import PASSWORD
@@ -162,3 +165,17 @@ def test_indonesian_stays_the_default_whatever_the_browser_asks_and_english_is_s
 def test_an_assessor_lands_on_their_panels(assessor, as_user):
     response = as_user(assessor).get(reverse("home"))
     assert response.status_code == 302 and response.url == reverse("panels:mine")
+
+
+def test_acting_user_refuses_an_anonymous_request_with_403(rf):
+    """A view that forgot its login guard must not let a service act as nobody."""
+    request = rf.post("/")
+    request.user = AnonymousUser()
+    with pytest.raises(PermissionDenied):
+        acting_user(request)
+
+
+def test_acting_user_is_the_signed_in_user(rf, admin_a):
+    request = rf.post("/")
+    request.user = admin_a
+    assert acting_user(request) == admin_a

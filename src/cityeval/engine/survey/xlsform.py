@@ -17,7 +17,7 @@ import io
 import shutil
 from datetime import datetime
 
-import xlsxwriter  # type: ignore[import-untyped]
+import xlsxwriter
 
 from cityeval.engine.framework import Framework, Label
 from cityeval.engine.survey.errors import XLSFormError

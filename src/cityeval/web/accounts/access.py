@@ -9,15 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from cityeval.web.accounts.models import Membership, Role
 from cityeval.web.regions.models import Opd, Region
 
-User = AbstractBaseUser | AnonymousUser
+User = AuthUser | AnonymousUser
+
+
+def acting_user(request: HttpRequest) -> AuthUser:
+    """The request's signed-in user, for services that record who acted and reads keyed by
+    user. Views get here behind ``login_required`` or the API's token, so an anonymous user
+    is a missing guard: refuse (403) rather than act as nobody."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied
+    return user
 
 
 def memberships(user: User) -> list[Membership]:
@@ -27,7 +38,8 @@ def memberships(user: User) -> list[Membership]:
     cached = getattr(user, "_cityeval_memberships", None)
     if cached is None:
         cached = list(Membership.objects.filter(user=user).select_related("region", "opd"))
-        user._cityeval_memberships = cached  # type: ignore[union-attr]
+        # A per-request cache on the user object, which has no such field.
+        user._cityeval_memberships = cached  # type: ignore[attr-defined]
     return cached
 
 
@@ -105,7 +117,8 @@ def require_evidence_reader(user: User, participation) -> None:
     A panel member who also has a role in the region is conflicted there: their panel
     membership grants nothing, only their regional role does (through :func:`region_access`)."""
     role_in_region = any(m.region_id == participation.region_id for m in memberships(user))
-    if is_assessor(user) and not role_in_region:
+    # is_authenticated: an assessor always is; it tells the type checker so.
+    if user.is_authenticated and is_assessor(user) and not role_in_region:
         # Imported here: panels build on accounts, not the other way round.
         from cityeval.web.panels.models import PanelMember
 

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from cityeval.web.accounts.access import KKPD_ROLES, is_assessor, is_coordinator, regions_of
+from cityeval.web.accounts.access import KKPD_ROLES, acting_user, is_assessor, is_coordinator, regions_of
 from cityeval.web.accounts.models import ApiToken
 from cityeval.web.accounts.services import token_create
 from cityeval.web.confirm import confirm_page, confirmed
@@ -45,11 +45,11 @@ def tokens(request: HttpRequest) -> HttpResponse:
         if not name:
             messages.error(request, _("Give the token a name."))
         else:
-            created = token_create(user=request.user, name=name)
+            created = token_create(user=acting_user(request), name=name)
     return render(
         request,
         "accounts/tokens.html",
-        {"tokens": ApiToken.objects.filter(user=request.user), "created": created},
+        {"tokens": ApiToken.objects.filter(user=acting_user(request)), "created": created},
     )
 
 

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, JsonResponse
 from ninja import Router, Schema
 
+from cityeval.web.accounts.access import acting_user
 from cityeval.web.assessments.models import AnswerRevision
 from cityeval.web.assessments.selectors import (
     SelfAssessment,
@@ -153,7 +154,7 @@ def record_answer(request: HttpRequest, slug: str, cycle: str, item: str, payloa
             level=payload.level,
             raw_value=payload.raw_value,
             narrative=payload.narrative or "",
-            user=request.user,
+            user=acting_user(request),
         )
     except SelfAssessmentClosed as exc:
         return _error(403, exc.reason)

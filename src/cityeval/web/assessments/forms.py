@@ -3,6 +3,8 @@ so the pages and the API apply the same rules."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -61,8 +63,8 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, item_codes: list[str], opds, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["items"].choices = [(code, code) for code in item_codes]
-        self.fields["opd"].queryset = opds
+        cast(forms.ChoiceField, self.fields["items"]).choices = [(code, code) for code in item_codes]
+        cast(forms.ModelChoiceField, self.fields["opd"]).queryset = opds
 
 
 class EvidenceFileForm(forms.Form):

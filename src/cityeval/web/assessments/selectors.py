@@ -87,7 +87,8 @@ def topup_until(participation: Participation) -> dict[str, dt.datetime]:
     ).values_list("item", "panel_region__interview__evidence_topup_until")
     out: dict[str, dt.datetime] = {}
     for item, until in rows:
-        out[item] = max(until, out.get(item, until))
+        if until is not None:  # never None past the filter; says so to the type checker
+            out[item] = max(until, out.get(item, until))
     return out
 
 

@@ -12,7 +12,7 @@ import math
 import os
 import unicodedata
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
@@ -146,7 +146,7 @@ def answer_record(
     level: float | None,
     raw_value: float | None,
     narrative: str,
-    user: AbstractBaseUser,
+    user: User,
 ) -> AnswerRevision:
     """Append a revision of the answer to ``item``; the latest revision is the answer."""
     locked = _lock_open(participation)
@@ -167,9 +167,7 @@ def answer_record(
 
 
 @transaction.atomic
-def item_assign(
-    *, participation: Participation, items: list[str], opd: Opd | None, user: AbstractBaseUser
-) -> int:
+def item_assign(*, participation: Participation, items: list[str], opd: Opd | None, user: User) -> int:
     """Assign items to an OPD of the region (``opd=None`` removes the assignment).
 
     Assignments say who answers, not what was answered, so they are updated in place.
@@ -190,7 +188,7 @@ def item_assign(
 
 
 @transaction.atomic
-def self_assessment_submit(*, participation: Participation, user: AbstractBaseUser) -> Participation:
+def self_assessment_submit(*, participation: Participation, user: User) -> Participation:
     """Submit the self-assessment: from now on every answer is read-only."""
     locked = _lock_open(participation)
     locked.submitted_at = timezone.now()
@@ -205,9 +203,7 @@ def self_assessment_submit(*, participation: Participation, user: AbstractBaseUs
 
 
 @transaction.atomic
-def self_assessment_reopen(
-    *, participation: Participation, user: AbstractBaseUser, reason: str
-) -> Participation:
+def self_assessment_reopen(*, participation: Participation, user: User, reason: str) -> Participation:
     """Undo a submission (the coordinator's correction) with a written reason, kept in the
     history. The cycle must still be open; answers given so far stay as they are."""
     reason = (reason or "").strip()
@@ -270,9 +266,7 @@ def _blob_for(upload: UploadedFile, inspected: Inspected) -> EvidenceBlob:
     return blob
 
 
-def evidence_upload(
-    *, participation: Participation, item: str, upload: UploadedFile, user: AbstractBaseUser
-) -> Evidence:
+def evidence_upload(*, participation: Participation, item: str, upload: UploadedFile, user: User) -> Evidence:
     """Store an evidence file for ``item``: checked by content, kept once per content hash,
     recorded with its original name, uploader and time. Raises EvidenceRejected. Evidence
     may be added while the self-assessment is open or, for an item the panel marked "needs
@@ -301,9 +295,7 @@ _LINK_VALIDATOR = URLValidator(schemes=["http", "https"])
 
 
 @transaction.atomic
-def evidence_link_add(
-    *, participation: Participation, item: str, url: str, user: AbstractBaseUser
-) -> Evidence:
+def evidence_link_add(*, participation: Participation, item: str, url: str, user: User) -> Evidence:
     """Record a link (http or https only) as evidence for ``item``."""
     locked = _lock_for_evidence(participation, item)
     url = (url or "").strip()

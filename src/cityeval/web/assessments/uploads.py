@@ -17,7 +17,7 @@ import struct
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 import filetype
 from django.conf import settings
@@ -122,7 +122,7 @@ def _refuse_type(detail: str | None = None) -> UploadRejected:
     return UploadRejected(f"{message} {allowed_types_text()}")
 
 
-def _detect_binary(head: bytes, upload: BinaryIO) -> tuple[str, str] | None:
+def _detect_binary(head: bytes, upload: IO[bytes]) -> tuple[str, str] | None:
     """The (MIME, name) of a binary format, None for text, or raise for anything else."""
     if head.startswith(b"PK\x03\x04"):
         return _detect_zip(upload)
@@ -154,7 +154,7 @@ def _has_macros(archive: zipfile.ZipFile, names: set[str]) -> bool:
     return False
 
 
-def _detect_zip(upload: BinaryIO) -> tuple[str, str]:
+def _detect_zip(upload: IO[bytes]) -> tuple[str, str]:
     """Office Open XML and OpenDocument are zip files; any other zip is refused."""
     upload.seek(0)
     try:
@@ -175,7 +175,7 @@ def _detect_zip(upload: BinaryIO) -> tuple[str, str]:
     raise _refuse_type()
 
 
-def _detect_ole(upload: BinaryIO) -> tuple[str, str]:
+def _detect_ole(upload: IO[bytes]) -> tuple[str, str]:
     """Legacy Office files are OLE2 compound files; so are installers, which are refused."""
     try:
         names = ole_entry_names(upload)
@@ -193,7 +193,7 @@ _ENDOFCHAIN = 0xFFFFFFFE
 _MAXREGSECT = 0xFFFFFFFA
 
 
-def ole_entry_names(handle: BinaryIO) -> set[str]:
+def ole_entry_names(handle: IO[bytes]) -> set[str]:
     """The names of the storages and streams in an OLE2 compound file's directory.
 
     Follows [MS-CFB]: the header's DIFAT (and DIFAT sectors) lists the FAT sectors, the FAT

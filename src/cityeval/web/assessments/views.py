@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from cityeval.web.accounts.access import require_evidence_reader
+from cityeval.web.accounts.access import acting_user, require_evidence_reader
 from cityeval.web.assessments.forms import AnswerForm, AssignForm, EvidenceFileForm, EvidenceLinkForm
 from cityeval.web.assessments.models import AnswerRevision, Evidence
 from cityeval.web.assessments.selectors import (
@@ -140,7 +140,10 @@ def assign(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     opd = form.cleaned_data["opd"]
     try:
         count = item_assign(
-            participation=sa.participation, items=form.cleaned_data["items"], opd=opd, user=request.user
+            participation=sa.participation,
+            items=form.cleaned_data["items"],
+            opd=opd,
+            user=acting_user(request),
         )
     except SelfAssessmentClosed as exc:
         return _refused(request, sa, exc.reason)
@@ -202,7 +205,7 @@ def submit(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
             details_label=_("Unanswered items"),
         )
     try:
-        self_assessment_submit(participation=sa.participation, user=request.user)
+        self_assessment_submit(participation=sa.participation, user=acting_user(request))
     except SelfAssessmentClosed as exc:
         return _refused(request, sa, exc.reason)
     messages.success(request, _("The self-assessment is submitted. Answers are now read-only."))
@@ -222,7 +225,9 @@ def reopen(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     if confirmed(request):
         try:
             self_assessment_reopen(
-                participation=sa.participation, user=request.user, reason=request.POST.get("reason", "")
+                participation=sa.participation,
+                user=acting_user(request),
+                reason=request.POST.get("reason", ""),
             )
         except SelfAssessmentClosed as exc:
             error = exc.reason
@@ -316,7 +321,7 @@ def item_detail(request: HttpRequest, region: str, cycle: str, item: str) -> Htt
                 level=data.get("level"),
                 raw_value=data.get("raw_value"),
                 narrative=data["narrative"],
-                user=request.user,
+                user=acting_user(request),
             )
         except SelfAssessmentClosed as exc:
             return _refused(request, sa, exc.reason)
@@ -337,7 +342,8 @@ def evidence_add(request: HttpRequest, region: str, cycle: str, item: str) -> Ht
     # The handler must be installed before the body is parsed, i.e. before the CSRF check
     # reads request.POST: it stops an oversized file from being written to disk in full.
     handler = SizeLimitHandler(request)
-    request.upload_handlers.insert(0, handler)
+    # A list until the body is read; afterwards Django's ImmutableList refuses with its own error.
+    request.upload_handlers.insert(0, handler)  # type: ignore[union-attr]
     return _evidence_add(request, region, cycle, item, handler)
 
 
@@ -357,7 +363,10 @@ def _link_add(request: HttpRequest, sa: SelfAssessment, item: str) -> HttpRespon
     if form.is_valid():
         try:
             evidence_link_add(
-                participation=sa.participation, item=item, url=form.cleaned_data["url"], user=request.user
+                participation=sa.participation,
+                item=item,
+                url=form.cleaned_data["url"],
+                user=acting_user(request),
             )
         except SelfAssessmentClosed as exc:
             return _refused(request, sa, exc.reason)
@@ -374,7 +383,10 @@ def _file_add(request: HttpRequest, sa: SelfAssessment, item: str, *, too_large:
     if form.is_valid():
         try:
             evidence_upload(
-                participation=sa.participation, item=item, upload=form.cleaned_data["file"], user=request.user
+                participation=sa.participation,
+                item=item,
+                upload=form.cleaned_data["file"],
+                user=acting_user(request),
             )
         except SelfAssessmentClosed as exc:
             return _refused(request, sa, exc.reason)
@@ -392,7 +404,7 @@ def _file_add(request: HttpRequest, sa: SelfAssessment, item: str, *, too_large:
 
 
 @login_required
-def evidence_download(request: HttpRequest, evidence) -> HttpResponse:
+def evidence_download(request: HttpRequest, evidence) -> FileResponse:
     """The stored file, to members of its region and the assessors of its panels only, always
     as a download: an uploaded file is never rendered by the browser on this site."""
     found = get_object_or_404(
@@ -433,7 +445,7 @@ def kkpd_summary_attach(request: HttpRequest, region: str, cycle: str, item: str
     pdf = summary_pdf(region=region_obj, year=year)
     upload = SimpleUploadedFile(summary_file_name(region=region_obj, year=year), pdf, "application/pdf")
     try:
-        evidence_upload(participation=sa.participation, item=item, upload=upload, user=request.user)
+        evidence_upload(participation=sa.participation, item=item, upload=upload, user=acting_user(request))
     except SelfAssessmentClosed as exc:
         return _refused(request, sa, exc.reason)
     except EvidenceRejected as exc:

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -68,7 +70,7 @@ class CycleForm(CycleEditForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["framework"].choices = framework_choices()
+        cast(forms.ChoiceField, self.fields["framework"]).choices = framework_choices()
 
     def clean_slug(self):
         slug = self.cleaned_data["slug"]
@@ -87,4 +89,4 @@ class ParticipantForm(forms.Form):
 
     def __init__(self, *args, groups: tuple[str, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["group"].choices = [(g, g) for g in groups]
+        cast(forms.ChoiceField, self.fields["group"]).choices = [(g, g) for g in groups]

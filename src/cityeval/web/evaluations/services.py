@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.shortcuts import get_object_or_404
@@ -19,7 +19,7 @@ from cityeval.web.imports import ROW, ImportRejected, RowErrors, cell
 from cityeval.web.regions.models import Region
 
 
-def framework_version_store(*, text: str, user: AbstractBaseUser | None = None) -> FrameworkVersion:
+def framework_version_store(*, text: str, user: User | None = None) -> FrameworkVersion:
     """Validate a framework's YAML with the engine and store it under its hash (once)."""
     framework = parse_framework(text)  # raises FrameworkError naming the YAML path
     version, _ = FrameworkVersion.objects.get_or_create(
@@ -130,7 +130,7 @@ def status_change_record(
     action: str,
     from_status: str,
     to_status: str,
-    user: AbstractBaseUser | None,
+    user: User | None,
     reason: str = "",
     participation: Participation | None = None,
 ) -> StatusChange:
@@ -148,9 +148,7 @@ def status_change_record(
 
 
 @transaction.atomic
-def cycle_transition(
-    *, cycle: Cycle, action: str, user: AbstractBaseUser | None = None, reason: str = ""
-) -> Cycle:
+def cycle_transition(*, cycle: Cycle, action: str, user: User | None = None, reason: str = "") -> Cycle:
     """Open a draft, close an open cycle, or reopen a closed one (with a written reason).
     Published is final. Every change is kept in the status history.
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from cityeval.engine import FrameworkError
 from cityeval.engine.framework import MAX_FRAMEWORK_BYTES
-from cityeval.web.accounts.access import require_coordinator
+from cityeval.web.accounts.access import acting_user, require_coordinator
 from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.evaluations.forms import CycleEditForm, CycleForm, FrameworkUploadForm, ParticipantForm
 from cityeval.web.evaluations.models import Cycle, Stage
@@ -100,7 +100,7 @@ def framework_upload(request: HttpRequest) -> HttpResponse:
             problems = [_("The file is larger than 2 MB; a framework is a small text file.")]
         else:
             try:
-                version = framework_version_store(text=raw.decode("utf-8"), user=request.user)
+                version = framework_version_store(text=raw.decode("utf-8"), user=acting_user(request))
             except UnicodeDecodeError:
                 problems = [_("The file is not UTF-8 text.")]
             except FrameworkError as exc:
@@ -256,7 +256,7 @@ def cycle_change(request: HttpRequest, cycle: str, action: str) -> HttpResponse:
         return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
     try:
         cycle_transition(
-            cycle=the_cycle, action=action, user=request.user, reason=request.POST.get("reason", "")
+            cycle=the_cycle, action=action, user=acting_user(request), reason=request.POST.get("reason", "")
         )
     except CycleStateError as exc:
         if action == "reopen" and the_cycle.status == Cycle.Status.CLOSED:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from cityeval.engine.kkpd import parse_merchants, parse_spending, parse_transactions
 from cityeval.engine.tables import ROW
@@ -31,7 +31,7 @@ def _numbered(table: pl.DataFrame) -> pl.DataFrame:
 
 
 def load_kkpd_demo(
-    *, region: Region, bank_name: str, data, opds: dict[str, Opd], user: AbstractBaseUser, note: str
+    *, region: Region, bank_name: str, data, opds: dict[str, Opd], user: User, note: str
 ) -> dict[str, int]:
     """Cards, merchant register, transactions, realised spending and flags for ``region`` from a
     ``KkpdDemo``; ``opds`` gives the region's OPD for each OPD name of the demo's files.

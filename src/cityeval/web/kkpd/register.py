@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction as db_transaction
@@ -42,7 +42,7 @@ def bank_save(*, region: Region, name: str, bank: Bank | None = None) -> Bank:
     return bank
 
 
-def card_create(*, region: Region, last_four: str, values: dict, user: AbstractBaseUser) -> Card:
+def card_create(*, region: Region, last_four: str, values: dict, user: User) -> Card:
     """Register a card by its last four digits (unique in the region) and its master data."""
     if Card.objects.filter(region=region, last_four=last_four).exists():
         raise InvalidInput(_("The region already has a card ending in these four digits."))
@@ -52,7 +52,7 @@ def card_create(*, region: Region, last_four: str, values: dict, user: AbstractB
     return card
 
 
-def card_update(*, card: Card, values: dict, user: AbstractBaseUser) -> CardChange | None:
+def card_update(*, card: Card, values: dict, user: User) -> CardChange | None:
     """Change a card's master data in place (never its last four digits), recording who changed
     which field from what to what; None when nothing changed."""
     values = _card_values(card.region, values)
@@ -144,7 +144,7 @@ def merchant_import(*, region: Region, upload: UploadedFile) -> MerchantOutcome:
     return MerchantOutcome(added=added, changed=changed)
 
 
-def spending_add(*, region: Region, opd: Opd, values: dict, user: AbstractBaseUser) -> Spending:
+def spending_add(*, region: Region, opd: Opd, values: dict, user: User) -> Spending:
     """Record realised spending of an OPD in a month by hand: a new row; the latest counts."""
     if opd.region_id != region.id:
         raise InvalidInput(_("The OPD must be the region's."))
@@ -159,7 +159,7 @@ class SettlementOutcome:
     flags_added: int
 
 
-def settlement_import(*, region: Region, upload: UploadedFile, user: AbstractBaseUser) -> SettlementOutcome:
+def settlement_import(*, region: Region, upload: UploadedFile, user: User) -> SettlementOutcome:
     """Import monthly bills (``card, month, due_date, settlement_date``): every row valid or
     nothing saved. A row equal to the latest stored bill of its card and month adds nothing;
     the checks then run again, so a bill settled after its due date raises ``late_settlement``."""

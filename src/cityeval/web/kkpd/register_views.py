@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from cityeval.web.accounts.access import acting_user
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected
 from cityeval.web.kkpd.access import KkpdAccess, kkpd_access
 from cityeval.web.kkpd.forms import BankForm, CardForm, MerchantForm, SpendingForm
@@ -118,7 +119,8 @@ def card_new(request: HttpRequest, region: str) -> HttpResponse:
     return _submit(
         request, access, form,
         lambda data: card_create(
-            region=access.region, last_four=data["last_four"], values=_values(form, data), user=request.user
+            region=access.region, last_four=data["last_four"], values=_values(form, data),
+            user=acting_user(request),
         ),
         refused=lambda errors: _form_page(request, access, form, title, status=400, errors=errors),
         done=_("Card registered."), then="kkpd:cards",
@@ -144,7 +146,7 @@ def card_edit(request: HttpRequest, region: str, card: str) -> HttpResponse:
         return _form_page(request, access, form, title, history=history)
     return _submit(
         request, access, form,
-        lambda data: card_update(card=original, values=_values(form, data), user=request.user),
+        lambda data: card_update(card=original, values=_values(form, data), user=acting_user(request)),
         refused=refused, done=_("Card saved."), then="kkpd:cards",
     )  # fmt: skip
 
@@ -228,7 +230,8 @@ def spending_entry(request: HttpRequest, region: str) -> HttpResponse:
     return _submit(
         request, access, form,
         lambda data: spending_add(
-            region=access.region, opd=data["opd"], values={k: data[k] for k in amounts}, user=request.user
+            region=access.region, opd=data["opd"], values={k: data[k] for k in amounts},
+            user=acting_user(request),
         ),
         refused=refused, done=_("Realised spending recorded."), then="kkpd:spending_entry",
     )  # fmt: skip
@@ -249,7 +252,7 @@ def settlement_upload(request: HttpRequest, region: str) -> HttpResponse:
     try:
         if upload is None:
             raise ImportRejected([_("Choose a file.")])
-        outcome = settlement_import(region=access.region, upload=upload, user=request.user)
+        outcome = settlement_import(region=access.region, upload=upload, user=acting_user(request))
     except (ImportRejected, InvalidInput) as exc:
         errors = exc.errors if isinstance(exc, ImportRejected) else [str(exc)]
         return render(request, "kkpd/settlements.html", {**context, "errors": errors}, status=REFUSED_STATUS)

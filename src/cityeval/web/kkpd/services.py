@@ -17,7 +17,7 @@ import filetype
 import polars as pl
 import yaml
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction as db_transaction
 from django.utils import timezone
@@ -125,7 +125,7 @@ def _extras(table: pl.DataFrame) -> dict[str, pl.Series]:
 
 
 def statement_import(
-    *, region: Region, bank: Bank, upload: UploadedFile, user: AbstractBaseUser, as_of: dt.date | None = None
+    *, region: Region, bank: Bank, upload: UploadedFile, user: User, as_of: dt.date | None = None
 ) -> ImportOutcome:
     """Import a bank statement: every row valid or nothing saved (ImportRejected lists the rows);
     rows whose reference the region already has are counted as ``already`` and not added."""
@@ -258,7 +258,7 @@ def _flag_key(row: dict) -> str:
     return f"{row['rule']}:{row['reference']}"
 
 
-def flag_set_status(*, flag: Flag, status: str, reason: str, user: AbstractBaseUser) -> FlagStatusChange:
+def flag_set_status(*, flag: Flag, status: str, reason: str, user: User) -> FlagStatusChange:
     """Change a flag's status with a reason; the change is kept in the flag's history."""
     reason = reason.strip()
     if status not in Flag.Status.values:
@@ -305,7 +305,7 @@ def _inspect_receipt(upload: UploadedFile) -> tuple[str, str]:
     return digest.hexdigest(), kind.mime
 
 
-def receipt_attach(*, transaction: Transaction, upload: UploadedFile, user: AbstractBaseUser) -> Receipt:
+def receipt_attach(*, transaction: Transaction, upload: UploadedFile, user: User) -> Receipt:
     """Attach a receipt (SPJ file) to a transaction, stored under its SHA-256."""
     sha256, content_type = _inspect_receipt(upload)
     name = os.path.basename((upload.name or "receipt").replace("\\", "/"))[:200] or "receipt"
@@ -326,9 +326,7 @@ def receipt_attach(*, transaction: Transaction, upload: UploadedFile, user: Abst
     return receipt
 
 
-def transaction_correct(
-    *, original: Transaction, fields: dict, reason: str, user: AbstractBaseUser
-) -> Transaction:
+def transaction_correct(*, original: Transaction, fields: dict, reason: str, user: User) -> Transaction:
     """Correct a transaction by a new record that names the original; the original stays as it
     was and no longer counts. ``fields`` holds the corrected values (others are copied)."""
     reason = reason.strip()
@@ -357,7 +355,7 @@ def transaction_correct(
     return corrected
 
 
-def spending_import(*, region: Region, upload: UploadedFile, user: AbstractBaseUser) -> int:
+def spending_import(*, region: Region, upload: UploadedFile, user: User) -> int:
     """Import realised spending per OPD and month (the engine's spending file; ``opd`` is the
     OPD's slug or short name). All rows or none; each row is a new record, the latest counts."""
     table = read_upload(upload)

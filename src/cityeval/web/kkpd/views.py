@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from cityeval.engine.kkpd import DEFAULT_RULES_YAML
 from cityeval.engine.kkpd.mapping import EXAMPLE_MAPPING_YAML
-from cityeval.web.accounts.access import require_coordinator
+from cityeval.web.accounts.access import acting_user, require_coordinator
 from cityeval.web.imports import ImportRejected
 from cityeval.web.kkpd.access import KkpdAccess, kkpd_access
 from cityeval.web.kkpd.charts import bar_chart
@@ -140,7 +140,7 @@ def flag_status(request: HttpRequest, region: str, flag: str) -> HttpResponse:
     try:
         flag_set_status(
             flag=the_flag, status=request.POST.get("status", ""), reason=request.POST.get("reason", ""),
-            user=request.user,
+            user=acting_user(request),
         )  # fmt: skip
     except InvalidInput as exc:
         messages.error(request, str(exc))
@@ -156,13 +156,14 @@ def statement_upload(request: HttpRequest, region: str) -> HttpResponse:
     banks = Bank.objects.filter(region=access.region)
     if request.method != "POST":
         return render(request, "kkpd/import.html", _context(access, banks=banks))
-    bank = banks.filter(public_id=_uuid_or_none(request.POST.get("bank", ""))).first()
+    bank_id = _uuid_or_none(request.POST.get("bank", ""))
+    bank = banks.filter(public_id=bank_id).first() if bank_id is not None else None
     upload = request.FILES.get("file")
     if bank is None or upload is None:
         errors = [_("Choose the bank and a statement file.")]
         return render(request, "kkpd/import.html", _context(access, banks=banks, errors=errors), status=400)
     try:
-        outcome = statement_import(region=access.region, bank=bank, upload=upload, user=request.user)
+        outcome = statement_import(region=access.region, bank=bank, upload=upload, user=acting_user(request))
     except (ImportRejected, InvalidInput) as exc:
         errors = exc.errors if isinstance(exc, ImportRejected) else [str(exc)]
         return render(request, "kkpd/import.html", _context(access, banks=banks, errors=errors), status=400)
@@ -233,7 +234,7 @@ def receipt_upload(request: HttpRequest, region: str, transaction: str) -> HttpR
     try:
         if upload is None:
             raise InvalidInput(_("Choose a file."))
-        receipt_attach(transaction=found, upload=upload, user=request.user)
+        receipt_attach(transaction=found, upload=upload, user=acting_user(request))
     except InvalidInput as exc:
         return render(request, "kkpd/refused.html", _context(access, errors=[str(exc)]), status=400)
     messages.success(request, _("Receipt attached."))
@@ -253,7 +254,7 @@ def transaction_correction(request: HttpRequest, region: str, transaction: str) 
             raise InvalidInput(_("The amount must be a positive whole number of rupiah."))
         corrected = transaction_correct(
             original=found, fields={"amount": int(amount), "kind": request.POST.get("kind", found.kind)},
-            reason=request.POST.get("reason", ""), user=request.user,
+            reason=request.POST.get("reason", ""), user=acting_user(request),
         )  # fmt: skip
     except InvalidInput as exc:
         return render(request, "kkpd/refused.html", _context(access, errors=[str(exc)]), status=400)
@@ -272,7 +273,7 @@ def spending_upload(request: HttpRequest, region: str) -> HttpResponse:
     try:
         if upload is None:
             raise ImportRejected([_("Choose a file.")])
-        added = spending_import(region=access.region, upload=upload, user=request.user)
+        added = spending_import(region=access.region, upload=upload, user=acting_user(request))
     except ImportRejected as exc:
         return render(request, "kkpd/spending.html", _context(access, errors=exc.errors), status=400)
     messages.success(request, _("%(n)d rows of realised spending imported.") % {"n": added})

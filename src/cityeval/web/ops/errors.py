@@ -8,13 +8,16 @@ request's log lines can be joined; they carry no personal data: no user addresse
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cityeval import __version__
 from cityeval.web.ops.logs import current_request_id
 
+if TYPE_CHECKING:
+    from sentry_sdk.types import Event, Hint
 
-def _tag_request_id(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+
+def _tag_request_id(event: Event, hint: Hint) -> Event:
     request_id = current_request_id()
     if request_id:
         event.setdefault("tags", {})["request_id"] = request_id

@@ -20,7 +20,7 @@ from typing import Literal
 from django.http import Http404, HttpRequest, JsonResponse
 from ninja import Router, Schema, Status
 
-from cityeval.web.accounts.access import is_assessor
+from cityeval.web.accounts.access import acting_user, is_assessor
 from cityeval.web.panels.scoresheet import Mark, latest_scores
 from cityeval.web.panels.selectors import PanelRegionAccess, my_panel_regions, panel_region_access
 from cityeval.web.panels.services import (
@@ -100,7 +100,7 @@ def _score_out(item: str, mark: Mark) -> ScoreOut:
         assessor=row.assessor.get_username(),
         score=row.score,
         note=row.note,
-        kind=row.kind,
+        kind=row.kind,  # type: ignore[arg-type]  # a str column; pydantic checks it against the Literal
         reason=row.reason,
         first_score=mark.first.score if mark.first is not None else None,
         counts=not mark.excluded,
@@ -138,7 +138,7 @@ def record_score(request: HttpRequest, cycle: str, stage: str, region: str, payl
             created = [
                 score_revise(
                     panel_region=access.panel_region,
-                    assessor=request.user,
+                    assessor=acting_user(request),
                     item=payload.item,
                     score=payload.score,
                     reason=payload.reason,
@@ -148,7 +148,7 @@ def record_score(request: HttpRequest, cycle: str, stage: str, region: str, payl
         else:
             created = item_scores_record(
                 panel_region=access.panel_region,
-                assessor=request.user,
+                assessor=acting_user(request),
                 scores={payload.item: (payload.score, payload.note)},
             )
     except PanelsClosed as exc:
@@ -157,5 +157,6 @@ def record_score(request: HttpRequest, cycle: str, stage: str, region: str, payl
         return _error(403, str(exc))
     except ScoreRejected as exc:
         return _error(422, "; ".join(exc.errors.values()), exc.errors)
-    mark = latest_scores(access.panel_region, assessor=request.user)[payload.item][request.user.pk]
+    assessor = acting_user(request)
+    mark = latest_scores(access.panel_region, assessor=assessor)[payload.item][assessor.pk]
     return Status(201 if created else 200, _score_out(payload.item, mark))

@@ -3,7 +3,10 @@ pages and the API apply the same rules."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from cityeval.engine import Framework
@@ -22,14 +25,14 @@ class PanelForm(forms.Form):
 
 
 class MemberForm(forms.Form):
-    user = forms.ModelChoiceField(label=_("Assessor"), queryset=None, to_field_name="username")
+    user = forms.ModelChoiceField(label=_("Assessor"), queryset=User.objects.none(), to_field_name="username")
     affiliation = forms.ChoiceField(label=_("Affiliation"), choices=PanelMember.Affiliation.choices)
     organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
     is_chair = forms.BooleanField(label=_("Chair of the panel"), required=False)
 
     def __init__(self, *args, assessors, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = assessors
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = assessors
 
 
 class MemberChoiceForm(forms.Form):
@@ -39,11 +42,11 @@ class MemberChoiceForm(forms.Form):
 
 
 class RegionChoiceForm(forms.Form):
-    region = forms.ModelChoiceField(label=_("Region"), queryset=None, to_field_name="slug")
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none(), to_field_name="slug")
 
     def __init__(self, *args, regions, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = regions
+        cast(forms.ModelChoiceField, self.fields["region"]).queryset = regions
 
 
 class ConflictForm(forms.Form):

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cityeval.web.accounts.access import acting_user
 from cityeval.web.panels.forms import (
     ConsolidatedScoreForm,
     FeedbackForm,
@@ -129,7 +130,8 @@ def _interview_form(access: PanelRegionAccess, interview) -> InterviewForm:
 
 
 def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> HttpResponse:
-    rows = scoring_rows(access, request.user)
+    viewer = acting_user(request)
+    rows = scoring_rows(access, viewer)
     scores_form = forms.get("scores_form") or _scores_form(access, rows)
     blocks: dict[str, dict] = {}
     for row in rows:
@@ -137,8 +139,8 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
         block = blocks.setdefault(row.component.code, {"component": row.component, "rows": []})
         block["rows"].append((row, scores_form[score_field(code)], scores_form[note_field(code)]))
     interview = interview_of(access.panel_region)
-    feedback = latest_feedback(access.panel_region, assessor=None if access.sees_all_scores else request.user)
-    mine = feedback.pop(request.user.pk, None)
+    feedback = latest_feedback(access.panel_region, assessor=None if access.sees_all_scores else viewer)
+    mine = feedback.pop(viewer.pk, None)
     reason = scoring_closed_reason(access.cycle)
     context = {
         "access": access,
@@ -151,8 +153,8 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
         "framework": access.framework,
         "blocks": list(blocks.values()),
         "scores_form": scores_form,
-        "revisions": score_revisions(access.panel_region, request.user) if access.member else {},
-        "missing": len(missing_items(access.panel_region, request.user)) if access.member else 0,
+        "revisions": score_revisions(access.panel_region, viewer) if access.member else {},
+        "missing": len(missing_items(access.panel_region, viewer)) if access.member else 0,
         "members": members_of(access.panel),
         "submitted_ids": set(access.panel_region.submissions.values_list("assessor_id", flat=True)),
         "interview": interview,
@@ -197,12 +199,12 @@ def scores_save(request: HttpRequest, cycle: str, stage: str, region: str) -> Ht
     access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
     if refusal := _require_scorer(request, access):
         return refusal
-    rows = scoring_rows(access, request.user)
+    rows = scoring_rows(access, acting_user(request))
     form = _scores_form(access, rows, request.POST)
     if form.is_valid():
         try:
             created = item_scores_record(
-                panel_region=access.panel_region, assessor=request.user, scores=form.entries()
+                panel_region=access.panel_region, assessor=acting_user(request), scores=form.entries()
             )
         except PanelsClosed as exc:
             return _refused(request, access, exc.reason)
@@ -225,7 +227,7 @@ def submit(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpRes
     if refusal := _require_scorer(request, access):
         return refusal
     try:
-        scores_submit(panel_region=access.panel_region, assessor=request.user)
+        scores_submit(panel_region=access.panel_region, assessor=acting_user(request))
     except PanelsClosed as exc:
         return _refused(request, access, exc.reason)
     except PanelRejected as exc:
@@ -253,7 +255,7 @@ def revise(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpRes
         item = form.cleaned_data["item"]
         _require_item(access, item)
         try:
-            score_revise(panel_region=access.panel_region, assessor=request.user, **form.cleaned_data)
+            score_revise(panel_region=access.panel_region, assessor=acting_user(request), **form.cleaned_data)
         except PanelsClosed as exc:
             return _refused(request, access, exc.reason)
         except PanelRejected as exc:
@@ -277,7 +279,9 @@ def evidence_request(request: HttpRequest, cycle: str, stage: str, region: str) 
     item = request.POST.get("item", "")
     _require_item(access, item)
     try:
-        marked = evidence_request_toggle(panel_region=access.panel_region, item=item, user=request.user)
+        marked = evidence_request_toggle(
+            panel_region=access.panel_region, item=item, user=acting_user(request)
+        )
     except PanelsClosed as exc:
         return _refused(request, access, exc.reason)
     except PanelRejected as exc:
@@ -298,7 +302,9 @@ def feedback(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpR
     form = FeedbackForm(request.POST)
     if form.is_valid():
         try:
-            feedback_record(panel_region=access.panel_region, assessor=request.user, **form.cleaned_data)
+            feedback_record(
+                panel_region=access.panel_region, assessor=acting_user(request), **form.cleaned_data
+            )
         except PanelsClosed as exc:
             return _refused(request, access, exc.reason)
         except PanelRejected as exc:
@@ -356,7 +362,7 @@ def consolidation(request: HttpRequest, cycle: str, stage: str, region: str) -> 
                     item=form.cleaned_data["item"],
                     score=form.cleaned_data["score"],
                     reason=form.cleaned_data["reason"],
-                    user=request.user,
+                    user=acting_user(request),
                 )
             except PanelsClosed as exc:
                 return _refused(request, access, exc.reason)

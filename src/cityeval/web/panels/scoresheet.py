@@ -11,11 +11,10 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User as AuthUser
 
 from cityeval.engine import Framework
 from cityeval.engine.framework import Component, Item
-from cityeval.web.accounts.access import User
 from cityeval.web.assessments.models import Evidence
 from cityeval.web.assessments.selectors import LatestAnswer, latest_answers
 from cityeval.web.panels.models import (
@@ -63,11 +62,13 @@ class Mark:
         return self.counted.note
 
     @property
-    def assessor(self) -> AbstractBaseUser:
+    def assessor(self) -> AuthUser:
         return self.counted.assessor
 
 
-def latest_scores(panel_region: PanelRegion, *, assessor: User | None = None) -> dict[str, dict[int, Mark]]:
+def latest_scores(
+    panel_region: PanelRegion, *, assessor: AuthUser | None = None
+) -> dict[str, dict[int, Mark]]:
     """Each assessor's marks per item: ``{item: {assessor_id: Mark}}``. With ``assessor``, only
     that assessor's scores are read (the blind view)."""
     rows = ItemScore.objects.filter(panel_region=panel_region).select_related("assessor")
@@ -89,7 +90,7 @@ def latest_scores(panel_region: PanelRegion, *, assessor: User | None = None) ->
     return dict(out)
 
 
-def score_revisions(panel_region: PanelRegion, assessor: User) -> dict[str, int]:
+def score_revisions(panel_region: PanelRegion, assessor: AuthUser) -> dict[str, int]:
     """How many revisions the assessor recorded per item."""
     counts: dict[str, int] = defaultdict(int)
     for item in ItemScore.objects.filter(panel_region=panel_region, assessor=assessor).values_list(
@@ -133,7 +134,7 @@ class ScoringRow:
     needs_evidence: bool
 
 
-def scoring_rows(access: PanelRegionAccess, viewer: User) -> list[ScoringRow]:
+def scoring_rows(access: PanelRegionAccess, viewer: AuthUser) -> list[ScoringRow]:
     """The items of the region's group with its self-assessment, the proposal, the viewer's
     own latest score and, only if the blind rule allows, the other members' latest scores."""
     participation = access.participation
@@ -179,7 +180,7 @@ def scoring_rows(access: PanelRegionAccess, viewer: User) -> list[ScoringRow]:
     return rows
 
 
-def missing_items(panel_region: PanelRegion, assessor: User) -> list[str]:
+def missing_items(panel_region: PanelRegion, assessor: AuthUser) -> list[str]:
     """The items of the region's group the assessor has not scored yet, in framework order."""
     participation = panel_region.participation
     framework = participation.cycle.framework.framework
@@ -191,7 +192,7 @@ def missing_items(panel_region: PanelRegion, assessor: User) -> list[str]:
     ]
 
 
-def latest_feedback(panel_region: PanelRegion, *, assessor: User | None = None) -> dict[int, Feedback]:
+def latest_feedback(panel_region: PanelRegion, *, assessor: AuthUser | None = None) -> dict[int, Feedback]:
     """The latest feedback per assessor (only ``assessor``'s when given)."""
     rows = Feedback.objects.filter(panel_region=panel_region).select_related("assessor")
     if assessor is not None:
@@ -228,10 +229,10 @@ class ConsolidationRow:
 
 @dataclass(frozen=True)
 class ConsolidationTable:
-    assessors: list[AbstractBaseUser]
+    assessors: list[AuthUser]
     rows: list[ConsolidationRow]
     threshold: float
-    excluded: list[AbstractBaseUser]  # assessors whose marks do not count (conflict of interest)
+    excluded: list[AuthUser]  # assessors whose marks do not count (conflict of interest)
 
     @property
     def flagged(self) -> int:
@@ -276,7 +277,7 @@ def consolidation_table(panel_region: PanelRegion, *, flagged_only: bool = False
         by_assessor = scores.get(item.code, {})
         values = [s.score for s in by_assessor.values() if not s.excluded]
         low, high = (min(values), max(values)) if values else (None, None)
-        flagged = bool(values) and (high - low) >= threshold - 1e-9
+        flagged = low is not None and high is not None and (high - low) >= threshold - 1e-9
         if flagged_only and not flagged:
             continue
         rows.append(

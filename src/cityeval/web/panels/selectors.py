@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User as AuthUser
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -209,7 +209,7 @@ def panels_table(cycle: Cycle, stage: str) -> pl.DataFrame:
     return pl.DataFrame(data, schema=_PANELS_SCHEMA)
 
 
-def display_name(user: AbstractBaseUser) -> str:
+def display_name(user: AuthUser) -> str:
     """The user's full name, or their username when they have none."""
     full = user.get_full_name().strip() if hasattr(user, "get_full_name") else ""
     return full or user.get_username()
@@ -361,7 +361,7 @@ def panel_region_access(user: User, *, cycle: str, stage: str, region: str) -> P
     """
     stage_or_404(stage)
     coordinator = is_coordinator(user)
-    if not (coordinator or is_assessor(user)):
+    if not (user.is_authenticated and (coordinator or is_assessor(user))):
         raise Http404
     panel_region = get_object_or_404(
         PanelRegion.objects.select_related(
@@ -411,7 +411,7 @@ def my_panel_regions(user: User) -> list[MyPanelRegion]:
     """The regions on the user's panels, newest cycle first (empty for non-assessors). Regions
     the user has a regional role in are left out (their panel pages are closed to them), unless
     the user is the coordinator too."""
-    if not is_assessor(user):
+    if not (user.is_authenticated and is_assessor(user)):
         return []
     members = {m.panel_id: m for m in PanelMember.objects.filter(user=user)}
     if not members:

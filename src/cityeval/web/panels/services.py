@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 
 import polars as pl
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -80,11 +80,11 @@ def _inputs_changed(panel_region_or_panel: PanelRegion | Panel) -> None:
     cycle_inputs_changed(cycle=panel.cycle)
 
 
-def _name(user: AbstractBaseUser) -> str:
+def _name(user: User) -> str:
     return user.get_username()
 
 
-def _is_assessor(user: AbstractBaseUser) -> bool:
+def _is_assessor(user: User) -> bool:
     return Membership.objects.filter(user=user, role=Role.ASSESSOR).exists()
 
 
@@ -117,6 +117,7 @@ def _conflicted(users, regions) -> list[tuple[str, str]]:
         (row.user.get_username(), row.region.name)
         for rows in (declared.select_related("user", "region"), roles.select_related("user", "region"))
         for row in rows
+        if row.region is not None  # always, as filtered by region; a Membership's may be empty
     }
     return sorted(pairs)
 
@@ -125,7 +126,7 @@ def _conflicted(users, regions) -> list[tuple[str, str]]:
 def panel_member_add(
     *,
     panel: Panel,
-    user: AbstractBaseUser,
+    user: User,
     affiliation: str,
     organisation: str = "",
     is_chair: bool = False,
@@ -164,7 +165,7 @@ def panel_member_add(
 
 
 @transaction.atomic
-def panel_chair_set(*, panel: Panel, user: AbstractBaseUser) -> PanelMember:
+def panel_chair_set(*, panel: Panel, user: User) -> PanelMember:
     """Make a member the panel's chair; the previous chair stops being chair in the same
     transaction, so the panel never has two."""
     _lock_cycle(panel.cycle, scoring=False)
@@ -179,7 +180,7 @@ def panel_chair_set(*, panel: Panel, user: AbstractBaseUser) -> PanelMember:
 
 
 @transaction.atomic
-def panel_member_remove(*, panel: Panel, user: AbstractBaseUser) -> None:
+def panel_member_remove(*, panel: Panel, user: User) -> None:
     """Take a member off the panel; refused once they scored, submitted or wrote feedback on
     one of its regions, since those marks belong to the panel's record."""
     _lock_cycle(panel.cycle, scoring=False)
@@ -348,7 +349,7 @@ def panel_assignments_import(*, cycle: Cycle, table: pl.DataFrame) -> int:
 
 
 @transaction.atomic
-def conflict_declare(*, user: AbstractBaseUser, region: Region, reason: str) -> Conflict:
+def conflict_declare(*, user: User, region: Region, reason: str) -> Conflict:
     """Record an assessor's conflict of interest with a region. From then on, panels of any
     cycle refuse to put them together with that region."""
     reason = (reason or "").strip()
@@ -414,7 +415,7 @@ def _item_codes(panel_region: PanelRegion) -> list[str]:
     return [item.code for _component, item in framework.items_for(participation.group)]
 
 
-def _require_unconflicted(panel_region: PanelRegion, assessor: AbstractBaseUser) -> None:
+def _require_unconflicted(panel_region: PanelRegion, assessor: User) -> None:
     """Refuse a member who declared a conflict with the region, or who has a regional role in
     it (regional admin, OPD contributor) — both can arise after the assignment."""
     region = panel_region.participation.region
@@ -430,7 +431,7 @@ def _require_unconflicted(panel_region: PanelRegion, assessor: AbstractBaseUser)
         )
 
 
-def _require_scorer(panel_region: PanelRegion, assessor: AbstractBaseUser) -> PanelMember:
+def _require_scorer(panel_region: PanelRegion, assessor: User) -> PanelMember:
     member = PanelMember.objects.filter(panel=panel_region.panel, user=assessor).first()
     if member is None:
         raise PanelRejected(_("Only the members of the panel score its regions."))
@@ -439,7 +440,7 @@ def _require_scorer(panel_region: PanelRegion, assessor: AbstractBaseUser) -> Pa
 
 
 @transaction.atomic
-def evidence_request_toggle(*, panel_region: PanelRegion, item: str, user: AbstractBaseUser) -> bool:
+def evidence_request_toggle(*, panel_region: PanelRegion, item: str, user: User) -> bool:
     """Mark an item "needs evidence" (any panel member who may score the region), or unmark
     it. Returns whether it is marked now. While the interview's top-up window is open the
     region may add evidence to marked items. Refused for a member with a conflict of interest
@@ -502,12 +503,12 @@ def _reasoned_score_errors(
     return errors
 
 
-def _submitted(panel_region: PanelRegion, assessor: AbstractBaseUser) -> ScoreSubmission | None:
+def _submitted(panel_region: PanelRegion, assessor: User) -> ScoreSubmission | None:
     return ScoreSubmission.objects.filter(panel_region=panel_region, assessor=assessor).first()
 
 
 def _latest_marks(
-    panel_region: PanelRegion, assessor: AbstractBaseUser, items
+    panel_region: PanelRegion, assessor: User, items
 ) -> tuple[dict[str, ItemScore], dict[str, ItemScore]]:
     """The assessor's latest first mark and latest after-discussion revision of ``items``."""
     first: dict[str, ItemScore] = {}
@@ -520,7 +521,7 @@ def _latest_marks(
 
 @transaction.atomic
 def item_scores_record(
-    *, panel_region: PanelRegion, assessor: AbstractBaseUser, scores: Mapping[str, tuple[float, str]]
+    *, panel_region: PanelRegion, assessor: User, scores: Mapping[str, tuple[float, str]]
 ) -> list[ItemScore]:
     """Record an assessor's first marks (``{item: (score, note)}``) as new revisions; all or
     nothing. Only before they submit: the submitted first marks are final (a later change is
@@ -565,7 +566,7 @@ def item_scores_record(
 def score_revise(
     *,
     panel_region: PanelRegion,
-    assessor: AbstractBaseUser,
+    assessor: User,
     item: str,
     score: float | None,
     reason: str,
@@ -599,6 +600,7 @@ def score_revise(
             errors["score"] = _("This is your counted mark already: nothing to revise.")
     if errors:
         raise ScoreRejected(errors)
+    assert score is not None  # a missing score is one of the errors
     row = ItemScore.objects.create(
         panel_region=panel_region,
         item=item,
@@ -613,7 +615,7 @@ def score_revise(
 
 
 @transaction.atomic
-def scores_submit(*, panel_region: PanelRegion, assessor: AbstractBaseUser) -> ScoreSubmission:
+def scores_submit(*, panel_region: PanelRegion, assessor: User) -> ScoreSubmission:
     """Submit the assessor's first marks for the region: every item must have a score. The
     first marks are then frozen (what assessor agreement is computed on) and the assessor sees
     the other members' scores (and, if chair, the consolidation); a later change is an
@@ -636,7 +638,7 @@ def scores_submit(*, panel_region: PanelRegion, assessor: AbstractBaseUser) -> S
 def feedback_record(
     *,
     panel_region: PanelRegion,
-    assessor: AbstractBaseUser,
+    assessor: User,
     strengths: str,
     weaknesses: str,
     recommendations: str,
@@ -660,7 +662,7 @@ def feedback_record(
 
 @transaction.atomic
 def consolidated_score_record(
-    *, panel_region: PanelRegion, item: str, score: float | None, reason: str, user: AbstractBaseUser
+    *, panel_region: PanelRegion, item: str, score: float | None, reason: str, user: User
 ) -> ConsolidatedScore:
     """The chair records the panel's consolidated score of an item, with a mandatory reason.
     Only the chair, and only after submitting their own marks. Appended: the latest counts and
@@ -682,6 +684,7 @@ def consolidated_score_record(
     )
     if errors:
         raise ScoreRejected(errors)
+    assert score is not None  # a missing score is one of the errors
     _inputs_changed(panel_region)
     return ConsolidatedScore.objects.create(
         panel_region=panel_region, item=item, score=score, reason=reason, decided_by=user

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cityeval.web.accounts.access import is_assessor, is_coordinator, require_coordinator
+from cityeval.web.accounts.access import acting_user, is_assessor, is_coordinator, require_coordinator
 from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
@@ -77,14 +77,18 @@ def conflicts(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             conflict_declare(
-                user=request.user, region=form.cleaned_data["region"], reason=form.cleaned_data["reason"]
+                user=acting_user(request),
+                region=form.cleaned_data["region"],
+                reason=form.cleaned_data["reason"],
             )
         except PanelRejected as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Conflict of interest recorded."))
             return redirect("panels:conflicts")
-    declared = Conflict.objects.filter(user=request.user).select_related("region").order_by("region__name")
+    declared = (
+        Conflict.objects.filter(user=acting_user(request)).select_related("region").order_by("region__name")
+    )
     return render(request, "panels/conflicts.html", {"form": form, "conflicts": declared})
 
 
@@ -188,7 +192,7 @@ def panel_detail(request: HttpRequest, panel) -> HttpResponse:
     return render(request, "panels/panel_detail.html", context)
 
 
-def _to_panel(panel: Panel) -> HttpResponse:
+def _to_panel(panel: Panel) -> HttpResponseRedirect:
     return redirect("panels:panel_detail", panel=panel.public_id)
 
 

@@ -84,7 +84,7 @@ def _out(p: Programme) -> ProgrammeOut:
     )  # fmt: skip
 
 
-def _refused(errors: dict[str, list[str]]) -> tuple[int, ErrorOut]:
+def _refused(errors: dict[str, list[str]]) -> Status[ErrorOut]:
     detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
     return Status(422, ErrorOut(detail=detail, errors=errors))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -51,16 +53,16 @@ class ProgrammeForm(forms.Form):
 
     def __init__(self, *args, framework: Framework, owners: QuerySet[Opd], language: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["dimension"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["dimension"]).choices = [("", "—")] + [
             (d.code, label_in(d.label, language)) for d in framework.dimensions
         ]
         # Grouped by dimension (an <optgroup> each), so the select itself shows which
         # sub-dimension belongs where without any script.
-        self.fields["subdimension"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["subdimension"]).choices = [("", "—")] + [
             (label_in(d.label, language), [(s.code, label_in(s.label, language)) for s in d.subdimensions])
             for d in framework.dimensions
         ]
-        self.fields["owner"].queryset = owners
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = owners
 
     @staticmethod
     def initial_for(programme: Programme) -> dict:

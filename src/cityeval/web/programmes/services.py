@@ -11,13 +11,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from cityeval.engine import Framework
 from cityeval.web.assessments.selectors import closed_reason
-from cityeval.web.bounds import POSITIVE_INTEGER_MAX
+from cityeval.web.bounds import POSITIVE_INTEGER_MAX, max_length
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.programmes.models import Programme, QuickWinCriterionAnswer, Risk
 from cityeval.web.programmes.selectors import criterion_answers_latest, quick_win_criteria
@@ -25,7 +25,7 @@ from cityeval.web.regions.models import Opd, Region
 
 FIRST_START_YEAR = 1990
 LAST_START_YEAR = 2100
-NAME_MAX_LENGTH = Programme._meta.get_field("name").max_length
+NAME_MAX_LENGTH = max_length(Programme, "name")
 
 
 class InvalidInput(ValueError):
@@ -187,7 +187,7 @@ def quick_win_criteria_record(
     programme: Programme,
     cycle: Cycle,
     answers: Mapping[str, CriterionInput],
-    author: AbstractBaseUser,
+    author: User,
 ) -> list[QuickWinCriterionAnswer]:
     """Record a quick win's self-assessed levels on the cycle's Quick Win criteria.
 
@@ -245,7 +245,7 @@ def risk_add(
     for field, value in (("risk", risk), ("mitigation", mitigation), ("owner", owner)):
         if not value.strip():
             errors[field] = [_("This field is required.")]
-    if len(owner.strip()) > Risk._meta.get_field("owner").max_length:
+    if len(owner.strip()) > max_length(Risk, "owner"):
         errors["owner"] = [_("The owner is longer than 200 characters.")]
     for field, value in (("likelihood", likelihood), ("impact", impact)):
         if value not in Risk.Rating.values:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from cityeval.web.accounts.access import RegionAccess, region_access
+from cityeval.web.accounts.access import RegionAccess, acting_user, region_access
 from cityeval.web.assessments.selectors import closed_reason
 from cityeval.web.evaluations.models import Participation
 from cityeval.web.programmes.forms import CriteriaForm, ProgrammeForm, RiskForm, add_service_errors
@@ -270,7 +270,7 @@ def quick_win_criteria_view(
     if request.method == "POST" and form.is_valid():
         try:
             created = quick_win_criteria_record(
-                programme=the_programme, cycle=the_cycle, answers=form.answers(), author=request.user
+                programme=the_programme, cycle=the_cycle, answers=form.answers(), author=acting_user(request)
             )
         except CriteriaClosed as exc:
             return _criteria_refused(request, access, the_programme, participation, exc.reason)

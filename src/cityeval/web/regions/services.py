@@ -8,6 +8,7 @@ import polars as pl
 from django.db import transaction
 from django.utils.text import slugify
 
+from cityeval.web.bounds import max_length
 from cityeval.web.imports import ROW, ImportRejected, RowErrors, cell
 from cityeval.web.regions.models import Opd, Province, Region
 
@@ -97,7 +98,7 @@ def _too_long(row: dict) -> tuple[str, str] | None:
         ("region", Region, "name"),
         ("code", Region, "code"),
     ):
-        longest = model._meta.get_field(field).max_length
+        longest = max_length(model, field)
         if len(cell(row, column)) > longest:
             return column, f"the value has {len(cell(row, column))} characters; at most {longest} are allowed"
     return None

@@ -19,7 +19,7 @@ from ninja import Router, Schema, Status
 from ninja.security import SessionAuth
 
 from cityeval.engine.report import Rank
-from cityeval.web.accounts.access import require_coordinator
+from cityeval.web.accounts.access import acting_user, require_coordinator
 from cityeval.web.api import TokenAuth
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.refusals import ApiError as ErrorOut
@@ -197,7 +197,7 @@ def compute(request: HttpRequest, cycle: str):
     require_coordinator(request.user)
     the_cycle = get_object_or_404(Cycle, slug=cycle)
     try:
-        results_compute(cycle=the_cycle, user=request.user)
+        results_compute(cycle=the_cycle, user=acting_user(request))
     except ResultsRefused as exc:
         return _refused(exc)
     return Status(201, _run_out(results_access(request.user, cycle)))
@@ -209,7 +209,7 @@ def publish(request: HttpRequest, cycle: str):
     require_coordinator(request.user)
     the_cycle = get_object_or_404(Cycle, slug=cycle)
     try:
-        cycle_publish(cycle=the_cycle, user=request.user)
+        cycle_publish(cycle=the_cycle, user=acting_user(request))
     except ResultsRefused as exc:
         return _refused(exc)
     return _run_out(results_access(request.user, cycle))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import polars as pl
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from cityeval import demo
@@ -57,8 +57,8 @@ def load_results_demo(
     cycle: Cycle,
     regions: dict[str, Region],
     scores: pl.DataFrame,
-    coordinator: AbstractBaseUser,
-    assessor_users: Sequence[AbstractBaseUser] = (),
+    coordinator: User,
+    assessor_users: Sequence[User] = (),
     previous_components: dict[str, dict[str, float]] | None = None,
 ) -> ResultRun:
     """Import the 2023 history, score ``cycle`` at Stage II from ``scores``, close, compute and
@@ -88,7 +88,7 @@ def load_results_demo(
 
 
 def _history(
-    cycle: Cycle, regions: dict[str, Region], components: dict[str, dict[str, float]], user: AbstractBaseUser
+    cycle: Cycle, regions: dict[str, Region], components: dict[str, dict[str, float]], user: User
 ) -> Cycle:
     groups = {
         p.region.name: p.group for p in Participation.objects.filter(cycle=cycle).select_related("region")
@@ -112,8 +112,8 @@ def _history(
     )
 
 
-def _assessors(codes: list[str], given: Sequence[AbstractBaseUser]) -> dict[str, AbstractBaseUser]:
-    users: dict[str, AbstractBaseUser] = {}
+def _assessors(codes: list[str], given: Sequence[User]) -> dict[str, User]:
+    users: dict[str, User] = {}
     model = get_user_model()
     for index, code in enumerate(codes):
         if index < len(given):
@@ -129,7 +129,7 @@ def _assessors(codes: list[str], given: Sequence[AbstractBaseUser]) -> dict[str,
 
 
 def _panels(
-    cycle: Cycle, participations: dict[str, Participation], members: list[AbstractBaseUser]
+    cycle: Cycle, participations: dict[str, Participation], members: list[User]
 ) -> dict[str, PanelRegion]:
     out = {}
     names = sorted(participations)
@@ -151,9 +151,7 @@ def _panels(
     return out
 
 
-def _scores(
-    scores: pl.DataFrame, panel_regions: dict[str, PanelRegion], users: dict[str, AbstractBaseUser]
-) -> None:
+def _scores(scores: pl.DataFrame, panel_regions: dict[str, PanelRegion], users: dict[str, User]) -> None:
     rows = [
         ItemScore(panel_region=panel_regions[region], item=item, assessor=users[assessor], score=score)
         for region, item, assessor, score in scores.select("region", "item", "assessor", "score").iter_rows()
@@ -162,7 +160,7 @@ def _scores(
     ItemScore.objects.bulk_create(rows, batch_size=2000)
 
 
-def _feedback(panel_regions: dict[str, PanelRegion], members: list[AbstractBaseUser]) -> None:
+def _feedback(panel_regions: dict[str, PanelRegion], members: list[User]) -> None:
     """Two assessors' synthetic feedback per region; Deli Serdang's names its real quick wins."""
     quick_wins = ", ".join(name for _dimension, name, _owner in demo.QUICK_WINS)
     for name, panel_region in panel_regions.items():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -28,7 +28,7 @@ def history_import(
     year: int,
     framework_version: FrameworkVersion,
     table: pl.DataFrame,
-    user: AbstractBaseUser | None,
+    user: User | None,
     default_group: str | None = None,
     slug: str | None = None,
     name: str | None = None,
@@ -102,9 +102,9 @@ def history_import(
 def _match_regions(table: pl.DataFrame, errors: RowErrors) -> dict[int, Region]:
     """Each row's region (by name or slug); unknown and repeated regions are row errors."""
     regions: dict[str, Region] = {}
-    for region in Region.objects.select_related("province"):
-        regions[region.name.casefold()] = region
-        regions[region.slug] = region
+    for known in Region.objects.select_related("province"):
+        regions[known.name.casefold()] = known
+        regions[known.slug] = known
     seen: dict[int, int] = {}
     matched: dict[int, Region] = {}
     for row in table.select(ROW, "region").iter_rows(named=True):
@@ -161,7 +161,7 @@ def _store_history(
     result: ScoreResult,
     regions: dict[str, Region],
     before: Cycle | None,
-    user: AbstractBaseUser | None,
+    user: User | None,
 ) -> Cycle:
     framework = framework_version.framework
     cycle = Cycle.objects.create(

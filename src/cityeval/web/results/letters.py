@@ -54,7 +54,14 @@ def cycle_charts(report: CycleReport, *, year: int, previous_year: int | None) -
             legend=_legend(year, previous_year),
             **scale,
         ),
-        "histogram": histogram_svg(finals, title=_("Distribution of finals"), **scale) if finals else None,
+        "histogram": histogram_svg(
+            finals,
+            title=_("Distribution of finals"),
+            scale_min=report.scale_min,
+            scale_max=report.scale_max,
+        )
+        if finals
+        else None,
     }
 
 

@@ -342,7 +342,11 @@ def _regions_schema(columns: dict[str, list[Any]]) -> dict[str, Any]:
 
 
 def _long_schema(columns: dict[str, list[Any]]) -> dict[str, Any]:
-    types = {"region": pl.String, "component": pl.String, "dimension": pl.String}
+    types: dict[str, type[pl.DataType]] = {
+        "region": pl.String,
+        "component": pl.String,
+        "dimension": pl.String,
+    }
     types |= {"items_scored": pl.Int64, "items_expected": pl.Int64}
     return {name: types.get(name, pl.Float64) for name in columns}
 

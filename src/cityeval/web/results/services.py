@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 import polars as pl
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,9 +45,7 @@ class ResultsRefused(Exception):
 
 
 @transaction.atomic
-def results_compute(
-    *, cycle: Cycle, stage: str = Stage.Kind.STAGE_II, user: AbstractBaseUser | None
-) -> ResultRun:
+def results_compute(*, cycle: Cycle, stage: str = Stage.Kind.STAGE_II, user: User | None) -> ResultRun:
     """Score the closed cycle's assessor marks at ``stage`` and store the results.
 
     Items → components → final → improvement (against the previous cycle, see
@@ -211,7 +209,7 @@ def run_start(
     *,
     stage: str,
     result: ScoreResult,
-    user: AbstractBaseUser | None,
+    user: User | None,
     previous_cycle: Cycle | None,
     extra: dict[str, Any],
     inputs_version: int | None = None,
@@ -239,10 +237,11 @@ def regions_store(
 ) -> None:
     counts: dict[str, dict[str, list[int]]] = {}
     if "items_scored" in result.components.columns:
-        for row in result.components.select(
+        for cells in result.components.select(
             "region", "component", "items_scored", "items_expected"
         ).iter_rows():
-            counts.setdefault(row[0], {})[row[1]] = [int(row[2]), int(row[3])]
+            region, component, scored, expected = cells
+            counts.setdefault(region, {})[component] = [int(scored), int(expected)]
     objects = []
     for row in result.regions.iter_rows(named=True):
         p = participations[row["region"]]
@@ -355,7 +354,7 @@ def scores_changed_since(run: ResultRun) -> bool:
 
 
 @transaction.atomic
-def cycle_publish(*, cycle: Cycle, user: AbstractBaseUser | None) -> ResultRun:
+def cycle_publish(*, cycle: Cycle, user: User | None) -> ResultRun:
     """Publish the current results: the cycle becomes published, which is final (no
     recomputation, no reopening) and opens the results to everyone."""
     locked = Cycle.objects.select_for_update().get(pk=cycle.pk)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cityeval.engine.report import histogram_svg
-from cityeval.web.accounts.access import require_coordinator
+from cityeval.web.accounts.access import acting_user, require_coordinator
 from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.evaluations.services import framework_version_chosen
@@ -54,7 +54,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def _previous_year(access: ResultsAccess) -> int | None:
     run = access.run
-    return run.previous_cycle.year if run is not None and run.previous_cycle_id else None
+    return run.previous_cycle.year if run is not None and run.previous_cycle is not None else None
 
 
 def national(request: HttpRequest, cycle: str) -> HttpResponse:
@@ -86,7 +86,6 @@ def _table(request: HttpRequest, access: ResultsAccess) -> dict:
     rows = national_rows(run, framework, sort=sort, descending=descending, province=province, group=group)
     provinces, groups = filter_choices(run)
     finals = [r.result.final for r in rows if r.result.rank_national is not None]
-    scale = {"scale_min": framework.scale.min, "scale_max": framework.scale.max}
     return {
         "rows": rows,
         "ranked": run.regions.filter(rank_national__isnull=False).count(),
@@ -100,7 +99,14 @@ def _table(request: HttpRequest, access: ResultsAccess) -> dict:
         "headers": _headers(
             framework, sort=sort, descending=descending, query={"province": province, "group": group}
         ),
-        "histogram": histogram_svg(finals, title=_("Distribution of finals"), **scale) if finals else None,
+        "histogram": histogram_svg(
+            finals,
+            title=_("Distribution of finals"),
+            scale_min=framework.scale.min,
+            scale_max=framework.scale.max,
+        )
+        if finals
+        else None,
     }
 
 
@@ -247,7 +253,7 @@ def compute(request: HttpRequest, cycle: str) -> HttpResponse:
     require_coordinator(request.user)
     the_cycle = get_object_or_404(Cycle, slug=cycle)
     try:
-        run = results_compute(cycle=the_cycle, user=request.user)
+        run = results_compute(cycle=the_cycle, user=acting_user(request))
     except ResultsRefused as exc:
         messages.error(request, str(exc))
     else:
@@ -297,7 +303,7 @@ def publish(request: HttpRequest, cycle: str) -> HttpResponse:
     if not confirmed(request):
         return _publish_confirmation(request, the_cycle)
     try:
-        cycle_publish(cycle=the_cycle, user=request.user)
+        cycle_publish(cycle=the_cycle, user=acting_user(request))
     except ResultsRefused as exc:
         messages.error(request, str(exc))
     else:
@@ -318,7 +324,7 @@ def history(request: HttpRequest) -> HttpResponse:
                 year=data["year"],
                 framework_version=version,
                 table=read_upload(data["file"]),
-                user=request.user,
+                user=acting_user(request),
                 default_group=data["default_group"] or None,
                 slug=data["slug"] or None,
                 name=data["name"] or None,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
+from collections.abc import Mapping
 
 from django.db import transaction
 
@@ -67,7 +68,7 @@ def _response(rng: random.Random, form: SurveyForm, number: int, centre: float) 
 def load_survey_demo(
     *,
     participation: Participation,
-    programmes_by_subdimension: dict[str, Programme | None] | None = None,
+    programmes_by_subdimension: Mapping[str, Programme | None] | None = None,
     seed: int = 2024,
 ) -> None:
     """Plan, forms and 900 synthetic responses for ``participation`` (split mode everywhere).

@@ -8,6 +8,8 @@ template so that it stays small and accessible on a slow phone.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import cast
 
 from django import forms
 from django.core import signing
@@ -163,9 +165,9 @@ class ImportForm(forms.Form):
     )
     file = forms.FileField(label=_("CSV or XLSX file"))
 
-    def __init__(self, *args, forms_: list[SurveyForm], **kw):
+    def __init__(self, *args, forms_: Sequence[SurveyForm], **kw):
         super().__init__(*args, **kw)
-        self.fields["form"].choices = [(f.code, f.code) for f in forms_]
+        cast(forms.ChoiceField, self.fields["form"]).choices = [(f.code, f.code) for f in forms_]
 
 
 class MarginsForm(forms.Form):

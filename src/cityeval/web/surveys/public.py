@@ -158,7 +158,7 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
             form=form,
             submission=submission,
             ip=client_ip(request),
-            assisted_by=request.user if staff else None,
+            assisted_by=request.user if staff and request.user.is_authenticated else None,
         )
     except SurveyClosed:
         return _closed(request, form)

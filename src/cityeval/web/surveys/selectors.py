@@ -8,7 +8,9 @@ responses each time, so changing a rule re-evaluates every response.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
 
 import polars as pl
 from django.conf import settings
@@ -34,6 +36,14 @@ from cityeval.web.accounts.access import RegionAccess, User, region_access
 from cityeval.web.evaluations.models import Participation
 from cityeval.web.surveys.models import PlanEntry, Response, SurveyForm, SurveyPlan
 from cityeval.web.surveys.services import spec_of
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Received(TypedDict):
+    received: int
+
 
 REASON_LABELS = {
     "rejected": gettext_lazy("Rejected by reviewer"),
@@ -88,7 +98,7 @@ def public_form(token: str) -> SurveyForm:
     )
 
 
-def forms_of(plan: SurveyPlan | None) -> list[SurveyForm]:
+def forms_of(plan: SurveyPlan | None) -> list[WithAnnotations[SurveyForm, _Received]]:
     """The plan's forms with ``received`` (every stored response) annotated."""
     if plan is None:
         return []
@@ -101,7 +111,7 @@ def entries_of(plan: SurveyPlan | None) -> dict[str, PlanEntry]:
     return {e.subdimension: e for e in plan.entries.select_related("programme__owner")}
 
 
-def known_users(plan: SurveyPlan, forms: list[SurveyForm]) -> dict[str, int]:
+def known_users(plan: SurveyPlan, forms: Sequence[SurveyForm]) -> dict[str, int]:
     """Per form, the users of its service: a split form's entry; for a combined form the
     smallest known count of its sub-dimensions' services (each respondent answers about all)."""
     framework = plan.participation.cycle.framework.framework
@@ -110,13 +120,13 @@ def known_users(plan: SurveyPlan, forms: list[SurveyForm]) -> dict[str, int]:
     out: dict[str, int] = {}
     for form in forms:
         subs = [form.subdimension] if form.subdimension else subs_of.get(form.dimension, [])
-        counts = [entries[s].users for s in subs if s in entries and entries[s].users is not None]
+        counts = [users for s in subs if s in entries and (users := entries[s].users) is not None]
         if counts:
             out[form.code] = min(counts)
     return out
 
 
-def responses_frame(forms: list[SurveyForm]) -> pl.DataFrame:
+def responses_frame(forms: Sequence[SurveyForm]) -> pl.DataFrame:
     """Every stored response of ``forms`` as the table the engine's reader returns (one
     column per statement of any of the forms; null where a form does not ask it), plus the
     ``burst`` flag set at submission."""

@@ -12,10 +12,11 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass, field
+from typing import cast
 
 import polars as pl
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -25,7 +26,9 @@ from cityeval.engine import InputError
 from cityeval.engine.limits import LimitError
 from cityeval.engine.survey import AGE_BANDS, ANSWERS, SEXES, FormSpec, build_forms, read_responses
 from cityeval.engine.survey import identity_hash as engine_identity_hash
-from cityeval.web.bounds import POSITIVE_INTEGER_MAX
+from cityeval.engine.survey.forms import Mode as FormMode
+from cityeval.engine.survey.imports import Kind as ImportKind
+from cityeval.web.bounds import POSITIVE_INTEGER_MAX, max_length
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.imports import limit_message, survey_limits
 from cityeval.web.programmes.models import Programme
@@ -243,7 +246,8 @@ def forms_generate(*, plan: SurveyPlan) -> GenerateResult:
         .get(pk=plan.pk)
     )
     framework = plan.participation.cycle.framework.framework
-    modes = {m.dimension: m.mode for m in plan.modes.all()}
+    # Mode from a str: build_forms refuses any mode other than the two.
+    modes = {m.dimension: cast(FormMode, m.mode) for m in plan.modes.all()}
     specs = build_forms(framework, modes=modes, target=plan.target, demographics=plan.demographics)
     existing = {f.code: f for f in plan.forms.all()}
     # Forms holding responses or imports are pinned to the data collected under them.
@@ -341,7 +345,7 @@ def submission_errors(form: SurveyForm, sub: Submission) -> dict[str, list[str]]
 
 
 def response_submit(
-    *, form: SurveyForm, submission: Submission, ip: str, assisted_by: AbstractBaseUser | None = None
+    *, form: SurveyForm, submission: Submission, ip: str, assisted_by: User | None = None
 ) -> tuple[Response, bool]:
     """Store a web submission once per (form, response id): ``(response, created)``.
 
@@ -437,7 +441,7 @@ def _rows_to_responses(table: pl.DataFrame, form: SurveyForm, batch: ImportBatch
 
 
 def responses_import(
-    *, form: SurveyForm, data: bytes, file_name: str, kind: str, user: AbstractBaseUser
+    *, form: SurveyForm, data: bytes, file_name: str, kind: ImportKind, user: User
 ) -> ImportResult:
     """Import an export of ``form``: all rows or none. Rows whose id the form already holds
     (and repeated ids within the file) are skipped and counted. Raises ImportRejected, or
@@ -452,7 +456,7 @@ def responses_import(
             kind=kind,
             identity_salt=identity_salt(),
             limits=survey_limits(),
-            max_id_length=Response._meta.get_field("response_id").max_length,
+            max_id_length=max_length(Response, "response_id"),
         )
     except LimitError as exc:  # over a SURVEY_IMPORT_* limit: refused before it was parsed
         raise ImportRejected([limit_message(exc)]) from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from cityeval.engine.limits import LimitError
 from cityeval.engine.survey import REASONS, template_csv, xlsform_bytes
+from cityeval.web.accounts.access import acting_user
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.imports import limit_message, survey_limits, upload_bytes
 from cityeval.web.programmes.models import Programme
@@ -96,7 +97,7 @@ def _require_writable(request: HttpRequest, survey: Survey, back: str) -> HttpRe
     return None
 
 
-def _to(name: str, survey: Survey) -> HttpResponse:
+def _to(name: str, survey: Survey) -> HttpResponseRedirect:
     return redirect(
         f"surveys:{name}", region=survey.access.region.slug, cycle=survey.participation.cycle.slug
     )
@@ -286,7 +287,7 @@ def import_responses(request: HttpRequest, region: str, cycle: str) -> HttpRespo
                     data=upload_bytes(upload, survey_limits()),
                     file_name=upload.name or "",
                     kind=data["kind"],
-                    user=request.user,
+                    user=acting_user(request),
                 )
             except LimitError as exc:  # refused before the file was read into memory
                 errors = [limit_message(exc)]

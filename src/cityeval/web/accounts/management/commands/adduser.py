@@ -39,7 +39,7 @@ class Command(BaseCommand):
             if the_opd is None:
                 raise CommandError(
                     f"--opd must name an OPD of {region} (slugs: "
-                    + ", ".join(the_region.opds.values_list("slug", flat=True))
+                    + ", ".join(Opd.objects.filter(region=the_region).values_list("slug", flat=True))
                     + ")"
                 )
         elif role in (Role.COORDINATOR, Role.ASSESSOR) and (region or opd):
