@@ -20,7 +20,8 @@ from cityeval.web.bounds import POSITIVE_INTEGER_MAX
 from cityeval.web.programmes.models import Programme
 from cityeval.web.programmes.selectors import label_in
 from cityeval.web.surveys.models import Mode, PlanEntry, SurveyForm, SurveyPlan
-from cityeval.web.surveys.services import EntryInput, PlanInput, Submission
+from cityeval.web.surveys.plans import EntryInput, PlanInput
+from cityeval.web.surveys.responses import Submission
 
 _START_SALT = "cityeval.surveys.started"
 START_MAX_AGE = dt.timedelta(hours=24)  # a page left open longer must be reloaded

@@ -23,14 +23,9 @@ from cityeval.web.surveys import texts
 from cityeval.web.surveys.forms import started_token, submission_from_post
 from cityeval.web.surveys.limits import RateLimited
 from cityeval.web.surveys.models import SurveyForm
+from cityeval.web.surveys.responses import Submission, response_submit
 from cityeval.web.surveys.selectors import entries_of, public_form
-from cityeval.web.surveys.services import (
-    InvalidInput,
-    Submission,
-    SurveyClosed,
-    form_accepts_responses,
-    response_submit,
-)
+from cityeval.web.surveys.services import InvalidInput, SurveyClosed, form_accepts_responses
 
 STAFF_ROLES = (Role.REGIONAL_ADMIN, Role.OPD_CONTRIBUTOR)
 

@@ -27,6 +27,15 @@ from cityeval.web.programmes.selectors import dimension_labels, language_code, s
 from cityeval.web.surveys import recap
 from cityeval.web.surveys.forms import ImportForm, MarginsForm, PlanForm
 from cityeval.web.surveys.models import ImportBatch
+from cityeval.web.surveys.plans import (
+    form_set_open,
+    forms_generate,
+    locked_dimensions,
+    margins_save,
+    plan_get_or_create,
+    plan_save,
+)
+from cityeval.web.surveys.responses import responses_import
 from cityeval.web.surveys.selectors import (
     REASON_LABELS,
     Survey,
@@ -38,20 +47,7 @@ from cityeval.web.surveys.selectors import (
     quality_of,
     survey_for,
 )
-from cityeval.web.surveys.services import (
-    CycleNotOpen,
-    ImportRejected,
-    InvalidInput,
-    cycle_is_open,
-    form_set_open,
-    forms_generate,
-    locked_dimensions,
-    margins_save,
-    plan_get_or_create,
-    plan_save,
-    responses_import,
-    spec_of,
-)
+from cityeval.web.surveys.services import CycleNotOpen, ImportRejected, InvalidInput, cycle_is_open, spec_of
 
 
 def _frozen(survey: Survey) -> str:
