@@ -20,11 +20,11 @@ from cityeval.web.accounts.access import is_assessor, is_coordinator, require_co
 from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
+from cityeval.web.panels.access import closed_reason
 from cityeval.web.panels.forms import ConflictForm, MemberChoiceForm, MemberForm, PanelForm, RegionChoiceForm
 from cityeval.web.panels.models import Conflict, Panel, PanelMember
 from cityeval.web.panels.selectors import (
     assessor_users,
-    closed_reason,
     members_of,
     my_panel_regions,
     panel_conflicts,
