@@ -1,5 +1,5 @@
 """Panel pages: the coordinator forms panels and assigns regions; an assessor sees their
-panels and declares conflicts of interest. The region scoring pages are in region_views.py.
+panels and declares conflicts of interest. The region scoring pages are in scoring_views.py.
 
 Access: panel management is the coordinator's (others 403, anonymous users log in). "My
 panels" and "my conflicts" are for assessors (the coordinator sees the cycles instead); every
