@@ -16,10 +16,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cityeval.engine.framework import label_text
 from cityeval.engine.numbers import TWO_DECIMALS
 from cityeval.engine.survey import BOOTSTRAP_METHOD, QualityReport
+from cityeval.web.labels import page_language
 from cityeval.web.pdf import pdf_bytes as render_pdf
-from cityeval.web.programmes.selectors import label_in, language_code
 from cityeval.web.surveys.selectors import FormRow, Survey, form_flags, form_rows, quality_of, survey_stats
 
 NON_PROBABILITY = "non-probability sample"
@@ -88,14 +89,16 @@ def stat_blocks(survey: Survey, report: QualityReport | None, *, n_boot: int | N
     """Per dimension: ``{"dimension", "label", "subs": [SubRow], "weighted", "note"}``."""
     if survey.plan is None or report is None:
         return []
-    language = language_code()
+    language = page_language()
     rows = {r.form.code: r for r in form_rows(survey.plan, report)}
     stats = survey_stats(survey.plan, report, n_boot=n_boot)
     by_form: dict[str, list[dict]] = {}
     for r in stats.statements.iter_rows(named=True):
         by_form.setdefault(r["form"], []).append(r)
     alphas = {(a["form"], a["subdimension"]): a for a in stats.alphas.iter_rows(named=True)}
-    labels = {code: label_in(s[2].label, language) for code, s in survey.framework.statements_by_code.items()}
+    labels = {
+        code: label_text(s[2].label, language) for code, s in survey.framework.statements_by_code.items()
+    }
     blocks = []
     for dim in survey.framework.dimensions:
         subs = []
@@ -108,7 +111,7 @@ def stat_blocks(survey: Survey, report: QualityReport | None, *, n_boot: int | N
             subs.append(
                 SubRow(
                     code=sub.code,
-                    label=label_in(sub.label, language),
+                    label=label_text(sub.label, language),
                     form=row,
                     service=programme.name if programme else "",
                     opd=str(programme.owner) if programme else "",
@@ -120,7 +123,7 @@ def stat_blocks(survey: Survey, report: QualityReport | None, *, n_boot: int | N
         blocks.append(
             {
                 "dimension": dim.code,
-                "label": label_in(dim.label, language),
+                "label": label_text(dim.label, language),
                 "subs": subs,
                 "weighted": stats.weighted,
                 "note": stats.weighting_note,

@@ -22,8 +22,9 @@ from cityeval.engine.limits import LimitError
 from cityeval.engine.survey import REASONS, template_csv, xlsform_bytes
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.imports import limit_message, survey_limits, upload_bytes
+from cityeval.web.labels import page_language
 from cityeval.web.programmes.models import Programme
-from cityeval.web.programmes.selectors import dimension_labels, language_code, subdimension_labels
+from cityeval.web.programmes.selectors import dimension_labels, subdimension_labels
 from cityeval.web.surveys import recap
 from cityeval.web.surveys.forms import ImportForm, MarginsForm, PlanForm
 from cityeval.web.surveys.models import ImportBatch
@@ -112,7 +113,7 @@ def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
         "valid": sum(r.valid for r in rows),
         "target": sum(r.form.target for r in rows),
     }
-    language = language_code()
+    language = page_language()
     labels = dimension_labels(survey.framework, language) | subdimension_labels(survey.framework, language)
     return render(
         request,
@@ -134,7 +135,7 @@ def _plan_form(survey: Survey, data=None) -> PlanForm:
         initial=PlanForm.initial_for(survey.plan, survey.framework),
         framework=survey.framework,
         programmes=programmes,
-        language=language_code(),
+        language=page_language(),
         locked=locked_dimensions(survey.plan) if survey.plan else set(),
     )
     if not _can_manage(survey):  # members (or a closed cycle) read the plan; the fields say so
@@ -191,7 +192,7 @@ def plan(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
         form = _plan_form(survey)
     forms = forms_of(survey.plan)
     locked = locked_dimensions(survey.plan) if survey.plan else set()
-    labels = dimension_labels(survey.framework, language_code())
+    labels = dimension_labels(survey.framework, page_language())
     return render(
         request,
         "surveys/plan.html",
