@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from cityeval.engine.report import CycleReport, RegionReport, histogram_svg, radar_svg
+from cityeval.web.downloads import file_response
 from cityeval.web.labels import page_language
 from cityeval.web.pdf import pdf_bytes
 
@@ -60,6 +61,4 @@ def cycle_charts(report: CycleReport, *, year: int, previous_year: int | None) -
 
 def pdf_response(request: HttpRequest, template: str, context: dict, *, filename: str) -> HttpResponse:
     html = render_to_string(template, context, request=request)
-    response = HttpResponse(pdf_bytes(html), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return file_response(pdf_bytes(html), filename=filename)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from cityeval.engine.framework import label_text
 from cityeval.engine.numbers import TWO_DECIMALS
 from cityeval.engine.survey import BOOTSTRAP_METHOD, QualityReport
+from cityeval.web.downloads import new_workbook
 from cityeval.web.labels import page_language
 from cityeval.web.pdf import pdf_bytes as render_pdf
 from cityeval.web.surveys.selectors import FormRow, Survey, form_flags, form_rows, quality_of, survey_stats
@@ -146,7 +147,7 @@ def _recap_context(survey: Survey) -> dict:
     }
 
 
-def pdf_bytes(survey: Survey, *, request: HttpRequest | None = None) -> bytes:
+def recap_pdf(survey: Survey, *, request: HttpRequest | None = None) -> bytes:
     """The recap as a PDF (WeasyPrint; the HTML needs no file or network access)."""
 
     html = render_to_string("surveys/recap_pdf.html", _recap_context(survey), request=request)
@@ -263,16 +264,11 @@ def _forms_sheet(book, rows: list[FormRow]) -> None:
         )
 
 
-def xlsx_bytes(survey: Survey) -> bytes:
+def recap_xlsx(survey: Survey) -> bytes:
     """The recap as a workbook: one row per statement, and the forms' quality summary."""
-    import xlsxwriter
-
     context = _recap_context(survey)
     buffer = io.BytesIO()
-    # User text stays text: no formulas and no live links (xlsxwriter makes both by default).
-    book = xlsxwriter.Workbook(
-        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
+    book = new_workbook(buffer)
     _recap_sheet(book, context)
     _forms_sheet(book, context["rows"])
     book.close()

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from cityeval.engine.limits import LimitError
 from cityeval.engine.survey import REASONS, template_csv, xlsform_bytes
+from cityeval.web.downloads import file_response
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.imports import limit_message, survey_limits, upload_bytes
 from cityeval.web.labels import page_language
@@ -242,27 +243,19 @@ def toggle(request: HttpRequest, region: str, cycle: str, form: str) -> HttpResp
     return _to("overview", survey)
 
 
-def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 @login_required
 def xlsform(request: HttpRequest, region: str, cycle: str, form: str) -> HttpResponse:
     survey = survey_for(request.user, region, cycle)
     the_form = form_of(survey, form)
     data = xlsform_bytes(spec_of(the_form), survey.framework)
-    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return _download(data, xlsx, f"cityeval_{region}_{the_form.code}.xlsx")
+    return file_response(data, filename=f"cityeval_{region}_{the_form.code}.xlsx")
 
 
 @login_required
 def template(request: HttpRequest, region: str, cycle: str, form: str) -> HttpResponse:
     survey = survey_for(request.user, region, cycle)
     the_form = form_of(survey, form)
-    return _download(template_csv(spec_of(the_form)), "text/csv", f"cityeval_{the_form.code}_template.csv")
+    return file_response(template_csv(spec_of(the_form)), filename=f"cityeval_{the_form.code}_template.csv")
 
 
 @login_required
@@ -393,13 +386,12 @@ def margins(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
 @login_required
 def recap_pdf(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     survey = survey_for(request.user, region, cycle)
-    data = recap.pdf_bytes(survey, request=request)
-    return _download(data, "application/pdf", f"survey-recap-{region}-{cycle}.pdf")
+    data = recap.recap_pdf(survey, request=request)
+    return file_response(data, filename=f"survey-recap-{region}-{cycle}.pdf")
 
 
 @login_required
 def recap_xlsx(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     survey = survey_for(request.user, region, cycle)
-    data = recap.xlsx_bytes(survey)
-    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return _download(data, xlsx, f"survey-recap-{region}-{cycle}.xlsx")
+    data = recap.recap_xlsx(survey)
+    return file_response(data, filename=f"survey-recap-{region}-{cycle}.xlsx")
