@@ -30,7 +30,7 @@ from cityeval.web.accounts.models import Role
 from cityeval.web.accounts.services import token_create
 from cityeval.web.panels.models import Panel, PanelMember, PanelRegion
 from cityeval.web.programmes.models import Programme
-from cityeval.web.surveys.services import EntryInput, PlanInput, forms_generate, plan_save
+from cityeval.web.surveys.plans import EntryInput, PlanInput, forms_generate, plan_save
 from cityeval.web.wsgi import application
 from tests.web.conftest import _user
 

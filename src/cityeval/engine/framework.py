@@ -58,6 +58,13 @@ class Label(_Model):
     en: str = Field(min_length=1)
 
 
+def label_text(label: Label, language: str) -> str:
+    """The label's text in ``language``, a language code such as ``id``, ``en`` or ``en-us``:
+    English for English, Bahasa Indonesia for anything else (the platform's first language).
+    The one rule for every page, letter, form and report that shows a label."""
+    return label.en if language[:2].lower() == "en" else label.id
+
+
 class Scale(_Model):
     min: float
     max: float

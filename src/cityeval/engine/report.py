@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape
 
 import polars as pl
 
-from cityeval.engine.framework import Framework, Label
+from cityeval.engine.framework import Framework, Label, label_text
 from cityeval.engine.scoring import ScoreResult
 
 __all__ = [
@@ -126,10 +126,10 @@ class RegionReport:
 
     def dimension_series(self, language: str = "id") -> list[tuple[str, float | None, float | None]]:
         """``(label, this year, last year)`` per dimension: the input of :func:`radar_svg`."""
-        return [(_text(d.label, language), d.score, d.previous) for d in self.dimensions]
+        return [(label_text(d.label, language), d.score, d.previous) for d in self.dimensions]
 
     def component_series(self, language: str = "id") -> list[tuple[str, float | None, float | None]]:
-        return [(_text(c.label, language), c.score, c.previous) for c in self.components]
+        return [(label_text(c.label, language), c.score, c.previous) for c in self.components]
 
     @property
     def has_previous(self) -> bool:
@@ -165,14 +165,10 @@ class CycleReport:
         return [r.final for r in self.regions if r.rank_national is not None]
 
     def dimension_series(self, language: str = "id") -> list[tuple[str, float | None, float | None]]:
-        return [(_text(d.label, language), d.score, d.previous) for d in self.dimension_means]
+        return [(label_text(d.label, language), d.score, d.previous) for d in self.dimension_means]
 
     def component_series(self, language: str = "id") -> list[tuple[str, float | None, float | None]]:
-        return [(_text(c.label, language), c.score, c.previous) for c in self.component_means]
-
-
-def _text(label: Label, language: str) -> str:
-    return label.en if language.startswith("en") else label.id
+        return [(label_text(c.label, language), c.score, c.previous) for c in self.component_means]
 
 
 # --- building reports --------------------------------------------------------------------------

@@ -18,8 +18,16 @@ import numpy as np
 import polars as pl
 import pytest
 
-from cityeval.engine import InputError
-from cityeval.engine.survey import BOOTSTRAP_METHOD, cronbach_alpha, feldt_interval, statement_stats
+from cityeval.engine import InputError, load_framework
+from cityeval.engine.survey import (
+    BOOTSTRAP_METHOD,
+    FormSpec,
+    cronbach_alpha,
+    feldt_interval,
+    form_alphas,
+    pooled_means,
+    statement_stats,
+)
 
 ANSWERS = [4, 4, 3, 2, 0, 1, 3, 3, 4, 2, 3, 1]
 
@@ -233,3 +241,70 @@ def test_a_group_whose_weights_are_all_zero_has_no_estimate():
     )
     row = statement_stats(table, weights="weight").row(0, named=True)
     assert (row["mean"], row["ci_low"], row["ci_high"]) == (None, None, None)
+
+
+# --- the numbers shown to assessors, from the same rules ---------------------------------------
+
+
+def test_pooled_means_by_hand_and_as_statement_stats_without_groups():
+    """By hand on ``tiny()``: service.1 4, 4, 3, 2 → 13/4; service.2 0, 4, 4 → 8/3; policy.1
+    1, 1, 3 → 5/3. ``statement_stats`` over one group gives the same means; a statement never
+    asked (no column) or never answered has no entry."""
+    table = tiny().with_columns(pl.lit(None, dtype=pl.Int8).alias("s_policy_2"))
+    codes = ["service.1", "service.2", "policy.1", "policy.2", "policy.3"]
+    means = pooled_means(table, statements=codes)
+    assert means == pytest.approx({"service.1": 13 / 4, "service.2": 8 / 3, "policy.1": 5 / 3})
+    pooled = statement_stats(tiny(), by=())
+    assert dict(zip(pooled["statement"], pooled["mean"], strict=True)) == pytest.approx(means)
+
+
+def test_pooled_means_pool_the_forms_and_leave_rejected_reviews_out():
+    """By hand: 4, 4, 3 in one form and 2 in another → 13/4 (the form does not matter); a row a
+    reviewer rejected is not counted, as in ``statement_stats``."""
+    table = pl.DataFrame(
+        {"form": ["a", "a", "a", "b", "b"], "s_service_1": [4, 4, 3, 2, 0]},
+        schema_overrides={"s_service_1": pl.Int8},
+    ).with_columns(review_state=pl.Series(["", "", "", None, "rejected"]))
+    assert pooled_means(table, statements=["service.1"]) == {"service.1": 13 / 4}
+    assert statement_stats(table, by=())["mean"].to_list() == [13 / 4]
+
+
+def _spec(code, statements):
+    return FormSpec(
+        code=code, dimension="governance", subdimension=None, statements=statements, mode="combined"
+    )
+
+
+def test_form_alphas_walk_the_subdimensions_each_form_asks():
+    """The hand-worked example of ``cronbach_alpha`` (a = 1, 2, 3, 4; b = 2, 3, 3, 4;
+    c = 3, 3, 4, 5 → α = 102/107) as the three service statements of a form: one row for
+    (form, service) with that alpha. The policy sub-dimension has one statement in the form
+    (no alpha); a second form with one response has none either."""
+    framework = load_framework("gmsc-2024")
+    table = pl.DataFrame(
+        {
+            "form": ["governance"] * 4 + ["other"],
+            "s_service_1": [1, 2, 3, 4, 1],
+            "s_service_2": [2, 3, 3, 4, 1],
+            "s_service_3": [3, 3, 4, 5, 1],
+            "s_policy_1": [0, 1, 2, 3, 1],
+        }
+    )
+    forms = [
+        _spec("governance", ("service.1", "service.2", "service.3", "policy.1")),
+        _spec("other", ("service.1", "service.2", "service.3")),
+    ]
+    alphas = form_alphas(table, forms=forms, framework=framework)
+    assert alphas.select("form", "subdimension", "n", "k").rows() == [("governance", "service", 4, 3)]
+    assert alphas["alpha"][0] == pytest.approx(102 / 107)
+    direct = cronbach_alpha(table.head(4), items=["service.1", "service.2", "service.3"])
+    assert (
+        alphas.select("alpha", "ci_low", "ci_high").rows()
+        == direct.select("alpha", "ci_low", "ci_high").rows()
+    )
+
+
+def test_form_alphas_of_no_form_is_an_empty_table_with_its_columns():
+    alphas = form_alphas(tiny(), forms=[], framework=load_framework("gmsc-2024"))
+    assert alphas.columns == ["form", "subdimension", "alpha", "n", "k", "ci_low", "ci_high"]
+    assert alphas.height == 0

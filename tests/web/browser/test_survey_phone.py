@@ -9,7 +9,7 @@ from __future__ import annotations
 from cityeval.engine.survey import question_name
 from cityeval.web.programmes.models import Programme
 from cityeval.web.surveys.models import Response
-from cityeval.web.surveys.services import EntryInput, PlanInput, forms_generate, plan_save
+from cityeval.web.surveys.plans import EntryInput, PlanInput, forms_generate, plan_save
 from tests.web.conftest import PASSWORD
 
 

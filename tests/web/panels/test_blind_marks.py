@@ -29,8 +29,8 @@ from django.apps import apps
 
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.panels.models import Conflict, ItemScore, ScoreSubmission
-from cityeval.web.panels.selectors import scores_table
 from cityeval.web.panels.services import PanelRejected, ScoreRejected, score_revise
+from cityeval.web.panels.tables import scores_table
 from cityeval.web.results.models import AgreementResult, RegionResult
 from cityeval.web.results.services import results_compute
 from tests.web.panels.conftest import LEVEL_ITEM, STAGE

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from cityeval.web.panels.models import ConsolidatedScore
-from cityeval.web.panels.selectors import consolidated_table
+from cityeval.web.panels.tables import consolidated_table
 from tests.web.panels.conftest import LEVEL_ITEM, STAGE
 
 FLAGGED_ROW = f'<tr id="item-{LEVEL_ITEM}" class="flagged">'

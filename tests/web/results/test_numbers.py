@@ -17,7 +17,7 @@ from django.template import Context, Template
 from django.utils import translation
 
 from cityeval.web.regions.models import Region
-from cityeval.web.results.exports import xlsx_bytes
+from cityeval.web.results.exports import table_xlsx
 from cityeval.web.results.models import RegionResult
 from tests.web.results.conftest import A_FINAL, CYCLE, REGION_A
 from tests.web.results.helpers import pdf_text, xlsx_hyperlinks, xlsx_number_formats
@@ -104,6 +104,6 @@ def test_the_xlsx_export_writes_url_like_names_as_text_not_links(published, as_u
 
 def test_the_xlsx_writer_keeps_every_url_like_string_as_text():
     table = pl.DataFrame({"region": URL_LIKE, "final": [1.0, 2.0, 3.0]})
-    content = xlsx_bytes(table, sheet="t")
+    content = table_xlsx(table, sheet="t")
     assert xlsx_hyperlinks(content) == []
     assert fastexcel.read_excel(content).load_sheet(0).to_polars()["region"].to_list() == URL_LIKE

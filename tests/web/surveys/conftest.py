@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from cityeval.web.programmes.models import Programme
 from cityeval.web.surveys.models import SurveyForm, SurveyPlan
-from cityeval.web.surveys.services import EntryInput, PlanInput, forms_generate, plan_save
+from cityeval.web.surveys.plans import EntryInput, PlanInput, forms_generate, plan_save
 
 REGION_A = "kab-deli-serdang"
 REGION_B = "kota-medan"

@@ -15,11 +15,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client, override_settings
 
-from cityeval.web.surveys import services
+from cityeval.web.surveys import responses
 from cityeval.web.surveys.limits import count, network_of, sender_of
 from cityeval.web.surveys.models import RateCounter, Response
+from cityeval.web.surveys.responses import responses_import
 from cityeval.web.surveys.selectors import busy_hours, quality_of, survey_stats
-from cityeval.web.surveys.services import responses_import
 from tests.web.surveys.conftest import answers_post, public_url, respond, started_ago, url
 from tests.web.surveys.test_imports import kobo_csv
 
@@ -276,7 +276,7 @@ def test_a_web_submission_stored_during_an_import_is_skipped_by_the_import(
     """The import reads the ids the form holds, then a web submission stores one of the file's
     ids, then the import writes: no error; the web response stands and the import counts that
     row as skipped."""
-    real = services._rows_to_responses
+    real = responses._rows_to_responses
 
     def web_wins(table, form, batch):
         Response.objects.create(
@@ -284,7 +284,7 @@ def test_a_web_submission_stored_during_an_import_is_skipped_by_the_import(
         )
         return real(table, form, batch)
 
-    monkeypatch.setattr(services, "_rows_to_responses", web_wins)
+    monkeypatch.setattr(responses, "_rows_to_responses", web_wins)
     result = responses_import(
         form=service_form, data=kobo_csv(), file_name="kobo.csv", kind="kobo", user=admin_a
     )
@@ -298,13 +298,13 @@ def test_an_import_stored_during_a_web_submission_answers_the_thank_you(monkeypa
     """The web submission finds no stored id, then an import stores that id, then the web
     submission writes: the respondent sees the thank-you page (no 500) and one row is kept."""
     rid = str(uuid.uuid4())
-    real = services.form_accepts_responses
+    real = responses.form_accepts_responses
 
     def import_wins(form):
         Response.objects.create(form=form, response_id=rid, source="import", used_service=True, answers={})
         return real(form)
 
-    monkeypatch.setattr(services, "form_accepts_responses", import_wins)
+    monkeypatch.setattr(responses, "form_accepts_responses", import_wins)
     response = Client().post(public_url(service_form), answers_post(service_form, response_id=rid))
     assert response.status_code == 302 and response["Location"].endswith("/thanks/")
     assert list(Response.objects.values_list("source", flat=True)) == ["import"]

@@ -20,16 +20,16 @@ from cityeval.web.surveys.models import (
     SurveyForm,
     SurveyPlan,
 )
-from cityeval.web.surveys.services import (
-    CycleNotOpen,
+from cityeval.web.surveys.plans import (
     EntryInput,
     PlanInput,
     form_set_open,
     forms_generate,
     margins_save,
     plan_save,
-    responses_import,
 )
+from cityeval.web.surveys.responses import responses_import
+from cityeval.web.surveys.services import CycleNotOpen
 from tests.web.surveys.conftest import answers_post, public_url, url
 from tests.web.surveys.test_imports import kobo_csv
 from tests.web.surveys.test_plan import plan_post

@@ -15,7 +15,8 @@ import xlsxwriter
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cityeval.web.surveys.models import ImportBatch, Response
-from cityeval.web.surveys.services import ImportRejected, identity_hash, responses_import
+from cityeval.web.surveys.responses import identity_hash, responses_import
+from cityeval.web.surveys.services import ImportRejected
 from tests.web.surveys.conftest import url
 
 KOBO_HEADER = [

@@ -8,7 +8,8 @@ import uuid
 import pytest
 
 from cityeval.web.surveys.models import DimensionMode, PlanEntry, Response, SurveyForm, SurveyPlan
-from cityeval.web.surveys.services import EntryInput, InvalidInput, PlanInput, forms_generate, plan_save
+from cityeval.web.surveys.plans import EntryInput, PlanInput, forms_generate, plan_save
+from cityeval.web.surveys.services import InvalidInput
 from tests.web.surveys.conftest import url
 
 
@@ -85,7 +86,7 @@ def test_the_plan_page_lists_only_the_regions_programmes_with_their_owner(as_use
 
 def test_a_programme_of_another_region_is_refused(world, e_padi):
     from cityeval.web.programmes.models import Programme
-    from cityeval.web.surveys.services import EntryInput
+    from cityeval.web.surveys.plans import EntryInput
 
     other = Programme.objects.create(
         region=world.region_b, name="Medan Sehat", dimension="living", owner=world.opd_b, start_year=2022

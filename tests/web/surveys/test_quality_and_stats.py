@@ -10,8 +10,8 @@ import pytest
 
 from cityeval.web.surveys.demo import REPEATED_PHONE, SMALL_SERVICE_USERS, load_survey_demo
 from cityeval.web.surveys.models import Response, SurveyPlan
+from cityeval.web.surveys.responses import identity_hash
 from cityeval.web.surveys.selectors import form_rows, impact_flags, proposed_levels, quality_of
-from cityeval.web.surveys.services import identity_hash
 from tests.web.surveys.conftest import respond, url
 
 
@@ -153,8 +153,8 @@ def test_impact_flags_put_each_forms_flags_beside_its_impact_items(world, demo):
 
 
 def test_a_combined_form_counts_the_smallest_known_users_of_its_services(world, e_padi):
+    from cityeval.web.surveys.plans import EntryInput, PlanInput, forms_generate, plan_save
     from cityeval.web.surveys.selectors import forms_of, known_users
-    from cityeval.web.surveys.services import EntryInput, PlanInput, forms_generate, plan_save
 
     plan = plan_save(
         participation=world.participation_a,

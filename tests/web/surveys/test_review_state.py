@@ -7,8 +7,8 @@ import io
 import zipfile
 
 from cityeval.web.surveys.models import Response
+from cityeval.web.surveys.responses import responses_import
 from cityeval.web.surveys.selectors import form_rows, quality_of
-from cityeval.web.surveys.services import responses_import
 from tests.web.surveys.conftest import url
 from tests.web.surveys.test_imports import (
     KOBO_HEADER,

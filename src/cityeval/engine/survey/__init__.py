@@ -40,7 +40,14 @@ from cityeval.engine.survey.imports import (
     template_csv,
 )
 from cityeval.engine.survey.quality import QUALITY_COLUMNS, REASONS, QualityReport, check_responses
-from cityeval.engine.survey.stats import BOOTSTRAP_METHOD, cronbach_alpha, feldt_interval, statement_stats
+from cityeval.engine.survey.stats import (
+    BOOTSTRAP_METHOD,
+    cronbach_alpha,
+    feldt_interval,
+    form_alphas,
+    pooled_means,
+    statement_stats,
+)
 from cityeval.engine.survey.weighting import RakingError, rake, weighted_margins
 from cityeval.engine.survey.xlsform import form_id, validate_xlsform, xlsform_bytes
 
@@ -71,10 +78,12 @@ __all__ = [
     "check_responses",
     "cronbach_alpha",
     "feldt_interval",
+    "form_alphas",
     "form_by_code",
     "form_choices",
     "form_id",
     "identity_hash",
+    "pooled_means",
     "question_name",
     "rake",
     "read_responses",

@@ -50,9 +50,17 @@ import polars as pl
 
 from cityeval.engine.distributions import f_distribution
 from cityeval.engine.errors import InputError
-from cityeval.engine.survey.forms import ANSWERS, question_name, statement_code
+from cityeval.engine.framework import Framework
+from cityeval.engine.survey.forms import ANSWERS, FormSpec, question_name, statement_code
 
-__all__ = ["BOOTSTRAP_METHOD", "cronbach_alpha", "feldt_interval", "statement_stats"]
+__all__ = [
+    "BOOTSTRAP_METHOD",
+    "cronbach_alpha",
+    "feldt_interval",
+    "form_alphas",
+    "pooled_means",
+    "statement_stats",
+]
 
 BOOTSTRAP_METHOD = "bootstrap percentile, non-probability sample"
 _K = len(ANSWERS)
@@ -137,6 +145,31 @@ def statement_stats(
         pl.lit(BOOTSTRAP_METHOD).alias("method"),
         *[pl.col(f"count_{k}") for k in ANSWERS],
     )
+
+
+def pooled_means(responses: pl.DataFrame, *, statements: Sequence[str]) -> dict[str, float]:
+    """The unweighted mean answer (0–4) of each statement over every response, whichever form
+    asked it: the survey's proposed level shown to assessors. ``statements``: statement codes.
+
+    The same mean as :func:`statement_stats` with ``by=()`` (the count-weighted mean of the
+    answers, rejected reviews left out), without its interval. A statement with no column, or
+    no answer, has no entry.
+
+    Example: answers 4, 4, 3 in one form and 2 in another → 13/4 = 3.25.
+    """
+    present = [s for s in statements if responses.schema.get(question_name(s), pl.Null) != pl.Null]
+    if not present:
+        return {}
+    table = responses
+    if "review_state" in table.columns:
+        table = table.filter((pl.col("review_state") != "rejected").fill_null(True))
+    counts = _counts(table, [question_name(s) for s in present], [], None)
+    means = {}
+    for row in counts.iter_rows(named=True):
+        if row["n"]:
+            total = sum(k * row[f"count_{k}"] for k in ANSWERS)
+            means[statement_code(row["statement"])] = total / row["n"]
+    return means
 
 
 def _questions(responses: pl.DataFrame, statements: Sequence[str] | None) -> list[str]:
@@ -319,3 +352,40 @@ def cronbach_alpha(
     )
     out = grouped.select(*by, "alpha", "n", "k", "ci_low", "ci_high")
     return out.sort(by) if by else out
+
+
+_ALPHA_SCHEMA = {
+    "form": pl.String,
+    "subdimension": pl.String,
+    "alpha": pl.Float64,
+    "n": pl.Int64,
+    "k": pl.Int64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+}
+
+
+def form_alphas(
+    responses: pl.DataFrame, *, forms: Sequence[FormSpec], framework: Framework, confidence: float = 0.95
+) -> pl.DataFrame:
+    """Cronbach's alpha (:func:`cronbach_alpha`) per form and sub-dimension: the statements of
+    each sub-dimension of the form's dimension that the form asks, on the form's responses
+    (the ``form`` column holds the form code).
+
+    A sub-dimension with fewer than 2 of its statements in the form, or a form with fewer than
+    2 responses, has no row. Output: ``form, subdimension, alpha, n, k, ci_low, ci_high``.
+    """
+    frames = []
+    for form in forms:
+        asked = set(form.statements)
+        subdimensions = next(d for d in framework.dimensions if d.code == form.dimension).subdimensions
+        part = responses.filter(pl.col("form") == form.code)
+        for sub in subdimensions:
+            items = [question_name(s.code) for s in sub.statements if s.code in asked]
+            if len(items) < 2 or part.height < 2:
+                continue
+            alpha = cronbach_alpha(part.select(items), items=items, confidence=confidence)
+            frames.append(alpha.with_columns(form=pl.lit(form.code), subdimension=pl.lit(sub.code)))
+    if not frames:
+        return pl.DataFrame(schema=_ALPHA_SCHEMA)
+    return pl.concat(frames, how="diagonal_relaxed").select(*_ALPHA_SCHEMA)

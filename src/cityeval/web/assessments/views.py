@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -55,6 +55,7 @@ from cityeval.web.assessments.services import (
 )
 from cityeval.web.assessments.uploads import SizeLimitHandler, type_name
 from cityeval.web.confirm import confirm_page, confirmed
+from cityeval.web.downloads import stored_file_response
 from cityeval.web.evaluations.models import StatusChange
 from cityeval.web.evaluations.templatetags.cityeval import label
 from cityeval.web.kkpd.summary import runs_kkpd, summary_file_name, summary_pdf
@@ -413,15 +414,9 @@ def evidence_download(request: HttpRequest, evidence) -> FileResponse:
     require_evidence_reader(request.user, found.participation)  # 404 to outsiders
     if found.blob is None:
         raise Http404  # a link: the item page links to it directly
-    response = FileResponse(
-        found.blob.file.open("rb"),
-        as_attachment=True,
-        filename=found.original_name,
-        content_type=found.blob.content_type,
+    return stored_file_response(
+        found.blob.file.open("rb"), filename=found.original_name, content_type=found.blob.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 @login_required

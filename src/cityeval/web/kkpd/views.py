@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from cityeval.engine.kkpd import DEFAULT_RULES_YAML
 from cityeval.engine.kkpd.mapping import EXAMPLE_MAPPING_YAML
 from cityeval.web.accounts.access import acting_user, require_coordinator
+from cityeval.web.downloads import file_response, stored_file_response
 from cityeval.web.imports import ImportRejected
 from cityeval.web.kkpd.access import KkpdAccess, kkpd_access
 from cityeval.web.kkpd.charts import bar_chart
@@ -287,10 +288,8 @@ def summary_download(request: HttpRequest, region: str) -> HttpResponse:
     if not access.region_wide:
         raise PermissionDenied
     year = int(request.GET["year"]) if request.GET.get("year", "").isdigit() else timezone.localdate().year
-    response = HttpResponse(summary_pdf(region=access.region, year=year), content_type="application/pdf")
     name = summary_file_name(region=access.region, year=year)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return file_response(summary_pdf(region=access.region, year=year), filename=name)
 
 
 @login_required
@@ -320,13 +319,9 @@ def receipt_download(request: HttpRequest, region: str, transaction: str, receip
     access = kkpd_access(request.user, region)
     found = _transaction_for(access, transaction)
     the_receipt = get_object_or_404(Receipt, transaction=found, public_id=receipt)
-    response = FileResponse(
-        the_receipt.file.open("rb"), as_attachment=True, filename=the_receipt.original_name,
-        content_type=the_receipt.content_type,
-    )  # fmt: skip
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return stored_file_response(
+        the_receipt.file.open("rb"), filename=the_receipt.original_name, content_type=the_receipt.content_type
+    )
 
 
 @login_required

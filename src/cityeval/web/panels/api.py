@@ -21,8 +21,9 @@ from django.http import Http404, HttpRequest, JsonResponse
 from ninja import Router, Schema, Status
 
 from cityeval.web.accounts.access import acting_user, is_assessor
+from cityeval.web.panels.access import PanelRegionAccess, panel_region_access
 from cityeval.web.panels.scoresheet import Mark, latest_scores
-from cityeval.web.panels.selectors import PanelRegionAccess, my_panel_regions, panel_region_access
+from cityeval.web.panels.selectors import my_panel_regions
 from cityeval.web.panels.services import (
     PanelRejected,
     PanelsClosed,

@@ -17,6 +17,7 @@ from cityeval.engine import Framework
 from cityeval.engine.framework import Component, Item
 from cityeval.web.assessments.models import Evidence
 from cityeval.web.assessments.selectors import LatestAnswer, latest_answers
+from cityeval.web.panels.access import PanelRegionAccess, disagreement_range
 from cityeval.web.panels.models import (
     ConsolidatedScore,
     EvidenceRequest,
@@ -25,12 +26,8 @@ from cityeval.web.panels.models import (
     ItemScore,
     PanelRegion,
 )
-from cityeval.web.panels.selectors import (
-    PanelRegionAccess,
-    conflicted_members,
-    disagreement_range,
-    members_of,
-)
+from cityeval.web.panels.selectors import members_of
+from cityeval.web.panels.tables import conflicted_members
 from cityeval.web.surveys.selectors import impact_flags, proposed_levels
 
 # --- scoring page ------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from cityeval.web.accounts.models import Membership, Role
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.evaluations.services import cycle_inputs_changed
 from cityeval.web.imports import ROW, ImportRejected, RowErrors, cell
+from cityeval.web.panels.access import STAGES, closed_reason, scoring_closed_reason, stage_label
 from cityeval.web.panels.models import (
     Conflict,
     ConsolidatedScore,
@@ -36,7 +37,6 @@ from cityeval.web.panels.models import (
     ScoreSubmission,
 )
 from cityeval.web.panels.scoresheet import missing_items
-from cityeval.web.panels.selectors import STAGES, closed_reason, scoring_closed_reason, stage_label
 from cityeval.web.regions.models import Region
 
 NOTE_MAX = 5_000

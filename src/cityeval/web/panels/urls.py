@@ -4,7 +4,7 @@ slug, panels by their public id."""
 from django.urls import path, register_converter
 
 from cityeval.web.evaluations.models import Stage
-from cityeval.web.panels import region_views, views
+from cityeval.web.panels import scoring_views, views
 
 
 class StageConverter:
@@ -33,12 +33,12 @@ urlpatterns = [
     path(_panel + "chair/", views.chair_set, name="chair_set"),
     path(_panel + "regions/", views.region_assign, name="region_assign"),
     path(_panel + "regions/remove/", views.region_unassign, name="region_unassign"),
-    path(_region, region_views.region_page, name="region"),
-    path(_region + "scores/", region_views.scores_save, name="scores_save"),
-    path(_region + "submit/", region_views.submit, name="submit"),
-    path(_region + "revisions/", region_views.revise, name="revise"),
-    path(_region + "evidence-requests/", region_views.evidence_request, name="evidence_request"),
-    path(_region + "feedback/", region_views.feedback, name="feedback"),
-    path(_region + "interview/", region_views.interview, name="interview"),
-    path(_region + "consolidation/", region_views.consolidation, name="consolidation"),
+    path(_region, scoring_views.region_page, name="region"),
+    path(_region + "scores/", scoring_views.scores_save, name="scores_save"),
+    path(_region + "submit/", scoring_views.submit, name="submit"),
+    path(_region + "revisions/", scoring_views.revise, name="revise"),
+    path(_region + "evidence-requests/", scoring_views.evidence_request, name="evidence_request"),
+    path(_region + "feedback/", scoring_views.feedback, name="feedback"),
+    path(_region + "interview/", scoring_views.interview, name="interview"),
+    path(_region + "consolidation/", scoring_views.consolidation, name="consolidation"),
 ]

@@ -1,5 +1,5 @@
 """Panel pages: the coordinator forms panels and assigns regions; an assessor sees their
-panels and declares conflicts of interest. The region scoring pages are in region_views.py.
+panels and declares conflicts of interest. The region scoring pages are in scoring_views.py.
 
 Access: panel management is the coordinator's (others 403, anonymous users log in). "My
 panels" and "my conflicts" are for assessors (the coordinator sees the cycles instead); every
@@ -20,11 +20,11 @@ from cityeval.web.accounts.access import acting_user, is_assessor, is_coordinato
 from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
+from cityeval.web.panels.access import closed_reason
 from cityeval.web.panels.forms import ConflictForm, MemberChoiceForm, MemberForm, PanelForm, RegionChoiceForm
 from cityeval.web.panels.models import Conflict, Panel, PanelMember
 from cityeval.web.panels.selectors import (
     assessor_users,
-    closed_reason,
     members_of,
     my_panel_regions,
     panel_conflicts,

@@ -9,10 +9,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from cityeval.engine import Framework
-from cityeval.engine.framework import Item, Scale
+from cityeval.engine.framework import Item, Scale, label_text
 from cityeval.web.bounds import POSITIVE_INTEGER_MAX
 from cityeval.web.programmes.models import Programme, QuickWinCriterionAnswer, Risk
-from cityeval.web.programmes.selectors import label_in
 from cityeval.web.programmes.services import (
     FIRST_START_YEAR,
     LAST_START_YEAR,
@@ -54,12 +53,15 @@ class ProgrammeForm(forms.Form):
     def __init__(self, *args, framework: Framework, owners: QuerySet[Opd], language: str, **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["dimension"]).choices = [("", "—")] + [
-            (d.code, label_in(d.label, language)) for d in framework.dimensions
+            (d.code, label_text(d.label, language)) for d in framework.dimensions
         ]
         # Grouped by dimension (an <optgroup> each), so the select itself shows which
         # sub-dimension belongs where without any script.
         cast(forms.ChoiceField, self.fields["subdimension"]).choices = [("", "—")] + [
-            (label_in(d.label, language), [(s.code, label_in(s.label, language)) for s in d.subdimensions])
+            (
+                label_text(d.label, language),
+                [(s.code, label_text(s.label, language)) for s in d.subdimensions],
+            )
             for d in framework.dimensions
         ]
         cast(forms.ModelChoiceField, self.fields["owner"]).queryset = owners
@@ -132,7 +134,7 @@ class CriteriaForm(forms.Form):
         for item in criteria:
             answer = latest.get(item.code)
             self.fields[level_field_name(item.code)] = forms.FloatField(
-                label=label_in(item.label, language),
+                label=label_text(item.label, language),
                 required=False,
                 min_value=scale.min,
                 max_value=scale.max,

@@ -8,10 +8,9 @@ from functools import lru_cache
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils.translation import get_language
 
 from cityeval.engine import Framework, load_framework
-from cityeval.engine.framework import Item, Label
+from cityeval.engine.framework import Item, label_text
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.programmes.models import Programme, QuickWinCriterionAnswer
 from cityeval.web.regions.models import Opd, Region
@@ -49,7 +48,7 @@ def programme_overview(
     dimensions with no quick win and OPDs with no programme."""
     programmes = list(Programme.objects.filter(region=region).select_related("owner"))
     if framework is not None and framework.dimensions:
-        dims = [(d.code, getattr(d.label, language, d.label.en)) for d in framework.dimensions]
+        dims = [(d.code, label_text(d.label, language)) for d in framework.dimensions]
     else:
         dims = sorted({(p.dimension, p.dimension) for p in programmes})
     rows = {code: DimensionRow(code=code, label=label) for code, label in dims}
@@ -99,21 +98,12 @@ def region_framework(*, region: Region) -> Framework:
     return _default_framework()
 
 
-def language_code() -> str:
-    """``en`` or ``id``: which side of a framework label the current request reads."""
-    return "en" if (get_language() or "id")[:2] == "en" else "id"
-
-
-def label_in(label: Label, language: str) -> str:
-    return label.en if language == "en" else label.id
-
-
 def dimension_labels(framework: Framework, language: str) -> dict[str, str]:
-    return {d.code: label_in(d.label, language) for d in framework.dimensions}
+    return {d.code: label_text(d.label, language) for d in framework.dimensions}
 
 
 def subdimension_labels(framework: Framework, language: str) -> dict[str, str]:
-    return {s.code: label_in(s.label, language) for d in framework.dimensions for s in d.subdimensions}
+    return {s.code: label_text(s.label, language) for d in framework.dimensions for s in d.subdimensions}
 
 
 def programmes_of_region(

@@ -22,12 +22,12 @@ from django.views.decorators.http import require_POST
 from cityeval.web.accounts.access import RegionAccess, acting_user, region_access
 from cityeval.web.assessments.selectors import closed_reason
 from cityeval.web.evaluations.models import Participation
+from cityeval.web.labels import page_language
 from cityeval.web.programmes.forms import CriteriaForm, ProgrammeForm, RiskForm, add_service_errors
 from cityeval.web.programmes.models import Programme, Risk
 from cityeval.web.programmes.selectors import (
     criterion_answers_latest,
     dimension_labels,
-    language_code,
     programme_of_region,
     programmes_of_region,
     quick_win_criteria,
@@ -62,7 +62,7 @@ def _programme_form(access: RegionAccess, data=None, *, initial=None) -> Program
         initial=initial,
         framework=region_framework(region=access.region),
         owners=_owners_for(access),
-        language=language_code(),
+        language=page_language(),
     )
 
 
@@ -70,7 +70,7 @@ def _programme_form(access: RegionAccess, data=None, *, initial=None) -> Program
 def programme_list(request: HttpRequest, region: str) -> HttpResponse:
     access = region_access(request.user, region)
     framework = region_framework(region=access.region)
-    language = language_code()
+    language = page_language()
     dimension = request.GET.get("dimension", "")
     status = request.GET.get("status", "")
     quick_win = {"yes": True, "no": False}.get(request.GET.get("quick_win", ""))
@@ -140,7 +140,7 @@ def _render_detail(
     risk_form: RiskForm | None = None,
 ) -> HttpResponse:
     framework = region_framework(region=access.region)
-    language = language_code()
+    language = page_language()
     can_edit = access.may_edit_for_opd(programme.owner_id)
     if can_edit and form is None:
         form = _programme_form(access, initial=ProgrammeForm.initial_for(programme))
@@ -264,7 +264,7 @@ def quick_win_criteria_view(
         request.POST if request.method == "POST" else None,
         criteria=criteria,
         scale=framework.scale,
-        language=language_code(),
+        language=page_language(),
         latest={code: state.latest for code, state in states.items()},
     )
     if request.method == "POST" and form.is_valid():

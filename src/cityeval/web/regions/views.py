@@ -8,12 +8,12 @@ from django.db import IntegrityError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cityeval.web.accounts.access import region_access, require_coordinator
 from cityeval.web.evaluations.models import Participation
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
+from cityeval.web.labels import page_language
 from cityeval.web.programmes.selectors import programme_overview
 from cityeval.web.regions.forms import OpdForm, UploadForm
 from cityeval.web.regions.models import Region
@@ -63,7 +63,7 @@ def dashboard(request: HttpRequest, region: str) -> HttpResponse:
     overview = programme_overview(
         region=access.region,
         framework=chosen.cycle.framework.framework if chosen else None,
-        language=(get_language() or "id")[:2],
+        language=page_language(),
     )
     return render(
         request,

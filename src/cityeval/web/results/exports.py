@@ -14,37 +14,22 @@ import json
 from typing import Any
 
 import polars as pl
-import xlsxwriter
 from django.http import HttpResponse
 
 from cityeval.engine.numbers import TWO_DECIMALS
 from cityeval.engine.spreadsheet import write_csv
+from cityeval.web.downloads import file_response, new_workbook
 
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "json": "application/json",
-}
-FORMATS = tuple(CONTENT_TYPES)
+FORMATS = ("csv", "xlsx", "json")
 
 
-def xlsx_bytes(table: pl.DataFrame, *, sheet: str) -> bytes:
+def table_xlsx(table: pl.DataFrame, *, sheet: str) -> bytes:
     """One sheet with a header row; blanks stay blank, numbers keep full precision.
 
     Decimal numbers carry a two-decimal format, so a spreadsheet shows them as the pages do.
     """
     out = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
-        # Names typed by users must stay text: "=HYPERLINK(...)" is not run as a formula, and
-        # "external:\\host\share\x.exe" or "https://..." is not turned into a live link.
-        out,
-        {
-            "in_memory": True,
-            "nan_inf_to_errors": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
+    workbook = new_workbook(out)
     worksheet = workbook.add_worksheet(sheet[:31])
     bold = workbook.add_format({"bold": True})
     two_decimals = workbook.add_format({"num_format": TWO_DECIMALS})
@@ -61,22 +46,14 @@ def xlsx_bytes(table: pl.DataFrame, *, sheet: str) -> bytes:
     return out.getvalue()
 
 
-def download(content: bytes | str, *, fmt: str, filename: str) -> HttpResponse:
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    response = HttpResponse(data, content_type=CONTENT_TYPES.get(fmt, "application/octet-stream"))
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 def table_download(
     table: pl.DataFrame, *, fmt: str, filename: str, sheet: str, meta: dict[str, Any], key: str
 ) -> HttpResponse:
     """The table as CSV, XLSX or JSON (``meta`` plus the rows under ``key``)."""
     if fmt == "csv":
-        return download(write_csv(table), fmt=fmt, filename=f"{filename}.csv")
+        return file_response(write_csv(table), filename=f"{filename}.csv")
     if fmt == "xlsx":
-        return download(xlsx_bytes(table, sheet=sheet), fmt=fmt, filename=f"{filename}.xlsx")
+        return file_response(table_xlsx(table, sheet=sheet), filename=f"{filename}.xlsx")
     payload = {**meta, key: table.to_dicts()}
     text = json.dumps(payload, ensure_ascii=False, indent=1, default=str) + "\n"
-    return download(text, fmt="json", filename=f"{filename}.json")
+    return file_response(text, filename=f"{filename}.json")

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cityeval.engine.report import CycleReport, RegionReport, histogram_svg, radar_svg
+from cityeval.web.downloads import file_response
+from cityeval.web.labels import page_language
 from cityeval.web.pdf import pdf_bytes
 
 RADAR_MIN_AXES = 3  # below three axes a radar is a line, not a shape: the tables suffice
@@ -29,7 +30,7 @@ def _radar(series, *, scale_max: float, scale_min: float, title: str, legend: tu
 
 def region_charts(report: RegionReport, *, year: int, previous_year: int | None) -> dict[str, str | None]:
     """The region's radar charts: dimensions and components, this year against last year."""
-    language = get_language() or "id"
+    language = page_language()
     legend = _legend(year, previous_year)
     scale = {"scale_max": report.scale_max, "scale_min": report.scale_min}
     return {
@@ -44,7 +45,7 @@ def region_charts(report: RegionReport, *, year: int, previous_year: int | None)
 
 def cycle_charts(report: CycleReport, *, year: int, previous_year: int | None) -> dict[str, str | None]:
     """National means per dimension and the distribution of finals."""
-    language = get_language() or "id"
+    language = page_language()
     scale = {"scale_max": report.scale_max, "scale_min": report.scale_min}
     finals = report.finals
     return {
@@ -67,6 +68,4 @@ def cycle_charts(report: CycleReport, *, year: int, previous_year: int | None) -
 
 def pdf_response(request: HttpRequest, template: str, context: dict, *, filename: str) -> HttpResponse:
     html = render_to_string(template, context, request=request)
-    response = HttpResponse(pdf_bytes(html), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return file_response(pdf_bytes(html), filename=filename)

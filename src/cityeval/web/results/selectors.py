@@ -28,7 +28,7 @@ from cityeval.engine.scoring import ScoreResult
 from cityeval.web.accounts.access import User, is_coordinator, memberships
 from cityeval.web.accounts.models import Role
 from cityeval.web.evaluations.models import Cycle
-from cityeval.web.panels.selectors import feedback_for
+from cityeval.web.panels.tables import feedback_for
 from cityeval.web.results.models import (
     AgreementResult,
     DimensionResult,

@@ -22,7 +22,7 @@ from cityeval.engine.agreement import agreement_by
 from cityeval.engine.scoring import ScoreResult
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.evaluations.services import status_change_record
-from cityeval.web.panels.selectors import consolidated_table, excluded_assessors, panels_table, scores_tables
+from cityeval.web.panels.tables import consolidated_table, excluded_assessors, panels_table, scores_tables
 from cityeval.web.results.models import (
     AgreementResult,
     DimensionResult,

@@ -16,7 +16,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,6 +25,7 @@ from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.evaluations.services import framework_version_chosen
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
+from cityeval.web.labels import page_label
 from cityeval.web.results.exports import FORMATS, table_download
 from cityeval.web.results.forms import HistoryImportForm
 from cityeval.web.results.history import history_import
@@ -112,7 +112,6 @@ def _table(request: HttpRequest, access: ResultsAccess) -> dict:
 
 def _headers(framework, *, sort: str, descending: bool, query: dict[str, str]) -> list[dict]:
     """The national table's column headers, each a link that sorts by it (again: reversed)."""
-    language = get_language() or "id"
     names = {
         "region": _("Region"),
         "group": _("Group"),
@@ -124,7 +123,7 @@ def _headers(framework, *, sort: str, descending: bool, query: dict[str, str]) -
         "coverage": _("Coverage"),
     }
     for component in framework.components:
-        names[component.code] = component.label.en if language.startswith("en") else component.label.id
+        names[component.code] = page_label(component.label)
     headers = []
     for column in sortable_columns(framework):
         active = column == sort

@@ -31,14 +31,9 @@ from cityeval.web.refusals import ApiError as ErrorOut
 from cityeval.web.surveys.forms import START_MAX_AGE, start_stamp, started_at, started_token
 from cityeval.web.surveys.limits import RateLimited
 from cityeval.web.surveys.public import client_ip
+from cityeval.web.surveys.responses import Submission, response_submit
 from cityeval.web.surveys.selectors import form_rows, public_form, quality_of, survey_for, survey_stats
-from cityeval.web.surveys.services import (
-    InvalidInput,
-    Submission,
-    SurveyClosed,
-    form_accepts_responses,
-    response_submit,
-)
+from cityeval.web.surveys.services import InvalidInput, SurveyClosed, form_accepts_responses
 
 router = Router(tags=["survey"])
 _BASE = "/regions/{slug}/cycles/{cycle}/survey"

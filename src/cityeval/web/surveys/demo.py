@@ -27,7 +27,8 @@ from cityeval.engine.survey import AGE_BANDS, SEXES
 from cityeval.web.evaluations.models import Participation
 from cityeval.web.programmes.models import Programme
 from cityeval.web.surveys.models import Mode, Response, SurveyForm
-from cityeval.web.surveys.services import EntryInput, PlanInput, forms_generate, identity_hash, plan_save
+from cityeval.web.surveys.plans import EntryInput, PlanInput, forms_generate, plan_save
+from cityeval.web.surveys.responses import identity_hash
 
 RESPONDENTS_PER_FORM = 50
 DISTRICT = "Contoh (sintetis)"

@@ -17,12 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cityeval.engine import Framework
+from cityeval.engine.framework import label_text
 from cityeval.engine.survey import AGE_BANDS, SEXES, question_name
 from cityeval.web.bounds import POSITIVE_INTEGER_MAX
 from cityeval.web.programmes.models import Programme
-from cityeval.web.programmes.selectors import label_in
 from cityeval.web.surveys.models import Mode, PlanEntry, SurveyForm, SurveyPlan
-from cityeval.web.surveys.services import EntryInput, PlanInput, Submission
+from cityeval.web.surveys.plans import EntryInput, PlanInput
+from cityeval.web.surveys.responses import Submission
 
 _START_SALT = "cityeval.surveys.started"
 START_MAX_AGE = dt.timedelta(hours=24)  # a page left open longer must be reloaded
@@ -107,11 +108,11 @@ class PlanForm(forms.Form):
         ]
         for dim in framework.dimensions:
             self.fields[f"mode_{dim.code}"] = forms.ChoiceField(
-                label=label_in(dim.label, language), choices=Mode.choices, disabled=dim.code in locked
+                label=label_text(dim.label, language), choices=Mode.choices, disabled=dim.code in locked
             )
             for sub in dim.subdimensions:
                 self.fields[f"programme_{sub.code}"] = forms.ChoiceField(
-                    label=label_in(sub.label, language), choices=choices, required=False
+                    label=label_text(sub.label, language), choices=choices, required=False
                 )
                 self.fields[f"users_{sub.code}"] = forms.IntegerField(
                     label=_("Known users"),

@@ -4,7 +4,7 @@ Raw responses are never overwritten or deleted: quality exclusions (non-users, d
 straight-lining, implausibly fast, bursts) are computed by the engine each time they are shown;
 the one input stored for them is ``burst``, decided when the response arrived. A
 respondent's phone or ID number is never stored, only a salted hash of it (see
-``services.identity_salt``); the same goes for the submitting IP address.
+``responses.identity_salt``); the same goes for the submitting IP address.
 """
 
 from __future__ import annotations

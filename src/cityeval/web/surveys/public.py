@@ -19,18 +19,14 @@ from django.shortcuts import redirect, render
 from cityeval.engine.survey import question_name
 from cityeval.web.accounts.access import memberships
 from cityeval.web.accounts.models import Role
+from cityeval.web.labels import page_label
 from cityeval.web.surveys import texts
 from cityeval.web.surveys.forms import started_token, submission_from_post
 from cityeval.web.surveys.limits import RateLimited
 from cityeval.web.surveys.models import SurveyForm
+from cityeval.web.surveys.responses import Submission, response_submit
 from cityeval.web.surveys.selectors import entries_of, public_form
-from cityeval.web.surveys.services import (
-    InvalidInput,
-    Submission,
-    SurveyClosed,
-    form_accepts_responses,
-    response_submit,
-)
+from cityeval.web.surveys.services import InvalidInput, SurveyClosed, form_accepts_responses
 
 STAFF_ROLES = (Role.REGIONAL_ADMIN, Role.OPD_CONTRIBUTOR)
 
@@ -74,10 +70,10 @@ def _subject(form: SurveyForm) -> str:
     for dim in framework.dimensions:
         if dim.code == form.dimension:
             if not form.subdimension:
-                return texts.in_language(dim.label)
+                return page_label(dim.label)
             for sub in dim.subdimensions:
                 if sub.code == form.subdimension:
-                    return f"{texts.in_language(dim.label)} · {texts.in_language(sub.label)}"
+                    return f"{page_label(dim.label)} · {page_label(sub.label)}"
     return form.code
 
 
@@ -104,7 +100,7 @@ def _page(
         "subject": _subject(form),
         "services": _services(form),
         "t": {
-            name: texts.in_language(getattr(texts, name))
+            name: page_label(getattr(texts, name))
             for name in (
                 "SCREEN",
                 "SCREEN_HINT",
@@ -123,7 +119,7 @@ def _page(
             {
                 "code": code,
                 "name": question_name(code),
-                "label": texts.in_language(statements[code][2].label),
+                "label": page_label(statements[code][2].label),
                 "value": answers.get(code),
                 "errors": (errors or {}).get(code, []),
             }
@@ -142,9 +138,7 @@ def _page(
 
 
 def _closed(request: HttpRequest, form: SurveyForm) -> HttpResponse:
-    return render(
-        request, "surveys/public_closed.html", {"form": form, "title": texts.in_language(texts.TITLE)}
-    )
+    return render(request, "surveys/public_closed.html", {"form": form, "title": page_label(texts.TITLE)})
 
 
 def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
@@ -176,5 +170,5 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "surveys/public_thanks.html",
-        {"form": form, "title": texts.in_language(texts.TITLE), "may_assist": may_assist(request.user, form)},
+        {"form": form, "title": page_label(texts.TITLE), "may_assist": may_assist(request.user, form)},
     )

@@ -16,10 +16,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cityeval.engine.framework import label_text
 from cityeval.engine.numbers import TWO_DECIMALS
 from cityeval.engine.survey import BOOTSTRAP_METHOD, QualityReport
+from cityeval.web.downloads import new_workbook
+from cityeval.web.labels import page_language
 from cityeval.web.pdf import pdf_bytes as render_pdf
-from cityeval.web.programmes.selectors import label_in, language_code
 from cityeval.web.surveys.selectors import FormRow, Survey, form_flags, form_rows, quality_of, survey_stats
 
 NON_PROBABILITY = "non-probability sample"
@@ -88,14 +90,16 @@ def stat_blocks(survey: Survey, report: QualityReport | None, *, n_boot: int | N
     """Per dimension: ``{"dimension", "label", "subs": [SubRow], "weighted", "note"}``."""
     if survey.plan is None or report is None:
         return []
-    language = language_code()
+    language = page_language()
     rows = {r.form.code: r for r in form_rows(survey.plan, report)}
     stats = survey_stats(survey.plan, report, n_boot=n_boot)
     by_form: dict[str, list[dict]] = {}
     for r in stats.statements.iter_rows(named=True):
         by_form.setdefault(r["form"], []).append(r)
     alphas = {(a["form"], a["subdimension"]): a for a in stats.alphas.iter_rows(named=True)}
-    labels = {code: label_in(s[2].label, language) for code, s in survey.framework.statements_by_code.items()}
+    labels = {
+        code: label_text(s[2].label, language) for code, s in survey.framework.statements_by_code.items()
+    }
     blocks = []
     for dim in survey.framework.dimensions:
         subs = []
@@ -108,7 +112,7 @@ def stat_blocks(survey: Survey, report: QualityReport | None, *, n_boot: int | N
             subs.append(
                 SubRow(
                     code=sub.code,
-                    label=label_in(sub.label, language),
+                    label=label_text(sub.label, language),
                     form=row,
                     service=programme.name if programme else "",
                     opd=str(programme.owner) if programme else "",
@@ -120,7 +124,7 @@ def stat_blocks(survey: Survey, report: QualityReport | None, *, n_boot: int | N
         blocks.append(
             {
                 "dimension": dim.code,
-                "label": label_in(dim.label, language),
+                "label": label_text(dim.label, language),
                 "subs": subs,
                 "weighted": stats.weighted,
                 "note": stats.weighting_note,
@@ -143,35 +147,15 @@ def _recap_context(survey: Survey) -> dict:
     }
 
 
-def pdf_bytes(survey: Survey, *, request: HttpRequest | None = None) -> bytes:
+def recap_pdf(survey: Survey, *, request: HttpRequest | None = None) -> bytes:
     """The recap as a PDF (WeasyPrint; the HTML needs no file or network access)."""
 
     html = render_to_string("surveys/recap_pdf.html", _recap_context(survey), request=request)
     return render_pdf(html)
 
 
-def xlsx_bytes(survey: Survey) -> bytes:
-    """The recap as a workbook: one row per statement, and the forms' quality summary."""
-    import xlsxwriter
-
-    context = _recap_context(survey)
-    buffer = io.BytesIO()
-    # User text stays text: no formulas and no live links (xlsxwriter makes both by default).
-    book = xlsxwriter.Workbook(
-        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
-    bold = book.add_format({"bold": True})
-    two_decimals = book.add_format({"num_format": TWO_DECIMALS})
-    sheet = book.add_worksheet(_("Recap")[:31])
-    sheet.write(
-        0, 0, f"{context['region'].name} · {context['cycle'].name} · {_('Impact survey recap')}", bold
-    )
-    sheet.write(
-        1,
-        0,
-        _("Non-probability (purposive) sample: intervals are %(method)s.") % {"method": BOOTSTRAP_METHOD},
-    )
-    header = [
+def _statement_header() -> list[str]:
+    return [
         _("Dimension"),
         _("Sub-dimension"),
         _("Service"),
@@ -194,64 +178,77 @@ def xlsx_bytes(survey: Survey) -> bytes:
         _("alpha 95% high"),
         _("Flags"),
     ]
+
+
+def _statement_line(block: dict, sub: SubRow, st: StatementRow | None) -> list:
+    """One row of the recap sheet: a statement of ``sub``, or the sub-dimension alone (None)."""
+    form, alpha = sub.form, sub.alpha or {}
+    return [
+        block["label"],
+        sub.label,
+        sub.service,
+        sub.opd,
+        form.form.code if form else "",
+        form.form.target if form else None,
+        form.received if form else None,
+        form.valid if form else None,
+        st.code if st else "",
+        st.label if st else "",
+        st.n if st else None,
+        st.mean if st else None,
+        st.ci_low if st else None,
+        st.ci_high if st else None,
+        st.w_mean if st else None,
+        st.w_ci_low if st else None,
+        st.w_ci_high if st else None,
+        alpha.get("alpha"),
+        alpha.get("ci_low"),
+        alpha.get("ci_high"),
+        "; ".join(sub.flags),
+    ]
+
+
+def _recap_sheet(book, context: dict) -> None:
+    """The statements sheet: a title, the sampling caveat, then one row per statement."""
+    bold = book.add_format({"bold": True})
+    sheet = book.add_worksheet(_("Recap")[:31])
+    title = f"{context['region'].name} · {context['cycle'].name} · {_('Impact survey recap')}"
+    sheet.write(0, 0, title, bold)
+    caveat = _("Non-probability (purposive) sample: intervals are %(method)s.") % {"method": BOOTSTRAP_METHOD}
+    sheet.write(1, 0, caveat)
+    header = _statement_header()
     sheet.write_row(3, 0, header, bold)
     # Means, intervals and alphas keep full precision; the cell format shows 2 decimals, which
     # Excel and LibreOffice round half up on the decimal value, as the pages and letters do.
+    two_decimals = book.add_format({"num_format": TWO_DECIMALS})
     sheet.set_column(header.index(_("Mean")), header.index(_("alpha 95% high")), None, two_decimals)
-    line = 4
-    for block in context["blocks"]:
-        for sub in block["subs"]:
-            form = sub.form
-            alpha = sub.alpha or {}
-            for st in sub.statements or [None]:
-                sheet.write_row(
-                    line,
-                    0,
-                    [
-                        block["label"],
-                        sub.label,
-                        sub.service,
-                        sub.opd,
-                        form.form.code if form else "",
-                        form.form.target if form else None,
-                        form.received if form else None,
-                        form.valid if form else None,
-                        st.code if st else "",
-                        st.label if st else "",
-                        st.n if st else None,
-                        st.mean if st else None,
-                        st.ci_low if st else None,
-                        st.ci_high if st else None,
-                        st.w_mean if st else None,
-                        st.w_ci_low if st else None,
-                        st.w_ci_high if st else None,
-                        alpha.get("alpha"),
-                        alpha.get("ci_low"),
-                        alpha.get("ci_high"),
-                        "; ".join(sub.flags),
-                    ],
-                )
-                line += 1
-    forms_sheet = book.add_worksheet(_("Forms")[:31])
-    forms_sheet.write_row(
-        0,
-        0,
-        [
-            _("Form"),
+    lines = (
+        _statement_line(block, sub, st)
+        for block in context["blocks"]
+        for sub in block["subs"]
+        for st in sub.statements or [None]
+    )
+    for line, values in enumerate(lines, start=4):
+        sheet.write_row(line, 0, values)
+
+
+def _forms_sheet(book, rows: list[FormRow]) -> None:
+    """The forms' quality summary: received, valid, each exclusion reason, overlaps."""
+    sheet = book.add_worksheet(_("Forms")[:31])
+    header = [_("Form")]
+    if rows:
+        header += [
             _("Target"),
             _("Received"),
             _("Valid"),
-            *context["rows"][0].excluded.keys(),
+            *rows[0].excluded.keys(),
             _("Respondents in several forms"),
             _("Known users"),
             _("More than known users"),
         ]
-        if context["rows"]
-        else [_("Form")],
-        bold,
-    )
-    for number, row in enumerate(context["rows"], start=1):
-        forms_sheet.write_row(
+    sheet.write_row(0, 0, header, book.add_format({"bold": True}))
+    for number, row in enumerate(rows, start=1):
+        sheet.write_row(
             number,
             0,
             [
@@ -265,5 +262,14 @@ def xlsx_bytes(survey: Survey) -> bytes:
                 _("yes") if row.over_known_users else _("no"),
             ],
         )
+
+
+def recap_xlsx(survey: Survey) -> bytes:
+    """The recap as a workbook: one row per statement, and the forms' quality summary."""
+    context = _recap_context(survey)
+    buffer = io.BytesIO()
+    book = new_workbook(buffer)
+    _recap_sheet(book, context)
+    _forms_sheet(book, context["rows"])
     book.close()
     return buffer.getvalue()

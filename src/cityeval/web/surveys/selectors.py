@@ -26,7 +26,8 @@ from cityeval.engine.survey import (
     REASONS,
     QualityReport,
     check_responses,
-    cronbach_alpha,
+    form_alphas,
+    pooled_means,
     question_name,
     rake,
     response_columns,
@@ -311,32 +312,8 @@ class SurveyStats:
 
 
 def _alphas(plan: SurveyPlan, valid: pl.DataFrame) -> pl.DataFrame:
-    framework = plan.participation.cycle.framework.framework
-    frames = []
-    for form in forms_of(plan):
-        subs = next(d for d in framework.dimensions if d.code == form.dimension).subdimensions
-        for sub in subs:
-            items = [question_name(s.code) for s in sub.statements if s.code in form.statements]
-            part = valid.filter(pl.col("form") == form.code)
-            if len(items) < 2 or part.height < 2:
-                continue
-            alpha = cronbach_alpha(part.select(items), items=items)
-            frames.append(alpha.with_columns(form=pl.lit(form.code), subdimension=pl.lit(sub.code)))
-    if not frames:
-        return pl.DataFrame(
-            schema={
-                "form": pl.String,
-                "subdimension": pl.String,
-                "alpha": pl.Float64,
-                "n": pl.Int64,
-                "k": pl.Int64,
-                "ci_low": pl.Float64,
-                "ci_high": pl.Float64,
-            }
-        )
-    return pl.concat(frames, how="diagonal_relaxed").select(
-        "form", "subdimension", "alpha", "n", "k", "ci_low", "ci_high"
-    )
+    forms = [spec_of(form) for form in forms_of(plan)]
+    return form_alphas(valid, forms=forms, framework=plan.participation.cycle.framework.framework)
 
 
 def survey_stats(plan: SurveyPlan, report: QualityReport, *, n_boot: int | None = None) -> SurveyStats:
@@ -389,19 +366,14 @@ def proposed_levels(participation: Participation) -> dict[str, float]:
     report = quality_of(plan)
     if report is None:
         return {}
-    valid = report.valid
     framework = participation.cycle.framework.framework
-    out: dict[str, float] = {}
-    for _component, item in framework.items_for(participation.group):
-        if item.kind != "survey" or item.statement is None:
-            continue
-        column = question_name(item.statement)
-        if column not in valid.columns:
-            continue
-        mean = valid.get_column(column).drop_nulls().cast(pl.Float64).mean()
-        if mean is not None:
-            out[item.code] = float(mean)  # type: ignore[arg-type]
-    return out
+    items = [
+        item
+        for _component, item in framework.items_for(participation.group)
+        if item.kind == "survey" and item.statement is not None
+    ]
+    means = pooled_means(report.valid, statements=[item.statement for item in items if item.statement])
+    return {item.code: means[item.statement] for item in items if item.statement in means}
 
 
 def impact_flags(participation: Participation) -> dict[str, list[str]]:

@@ -8,10 +8,9 @@ the offline form ask the same questions.
 
 from __future__ import annotations
 
-from django.utils.translation import get_language
-
 from cityeval.engine.framework import Label
 from cityeval.engine.survey import AGE_BANDS, ANSWER_LABELS, SEXES
+from cityeval.web.labels import page_label, page_language
 
 SCREEN = Label(
     id="Apakah Anda pernah menggunakan layanan atau program yang dimaksud survei ini?",
@@ -39,18 +38,14 @@ PHONE_HINT = Label(
 TITLE = Label(id="Survei dampak Smart City", en="Smart City impact survey")
 
 
-def in_language(label: Label) -> str:
-    return label.en if (get_language() or "id")[:2] == "en" else label.id
-
-
 def answer_choices() -> list[tuple[int, str]]:
-    return [(value, in_language(label)) for value, label in ANSWER_LABELS.items()]
+    return [(value, page_label(label)) for value, label in ANSWER_LABELS.items()]
 
 
 def age_choices() -> list[tuple[str, str]]:
-    suffix = " years" if (get_language() or "id")[:2] == "en" else " tahun"
+    suffix = " years" if page_language() == "en" else " tahun"
     return [(band, band + suffix) for band in AGE_BANDS]
 
 
 def sex_choices() -> list[tuple[str, str]]:
-    return [(code, in_language(label)) for code, label in SEXES.items()]
+    return [(code, page_label(label)) for code, label in SEXES.items()]

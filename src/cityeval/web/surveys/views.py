@@ -21,13 +21,24 @@ from django.views.decorators.http import require_POST
 from cityeval.engine.limits import LimitError
 from cityeval.engine.survey import REASONS, template_csv, xlsform_bytes
 from cityeval.web.accounts.access import acting_user
+from cityeval.web.downloads import file_response
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.imports import limit_message, survey_limits, upload_bytes
+from cityeval.web.labels import page_language
 from cityeval.web.programmes.models import Programme
-from cityeval.web.programmes.selectors import dimension_labels, language_code, subdimension_labels
+from cityeval.web.programmes.selectors import dimension_labels, subdimension_labels
 from cityeval.web.surveys import recap
 from cityeval.web.surveys.forms import ImportForm, MarginsForm, PlanForm
 from cityeval.web.surveys.models import ImportBatch
+from cityeval.web.surveys.plans import (
+    form_set_open,
+    forms_generate,
+    locked_dimensions,
+    margins_save,
+    plan_get_or_create,
+    plan_save,
+)
+from cityeval.web.surveys.responses import responses_import
 from cityeval.web.surveys.selectors import (
     REASON_LABELS,
     Survey,
@@ -39,20 +50,7 @@ from cityeval.web.surveys.selectors import (
     quality_of,
     survey_for,
 )
-from cityeval.web.surveys.services import (
-    CycleNotOpen,
-    ImportRejected,
-    InvalidInput,
-    cycle_is_open,
-    form_set_open,
-    forms_generate,
-    locked_dimensions,
-    margins_save,
-    plan_get_or_create,
-    plan_save,
-    responses_import,
-    spec_of,
-)
+from cityeval.web.surveys.services import CycleNotOpen, ImportRejected, InvalidInput, cycle_is_open, spec_of
 
 
 def _frozen(survey: Survey) -> str:
@@ -117,7 +115,7 @@ def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
         "valid": sum(r.valid for r in rows),
         "target": sum(r.form.target for r in rows),
     }
-    language = language_code()
+    language = page_language()
     labels = dimension_labels(survey.framework, language) | subdimension_labels(survey.framework, language)
     return render(
         request,
@@ -139,7 +137,7 @@ def _plan_form(survey: Survey, data=None) -> PlanForm:
         initial=PlanForm.initial_for(survey.plan, survey.framework),
         framework=survey.framework,
         programmes=programmes,
-        language=language_code(),
+        language=page_language(),
         locked=locked_dimensions(survey.plan) if survey.plan else set(),
     )
     if not _can_manage(survey):  # members (or a closed cycle) read the plan; the fields say so
@@ -196,7 +194,7 @@ def plan(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
         form = _plan_form(survey)
     forms = forms_of(survey.plan)
     locked = locked_dimensions(survey.plan) if survey.plan else set()
-    labels = dimension_labels(survey.framework, language_code())
+    labels = dimension_labels(survey.framework, page_language())
     return render(
         request,
         "surveys/plan.html",
@@ -246,27 +244,19 @@ def toggle(request: HttpRequest, region: str, cycle: str, form: str) -> HttpResp
     return _to("overview", survey)
 
 
-def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 @login_required
 def xlsform(request: HttpRequest, region: str, cycle: str, form: str) -> HttpResponse:
     survey = survey_for(request.user, region, cycle)
     the_form = form_of(survey, form)
     data = xlsform_bytes(spec_of(the_form), survey.framework)
-    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return _download(data, xlsx, f"cityeval_{region}_{the_form.code}.xlsx")
+    return file_response(data, filename=f"cityeval_{region}_{the_form.code}.xlsx")
 
 
 @login_required
 def template(request: HttpRequest, region: str, cycle: str, form: str) -> HttpResponse:
     survey = survey_for(request.user, region, cycle)
     the_form = form_of(survey, form)
-    return _download(template_csv(spec_of(the_form)), "text/csv", f"cityeval_{the_form.code}_template.csv")
+    return file_response(template_csv(spec_of(the_form)), filename=f"cityeval_{the_form.code}_template.csv")
 
 
 @login_required
@@ -397,13 +387,12 @@ def margins(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
 @login_required
 def recap_pdf(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     survey = survey_for(request.user, region, cycle)
-    data = recap.pdf_bytes(survey, request=request)
-    return _download(data, "application/pdf", f"survey-recap-{region}-{cycle}.pdf")
+    data = recap.recap_pdf(survey, request=request)
+    return file_response(data, filename=f"survey-recap-{region}-{cycle}.pdf")
 
 
 @login_required
 def recap_xlsx(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     survey = survey_for(request.user, region, cycle)
-    data = recap.xlsx_bytes(survey)
-    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return _download(data, xlsx, f"survey-recap-{region}-{cycle}.xlsx")
+    data = recap.recap_xlsx(survey)
+    return file_response(data, filename=f"survey-recap-{region}-{cycle}.xlsx")

@@ -6,20 +6,20 @@ from decimal import Decimal
 
 from django import template
 from django.utils.formats import get_format
-from django.utils.translation import get_language
 
+from cityeval.engine.framework import Label
 from cityeval.engine.numbers import format_number
+from cityeval.web.labels import page_label
 
 register = template.Library()
 
 
 @register.filter
-def label(value) -> str:
+def label(value: Label | None) -> str:
     """A framework label (``id``/``en``) in the page's language, Indonesian first."""
     if value is None:
         return ""
-    language = (get_language() or "id")[:2]
-    return getattr(value, "en" if language == "en" else "id", str(value))
+    return page_label(value) if isinstance(value, Label) else str(value)
 
 
 def number(value, places: int = 2, *, signed: bool = False) -> str:

@@ -23,6 +23,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import acting_user
+from cityeval.web.panels.access import (
+    PanelRegionAccess,
+    closed_reason,
+    panel_region_access,
+    scoring_closed_reason,
+    stage_label,
+)
 from cityeval.web.panels.forms import (
     ConsolidatedScoreForm,
     FeedbackForm,
@@ -40,14 +47,7 @@ from cityeval.web.panels.scoresheet import (
     score_revisions,
     scoring_rows,
 )
-from cityeval.web.panels.selectors import (
-    PanelRegionAccess,
-    closed_reason,
-    members_of,
-    panel_region_access,
-    scoring_closed_reason,
-    stage_label,
-)
+from cityeval.web.panels.selectors import members_of
 from cityeval.web.panels.services import (
     PanelRejected,
     PanelsClosed,

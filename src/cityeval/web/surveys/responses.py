@@ -1,0 +1,264 @@
+"""Writes of survey responses: web submissions and imported exports.
+
+Responses are appended, never changed or deleted. A web submission carries the id its page was
+rendered with, so a double tap or a flaky network stores it once; an import skips every row
+whose id the form already holds, so the same file imported twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+import polars as pl
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cityeval.engine import InputError
+from cityeval.engine.limits import LimitError
+from cityeval.engine.survey import AGE_BANDS, ANSWERS, SEXES, read_responses
+from cityeval.engine.survey import identity_hash as engine_identity_hash
+from cityeval.engine.survey.imports import Kind as ImportKind
+from cityeval.web.bounds import max_length
+from cityeval.web.imports import limit_message, survey_limits
+from cityeval.web.surveys.limits import network_of, sender_of, submission_check
+from cityeval.web.surveys.models import ImportBatch, Response, SurveyForm
+from cityeval.web.surveys.services import (
+    ImportRejected,
+    InvalidInput,
+    SurveyClosed,
+    form_accepts_responses,
+    require_open_cycle,
+    spec_of,
+)
+
+RESPONSE_ID = re.compile(r"^[A-Za-z0-9:._-]{8,100}$")
+DISTRICT_MAX = 120
+IMPORT_KINDS = ("auto", "kobo", "odk", "template")
+
+
+# --- hashing: never store a phone number or an IP address -----------------------------------
+
+
+def _derived_key(purpose: str) -> str:
+    """A per-deployment secret for one purpose, derived from SECRET_KEY (never stored)."""
+    return hmac.new(settings.SECRET_KEY.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+
+
+def identity_salt() -> str:
+    """The salt of respondents' identity hashes, the same for web and imported responses."""
+    return _derived_key("survey-identity")
+
+
+def identity_hash(value: str) -> str:
+    """The deployment's salted hash of a phone number, by the engine's one rule (the same as
+    for imported rows, so web and imported respondents match); "" without digits."""
+    return engine_identity_hash(value, salt=identity_salt()) or ""
+
+
+def ip_hash(ip: str) -> str:
+    return hmac.new(_derived_key("survey-ip").encode(), (ip or "").encode(), hashlib.sha256).hexdigest()
+
+
+# --- web submissions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a respondent sent; ``phone`` is hashed here and never stored."""
+
+    response_id: str
+    used_service: bool | None
+    answers: dict[str, int | None]  # statement code → 0..4 or None
+    age_band: str = ""
+    sex: str = ""
+    district: str = ""
+    phone: str = ""
+    # From the signed start stamp the page was rendered with (or the API handed out): a missing,
+    # forged or expired stamp (None) is refused, so that the "implausibly fast" check cannot be
+    # dodged by the web form or the API.
+    started_at: dt.datetime | None = None
+    assisted: bool = False
+
+
+def submission_errors(form: SurveyForm, sub: Submission) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not RESPONSE_ID.match(sub.response_id or ""):
+        errors["response_id"] = [_("The form's id is missing or malformed: reload the page.")]
+    if sub.started_at is None:
+        errors["started"] = [_("This form has expired or was changed: please reload the page")]
+    if sub.used_service is None:
+        errors["used_service"] = [_("Say whether you used this service in the last 12 months.")]
+    unknown = set(sub.answers) - set(form.statements)
+    if unknown:
+        errors["answers"] = [_("Unknown statements: %(codes)s.") % {"codes": ", ".join(sorted(unknown))}]
+    for code in form.statements:
+        value = sub.answers.get(code)
+        if value is not None and value not in ANSWERS:
+            errors[code] = [_("Choose one of the answers 0 to 4.")]
+        elif value is None and sub.used_service:
+            errors[code] = [_("Choose an answer for this statement.")]
+    if sub.age_band and sub.age_band not in AGE_BANDS:
+        errors["age_band"] = [_("Choose an age band from the list.")]
+    if sub.sex and sub.sex not in SEXES:
+        errors["sex"] = [_("Choose from the list.")]
+    if len(sub.district) > DISTRICT_MAX:
+        errors["district"] = [_("Keep the district under %(n)d characters.") % {"n": DISTRICT_MAX}]
+    if len(sub.phone) > 40:
+        errors["phone"] = [_("That is not a phone number.")]
+    return errors
+
+
+def response_submit(
+    *, form: SurveyForm, submission: Submission, ip: str, assisted_by: User | None = None
+) -> tuple[Response, bool]:
+    """Store a web submission once per (form, response id): ``(response, created)``.
+
+    A resubmission of a stored id returns the stored response (even once the link is closed),
+    so a double tap or a retry sees the same thank-you. ``assisted_by`` is the logged-in OPD
+    staff member or regional admin who helped; only they can mark a response "assisted", and
+    their submissions are exempt from the per-address limit (an office shares one address).
+    A form whose link is closed, or whose cycle is no longer open, takes no new response.
+    The abuse limits (``surveys.limits``) refuse an address (an IPv6 /64) over its hourly limit
+    and mark a submission that is part of a burst from its network (``burst``): it is stored and
+    excluded by the quality check.
+    Raises SurveyClosed, InvalidInput or RateLimited, storing nothing.
+    """
+    existing = Response.objects.filter(form=form, response_id=submission.response_id).first()
+    if existing is not None:
+        return existing, False
+    if not form_accepts_responses(form):
+        raise SurveyClosed
+    errors = submission_errors(form, submission)
+    if errors:
+        raise InvalidInput(errors)
+    hashed_ip = ip_hash(ip)
+    burst = submission_check(
+        form=form,
+        address=ip_hash(sender_of(ip)),
+        network=ip_hash(network_of(ip)),
+        exempt=assisted_by is not None,
+    )
+    answers = {code: submission.answers.get(code) for code in form.statements}
+    if not submission.used_service:
+        answers = {code: None for code in form.statements}
+    assisted = bool(submission.assisted and assisted_by is not None)
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(
+                form=form,
+                response_id=submission.response_id,
+                source=Response.Source.WEB,
+                started_at=submission.started_at,
+                ended_at=timezone.now(),
+                used_service=submission.used_service,
+                answers=answers,
+                age_band=submission.age_band,
+                sex=submission.sex,
+                district=submission.district.strip(),
+                identity_hash=identity_hash(submission.phone),
+                assisted=assisted,
+                assisted_by=assisted_by if assisted else None,
+                ip_hash=hashed_ip,
+                burst=burst,
+            )
+    except IntegrityError:
+        # The same id won a race with this request (two taps a few milliseconds apart).
+        return Response.objects.get(form=form, response_id=submission.response_id), False
+    return response, True
+
+
+# --- imports --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    batch: ImportBatch
+    added: int
+    skipped: int
+    same_file_before: ImportBatch | None  # an earlier import of the very same bytes
+
+
+def _rows_to_responses(table: pl.DataFrame, form: SurveyForm, batch: ImportBatch) -> list[Response]:
+    spec = spec_of(form)
+    out = []
+    for row in table.iter_rows(named=True):
+        answers = {code: row.get(q) for code, q in zip(spec.statements, spec.questions, strict=True)}
+        out.append(
+            Response(
+                form=form,
+                response_id=row["response_id"],
+                source=Response.Source.IMPORT,
+                batch=batch,
+                started_at=row.get("started_at"),
+                ended_at=row.get("ended_at"),
+                used_service=row.get("used_service"),
+                answers={k: (None if v is None else int(v)) for k, v in answers.items()},
+                age_band=row.get("age_band") or "",
+                sex=row.get("sex") or "",
+                district=(row.get("district") or "")[:DISTRICT_MAX],
+                identity_hash=row.get("identity_hash") or "",
+                assisted=bool(row.get("assisted")),
+                review_state=row.get("review_state") or "",
+            )
+        )
+    return out
+
+
+def responses_import(
+    *, form: SurveyForm, data: bytes, file_name: str, kind: ImportKind, user: User
+) -> ImportResult:
+    """Import an export of ``form``: all rows or none. Rows whose id the form already holds
+    (and repeated ids within the file) are skipped and counted. Raises ImportRejected, or
+    CycleNotOpen unless the cycle is open (nothing imported)."""
+    require_open_cycle(form.plan.participation)
+    if kind not in IMPORT_KINDS:
+        raise ImportRejected([_("Unknown file format %(kind)s.") % {"kind": kind}])
+    try:
+        table = read_responses(
+            data,
+            form=spec_of(form),
+            kind=kind,
+            identity_salt=identity_salt(),
+            limits=survey_limits(),
+            max_id_length=max_length(Response, "response_id"),
+        )
+    except LimitError as exc:  # over a SURVEY_IMPORT_* limit: refused before it was parsed
+        raise ImportRejected([limit_message(exc)]) from None
+    except InputError as exc:
+        problems = getattr(exc, "problems", None) or [str(exc)]
+        raise ImportRejected([str(p) for p in problems]) from None
+    digest = hashlib.sha256(data).hexdigest()
+    with transaction.atomic():
+        locked = SurveyForm.objects.select_for_update().get(pk=form.pk)
+        before = ImportBatch.objects.filter(form=locked, sha256=digest).order_by("uploaded_at").first()
+        batch = ImportBatch.objects.create(
+            plan_id=locked.plan_id,
+            form=locked,
+            kind=kind,
+            file_name=file_name[:255],
+            sha256=digest,
+            uploaded_by=user,
+        )
+        held = set(Response.objects.filter(form=locked).values_list("response_id", flat=True))
+        fresh, seen = [], set()
+        for response in _rows_to_responses(table, locked, batch):
+            if response.response_id in held or response.response_id in seen:
+                continue
+            seen.add(response.response_id)
+            fresh.append(response)
+        # A web submission may store one of these ids after ``held`` was read (it does not lock
+        # the form): that row stands, this one is skipped, and the counts say what was stored.
+        Response.objects.bulk_create(fresh, ignore_conflicts=True)
+        added = Response.objects.filter(batch=batch).count()
+        batch.rows_added, batch.rows_skipped_duplicate = added, table.height - added
+        batch.save(update_fields=["rows_added", "rows_skipped_duplicate"])
+    return ImportResult(
+        batch=batch, added=batch.rows_added, skipped=batch.rows_skipped_duplicate, same_file_before=before
+    )
