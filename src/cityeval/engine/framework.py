@@ -503,14 +503,17 @@ def _check_item(
     for group in item.groups or ():
         if group not in comp.weights:
             yield f"{where}.groups: component {comp.code!r} has no weight for group {group!r}"
-    if item.thresholds:
-        previous: Threshold | None = None
-        for ti, t in enumerate(item.thresholds):
-            at = f"{where}.thresholds[{ti}]"
-            if not fw.scale.contains(t.level):
-                yield f"{at}.level: {t.level:g} is outside the scale {_scale(fw)}"
-            if previous is not None and t.at_least <= previous.at_least:
-                yield f"{at}.at_least: thresholds must increase ({t.at_least:g} after {previous.at_least:g})"
-            if previous is not None and t.level < previous.level:
-                yield f"{at}.level: levels must not decrease ({t.level:g} after {previous.level:g})"
-            previous = t
+    yield from _check_thresholds(fw, item, where)
+
+
+def _check_thresholds(fw: Framework, item: Item, where: str) -> Iterator[str]:
+    previous: Threshold | None = None
+    for ti, t in enumerate(item.thresholds or ()):
+        at = f"{where}.thresholds[{ti}]"
+        if not fw.scale.contains(t.level):
+            yield f"{at}.level: {t.level:g} is outside the scale {_scale(fw)}"
+        if previous is not None and t.at_least <= previous.at_least:
+            yield f"{at}.at_least: thresholds must increase ({t.at_least:g} after {previous.at_least:g})"
+        if previous is not None and t.level < previous.level:
+            yield f"{at}.level: levels must not decrease ({t.level:g} after {previous.level:g})"
+        previous = t
