@@ -13,6 +13,9 @@ from pathlib import PurePosixPath
 
 import pytest
 
+# Asserts inside the shared helpers report their values like the tests' own.
+pytest.register_assert_rewrite("tests.helpers")
+
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     try:

@@ -32,7 +32,7 @@ from pathlib import Path
 import fastexcel
 import pytest
 import xlsxwriter
-from tests.engine.survey.test_survey_imports import KOBO_HEADER, ODK_HEADER
+from tests.helpers.survey_exports import KOBO_HEADER, ODK_HEADER
 
 from cityeval.cli import main
 from cityeval.engine import load_framework

@@ -7,6 +7,13 @@ from pathlib import Path
 import pytest
 
 from cityeval.engine import FrameworkError, builtin_frameworks, load_framework, parse_framework
+from cityeval.engine.framework import (
+    MAX_FRAMEWORK_BYTES,
+    _builtin_framework,
+    _BuiltinLoader,
+    _parse,
+    builtin_source,
+)
 
 DATA = Path(__file__).parent / "data"
 TINY = (DATA / "tiny.yaml").read_text(encoding="utf-8")
@@ -226,3 +233,16 @@ def test_it_rejects_a_weighted_component_without_items_for_the_group():
     assert _problems(text) == [
         "components[0].weights.B: the component is weighted for B but has no items for it"
     ]
+
+
+@pytest.mark.parametrize("name", builtin_frameworks())
+def test_a_built_in_read_with_libyaml_equals_its_strict_parse(name):
+    """Built-ins are read with libyaml, which cannot refuse aliases: the strict parser (no
+    aliases, no duplicate keys) must read each one into the same framework."""
+    assert _builtin_framework(name) == parse_framework(builtin_source(name), source=name)
+
+
+def test_the_built_in_loader_still_refuses_duplicate_keys():
+    with pytest.raises(FrameworkError) as refused:
+        _parse("code: a\ncode: b\n", source="x", max_bytes=MAX_FRAMEWORK_BYTES, loader=_BuiltinLoader)
+    assert "duplicate key 'code'" in refused.value.problems[0]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -259,18 +257,6 @@ def test_it_refuses_a_value_for_a_component_the_group_does_not_have():
 def test_it_says_what_columns_it_expected():
     with pytest.raises(InputError, match="cannot tell what this table holds"):
         score(pl.DataFrame({"name": ["R"]}), TINY)
-
-
-def test_importing_the_engine_loads_no_django():
-    code = (
-        "import sys, cityeval.engine, cityeval.engine.scoring, cityeval.engine.tables; "
-        "print(sorted(m for m in sys.modules if m == 'django' or m.startswith(('django.', 'cityeval.web'))))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-    engine = Path(__import__("cityeval.engine").engine.__file__).parent
-    sources = "\n".join(p.read_text(encoding="utf-8") for p in engine.rglob("*.py"))
-    assert "import django" not in sources and "from django" not in sources
 
 
 def test_a_consolidated_score_replaces_the_panel_mean_and_both_are_kept():

@@ -15,16 +15,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import timezone
 
-from cityeval.web.accounts.models import Membership, Role
+from cityeval.web.accounts.models import Role
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.evaluations.services import framework_version_builtin
+from cityeval.web.kkpd.models import Bank, Card, KkpdRegion
 from cityeval.web.regions.models import Opd, Province, Region
-
-PASSWORD = "a-test-password-1234"
+from tests.helpers.web import client_for, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -44,13 +42,6 @@ class World:
     cycle: Cycle
     participation_a: Participation
     participation_b: Participation
-
-
-def _user(username: str, role: str | None = None, *, region=None, opd=None):
-    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
-    if role:
-        Membership.objects.create(user=user, role=role, region=region, opd=opd)
-    return user
 
 
 @pytest.fixture
@@ -84,52 +75,91 @@ def world(db) -> World:
 
 @pytest.fixture
 def coordinator(world):
-    return _user("coordinator", Role.COORDINATOR)
+    return make_user("coordinator", Role.COORDINATOR)
 
 
 @pytest.fixture
 def admin_a(world):
-    return _user("admin_a", Role.REGIONAL_ADMIN, region=world.region_a)
+    return make_user("admin_a", Role.REGIONAL_ADMIN, region=world.region_a)
 
 
 @pytest.fixture
 def opd_a(world):
-    return _user("opd_a", Role.OPD_CONTRIBUTOR, region=world.region_a, opd=world.opd_health)
+    return make_user("opd_a", Role.OPD_CONTRIBUTOR, region=world.region_a, opd=world.opd_health)
 
 
 @pytest.fixture
 def opd_a2(world):
-    return _user("opd_a2", Role.OPD_CONTRIBUTOR, region=world.region_a, opd=world.opd_education)
+    return make_user("opd_a2", Role.OPD_CONTRIBUTOR, region=world.region_a, opd=world.opd_education)
 
 
 @pytest.fixture
 def admin_b(world):
-    return _user("admin_b", Role.REGIONAL_ADMIN, region=world.region_b)
+    return make_user("admin_b", Role.REGIONAL_ADMIN, region=world.region_b)
 
 
 @pytest.fixture
 def opd_b(world):
-    return _user("opd_b", Role.OPD_CONTRIBUTOR, region=world.region_b, opd=world.opd_b)
+    return make_user("opd_b", Role.OPD_CONTRIBUTOR, region=world.region_b, opd=world.opd_b)
 
 
 @pytest.fixture
 def assessor(world):
-    return _user("assessor", Role.ASSESSOR)
+    return make_user("assessor", Role.ASSESSOR)
 
 
 @pytest.fixture
 def nobody(world):
-    return _user("nobody")
-
-
-def client_for(user) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
+    return make_user("nobody")
 
 
 @pytest.fixture
 def as_user():
     """``as_user(persona)`` → a test client logged in as that persona (None: anonymous)."""
     return client_for
+
+
+# --- KKPD (tests/web/kkpd and the browser flow) -----------------------------------------------
+# Personas: kkpd_admin (BPKAD of A), inspector (Inspektorat of A), holder (card holder of A's
+# health office), holder2 (card holder of A's education office), kkpd_admin_b (BPKAD of B).
+# A's cards: 1111 (health, goods, Rp 10,000,000 a month) and 2222 (education, goods, same limit).
+
+
+@pytest.fixture
+def kkpd(world):
+    KkpdRegion.objects.create(region=world.region_a)
+    KkpdRegion.objects.create(region=world.region_b)
+    bank = Bank.objects.create(region=world.region_a, name="Bank Sumut")
+    Bank.objects.create(region=world.region_b, name="Bank Sumut")
+    common = {
+        "region": world.region_a, "bank": bank, "card_type": "goods", "limit": 10_000_000,
+        "limit_period": "month", "valid_from": dt.date(2024, 1, 1), "valid_until": dt.date(2026, 12, 31),
+    }  # fmt: skip
+    Card.objects.create(opd=world.opd_health, last_four="1111", holder_name="Siti Aminah", **common)
+    Card.objects.create(opd=world.opd_education, last_four="2222", holder_name="Budi Santoso", **common)
+    return bank
+
+
+@pytest.fixture
+def kkpd_admin(world):
+    return make_user("kkpd_admin", Role.KKPD_ADMIN, region=world.region_a)
+
+
+@pytest.fixture
+def inspector(world):
+    return make_user("inspector", Role.KKPD_INSPECTOR, region=world.region_a)
+
+
+@pytest.fixture
+def holder(world):
+    return make_user("holder", Role.CARD_HOLDER, region=world.region_a, opd=world.opd_health)
+
+
+@pytest.fixture
+def holder2(world):
+    return make_user("holder2", Role.CARD_HOLDER, region=world.region_a, opd=world.opd_education)
+
+
+@pytest.fixture
+def kkpd_admin_b(world):
+    return make_user("kkpd_admin_b", Role.KKPD_ADMIN, region=world.region_b)

@@ -32,7 +32,7 @@ from cityeval.web.panels.models import Panel, PanelMember, PanelRegion
 from cityeval.web.programmes.models import Programme
 from cityeval.web.surveys.plans import EntryInput, PlanInput, forms_generate, plan_save
 from cityeval.web.wsgi import application
-from tests.web.conftest import _user
+from tests.helpers.web import make_user
 
 EXAMPLES_PER_OPERATION = 15
 PERSONAS = ["coordinator", "admin_a", "opd_a", "assessor_on_panel", "assessor", "admin_b", "anonymous"]
@@ -51,7 +51,7 @@ OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 @pytest.fixture
 def assessor_on_panel(world):
     """The chair of the Stage II panel that scores region A."""
-    chair = _user("chair", Role.ASSESSOR)
+    chair = make_user("chair", Role.ASSESSOR)
     panel = Panel.objects.create(cycle=world.cycle, stage="stage_2", name="Panel 1")
     PanelMember.objects.create(
         panel=panel, user=chair, affiliation="university", organisation="USU", is_chair=True

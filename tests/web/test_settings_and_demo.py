@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from cityeval.web.demo import load_demo
+from tests.helpers.web import login_client
 
 ROOT = Path(__file__).parents[2]
 
@@ -18,16 +19,6 @@ def test_env_example_lists_every_variable_the_settings_read():
     read = set(re.findall(r'env_\w+\("([A-Z_]+)"', source)) | {"DATABASE_URL"}
     listed = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(encoding="utf-8"), re.M))
     assert read == listed
-
-
-def _client(login) -> Client:
-    """Log in through the real login page with the printed password."""
-    client = Client()
-    response = client.post(
-        reverse("accounts:login"), {"username": login.username, "password": login.password}
-    )
-    assert response.status_code == 302, login.username
-    return client
 
 
 def test_each_demo_login_sees_only_what_its_role_allows(db, settings):
@@ -41,11 +32,11 @@ def test_each_demo_login_sees_only_what_its_role_allows(db, settings):
     medan = reverse("regions:dashboard", kwargs={"region": "kota-medan"})
     opds = reverse("regions:opd_list", kwargs={"region": "kab-deli-serdang"})
 
-    coordinator = _client(logins["koordinator"])
+    coordinator = login_client(logins["koordinator"])
     assert coordinator.get(reverse("evaluations:cycle_list")).status_code == 200
     assert coordinator.get(deli).status_code == 200 and coordinator.get(medan).status_code == 200
 
-    admin = _client(logins["admin.deliserdang"])
+    admin = login_client(logins["admin.deliserdang"])
     page = admin.get(deli)
     assert page.status_code == 200 and admin.get(medan).status_code == 404
     assert admin.get(reverse("evaluations:cycle_list")).status_code == 403
@@ -54,14 +45,14 @@ def test_each_demo_login_sees_only_what_its_role_allows(db, settings):
     # Dishub, and the three OPDs only the KKPD demo has (its cards, not programmes).
     assert [o.short_name for o in overview.opds_without_programme] == ["BPKAD", "PUPR", "Dishub", "SETDA"]
 
-    contributor = _client(logins["dinkes.deliserdang"])
+    contributor = login_client(logins["dinkes.deliserdang"])
     assert contributor.get(deli).status_code == 200 and contributor.get(medan).status_code == 404
     assert contributor.post(opds, {"name": "Dinas Baru"}).status_code == 403
 
-    other = _client(logins["admin.medan"])
+    other = login_client(logins["admin.medan"])
     assert other.get(deli).status_code == 404 and other.get(medan).status_code == 200
 
-    assessor = _client(logins["asesor"])
+    assessor = login_client(logins["asesor"])
     assert assessor.get(deli).status_code == 404
     assert assessor.get(reverse("panels:mine")).status_code == 200
 

@@ -18,9 +18,9 @@ from cityeval.cli.output import NullWriter, emit, progress_line
 from cityeval.engine import InputError, load_framework, read_table
 from cityeval.engine.numbers import format_number
 from cityeval.engine.spreadsheet import write_csv
-from cityeval.engine.uncertainty import SOURCES, SURVEY_SOURCE, uncertainty
-from cityeval.engine.uncertainty_inputs import weight_sets
-from cityeval.engine.whatif import plan, simulate
+
+# The analysis engines (numpy) are imported by the commands that use them: every `cityeval`
+# call builds these commands' parsers, and only `uncertainty` and `whatif` need them.
 
 UNCERTAINTY_COLUMNS = [
     "region",
@@ -111,6 +111,8 @@ def _positive(text: str) -> int:
 
 
 def _sources(text: str) -> tuple[str, ...]:
+    from cityeval.engine.uncertainty import SOURCES
+
     chosen = tuple(s.strip() for s in text.split(",") if s.strip())
     unknown = [s for s in chosen if s not in SOURCES]
     if unknown:
@@ -141,6 +143,8 @@ def _read(path: str) -> pl.DataFrame:
 
 
 def _cmd_uncertainty(args: argparse.Namespace) -> int:
+    from cityeval.engine.uncertainty import SURVEY_SOURCE, uncertainty
+    from cityeval.engine.uncertainty_inputs import weight_sets
 
     if "survey" in args.sources and not args.survey:
         raise InputError("the survey source needs answer counts: add --survey COUNTS")
@@ -244,6 +248,7 @@ def _uncertainty_text(regions: pl.DataFrame, shares: Any, parameters: dict[str, 
 
 
 def _cmd_whatif(args: argparse.Namespace) -> int:
+    from cityeval.engine.whatif import plan
 
     fw = load_framework(args.framework)
     table = _read(args.input)
@@ -275,6 +280,7 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace, fw: Any, table: pl.DataFrame) -> int:
+    from cityeval.engine.whatif import plan, simulate
 
     changes = dict(args.set)
     options = {"default_group": args.group, "consolidation": args.consolidation, "unscored": args.unscored}

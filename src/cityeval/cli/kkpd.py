@@ -7,28 +7,20 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from rich.console import Console
 from rich.table import Table
 
 from cityeval.cli.output import NullWriter, emit
-from cityeval.engine.kkpd import (
-    DEFAULT_RULES_YAML,
-    GENERIC_MAPPING,
-    CheckResult,
-    check_transactions,
-    default_rules,
-    load_rules,
-    parse_mapping,
-    read_cards,
-    read_settlements,
-    read_transactions,
-)
-from cityeval.engine.kkpd.checks import params_of
-from cityeval.engine.kkpd.rules import RulesError
 from cityeval.engine.spreadsheet import write_csv
+
+if TYPE_CHECKING:
+    from cityeval.engine.kkpd import CheckResult
+
+# The KKPD engine is imported by the commands that use it: every `cityeval` call builds this
+# command's parser, and only `cityeval kkpd` needs the checks.
 
 OUTPUT_COLUMNS = ("reference", "rule", "card", "merchant", "amount", "detail")
 
@@ -76,6 +68,8 @@ def _date(text: str) -> dt.date:
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
+    from cityeval.engine.kkpd import DEFAULT_RULES_YAML
+
     sys.stdout.write(DEFAULT_RULES_YAML)
     return 0
 
@@ -91,6 +85,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from cityeval.engine.kkpd import (
+        GENERIC_MAPPING,
+        check_transactions,
+        default_rules,
+        load_rules,
+        parse_mapping,
+        read_cards,
+        read_settlements,
+        read_transactions,
+    )
+    from cityeval.engine.kkpd.rules import RulesError
 
     mapping = GENERIC_MAPPING
     if args.mapping:
@@ -121,6 +126,8 @@ def _note_skipped(result: CheckResult) -> None:
 
 
 def _as_json(result: CheckResult) -> dict[str, Any]:
+    from cityeval.engine.kkpd.checks import params_of
+
     flags = result.flags.with_columns(pl.col("date").cast(pl.String)).drop("params").to_dicts()
     for flag, params in zip(flags, params_of(result.flags), strict=True):
         flag["params"] = params

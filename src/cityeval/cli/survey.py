@@ -26,7 +26,7 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from rich.console import Console
@@ -36,16 +36,12 @@ from cityeval.cli.output import NullWriter, emit
 from cityeval.engine import InputError, load_framework
 from cityeval.engine.numbers import format_number
 from cityeval.engine.spreadsheet import write_csv
-from cityeval.engine.survey import (
-    REASONS,
-    QualityReport,
-    check_responses,
-    form_by_code,
-    form_choices,
-    read_responses,
-    statement_stats,
-    xlsform_bytes,
-)
+
+if TYPE_CHECKING:
+    from cityeval.engine.survey import QualityReport
+
+# The survey engine (numpy, xlsxwriter) is imported by the commands that use it: every
+# `cityeval` call builds these commands' parsers, and only `cityeval survey` needs it.
 
 SALT_VARIABLE = "CITYEVAL_SURVEY_SALT"
 REASON_TEXT = {
@@ -110,6 +106,8 @@ def _form_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_forms(args: argparse.Namespace) -> int:
+    from cityeval.engine.survey import form_choices
+
     fw = load_framework(args.framework)
     table = Table(title=f"Survey forms of {fw.code}")
     for column in ("form", "mode", "dimension", "statements"):
@@ -123,6 +121,8 @@ def _cmd_forms(args: argparse.Namespace) -> int:
 
 
 def _cmd_form(args: argparse.Namespace) -> int:
+    from cityeval.engine.survey import form_by_code, xlsform_bytes
+
     fw = load_framework(args.framework)
     form = form_by_code(fw, args.form, mode=args.mode, demographics=not args.no_demographics)
     _write(Path(args.output), xlsform_bytes(form, fw))
@@ -133,6 +133,8 @@ def _cmd_form(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from cityeval.engine.survey import check_responses, form_by_code, read_responses, statement_stats
+
     fw = load_framework(args.framework)
     form = form_by_code(fw, args.form, mode=args.mode, demographics=not args.no_demographics)
     salt = args.salt or os.environ.get(SALT_VARIABLE) or ""
@@ -168,6 +170,8 @@ def _excluded(report: QualityReport) -> pl.DataFrame:
 
 
 def _counts(report: QualityReport) -> dict[str, Any]:
+    from cityeval.engine.survey import REASONS
+
     row = report.forms.row(0, named=True) if report.forms.height else {}
     return {
         "received": row.get("n_received", 0),

@@ -281,7 +281,15 @@ class _NoAliasLoader(_UniqueKeyLoader):
         return super().compose_node(parent, index)
 
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+# The built-in frameworks are text shipped with cityeval: read with libyaml where PyYAML has it,
+# about eight times faster than the pure-Python parser (most of `cityeval frameworks`' time).
+# libyaml composes aliases itself, so this loader cannot refuse them: the built-ins have none,
+# which tests/engine/test_framework.py checks by parsing each with the strict loader as well.
+class _BuiltinLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # chosen at run time
+    """Duplicate keys refused, as by the strict loader."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader | yaml.CSafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
@@ -292,6 +300,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_BuiltinLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 _BUILTIN_PACKAGE = "cityeval.engine.frameworks"
 
@@ -333,7 +342,7 @@ def load_framework(name_or_path: str | Path) -> Framework:
 def _builtin_framework(name: str) -> Framework:
     """A built-in framework, parsed once per process: its text ships with the package and the
     model is frozen, so every caller can share it (parsing one takes about 0.3 s)."""
-    return parse_framework(builtin_source(name), source=name)
+    return _parse(builtin_source(name), source=name, max_bytes=MAX_FRAMEWORK_BYTES, loader=_BuiltinLoader)
 
 
 def parse_framework(
@@ -346,10 +355,15 @@ def parse_framework(
     ``allow_aliases`` is for re-reading text stored before aliases were refused (a version a
     cycle is pinned to must keep parsing); new text never passes it.
     """
+    loader = _UniqueKeyLoader if allow_aliases else _NoAliasLoader
+    return _parse(text, source=source, max_bytes=max_bytes, loader=loader)
+
+
+def _parse(text: str, *, source: str | None, max_bytes: int, loader: Any) -> Framework:
     if len(text) > max_bytes or len(text.encode("utf-8")) > max_bytes:
         raise FrameworkError([_too_large(max_bytes)], source=source)
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader if allow_aliases else _NoAliasLoader)
+        data = yaml.load(text, Loader=loader)
     except RecursionError:
         # Thousands of nested brackets exhaust the parser's recursion before any size check.
         raise FrameworkError(["invalid YAML: nested too deeply"], source=source) from None
@@ -510,14 +524,17 @@ def _check_item(
     for group in item.groups or ():
         if group not in comp.weights:
             yield f"{where}.groups: component {comp.code!r} has no weight for group {group!r}"
-    if item.thresholds:
-        previous: Threshold | None = None
-        for ti, t in enumerate(item.thresholds):
-            at = f"{where}.thresholds[{ti}]"
-            if not fw.scale.contains(t.level):
-                yield f"{at}.level: {t.level:g} is outside the scale {_scale(fw)}"
-            if previous is not None and t.at_least <= previous.at_least:
-                yield f"{at}.at_least: thresholds must increase ({t.at_least:g} after {previous.at_least:g})"
-            if previous is not None and t.level < previous.level:
-                yield f"{at}.level: levels must not decrease ({t.level:g} after {previous.level:g})"
-            previous = t
+    yield from _check_thresholds(fw, item, where)
+
+
+def _check_thresholds(fw: Framework, item: Item, where: str) -> Iterator[str]:
+    previous: Threshold | None = None
+    for ti, t in enumerate(item.thresholds or ()):
+        at = f"{where}.thresholds[{ti}]"
+        if not fw.scale.contains(t.level):
+            yield f"{at}.level: {t.level:g} is outside the scale {_scale(fw)}"
+        if previous is not None and t.at_least <= previous.at_least:
+            yield f"{at}.at_least: thresholds must increase ({t.at_least:g} after {previous.at_least:g})"
+        if previous is not None and t.level < previous.level:
+            yield f"{at}.level: levels must not decrease ({t.level:g} after {previous.level:g})"
+        previous = t

@@ -180,10 +180,10 @@ def check_sheet(data: bytes, limits: ReadLimits) -> None:
     check_zip(data, limits)
 
 
-def _inflate(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    """The member's real content, in chunks of at most :data:`_CHUNK` bytes, read from its
-    local header over its declared compressed size; refuses (``damaged``) once the content
-    passes the declared unpacked size or ends short of it."""
+def _packed(data: bytes, info: zipfile.ZipInfo) -> memoryview:
+    """The member's compressed bytes, found through its local header; refuses (``unreadable``)
+    a cut or encrypted header, a method other than the directory's or than stored and
+    deflated, and compressed bytes shorter than declared."""
     offset = info.header_offset
     header = data[offset : offset + _LOCAL_HEADER.size]
     if len(header) < _LOCAL_HEADER.size:
@@ -200,8 +200,16 @@ def _inflate(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
     packed = memoryview(data)[start : start + info.compress_size]
     if len(packed) < info.compress_size:
         raise LimitError("unreadable", allowed=0, found=0)
+    return packed
+
+
+def _inflate(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The member's real content, in chunks of at most :data:`_CHUNK` bytes, read from its
+    local header over its declared compressed size; refuses (``damaged``) once the content
+    passes the declared unpacked size or ends short of it."""
+    packed = _packed(data, info)
     size = 0
-    if method == zipfile.ZIP_STORED:
+    if info.compress_type == zipfile.ZIP_STORED:  # the local header's method, as _packed checked
         if info.compress_size != info.file_size:
             raise LimitError("damaged", allowed=info.file_size, found=info.compress_size)
         for at in range(0, len(packed), _CHUNK):

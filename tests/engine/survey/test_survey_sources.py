@@ -18,7 +18,7 @@ import zipfile
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from tests.engine.survey.test_survey_imports import (
+from tests.helpers.survey_exports import (
     FORM,
     KOBO_HEADER,
     ODK_HEADER,

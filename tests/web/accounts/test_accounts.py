@@ -16,7 +16,7 @@ from django.urls import reverse
 from cityeval.web.accounts.access import acting_user
 from cityeval.web.accounts.models import ApiToken, Membership, Role
 from cityeval.web.accounts.services import token_create
-from tests.web.conftest import PASSWORD
+from tests.helpers.web import PASSWORD
 
 
 def test_the_login_page_is_public_and_logging_in_sends_each_role_home(admin_a, coordinator):

@@ -15,8 +15,8 @@ from cityeval.web.accounts.models import Role
 from cityeval.web.assessments.models import AnswerRevision, Evidence
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.panels.models import EvidenceRequest, Interview, Panel, PanelMember, PanelRegion
+from tests.helpers.web import make_user
 from tests.web.assessments.helpers import LEVEL_ITEM, pdf_bytes
-from tests.web.conftest import _user
 
 OTHER_ITEM = "baseline.council_meeting"
 LINK = "https://deliserdangkab.go.id/notulen-dewan.pdf"
@@ -24,7 +24,7 @@ LINK = "https://deliserdangkab.go.id/notulen-dewan.pdf"
 
 @pytest.fixture
 def panel_member(world):
-    return _user("panel_member", Role.ASSESSOR)
+    return make_user("panel_member", Role.ASSESSOR)
 
 
 @pytest.fixture

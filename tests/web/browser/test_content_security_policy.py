@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tests.web.conftest import PASSWORD
+from tests.helpers.web import PASSWORD
 
 
 def _watch(page) -> tuple[list[str], list[str]]:

@@ -7,7 +7,7 @@ GMSC 2024 answers 111 items, and none were answered."""
 from __future__ import annotations
 
 from cityeval.web.evaluations.models import Participation, StatusChange
-from tests.web.conftest import PASSWORD
+from tests.helpers.web import PASSWORD
 
 OVERVIEW = "/r/kota-medan/gmsc-2024/self-assessment/"
 

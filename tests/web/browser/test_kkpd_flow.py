@@ -2,13 +2,12 @@
 one; the region attaches the KKPD summary to a self-assessment item; the dashboard reads on a
 390 px phone without sideways scrolling."""
 
-# ruff: noqa: F811  (the KKPD fixtures are imported by name, and pytest passes them back in)
 from __future__ import annotations
 
 from cityeval.web.assessments.models import Evidence
 from cityeval.web.kkpd.models import Flag, FlagStatusChange
-from tests.web.conftest import PASSWORD
-from tests.web.kkpd.conftest import STATEMENT, kkpd, kkpd_admin  # noqa: F401 (fixtures)
+from tests.helpers.kkpd import STATEMENT
+from tests.helpers.web import PASSWORD
 
 ITEM = "baseline.legal_basis"
 

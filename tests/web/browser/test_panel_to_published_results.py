@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from cityeval.web.accounts.models import Membership, Role
 from cityeval.web.panels.models import ConsolidatedScore, ItemScore
 from cityeval.web.results.models import RegionResult
-from tests.web.conftest import PASSWORD
+from tests.helpers.web import PASSWORD
 
 FLAGGED = "baseline.legal_basis"
 REGION = "kab-deli-serdang"

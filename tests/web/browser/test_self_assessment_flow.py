@@ -10,8 +10,8 @@ from __future__ import annotations
 from cityeval.web.assessments.models import AnswerRevision, Evidence
 from cityeval.web.evaluations.models import Participation
 from cityeval.web.programmes.models import Programme
+from tests.helpers.web import PASSWORD
 from tests.web.assessments.helpers import pdf_bytes
-from tests.web.conftest import PASSWORD
 
 
 def _item_code(world) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.web.conftest import PASSWORD
+from tests.helpers.web import PASSWORD
 
 
 def test_a_coordinator_logs_in_and_lands_on_the_cycles(

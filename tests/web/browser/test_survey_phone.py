@@ -10,7 +10,7 @@ from cityeval.engine.survey import question_name
 from cityeval.web.programmes.models import Programme
 from cityeval.web.surveys.models import Response
 from cityeval.web.surveys.plans import EntryInput, PlanInput, forms_generate, plan_save
-from tests.web.conftest import PASSWORD
+from tests.helpers.web import PASSWORD
 
 
 def _service_form(world):

@@ -35,9 +35,9 @@ def _status(world) -> str:
 def half_marked(world, assessor, admin_a):
     """Region A on a Stage II panel of two assessors, only one of whom submitted marks; region A
     submitted its self-assessment, Kota Medan did not."""
-    from tests.web.conftest import _user
+    from tests.helpers.web import make_user
 
-    other = _user("assessor_x", "assessor")
+    other = make_user("assessor_x", "assessor")
     panel = Panel.objects.create(cycle=world.cycle, stage=Stage.Kind.STAGE_II, name="Panel Sumut")
     for user in (assessor, other):
         PanelMember.objects.create(panel=panel, user=user, affiliation="ministry")
@@ -215,7 +215,7 @@ def test_the_demo_2025_cycle_has_its_stages_and_takes_a_panel(db, settings):
     from django.contrib.auth import get_user_model
 
     from cityeval.web.demo import load_demo
-    from tests.web.conftest import client_for
+    from tests.helpers.web import client_for
 
     settings.LANGUAGE_CODE = "en"
     load_demo()

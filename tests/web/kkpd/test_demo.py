@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from cityeval.web.demo import load_demo
 from cityeval.web.kkpd.models import Card, Flag, Transaction
-from tests.web.test_settings_and_demo import _client
+from tests.helpers.web import login_client
 
 DELI = {"region": "kab-deli-serdang"}
 
@@ -23,14 +23,14 @@ def test_the_demo_runs_kkpd_for_deli_serdang(db, settings):
         "blocked_merchant_category", "outside_working_days", "missing_receipt", "duplicate_charge",
     }  # fmt: skip
     assert planted <= rules
-    admin = _client(logins["bpkad.deliserdang"])
+    admin = login_client(logins["bpkad.deliserdang"])
     assert admin.get(reverse("kkpd:dashboard", kwargs=DELI)).status_code == 200
     assert admin.get(reverse("kkpd:import", kwargs=DELI)).status_code == 200
-    inspector = _client(logins["inspektorat.deliserdang"])
+    inspector = login_client(logins["inspektorat.deliserdang"])
     assert inspector.get(reverse("kkpd:flags", kwargs=DELI)).status_code == 200
     assert inspector.get(reverse("kkpd:import", kwargs=DELI)).status_code == 403
-    holder = _client(logins["kkpd.dinkes.deliserdang"])
+    holder = login_client(logins["kkpd.dinkes.deliserdang"])
     cards = holder.get(reverse("kkpd:cards", kwargs=DELI)).content.decode()
     assert "Dinas Kesehatan" in cards and "Dinas Pendidikan" not in cards
-    assert _client(logins["admin.medan"]).get(reverse("kkpd:dashboard", kwargs=DELI)).status_code == 404
+    assert login_client(logins["admin.medan"]).get(reverse("kkpd:dashboard", kwargs=DELI)).status_code == 404
     assert Client().get(reverse("kkpd:public", kwargs=DELI)).status_code == 200

@@ -6,18 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from cityeval.web.kkpd.models import Flag, ImportBatch, Transaction
 from cityeval.web.kkpd.services import bank_set_mapping, statement_import
-from tests.web.kkpd.conftest import HEADER, STATEMENT
-
-AS_OF = dt.date(2024, 7, 1)
-
-
-def upload(text: str, name: str = "statement.csv") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
+from tests.helpers.kkpd import AS_OF, HEADER, STATEMENT, upload
 
 
 def test_it_imports_a_statement_and_stores_the_flags(world, kkpd, kkpd_admin):

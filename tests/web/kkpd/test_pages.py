@@ -10,8 +10,7 @@ from django.urls import reverse
 
 from cityeval.web.kkpd.models import Flag, FlagStatusChange, Spending, Transaction
 from cityeval.web.kkpd.services import statement_import
-from tests.web.kkpd.conftest import STATEMENT
-from tests.web.kkpd.test_import import AS_OF, upload
+from tests.helpers.kkpd import AS_OF, STATEMENT, upload
 
 A = {"region": "kab-deli-serdang"}
 READ_PAGES = ("kkpd:dashboard", "kkpd:cards", "kkpd:transactions", "kkpd:flags")

@@ -12,8 +12,7 @@ from django.utils import timezone
 from cityeval.web.kkpd.models import Flag, Receipt, Spending, Transaction
 from cityeval.web.kkpd.selectors import region_summary
 from cityeval.web.kkpd.services import flags_refresh, receipt_attach, statement_import
-from tests.web.kkpd.conftest import HEADER, STATEMENT
-from tests.web.kkpd.test_import import AS_OF, upload
+from tests.helpers.kkpd import AS_OF, HEADER, STATEMENT, upload
 
 A = {"region": "kab-deli-serdang"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -16,8 +16,7 @@ from django.urls import reverse
 
 from cityeval.web.kkpd.models import Bank, Card, CardChange, Flag, Merchant, Settlement, Spending
 from cityeval.web.kkpd.services import statement_import
-from tests.web.kkpd.conftest import STATEMENT
-from tests.web.kkpd.test_import import AS_OF, upload
+from tests.helpers.kkpd import AS_OF, STATEMENT, upload
 
 A = {"region": "kab-deli-serdang"}
 FULL_NUMBER = "4111111111111111"  # a 16-digit (test) card number typed by mistake

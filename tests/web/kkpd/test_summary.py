@@ -10,8 +10,7 @@ from cityeval.web.assessments.models import Evidence
 from cityeval.web.kkpd.models import KkpdRegion
 from cityeval.web.kkpd.services import statement_import
 from cityeval.web.kkpd.summary import summary_html
-from tests.web.kkpd.conftest import STATEMENT
-from tests.web.kkpd.test_import import AS_OF, upload
+from tests.helpers.kkpd import AS_OF, STATEMENT, upload
 
 A = {"region": "kab-deli-serdang"}
 ITEM = "baseline.legal_basis"

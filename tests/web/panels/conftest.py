@@ -9,31 +9,24 @@ import pytest
 from django.urls import reverse
 
 from cityeval.web.accounts.models import Role
-from cityeval.web.evaluations.models import Stage
 from cityeval.web.panels.models import ItemScore, Panel, PanelMember, PanelRegion, ScoreSubmission
-from tests.web.conftest import _user
-
-CYCLE = "gmsc-2024"
-STAGE = Stage.Kind.STAGE_II.value
-REGION_A = "kab-deli-serdang"
-LEVEL_ITEM = "baseline.legal_basis"
-THRESHOLD_ITEM = "outcome.realisation_governance"  # percent, thresholds 20/40/60/80 → 1/2/3/4
-SURVEY_ITEM = "impact.service.1"
+from tests.helpers.panels import CYCLE, REGION_A, STAGE
+from tests.helpers.web import make_user
 
 
 @pytest.fixture
 def chair(world):
-    return _user("chair", Role.ASSESSOR)
+    return make_user("chair", Role.ASSESSOR)
 
 
 @pytest.fixture
 def assessor2(world):
-    return _user("assessor2", Role.ASSESSOR)
+    return make_user("assessor2", Role.ASSESSOR)
 
 
 @pytest.fixture
 def assessor3(world):
-    return _user("assessor3", Role.ASSESSOR)
+    return make_user("assessor3", Role.ASSESSOR)
 
 
 @pytest.fixture

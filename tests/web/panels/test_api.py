@@ -11,7 +11,7 @@ from django.test import Client
 from cityeval.web.accounts.services import token_create
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.panels.models import ItemScore
-from tests.web.panels.conftest import LEVEL_ITEM, STAGE, THRESHOLD_ITEM
+from tests.helpers.panels import LEVEL_ITEM, STAGE, THRESHOLD_ITEM
 
 OUTSIDERS = ["assessor", "admin_a", "opd_a", "admin_b", "nobody"]
 

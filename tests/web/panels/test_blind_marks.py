@@ -33,7 +33,7 @@ from cityeval.web.panels.services import PanelRejected, ScoreRejected, score_rev
 from cityeval.web.panels.tables import scores_table
 from cityeval.web.results.models import AgreementResult, RegionResult
 from cityeval.web.results.services import results_compute
-from tests.web.panels.conftest import LEVEL_ITEM, STAGE
+from tests.helpers.panels import LEVEL_ITEM, STAGE
 
 OUTSIDERS = ["assessor", "admin_a", "opd_a", "admin_b", "nobody"]
 REASON = "Minutes of the council meeting shown in the interview"

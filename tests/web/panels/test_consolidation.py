@@ -14,7 +14,7 @@ from django.test import override_settings
 
 from cityeval.web.panels.models import ConsolidatedScore
 from cityeval.web.panels.tables import consolidated_table
-from tests.web.panels.conftest import LEVEL_ITEM, STAGE
+from tests.helpers.panels import LEVEL_ITEM, STAGE
 
 FLAGGED_ROW = f'<tr id="item-{LEVEL_ITEM}" class="flagged">'
 

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from cityeval.web.accounts.models import Membership, Role
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.panels.models import Conflict, Panel, PanelMember, PanelRegion
-from tests.web.panels.conftest import STAGE
+from tests.helpers.panels import STAGE
 
 NOT_COORDINATORS = ["admin_a", "opd_a", "assessor", "chair", "nobody"]
 

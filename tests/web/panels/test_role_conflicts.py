@@ -22,7 +22,7 @@ from cityeval.web.panels.services import (
     item_scores_record,
     scores_submit,
 )
-from tests.web.panels.conftest import LEVEL_ITEM, REGION_A
+from tests.helpers.panels import LEVEL_ITEM, REGION_A
 
 WRITES = ["scores_save", "submit", "evidence_request", "feedback", "consolidation"]
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from cityeval.web.assessments.models import AnswerRevision, Evidence
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.panels.models import EvidenceRequest, Feedback, Interview, ItemScore, ScoreSubmission
-from tests.web.panels.conftest import LEVEL_ITEM, SURVEY_ITEM, THRESHOLD_ITEM
+from tests.helpers.panels import LEVEL_ITEM, SURVEY_ITEM, THRESHOLD_ITEM
 
 MEMBERS = ["chair", "assessor2", "assessor3"]
 OUTSIDERS = ["assessor", "admin_a", "opd_a", "admin_b", "nobody"]

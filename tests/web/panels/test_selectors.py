@@ -17,7 +17,7 @@ from polars.testing import assert_frame_equal
 from cityeval.engine import score_items
 from cityeval.web.panels.models import ConsolidatedScore, Feedback, ItemScore, Panel, PanelMember, PanelRegion
 from cityeval.web.panels.tables import consolidated_table, feedback_for, panels_table, scores_table
-from tests.web.panels.conftest import LEVEL_ITEM, STAGE
+from tests.helpers.panels import LEVEL_ITEM, STAGE
 
 STRING, FLOAT = pl.String, pl.Float64
 

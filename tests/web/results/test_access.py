@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from cityeval.web.results.models import ResultRun
-from tests.web.results.conftest import CYCLE, REGION_A, REGION_B, STRENGTHS
+from tests.helpers.results import CYCLE, REGION_A, REGION_B, STRENGTHS
 from tests.web.results.helpers import pdf_text
 
 PAGES = [

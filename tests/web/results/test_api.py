@@ -7,7 +7,7 @@ import pytest
 from cityeval.web.accounts.models import ApiToken
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.results.models import ResultRun
-from tests.web.results.conftest import A_FINAL, CYCLE, REGION_A
+from tests.helpers.results import A_FINAL, CYCLE, REGION_A
 
 BASE = f"/api/cycles/{CYCLE}/results"
 

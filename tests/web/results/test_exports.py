@@ -18,7 +18,7 @@ from cityeval.web.panels.models import ItemScore
 from cityeval.web.results.models import RegionResult
 from cityeval.web.results.selectors import ITEM_EXPORT_COLUMNS
 from cityeval.web.results.services import results_compute
-from tests.web.results.conftest import A_FINAL, CONSOLIDATED_ITEM, CYCLE
+from tests.helpers.results import A_FINAL, CONSOLIDATED_ITEM, CYCLE
 
 NATIONAL_COLUMNS = [
     "region", "group", "baseline", "output", "outcome", "impact", "quick_win",

@@ -16,7 +16,7 @@ from cityeval.web.evaluations.services import framework_version_builtin
 from cityeval.web.imports import ImportRejected
 from cityeval.web.results.history import history_import
 from cityeval.web.results.models import RegionResult, ResultRun
-from tests.web.results.conftest import A_2023, A_2023_FINAL
+from tests.helpers.results import A_2023, A_2023_FINAL
 
 COMPONENTS = ",".join(A_2023)
 HEADER = f"region,group,{COMPONENTS}"

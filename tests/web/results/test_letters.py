@@ -3,7 +3,7 @@ and the same numbers as the pages."""
 
 from __future__ import annotations
 
-from tests.web.results.conftest import CYCLE, REGION_A
+from tests.helpers.results import CYCLE, REGION_A
 from tests.web.results.helpers import page_ink, pdf_text, read_pgm
 
 

@@ -19,7 +19,7 @@ from django.utils import translation
 from cityeval.web.regions.models import Region
 from cityeval.web.results.exports import table_xlsx
 from cityeval.web.results.models import RegionResult
-from tests.web.results.conftest import A_FINAL, CYCLE, REGION_A
+from tests.helpers.results import A_FINAL, CYCLE, REGION_A
 from tests.web.results.helpers import pdf_text, xlsx_hyperlinks, xlsx_number_formats
 
 FILTERS = Template("{% load cityeval results_tags %}{{ v|score }} {{ v|signed }} {{ p|percent }}")

@@ -10,7 +10,7 @@ from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.regions.models import Province, Region
 from cityeval.web.results.models import ResultRun
 from cityeval.web.results.services import results_compute
-from tests.web.results.conftest import CYCLE, REGION_A
+from tests.helpers.results import CYCLE, REGION_A
 
 NATIONAL = f"/results/{CYCLE}/"
 REGION_PAGE = f"/r/{REGION_A}/{CYCLE}/results/"

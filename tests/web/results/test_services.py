@@ -22,7 +22,7 @@ from cityeval.web.panels.services import (
 from cityeval.web.regions.models import Region
 from cityeval.web.results.models import AgreementResult, DimensionResult, ItemResult, RegionResult, ResultRun
 from cityeval.web.results.services import ResultsRefused, cycle_publish, results_compute, scores_changed_since
-from tests.web.results.conftest import A_2023_FINAL, A_FINAL, B_FINAL, CONSOLIDATED_ITEM
+from tests.helpers.results import A_2023_FINAL, A_FINAL, B_FINAL, CONSOLIDATED_ITEM
 
 
 def _region(run, slug):

@@ -20,8 +20,7 @@ from cityeval.web.surveys.limits import count, network_of, sender_of
 from cityeval.web.surveys.models import RateCounter, Response
 from cityeval.web.surveys.responses import responses_import
 from cityeval.web.surveys.selectors import busy_hours, quality_of, survey_stats
-from tests.web.surveys.conftest import answers_post, public_url, respond, started_ago, url
-from tests.web.surveys.test_imports import kobo_csv
+from tests.helpers.web_surveys import answers_post, kobo_csv, public_url, respond, started_ago, url
 
 
 def api_post(form, *, ip: str, **changes):

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from cityeval.web.surveys.models import SurveyPlan
-from tests.web.surveys.conftest import NOT_ADMINS, OUTSIDERS, READERS, persona, url
+from tests.helpers.web_surveys import NOT_ADMINS, OUTSIDERS, READERS, persona, url
 
 READ_PAGES = [
     ("overview", {}),

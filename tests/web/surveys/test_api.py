@@ -11,7 +11,7 @@ from django.test import Client, override_settings
 
 from cityeval.web.accounts.services import token_create
 from cityeval.web.surveys.models import Response
-from tests.web.surveys.conftest import CYCLE, OUTSIDERS, READERS, REGION_A, persona, respond, started_ago
+from tests.helpers.web_surveys import CYCLE, OUTSIDERS, READERS, REGION_A, persona, respond, started_ago
 
 
 def api(rest: str, region: str = REGION_A) -> str:

@@ -30,9 +30,7 @@ from cityeval.web.surveys.plans import (
 )
 from cityeval.web.surveys.responses import responses_import
 from cityeval.web.surveys.services import CycleNotOpen
-from tests.web.surveys.conftest import answers_post, public_url, url
-from tests.web.surveys.test_imports import kobo_csv
-from tests.web.surveys.test_plan import plan_post
+from tests.helpers.web_surveys import answers_post, kobo_csv, plan_post, public_url, url
 
 REASON = "The cycle is closed: the survey can no longer change"
 NOT_OPEN = [Cycle.Status.CLOSED, Cycle.Status.PUBLISHED]

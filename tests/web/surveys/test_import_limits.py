@@ -8,8 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cityeval.engine.limits import MB
 from cityeval.web.surveys.models import ImportBatch, Response
-from tests.web.surveys.conftest import url
-from tests.web.surveys.test_imports import KOBO_HEADER, KOBO_ROWS, csv_bytes, kobo_csv
+from tests.helpers.web_surveys import KOBO_HEADER, KOBO_ROWS, csv_bytes, kobo_csv, url
 from tests.zipbombs import OLE_XLS, declare_unpacked, sheet_xlsx
 
 

@@ -8,69 +8,24 @@ Central joins groups with ``-`` and keeps the id in ``KEY`` (``uuid:…``).
 from __future__ import annotations
 
 import html
-import io
 
 import pytest
-import xlsxwriter
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cityeval.web.surveys.models import ImportBatch, Response
 from cityeval.web.surveys.responses import identity_hash, responses_import
 from cityeval.web.surveys.services import ImportRejected
-from tests.web.surveys.conftest import url
-
-KOBO_HEADER = [
-    "start", "end", "used_service", "penilaian/s_service_1", "penilaian/s_service_2", "penilaian/s_service_3",
-    "age_band", "sex", "district", "phone", "assisted", "meta/instanceID", "_id", "_uuid",
-    "_submission_time", "_validation_status", "_index",
-]  # fmt: skip
-KOBO_ROWS = [
-    ["2024-10-01T09:15:00.000+07:00", "2024-10-01T09:19:30.000+07:00", "yes", "3", "4", "2", "25-34", "f",
-     "Lubuk Pakam", "0812 1111 2222", "no", "uuid:6f1c0c1e-0001", "101", "6f1c0c1e-0001",
-     "2024-10-01T02:20:00", "", "1"],
-    ["2024-10-01T10:00:00.000+07:00", "2024-10-01T10:05:00.000+07:00", "yes", "4", "4", "3", "35-44", "m",
-     "Tanjung Morawa", "", "yes", "uuid:6f1c0c1e-0002", "102", "6f1c0c1e-0002",
-     "2024-10-01T03:06:00", "", "2"],
-    ["2024-10-01T11:00:00.000+07:00", "2024-10-01T11:01:30.000+07:00", "no", "", "", "", "", "", "", "", "",
-     "uuid:6f1c0c1e-0003", "103", "6f1c0c1e-0003", "2024-10-01T04:02:00", "", "3"],
-]  # fmt: skip
-ODK_HEADER = [
-    "SubmissionDate", "start", "end", "used_service", "s_service_1", "s_service_2", "s_service_3", "age_band",
-    "sex", "district", "phone", "assisted", "meta-instanceID", "KEY", "SubmitterID", "SubmitterName",
-    "AttachmentsPresent", "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion",
-]  # fmt: skip
-ODK_ROWS = [
-    ["2024-10-02T02:00:00.000Z", "2024-10-02T08:50:00.000+07:00", "2024-10-02T08:58:00.000+07:00", "yes",
-     "2", "3", "3", "45-54", "f", "Batang Kuis", "+62 812 1111 2222", "no", "uuid:0d9e-0001",
-     "uuid:0d9e-0001", "5", "enumerator1", "0", "0", "", "", "collect:abc", "0", "2024100101"],
-    ["2024-10-02T02:30:00.000Z", "2024-10-02T09:20:00.000+07:00", "2024-10-02T09:27:00.000+07:00", "yes",
-     "1", "2", "3", "55-64", "m", "Percut Sei Tuan", "", "yes", "uuid:0d9e-0002", "uuid:0d9e-0002",
-     "5", "enumerator1", "0", "0", "", "", "collect:abc", "0", "2024100101"],
-]  # fmt: skip
-
-
-def csv_bytes(header: list[str], rows: list[list[str]], separator: str = ",") -> bytes:
-    lines = [separator.join(header)] + [separator.join(row) for row in rows]
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def xlsx_bytes(header: list[str], rows: list[list[str]]) -> bytes:
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = book.add_worksheet("Kobo export")
-    sheet.write_row(0, 0, header)
-    for n, row in enumerate(rows, start=1):
-        sheet.write_row(n, 0, row)
-    book.close()
-    return out.getvalue()
-
-
-def kobo_csv() -> bytes:
-    return csv_bytes(KOBO_HEADER, KOBO_ROWS, ";")
-
-
-def odk_csv() -> bytes:
-    return csv_bytes(ODK_HEADER, ODK_ROWS)
+from tests.helpers.web_surveys import (
+    KOBO_HEADER,
+    KOBO_ROWS,
+    ODK_HEADER,
+    ODK_ROWS,
+    csv_bytes,
+    kobo_csv,
+    odk_csv,
+    url,
+    xlsx_bytes,
+)
 
 
 def upload(client, data: bytes, *, name: str = "export.csv", kind: str = "auto", form: str = "service"):

@@ -10,15 +10,7 @@ import pytest
 from cityeval.web.surveys.models import DimensionMode, PlanEntry, Response, SurveyForm, SurveyPlan
 from cityeval.web.surveys.plans import EntryInput, PlanInput, forms_generate, plan_save
 from cityeval.web.surveys.services import InvalidInput
-from tests.web.surveys.conftest import url
-
-
-def plan_post(**changes) -> dict:
-    data = {"target": "50", "demographics": "on"}
-    for dim in ("governance", "branding", "economy", "living", "society", "environment"):
-        data[f"mode_{dim}"] = "split"
-    data.update(changes)
-    return data
+from tests.helpers.web_surveys import plan_post, url
 
 
 def test_the_admin_saves_a_plan_and_generates_18_split_forms(as_user, admin_a, world, e_padi):
@@ -101,10 +93,18 @@ def test_a_programme_of_another_region_is_refused(world, e_padi):
     assert "programme_health" in refused.value.errors
 
 
-def test_a_target_below_1_is_refused_on_the_page(as_user, admin_a, world):
-    response = as_user(admin_a).post(url("plan"), plan_post(target="0"))
+def test_a_target_below_1_is_refused_on_the_page_and_the_saved_target_stays(as_user, admin_a, plan):
+    """The ``plan`` fixture saved target 50. Posting 0 shows the form's own error and saves
+    nothing; posting 60 then saves, so the page does act on a valid target."""
+    client = as_user(admin_a)
+    response = client.post(url("plan"), plan_post(target="0"))
     assert response.status_code == 200
-    assert not SurveyPlan.objects.exists() or SurveyPlan.objects.get().target == 50
+    assert "Ensure this value is greater than or equal to 1." in response.text
+    plan.refresh_from_db()
+    assert plan.target == 50
+    assert client.post(url("plan"), plan_post(target="60")).status_code == 302
+    plan.refresh_from_db()
+    assert plan.target == 60
 
 
 def test_a_form_with_responses_keeps_its_statements_and_its_dimension_mode_is_locked(

@@ -11,7 +11,7 @@ from django.test import Client, override_settings
 from cityeval.engine.survey import question_name
 from cityeval.web.surveys.models import Response
 from cityeval.web.surveys.responses import identity_hash
-from tests.web.surveys.conftest import answers_post, public_url, started_ago
+from tests.helpers.web_surveys import answers_post, public_url, started_ago
 
 
 def rendered_id(html: str) -> str:

@@ -12,7 +12,7 @@ from cityeval.web.surveys.demo import REPEATED_PHONE, SMALL_SERVICE_USERS, load_
 from cityeval.web.surveys.models import Response, SurveyPlan
 from cityeval.web.surveys.responses import identity_hash
 from cityeval.web.surveys.selectors import form_rows, impact_flags, proposed_levels, quality_of
-from tests.web.surveys.conftest import respond, url
+from tests.helpers.web_surveys import respond, url
 
 
 @pytest.fixture

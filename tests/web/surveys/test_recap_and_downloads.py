@@ -10,8 +10,8 @@ import pytest
 
 from cityeval.engine.survey import validate_xlsform
 from cityeval.web.surveys.demo import load_survey_demo
+from tests.helpers.web_surveys import url
 from tests.web.results.helpers import xlsx_hyperlinks, xlsx_number_formats
-from tests.web.surveys.conftest import url
 
 
 @pytest.fixture

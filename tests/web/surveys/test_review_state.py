@@ -9,13 +9,13 @@ import zipfile
 from cityeval.web.surveys.models import Response
 from cityeval.web.surveys.responses import responses_import
 from cityeval.web.surveys.selectors import form_rows, quality_of
-from tests.web.surveys.conftest import url
-from tests.web.surveys.test_imports import (
+from tests.helpers.web_surveys import (
     KOBO_HEADER,
     KOBO_ROWS,
     ODK_HEADER,
     ODK_ROWS,
     csv_bytes,
+    url,
 )
 
 

@@ -353,15 +353,7 @@ def _locate_columns(headers: Sequence[str], form: FormSpec, kind: Kind) -> dict[
     for name in required:
         columns[name] = pick(name)
         if columns[name] is None:
-            if exporter == "kobo" and _looks_like_labels(headers):
-                raise InputError(
-                    "this is a KoboToolbox export with labels (question texts) as headers, not XML "
-                    f"names; {_KOBO_LABELS_HINT}"
-                )
-            message = f"the file has no column {name!r} (form {form.code!r} asks it)"
-            if exporter == "kobo" and name == SCREEN:  # every cityeval form asks it first
-                message += f"; if this is a KoboToolbox export with labels as headers, {_KOBO_LABELS_HINT}"
-            raise InputError(message, column=name)
+            raise _missing_column(name, form, exporter, headers)
     for name in (START, END, IDENTITY, ASSISTED):
         columns[name] = pick(name)
     # KoboToolbox gives an edited submission a new _uuid/instanceID but keeps meta/rootUuid:
@@ -370,6 +362,20 @@ def _locate_columns(headers: Sequence[str], form: FormSpec, kind: Kind) -> dict[
     columns[_ROOT_ID] = pick("rootuuid") if exporter == "kobo" else None
     columns[_REVIEW_COL] = pick(_REVIEW_KEYS[exporter])
     return columns
+
+
+def _missing_column(name: str, form: FormSpec, exporter: str, headers: Sequence[str]) -> InputError:
+    """The error for a column the form asks that the file lacks; a KoboToolbox export with
+    labels as headers is told to export XML names instead."""
+    if exporter == "kobo" and _looks_like_labels(headers):
+        return InputError(
+            "this is a KoboToolbox export with labels (question texts) as headers, not XML "
+            f"names; {_KOBO_LABELS_HINT}"
+        )
+    message = f"the file has no column {name!r} (form {form.code!r} asks it)"
+    if exporter == "kobo" and name == SCREEN:  # every cityeval form asks it first
+        message += f"; if this is a KoboToolbox export with labels as headers, {_KOBO_LABELS_HINT}"
+    return InputError(message, column=name)
 
 
 def _looks_like_labels(headers: Sequence[str]) -> bool:

@@ -96,15 +96,10 @@ def _lock_for_evidence(participation: Participation, item: str) -> Participation
     return locked
 
 
-def answer_check(
-    *, framework: Framework, item: Item, level: float | None, raw_value: float | None, narrative: str
+def _range_errors(
+    framework: Framework, item: Item, level: float | None, raw_value: float | None
 ) -> dict[str, str]:
-    """Why an answer is not acceptable, by field; empty when it is.
-
-    Level and survey items need a level on the framework's scale. Quantity items take a raw
-    value (≥ 0; a percentage ≤ 100): with thresholds the level is derived from it, so none may
-    be given; without thresholds a level may be claimed beside or instead of the value.
-    """
+    """The level off the framework's scale, the raw value negative, over 100 % or not finite."""
     errors: dict[str, str] = {}
     scale = framework.scale
     if level is not None and not math.isfinite(level):
@@ -120,7 +115,19 @@ def answer_check(
         errors["raw_value"] = _("The value cannot be negative.")
     elif raw_value is not None and item.unit == "percent" and raw_value > 100:
         errors["raw_value"] = _("A percentage cannot be above 100.")
+    return errors
 
+
+def answer_check(
+    *, framework: Framework, item: Item, level: float | None, raw_value: float | None, narrative: str
+) -> dict[str, str]:
+    """Why an answer is not acceptable, by field; empty when it is.
+
+    Level and survey items need a level on the framework's scale. Quantity items take a raw
+    value (≥ 0; a percentage ≤ 100): with thresholds the level is derived from it, so none may
+    be given; without thresholds a level may be claimed beside or instead of the value.
+    """
+    errors = _range_errors(framework, item, level, raw_value)
     if item.kind != "quantity":
         if raw_value is not None:
             errors.setdefault("raw_value", _("This item takes a level, not a value."))

@@ -337,6 +337,43 @@ def interview(request: HttpRequest, cycle: str, stage: str, region: str) -> Http
     return _region_page(request, access, interview_form=form)
 
 
+def _consolidate(
+    request: HttpRequest, access: PanelRegionAccess, form: ConsolidatedScoreForm
+) -> HttpResponse | None:
+    """Record the chair's consolidated score from ``form``: the response (a redirect, a
+    refusal), or None when the form keeps errors to show on the page."""
+    if not access.may_consolidate:
+        raise PermissionDenied
+    if refusal := _scoring_refusal(request, access):
+        return refusal
+    codes = {item.code for _c, item in access.framework.items_for(access.participation.group)}
+    if not form.is_valid():
+        return None
+    if form.cleaned_data["item"] not in codes:
+        raise Http404
+    try:
+        consolidated_score_record(
+            panel_region=access.panel_region,
+            item=form.cleaned_data["item"],
+            score=form.cleaned_data["score"],
+            reason=form.cleaned_data["reason"],
+            user=acting_user(request),
+        )
+    except PanelsClosed as exc:
+        return _refused(request, access, exc.reason)
+    except PanelRejected as exc:
+        return _refused(request, access, str(exc))
+    except ScoreRejected as exc:
+        for field, message in exc.errors.items():
+            form.add_error(field if field in form.fields else None, message)
+        return None
+    messages.success(
+        request, _("Consolidated score of %(item)s recorded.") % {"item": form.cleaned_data["item"]}
+    )
+    url = reverse("panels:consolidation", kwargs=_kwargs(access))
+    return redirect(url + f"#item-{form.cleaned_data['item']}")
+
+
 @login_required
 def consolidation(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpResponse:
     """The chair's page (after their own submission) and the coordinator's (read-only)."""
@@ -347,37 +384,9 @@ def consolidation(request: HttpRequest, cycle: str, stage: str, region: str) -> 
         raise PermissionDenied
     form = None
     if request.method == "POST":
-        if not access.may_consolidate:
-            raise PermissionDenied
-        if refusal := _scoring_refusal(request, access):
-            return refusal
         form = ConsolidatedScoreForm(request.POST)
-        codes = {item.code for _c, item in access.framework.items_for(access.participation.group)}
-        if form.is_valid() and form.cleaned_data["item"] not in codes:
-            raise Http404
-        if form.is_valid():
-            try:
-                consolidated_score_record(
-                    panel_region=access.panel_region,
-                    item=form.cleaned_data["item"],
-                    score=form.cleaned_data["score"],
-                    reason=form.cleaned_data["reason"],
-                    user=acting_user(request),
-                )
-            except PanelsClosed as exc:
-                return _refused(request, access, exc.reason)
-            except PanelRejected as exc:
-                return _refused(request, access, str(exc))
-            except ScoreRejected as exc:
-                for field, message in exc.errors.items():
-                    form.add_error(field if field in form.fields else None, message)
-            else:
-                messages.success(
-                    request,
-                    _("Consolidated score of %(item)s recorded.") % {"item": form.cleaned_data["item"]},
-                )
-                url = reverse("panels:consolidation", kwargs=_kwargs(access))
-                return redirect(url + f"#item-{form.cleaned_data['item']}")
+        if answered := _consolidate(request, access, form):
+            return answered
     flagged_only = request.GET.get("flagged") == "1"
     table = consolidation_table(access.panel_region, flagged_only=flagged_only)
     context = {

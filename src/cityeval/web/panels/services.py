@@ -273,6 +273,26 @@ _STAGE_WORDS = {
 }  # fmt: skip
 
 
+def _assignment_problem(
+    panel: Panel,
+    participation: Participation,
+    region_name: str,
+    number: int,
+    seen: dict[tuple[int, str], int],
+) -> str | None:
+    """Why a row cannot assign the region to ``panel``: the region given twice for a stage, or
+    an assignment the rules refuse. A row not repeating an earlier one is recorded in ``seen``."""
+    key = (participation.id, panel.stage)
+    if key in seen:
+        return f"'{region_name}' appears twice for {panel.stage} (first at row {seen[key]})"
+    seen[key] = number
+    try:
+        _check_assignable(panel, participation)
+    except PanelRejected as exc:
+        return str(exc)
+    return None
+
+
 def panel_assignments_import(*, cycle: Cycle, table: pl.DataFrame) -> int:
     """Assign regions to panels from ``panel, region[, stage]`` rows; all or nothing.
 
@@ -312,23 +332,10 @@ def panel_assignments_import(*, cycle: Cycle, table: pl.DataFrame) -> int:
             errors.add(number, "stage", f"both stages have a panel '{panel_name}': give the stage")
         elif participation is None:
             errors.add(number, "region", f"'{region_name}' does not take part in this cycle")
+        elif problem := _assignment_problem(matches[0], participation, region_name, number, seen):
+            errors.add(number, "region", problem)
         else:
-            panel = matches[0]
-            key = (participation.id, panel.stage)
-            if key in seen:
-                errors.add(
-                    number,
-                    "region",
-                    f"'{region_name}' appears twice for {panel.stage} (first at row {seen[key]})",
-                )
-                continue
-            seen[key] = number
-            try:
-                _check_assignable(panel, participation)
-            except PanelRejected as exc:
-                errors.add(number, "region", str(exc))
-            else:
-                planned.append((panel, participation))
+            planned.append((matches[0], participation))
     if errors:
         raise ImportRejected(errors.errors)
     with transaction.atomic():

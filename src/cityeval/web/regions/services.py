@@ -51,14 +51,8 @@ def regions_import(*, table: pl.DataFrame) -> RegionImportReport:
     for row in table.iter_rows(named=True):
         number = row[ROW]
         name, province = cell(row, "region"), cell(row, "province")
-        if not name:
-            errors.add(number, "region", "the name is empty")
-            continue
-        if not province:
-            errors.add(number, "province", "the province is empty")
-            continue
-        if name in seen:
-            errors.add(number, "region", f"'{name}' appears twice (first at row {seen[name]})")
+        if problem := _naming_problem(name, province, seen):
+            errors.add(number, *problem)
             continue
         seen[name] = number
         if too_long := _too_long(row):
@@ -89,6 +83,17 @@ def regions_import(*, table: pl.DataFrame) -> RegionImportReport:
                 provinces[province] = Province.objects.create(name=province)
             Region.objects.create(name=name, slug=slug, kind=kind, province=provinces[province], code=code)
     return RegionImportReport(created=len(to_create), unchanged=unchanged)
+
+
+def _naming_problem(name: str, province: str, seen: dict[str, int]) -> tuple[str, str] | None:
+    """(column, message) for a row without a name or province, or naming a region twice."""
+    if not name:
+        return "region", "the name is empty"
+    if not province:
+        return "province", "the province is empty"
+    if name in seen:
+        return "region", f"'{name}' appears twice (first at row {seen[name]})"
+    return None
 
 
 def _too_long(row: dict) -> tuple[str, str] | None:

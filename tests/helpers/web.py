@@ -1,0 +1,35 @@
+"""The web tests' users and clients: the shared password, a user with one role, a logged-in client."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from cityeval.web.accounts.models import Membership
+
+PASSWORD = "a-test-password-1234"
+
+
+def make_user(username: str, role: str | None = None, *, region=None, opd=None):
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+    if role:
+        Membership.objects.create(user=user, role=role, region=region, opd=opd)
+    return user
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def login_client(login) -> Client:
+    """Log in through the real login page with the printed password."""
+    client = Client()
+    response = client.post(
+        reverse("accounts:login"), {"username": login.username, "password": login.password}
+    )
+    assert response.status_code == 302, login.username
+    return client
