@@ -11,7 +11,7 @@ Public API::
 from cityeval.engine.agreement import AlphaResult, agreement_by, icc, krippendorff_alpha
 from cityeval.engine.errors import CityevalError, FrameworkError, InputError
 from cityeval.engine.framework import Framework, builtin_frameworks, load_framework, parse_framework
-from cityeval.engine.report import RegionReport, cycle_report, radar_svg, region_report
+from cityeval.engine.report import RegionReport, cycle_report, region_report
 from cityeval.engine.scoring import (
     ScoreResult,
     detect_level,
@@ -44,7 +44,6 @@ __all__ = [
     "parse_framework",
     "plan",
     "previous_finals",
-    "radar_svg",
     "read_table",
     "region_report",
     "score",
