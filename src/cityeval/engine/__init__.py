@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from cityeval.engine.agreement import AlphaResult, agreement_by, icc, krippendorff_alpha
     from cityeval.engine.errors import CityevalError, FrameworkError, InputError
     from cityeval.engine.framework import Framework, builtin_frameworks, load_framework, parse_framework
-    from cityeval.engine.report import RegionReport, cycle_report, radar_svg, region_report
+    from cityeval.engine.report import RegionReport, cycle_report, region_report
     from cityeval.engine.scoring import (
         ScoreResult,
         detect_level,
@@ -50,7 +50,6 @@ __all__ = [
     "parse_framework",
     "plan",
     "previous_finals",
-    "radar_svg",
     "read_table",
     "region_report",
     "score",
@@ -78,7 +77,6 @@ _HOME = {
     "parse_framework": "framework",
     "RegionReport": "report",
     "cycle_report": "report",
-    "radar_svg": "report",
     "region_report": "report",
     "ScoreResult": "scoring",
     "detect_level": "scoring",

@@ -58,7 +58,9 @@ def _content_type(filename: str) -> str:
 
 
 def _as_attachment(response: HttpResponse | FileResponse, filename: str) -> None:
-    response["Content-Disposition"] = content_disposition_header(True, safe_filename(filename))
+    # None only when not an attachment and without a name; never the case here.
+    header = content_disposition_header(True, safe_filename(filename))
+    response["Content-Disposition"] = header or "attachment"
     response["X-Content-Type-Options"] = "nosniff"
 
 

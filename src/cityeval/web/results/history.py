@@ -16,7 +16,8 @@ from cityeval.engine.tables import ROW, parse_numbers, with_rows
 from cityeval.web.evaluations.models import Cycle, FrameworkVersion, Participation, Stage
 from cityeval.web.imports import ImportRejected, RowErrors, cell
 from cityeval.web.regions.models import Region
-from cityeval.web.results.services import previous_results, regions_store, run_start
+from cityeval.web.results.services import previous_results, run_start
+from cityeval.web.results.stored import regions_store
 
 # A published final is rounded and so are the components it is checked against: recomputing
 # the 2022 KPPN & IKN finals from their rounded components lands within 0.015 (docs/domain.md §3).

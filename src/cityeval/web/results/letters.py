@@ -1,6 +1,6 @@
 """Charts and PDF letters: drawn from the same report data as the pages.
 
-The charts are the engine's SVG (no JavaScript), embedded inline in the page and in the
+The charts are SVG drawn by ``charts.py`` (no JavaScript), embedded inline in the page and in the
 letter. Letters are HTML templates rendered by WeasyPrint; nothing external is fetched.
 """
 
@@ -10,10 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from cityeval.engine.report import CycleReport, RegionReport, histogram_svg, radar_svg
+from cityeval.engine.report import CycleReport, RegionReport
 from cityeval.web.downloads import file_response
 from cityeval.web.labels import page_language
 from cityeval.web.pdf import pdf_bytes
+from cityeval.web.results.charts import histogram_svg, radar_svg
 
 RADAR_MIN_AXES = 3  # below three axes a radar is a line, not a shape: the tables suffice
 

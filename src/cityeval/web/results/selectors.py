@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 import polars as pl
@@ -24,7 +23,6 @@ from django.shortcuts import get_object_or_404
 
 from cityeval.engine import Framework
 from cityeval.engine.report import CycleReport, RegionReport, cycle_report, region_report
-from cityeval.engine.scoring import ScoreResult
 from cityeval.web.accounts.access import User, is_coordinator, memberships
 from cityeval.web.accounts.models import Role
 from cityeval.web.evaluations.models import Cycle
@@ -36,6 +34,7 @@ from cityeval.web.results.models import (
     RegionResult,
     ResultRun,
 )
+from cityeval.web.results.stored import stored_result
 
 REGIONAL_ROLES = (Role.REGIONAL_ADMIN, Role.OPD_CONTRIBUTOR)
 
@@ -274,96 +273,6 @@ def items_table(run: ResultRun, *, region_id: int | None = None) -> pl.DataFrame
 
 
 # --- the engine's report data, from the stored run ----------------------------------------------
-
-
-def stored_result(run: ResultRun, framework: Framework, *, region_id: int | None = None) -> ScoreResult:
-    """The stored run as the engine's ScoreResult, for the report builders.
-
-    ``regions`` always holds every region (rank totals need them); with ``region_id`` the
-    long tables (components, dimensions) hold that region only.
-    """
-    rows = list(RegionResult.objects.filter(run=run).select_related("region"))
-    codes = framework.component_codes
-    item_level = run.level == ResultRun.Level.ITEM
-    regions: dict[str, list[Any]] = {c: [] for c in ("region", "group", "province", *codes)}
-    for name in ("final", "previous_final", "improvement", "rank_national", "rank_province", "participant"):
-        regions[name] = []
-    if item_level:
-        regions["coverage"] = []
-    components: dict[str, list[Any]] = {c: [] for c in ("region", "component", "weight", "score")}
-    if item_level:
-        components |= {"items_scored": [], "items_expected": [], "coverage": []}
-    for r in rows:
-        for name in regions:
-            if name == "region":
-                regions[name].append(r.region.name)
-            elif name in codes:
-                regions[name].append(r.components.get(name))
-            else:
-                regions[name].append(getattr(r, name))
-        if region_id is not None and r.region_id != region_id:
-            continue
-        for code, weight in framework.weights_for(r.group).items():
-            components["region"].append(r.region.name)
-            components["component"].append(code)
-            components["weight"].append(weight)
-            components["score"].append(r.components.get(code))
-            if item_level:
-                scored, expected = r.component_items.get(code, [0, 0])
-                components["items_scored"].append(scored)
-                components["items_expected"].append(expected)
-                components["coverage"].append(scored / expected if expected else None)
-    names = {r.region_id: r.region.name for r in rows}
-    return ScoreResult(
-        framework_code=framework.code,
-        framework_hash=run.framework_digest,
-        level="item" if item_level else "component",
-        parameters=MappingProxyType(dict(run.parameters)),
-        regions=pl.DataFrame(regions, schema=_regions_schema(regions)).sort(
-            pl.col("final"), pl.col("region"), descending=[True, False]
-        ),
-        components=pl.DataFrame(components, schema=_long_schema(components)),
-        dimensions=_dimensions(run, names, region_id) if item_level else None,
-    )
-
-
-def _regions_schema(columns: dict[str, list[Any]]) -> dict[str, Any]:
-    schema: dict[str, Any] = {}
-    for name in columns:
-        if name in ("region", "group", "province"):
-            schema[name] = pl.String
-        elif name in ("rank_national", "rank_province"):
-            schema[name] = pl.Int64
-        elif name == "participant":
-            schema[name] = pl.Boolean
-        else:
-            schema[name] = pl.Float64
-    return schema
-
-
-def _long_schema(columns: dict[str, list[Any]]) -> dict[str, Any]:
-    types: dict[str, type[pl.DataType]] = {
-        "region": pl.String,
-        "component": pl.String,
-        "dimension": pl.String,
-    }
-    types |= {"items_scored": pl.Int64, "items_expected": pl.Int64}
-    return {name: types.get(name, pl.Float64) for name in columns}
-
-
-def _dimensions(run: ResultRun, names: dict[int, str], region_id: int | None) -> pl.DataFrame:
-    rows = DimensionResult.objects.filter(run=run)
-    if region_id is not None:
-        rows = rows.filter(region_id=region_id)
-    data: dict[str, list[Any]] = {
-        c: [] for c in ("region", "dimension", "score", "items_scored", "items_expected")
-    }
-    for region, dimension, score, scored, expected in rows.values_list(
-        "region_id", "dimension", "score", "items_scored", "items_expected"
-    ):
-        for column, value in zip(data, (names[region], dimension, score, scored, expected), strict=True):
-            data[column].append(value)
-    return pl.DataFrame(data, schema=_long_schema(data))
 
 
 def previous_run(run: ResultRun) -> ResultRun | None:

@@ -8,7 +8,6 @@ key is the region's name (unique), as in the panels' tables and in the exports.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import polars as pl
@@ -25,13 +24,11 @@ from cityeval.web.evaluations.services import status_change_record
 from cityeval.web.panels.tables import consolidated_table, excluded_assessors, panels_table, scores_tables
 from cityeval.web.results.models import (
     AgreementResult,
-    DimensionResult,
-    ItemResult,
     RegionResult,
     ResultRun,
 )
+from cityeval.web.results.stored import BATCH, finite_or_none, items_store, regions_store
 
-BATCH = 2000
 AGREEMENT_LEVEL = "ordinal"
 NOT_SCORED = "-"  # assessor name of the placeholder row of a region nobody scored
 MARKS_RULE = "after-discussion revision if any, else first mark"
@@ -101,7 +98,7 @@ def results_compute(*, cycle: Cycle, stage: str = Stage.Kind.STAGE_II, user: Use
     )
     panel_of = dict(zip(panels["region"].to_list(), panels["panel"].to_list(), strict=True))
     regions_store(run, result, framework, participations, panel_of)
-    _store_items(run, result, participations)
+    items_store(run, result, participations)
     _store_agreement(run, _agreement(first_marks, panels, framework))
     return run
 
@@ -196,14 +193,6 @@ def _agreement(scores: pl.DataFrame, panels: pl.DataFrame, framework: Framework)
 # --- storing ---------------------------------------------------------------------------------
 
 
-def _number(value: Any) -> float | None:
-    """A stored float: NaN (an undefined statistic) is stored as missing."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def run_start(
     cycle: Cycle,
     *,
@@ -228,84 +217,6 @@ def run_start(
     )
 
 
-def regions_store(
-    run: ResultRun,
-    result: ScoreResult,
-    framework: Framework,
-    participations: dict[str, Participation],
-    panel_of: dict[str, str],
-) -> None:
-    counts: dict[str, dict[str, list[int]]] = {}
-    if "items_scored" in result.components.columns:
-        for cells in result.components.select(
-            "region", "component", "items_scored", "items_expected"
-        ).iter_rows():
-            region, component, scored, expected = cells
-            counts.setdefault(region, {})[component] = [int(scored), int(expected)]
-    objects = []
-    for row in result.regions.iter_rows(named=True):
-        p = participations[row["region"]]
-        objects.append(
-            RegionResult(
-                run=run,
-                participation=p,
-                region=p.region,
-                group=row["group"],
-                province=p.region.province.name,
-                panel=panel_of.get(row["region"], ""),
-                components={code: _number(row[code]) for code in framework.component_codes},
-                component_items=counts.get(row["region"], {}),
-                final=row["final"],
-                previous_final=_number(row["previous_final"]),
-                improvement=_number(row["improvement"]),
-                rank_national=row["rank_national"],
-                rank_province=row.get("rank_province"),
-                coverage=_number(row.get("coverage")),
-                participant=row["participant"],
-            )
-        )
-    RegionResult.objects.bulk_create(objects, batch_size=BATCH)
-
-
-def _store_items(run: ResultRun, result: ScoreResult, participations: dict[str, Participation]) -> None:
-    regions = {name: p.region_id for name, p in participations.items()}
-    if result.items is not None:
-        ItemResult.objects.bulk_create(
-            (
-                ItemResult(
-                    run=run,
-                    region_id=regions[row["region"]],
-                    item=row["item"],
-                    component=row["component"],
-                    dimension=row["dimension"] or "",
-                    n_assessors=row["n_assessors"],
-                    panel_score=row["panel_score"],
-                    consolidated=row["consolidated"],
-                    score=row["score"],
-                    score_min=row["score_min"],
-                    score_max=row["score_max"],
-                )
-                for row in result.items.iter_rows(named=True)
-            ),
-            batch_size=BATCH,
-        )
-    if result.dimensions is not None:
-        DimensionResult.objects.bulk_create(
-            (
-                DimensionResult(
-                    run=run,
-                    region_id=regions[row["region"]],
-                    dimension=row["dimension"],
-                    score=row["score"],
-                    items_scored=row["items_scored"],
-                    items_expected=row["items_expected"],
-                )
-                for row in result.dimensions.iter_rows(named=True)
-            ),
-            batch_size=BATCH,
-        )
-
-
 def _store_agreement(run: ResultRun, agreement: pl.DataFrame) -> None:
     if agreement.height == 0:
         return
@@ -315,9 +226,9 @@ def _store_agreement(run: ResultRun, agreement: pl.DataFrame) -> None:
                 run=run,
                 panel=row["panel"],
                 component=row["component"] or "",
-                alpha=_number(row["alpha"]),
-                icc2=_number(row["icc2"]),
-                icc2k=_number(row["icc2k"]),
+                alpha=finite_or_none(row["alpha"]),
+                icc2=finite_or_none(row["icc2"]),
+                icc2k=finite_or_none(row["icc2k"]),
                 n_units=row["n_units"] or 0,
                 n_values=row["n_values"] or 0,
                 n_coders=row["n_coders"] or 0,

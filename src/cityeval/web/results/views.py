@@ -19,13 +19,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cityeval.engine.report import histogram_svg
 from cityeval.web.accounts.access import acting_user, require_coordinator
 from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.evaluations.services import framework_version_chosen
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.labels import page_label
+from cityeval.web.results.charts import histogram_svg
 from cityeval.web.results.exports import FORMATS, table_download
 from cityeval.web.results.forms import HistoryImportForm
 from cityeval.web.results.history import history_import

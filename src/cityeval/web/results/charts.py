@@ -1,0 +1,230 @@
+"""The results charts as SVG text (no JavaScript, no image library), so a page and a PDF letter
+show the same picture: :func:`radar_svg` (scores per dimension or component, this year against
+last year) and :func:`histogram_svg` (the distribution of finals).
+
+They draw the engine's report data (``RegionReport.dimension_series`` and the like); the
+engine itself draws nothing. Chart coordinates are written with two decimals, which is drawing
+precision, not a score. Plain Python: nothing here needs Django, so a command-line report
+could import it too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+from xml.sax.saxutils import escape
+
+__all__ = ["histogram_svg", "radar_geometry", "radar_svg"]
+
+RADAR_SIZE = 320.0  # diameter of the outer ring's bounding box, in SVG units
+RADAR_LABEL_ROOM = 120.0  # left and right of the chart, for axis labels
+RADAR_TOP_ROOM = 28.0
+
+
+def radar_geometry(count: int, *, size: float = RADAR_SIZE) -> tuple[float, float, float, list[float]]:
+    """Centre x, centre y, radius of the outer ring, and the angle of each axis (radians).
+
+    The first axis points straight up; the others follow clockwise at equal angles.
+    """
+    radius = size / 2
+    cx = RADAR_LABEL_ROOM + radius
+    cy = RADAR_TOP_ROOM + radius
+    angles = [-math.pi / 2 + 2 * math.pi * i / count for i in range(count)]
+    return cx, cy, radius, angles
+
+
+def radar_svg(
+    dimensions: Sequence[tuple[str, float | None, float | None]],
+    *,
+    scale_max: float,
+    scale_min: float = 0.0,
+    rings: int = 4,
+    title: str = "",
+    legend: tuple[str, str] | None = None,
+    size: float = RADAR_SIZE,
+) -> str:
+    """A radar chart as an SVG document: one axis per ``(label, this year, last year)``.
+
+    A value v sits at the fraction (v − scale_min) / (scale_max − scale_min) of the outer
+    ring's radius along its axis (clamped to the ring), so scale_max lies on the outer ring
+    and scale_min at the centre. ``rings`` concentric guides divide the scale evenly. This
+    year is a filled polygon, last year a dashed outline; a series with a missing value is
+    drawn as points only, since an edge through a missing value would show a score nobody
+    gave. ``legend`` names the two series (``this year``, ``last year``) in the page's
+    language.
+
+    The SVG carries no ``style`` attribute (a Content-Security-Policy without inline style
+    would drop it): the page scales it with CSS on ``svg.radar``.
+    """
+    count = len(dimensions)
+    if count == 0:
+        raise ValueError("a radar chart needs at least one axis")
+    if scale_max <= scale_min:
+        raise ValueError("scale_max must be above scale_min")
+    cx, cy, radius, angles = radar_geometry(count, size=size)
+    width = 2 * (RADAR_LABEL_ROOM + radius)
+    height = cy + radius + RADAR_TOP_ROOM + (22 if legend else 0)
+
+    def point(index: int, value: float) -> tuple[float, float]:
+        reach = radius * min(1.0, max(0.0, (value - scale_min) / (scale_max - scale_min)))
+        return cx + reach * math.cos(angles[index]), cy + reach * math.sin(angles[index])
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="radar" role="img" viewBox="0 0 {width:.0f} '
+        f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" '
+        f'aria-label="{escape(title, _QUOTE)}">',
+        f"<title>{escape(title)}</title>" if title else "",
+    ]
+    parts += _rings(point, count, rings=rings, scale_min=scale_min, scale_max=scale_max)
+    parts += _axes([label for label, _now, _before in dimensions], point, angles, cx, cy, radius, scale_max)
+    previous = [before for _label, _now, before in dimensions]
+    current = [now for _label, now, _before in dimensions]
+    has_previous = any(v is not None for v in previous)
+    if has_previous:
+        parts.append(_series(previous, point, "last-year", "#9a6700", dashed=True))
+    parts.append(_series(current, point, "this-year", "#0b5cad", dashed=False))
+    if legend:
+        parts.append(_legend(legend, cx, cy + radius + RADAR_TOP_ROOM + 10, last_year=has_previous))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+_QUOTE = {'"': "&quot;"}
+
+
+def _rings(point: Any, count: int, *, rings: int, scale_min: float, scale_max: float) -> list[str]:
+    """Concentric guides at even steps of the scale, each with its value at the first axis."""
+    parts = []
+    for ring in range(1, rings + 1):
+        value = scale_min + (scale_max - scale_min) * ring / rings
+        corners = " ".join(_xy(*point(i, value)) for i in range(count))
+        outer = " outer" if ring == rings else ""
+        parts.append(
+            f'<polygon class="ring{outer}" points="{corners}" fill="none" stroke="#c8ced6" stroke-width="1"/>'
+        )
+        x, y = point(0, value)
+        parts.append(
+            f'<text class="tick" x="{x + 4:.2f}" y="{y + 4:.2f}" font-size="10" fill="#5b6572">'
+            f"{value:g}</text>"
+        )
+    return parts
+
+
+def _axes(
+    labels: list[str], point: Any, angles: list[float], cx: float, cy: float, radius: float, scale_max: float
+) -> list[str]:
+    """One line from the centre to the outer ring per axis, labelled just outside the ring."""
+    parts = []
+    for i, label in enumerate(labels):
+        x, y = point(i, scale_max)
+        parts.append(
+            f'<line class="axis" x1="{cx:.2f}" y1="{cy:.2f}" x2="{x:.2f}" y2="{y:.2f}" stroke="#c8ced6"/>'
+        )
+        cos, sin = math.cos(angles[i]), math.sin(angles[i])
+        anchor = "middle" if abs(cos) < 0.2 else ("start" if cos > 0 else "end")
+        lx = cx + (radius + 8) * cos
+        ly = cy + (radius + 8) * sin + (4 if abs(cos) >= 0.2 else 0)
+        ly += -4 if sin < -0.9 else (12 if sin > 0.9 else 0)
+        parts.append(
+            f'<text class="label" x="{lx:.2f}" y="{ly:.2f}" text-anchor="{anchor}" font-size="12" '
+            f'fill="#1b1f24">{escape(label)}</text>'
+        )
+    return parts
+
+
+def _legend(names: tuple[str, str], cx: float, y: float, *, last_year: bool) -> str:
+    """A swatch for this year and, when it is drawn, a dashed line for last year."""
+    left = cx - 150 if last_year else cx - 30
+    parts = [
+        f'<g class="legend" font-size="12"><rect x="{left:.2f}" y="{y - 9:.2f}" width="12" height="12" '
+        f'fill="#0b5cad" fill-opacity="0.35" stroke="#0b5cad"/><text x="{left + 17:.2f}" y="{y + 1:.2f}">'
+        f"{escape(names[0])}</text>"
+    ]
+    if last_year:
+        parts.append(
+            f'<line x1="{cx + 20:.2f}" y1="{y - 3:.2f}" x2="{cx + 36:.2f}" y2="{y - 3:.2f}" stroke="#9a6700" '
+            f'stroke-width="2" stroke-dasharray="4 3"/><text x="{cx + 41:.2f}" y="{y + 1:.2f}">'
+            f"{escape(names[1])}</text>"
+        )
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _xy(x: float, y: float) -> str:
+    return f"{x:.2f},{y:.2f}"
+
+
+def _series(values: list[float | None], point: Any, css: str, colour: str, *, dashed: bool) -> str:
+    known = [(i, v) for i, v in enumerate(values) if v is not None]
+    parts = [f'<g class="series {css}">']
+    if known and len(known) == len(values):
+        corners = " ".join(_xy(*point(i, v)) for i, v in known)
+        fill = 'fill="none"' if dashed else f'fill="{colour}" fill-opacity="0.25"'
+        dash = ' stroke-dasharray="5 4"' if dashed else ""
+        parts.append(f'<polygon points="{corners}" {fill} stroke="{colour}" stroke-width="2"{dash}/>')
+    for i, v in known:
+        x, y = point(i, v)
+        parts.append(
+            f'<circle class="point" cx="{x:.2f}" cy="{y:.2f}" r="3" fill="{colour}" '
+            f'data-axis="{i}" data-value="{v!r}"/>'
+        )
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def histogram_svg(
+    values: Sequence[float],
+    *,
+    scale_min: float,
+    scale_max: float,
+    bins: int = 8,
+    title: str = "",
+    width: float = 480.0,
+    height: float = 200.0,
+) -> str:
+    """The distribution of finals as an SVG bar chart: ``bins`` equal bins over the scale.
+
+    A value equal to scale_max falls in the last bin; each bar is labelled with its count.
+    """
+    if bins < 1 or scale_max <= scale_min:
+        raise ValueError("need at least one bin and scale_max above scale_min")
+    step = (scale_max - scale_min) / bins
+    counts = [0] * bins
+    for value in values:
+        index = min(bins - 1, max(0, int((value - scale_min) // step)))
+        counts[index] += 1
+    top = max(counts) or 1
+    left, bottom, room = 30.0, 24.0, 16.0
+    plot_w, plot_h = width - left - 10, height - bottom - room
+    bar_w = plot_w / bins
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="histogram" role="img" viewBox="0 0 {width:.0f} '
+        f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" '
+        f'aria-label="{escape(title, _QUOTE)}">',
+        f"<title>{escape(title)}</title>" if title else "",
+        f'<line x1="{left}" y1="{room + plot_h:.2f}" x2="{left + plot_w:.2f}" y2="{room + plot_h:.2f}" '
+        'stroke="#5b6572"/>',
+    ]
+    for i, count in enumerate(counts):
+        bar_h = plot_h * count / top
+        x = left + i * bar_w
+        y = room + plot_h - bar_h
+        parts.append(
+            f'<rect class="bar" x="{x + 2:.2f}" y="{y:.2f}" width="{bar_w - 4:.2f}" height="{bar_h:.2f}" '
+            f'fill="#0b5cad" fill-opacity="0.7" data-count="{count}"/>'
+        )
+        if count:
+            parts.append(
+                f'<text x="{x + bar_w / 2:.2f}" y="{y - 3:.2f}" text-anchor="middle" font-size="11">'
+                f"{count}</text>"
+            )
+        parts.append(
+            f'<text x="{x:.2f}" y="{height - 8:.2f}" text-anchor="middle" font-size="10" fill="#5b6572">'
+            f"{scale_min + i * step:g}</text>"
+        )
+    parts.append(
+        f'<text x="{left + plot_w:.2f}" y="{height - 8:.2f}" text-anchor="middle" font-size="10" '
+        f'fill="#5b6572">{scale_max:g}</text></svg>'
+    )
+    return "".join(parts)
