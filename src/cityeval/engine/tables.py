@@ -24,6 +24,7 @@ __all__ = [
     "ROW",
     "first_row",
     "normalise_header",
+    "number_parse",
     "parse_numbers",
     "read_table",
     "require_columns",
@@ -190,37 +191,36 @@ def text_column(table: pl.DataFrame, column: str, *, required: bool = True) -> p
     return table
 
 
+def number_parse(table: pl.DataFrame, column: str) -> tuple[pl.Expr, pl.Expr]:
+    """The expressions :func:`parse_numbers` uses for ``column``: its Float64 value, and a flag
+    true on a value it refuses (text that is not a number, NaN, infinity), for one lazy check."""
+    if table.schema[column].is_numeric():
+        value = pl.col(column).cast(pl.Float64)
+        return value, value.is_nan() | value.is_infinite()
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    cleaned = (
+        pl.when(text.is_null() | text.str.to_lowercase().is_in(_MISSING))
+        .then(None)
+        .when(text.str.contains(_DECIMAL_COMMA.pattern))
+        .then(text.str.replace(",", ".", literal=True))
+        .otherwise(text)
+    )
+    value = cleaned.cast(pl.Float64, strict=False)
+    return value, (cleaned.is_not_null() & value.is_null()) | value.is_nan() | value.is_infinite()
+
+
 def parse_numbers(table: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
     """Turn text columns into Float64, with blanks as null; refuse anything else.
 
     Accepts a decimal comma (``3,23``), as Indonesian spreadsheets often write it.
     """
     for column in columns:
-        dtype = table.schema[column]
-        if dtype.is_numeric():
-            table = table.with_columns(pl.col(column).cast(pl.Float64))
-            bad = first_row(table, pl.col(column).is_nan() | pl.col(column).is_infinite())
-            if bad is not None:
-                raise InputError("the value is not a finite number", row=bad[ROW], column=column)
-            continue
-        text = pl.col(column).cast(pl.String).str.strip_chars()
-        cleaned = (
-            pl.when(text.is_null() | text.str.to_lowercase().is_in(_MISSING))
-            .then(None)
-            .when(text.str.contains(_DECIMAL_COMMA.pattern))
-            .then(text.str.replace(",", ".", literal=True))
-            .otherwise(text)
-        )
-        parsed = table.select(ROW, pl.col(column), cleaned.alias("__text__")).with_columns(
-            pl.col("__text__").cast(pl.Float64, strict=False).alias("__value__")
-        )
-        bad = first_row(
-            parsed,
-            (pl.col("__text__").is_not_null() & pl.col("__value__").is_null())
-            | pl.col("__value__").is_nan()
-            | pl.col("__value__").is_infinite(),
-        )
+        value, refused = number_parse(table, column)
+        checked = table.select(ROW, pl.col(column), value.alias("__value__"), refused.alias("__bad__"))
+        bad = first_row(checked, pl.col("__bad__"))
         if bad is not None:
+            if table.schema[column].is_numeric():
+                raise InputError("the value is not a finite number", row=bad[ROW], column=column)
             raise InputError(f"{bad[column]!r} is not a number", row=bad[ROW], column=column)
-        table = table.with_columns(parsed.get_column("__value__").alias(column))
+        table = table.with_columns(checked.get_column("__value__").alias(column))
     return table
