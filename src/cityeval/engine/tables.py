@@ -90,31 +90,39 @@ def _read_excel(data: bytes, limits: ReadLimits) -> pl.DataFrame:
 
 
 def _read_csv(data: bytes, limits: ReadLimits) -> pl.DataFrame:
-    if not data.strip():
+    """Parse the bytes as they are (polars checks UTF-8 while it reads); the text is decoded in
+    Python only to describe a problem."""
+    data = data.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark Excel writes
+    if not data or data.isspace():
         raise InputError("the file is empty")
+    end = data.find(b"\n")
+    header = data[:end] if end >= 0 else data
+    separator = max((",", ";", "\t"), key=lambda s: header.count(s.encode()))
     try:
-        text = data.decode("utf-8-sig")
+        table = pl.read_csv(data, separator=separator, infer_schema=False, n_rows=limits.max_rows + 1)
+    except (pl.exceptions.ComputeError, pl.exceptions.DuplicateError) as exc:
+        # polars names the problem but not always the line; csv tells us which line is ragged.
+        text = _decoded(data)
+        raise InputError(_describe_csv_problem(text, separator) or f"malformed CSV ({exc})") from None
+    if table.height > limits.max_rows:
+        _decoded(data)  # a file both too long and not UTF-8 is refused for its encoding first
+    # polars pads a short row with nulls. A null in the last column may also be a blank value,
+    # so only then is each row's length checked, which costs a pass in Python.
+    if table.width and table.get_column(table.columns[-1]).null_count():
+        problem = _describe_csv_problem(_decoded(data), separator)
+        if problem:
+            raise InputError(problem)
+    return table
+
+
+def _decoded(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
             f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as 'CSV UTF-8' or as XLSX"
         ) from None
-    header = text[: text.find("\n")] if "\n" in text else text
-    separator = max((",", ";", "\t"), key=header.count)
-    try:
-        table = pl.read_csv(
-            io.StringIO(text), separator=separator, infer_schema=False, n_rows=limits.max_rows + 1
-        )
-    except (pl.exceptions.ComputeError, pl.exceptions.DuplicateError) as exc:
-        # polars names the problem but not always the line; csv tells us which line is ragged.
-        raise InputError(_describe_csv_problem(text, separator) or f"malformed CSV ({exc})") from None
-    # polars pads a short row with nulls. A null in the last column may also be a blank value,
-    # so only then is each row's length checked, which costs a pass in Python.
-    if table.width and table.get_column(table.columns[-1]).null_count():
-        problem = _describe_csv_problem(text, separator)
-        if problem:
-            raise InputError(problem)
-    return table
 
 
 def _describe_csv_problem(text: str, separator: str) -> str | None:
@@ -146,8 +154,13 @@ def _tidy(table: pl.DataFrame) -> pl.DataFrame:
     if duplicates:
         raise InputError(f"the header repeats column {duplicates[0]!r}")
     table = table.rename(dict(zip(table.columns, names, strict=True)))
-    # A text cell our CSV writer neutralised ('=x, see engine.spreadsheet) reads as written.
-    table = table.with_columns(pl.all().cast(pl.String).str.strip_chars().str.replace(NEUTRALISED, "$1"))
+    # A text cell our CSV writer neutralised ('=x, see engine.spreadsheet) reads as written: the
+    # pattern is applied only to the columns that have a cell starting with an apostrophe.
+    table = table.with_columns(pl.all().cast(pl.String).str.strip_chars())
+    quoted = table.select(pl.all().str.starts_with("'").any()).row(0, named=True) if table.height else {}
+    neutralised = [name for name, hit in quoted.items() if hit]
+    if neutralised:
+        table = table.with_columns(pl.col(neutralised).str.replace(NEUTRALISED, "$1"))
     table = table.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
     blank = pl.all_horizontal(pl.exclude(ROW).is_null() | (pl.exclude(ROW) == ""))
     table = table.filter(~blank)
