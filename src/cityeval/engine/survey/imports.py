@@ -55,7 +55,6 @@ row and column of the first problem and counts the others.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -268,11 +267,20 @@ def _read_raw(
     else:
         table = _read_csv(data, limits)
     check_loaded(table.height, table.width, limits)
-    stripped = pl.all().cast(pl.String).str.strip_chars()
-    table = table.select(pl.when(stripped != "").then(stripped))  # one pass: stripped, "" → null
+    table = table.with_columns(pl.all().cast(pl.String))
+    # Only columns with a value to strip or a blank one are rewritten: a clean export's columns
+    # are kept as read, not copied (polars already reads an empty field as null).
+    text = pl.all().str.strip_chars()
+    dirty = table.select(((text.str.len_bytes() != pl.all().str.len_bytes()) | (pl.all() == "")).any())
+    columns = [name for name, hit in dirty.row(0, named=True).items() if hit] if table.height else []
+    if columns:
+        text = pl.col(columns).str.strip_chars()
+        table = table.with_columns(pl.when(text != "").then(text))
     table = table.with_row_index(_ROW, offset=2).with_columns(pl.col(_ROW).cast(pl.Int64))
     if table.width > 1:
-        table = table.filter(~pl.all_horizontal(pl.exclude(_ROW).is_null()))
+        blank = pl.all_horizontal(pl.exclude(_ROW).is_null())
+        if table.select(blank.any()).item():
+            table = table.filter(~blank)
     return table
 
 
@@ -288,11 +296,32 @@ def _read_excel(data: bytes, limits: ReadLimits) -> pl.DataFrame:
 
 
 def _read_csv(data: bytes, limits: ReadLimits) -> pl.DataFrame:
+    """Parse the bytes as they are: polars checks UTF-8 while it reads, and the text is decoded
+    in Python only to name a problem (a 100 MB export is neither copied nor decoded)."""
     data = data.removeprefix(b"\xef\xbb\xbf")
-    if not data.strip():
+    if not data or data.isspace():
         raise InputError("the file is empty")
+    end = data.find(b"\n")
+    header = data[:end] if end >= 0 else data
+    separator = max((",", ";", "\t"), key=lambda s: header.count(s.encode()))
     try:
-        data.decode("utf-8")
+        table = pl.read_csv(data, separator=separator, infer_schema=False, n_rows=limits.max_rows + 1)
+    except (pl.exceptions.ComputeError, pl.exceptions.DuplicateError) as exc:
+        _decoded(data)  # not UTF-8 is the problem to name first
+        raise InputError(f"malformed CSV ({str(exc).splitlines()[0]})") from None
+    if table.height > limits.max_rows:
+        _decoded(data)  # a file both too long and not UTF-8 is refused for its encoding first
+    # A short row reads as nulls at its end; only then is each row's length checked.
+    if table.width and table.get_column(table.columns[-1]).null_count():
+        problem = short_row(_decoded(data), separator)
+        if problem:
+            raise InputError(problem)
+    return table
+
+
+def _decoded(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
@@ -300,20 +329,6 @@ def _read_csv(data: bytes, limits: ReadLimits) -> pl.DataFrame:
             "export the data again as CSV UTF-8 or as XLSX",
             row=line,
         ) from None
-    header = data.split(b"\n", 1)[0]
-    separator = max((",", ";", "\t"), key=lambda s: header.count(s.encode()))
-    try:
-        table = pl.read_csv(
-            io.BytesIO(data), separator=separator, infer_schema=False, n_rows=limits.max_rows + 1
-        )
-    except (pl.exceptions.ComputeError, pl.exceptions.DuplicateError) as exc:
-        raise InputError(f"malformed CSV ({str(exc).splitlines()[0]})") from None
-    # A short row reads as nulls at its end; only then is each row's length checked.
-    if table.width and table.get_column(table.columns[-1]).null_count():
-        problem = short_row(data.decode("utf-8"), separator)
-        if problem:
-            raise InputError(problem)
-    return table
 
 
 def _key(header: str) -> str:
