@@ -74,23 +74,7 @@ def check_item_table(
     table, distinct = _stripped(table, [*_TEXT, *(["province"] if has_province else [])])
     codes = {value: framework.resolve_group(value) for value in distinct["group"].drop_nulls().to_list()}
     score, score_problem = number_parse(table, "score")
-    scale = framework.scale
-    applies = pl.lit(False)
-    for group in framework.group_codes:
-        items = [item.code for _, item in framework.items_for(group)]
-        applies = pl.when(pl.col(_CODE) == group).then(pl.col("item").is_in(items)).otherwise(applies)
-    known_item = pl.col("item").is_in(list(framework.items_by_code))
-    if distinct["item"].drop_nulls().is_in(list(framework.items_by_code)).all():
-        known_item = pl.lit(True)  # every distinct item is known: no need to look row by row
-    checks = {
-        **{f"empty {c}": pl.col(c).is_null() | (pl.col(c) == "") for c in _TEXT},
-        "unknown group": pl.col("group").is_not_null() & pl.col(_CODE).is_null(),
-        "not a number": score_problem,
-        "outside the scale": (pl.col("__score__") < scale.min) | (pl.col("__score__") > scale.max),
-        "unknown item": ~known_item,
-        "misplaced item": known_item & ~applies,
-    }
-    checks = {name: check.fill_null(False) for name, check in checks.items()}
+    checks = _row_checks(framework, distinct["item"], score_problem)
     lazy = table.lazy().with_columns(
         pl.col("group").replace_strict(codes, default=None, return_dtype=pl.String).alias(_CODE),
         score.alias("__score__"),
@@ -107,7 +91,11 @@ def check_item_table(
     # Equal keys hash alike, so as many distinct hashes as rows proves there is no duplicate;
     # fewer (a duplicate, or a hash collision) is settled by the exact search in _raise_twice.
     keys = lazy.select(pl.len(), pl.struct("region", "item", "assessor").hash().n_unique().alias("distinct"))
-    found, per_region, counts = pl.collect_all([flagged, regions, keys])
+    # The checked table itself comes out of the same plan: groups as codes, scores as numbers.
+    checked = lazy.with_columns(pl.col(_CODE).alias("group"), pl.col("__score__").alias("score"))
+    found, per_region, counts, checked_table = pl.collect_all(
+        [flagged, regions, keys, checked.drop(_CODE, "__score__")]
+    )
     if found.height:
         _raise_row_problem(table, found, framework)
     for column in ("group", "province"):
@@ -116,9 +104,28 @@ def check_item_table(
             _raise_inconsistent(table, codes, column, inconsistent)
     if counts.item(0, "distinct") < counts.item(0, "len"):
         _raise_twice(table)
-    return table.with_columns(
-        pl.col("group").replace_strict(codes, return_dtype=pl.String), score.alias("score")
-    )
+    return checked_table
+
+
+def _row_checks(framework: Framework, items: pl.Series, score_problem: pl.Expr) -> dict[str, pl.Expr]:
+    """One flag per row check, true where a row breaks it, in the order they are reported."""
+    scale = framework.scale
+    applies = pl.lit(False)
+    for group in framework.group_codes:
+        codes = [item.code for _, item in framework.items_for(group)]
+        applies = pl.when(pl.col(_CODE) == group).then(pl.col("item").is_in(codes)).otherwise(applies)
+    known_item = pl.col("item").is_in(list(framework.items_by_code))
+    if items.drop_nulls().is_in(list(framework.items_by_code)).all():
+        known_item = pl.lit(True)  # every distinct item is known: no need to look row by row
+    checks = {
+        **{f"empty {c}": pl.col(c).is_null() | (pl.col(c) == "") for c in _TEXT},
+        "unknown group": pl.col("group").is_not_null() & pl.col(_CODE).is_null(),
+        "not a number": score_problem,
+        "outside the scale": (pl.col("__score__") < scale.min) | (pl.col("__score__") > scale.max),
+        "unknown item": ~known_item,
+        "misplaced item": known_item & ~applies,
+    }
+    return {name: check.fill_null(False) for name, check in checks.items()}
 
 
 def _stripped(table: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
