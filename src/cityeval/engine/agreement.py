@@ -398,13 +398,10 @@ def agreement_by(
     prepared = _prepare(
         table, keys=by, unit=unit, coder=coder, value=value, what="score table", level=checked
     )
-    # Number the groups in the order of their keys and make each group a contiguous slice, so
-    # that numpy sees each group as a view of three arrays.
-    prepared = prepared.with_columns(pl.struct(*by).rank("dense").alias("__group__")).sort("__group__")
-    groups = (
-        prepared.group_by("__group__")
-        .agg(*(pl.col(c).first() for c in by), pl.len().alias("__rows__"))
-        .sort("__group__")
+    # The rows come sorted by the keys, so each group is a contiguous slice: numpy sees it as a
+    # view of three arrays.
+    groups = prepared.group_by("__group__", maintain_order=True).agg(
+        *(pl.col(c).first() for c in by), pl.len().alias("__rows__")
     )
     units = prepared.get_column("__unit__").to_numpy()
     coders = prepared.get_column("__coder__").to_numpy()
@@ -468,8 +465,9 @@ def _prepare(
 ) -> pl.DataFrame:
     """Check a long table and add integer codes ``__unit__``, ``__coder__`` and ``__value__``.
 
-    Unit and coder codes are dense ranks of (keys, unit) and of the coder label; values are
-    Float64 with missing values (null or NaN) as NaN. Refuses empty labels and a coder giving
+    Rows come sorted by (keys, unit); ``__unit__`` numbers the (keys, unit) pairs in that order,
+    ``__group__`` (with keys) the keys, ``__coder__`` the coder labels; values are Float64 with
+    missing values (null or NaN) as NaN. Refuses empty labels and a coder giving
     two values to one unit, and negative values at the ratio level.
     """
     table = with_rows(table)
@@ -485,17 +483,27 @@ def _prepare(
         negative = first_row(table, pl.col(value) < 0)
         if negative is not None:
             raise InputError("ratio-level values cannot be negative", row=negative[ROW], column=value)
-    duplicate = first_row(table, pl.len().over(*keys, unit, coder) > 1)
-    if duplicate is not None:
-        raise InputError(
-            f"{coder} {duplicate[coder]!r} has more than one value for {unit} {duplicate[unit]!r}",
-            row=duplicate[ROW],
-            column=coder,
-        )
-    unit_key = pl.struct(*keys, unit) if keys else pl.col(unit)
+    # As many distinct key hashes as rows proves no coder gave a unit two values; fewer (such a
+    # pair, or a hash collision) is settled by the exact search.
+    counts = table.select(pl.len(), pl.struct(*keys, unit, coder).hash().n_unique().alias("distinct"))
+    if counts.item(0, "distinct") < counts.item(0, "len"):
+        duplicate = first_row(table, pl.len().over(*keys, unit, coder) > 1)
+        if duplicate is not None:
+            raise InputError(
+                f"{coder} {duplicate[coder]!r} has more than one value for {unit} {duplicate[unit]!r}",
+                row=duplicate[ROW],
+                column=coder,
+            )
+
+    # Sorted by keys and unit, a new unit (or group) starts wherever one of its columns changes:
+    # one sort instead of ranking structs.
+    def starts(columns: Sequence[str]) -> pl.Expr:
+        return pl.any_horizontal(pl.col(c).ne_missing(pl.col(c).shift()) for c in columns).cum_sum()
+
     numbers = pl.col(value).cast(pl.Float64)
-    return table.with_columns(
-        unit_key.rank("dense").alias("__unit__"),
+    return table.sort(*keys, unit).with_columns(
+        starts([*keys, unit]).alias("__unit__"),
+        *([starts(keys).alias("__group__")] if keys else []),
         pl.col(coder).rank("dense").alias("__coder__"),
         pl.when(numbers.is_nan()).then(None).otherwise(numbers).fill_null(float("nan")).alias("__value__"),
     )

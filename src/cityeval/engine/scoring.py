@@ -22,6 +22,16 @@ import polars as pl
 
 from cityeval.engine.errors import InputError
 from cityeval.engine.framework import Framework
+from cityeval.engine.scoring_checks import (
+    ITEM_COLUMNS,
+    canonical_groups,
+    catalogue,
+    check_component_presence,
+    check_item_table,
+    check_scale,
+    check_unique_regions,
+    with_group,
+)
 from cityeval.engine.tables import (
     ROW,
     first_row,
@@ -41,7 +51,6 @@ __all__ = [
     "score_items",
 ]
 
-ITEM_COLUMNS = ("region", "group", "item", "assessor", "score")
 RANK_DECIMALS = 9
 Consolidation = Literal["mean", "median"]
 Unscored = Literal["skip", "zero"]
@@ -157,8 +166,8 @@ def score_items(
         raise ValueError(f"consolidation must be 'mean' or 'median', not {consolidation!r}")
     if unscored not in ("skip", "zero"):
         raise ValueError(f"unscored must be 'skip' or 'zero', not {unscored!r}")
-    table = _check_item_table(scores, framework, default_group=default_group)
-    catalogue = _catalogue(framework)
+    table = check_item_table(scores, framework, default_group=default_group)
+    expected_items = catalogue(framework)
 
     panel = getattr(pl.col("score"), consolidation)()
     items = (
@@ -172,7 +181,7 @@ def score_items(
         )
     )
     regions = _region_attributes(table)
-    expected = regions.select("region", "group").join(catalogue, on="group")
+    expected = regions.select("region", "group").join(expected_items, on="group")
     items = expected.join(items, on=["region", "item"], how="left").with_columns(
         pl.col("n_assessors").fill_null(0)
     )
@@ -226,7 +235,7 @@ def _apply_overrides(
     table = with_rows(overrides)
     require_columns(table, ("region", "item", "score"), what="consolidated-score table")
     table = parse_numbers(text_column(text_column(table, "region"), "item"), ["score"])
-    _check_scale(table, "score", framework)
+    check_scale(table, "score", framework)
     duplicate = first_row(table, pl.len().over("region", "item") > 1)
     if duplicate is not None:
         raise InputError(
@@ -251,90 +260,9 @@ def _apply_overrides(
     )
 
 
-def _check_item_table(
-    scores: pl.DataFrame, framework: Framework, *, default_group: str | None
-) -> pl.DataFrame:
-    table = _with_group(with_rows(scores), framework, default_group)
-    require_columns(table, ITEM_COLUMNS, what="item-score table")
-    for column in ("region", "group", "item", "assessor"):
-        table = text_column(table, column)
-    if "province" in table.columns:
-        table = text_column(table, "province", required=False)
-    table = _canonical_groups(table, framework)
-    table = parse_numbers(table, ["score"])
-    _check_scale(table, "score", framework)
-
-    known = pl.DataFrame({"item": list(framework.items_by_code)}, schema={"item": pl.String})
-    unknown = table.join(known, on="item", how="anti")
-    if unknown.height:
-        bad = unknown.sort(ROW).row(0, named=True)
-        raise InputError(
-            f"unknown item {bad['item']!r} for framework {framework.code}",
-            row=bad[ROW],
-            column="item",
-        )
-    applicable = _catalogue(framework).select("group", "item")
-    misplaced = table.join(applicable, on=["group", "item"], how="anti")
-    if misplaced.height:
-        bad = misplaced.sort(ROW).row(0, named=True)
-        raise InputError(
-            f"item {bad['item']!r} is not scored for group {bad['group']!r}",
-            row=bad[ROW],
-            column="item",
-        )
-    _check_consistent(table, "group")
-    if "province" in table.columns:
-        _check_consistent(table, "province")
-    duplicate = first_row(table, pl.len().over("region", "item", "assessor") > 1)
-    if duplicate is not None:
-        raise InputError(
-            f"assessor {duplicate['assessor']!r} scored item {duplicate['item']!r} of "
-            f"{duplicate['region']!r} more than once",
-            row=duplicate[ROW],
-            column="assessor",
-        )
-    return table
-
-
-def _check_consistent(table: pl.DataFrame, column: str) -> None:
-    """A region has one group (or province) across all its rows."""
-    first = table.group_by("region").agg(pl.col(column).sort_by(ROW).first().alias("__first__"))
-    clash = first_row(table.join(first, on="region"), pl.col(column).ne_missing(pl.col("__first__")))
-    if clash is not None:
-        raise InputError(
-            f"region {clash['region']!r} has {column} {clash[column]!r} here but "
-            f"{clash['__first__']!r} on an earlier row",
-            row=clash[ROW],
-            column=column,
-        )
-
-
 def _region_attributes(table: pl.DataFrame) -> pl.DataFrame:
     columns = ["region", "group"] + (["province"] if "province" in table.columns else [])
     return table.select(columns).unique(subset="region", keep="first", maintain_order=True)
-
-
-def _catalogue(framework: Framework) -> pl.DataFrame:
-    """One row per (group, expected item) with its component, weight and dimension."""
-    rows: dict[str, list[Any]] = {k: [] for k in ("group", "component", "weight", "item", "dimension")}
-    for group in framework.group_codes:
-        weights = framework.weights_for(group)
-        for component, item in framework.items_for(group):
-            rows["group"].append(group)
-            rows["component"].append(component.code)
-            rows["weight"].append(weights[component.code])
-            rows["item"].append(item.code)
-            rows["dimension"].append(framework.item_dimension(item))
-    return pl.DataFrame(
-        rows,
-        schema={
-            "group": pl.String,
-            "component": pl.String,
-            "weight": pl.Float64,
-            "item": pl.String,
-            "dimension": pl.String,
-        },
-    )
 
 
 # --- component level -------------------------------------------------------------------------
@@ -354,19 +282,19 @@ def score_components(
     does not have must be blank. Columns that are not components (e.g. a published final) are
     ignored.
     """
-    table = _with_group(with_rows(table), framework, default_group)
+    table = with_group(with_rows(table), framework, default_group)
     require_columns(table, ("region", "group"), what="component-score table")
     table = text_column(table, "region")
     table = text_column(table, "group")
     if "province" in table.columns:
         table = text_column(table, "province", required=False)
-    table = _canonical_groups(table, framework)
-    _check_unique_regions(table)
+    table = canonical_groups(table, framework)
+    check_unique_regions(table)
     present = [c for c in framework.component_codes if c in table.columns]
     table = parse_numbers(table, present)
     for code in present:
-        _check_scale(table, code, framework)
-    _check_component_presence(table, framework, present)
+        check_scale(table, code, framework)
+    check_component_presence(table, framework, present)
 
     regions = _region_attributes(table)
     weights = pl.DataFrame(
@@ -397,92 +325,6 @@ def score_components(
     )
 
 
-def _check_component_presence(table: pl.DataFrame, framework: Framework, present: list[str]) -> None:
-    """Each participating region has every component of its group, and none of another's.
-
-    A region whose components are all 0 or blank did not take part: it is listed as a
-    non-participant rather than refused.
-    """
-    took_part = (
-        pl.any_horizontal(pl.col(c).fill_null(0.0) != 0 for c in present) if present else pl.lit(False)
-    )
-    for group in framework.group_codes:
-        of_group = (pl.col("group") == group) & took_part
-        for component in framework.components:
-            code = component.code
-            if component.applies_to(group):
-                if code not in present:
-                    row = first_row(table, of_group)
-                    if row is not None:
-                        raise InputError(
-                            f"no column for component {code!r}, which group {group!r} needs",
-                            row=row[ROW],
-                            column=code,
-                        )
-                    continue
-                row = first_row(table, of_group & pl.col(code).is_null())
-                if row is not None:
-                    raise InputError(
-                        f"component {code!r} is missing; group {group!r} needs it",
-                        row=row[ROW],
-                        column=code,
-                    )
-            elif code in present:
-                row = first_row(table, of_group & pl.col(code).is_not_null())
-                if row is not None:
-                    raise InputError(
-                        f"group {group!r} has no component {code!r}: leave it blank",
-                        row=row[ROW],
-                        column=code,
-                    )
-
-
-# --- shared ----------------------------------------------------------------------------------
-
-
-def _with_group(table: pl.DataFrame, framework: Framework, default_group: str | None) -> pl.DataFrame:
-    if "group" in table.columns:
-        return table
-    if default_group is None and len(framework.groups) == 1:
-        default_group = framework.groups[0].code
-    if default_group is None:
-        raise InputError(
-            "the table has no column 'group' and no default group was given "
-            f"(groups: {', '.join(framework.group_codes)})",
-            column="group",
-        )
-    code = framework.resolve_group(default_group)
-    if code is None:
-        raise InputError(f"unknown group {default_group!r} (groups: {', '.join(framework.group_codes)})")
-    return table.with_columns(pl.lit(code).alias("group"))
-
-
-def _canonical_groups(table: pl.DataFrame, framework: Framework) -> pl.DataFrame:
-    """The group column in the framework's codes, aliases (``R``, ``KPPN & IKN``) resolved."""
-    values = table.get_column("group").drop_nulls().unique().to_list()
-    codes = {value: framework.resolve_group(value) for value in values}
-    bad = first_row(table, pl.col("group").is_in([v for v, code in codes.items() if code is None]))
-    if bad is not None:
-        raise InputError(
-            f"unknown group {bad['group']!r} (groups in {framework.code}: "
-            f"{', '.join(framework.group_codes)})",
-            row=bad[ROW],
-            column="group",
-        )
-    return table.with_columns(pl.col("group").replace_strict(codes, return_dtype=pl.String))
-
-
-def _check_scale(table: pl.DataFrame, column: str, framework: Framework) -> None:
-    scale = framework.scale
-    bad = first_row(table, (pl.col(column) < scale.min) | (pl.col(column) > scale.max))
-    if bad is not None:
-        raise InputError(
-            f"{bad[column]:g} is outside the scale {scale.min:g}–{scale.max:g}",
-            row=bad[ROW],
-            column=column,
-        )
-
-
 def previous_finals(table: pl.DataFrame) -> pl.DataFrame:
     """Check a previous cycle's table (a ``score`` output or any table with region and final).
 
@@ -495,22 +337,11 @@ def previous_finals(table: pl.DataFrame) -> pl.DataFrame:
     require_columns(table, ("region", "final"), what="previous-cycle table")
     table = text_column(table, "region")
     table = parse_numbers(table, ["final"])
-    _check_unique_regions(table)
+    check_unique_regions(table)
     # A final of 0 is a non-participant's (all components 0 or missing): no previous result.
     return table.filter(pl.col("final").is_not_null() & (pl.col("final") != 0)).select(
         "region", pl.col("final").alias("previous_final")
     )
-
-
-def _check_unique_regions(table: pl.DataFrame) -> None:
-    duplicate = first_row(table, pl.len().over("region") > 1)
-    if duplicate is not None:
-        later = table.filter(pl.col("region") == duplicate["region"]).sort(ROW).row(1, named=True)
-        raise InputError(
-            f"region {duplicate['region']!r} appears twice (first at row {duplicate[ROW]})",
-            row=later[ROW],
-            column="region",
-        )
 
 
 def _component_order(framework: Framework) -> pl.Expr:

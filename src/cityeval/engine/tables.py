@@ -24,6 +24,7 @@ __all__ = [
     "ROW",
     "first_row",
     "normalise_header",
+    "number_parse",
     "parse_numbers",
     "read_table",
     "require_columns",
@@ -89,31 +90,39 @@ def _read_excel(data: bytes, limits: ReadLimits) -> pl.DataFrame:
 
 
 def _read_csv(data: bytes, limits: ReadLimits) -> pl.DataFrame:
-    if not data.strip():
+    """Parse the bytes as they are (polars checks UTF-8 while it reads); the text is decoded in
+    Python only to describe a problem."""
+    data = data.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark Excel writes
+    if not data or data.isspace():
         raise InputError("the file is empty")
+    end = data.find(b"\n")
+    header = data[:end] if end >= 0 else data
+    separator = max((",", ";", "\t"), key=lambda s: header.count(s.encode()))
     try:
-        text = data.decode("utf-8-sig")
+        table = pl.read_csv(data, separator=separator, infer_schema=False, n_rows=limits.max_rows + 1)
+    except (pl.exceptions.ComputeError, pl.exceptions.DuplicateError) as exc:
+        # polars names the problem but not always the line; csv tells us which line is ragged.
+        text = _decoded(data)
+        raise InputError(_describe_csv_problem(text, separator) or f"malformed CSV ({exc})") from None
+    if table.height > limits.max_rows:
+        _decoded(data)  # a file both too long and not UTF-8 is refused for its encoding first
+    # polars pads a short row with nulls. A null in the last column may also be a blank value,
+    # so only then is each row's length checked, which costs a pass in Python.
+    if table.width and table.get_column(table.columns[-1]).null_count():
+        problem = _describe_csv_problem(_decoded(data), separator)
+        if problem:
+            raise InputError(problem)
+    return table
+
+
+def _decoded(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
             f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as 'CSV UTF-8' or as XLSX"
         ) from None
-    header = text[: text.find("\n")] if "\n" in text else text
-    separator = max((",", ";", "\t"), key=header.count)
-    try:
-        table = pl.read_csv(
-            io.StringIO(text), separator=separator, infer_schema=False, n_rows=limits.max_rows + 1
-        )
-    except (pl.exceptions.ComputeError, pl.exceptions.DuplicateError) as exc:
-        # polars names the problem but not always the line; csv tells us which line is ragged.
-        raise InputError(_describe_csv_problem(text, separator) or f"malformed CSV ({exc})") from None
-    # polars pads a short row with nulls. A null in the last column may also be a blank value,
-    # so only then is each row's length checked, which costs a pass in Python.
-    if table.width and table.get_column(table.columns[-1]).null_count():
-        problem = _describe_csv_problem(text, separator)
-        if problem:
-            raise InputError(problem)
-    return table
 
 
 def _describe_csv_problem(text: str, separator: str) -> str | None:
@@ -145,8 +154,13 @@ def _tidy(table: pl.DataFrame) -> pl.DataFrame:
     if duplicates:
         raise InputError(f"the header repeats column {duplicates[0]!r}")
     table = table.rename(dict(zip(table.columns, names, strict=True)))
-    # A text cell our CSV writer neutralised ('=x, see engine.spreadsheet) reads as written.
-    table = table.with_columns(pl.all().cast(pl.String).str.strip_chars().str.replace(NEUTRALISED, "$1"))
+    # A text cell our CSV writer neutralised ('=x, see engine.spreadsheet) reads as written: the
+    # pattern is applied only to the columns that have a cell starting with an apostrophe.
+    table = table.with_columns(pl.all().cast(pl.String).str.strip_chars())
+    quoted = table.select(pl.all().str.starts_with("'").any()).row(0, named=True) if table.height else {}
+    neutralised = [name for name, hit in quoted.items() if hit]
+    if neutralised:
+        table = table.with_columns(pl.col(neutralised).str.replace(NEUTRALISED, "$1"))
     table = table.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
     blank = pl.all_horizontal(pl.exclude(ROW).is_null() | (pl.exclude(ROW) == ""))
     table = table.filter(~blank)
@@ -190,37 +204,36 @@ def text_column(table: pl.DataFrame, column: str, *, required: bool = True) -> p
     return table
 
 
+def number_parse(table: pl.DataFrame, column: str) -> tuple[pl.Expr, pl.Expr]:
+    """The expressions :func:`parse_numbers` uses for ``column``: its Float64 value, and a flag
+    true on a value it refuses (text that is not a number, NaN, infinity), for one lazy check."""
+    if table.schema[column].is_numeric():
+        value = pl.col(column).cast(pl.Float64)
+        return value, value.is_nan() | value.is_infinite()
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    cleaned = (
+        pl.when(text.is_null() | text.str.to_lowercase().is_in(_MISSING))
+        .then(None)
+        .when(text.str.contains(_DECIMAL_COMMA.pattern))
+        .then(text.str.replace(",", ".", literal=True))
+        .otherwise(text)
+    )
+    value = cleaned.cast(pl.Float64, strict=False)
+    return value, (cleaned.is_not_null() & value.is_null()) | value.is_nan() | value.is_infinite()
+
+
 def parse_numbers(table: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
     """Turn text columns into Float64, with blanks as null; refuse anything else.
 
     Accepts a decimal comma (``3,23``), as Indonesian spreadsheets often write it.
     """
     for column in columns:
-        dtype = table.schema[column]
-        if dtype.is_numeric():
-            table = table.with_columns(pl.col(column).cast(pl.Float64))
-            bad = first_row(table, pl.col(column).is_nan() | pl.col(column).is_infinite())
-            if bad is not None:
-                raise InputError("the value is not a finite number", row=bad[ROW], column=column)
-            continue
-        text = pl.col(column).cast(pl.String).str.strip_chars()
-        cleaned = (
-            pl.when(text.is_null() | text.str.to_lowercase().is_in(_MISSING))
-            .then(None)
-            .when(text.str.contains(_DECIMAL_COMMA.pattern))
-            .then(text.str.replace(",", ".", literal=True))
-            .otherwise(text)
-        )
-        parsed = table.select(ROW, pl.col(column), cleaned.alias("__text__")).with_columns(
-            pl.col("__text__").cast(pl.Float64, strict=False).alias("__value__")
-        )
-        bad = first_row(
-            parsed,
-            (pl.col("__text__").is_not_null() & pl.col("__value__").is_null())
-            | pl.col("__value__").is_nan()
-            | pl.col("__value__").is_infinite(),
-        )
+        value, refused = number_parse(table, column)
+        checked = table.select(ROW, pl.col(column), value.alias("__value__"), refused.alias("__bad__"))
+        bad = first_row(checked, pl.col("__bad__"))
         if bad is not None:
+            if table.schema[column].is_numeric():
+                raise InputError("the value is not a finite number", row=bad[ROW], column=column)
             raise InputError(f"{bad[column]!r} is not a number", row=bad[ROW], column=column)
-        table = table.with_columns(parsed.get_column("__value__").alias(column))
+        table = table.with_columns(checked.get_column("__value__").alias(column))
     return table

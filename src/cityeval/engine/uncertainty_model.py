@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from cityeval.engine.framework import Framework
-from cityeval.engine.scoring import _catalogue, _check_item_table
+from cityeval.engine.scoring_checks import catalogue, check_item_table
 from cityeval.engine.uncertainty_inputs import SurveyCounts
 
 __all__ = ["Model", "Sample", "components", "model_of"]
@@ -69,7 +69,7 @@ def model_of(
     unscored: str,
 ) -> Model:
     """Arrays of a checked item-level table, regions in the order of ``regions``."""
-    table = _check_item_table(scores, framework, default_group=default_group).filter(
+    table = check_item_table(scores, framework, default_group=default_group).filter(
         pl.col("score").is_not_null()
     )
     region_index = {r: i for i, r in enumerate(regions.get_column("region"))}
@@ -93,7 +93,7 @@ def model_of(
     group_of = regions.get_column("group").to_list()
     group_items = {
         key[0]: [item_index[c] for c in members.get_column("item")]
-        for key, members in _catalogue(framework).group_by("group")
+        for key, members in catalogue(framework).group_by("group")
     }
     expected = np.zeros((n_regions, n_items), dtype=bool)
     for row, group in enumerate(group_of):

@@ -29,10 +29,10 @@ from cityeval.engine.scoring import (
     Consolidation,
     ScoreResult,
     Unscored,
-    _check_item_table,
     detect_level,
     score_items,
 )
+from cityeval.engine.scoring_checks import check_item_table
 from cityeval.engine.tables import ROW
 
 __all__ = ["Plan", "plan", "simulate"]
@@ -128,7 +128,7 @@ def _checked(
             "the what-if planner needs item-level input (region, group, item, assessor, score): "
             "a component score cannot tell which item to raise"
         )
-    table = _check_item_table(scores, framework, default_group=default_group).drop(ROW)
+    table = check_item_table(scores, framework, default_group=default_group).drop(ROW)
     current = score_items(table, framework, consolidation=consolidation, unscored=unscored)
     if region not in set(current.regions.get_column("region")):
         raise InputError(f"no region {region!r} in the input")

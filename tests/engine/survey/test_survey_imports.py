@@ -77,6 +77,28 @@ def test_phone_numbers_written_differently_hash_alike_and_the_salt_matters():
     assert identity_hash("tidak ada", salt=SALT) is None
 
 
+def test_identity_hashes_already_stored_do_not_change():
+    """Hashes kept by earlier imports must still match: the literals below are what main's code
+    (hashlib, one number at a time) gave before hashing moved to polars-hash, and hashlib
+    recomputes each one here; a non-ASCII salt is hashed as its UTF-8 bytes."""
+    stored = {
+        ("0812-3456-7890", SALT): "8b40e8c592e17bd061428779c8d16cb47fdf4c6738cb2b8aa352eaa752ec710a",
+        ("0857 1234 5678", "garam rahasia – ü"): (
+            "d08c53d317e83cfd726585f1403eae650158a0dcb58f33ef47d2342ecaf07b27"
+        ),
+    }
+    for (phone, salt), expected in stored.items():
+        digits = "62" + "".join(c for c in phone if c.isdigit())[1:]
+        assert hashlib.sha256((salt + digits).encode("utf-8")).hexdigest() == expected
+        assert identity_hash(phone, salt=salt) == expected
+    # Many rows at once (one batch), some without a number: each as hashlib gives it, or null.
+    phones = [f"08{n:010d}" for n in range(0, 5000, 7)] + ["", "tanpa nomor"]
+    rows = [[f"r{i}", "", "", "yes", "1", "2", "3", "25-34", "f", "X", p, "no"] for i, p in enumerate(phones)]
+    hashes = read_responses(template_bytes(rows), form=FORM, identity_salt=SALT)["identity_hash"].to_list()
+    expected_all = [hashlib.sha256((SALT + "628" + p[2:]).encode()).hexdigest() for p in phones[:-2]]
+    assert hashes == [*expected_all, None, None]
+
+
 def test_template_round_trip_keeps_every_value():
     """template_csv's header, filled in by hand, reads back to the values written."""
     header = template_csv(FORM).decode().strip().split(",")

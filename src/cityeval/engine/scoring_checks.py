@@ -1,0 +1,306 @@
+"""Checks of scoring input tables, item-level and component-level.
+
+Each check refuses the first bad row with an :class:`InputError` naming its row and column. The
+item-level checks run as one lazy plan over the table: every check is a flag column, regions'
+groups and provinces are compared by ``n_unique`` and duplicate scores found by a ``group_by``
+count, and only rows that break a check (none, on good input) come back to Python. The first
+problem is then picked in the order the checks are listed in :func:`check_item_table`, so a
+table with several problems is refused for the same one whichever way it is checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from cityeval.engine.errors import InputError
+from cityeval.engine.framework import Framework
+from cityeval.engine.tables import ROW, first_row, number_parse, parse_numbers, require_columns, with_rows
+
+__all__ = [
+    "ITEM_COLUMNS",
+    "canonical_groups",
+    "catalogue",
+    "check_component_presence",
+    "check_item_table",
+    "check_scale",
+    "check_unique_regions",
+    "with_group",
+]
+
+ITEM_COLUMNS = ("region", "group", "item", "assessor", "score")
+_TEXT = ("region", "group", "item", "assessor")
+_POS = "__position__"  # table order: "first" row means first in the table as given
+_CODE = "__group_code__"
+
+
+def catalogue(framework: Framework) -> pl.DataFrame:
+    """One row per (group, expected item) with its component, weight and dimension."""
+    rows: dict[str, list[Any]] = {k: [] for k in ("group", "component", "weight", "item", "dimension")}
+    for group in framework.group_codes:
+        weights = framework.weights_for(group)
+        for component, item in framework.items_for(group):
+            rows["group"].append(group)
+            rows["component"].append(component.code)
+            rows["weight"].append(weights[component.code])
+            rows["item"].append(item.code)
+            rows["dimension"].append(framework.item_dimension(item))
+    return pl.DataFrame(
+        rows,
+        schema={
+            "group": pl.String,
+            "component": pl.String,
+            "weight": pl.Float64,
+            "item": pl.String,
+            "dimension": pl.String,
+        },
+    )
+
+
+def check_item_table(
+    scores: pl.DataFrame, framework: Framework, *, default_group: str | None
+) -> pl.DataFrame:
+    """The item-score table checked: text columns stripped, groups as codes, scores as floats.
+
+    Refused, in this order (the first check with a bad row decides, and its first row):
+    an empty region, group, item or assessor; an unknown group; a score that is not a number;
+    a score outside the scale; an item the framework does not have; an item its group does not
+    score; a region with two groups or two provinces; an assessor scoring a region's item twice.
+    """
+    table = with_group(with_rows(scores), framework, default_group)
+    require_columns(table, ITEM_COLUMNS, what="item-score table")
+    has_province = "province" in table.columns
+    table, distinct = _stripped(table, [*_TEXT, *(["province"] if has_province else [])])
+    codes = {value: framework.resolve_group(value) for value in distinct["group"].drop_nulls().to_list()}
+    score, score_problem = number_parse(table, "score")
+    checks = _row_checks(framework, distinct["item"], score_problem)
+    lazy = table.lazy().with_columns(
+        pl.col("group").replace_strict(codes, default=None, return_dtype=pl.String).alias(_CODE),
+        score.alias("__score__"),
+    )
+    flagged = (
+        lazy.with_row_index(_POS)
+        .filter(pl.any_horizontal(checks.values()))
+        .select(_POS, ROW, *[check.alias(name) for name, check in checks.items()])
+    )
+    regions = lazy.group_by("region").agg(
+        pl.col(_CODE).n_unique().alias("group"),
+        *([pl.col("province").n_unique().alias("province")] if has_province else []),
+    )
+    # Equal keys hash alike, so as many distinct hashes as rows proves there is no duplicate;
+    # fewer (a duplicate, or a hash collision) is settled by the exact search in _raise_twice.
+    keys = lazy.select(pl.len(), pl.struct("region", "item", "assessor").hash().n_unique().alias("distinct"))
+    # The checked table itself comes out of the same plan: groups as codes, scores as numbers.
+    checked = lazy.with_columns(pl.col(_CODE).alias("group"), pl.col("__score__").alias("score"))
+    found, per_region, counts, checked_table = pl.collect_all(
+        [flagged, regions, keys, checked.drop(_CODE, "__score__")]
+    )
+    if found.height:
+        _raise_row_problem(table, found, framework)
+    for column in ("group", "province"):
+        if column in per_region.columns and (per_region.get_column(column).max() or 0) > 1:  # type: ignore[operator]
+            inconsistent = per_region.filter(pl.col(column) > 1).get_column("region")
+            _raise_inconsistent(table, codes, column, inconsistent)
+    if counts.item(0, "distinct") < counts.item(0, "len"):
+        _raise_twice(table)
+    return checked_table
+
+
+def _row_checks(framework: Framework, items: pl.Series, score_problem: pl.Expr) -> dict[str, pl.Expr]:
+    """One flag per row check, true where a row breaks it, in the order they are reported."""
+    scale = framework.scale
+    applies = pl.lit(False)
+    for group in framework.group_codes:
+        codes = [item.code for _, item in framework.items_for(group)]
+        applies = pl.when(pl.col(_CODE) == group).then(pl.col("item").is_in(codes)).otherwise(applies)
+    known_item = pl.col("item").is_in(list(framework.items_by_code))
+    if items.drop_nulls().is_in(list(framework.items_by_code)).all():
+        known_item = pl.lit(True)  # every distinct item is known: no need to look row by row
+    checks = {
+        **{f"empty {c}": pl.col(c).is_null() | (pl.col(c) == "") for c in _TEXT},
+        "unknown group": pl.col("group").is_not_null() & pl.col(_CODE).is_null(),
+        "not a number": score_problem,
+        "outside the scale": (pl.col("__score__") < scale.min) | (pl.col("__score__") > scale.max),
+        "unknown item": ~known_item,
+        "misplaced item": known_item & ~applies,
+    }
+    return {name: check.fill_null(False) for name, check in checks.items()}
+
+
+def _stripped(table: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    """The columns as text without surrounding blanks, stripped only where a value has them,
+    and each column's distinct (stripped) values.
+
+    Looking at the distinct values (a few hundred regions, items, assessors) is much cheaper
+    than stripping every cell of a large table that is usually clean already.
+    """
+    table = table.with_columns(pl.col(c).cast(pl.String) for c in columns)
+    frames = pl.collect_all([table.lazy().select(pl.col(c).unique()) for c in columns])
+    distinct = {c: frame.to_series() for c, frame in zip(columns, frames, strict=True)}
+    dirty = [c for c, values in distinct.items() if not values.equals(values.str.strip_chars())]
+    if dirty:
+        table = table.with_columns(pl.col(c).str.strip_chars() for c in dirty)
+        distinct |= {c: distinct[c].str.strip_chars().unique() for c in dirty}
+    return table, distinct
+
+
+def _group_codes(table: pl.DataFrame, framework: Framework) -> dict[str, str | None]:
+    values = table.get_column("group").drop_nulls().unique().to_list()
+    return {value: framework.resolve_group(value) for value in values}
+
+
+def _raise_row_problem(table: pl.DataFrame, flagged: pl.DataFrame, framework: Framework) -> None:
+    """Raise for the first check that any row breaks, naming that check's first row: in table
+    order, except items, which are named by spreadsheet row."""
+    for name in flagged.columns[2:]:
+        hits = flagged.filter(pl.col(name))
+        if not hits.height:
+            continue
+        position = hits.sort(ROW if name.endswith(" item") else _POS).get_column(_POS)[0]
+        row = table.row(position, named=True)
+        if name.startswith("empty "):
+            raise InputError("the value is empty", row=row[ROW], column=name.removeprefix("empty "))
+        if name == "unknown group":
+            raise InputError(
+                f"unknown group {row['group']!r} (groups in {framework.code}: "
+                f"{', '.join(framework.group_codes)})",
+                row=row[ROW],
+                column="group",
+            )
+        if name == "unknown item":
+            message = f"unknown item {row['item']!r} for framework {framework.code}"
+            raise InputError(message, row=row[ROW], column="item")
+        if name == "misplaced item":
+            group = framework.resolve_group(row["group"])
+            raise InputError(
+                f"item {row['item']!r} is not scored for group {group!r}", row=row[ROW], column="item"
+            )
+        # The shared number checks word the message, on that one row.
+        check_scale(parse_numbers(table.slice(position, 1), ["score"]), "score", framework)
+
+
+def _raise_inconsistent(
+    table: pl.DataFrame, codes: dict[str, str | None], column: str, regions: pl.Series
+) -> None:
+    """A region has one group (or province) across all its rows: name the first row that differs."""
+    rows = table.with_row_index(_POS).filter(pl.col("region").is_in(regions.implode()))
+    if column == "group":
+        rows = rows.with_columns(pl.col("group").replace_strict(codes, return_dtype=pl.String))
+    first = rows.group_by("region").agg(pl.col(column).sort_by(ROW).first().alias("__first__"))
+    clash = first_row(
+        rows.join(first, on="region").sort(_POS), pl.col(column).ne_missing(pl.col("__first__"))
+    )
+    if clash is not None:
+        raise InputError(
+            f"region {clash['region']!r} has {column} {clash[column]!r} here but "
+            f"{clash['__first__']!r} on an earlier row",
+            row=clash[ROW],
+            column=column,
+        )
+
+
+def _raise_twice(table: pl.DataFrame) -> None:
+    """Name the first row whose assessor scored the region's item already, if there is one."""
+    duplicate = first_row(table, pl.len().over("region", "item", "assessor") > 1)
+    if duplicate is not None:
+        raise InputError(
+            f"assessor {duplicate['assessor']!r} scored item {duplicate['item']!r} of "
+            f"{duplicate['region']!r} more than once",
+            row=duplicate[ROW],
+            column="assessor",
+        )
+
+
+def with_group(table: pl.DataFrame, framework: Framework, default_group: str | None) -> pl.DataFrame:
+    """The table with a group column: its own, or ``default_group`` (or the framework's only group)."""
+    if "group" in table.columns:
+        return table
+    if default_group is None and len(framework.groups) == 1:
+        default_group = framework.groups[0].code
+    if default_group is None:
+        raise InputError(
+            "the table has no column 'group' and no default group was given "
+            f"(groups: {', '.join(framework.group_codes)})",
+            column="group",
+        )
+    code = framework.resolve_group(default_group)
+    if code is None:
+        raise InputError(f"unknown group {default_group!r} (groups: {', '.join(framework.group_codes)})")
+    return table.with_columns(pl.lit(code).alias("group"))
+
+
+def canonical_groups(table: pl.DataFrame, framework: Framework) -> pl.DataFrame:
+    """The group column in the framework's codes, aliases (``R``, ``KPPN & IKN``) resolved."""
+    codes = _group_codes(table, framework)
+    bad = first_row(table, pl.col("group").is_in([v for v, code in codes.items() if code is None]))
+    if bad is not None:
+        raise InputError(
+            f"unknown group {bad['group']!r} (groups in {framework.code}: "
+            f"{', '.join(framework.group_codes)})",
+            row=bad[ROW],
+            column="group",
+        )
+    return table.with_columns(pl.col("group").replace_strict(codes, return_dtype=pl.String))
+
+
+def check_scale(table: pl.DataFrame, column: str, framework: Framework) -> None:
+    scale = framework.scale
+    bad = first_row(table, (pl.col(column) < scale.min) | (pl.col(column) > scale.max))
+    if bad is not None:
+        raise InputError(
+            f"{bad[column]:g} is outside the scale {scale.min:g}–{scale.max:g}",
+            row=bad[ROW],
+            column=column,
+        )
+
+
+def check_unique_regions(table: pl.DataFrame) -> None:
+    duplicate = first_row(table, pl.len().over("region") > 1)
+    if duplicate is not None:
+        later = table.filter(pl.col("region") == duplicate["region"]).sort(ROW).row(1, named=True)
+        raise InputError(
+            f"region {duplicate['region']!r} appears twice (first at row {duplicate[ROW]})",
+            row=later[ROW],
+            column="region",
+        )
+
+
+def check_component_presence(table: pl.DataFrame, framework: Framework, present: list[str]) -> None:
+    """Each participating region has every component of its group, and none of another's.
+
+    A region whose components are all 0 or blank did not take part: it is listed as a
+    non-participant rather than refused.
+    """
+    took_part = (
+        pl.any_horizontal(pl.col(c).fill_null(0.0) != 0 for c in present) if present else pl.lit(False)
+    )
+    for group in framework.group_codes:
+        of_group = (pl.col("group") == group) & took_part
+        for component in framework.components:
+            code = component.code
+            if component.applies_to(group):
+                if code not in present:
+                    row = first_row(table, of_group)
+                    if row is not None:
+                        raise InputError(
+                            f"no column for component {code!r}, which group {group!r} needs",
+                            row=row[ROW],
+                            column=code,
+                        )
+                    continue
+                row = first_row(table, of_group & pl.col(code).is_null())
+                if row is not None:
+                    raise InputError(
+                        f"component {code!r} is missing; group {group!r} needs it",
+                        row=row[ROW],
+                        column=code,
+                    )
+            elif code in present:
+                row = first_row(table, of_group & pl.col(code).is_not_null())
+                if row is not None:
+                    raise InputError(
+                        f"group {group!r} has no component {code!r}: leave it blank",
+                        row=row[ROW],
+                        column=code,
+                    )
