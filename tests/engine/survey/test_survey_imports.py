@@ -87,9 +87,9 @@ def test_identity_hashes_already_stored_do_not_change():
             "d08c53d317e83cfd726585f1403eae650158a0dcb58f33ef47d2342ecaf07b27"
         ),
     }
-    for (phone, salt), expected in stored.items():
+    for (phone, salt), stored_hash in stored.items():
         digits = "62" + "".join(c for c in phone if c.isdigit())[1:]
-        assert hashlib.sha256((salt + digits).encode("utf-8")).hexdigest() == expected
+        assert hashlib.sha256((salt + digits).encode("utf-8")).hexdigest() == stored_hash
         assert identity_hash(phone, salt=salt) == expected
     # Many rows at once (one batch), some without a number: each as hashlib gives it, or null.
     phones = [f"08{n:010d}" for n in range(0, 5000, 7)] + ["", "tanpa nomor"]
