@@ -12,8 +12,9 @@ from django.db import connection, transaction
 
 from cityeval.web.assessments import services
 from cityeval.web.assessments.models import AnswerRevision
-from cityeval.web.assessments.services import SelfAssessmentClosed, answer_record
+from cityeval.web.assessments.services import answer_record
 from cityeval.web.evaluations.models import Cycle
+from cityeval.web.evaluations.phases import CycleClosed
 from cityeval.web.evaluations.services import cycle_transition
 
 pytestmark = [
@@ -87,5 +88,5 @@ def test_an_answer_started_during_a_close_is_refused(world, admin_a):
     release.set()
     closing.join(10)
     answering.join(10)
-    assert isinstance(results["answer"], SelfAssessmentClosed)
+    assert isinstance(results["answer"], CycleClosed)
     assert AnswerRevision.objects.count() == 0

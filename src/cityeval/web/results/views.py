@@ -26,6 +26,7 @@ from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.evaluations.services import framework_version_chosen
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
+from cityeval.web.refusals import Refused
 from cityeval.web.results.exports import FORMATS, table_download
 from cityeval.web.results.forms import HistoryImportForm
 from cityeval.web.results.history import history_import
@@ -45,7 +46,7 @@ from cityeval.web.results.selectors import (
     sortable_columns,
     visible_cycles,
 )
-from cityeval.web.results.services import ResultsRefused, cycle_publish, results_compute, scores_changed_since
+from cityeval.web.results.services import cycle_publish, results_compute, scores_changed_since
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -248,7 +249,7 @@ def compute(request: HttpRequest, cycle: str) -> HttpResponse:
     the_cycle = get_object_or_404(Cycle, slug=cycle)
     try:
         run = results_compute(cycle=the_cycle, user=request.user)
-    except ResultsRefused as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
@@ -298,7 +299,7 @@ def publish(request: HttpRequest, cycle: str) -> HttpResponse:
         return _publish_confirmation(request, the_cycle)
     try:
         cycle_publish(cycle=the_cycle, user=request.user)
-    except ResultsRefused as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The results are published. The cycle is now locked."))

@@ -16,19 +16,22 @@ from dataclasses import dataclass, field
 import polars as pl
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cityeval.engine import InputError
 from cityeval.engine.limits import LimitError
 from cityeval.engine.survey import AGE_BANDS, ANSWERS, SEXES, FormSpec, build_forms, read_responses
 from cityeval.engine.survey import identity_hash as engine_identity_hash
 from cityeval.web.bounds import POSITIVE_INTEGER_MAX
-from cityeval.web.evaluations.models import Cycle, Participation
-from cityeval.web.imports import limit_message, survey_limits
+from cityeval.web.evaluations import phases
+from cityeval.web.evaluations.models import Participation
+from cityeval.web.evaluations.phases import Activity
+from cityeval.web.imports import ImportRejected, limit_message, survey_limits
 from cityeval.web.programmes.models import Programme
+from cityeval.web.refusals import Refused
 from cityeval.web.surveys.limits import network_of, sender_of, submission_check
 from cityeval.web.surveys.models import (
     DimensionMode,
@@ -46,32 +49,20 @@ DISTRICT_MAX = 120
 IMPORT_KINDS = ("auto", "kobo", "odk", "template")
 
 
-class InvalidInput(ValueError):
+class InvalidInput(Refused, ValueError):
     """Input a service refuses; ``errors`` maps a field (or ``__all__``) to messages."""
 
+    status = 422
+
     def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), errors=errors)
 
 
-class SurveyClosed(Exception):
-    """The form's link is closed: it takes no new responses."""
+class SurveyClosed(Refused):
+    """The form's link is closed, or its cycle no longer open: it takes no new responses.
+    (The admin's writes in a cycle that is not open refuse with ``CycleClosed``.)"""
 
-
-class CycleNotOpen(PermissionDenied):
-    """The participation's cycle is not open (draft, closed or published): the survey can no
-    longer change. Admin writes raise it; public submissions are refused as :class:`SurveyClosed`."""
-
-    def __init__(self, message: str = "") -> None:
-        super().__init__(message or _("The cycle is closed: the survey can no longer change"))
-
-
-class ImportRejected(Exception):
-    """Nothing was imported; ``errors`` name the row and column of each problem."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(errors))
+    default_message = gettext_lazy("This survey link is closed.")
 
 
 # --- hashing: never store a phone number or an IP address -----------------------------------
@@ -101,16 +92,17 @@ def ip_hash(ip: str) -> str:
 
 
 def cycle_is_open(participation: Participation) -> bool:
-    """Whether the participation's cycle is open, read from the database (not a cached object),
-    so that a cycle closed or published a moment ago is seen as such."""
-    return Cycle.objects.filter(pk=participation.cycle_id, status=Cycle.Status.OPEN).exists()
+    """Whether the participation's cycle takes survey writes (``evaluations.phases``), read
+    from the database (not a cached object), so that a cycle closed or published a moment ago
+    is seen as such."""
+    return phases.refusal(phases.current(participation.cycle_id), Activity.SURVEY) is None
 
 
 def require_open_cycle(participation: Participation) -> None:
-    """Raise :class:`CycleNotOpen` unless the participation's cycle is open. Every write of the
-    plan, the forms, imports and margins calls it first; the survey freezes with its cycle."""
-    if not cycle_is_open(participation):
-        raise CycleNotOpen
+    """Raise ``CycleClosed`` with the reason unless the participation's cycle takes survey
+    writes. Every write of the plan, the forms, imports and margins calls it first; the survey
+    freezes with its cycle."""
+    phases.require(phases.current(participation.cycle_id), Activity.SURVEY)
 
 
 def form_accepts_responses(form: SurveyForm) -> bool:
@@ -194,7 +186,7 @@ def plan_save(*, participation: Participation, data: PlanInput) -> SurveyPlan:
     """Save the plan: target, demographics, a mode per dimension, a programme per sub-dimension.
 
     The forms are not touched: :func:`forms_generate` makes them from the saved plan.
-    Raises CycleNotOpen (nothing saved) unless the cycle is open.
+    Raises CycleClosed (nothing saved) unless the cycle is open.
     """
     require_open_cycle(participation)
     plan = plan_get_or_create(participation=participation)
@@ -234,7 +226,7 @@ def forms_generate(*, plan: SurveyPlan) -> GenerateResult:
     A form that already has responses keeps its statements and mode (they are pinned to the
     data collected under them); its target and demographics follow the plan. A form the plan
     no longer produces is removed when empty and closed when it has responses.
-    Raises CycleNotOpen (nothing changed) unless the cycle is open.
+    Raises CycleClosed (nothing changed) unless the cycle is open.
     """
     require_open_cycle(plan.participation)
     plan = (
@@ -284,7 +276,7 @@ def forms_generate(*, plan: SurveyPlan) -> GenerateResult:
 
 
 def form_set_open(*, form: SurveyForm, is_open: bool) -> SurveyForm:
-    """Open or close the form's link; raises CycleNotOpen unless the cycle is open."""
+    """Open or close the form's link; raises CycleClosed unless the cycle is open."""
     require_open_cycle(form.plan.participation)
     form.is_open = is_open
     form.save(update_fields=["is_open"])
@@ -441,7 +433,7 @@ def responses_import(
 ) -> ImportResult:
     """Import an export of ``form``: all rows or none. Rows whose id the form already holds
     (and repeated ids within the file) are skipped and counted. Raises ImportRejected, or
-    CycleNotOpen unless the cycle is open (nothing imported)."""
+    CycleClosed unless the cycle is open (nothing imported)."""
     require_open_cycle(form.plan.participation)
     if kind not in IMPORT_KINDS:
         raise ImportRejected([_("Unknown file format %(kind)s.") % {"kind": kind}])
@@ -495,7 +487,7 @@ def responses_import(
 def margins_save(*, plan: SurveyPlan, shares: dict[tuple[str, str], float] | None) -> SurveyPlan:
     """Store the population shares per (age band, sex) cell, normalised to sum to 1; ``None``
     removes them. Raises InvalidInput for unknown cells, negative shares or a zero total, and
-    CycleNotOpen unless the cycle is open (nothing saved)."""
+    CycleClosed unless the cycle is open (nothing saved)."""
     require_open_cycle(plan.participation)
     if shares is None:
         plan.margins, plan.margins_updated_at = None, timezone.now()
