@@ -19,7 +19,11 @@ import polars as pl
 import pytest
 from django.utils import timezone, translation
 
-from cityeval.web.assessments.services import self_assessment_reopen, self_assessment_submit
+from cityeval.web.assessments.services import (
+    evidence_link_add,
+    self_assessment_reopen,
+    self_assessment_submit,
+)
 from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, Stage, StatusChange
 from cityeval.web.evaluations.phases import Activity, CycleClosed
@@ -30,7 +34,7 @@ from cityeval.web.evaluations.services import (
     participations_import,
 )
 from cityeval.web.imports import ROW, ImportRejected
-from cityeval.web.panels.models import Panel, PanelMember, PanelRegion
+from cityeval.web.panels.models import EvidenceRequest, Interview, Panel, PanelMember, PanelRegion
 from cityeval.web.panels.services import item_scores_record, panel_create
 from cityeval.web.refusals import Refused
 from cityeval.web.results.services import ResultsRefused, cycle_publish, results_compute
@@ -44,6 +48,7 @@ EXPECTED = {
     S.OPEN: {
         A.SELF_ASSESSMENT,
         A.SELF_ASSESSMENT_REOPEN,
+        A.EVIDENCE_TOPUP,
         A.PANELS,
         A.SCORING,
         A.SURVEY,
@@ -74,6 +79,28 @@ def _scoring_setup(world, assessor) -> PanelRegion:
     )
 
 
+def _topup(world, coordinator, assessor):
+    """Region B submitted; its panel marked an item "needs evidence", with a top-up window open
+    for a week: a link added to that item is the top-up."""
+    participation = world.participation_b
+    item = next(iter(participation.cycle.framework.framework.items_for(participation.group)))[1].code
+    panel_region = _scoring_setup(world, assessor)
+    Interview.objects.create(
+        panel_region=panel_region,
+        scheduled_at=timezone.now(),
+        evidence_topup_until=timezone.now() + dt.timedelta(days=7),
+    )
+    EvidenceRequest.objects.create(panel_region=panel_region, item=item, requested_by=assessor)
+    type(participation).objects.filter(pk=participation.pk).update(submitted_at=timezone.now())
+    participation.refresh_from_db()
+    try:
+        return evidence_link_add(
+            participation=participation, item=item, url="https://example.org", user=coordinator
+        )
+    except CycleClosed:  # the refusal names the submission; the phase is the topup's
+        raise CycleClosed(phases.refusal(participation.cycle, A.EVIDENCE_TOPUP) or "") from None
+
+
 def _do(activity: Activity, world, coordinator, assessor):
     """Carry out ``activity`` through the service that does it (for the region of world B)."""
     cycle = Cycle.objects.get(pk=world.cycle.pk)
@@ -84,6 +111,8 @@ def _do(activity: Activity, world, coordinator, assessor):
         type(participation).objects.filter(pk=participation.pk).update(submitted_at=timezone.now())
         participation.refresh_from_db()
         return self_assessment_reopen(participation=participation, user=coordinator, reason="a typo")
+    if activity == A.EVIDENCE_TOPUP:
+        return _topup(world, coordinator, assessor)
     if activity == A.PANELS:
         return panel_create(cycle=cycle, stage=Stage.Kind.STAGE_I, name="New panel")
     if activity == A.SCORING:

@@ -16,7 +16,8 @@ from cityeval.engine.framework import Component, Item, Label
 from cityeval.web.accounts.access import RegionAccess, User, region_access
 from cityeval.web.assessments.models import AnswerRevision, Evidence, ItemAssignment
 from cityeval.web.evaluations import phases
-from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.evaluations.models import Participation
+from cityeval.web.evaluations.phases import Activity
 from cityeval.web.panels.models import EvidenceRequest
 
 SELF_ASSESSOR = "self"  # the assessor name of the region's own claims in the engine's table
@@ -57,7 +58,7 @@ def item_of(participation: Participation, code: str) -> tuple[Component, Item]:
 def topup_until(participation: Participation) -> dict[str, dt.datetime]:
     """The items a panel marked "needs evidence" whose interview's evidence top-up window is
     still open, with its deadline (only while the cycle is open)."""
-    if participation.cycle.status != Cycle.Status.OPEN:
+    if not phases.allows(participation.cycle.status, Activity.EVIDENCE_TOPUP):
         return {}
     rows = EvidenceRequest.objects.filter(
         panel_region__participation=participation,

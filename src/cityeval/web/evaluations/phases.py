@@ -30,6 +30,7 @@ class Activity(StrEnum):
 
     SELF_ASSESSMENT = "self_assessment"  # answers, evidence, submission, Quick Win criteria
     SELF_ASSESSMENT_REOPEN = "self_assessment_reopen"  # the coordinator undoes a submission
+    EVIDENCE_TOPUP = "evidence_topup"  # evidence for items a panel marked, in its interview's window
     PANELS = "panels"  # panels, members, region assignments, interviews, conflicts
     SCORING = "scoring"  # scores, submissions, feedback, evidence requests, consolidation
     SURVEY = "survey"  # the plan, forms, imports, margins and new responses
@@ -46,6 +47,7 @@ ALLOWS: dict[str, frozenset[Activity]] = {
         {
             Activity.SELF_ASSESSMENT,
             Activity.SELF_ASSESSMENT_REOPEN,
+            Activity.EVIDENCE_TOPUP,
             Activity.PANELS,
             Activity.SCORING,
             Activity.SURVEY,
@@ -82,6 +84,8 @@ def _closed(cycle: Cycle, activity: Activity) -> str:
         return _("The cycle is not open for self-assessment (%(status)s) — answers are read-only.") % {
             "status": cycle.get_status_display()
         }
+    if activity == Activity.EVIDENCE_TOPUP:
+        return _("The cycle is %(status)s: evidence can no longer be added.") % status
     if activity == Activity.SELF_ASSESSMENT_REOPEN:
         return _("The cycle is %(status)s: reopen the cycle first.") % {"status": cycle.get_status_display()}
     if activity == Activity.SCORING and opens_later:

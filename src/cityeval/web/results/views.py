@@ -23,7 +23,9 @@ from django.views.decorators.http import require_POST
 from cityeval.engine.report import histogram_svg
 from cityeval.web.accounts.access import require_coordinator
 from cityeval.web.confirm import confirm_page, confirmed
+from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle
+from cityeval.web.evaluations.phases import Activity
 from cityeval.web.evaluations.services import framework_version_chosen
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.refusals import Refused
@@ -67,8 +69,8 @@ def national(request: HttpRequest, cycle: str) -> HttpResponse:
         "run": access.run,
         "framework": framework,
         "components": framework.components,
-        "can_compute": access.is_coordinator and access.cycle.status == Cycle.Status.CLOSED,
-        "can_publish": access.is_coordinator and access.cycle.status == Cycle.Status.CLOSED and access.run,
+        "can_compute": access.is_coordinator and phases.refusal(access.cycle, Activity.COMPUTE) is None,
+        "can_publish": access.is_coordinator and phases.can(access.cycle, "publish") and access.run,
         "stale": access.is_coordinator and access.run is not None and scores_changed_since(access.run),
     }
     if access.run is not None:
@@ -264,8 +266,8 @@ def _publish_confirmation(request: HttpRequest, the_cycle: Cycle) -> HttpRespons
     """What publishing makes public and locks, and what would stop it."""
     run = ResultRun.objects.filter(cycle=the_cycle, is_current=True).first()
     unfinished = []
-    if the_cycle.status != Cycle.Status.CLOSED:
-        unfinished.append(_("The cycle is not closed: close it and compute the results first."))
+    if reason := phases.transition_refusal(the_cycle, "publish"):
+        unfinished.append(reason)
     if run is None:
         unfinished.append(_("There are no results to publish: compute them first."))
     elif scores_changed_since(run):
