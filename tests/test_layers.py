@@ -16,7 +16,6 @@ ALLOWED_UPWARD = {
     ("web.regions", "web.accounts"): "region pages call the access helpers",
     ("web.regions", "web.evaluations"): "the regional dashboard lists the region's cycles",
     ("web.regions", "web.programmes"): "the regional dashboard shows the programme overview",
-    ("web.programmes", "web.assessments"): "quick-win criteria lock with the self-assessment",
     ("web.assessments", "web.panels"): "evidence top-ups are open while a panel allows them",
     ("web.evaluations", "web.panels"): "the close confirmation lists panels with unfinished marks",
     ("web.results", "web.site"): "the results API uses the API root's token authentication",

@@ -21,7 +21,7 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer, SessionAuth
 
 from cityeval.web.accounts.models import ApiToken
-from cityeval.web.refusals import ApiError
+from cityeval.web.refusals import ApiError, Refused, api_refusal
 
 
 class TokenAuth(HttpBearer):
@@ -91,6 +91,12 @@ def _not_found(request: HttpRequest, exc: Http404):
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied):
     return api.create_response(request, {"detail": "Forbidden"}, status=403)
+
+
+@api.exception_handler(Refused)
+def _refused(request: HttpRequest, exc: Refused):
+    """A service's refusal an endpoint lets through: :class:`ApiError` with its status."""
+    return api_refusal(exc)
 
 
 @api.exception_handler(ValidationError)

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from cityeval.engine import InputError, read_table
 from cityeval.engine.limits import MB, LimitError, ReadLimits, check_size
 from cityeval.engine.tables import ROW
+from cityeval.web.refusals import Refused
 
 MAX_ROW_ERRORS = 50
 # Every import view answers a refused file with this status (the page still shows why).
@@ -50,12 +51,15 @@ class RowErrors:
         return bool(self.shown)
 
 
-class ImportRejected(Exception):
-    """Nothing was saved; ``errors`` says why, row by row."""
+class ImportRejected(Refused):
+    """Nothing was saved; ``errors`` says why, row by row (a list, unlike the field mapping of
+    other refusals)."""
+
+    status = REFUSED_STATUS
 
     def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
         self.errors = errors
-        super().__init__("; ".join(errors))
 
 
 def table_limits() -> ReadLimits:

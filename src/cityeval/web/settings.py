@@ -124,6 +124,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "cityeval.web.errors.ActionRedirectMiddleware",
+    "cityeval.web.errors.RefusalMiddleware",
 ]
 
 ROOT_URLCONF = "cityeval.web.urls"

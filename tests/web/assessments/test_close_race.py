@@ -1,7 +1,8 @@
-"""A self-assessment answer racing the cycle's close (issue 8, item 5): both lock the cycle row,
-so an answer in progress commits before the close, and an answer started while the close is in
-progress waits for it and is refused. Two real connections, so PostgreSQL only (SQLite ignores
-``select_for_update``); `make test` runs it in its PostgreSQL pass."""
+"""A self-assessment answer (or a Quick Win criteria answer) racing the cycle's close (issue 8,
+item 5): both lock the cycle row, so an answer in progress commits before the close, and an
+answer started while the close is in progress waits for it and is refused. Two real
+connections, so PostgreSQL only (SQLite ignores ``select_for_update``); `make test` runs it in
+its PostgreSQL pass."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from django.db import connection, transaction
 
 from cityeval.web.assessments import services
 from cityeval.web.assessments.models import AnswerRevision
-from cityeval.web.assessments.services import SelfAssessmentClosed, answer_record
+from cityeval.web.assessments.services import answer_record
 from cityeval.web.evaluations.models import Cycle
+from cityeval.web.evaluations.phases import CycleClosed
 from cityeval.web.evaluations.services import cycle_transition
+from cityeval.web.programmes.models import Programme, QuickWinCriterionAnswer
+from cityeval.web.programmes.services import CriterionInput, quick_win_criteria_record
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -68,7 +72,21 @@ def test_a_close_waits_for_an_answer_in_progress(world, admin_a, monkeypatch):
     assert Cycle.objects.get(pk=world.cycle.pk).status == Cycle.Status.CLOSED
 
 
-def test_an_answer_started_during_a_close_is_refused(world, admin_a):
+def _criteria(world, admin_a):
+    """A Quick Win criteria answer: part of the self-assessment, locked like its answers
+    (``evaluations.phases.lock_participation``)."""
+    quick_win = Programme.objects.create(
+        region=world.region_a, name="Patogen", dimension="living", subdimension="health",
+        owner=world.opd_health, status=Programme.Status.RUNNING, start_year=2023, is_quick_win=True,
+    )  # fmt: skip
+    answers = {"quick_win.benefits": CriterionInput(3)}
+    return quick_win_criteria_record(programme=quick_win, cycle=world.cycle, answers=answers, author=admin_a)
+
+
+@pytest.mark.parametrize(
+    ("write", "written"), [(_answer, AnswerRevision), (_criteria, QuickWinCriterionAnswer)]
+)
+def test_an_answer_started_during_a_close_is_refused(world, admin_a, write, written):
     closed, release = threading.Event(), threading.Event()
 
     def close_slowly():
@@ -81,11 +99,11 @@ def test_an_answer_started_during_a_close_is_refused(world, admin_a):
     results: dict = {}
     closing = _in_thread(close_slowly, results, "close")
     assert closed.wait(10)
-    answering = _in_thread(lambda: _answer(world, admin_a), results, "answer")
+    answering = _in_thread(lambda: write(world, admin_a), results, "answer")
     answering.join(BLOCKED)
     assert answering.is_alive()  # the answer waits for the close's lock on the cycle row
     release.set()
     closing.join(10)
     answering.join(10)
-    assert isinstance(results["answer"], SelfAssessmentClosed)
-    assert AnswerRevision.objects.count() == 0
+    assert isinstance(results["answer"], CycleClosed)
+    assert written.objects.count() == 0

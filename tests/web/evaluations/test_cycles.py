@@ -141,11 +141,12 @@ def test_a_region_is_added_with_a_group_of_the_pinned_framework(world, coordinat
 
 
 def test_a_published_cycle_cannot_be_reopened_even_from_a_stale_copy(world):
-    from cityeval.web.evaluations.services import CycleStateError, cycle_transition
+    from cityeval.web.evaluations.phases import CycleClosed
+    from cityeval.web.evaluations.services import cycle_transition
 
     stale = Cycle.objects.get(pk=world.cycle.pk)  # still "open" in memory
     Cycle.objects.filter(pk=world.cycle.pk).update(status=Cycle.Status.PUBLISHED)
-    with pytest.raises(CycleStateError):
+    with pytest.raises(CycleClosed):
         cycle_transition(cycle=stale, action="close")
     assert Cycle.objects.get(pk=world.cycle.pk).status == Cycle.Status.PUBLISHED
 

@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from cityeval.engine import load_framework
 from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.evaluations.phases import CycleClosed
 from cityeval.web.evaluations.services import framework_version_builtin
 from cityeval.web.programmes.models import Programme, QuickWinCriterionAnswer, Risk
 from cityeval.web.programmes.selectors import DEFAULT_FRAMEWORK, criterion_answers_latest, region_framework
 from cityeval.web.programmes.services import (
-    CriteriaClosed,
     CriterionInput,
     InvalidInput,
     ProgrammeFields,
@@ -207,7 +207,7 @@ def test_quick_win_criteria_record_refuses_a_closed_self_assessment(world, patog
         if changes:
             model.objects.filter(pk=pk).update(**changes)
     cycle = Cycle.objects.get(pk=world.cycle.pk)
-    with pytest.raises(CriteriaClosed) as refused:
+    with pytest.raises(CycleClosed) as refused:
         quick_win_criteria_record(
             programme=patogen, cycle=cycle, answers={"quick_win.benefits": CriterionInput(3)}, author=admin_a
         )

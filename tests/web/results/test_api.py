@@ -59,8 +59,9 @@ def test_the_coordinator_computes_and_publishes_through_the_api(scored, as_user,
     assert response.status_code == 200 and response.json()["status"] == "published"
     response = client.post(f"{BASE}/compute")
     assert response.status_code == 409
-    assert response.json() == {
-        "detail": "The results of this cycle are published: they can no longer be recomputed."
+    assert response.json() == {  # the one ApiError shape, like every other refusal of the API
+        "detail": "The results of this cycle are published: they can no longer be recomputed.",
+        "errors": {},
     }
     assert ResultRun.objects.filter(cycle=scored.cycle).count() == 1
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from cityeval.engine.tables import ROW
 from cityeval.web.evaluations.models import Cycle, Participation
-from cityeval.web.evaluations.services import CycleStateError, cycle_transition
+from cityeval.web.evaluations.phases import CycleClosed
+from cityeval.web.evaluations.services import cycle_transition
 from cityeval.web.panels.models import ItemScore, Panel, PanelRegion, ScoreSubmission
 from cityeval.web.panels.services import (
     conflict_declare,
@@ -119,7 +120,7 @@ def test_computing_again_adds_a_run_and_keeps_the_old_one(computed, coordinator)
 @pytest.mark.parametrize("status", [Cycle.Status.OPEN, Cycle.Status.DRAFT])
 def test_compute_refuses_a_cycle_that_is_not_closed_and_saves_nothing(scored, coordinator, status):
     Cycle.objects.filter(pk=scored.cycle.pk).update(status=status)
-    with pytest.raises(ResultsRefused, match="close it before computing"):
+    with pytest.raises(CycleClosed, match="close it before computing"):
         results_compute(cycle=scored.cycle, user=coordinator)
     assert ResultRun.objects.count() == 0 and RegionResult.objects.count() == 0
 
@@ -140,7 +141,7 @@ def test_publish_without_results_is_refused(scored, coordinator):
 
 def test_publish_refuses_a_reopened_cycle(computed, coordinator):
     cycle_transition(cycle=computed.cycle, action="reopen", reason="rescoring")
-    with pytest.raises(ResultsRefused, match="close it and compute"):
+    with pytest.raises(CycleClosed, match="close it and compute"):
         cycle_publish(cycle=computed.cycle, user=coordinator)
 
 
@@ -149,11 +150,11 @@ def test_publishing_locks_the_cycle(published, coordinator):
     published.refresh_from_db()
     assert cycle.status == Cycle.Status.PUBLISHED
     assert published.published_by == coordinator and published.published_at <= timezone.now()
-    with pytest.raises(ResultsRefused, match="published"):
+    with pytest.raises(CycleClosed, match="published"):
         results_compute(cycle=cycle, user=coordinator)
-    with pytest.raises(ResultsRefused, match="published already"):
+    with pytest.raises(CycleClosed, match="published already"):
         cycle_publish(cycle=cycle, user=coordinator)
-    with pytest.raises(CycleStateError):
+    with pytest.raises(CycleClosed):
         cycle_transition(cycle=cycle, action="reopen", reason="rescoring")
     assert ResultRun.objects.filter(cycle=cycle).count() == 1
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from ninja import Router, Schema
 
 from cityeval.web.accounts.access import acting_user
@@ -27,8 +27,9 @@ from cityeval.web.assessments.selectors import (
     may_answer,
     self_assessment_for,
 )
-from cityeval.web.assessments.services import AnswerRejected, SelfAssessmentClosed, answer_record
-from cityeval.web.refusals import ApiError as ErrorOut
+from cityeval.web.assessments.services import AnswerRejected, answer_record
+from cityeval.web.evaluations.phases import CycleClosed
+from cityeval.web.refusals import api_error, api_refusal
 
 router = Router(tags=["self-assessment"])
 _BASE = "/regions/{slug}/cycles/{cycle}"
@@ -131,10 +132,6 @@ def list_revisions(request: HttpRequest, slug: str, cycle: str, item: str):
     return [_revision_out(sa, r) for r in answer_history(sa.participation, item)]
 
 
-def _error(status: int, detail: str, errors: dict[str, str] | None = None) -> JsonResponse:
-    return JsonResponse(ErrorOut(detail=detail, errors=errors or {}).model_dump(), status=status)
-
-
 @router.post(_BASE + "/answers/{item}", response={201: AnswerOut})
 def record_answer(request: HttpRequest, slug: str, cycle: str, item: str, payload: AnswerIn):
     """Record a new revision of an item's answer (the same rules as the item page).
@@ -156,10 +153,10 @@ def record_answer(request: HttpRequest, slug: str, cycle: str, item: str, payloa
             narrative=payload.narrative or "",
             user=acting_user(request),
         )
-    except SelfAssessmentClosed as exc:
-        return _error(403, exc.reason)
+    except CycleClosed as exc:
+        return api_refusal(exc)
     except AnswerRejected as exc:
-        return _error(422, "; ".join(exc.errors.values()), exc.errors)
+        return api_error(422, "; ".join(exc.errors.values()), exc.errors)
     return _answers_out(sa, only=item)[0]
 
 

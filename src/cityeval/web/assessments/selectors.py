@@ -9,14 +9,15 @@ import polars as pl
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import formats, timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from cityeval.engine import Framework, score_items
 from cityeval.engine.framework import Component, Item, Label
 from cityeval.web.accounts.access import RegionAccess, User, region_access
 from cityeval.web.assessments.models import AnswerRevision, Evidence, ItemAssignment
-from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.evaluations import phases
+from cityeval.web.evaluations.models import Participation
+from cityeval.web.evaluations.phases import Activity
 from cityeval.web.panels.models import EvidenceRequest
 
 SELF_ASSESSOR = "self"  # the assessor name of the region's own claims in the engine's table
@@ -54,32 +55,10 @@ def item_of(participation: Participation, code: str) -> tuple[Component, Item]:
     return found
 
 
-def _when(moment) -> str:
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
-
-
-def closed_reason(participation: Participation) -> str | None:
-    """Why answers can no longer change, for the people who would change them; None if open."""
-    cycle = participation.cycle
-    if participation.submitted_at is not None:
-        return _("Submitted on %(when)s — answers are read-only.") % {
-            "when": _when(participation.submitted_at)
-        }
-    if cycle.status != Cycle.Status.OPEN:
-        return _("The cycle is not open for self-assessment (%(status)s) — answers are read-only.") % {
-            "status": cycle.get_status_display()
-        }
-    if timezone.now() > cycle.self_assessment_deadline:
-        return _("The self-assessment deadline passed on %(when)s — answers are read-only.") % {
-            "when": _when(cycle.self_assessment_deadline)
-        }
-    return None
-
-
 def topup_until(participation: Participation) -> dict[str, dt.datetime]:
     """The items a panel marked "needs evidence" whose interview's evidence top-up window is
     still open, with its deadline (only while the cycle is open)."""
-    if participation.cycle.status != Cycle.Status.OPEN:
+    if not phases.allows(participation.cycle.status, Activity.EVIDENCE_TOPUP):
         return {}
     rows = EvidenceRequest.objects.filter(
         panel_region__participation=participation,
@@ -95,7 +74,7 @@ def topup_until(participation: Participation) -> dict[str, dt.datetime]:
 def evidence_closed_reason(participation: Participation, item: str) -> str | None:
     """Why evidence can no longer be added to ``item``; None while the self-assessment is open
     or while the panel's top-up window for the item is (answers stay read-only then)."""
-    reason = closed_reason(participation)
+    reason = phases.self_assessment_refusal(participation)
     if reason is None or item in topup_until(participation):
         return None
     return reason

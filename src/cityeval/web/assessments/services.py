@@ -1,8 +1,8 @@
 """Writes for the self-assessment. Answers and evidence are appended, never changed.
 
-Every write first locks the participation and refuses with :class:`SelfAssessmentClosed` when
-it is submitted, past its deadline or its cycle is not open, so a submission racing an answer
-cannot let the answer in afterwards.
+Every write first locks the cycle and the participation and refuses with ``CycleClosed``
+(``evaluations.phases``) when it is submitted, past its deadline or its cycle is not open, so a
+submission or a close racing an answer cannot let the answer in afterwards.
 """
 
 from __future__ import annotations
@@ -23,10 +23,13 @@ from django.utils.translation import gettext as _
 from cityeval.engine import Framework
 from cityeval.engine.framework import Item
 from cityeval.web.assessments.models import AnswerRevision, Evidence, EvidenceBlob, ItemAssignment
-from cityeval.web.assessments.selectors import closed_reason, evidence_closed_reason, item_of
+from cityeval.web.assessments.selectors import evidence_closed_reason, item_of
 from cityeval.web.assessments.uploads import Inspected, UploadRejected, inspect_upload
-from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.evaluations import phases
+from cityeval.web.evaluations.models import Participation
+from cityeval.web.evaluations.phases import Activity, CycleClosed
 from cityeval.web.evaluations.services import status_change_record
+from cityeval.web.refusals import Refused
 from cityeval.web.regions.models import Opd
 
 NARRATIVE_MAX = 10_000
@@ -36,24 +39,23 @@ NAME_MAX = 255
 logger = logging.getLogger(__name__)
 
 
-class SelfAssessmentClosed(Exception):
-    """Answers are read-only; the message says why (submitted, deadline, cycle status)."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
+class ReopenRefused(Refused):
+    """A submission cannot be undone: no reason given, or it is not submitted."""
 
 
-class AnswerRejected(Exception):
+class AnswerRejected(Refused):
     """Nothing was saved; ``errors`` maps a field (level, raw_value, narrative) to why."""
 
+    status = 422
+
     def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()), errors=errors)
 
 
-class EvidenceRejected(Exception):
+class EvidenceRejected(Refused):
     """Nothing was saved; the message says why."""
+
+    status = 422
 
 
 class EvidenceNotStored(EvidenceRejected):
@@ -61,38 +63,22 @@ class EvidenceNotStored(EvidenceRejected):
     not writable or the disk is full). Nothing was saved; the administrator must act."""
 
 
-def require_open(participation: Participation) -> None:
-    reason = closed_reason(participation)
-    if reason:
-        raise SelfAssessmentClosed(reason)
-
-
-def _lock(participation: Participation) -> Participation:
-    """Lock the cycle row, then the participation row, for this transaction. The cycle's close
-    locks the cycle row too (``cycle_transition``), so a write checking the status under this
-    lock either commits before the close or sees the cycle closed."""
-    cycle = Cycle.objects.select_for_update().get(pk=participation.cycle_id)
-    locked = Participation.objects.select_for_update().get(pk=participation.pk)
-    locked.cycle = cycle
-    return locked
-
-
 def _lock_open(participation: Participation) -> Participation:
     """Lock the cycle and the participation for this transaction and check they still take
     writes."""
-    locked = _lock(participation)
-    require_open(locked)
+    locked = phases.lock_participation(participation)
+    phases.require_self_assessment(locked)
     return locked
 
 
 def _lock_for_evidence(participation: Participation, item: str) -> Participation:
     """Like _lock_open, but evidence for an item may also be added during a panel's top-up
     window for it (see evidence_closed_reason)."""
-    locked = _lock(participation)
+    locked = phases.lock_participation(participation)
     item_of(locked, item)
     reason = evidence_closed_reason(locked, item)
     if reason:
-        raise SelfAssessmentClosed(reason)
+        raise CycleClosed(reason)
     return locked
 
 
@@ -215,15 +201,11 @@ def self_assessment_reopen(*, participation: Participation, user: User, reason: 
     history. The cycle must still be open; answers given so far stay as they are."""
     reason = (reason or "").strip()
     if not reason:
-        raise SelfAssessmentClosed(_("Give the reason for reopening; it is kept in the history."))
-    locked = Participation.objects.select_for_update().select_related("cycle").get(pk=participation.pk)
+        raise ReopenRefused(_("Give the reason for reopening; it is kept in the history."))
+    locked = phases.lock_participation(participation)
     if locked.submitted_at is None:
-        raise SelfAssessmentClosed(_("This self-assessment is not submitted."))
-    if locked.cycle.status != Cycle.Status.OPEN:
-        raise SelfAssessmentClosed(
-            _("The cycle is %(status)s: reopen the cycle first.")
-            % {"status": locked.cycle.get_status_display()}
-        )
+        raise ReopenRefused(_("This self-assessment is not submitted."))
+    phases.require(locked.cycle, Activity.SELF_ASSESSMENT_REOPEN)
     locked.submitted_at = None
     locked.submitted_by = None
     locked.save(update_fields=["submitted_at", "submitted_by"])
@@ -281,7 +263,7 @@ def evidence_upload(*, participation: Participation, item: str, upload: Uploaded
     item_of(participation, item)
     reason = evidence_closed_reason(participation, item)
     if reason:  # before reading a large file that would be refused anyway
-        raise SelfAssessmentClosed(reason)
+        raise CycleClosed(reason)
     try:
         inspected = inspect_upload(upload)
     except UploadRejected as exc:

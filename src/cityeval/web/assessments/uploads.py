@@ -25,6 +25,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils.translation import gettext as _
 
+from cityeval.web.refusals import Refused
+
 HEAD_BYTES = 8192
 CSV_SAMPLE_BYTES = 64 * 1024
 CSV_MIN_CONSISTENT = 0.8  # share of rows with the table's usual number of fields
@@ -67,8 +69,10 @@ _OLE_MACRO_STORAGES = {"Macros", "_VBA_PROJECT_CUR", "VBA"}
 _MARKUP_STARTS = ("<", "{", "[", "#!")  # HTML, XML, SVG, RTF, JSON, scripts
 
 
-class UploadRejected(Exception):
+class UploadRejected(Refused):
     """The file was refused; the message says why, for the uploader."""
+
+    status = 422
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ from cityeval.web.assessments.selectors import (
     answer_history,
     assignments,
     claimed_index,
-    closed_reason,
     counted_level,
     evidence_closed_reason,
     evidence_for,
@@ -45,7 +44,6 @@ from cityeval.web.assessments.services import (
     AnswerRejected,
     EvidenceNotStored,
     EvidenceRejected,
-    SelfAssessmentClosed,
     answer_record,
     evidence_link_add,
     evidence_upload,
@@ -56,9 +54,12 @@ from cityeval.web.assessments.services import (
 from cityeval.web.assessments.uploads import SizeLimitHandler, type_name
 from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.downloads import stored_file_response
+from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import StatusChange
+from cityeval.web.evaluations.phases import CycleClosed
 from cityeval.web.evaluations.templatetags.cityeval import label
 from cityeval.web.kkpd.summary import runs_kkpd, summary_file_name, summary_pdf
+from cityeval.web.refusals import Refused, refused_page
 
 KIND_LABELS = {
     "level": gettext_lazy("Level"),
@@ -72,21 +73,26 @@ STATUS_LABELS = {
 }
 
 
-def _refused(request: HttpRequest, sa: SelfAssessment, reason: str) -> HttpResponse:
+def _refused(request: HttpRequest, sa: SelfAssessment, refusal: Refused | str) -> HttpResponse:
     """A write the closed self-assessment does not take: 403 with the reason."""
-    context = {"region": sa.access.region, "participation": sa.participation, "reason": reason}
-    return render(request, "assessments/refused.html", context, status=403)
+    return refused_page(request, refusal, back=_overview_url(sa), context={"region": sa.access.region})
 
 
 def _refused_if_closed(request: HttpRequest, sa: SelfAssessment) -> HttpResponse | None:
     """Checked before the input, so a closed self-assessment answers with its reason rather
     than with complaints about a form that cannot be used anyway."""
-    reason = closed_reason(sa.participation)
+    reason = phases.self_assessment_refusal(sa.participation)
     return _refused(request, sa, reason) if reason else None
 
 
+def _overview_url(sa: SelfAssessment) -> str:
+    return reverse(
+        "assessments:overview", kwargs={"region": sa.access.region.slug, "cycle": sa.participation.cycle.slug}
+    )
+
+
 def _to_overview(sa: SelfAssessment) -> HttpResponse:
-    return redirect("assessments:overview", region=sa.access.region.slug, cycle=sa.participation.cycle.slug)
+    return redirect(_overview_url(sa))
 
 
 def _to_item(sa: SelfAssessment, code: str) -> HttpResponse:
@@ -101,7 +107,7 @@ def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     participation = sa.participation
     opd_filter = request.GET.get("opd") or None
     answers = latest_answers(participation)
-    reason = closed_reason(participation)
+    reason = phases.self_assessment_refusal(participation)
     opds = list(sa.access.region.opds.all())
     context = {
         "access": sa.access,
@@ -146,8 +152,8 @@ def assign(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
             opd=opd,
             user=acting_user(request),
         )
-    except SelfAssessmentClosed as exc:
-        return _refused(request, sa, exc.reason)
+    except CycleClosed as exc:
+        return _refused(request, sa, exc)
     if opd is None:
         messages.success(request, _("%(count)d items are no longer assigned.") % {"count": count})
     else:
@@ -165,12 +171,6 @@ def _unanswered(sa: SelfAssessment) -> list[str]:
         for _component, item in sa.framework.items_for(sa.participation.group)
         if item.code not in answers
     ]
-
-
-def _overview_url(sa: SelfAssessment) -> str:
-    return reverse(
-        "assessments:overview", kwargs={"region": sa.access.region.slug, "cycle": sa.participation.cycle.slug}
-    )
 
 
 @login_required
@@ -207,8 +207,8 @@ def submit(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
         )
     try:
         self_assessment_submit(participation=sa.participation, user=acting_user(request))
-    except SelfAssessmentClosed as exc:
-        return _refused(request, sa, exc.reason)
+    except CycleClosed as exc:
+        return _refused(request, sa, exc)
     messages.success(request, _("The self-assessment is submitted. Answers are now read-only."))
     return _to_overview(sa)
 
@@ -230,8 +230,8 @@ def reopen(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
                 user=acting_user(request),
                 reason=request.POST.get("reason", ""),
             )
-        except SelfAssessmentClosed as exc:
-            error = exc.reason
+        except Refused as exc:
+            error = str(exc)
         else:
             messages.success(
                 request, _("The self-assessment is open again; the region can change its answers.")
@@ -265,7 +265,7 @@ def _item_page(request: HttpRequest, sa: SelfAssessment, code: str, **forms) -> 
     participation = sa.participation
     component, item = item_of(participation, code)
     assignment = assignments(participation).get(code)
-    reason = closed_reason(participation)
+    reason = phases.self_assessment_refusal(participation)
     history = [(r, counted_level(sa.framework, item, r)) for r in answer_history(participation, code)]
     files = evidence_for(participation, code)
     evidence = [(e, type_name(e.blob.content_type) if e.blob else "") for e in files]
@@ -324,8 +324,8 @@ def item_detail(request: HttpRequest, region: str, cycle: str, item: str) -> Htt
                 narrative=data["narrative"],
                 user=acting_user(request),
             )
-        except SelfAssessmentClosed as exc:
-            return _refused(request, sa, exc.reason)
+        except CycleClosed as exc:
+            return _refused(request, sa, exc)
         except AnswerRejected as exc:
             for field, message in exc.errors.items():
                 form.add_error(field if field in form.fields else None, message)
@@ -369,8 +369,8 @@ def _link_add(request: HttpRequest, sa: SelfAssessment, item: str) -> HttpRespon
                 url=form.cleaned_data["url"],
                 user=acting_user(request),
             )
-        except SelfAssessmentClosed as exc:
-            return _refused(request, sa, exc.reason)
+        except CycleClosed as exc:
+            return _refused(request, sa, exc)
         except EvidenceRejected as exc:
             form.add_error("url", str(exc))
         else:
@@ -389,8 +389,8 @@ def _file_add(request: HttpRequest, sa: SelfAssessment, item: str, *, too_large:
                 upload=form.cleaned_data["file"],
                 user=acting_user(request),
             )
-        except SelfAssessmentClosed as exc:
-            return _refused(request, sa, exc.reason)
+        except CycleClosed as exc:
+            return _refused(request, sa, exc)
         except EvidenceNotStored as exc:
             form.add_error("file", str(exc))
             page = _item_page(request, sa, item, file_form=form)
@@ -441,8 +441,8 @@ def kkpd_summary_attach(request: HttpRequest, region: str, cycle: str, item: str
     upload = SimpleUploadedFile(summary_file_name(region=region_obj, year=year), pdf, "application/pdf")
     try:
         evidence_upload(participation=sa.participation, item=item, upload=upload, user=acting_user(request))
-    except SelfAssessmentClosed as exc:
-        return _refused(request, sa, exc.reason)
+    except CycleClosed as exc:
+        return _refused(request, sa, exc)
     except EvidenceRejected as exc:
         messages.error(request, str(exc))
     else:

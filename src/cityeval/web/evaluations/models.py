@@ -6,7 +6,6 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cityeval.engine import Framework, parse_framework
@@ -72,10 +71,6 @@ class Cycle(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def self_assessment_open(self) -> bool:
-        return self.status == self.Status.OPEN and timezone.now() <= self.self_assessment_deadline
-
 
 class Stage(models.Model):
     class Kind(models.TextChoices):
@@ -113,11 +108,6 @@ class Participation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region} in {self.cycle}"
-
-    @property
-    def is_editable(self) -> bool:
-        """Self-assessment answers can change: cycle open, before the deadline, not submitted."""
-        return self.submitted_at is None and self.cycle.self_assessment_open
 
 
 class StatusChange(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import polars as pl
 from django.contrib.auth.models import User
@@ -14,8 +15,11 @@ from django.utils.translation import gettext as _
 
 from cityeval.engine import Framework, parse_framework
 from cityeval.engine.framework import builtin_source
+from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, FrameworkVersion, Participation, Stage, StatusChange
+from cityeval.web.evaluations.phases import Activity
 from cityeval.web.imports import ROW, ImportRejected, RowErrors, cell
+from cityeval.web.refusals import Refused
 from cityeval.web.regions.models import Region
 
 
@@ -63,8 +67,9 @@ def cycle_create(
     return cycle
 
 
-class CycleStateError(Exception):
-    pass
+class CycleStateError(Refused):
+    """A cycle change its status allows but its content does not (no stages, a past deadline,
+    no reason for reopening); the status refusals are :class:`~.phases.CycleClosed`."""
 
 
 @transaction.atomic
@@ -77,9 +82,7 @@ def cycle_update(
 ) -> Cycle:
     """Correct a cycle's name, deadline and stage dates; refused once it is published, and an
     open cycle keeps a deadline that is not past and both its stages."""
-    locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
-    if locked.status == Cycle.Status.PUBLISHED:
-        raise CycleStateError(_("The cycle is published: it can no longer be changed."))
+    locked = phases.lock(cycle, Activity.SETTINGS)
     if locked.status == Cycle.Status.OPEN:
         problems = cycle_open_problems(locked, stages=len(stages))
         if self_assessment_deadline < timezone.now():
@@ -94,19 +97,6 @@ def cycle_update(
             cycle=locked, kind=kind, defaults={"starts_on": starts_on, "ends_on": ends_on}
         )
     return locked
-
-
-_TRANSITIONS = {
-    "open": ({Cycle.Status.DRAFT}, Cycle.Status.OPEN),
-    "reopen": ({Cycle.Status.CLOSED}, Cycle.Status.OPEN),
-    "close": ({Cycle.Status.OPEN}, Cycle.Status.CLOSED),
-}
-NEEDS_REASON = frozenset({"reopen"})
-
-
-def cycle_can(cycle: Cycle, action: str) -> bool:
-    """Whether ``action`` applies to the cycle's current status (before asking to confirm it)."""
-    return cycle.status in _TRANSITIONS[action][0]
 
 
 def cycle_open_problems(
@@ -148,32 +138,50 @@ def status_change_record(
 
 
 @transaction.atomic
-def cycle_transition(*, cycle: Cycle, action: str, user: User | None = None, reason: str = "") -> Cycle:
-    """Open a draft, close an open cycle, or reopen a closed one (with a written reason).
+def cycle_transition(
+    *,
+    cycle: Cycle,
+    action: str,
+    user: User | None = None,
+    reason: str = "",
+    precondition: Callable[[Cycle], None] | None = None,
+) -> Cycle:
+    """Move the cycle's status by ``action``, one of ``phases.TRANSITIONS``: open a draft,
+    close an open cycle, reopen a closed one (with a written reason), publish a closed one.
     Published is final. Every change is kept in the status history.
 
-    The cycle row is locked first, as every write that the status allows locks it (answers,
-    scores): a write in progress finishes before the close, and one that starts after it sees
-    the cycle closed."""
-    allowed, target = _TRANSITIONS[action]
+    Publishing is guarded: only ``results.services.cycle_publish`` does it, passing the
+    ``precondition`` that its results are current; the precondition runs under the lock and
+    refuses by raising. The cycle row is locked first, as every write that the status allows
+    locks it (answers, scores): a write in progress finishes before the close, and one that
+    starts after it sees the cycle closed."""
+    transition = phases.TRANSITIONS[action]
+    if transition.guarded and precondition is None:
+        raise ValueError(f"{action!r} has a precondition its own service checks")
     reason = reason.strip()
-    if action in NEEDS_REASON and not reason:
+    if transition.needs_reason and not reason:
         raise CycleStateError(_("Give the reason for reopening; it is kept in the history."))
     # Lock the stored row, not the caller's copy: a stale object must not reopen a cycle
     # that was published meanwhile.
-    locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
-    if locked.status not in allowed:
+    locked = phases.lock(cycle)
+    try:
+        phases.require_transition(locked, action)
+    except phases.CycleClosed:
         cycle.status = locked.status
-        raise CycleStateError(
-            _("The cycle is %(status)s: it cannot be changed that way.")
-            % {"status": locked.get_status_display().lower()}
-        )
-    if target == Cycle.Status.OPEN and (problems := cycle_open_problems(locked)):
+        raise
+    if transition.target == Cycle.Status.OPEN and (problems := cycle_open_problems(locked)):
         raise CycleStateError(" ".join(problems))
+    if precondition is not None:
+        precondition(locked)
     status_change_record(
-        cycle=locked, action=action, from_status=locked.status, to_status=target, user=user, reason=reason
+        cycle=locked,
+        action=action,
+        from_status=locked.status,
+        to_status=transition.target,
+        user=user,
+        reason=reason,
     )
-    Cycle.objects.filter(pk=cycle.pk).update(status=target)
+    Cycle.objects.filter(pk=cycle.pk).update(status=transition.target)
     cycle.refresh_from_db(fields=["status"])
     return cycle
 
@@ -185,13 +193,9 @@ def cycle_inputs_changed(*, cycle: Cycle) -> None:
     Cycle.objects.filter(pk=cycle.pk).update(inputs_version=F("inputs_version") + 1)
 
 
-_PARTICIPANTS_EDITABLE = (Cycle.Status.DRAFT, Cycle.Status.OPEN)
-
-
 def participation_add(*, cycle: Cycle, region: Region, group: str) -> Participation:
     """Add a region to a draft or open cycle, or change its group there."""
-    if cycle.status not in _PARTICIPANTS_EDITABLE:
-        raise CycleStateError(f"the cycle is {cycle.status}: its regions can no longer change")
+    phases.require(cycle, Activity.PARTICIPANTS)
     framework = cycle.framework.framework
     code = framework.resolve_group(group)
     if code is None:
@@ -205,8 +209,8 @@ def participation_add(*, cycle: Cycle, region: Region, group: str) -> Participat
 
 def participations_import(*, cycle: Cycle, table: pl.DataFrame) -> int:
     """Add regions to a cycle from ``region, group`` rows; all or nothing. Returns the count."""
-    if cycle.status not in _PARTICIPANTS_EDITABLE:
-        raise ImportRejected([f"the cycle is {cycle.status}: its regions can no longer change"])
+    if reason := phases.refusal(cycle, Activity.PARTICIPANTS):
+        raise ImportRejected([reason])
     framework: Framework = cycle.framework.framework
     missing = [c for c in ("region", "group") if c not in table.columns]
     if missing:

@@ -14,11 +14,11 @@ from cityeval.engine import FrameworkError
 from cityeval.engine.framework import MAX_FRAMEWORK_BYTES
 from cityeval.web.accounts.access import acting_user, require_coordinator
 from cityeval.web.confirm import confirm_page, confirmed
+from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.forms import CycleEditForm, CycleForm, FrameworkUploadForm, ParticipantForm
 from cityeval.web.evaluations.models import Cycle, Stage
+from cityeval.web.evaluations.phases import Activity
 from cityeval.web.evaluations.services import (
-    CycleStateError,
-    cycle_can,
     cycle_create,
     cycle_transition,
     cycle_update,
@@ -28,6 +28,7 @@ from cityeval.web.evaluations.services import (
     participations_import,
 )
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
+from cityeval.web.refusals import Refused
 from cityeval.web.regions.forms import UploadForm
 
 
@@ -66,8 +67,8 @@ def cycle_edit(request: HttpRequest, cycle: str) -> HttpResponse:
     """Correct a cycle's name, deadline and stage dates (not once it is published)."""
     require_coordinator(request.user)
     the_cycle = get_object_or_404(Cycle, slug=cycle)
-    if the_cycle.status == Cycle.Status.PUBLISHED:
-        messages.error(request, _("The cycle is published: it can no longer be changed."))
+    if reason := phases.refusal(the_cycle, Activity.SETTINGS):
+        messages.error(request, reason)
         return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
     form = CycleEditForm(request.POST or None, initial=CycleEditForm.initial_for(the_cycle))
     if request.method == "POST" and form.is_valid():
@@ -78,7 +79,7 @@ def cycle_edit(request: HttpRequest, cycle: str) -> HttpResponse:
                 self_assessment_deadline=form.cleaned_data["self_assessment_deadline"],
                 stages=form.stages(),
             )
-        except CycleStateError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Cycle saved."))
@@ -131,8 +132,8 @@ def cycle_detail(request: HttpRequest, cycle: str) -> HttpResponse:
             participation_add(
                 cycle=the_cycle, region=form.cleaned_data["region"], group=form.cleaned_data["group"]
             )
-        except CycleStateError:
-            messages.error(request, _("The cycle is closed: its regions can no longer change."))
+        except phases.CycleClosed as exc:
+            messages.error(request, str(exc))
         else:
             messages.success(request, _("Region added."))
         return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
@@ -243,12 +244,8 @@ def cycle_change(request: HttpRequest, cycle: str, action: str) -> HttpResponse:
     the_cycle = get_object_or_404(Cycle, slug=cycle)
     if action not in ("open", "close", "reopen"):
         return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
-    if not cycle_can(the_cycle, action):
-        messages.error(
-            request,
-            _("The cycle is %(status)s: it cannot be changed that way.")
-            % {"status": the_cycle.get_status_display().lower()},
-        )
+    if reason := phases.transition_refusal(the_cycle, action):
+        messages.error(request, reason)
         return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
     if action != "open" and not confirmed(request):
         return _change_confirmation(request, the_cycle, action)
@@ -258,7 +255,7 @@ def cycle_change(request: HttpRequest, cycle: str, action: str) -> HttpResponse:
         cycle_transition(
             cycle=the_cycle, action=action, user=acting_user(request), reason=request.POST.get("reason", "")
         )
-    except CycleStateError as exc:
+    except Refused as exc:
         if action == "reopen" and the_cycle.status == Cycle.Status.CLOSED:
             return _change_confirmation(request, the_cycle, action, error=str(exc))
         messages.error(request, str(exc))

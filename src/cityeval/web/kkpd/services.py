@@ -52,6 +52,7 @@ from cityeval.web.kkpd.models import (
     Transaction,
 )
 from cityeval.web.kkpd.selectors import cards_frame, latest_settlements, monthly_sums, transactions_frame
+from cityeval.web.refusals import Refused
 from cityeval.web.regions.models import Region
 
 # Kode rekening of the regional budget (Permendagri 90/2019): 5.1.02 is goods and services
@@ -60,8 +61,10 @@ CAPITAL_PREFIX = "5.2"
 EXTRA_COLUMNS = ("posting_date", "account_code")
 
 
-class InvalidInput(Exception):
-    pass
+class InvalidInput(Refused):
+    """Nothing was saved; the message says why."""
+
+    status = 400
 
 
 @dataclass(frozen=True)

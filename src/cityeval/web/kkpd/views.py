@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -49,6 +50,7 @@ from cityeval.web.kkpd.services import (
     transaction_correct,
 )
 from cityeval.web.kkpd.summary import summary_file_name, summary_pdf
+from cityeval.web.refusals import refused_page
 
 TRANSACTIONS_SHOWN = 200
 
@@ -145,7 +147,8 @@ def flag_status(request: HttpRequest, region: str, flag: str) -> HttpResponse:
         )  # fmt: skip
     except InvalidInput as exc:
         messages.error(request, str(exc))
-        return render(request, "kkpd/refused.html", _context(access, errors=[str(exc)]), status=400)
+        back = reverse("kkpd:flags", kwargs={"region": access.region.slug})
+        return refused_page(request, exc, back=back, status=400, context=_context(access))
     messages.success(request, _("Flag status changed."))
     return redirect("kkpd:flags", region=access.region.slug)
 
@@ -237,7 +240,10 @@ def receipt_upload(request: HttpRequest, region: str, transaction: str) -> HttpR
             raise InvalidInput(_("Choose a file."))
         receipt_attach(transaction=found, upload=upload, user=acting_user(request))
     except InvalidInput as exc:
-        return render(request, "kkpd/refused.html", _context(access, errors=[str(exc)]), status=400)
+        back = reverse(
+            "kkpd:transaction", kwargs={"region": access.region.slug, "transaction": found.public_id}
+        )
+        return refused_page(request, exc, back=back, status=400, context=_context(access))
     messages.success(request, _("Receipt attached."))
     return redirect("kkpd:transaction", region=access.region.slug, transaction=found.public_id)
 
@@ -258,7 +264,10 @@ def transaction_correction(request: HttpRequest, region: str, transaction: str) 
             reason=request.POST.get("reason", ""), user=acting_user(request),
         )  # fmt: skip
     except InvalidInput as exc:
-        return render(request, "kkpd/refused.html", _context(access, errors=[str(exc)]), status=400)
+        back = reverse(
+            "kkpd:transaction", kwargs={"region": access.region.slug, "transaction": found.public_id}
+        )
+        return refused_page(request, exc, back=back, status=400, context=_context(access))
     messages.success(request, _("Correction recorded as a new transaction."))
     return redirect("kkpd:transaction", region=access.region.slug, transaction=corrected.public_id)
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 
 from cityeval.engine import Framework
 from cityeval.web.accounts.access import User, is_assessor, is_coordinator, memberships
@@ -32,25 +31,6 @@ def disagreement_range() -> float:
     """The score range (max − min) of an item from which the panel's scores are flagged as a
     disagreement: ``settings.PANEL_DISAGREEMENT_RANGE``, 2 levels by default."""
     return float(getattr(settings, "PANEL_DISAGREEMENT_RANGE", DEFAULT_DISAGREEMENT_RANGE))
-
-
-def closed_reason(cycle: Cycle) -> str | None:
-    """Why nothing of the cycle's panels may change any more (closed or published); None if
-    panels, members, assignments and interviews may still change."""
-    if cycle.status in (Cycle.Status.CLOSED, Cycle.Status.PUBLISHED):
-        return _("The cycle is %(status)s: panels, scores, feedback and interviews can no longer change.") % {
-            "status": cycle.get_status_display().lower()
-        }
-    return None
-
-
-def scoring_closed_reason(cycle: Cycle) -> str | None:
-    """Why scores, submissions, feedback, evidence requests and consolidated scores cannot be
-    recorded: the cycle is closed or published, or not open yet. None while it is open."""
-    reason = closed_reason(cycle)
-    if reason is None and cycle.status != Cycle.Status.OPEN:
-        reason = _("The cycle is not open yet: scores and feedback can be recorded once it opens.")
-    return reason
 
 
 def stage_label(stage: str) -> str:

@@ -17,21 +17,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
 
 from cityeval.web.accounts.access import acting_user, is_assessor
+from cityeval.web.evaluations.phases import CycleClosed
 from cityeval.web.panels.access import PanelRegionAccess, panel_region_access
 from cityeval.web.panels.scoresheet import Mark, latest_scores
 from cityeval.web.panels.selectors import my_panel_regions
 from cityeval.web.panels.services import (
     PanelRejected,
-    PanelsClosed,
     ScoreRejected,
     item_scores_record,
     score_revise,
 )
-from cityeval.web.refusals import ApiError as ErrorOut
+from cityeval.web.refusals import api_error, api_refusal
 
 router = Router(tags=["panels"])
 _SCORES = "/cycles/{cycle}/stages/{stage}/regions/{region}/scores"
@@ -122,10 +122,6 @@ def list_scores(request: HttpRequest, cycle: str, stage: str, region: str):
     return _visible(access, request.user)
 
 
-def _error(status: int, detail: str, errors: dict[str, str] | None = None) -> JsonResponse:
-    return JsonResponse(ErrorOut(detail=detail, errors=errors or {}).model_dump(), status=status)
-
-
 @router.post(_SCORES, response={200: ScoreOut, 201: ScoreOut})
 def record_score(request: HttpRequest, cycle: str, stage: str, region: str, payload: ScoreIn):
     """Record the user's first mark of an item, or after submitting an after-discussion
@@ -133,7 +129,7 @@ def record_score(request: HttpRequest, cycle: str, stage: str, region: str, payl
     (200)."""
     access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
     if access.member is None:
-        return _error(403, "Only the members of the panel score its regions.")
+        return api_error(403, "Only the members of the panel score its regions.")
     try:
         if payload.kind == "after_discussion":
             created = [
@@ -152,12 +148,10 @@ def record_score(request: HttpRequest, cycle: str, stage: str, region: str, payl
                 assessor=acting_user(request),
                 scores={payload.item: (payload.score, payload.note)},
             )
-    except PanelsClosed as exc:
-        return _error(403, exc.reason)
-    except PanelRejected as exc:
-        return _error(403, str(exc))
+    except (CycleClosed, PanelRejected) as exc:
+        return api_refusal(exc)
     except ScoreRejected as exc:
-        return _error(422, "; ".join(exc.errors.values()), exc.errors)
+        return api_error(422, "; ".join(exc.errors.values()), exc.errors)
     assessor = acting_user(request)
     mark = latest_scores(access.panel_region, assessor=assessor)[payload.item][assessor.pk]
     return Status(201 if created else 200, _score_out(payload.item, mark))

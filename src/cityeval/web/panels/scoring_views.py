@@ -23,13 +23,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import acting_user
-from cityeval.web.panels.access import (
-    PanelRegionAccess,
-    closed_reason,
-    panel_region_access,
-    scoring_closed_reason,
-    stage_label,
-)
+from cityeval.web.evaluations import phases
+from cityeval.web.evaluations.phases import Activity, CycleClosed
+from cityeval.web.panels.access import PanelRegionAccess, panel_region_access, stage_label
 from cityeval.web.panels.forms import (
     ConsolidatedScoreForm,
     FeedbackForm,
@@ -50,7 +46,6 @@ from cityeval.web.panels.scoresheet import (
 from cityeval.web.panels.selectors import members_of
 from cityeval.web.panels.services import (
     PanelRejected,
-    PanelsClosed,
     ScoreRejected,
     consolidated_score_record,
     evidence_request_toggle,
@@ -60,7 +55,7 @@ from cityeval.web.panels.services import (
     score_revise,
     scores_submit,
 )
-from cityeval.web.panels.views import refused
+from cityeval.web.refusals import refused_page
 
 
 def _kwargs(access: PanelRegionAccess) -> dict[str, str]:
@@ -71,12 +66,12 @@ def _kwargs(access: PanelRegionAccess) -> dict[str, str]:
     }
 
 
+def _page_url(access: PanelRegionAccess) -> str:
+    return reverse("panels:region", kwargs=_kwargs(access))
+
+
 def _to_page(access: PanelRegionAccess, anchor: str = "") -> HttpResponse:
-    return redirect(reverse("panels:region", kwargs=_kwargs(access)) + anchor)
-
-
-def _refused(request: HttpRequest, access: PanelRegionAccess, reason: str) -> HttpResponse:
-    return refused(request, reason, back=reverse("panels:region", kwargs=_kwargs(access)))
+    return redirect(_page_url(access) + anchor)
 
 
 def _require_member(access: PanelRegionAccess) -> None:
@@ -95,7 +90,7 @@ def _conflict_refusal(request: HttpRequest, access: PanelRegionAccess) -> HttpRe
         reason = _("You have a role in %(region)s, a conflict of interest: you cannot score it.")
     else:
         reason = _("You declared a conflict of interest with %(region)s: you cannot score it.")
-    return _refused(request, access, reason % {"region": region})
+    return refused_page(request, reason % {"region": region}, back=_page_url(access))
 
 
 def _require_scorer(request: HttpRequest, access: PanelRegionAccess) -> HttpResponse | None:
@@ -141,7 +136,7 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
     interview = interview_of(access.panel_region)
     feedback = latest_feedback(access.panel_region, assessor=None if access.sees_all_scores else viewer)
     mine = feedback.pop(viewer.pk, None)
-    reason = scoring_closed_reason(access.cycle)
+    reason = phases.refusal(access.cycle, Activity.SCORING)
     context = {
         "access": access,
         "panel": access.panel,
@@ -176,7 +171,8 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
         "can_mark_first": access.may_score and reason is None and access.submitted is None,
         "can_revise": access.may_score and reason is None and access.submitted is not None,
         "revision": forms.get("revision_form"),
-        "can_edit_interview": access.may_edit_interview and closed_reason(access.cycle) is None,
+        "can_edit_interview": access.may_edit_interview
+        and phases.refusal(access.cycle, Activity.PANELS) is None,
     }
     return render(request, "panels/region.html", context)
 
@@ -189,8 +185,8 @@ def region_page(request: HttpRequest, cycle: str, stage: str, region: str) -> Ht
 
 def _scoring_refusal(request: HttpRequest, access: PanelRegionAccess) -> HttpResponse | None:
     """Checked before the input: a closed cycle answers with its reason."""
-    reason = scoring_closed_reason(access.cycle)
-    return _refused(request, access, reason) if reason else None
+    reason = phases.refusal(access.cycle, Activity.SCORING)
+    return refused_page(request, reason, back=_page_url(access)) if reason else None
 
 
 @login_required
@@ -206,10 +202,8 @@ def scores_save(request: HttpRequest, cycle: str, stage: str, region: str) -> Ht
             created = item_scores_record(
                 panel_region=access.panel_region, assessor=acting_user(request), scores=form.entries()
             )
-        except PanelsClosed as exc:
-            return _refused(request, access, exc.reason)
-        except PanelRejected as exc:
-            return _refused(request, access, str(exc))
+        except (CycleClosed, PanelRejected) as exc:
+            return refused_page(request, exc, back=_page_url(access))
         except ScoreRejected as exc:
             for item, message in exc.errors.items():
                 form.add_error(score_field(item) if score_field(item) in form.fields else None, message)
@@ -228,8 +222,8 @@ def submit(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpRes
         return refusal
     try:
         scores_submit(panel_region=access.panel_region, assessor=acting_user(request))
-    except PanelsClosed as exc:
-        return _refused(request, access, exc.reason)
+    except CycleClosed as exc:
+        return refused_page(request, exc, back=_page_url(access))
     except PanelRejected as exc:
         messages.error(request, str(exc))
     else:
@@ -256,10 +250,8 @@ def revise(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpRes
         _require_item(access, item)
         try:
             score_revise(panel_region=access.panel_region, assessor=acting_user(request), **form.cleaned_data)
-        except PanelsClosed as exc:
-            return _refused(request, access, exc.reason)
-        except PanelRejected as exc:
-            return _refused(request, access, str(exc))
+        except (CycleClosed, PanelRejected) as exc:
+            return refused_page(request, exc, back=_page_url(access))
         except ScoreRejected as exc:
             for field, message in exc.errors.items():
                 form.add_error(field if field in form.fields else None, message)
@@ -282,10 +274,8 @@ def evidence_request(request: HttpRequest, cycle: str, stage: str, region: str) 
         marked = evidence_request_toggle(
             panel_region=access.panel_region, item=item, user=acting_user(request)
         )
-    except PanelsClosed as exc:
-        return _refused(request, access, exc.reason)
-    except PanelRejected as exc:
-        return _refused(request, access, str(exc))
+    except (CycleClosed, PanelRejected) as exc:
+        return refused_page(request, exc, back=_page_url(access))
     if marked:
         messages.success(request, _("%(item)s is marked: needs evidence.") % {"item": item})
     else:
@@ -305,8 +295,8 @@ def feedback(request: HttpRequest, cycle: str, stage: str, region: str) -> HttpR
             feedback_record(
                 panel_region=access.panel_region, assessor=acting_user(request), **form.cleaned_data
             )
-        except PanelsClosed as exc:
-            return _refused(request, access, exc.reason)
+        except CycleClosed as exc:
+            return refused_page(request, exc, back=_page_url(access))
         except PanelRejected as exc:
             form.add_error(None, str(exc))
         else:
@@ -321,14 +311,14 @@ def interview(request: HttpRequest, cycle: str, stage: str, region: str) -> Http
     access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
     if not access.may_edit_interview:
         raise PermissionDenied
-    if reason := closed_reason(access.cycle):
-        return _refused(request, access, reason)
+    if reason := phases.refusal(access.cycle, Activity.PANELS):
+        return refused_page(request, reason, back=_page_url(access))
     form = InterviewForm(request.POST)
     if form.is_valid():
         try:
             interview_record(panel_region=access.panel_region, **form.cleaned_data)
-        except PanelsClosed as exc:
-            return _refused(request, access, exc.reason)
+        except CycleClosed as exc:
+            return refused_page(request, exc, back=_page_url(access))
         except PanelRejected as exc:
             form.add_error(None, str(exc))
         else:
@@ -359,10 +349,8 @@ def _consolidate(
             reason=form.cleaned_data["reason"],
             user=acting_user(request),
         )
-    except PanelsClosed as exc:
-        return _refused(request, access, exc.reason)
-    except PanelRejected as exc:
-        return _refused(request, access, str(exc))
+    except (CycleClosed, PanelRejected) as exc:
+        return refused_page(request, exc, back=_page_url(access))
     except ScoreRejected as exc:
         for field, message in exc.errors.items():
             form.add_error(field if field in form.fields else None, message)
@@ -380,7 +368,11 @@ def consolidation(request: HttpRequest, cycle: str, stage: str, region: str) -> 
     access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
     if not access.may_view_consolidation:
         if access.is_chair:
-            return _refused(request, access, _("Submit your own marks first: then the consolidation opens."))
+            return refused_page(
+                request,
+                _("Submit your own marks first: then the consolidation opens."),
+                back=_page_url(access),
+            )
         raise PermissionDenied
     form = None
     if request.method == "POST":
@@ -401,7 +393,7 @@ def consolidation(request: HttpRequest, cycle: str, stage: str, region: str) -> 
         "flagged_only": flagged_only,
         "form": form,
         "form_item": form.data.get("item") if form is not None else None,
-        "closed_reason": scoring_closed_reason(access.cycle),
-        "can_consolidate": access.may_consolidate and scoring_closed_reason(access.cycle) is None,
+        "closed_reason": phases.refusal(access.cycle, Activity.SCORING),
+        "can_consolidate": access.may_consolidate and phases.refusal(access.cycle, Activity.SCORING) is None,
     }
     return render(request, "panels/consolidation.html", context)

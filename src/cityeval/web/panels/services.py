@@ -1,8 +1,9 @@
 """Writes for assessor panels. Scores, consolidated scores and feedback are appended, never
 changed: the latest row counts.
 
-Every write locks the cycle row first and refuses with :class:`PanelsClosed` once the cycle is
-closed or published (scoring writes also while it is still a draft), so a write racing the
+Every write locks the cycle row first (``evaluations.phases.lock``) and refuses with
+``CycleClosed`` once the cycle is closed or published (scoring writes also while it is still a
+draft), so a write racing the
 coordinator's "close" cannot land afterwards. A refused write changes nothing.
 """
 
@@ -20,10 +21,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cityeval.web.accounts.models import Membership, Role
+from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
+from cityeval.web.evaluations.phases import Activity
 from cityeval.web.evaluations.services import cycle_inputs_changed
 from cityeval.web.imports import ROW, ImportRejected, RowErrors, cell
-from cityeval.web.panels.access import STAGES, closed_reason, scoring_closed_reason, stage_label
+from cityeval.web.panels.access import STAGES, stage_label
 from cityeval.web.panels.models import (
     Conflict,
     ConsolidatedScore,
@@ -37,6 +40,7 @@ from cityeval.web.panels.models import (
     ScoreSubmission,
 )
 from cityeval.web.panels.scoresheet import missing_items
+from cityeval.web.refusals import Refused
 from cityeval.web.regions.models import Region
 
 NOTE_MAX = 5_000
@@ -44,33 +48,19 @@ TEXT_MAX = 10_000
 NAME_MAX = 120
 
 
-class PanelsClosed(Exception):
-    """The cycle takes no panel writes; the message says why."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
-
-
-class PanelRejected(Exception):
+class PanelRejected(Refused):
     """A panel rule refused the write (a conflict, a chair, a duplicate…); nothing was saved."""
 
+    status = 403
 
-class ScoreRejected(Exception):
+
+class ScoreRejected(Refused):
     """Nothing was saved; ``errors`` maps an item code (or a field) to why."""
 
+    status = 422
+
     def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-
-
-def _lock_cycle(cycle: Cycle, *, scoring: bool) -> Cycle:
-    """Lock the cycle row for this transaction and check it still takes this kind of write."""
-    locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
-    reason = scoring_closed_reason(locked) if scoring else closed_reason(locked)
-    if reason:
-        raise PanelsClosed(reason)
-    return locked
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()), errors=errors)
 
 
 def _inputs_changed(panel_region_or_panel: PanelRegion | Panel) -> None:
@@ -94,7 +84,7 @@ def _is_assessor(user: User) -> bool:
 @transaction.atomic
 def panel_create(*, cycle: Cycle, stage: str, name: str) -> Panel:
     """A new, empty panel of ``cycle`` at ``stage``; names are unique within a stage."""
-    locked = _lock_cycle(cycle, scoring=False)
+    locked = phases.lock(cycle, Activity.PANELS)
     name = (name or "").strip()
     if stage not in STAGES or not Stage.objects.filter(cycle=locked, kind=stage).exists():
         raise PanelRejected(_("This cycle has no such stage."))
@@ -134,7 +124,7 @@ def panel_member_add(
     """Add an assessor to the panel. Refused for users without an assessor role, members, and
     assessors with a declared conflict with a region of the panel. ``is_chair`` makes them the
     chair, unsetting the previous one."""
-    _lock_cycle(panel.cycle, scoring=False)
+    phases.lock(panel.cycle, Activity.PANELS)
     if not _is_assessor(user):
         raise PanelRejected(
             _("%(user)s is not an assessor: only assessors can sit on a panel.") % {"user": _name(user)}
@@ -168,7 +158,7 @@ def panel_member_add(
 def panel_chair_set(*, panel: Panel, user: User) -> PanelMember:
     """Make a member the panel's chair; the previous chair stops being chair in the same
     transaction, so the panel never has two."""
-    _lock_cycle(panel.cycle, scoring=False)
+    phases.lock(panel.cycle, Activity.PANELS)
     member = PanelMember.objects.select_for_update().filter(panel=panel, user=user).first()
     if member is None:
         raise PanelRejected(_("%(user)s is not on this panel.") % {"user": _name(user)})
@@ -183,7 +173,7 @@ def panel_chair_set(*, panel: Panel, user: User) -> PanelMember:
 def panel_member_remove(*, panel: Panel, user: User) -> None:
     """Take a member off the panel; refused once they scored, submitted or wrote feedback on
     one of its regions, since those marks belong to the panel's record."""
-    _lock_cycle(panel.cycle, scoring=False)
+    phases.lock(panel.cycle, Activity.PANELS)
     member = PanelMember.objects.filter(panel=panel, user=user).first()
     if member is None:
         raise PanelRejected(_("%(user)s is not on this panel.") % {"user": _name(user)})
@@ -234,7 +224,7 @@ def _check_assignable(panel: Panel, participation: Participation) -> PanelRegion
 def panel_region_assign(*, panel: Panel, participation: Participation) -> PanelRegion:
     """Assign a participating region to the panel for the panel's stage. Refused when the
     region is on another panel of the stage or a member declared a conflict with it."""
-    _lock_cycle(panel.cycle, scoring=False)
+    phases.lock(panel.cycle, Activity.PANELS)
     existing = _check_assignable(panel, participation)
     if existing is not None:
         raise PanelRejected(_("%(region)s is on this panel already.") % {"region": participation.region.name})
@@ -246,7 +236,7 @@ def panel_region_assign(*, panel: Panel, participation: Participation) -> PanelR
 def panel_region_unassign(*, panel: Panel, participation: Participation) -> None:
     """Take a region off the panel; refused once the panel has started on it (scores,
     feedback, evidence requests or an interview), which would be deleted with it."""
-    _lock_cycle(panel.cycle, scoring=False)
+    phases.lock(panel.cycle, Activity.PANELS)
     pr = PanelRegion.objects.filter(panel=panel, participation=participation).first()
     if pr is None:
         raise PanelRejected(_("%(region)s is not on this panel.") % {"region": participation.region.name})
@@ -339,7 +329,7 @@ def panel_assignments_import(*, cycle: Cycle, table: pl.DataFrame) -> int:
     if errors:
         raise ImportRejected(errors.errors)
     with transaction.atomic():
-        _lock_cycle(cycle, scoring=False)
+        phases.lock(cycle, Activity.PANELS)
         created = False
         for panel, participation in planned:
             _check_assignable(panel, participation)  # again, under the lock
@@ -391,7 +381,7 @@ def interview_record(
 ) -> Interview:
     """Create or update the interview record of a region at a stage. ``evidence_topup_until``
     opens the evidence top-up window for the items the panel marked "needs evidence"."""
-    _lock_cycle(panel_region.panel.cycle, scoring=False)
+    phases.lock(panel_region.panel.cycle, Activity.PANELS)
     link = (link or "").strip()
     if link:
         try:
@@ -452,7 +442,7 @@ def evidence_request_toggle(*, panel_region: PanelRegion, item: str, user: User)
     it. Returns whether it is marked now. While the interview's top-up window is open the
     region may add evidence to marked items. Refused for a member with a conflict of interest
     with the region (declared, or a role in it), like scoring."""
-    _lock_cycle(panel_region.panel.cycle, scoring=True)
+    phases.lock(panel_region.panel.cycle, Activity.SCORING)
     if not PanelMember.objects.filter(panel=panel_region.panel, user=user).exists():
         raise PanelRejected(_("Only the members of the panel mark items as needing evidence."))
     _require_unconflicted(panel_region, user)
@@ -538,7 +528,7 @@ def item_scores_record(
     sending the submitted marks again changes nothing and is not refused). Returns the rows
     added. Raises ScoreRejected (by item) or PanelRejected, saving nothing.
     """
-    _lock_cycle(panel_region.panel.cycle, scoring=True)
+    phases.lock(panel_region.panel.cycle, Activity.SCORING)
     _require_scorer(panel_region, assessor)
     cleaned = {item: (score, (note or "").strip()) for item, (score, note) in scores.items()}
     errors = score_check(panel_region=panel_region, scores=cleaned)
@@ -584,7 +574,7 @@ def score_revise(
     the revision is kept beside the first mark, and the latest revision is what the result
     counts (agreement stays on the first marks). Raises ScoreRejected (by field: ``score``,
     ``reason``) or PanelRejected, saving nothing."""
-    _lock_cycle(panel_region.panel.cycle, scoring=True)
+    phases.lock(panel_region.panel.cycle, Activity.SCORING)
     _require_scorer(panel_region, assessor)
     if _submitted(panel_region, assessor) is None:
         raise PanelRejected(
@@ -627,7 +617,7 @@ def scores_submit(*, panel_region: PanelRegion, assessor: User) -> ScoreSubmissi
     first marks are then frozen (what assessor agreement is computed on) and the assessor sees
     the other members' scores (and, if chair, the consolidation); a later change is an
     after-discussion revision with its reason. Submitting twice returns the first submission."""
-    _lock_cycle(panel_region.panel.cycle, scoring=True)
+    phases.lock(panel_region.panel.cycle, Activity.SCORING)
     _require_scorer(panel_region, assessor)
     existing = _submitted(panel_region, assessor)
     if existing is not None:
@@ -651,7 +641,7 @@ def feedback_record(
     recommendations: str,
 ) -> Feedback:
     """Append the assessor's strengths, weaknesses and recommendations for the region."""
-    _lock_cycle(panel_region.panel.cycle, scoring=True)
+    phases.lock(panel_region.panel.cycle, Activity.SCORING)
     _require_scorer(panel_region, assessor)
     texts = [(t or "").strip() for t in (strengths, weaknesses, recommendations)]
     if not any(texts):
@@ -674,7 +664,7 @@ def consolidated_score_record(
     """The chair records the panel's consolidated score of an item, with a mandatory reason.
     Only the chair, and only after submitting their own marks. Appended: the latest counts and
     replaces the panel mean in the results."""
-    _lock_cycle(panel_region.panel.cycle, scoring=True)
+    phases.lock(panel_region.panel.cycle, Activity.SCORING)
     member = _require_scorer(panel_region, user)
     if not member.is_chair:
         raise PanelRejected(_("Only the panel's chair records consolidated scores."))

@@ -18,9 +18,10 @@ from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import acting_user, is_assessor, is_coordinator, require_coordinator
 from cityeval.web.confirm import confirm_page, confirmed
+from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.evaluations.phases import Activity, CycleClosed
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
-from cityeval.web.panels.access import closed_reason
 from cityeval.web.panels.forms import ConflictForm, MemberChoiceForm, MemberForm, PanelForm, RegionChoiceForm
 from cityeval.web.panels.models import Conflict, Panel, PanelMember
 from cityeval.web.panels.selectors import (
@@ -33,7 +34,6 @@ from cityeval.web.panels.selectors import (
 )
 from cityeval.web.panels.services import (
     PanelRejected,
-    PanelsClosed,
     conflict_declare,
     panel_assignments_import,
     panel_chair_set,
@@ -43,14 +43,9 @@ from cityeval.web.panels.services import (
     panel_region_assign,
     panel_region_unassign,
 )
+from cityeval.web.refusals import refused_page
 from cityeval.web.regions.forms import UploadForm
 from cityeval.web.regions.models import Region
-
-
-def refused(request: HttpRequest, reason: str, *, back: str) -> HttpResponse:
-    """A write the panels do not take (closed cycle): 403 with the reason, nothing changed."""
-    return render(request, "panels/refused.html", {"reason": reason, "back": back}, status=403)
-
 
 # --- assessor: my panels, my conflicts -----------------------------------------------------------
 
@@ -110,8 +105,8 @@ def panel_list(request: HttpRequest, cycle: str) -> HttpResponse:
             panel = panel_create(
                 cycle=the_cycle, stage=form.cleaned_data["stage"], name=form.cleaned_data["name"]
             )
-        except PanelsClosed as exc:
-            return refused(request, exc.reason, back=back)
+        except CycleClosed as exc:
+            return refused_page(request, exc, back=back)
         except PanelRejected as exc:
             form.add_error(None, str(exc))
         else:
@@ -133,7 +128,7 @@ def _panel_list_page(
         "stages": stages,
         "form": form or PanelForm(),
         "upload_form": UploadForm(),
-        "closed_reason": closed_reason(the_cycle),
+        "closed_reason": phases.refusal(the_cycle, Activity.PANELS),
     }
     return render(request, "panels/panel_list.html", context, status=status)
 
@@ -149,8 +144,8 @@ def assignments_import(request: HttpRequest, cycle: str) -> HttpResponse:
         return back
     try:
         count = panel_assignments_import(cycle=the_cycle, table=read_upload(form.cleaned_data["file"]))
-    except PanelsClosed as exc:
-        return refused(request, exc.reason, back=back.url)
+    except CycleClosed as exc:
+        return refused_page(request, exc, back=back.url)
     except ImportRejected as exc:
         # The page is shown again (not redirected to) so that the refusal carries a 4xx status.
         messages.error(request, _("Nothing was assigned: %(errors)s") % {"errors": "; ".join(exc.errors)})
@@ -187,7 +182,7 @@ def panel_detail(request: HttpRequest, panel) -> HttpResponse:
         "member_form": MemberForm(assessors=assessor_users().exclude(panel_memberships__panel=the_panel)),
         "region_form": RegionChoiceForm(regions=_assignable_regions(the_panel)),
         "warnings": panel_conflicts(the_panel),
-        "closed_reason": closed_reason(the_panel.cycle),
+        "closed_reason": phases.refusal(the_panel.cycle, Activity.PANELS),
     }
     return render(request, "panels/panel_detail.html", context)
 
@@ -200,8 +195,8 @@ def _run(request: HttpRequest, panel: Panel, action, success: str) -> HttpRespon
     """Call a service; closed cycle → 403 with the reason, a refused rule → the message."""
     try:
         action()
-    except PanelsClosed as exc:
-        return refused(request, exc.reason, back=_to_panel(panel).url)
+    except CycleClosed as exc:
+        return refused_page(request, exc, back=_to_panel(panel).url)
     except PanelRejected as exc:
         messages.error(request, str(exc))
     else:
@@ -250,8 +245,8 @@ def member_remove(request: HttpRequest, panel) -> HttpResponse:
     member = _member(the_panel, request)
     if member is None:
         raise Http404
-    if reason := closed_reason(the_panel.cycle):
-        return refused(request, reason, back=_to_panel(the_panel).url)
+    if reason := phases.refusal(the_panel.cycle, Activity.PANELS):
+        return refused_page(request, reason, back=_to_panel(the_panel).url)
     if not confirmed(request):  # the Remove button leads here first
         name = member.user.get_username()
         return confirm_page(

@@ -20,7 +20,7 @@ from cityeval.web.bounds import POSITIVE_INTEGER_MAX
 from cityeval.web.programmes.models import Programme
 from cityeval.web.programmes.selectors import programme_of_region, programmes_of_region, region_framework
 from cityeval.web.programmes.services import InvalidInput, ProgrammeFields, programme_create, programme_update
-from cityeval.web.refusals import ApiError as ErrorOut
+from cityeval.web.refusals import ApiError, api_refusal
 from cityeval.web.regions.models import Opd
 
 router = Router(tags=["programmes"])
@@ -84,11 +84,6 @@ def _out(p: Programme) -> ProgrammeOut:
     )  # fmt: skip
 
 
-def _refused(errors: dict[str, list[str]]) -> Status[ErrorOut]:
-    detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
-    return Status(422, ErrorOut(detail=detail, errors=errors))
-
-
 def _owner(access: RegionAccess, slug: str) -> Opd:
     """The region's OPD ``slug``, checked for the user's right to act for it."""
     owner = access.region.opds.filter(slug=slug).first()
@@ -109,7 +104,7 @@ def list_programmes(
     ]
 
 
-@router.post("/regions/{slug}/programmes", response={201: ProgrammeOut, 422: ErrorOut})
+@router.post("/regions/{slug}/programmes", response={201: ProgrammeOut, 422: ApiError})
 def create_programme(request: HttpRequest, slug: str, payload: ProgrammeIn):
     access = region_access(request.user, slug)
     if not access.can_edit_anything:
@@ -120,7 +115,7 @@ def create_programme(request: HttpRequest, slug: str, payload: ProgrammeIn):
             region=access.region, framework=region_framework(region=access.region), fields=fields
         )
     except InvalidInput as exc:
-        return _refused(exc.errors)
+        return api_refusal(exc)
     return Status(201, _out(programme))
 
 
@@ -130,7 +125,7 @@ def get_programme(request: HttpRequest, slug: str, public_id: uuid.UUID):
     return _out(programme_of_region(region=region, public_id=public_id))
 
 
-@router.patch("/regions/{slug}/programmes/{public_id}", response={200: ProgrammeOut, 422: ErrorOut})
+@router.patch("/regions/{slug}/programmes/{public_id}", response={200: ProgrammeOut, 422: ApiError})
 def update_programme(request: HttpRequest, slug: str, public_id: uuid.UUID, payload: ProgrammePatch):
     access = region_access(request.user, slug)
     programme = programme_of_region(region=access.region, public_id=public_id)
@@ -138,7 +133,7 @@ def update_programme(request: HttpRequest, slug: str, public_id: uuid.UUID, payl
     changes = payload.dict(exclude_unset=True)
     nulls = sorted(k for k, v in changes.items() if v is None and k != "beneficiaries")
     if nulls:
-        return _refused({k: [_("This field cannot be null.")] for k in nulls})
+        return api_refusal(InvalidInput({k: [_("This field cannot be null.")] for k in nulls}))
     try:
         owner = _owner(access, changes.pop("owner")) if "owner" in changes else programme.owner
         current = {name: getattr(programme, name) for name in _EDITABLE}
@@ -147,5 +142,5 @@ def update_programme(request: HttpRequest, slug: str, public_id: uuid.UUID, payl
             programme=programme, framework=region_framework(region=access.region), fields=fields
         )
     except InvalidInput as exc:
-        return _refused(exc.errors)
+        return api_refusal(exc)
     return _out(programme)

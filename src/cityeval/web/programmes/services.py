@@ -16,11 +16,12 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from cityeval.engine import Framework
-from cityeval.web.assessments.selectors import closed_reason
 from cityeval.web.bounds import POSITIVE_INTEGER_MAX, max_length
+from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.programmes.models import Programme, QuickWinCriterionAnswer, Risk
 from cityeval.web.programmes.selectors import criterion_answers_latest, quick_win_criteria
+from cityeval.web.refusals import Refused
 from cityeval.web.regions.models import Opd, Region
 
 FIRST_START_YEAR = 1990
@@ -28,21 +29,14 @@ LAST_START_YEAR = 2100
 NAME_MAX_LENGTH = max_length(Programme, "name")
 
 
-class InvalidInput(ValueError):
+class InvalidInput(Refused, ValueError):
     """Input a service refuses; ``errors`` maps a field name (or ``__all__``) to messages."""
 
+    status = 422
+
     def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items()))
-
-
-class CriteriaClosed(Exception):
-    """The region's self-assessment in the cycle is closed (submitted, past its deadline, or the
-    cycle is not open), so its Quick Win criteria answers are read-only; the message says why."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
+        detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
+        super().__init__(detail, errors=errors)
 
 
 @dataclass(frozen=True)
@@ -195,23 +189,18 @@ def quick_win_criteria_record(
     self-assessment stays readable. An answer equal to the one that counts is not repeated.
     All or nothing: one bad level saves none. The criteria are part of the region's
     self-assessment: once it is closed (submitted, past the deadline, or the cycle is not open)
-    nothing is saved and :class:`CriteriaClosed` says why. The participation row is locked for
-    the transaction, so an answer racing the region's submission cannot land after it.
+    nothing is saved and ``CycleClosed`` says why. The cycle row and then the participation row
+    are locked for the transaction, as for the self-assessment's answers, so an answer racing
+    the region's submission or the cycle's close cannot land after it.
     """
     if not programme.is_quick_win:
         raise InvalidInput({"__all__": [_("Only a quick win has a Quick Win criteria self-assessment.")]})
     with transaction.atomic():
-        participation = (
-            Participation.objects.select_for_update()
-            .select_related("cycle")
-            .filter(cycle=cycle, region_id=programme.region_id)
-            .first()
-        )
+        participation = Participation.objects.filter(cycle=cycle, region_id=programme.region_id).first()
         if participation is None:
             raise InvalidInput({"__all__": [_("The region does not take part in this cycle.")]})
-        reason = closed_reason(participation)
-        if reason:
-            raise CriteriaClosed(reason)
+        participation = phases.lock_participation(participation)
+        phases.require_self_assessment(participation)
         errors = _criteria_errors(cycle=cycle, group=participation.group, answers=answers)
         if errors:
             raise InvalidInput(errors)

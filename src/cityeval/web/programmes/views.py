@@ -15,13 +15,15 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import RegionAccess, acting_user, region_access
-from cityeval.web.assessments.selectors import closed_reason
+from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Participation
+from cityeval.web.evaluations.phases import CycleClosed
 from cityeval.web.labels import page_language
 from cityeval.web.programmes.forms import CriteriaForm, ProgrammeForm, RiskForm, add_service_errors
 from cityeval.web.programmes.models import Programme, Risk
@@ -36,7 +38,6 @@ from cityeval.web.programmes.selectors import (
     subdimension_labels,
 )
 from cityeval.web.programmes.services import (
-    CriteriaClosed,
     InvalidInput,
     programme_create,
     programme_update,
@@ -44,6 +45,7 @@ from cityeval.web.programmes.services import (
     risk_add,
     risk_delete,
 )
+from cityeval.web.refusals import Refused, refused_page
 from cityeval.web.regions.models import Opd
 
 
@@ -231,16 +233,18 @@ def _criteria_refused(
     access: RegionAccess,
     programme: Programme,
     participation: Participation,
-    reason: str,
+    reason: Refused | str,
 ) -> HttpResponse:
     """A criteria write the closed self-assessment does not take: 403 with the reason."""
-    context = {
-        "region": access.region,
-        "programme": programme,
-        "cycle": participation.cycle,
-        "reason": reason,
-    }
-    return render(request, "programmes/refused.html", context, status=403)
+    back = reverse(
+        "programmes:quick_win_criteria",
+        kwargs={
+            "region": access.region.slug,
+            "programme": programme.public_id,
+            "cycle": participation.cycle.slug,
+        },
+    )
+    return refused_page(request, reason, back=back, context={"region": access.region})
 
 
 @login_required
@@ -254,7 +258,7 @@ def quick_win_criteria_view(
     framework = the_cycle.framework.framework
     criteria = quick_win_criteria(framework=framework, group=participation.group)
     states = criterion_answers_latest(programme=the_programme, cycle=the_cycle)
-    reason = closed_reason(participation)
+    reason = phases.self_assessment_refusal(participation)
     can_edit = access.may_edit_for_opd(the_programme.owner_id) and reason is None
     if request.method == "POST":
         access.require_edit_for_opd(the_programme.owner_id)
@@ -272,8 +276,8 @@ def quick_win_criteria_view(
             created = quick_win_criteria_record(
                 programme=the_programme, cycle=the_cycle, answers=form.answers(), author=acting_user(request)
             )
-        except CriteriaClosed as exc:
-            return _criteria_refused(request, access, the_programme, participation, exc.reason)
+        except CycleClosed as exc:
+            return _criteria_refused(request, access, the_programme, participation, exc)
         except InvalidInput as exc:
             add_service_errors(form, exc)
         else:

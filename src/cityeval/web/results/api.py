@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.security import SessionAuth
@@ -22,7 +22,7 @@ from cityeval.engine.report import Rank
 from cityeval.web.accounts.access import acting_user, require_coordinator
 from cityeval.web.api import TokenAuth
 from cityeval.web.evaluations.models import Cycle
-from cityeval.web.refusals import ApiError as ErrorOut
+from cityeval.web.refusals import ApiError, Refused, api_refusal
 from cityeval.web.results.selectors import (
     ResultsAccess,
     items_table,
@@ -31,7 +31,7 @@ from cityeval.web.results.selectors import (
     region_results,
     results_access,
 )
-from cityeval.web.results.services import ResultsRefused, cycle_publish, results_compute
+from cityeval.web.results.services import cycle_publish, results_compute
 
 router = Router(tags=["results"])
 _BASE = "/cycles/{cycle}/results"
@@ -187,29 +187,25 @@ def region(request: HttpRequest, cycle: str, slug: str):
     )
 
 
-def _refused(exc: ResultsRefused) -> JsonResponse:
-    return JsonResponse({"detail": str(exc)}, status=409)
-
-
-@router.post(_BASE + "/compute", response={201: RunOut, 409: ErrorOut})
+@router.post(_BASE + "/compute", response={201: RunOut, 409: ApiError})
 def compute(request: HttpRequest, cycle: str):
     """Compute the closed cycle's results (a new current run)."""
     require_coordinator(request.user)
     the_cycle = get_object_or_404(Cycle, slug=cycle)
     try:
         results_compute(cycle=the_cycle, user=acting_user(request))
-    except ResultsRefused as exc:
-        return _refused(exc)
+    except Refused as exc:
+        return api_refusal(exc, status=409)
     return Status(201, _run_out(results_access(request.user, cycle)))
 
 
-@router.post(_BASE + "/publish", response={200: RunOut, 409: ErrorOut})
+@router.post(_BASE + "/publish", response={200: RunOut, 409: ApiError})
 def publish(request: HttpRequest, cycle: str):
     """Publish the current results; the cycle is locked from then on."""
     require_coordinator(request.user)
     the_cycle = get_object_or_404(Cycle, slug=cycle)
     try:
         cycle_publish(cycle=the_cycle, user=acting_user(request))
-    except ResultsRefused as exc:
-        return _refused(exc)
+    except Refused as exc:
+        return api_refusal(exc, status=409)
     return _run_out(results_access(request.user, cycle))

@@ -19,9 +19,12 @@ from django.utils.translation import gettext as _
 from cityeval.engine import Framework, InputError, score_items
 from cityeval.engine.agreement import agreement_by
 from cityeval.engine.scoring import ScoreResult
+from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
-from cityeval.web.evaluations.services import status_change_record
+from cityeval.web.evaluations.phases import Activity
+from cityeval.web.evaluations.services import cycle_transition
 from cityeval.web.panels.tables import consolidated_table, excluded_assessors, panels_table, scores_tables
+from cityeval.web.refusals import Refused
 from cityeval.web.results.models import (
     AgreementResult,
     RegionResult,
@@ -34,8 +37,9 @@ NOT_SCORED = "-"  # assessor name of the placeholder row of a region nobody scor
 MARKS_RULE = "after-discussion revision if any, else first mark"
 
 
-class ResultsRefused(Exception):
-    """Nothing was computed or changed; the message says why."""
+class ResultsRefused(Refused):
+    """Nothing was computed or changed; the message says why (the cycle's status refuses with
+    :class:`~cityeval.web.evaluations.phases.CycleClosed`)."""
 
 
 # --- compute ---------------------------------------------------------------------------------
@@ -55,14 +59,7 @@ def results_compute(*, cycle: Cycle, stage: str = Stage.Kind.STAGE_II, user: Use
     The new run becomes the current one; earlier runs are kept. It records the cycle's inputs
     version, which publishing checks (:func:`scores_changed_since`).
     """
-    locked = Cycle.objects.select_for_update().select_related("framework").get(pk=cycle.pk)
-    if locked.status == Cycle.Status.PUBLISHED:
-        raise ResultsRefused(_("The results of this cycle are published: they can no longer be recomputed."))
-    if locked.status != Cycle.Status.CLOSED:
-        raise ResultsRefused(
-            _("The cycle is %(status)s: close it before computing the results.")
-            % {"status": locked.get_status_display().lower()}
-        )
+    locked = phases.lock(cycle, Activity.COMPUTE)
     if stage not in Stage.Kind.values:
         raise ResultsRefused(_("Unknown stage."))
     framework = locked.framework.framework
@@ -267,32 +264,28 @@ def scores_changed_since(run: ResultRun) -> bool:
 @transaction.atomic
 def cycle_publish(*, cycle: Cycle, user: User | None) -> ResultRun:
     """Publish the current results: the cycle becomes published, which is final (no
-    recomputation, no reopening) and opens the results to everyone."""
-    locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
-    if locked.status == Cycle.Status.PUBLISHED:
-        raise ResultsRefused(_("The results of this cycle are published already."))
-    if locked.status != Cycle.Status.CLOSED:
-        raise ResultsRefused(
-            _("The cycle is %(status)s: close it and compute the results before publishing.")
-            % {"status": locked.get_status_display().lower()}
-        )
-    run = ResultRun.objects.filter(cycle=locked, is_current=True).first()
-    if run is None:
-        raise ResultsRefused(_("There are no results to publish: compute them first."))
-    if scores_changed_since(run):
-        raise ResultsRefused(
-            _(
-                "What the results are computed from changed after they were computed (scores, revisions, "
-                "consolidated scores or conflicts of interest): compute them again before publishing."
+    recomputation, no reopening) and opens the results to everyone. The status moves by the
+    "publish" transition of ``evaluations.phases``, like every other status change; the
+    results being current is its precondition, checked under the cycle's lock."""
+    runs: list[ResultRun] = []
+
+    def publishable(locked: Cycle) -> None:
+        run = ResultRun.objects.filter(cycle=locked, is_current=True).first()
+        if run is None:
+            raise ResultsRefused(_("There are no results to publish: compute them first."))
+        if scores_changed_since(run):
+            raise ResultsRefused(
+                _(
+                    "What the results are computed from changed after they were computed (scores, "
+                    "revisions, consolidated scores or conflicts of interest): compute them again "
+                    "before publishing."
+                )
             )
-        )
-    status_change_record(
-        cycle=locked, action="publish", from_status=locked.status, to_status=Cycle.Status.PUBLISHED, user=user
-    )
-    locked.status = Cycle.Status.PUBLISHED
-    locked.save(update_fields=["status"])
+        runs.append(run)
+
+    cycle_transition(cycle=cycle, action="publish", user=user, precondition=publishable)
+    run = runs[0]
     run.published_at = timezone.now()
     run.published_by = user
     run.save(update_fields=["published_at", "published_by"])
-    cycle.status = locked.status
     return run

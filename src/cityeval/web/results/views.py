@@ -21,10 +21,13 @@ from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import acting_user, require_coordinator
 from cityeval.web.confirm import confirm_page, confirmed
+from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle
+from cityeval.web.evaluations.phases import Activity
 from cityeval.web.evaluations.services import framework_version_chosen
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.labels import page_label
+from cityeval.web.refusals import Refused
 from cityeval.web.results.charts import histogram_svg
 from cityeval.web.results.exports import FORMATS, table_download
 from cityeval.web.results.forms import HistoryImportForm
@@ -45,7 +48,7 @@ from cityeval.web.results.selectors import (
     sortable_columns,
     visible_cycles,
 )
-from cityeval.web.results.services import ResultsRefused, cycle_publish, results_compute, scores_changed_since
+from cityeval.web.results.services import cycle_publish, results_compute, scores_changed_since
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -66,8 +69,8 @@ def national(request: HttpRequest, cycle: str) -> HttpResponse:
         "run": access.run,
         "framework": framework,
         "components": framework.components,
-        "can_compute": access.is_coordinator and access.cycle.status == Cycle.Status.CLOSED,
-        "can_publish": access.is_coordinator and access.cycle.status == Cycle.Status.CLOSED and access.run,
+        "can_compute": access.is_coordinator and phases.refusal(access.cycle, Activity.COMPUTE) is None,
+        "can_publish": access.is_coordinator and phases.can(access.cycle, "publish") and access.run,
         "stale": access.is_coordinator and access.run is not None and scores_changed_since(access.run),
     }
     if access.run is not None:
@@ -253,7 +256,7 @@ def compute(request: HttpRequest, cycle: str) -> HttpResponse:
     the_cycle = get_object_or_404(Cycle, slug=cycle)
     try:
         run = results_compute(cycle=the_cycle, user=acting_user(request))
-    except ResultsRefused as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
@@ -268,8 +271,8 @@ def _publish_confirmation(request: HttpRequest, the_cycle: Cycle) -> HttpRespons
     """What publishing makes public and locks, and what would stop it."""
     run = ResultRun.objects.filter(cycle=the_cycle, is_current=True).first()
     unfinished = []
-    if the_cycle.status != Cycle.Status.CLOSED:
-        unfinished.append(_("The cycle is not closed: close it and compute the results first."))
+    if reason := phases.transition_refusal(the_cycle, "publish"):
+        unfinished.append(reason)
     if run is None:
         unfinished.append(_("There are no results to publish: compute them first."))
     elif scores_changed_since(run):
@@ -303,7 +306,7 @@ def publish(request: HttpRequest, cycle: str) -> HttpResponse:
         return _publish_confirmation(request, the_cycle)
     try:
         cycle_publish(cycle=the_cycle, user=acting_user(request))
-    except ResultsRefused as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The results are published. The cycle is now locked."))

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import uuid
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from cityeval.web.refusals import ApiError as ErrorOut
+from cityeval.web.refusals import ApiError, api_error
 from cityeval.web.surveys.forms import START_MAX_AGE, start_stamp, started_at, started_token
 from cityeval.web.surveys.limits import RateLimited
 from cityeval.web.surveys.public import client_ip
@@ -161,10 +161,6 @@ def get_stats(request: HttpRequest, slug: str, cycle: str):
     return StatsOut(weighted=stats.weighted, statements=statements, alphas=alphas)
 
 
-def _error(status: int, detail: str, errors: dict[str, list[str]] | None = None) -> JsonResponse:
-    return JsonResponse(ErrorOut(detail=detail, errors=errors or {}).model_dump(), status=status)
-
-
 def _start_refusal(started: str, form_token: str, response_id: str) -> dict[str, list[str]]:
     """Why the start token was refused, put where the client can fix it."""
     stamp = start_stamp(started)
@@ -188,14 +184,14 @@ def _start_refusal(started: str, form_token: str, response_id: str) -> dict[str,
     }
 
 
-@router.get("/survey/{token}/start", auth=None, response={200: StartOut, 409: ErrorOut})
+@router.get("/survey/{token}/start", auth=None, response={200: StartOut, 409: ApiError})
 def start_response(request: HttpRequest, token: str):
     """A new ``response_id`` and a start token signed for it and this form (no account): the
     respondent starts answering now. Send both with the response. Unknown token 404, closed
     link 409."""
     form = public_form(token)
     if not form_accepts_responses(form):
-        return _error(409, "This survey link is closed.")
+        return api_error(409, "This survey link is closed.")
     response_id = str(uuid.uuid4())
     return StartOut(
         response_id=response_id,
@@ -208,7 +204,7 @@ def start_response(request: HttpRequest, token: str):
     "/survey/{token}/responses",
     auth=None,
     # 422 is not declared: a body that fails parsing gets django-ninja's own 422 shape.
-    response={200: ResponseOut, 201: ResponseOut, 409: ErrorOut, 429: ErrorOut},
+    response={200: ResponseOut, 201: ResponseOut, 409: ApiError, 429: ApiError},
 )
 def submit_response(request: HttpRequest, token: str, payload: ResponseIn):
     """Submit one response to a form by its public token (no account). Idempotent by
@@ -219,7 +215,7 @@ def submit_response(request: HttpRequest, token: str, payload: ResponseIn):
     form = public_form(token)
     if payload.assisted:
         refused = _("Assisted responses are entered by region staff on the web form, not through the API.")
-        return _error(422, "Invalid response.", {"assisted": [refused]})
+        return api_error(422, "Invalid response.", {"assisted": [refused]})
     response_id = payload.response_id.strip()
     submission = Submission(
         response_id=response_id,
@@ -235,11 +231,11 @@ def submit_response(request: HttpRequest, token: str, payload: ResponseIn):
     try:
         response, created = response_submit(form=form, submission=submission, ip=client_ip(request))
     except SurveyClosed:
-        return _error(409, "This survey link is closed.")
+        return api_error(409, "This survey link is closed.")
     except RateLimited:
-        return _error(429, "Too many submissions; try again later.")
+        return api_error(429, "Too many submissions; try again later.")
     except InvalidInput as exc:
         if "started" in exc.errors:
             exc.errors.update(_start_refusal(payload.started.strip(), form.token, response_id))
-        return _error(422, "Invalid response.", exc.errors)
+        return api_error(422, "Invalid response.", exc.errors)
     return Status(201 if created else 200, ResponseOut(response_id=response.response_id, created=created))

@@ -32,14 +32,19 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
+from cityeval.web.refusals import Refused
 from cityeval.web.surveys.models import RateCounter, SurveyForm
 
 HOUR = 3600
 
 
-class RateLimited(Exception):
+class RateLimited(Refused):
     """Too many submissions from one address; nothing was stored."""
+
+    status = 429
+    default_message = gettext_lazy("Too many submissions; try again later.")
 
 
 def count(key: str, *, window: int = HOUR, now: dt.datetime | None = None) -> int:

@@ -82,7 +82,7 @@ def plan_save(*, participation: Participation, data: PlanInput) -> SurveyPlan:
     """Save the plan: target, demographics, a mode per dimension, a programme per sub-dimension.
 
     The forms are not touched: :func:`forms_generate` makes them from the saved plan.
-    Raises CycleNotOpen (nothing saved) unless the cycle is open.
+    Raises CycleClosed (nothing saved) unless the cycle is open.
     """
     require_open_cycle(participation)
     plan = plan_get_or_create(participation=participation)
@@ -122,7 +122,7 @@ def forms_generate(*, plan: SurveyPlan) -> GenerateResult:
     A form that already has responses keeps its statements and mode (they are pinned to the
     data collected under them); its target and demographics follow the plan. A form the plan
     no longer produces is removed when empty and closed when it has responses.
-    Raises CycleNotOpen (nothing changed) unless the cycle is open.
+    Raises CycleClosed (nothing changed) unless the cycle is open.
     """
     require_open_cycle(plan.participation)
     plan = (
@@ -173,7 +173,7 @@ def forms_generate(*, plan: SurveyPlan) -> GenerateResult:
 
 
 def form_set_open(*, form: SurveyForm, is_open: bool) -> SurveyForm:
-    """Open or close the form's link; raises CycleNotOpen unless the cycle is open."""
+    """Open or close the form's link; raises CycleClosed unless the cycle is open."""
     require_open_cycle(form.plan.participation)
     form.is_open = is_open
     form.save(update_fields=["is_open"])
@@ -186,7 +186,7 @@ def form_set_open(*, form: SurveyForm, is_open: bool) -> SurveyForm:
 def margins_save(*, plan: SurveyPlan, shares: dict[tuple[str, str], float] | None) -> SurveyPlan:
     """Store the population shares per (age band, sex) cell, normalised to sum to 1; ``None``
     removes them. Raises InvalidInput for unknown cells, negative shares or a zero total, and
-    CycleNotOpen unless the cycle is open (nothing saved)."""
+    CycleClosed unless the cycle is open (nothing saved)."""
     require_open_cycle(plan.participation)
     if shares is None:
         plan.margins, plan.margins_updated_at = None, timezone.now()

@@ -216,7 +216,7 @@ def responses_import(
 ) -> ImportResult:
     """Import an export of ``form``: all rows or none. Rows whose id the form already holds
     (and repeated ids within the file) are skipped and counted. Raises ImportRejected, or
-    CycleNotOpen unless the cycle is open (nothing imported)."""
+    CycleClosed unless the cycle is open (nothing imported)."""
     require_open_cycle(form.plan.participation)
     if kind not in IMPORT_KINDS:
         raise ImportRejected([_("Unknown file format %(kind)s.") % {"kind": kind}])

@@ -7,56 +7,58 @@ The writes themselves live in ``plans.py`` (the plan, its forms and the raking m
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cityeval.engine.survey import FormSpec
-from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.evaluations import phases
+from cityeval.web.evaluations.models import Participation
+from cityeval.web.evaluations.phases import Activity
+from cityeval.web.imports import ImportRejected
+from cityeval.web.refusals import Refused
 from cityeval.web.surveys.models import SurveyForm
 
+__all__ = [
+    "ImportRejected",
+    "InvalidInput",
+    "SurveyClosed",
+    "cycle_is_open",
+    "form_accepts_responses",
+    "require_open_cycle",
+    "spec_of",
+]
 
-class InvalidInput(ValueError):
+
+class InvalidInput(Refused, ValueError):
     """Input a service refuses; ``errors`` maps a field (or ``__all__``) to messages."""
 
+    status = 422
+
     def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), errors=errors)
 
 
-class SurveyClosed(Exception):
-    """The form's link is closed: it takes no new responses."""
+class SurveyClosed(Refused):
+    """The form's link is closed, or its cycle no longer open: it takes no new responses.
+    (The admin's writes in a cycle that is not open refuse with ``CycleClosed``.)"""
 
-
-class CycleNotOpen(PermissionDenied):
-    """The participation's cycle is not open (draft, closed or published): the survey can no
-    longer change. Admin writes raise it; public submissions are refused as :class:`SurveyClosed`."""
-
-    def __init__(self, message: str = "") -> None:
-        super().__init__(message or _("The cycle is closed: the survey can no longer change"))
-
-
-class ImportRejected(Exception):
-    """Nothing was imported; ``errors`` name the row and column of each problem."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(errors))
+    default_message = gettext_lazy("This survey link is closed.")
 
 
 # --- the cycle's state ----------------------------------------------------------------------
 
 
 def cycle_is_open(participation: Participation) -> bool:
-    """Whether the participation's cycle is open, read from the database (not a cached object),
-    so that a cycle closed or published a moment ago is seen as such."""
-    return Cycle.objects.filter(pk=participation.cycle_id, status=Cycle.Status.OPEN).exists()
+    """Whether the participation's cycle takes survey writes (``evaluations.phases``), read
+    from the database (not a cached object), so that a cycle closed or published a moment ago
+    is seen as such."""
+    return phases.refusal(phases.current(participation.cycle_id), Activity.SURVEY) is None
 
 
 def require_open_cycle(participation: Participation) -> None:
-    """Raise :class:`CycleNotOpen` unless the participation's cycle is open. Every write of the
-    plan, the forms, imports and margins calls it first; the survey freezes with its cycle."""
-    if not cycle_is_open(participation):
-        raise CycleNotOpen
+    """Raise ``CycleClosed`` with the reason unless the participation's cycle takes survey
+    writes. Every write of the plan, the forms, imports and margins calls it first; the survey
+    freezes with its cycle."""
+    phases.require(phases.current(participation.cycle_id), Activity.SURVEY)
 
 
 def form_accepts_responses(form: SurveyForm) -> bool:

@@ -22,11 +22,13 @@ from cityeval.engine.limits import LimitError
 from cityeval.engine.survey import REASONS, template_csv, xlsform_bytes
 from cityeval.web.accounts.access import acting_user
 from cityeval.web.downloads import file_response
-from cityeval.web.evaluations.models import Cycle
+from cityeval.web.evaluations import phases
+from cityeval.web.evaluations.phases import Activity, CycleClosed
 from cityeval.web.imports import limit_message, survey_limits, upload_bytes
 from cityeval.web.labels import page_language
 from cityeval.web.programmes.models import Programme
 from cityeval.web.programmes.selectors import dimension_labels, subdimension_labels
+from cityeval.web.refusals import refused_page
 from cityeval.web.surveys import recap
 from cityeval.web.surveys.forms import ImportForm, MarginsForm, PlanForm
 from cityeval.web.surveys.models import ImportBatch
@@ -50,12 +52,12 @@ from cityeval.web.surveys.selectors import (
     quality_of,
     survey_for,
 )
-from cityeval.web.surveys.services import CycleNotOpen, ImportRejected, InvalidInput, cycle_is_open, spec_of
+from cityeval.web.surveys.services import ImportRejected, InvalidInput, cycle_is_open, spec_of
 
 
 def _frozen(survey: Survey) -> str:
     """Why the survey can no longer change ("" while its cycle is open)."""
-    return "" if survey.participation.cycle.status == Cycle.Status.OPEN else str(CycleNotOpen())
+    return phases.refusal(survey.participation.cycle, Activity.SURVEY) or ""
 
 
 def _can_manage(survey: Survey) -> bool:
@@ -78,12 +80,13 @@ def _context(survey: Survey, **extra) -> dict:
 
 def _refused(request: HttpRequest, survey: Survey, back: str) -> HttpResponse:
     """A write the survey no longer takes (its cycle is not open): 403 with the reason."""
-    return render(
-        request,
-        "surveys/refused.html",
-        _context(survey, reason=str(CycleNotOpen()), back=_to(back, survey).url),
-        status=403,
-    )
+    reason = phases.refusal(phases.current(survey.participation.cycle_id), Activity.SURVEY) or ""
+    context = {
+        "region": survey.access.region,
+        "cycle": survey.participation.cycle,
+        "nav": "surveys/_nav.html",
+    }
+    return refused_page(request, reason, back=_to(back, survey).url, context=context)
 
 
 def _require_writable(request: HttpRequest, survey: Survey, back: str) -> HttpResponse | None:
@@ -181,7 +184,7 @@ def plan(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
         if form.is_valid():
             try:
                 plan_save(participation=survey.participation, data=form.plan_input())
-            except CycleNotOpen:  # closed between the check and the save
+            except CycleClosed:  # closed between the check and the save
                 return _refused(request, survey, "plan")
             except InvalidInput as exc:
                 for name, errors in exc.errors.items():
