@@ -38,7 +38,7 @@ from cityeval.web.panels.models import EvidenceRequest, Interview, Panel, PanelM
 from cityeval.web.panels.services import item_scores_record, panel_create
 from cityeval.web.refusals import Refused
 from cityeval.web.results.services import ResultsRefused, cycle_publish, results_compute
-from cityeval.web.surveys.services import PlanInput, plan_save
+from cityeval.web.surveys.plans import PlanInput, plan_save
 
 S = Cycle.Status
 A = Activity
