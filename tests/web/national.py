@@ -10,6 +10,7 @@ Region ``i`` (1-based) is "Kota Uji 001" … ("Kab. Uji …" for even ``i``), in
 from __future__ import annotations
 
 from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.panels.models import Panel, PanelRegion
 from cityeval.web.regions.models import Province, Region
 from cityeval.web.results.models import RegionResult, ResultRun
 
@@ -75,3 +76,19 @@ def add_run(cycle: Cycle, participations: list[Participation], *, published: boo
     if published:
         Cycle.objects.filter(pk=cycle.pk).update(status=Cycle.Status.PUBLISHED)
     return run
+
+
+def add_panels(cycle: Cycle, participations: list[Participation], *, per_panel: int) -> list[Panel]:
+    """Stage II panels "Panel 01", … each given the next ``per_panel`` participations in order."""
+    count = -(-len(participations) // per_panel)
+    Panel.objects.bulk_create(
+        [Panel(cycle=cycle, stage="stage_2", name=f"Panel {n:02d}") for n in range(1, count + 1)]
+    )
+    panels = list(Panel.objects.filter(cycle=cycle, name__startswith="Panel ").order_by("name"))
+    PanelRegion.objects.bulk_create(
+        [
+            PanelRegion(panel=panels[i // per_panel], participation=p, stage="stage_2")
+            for i, p in enumerate(participations)
+        ]
+    )
+    return panels

@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cityeval.web.evaluations.models import Participation
-from tests.web.national import add_regions, add_run, name_of
+from cityeval.web.panels.models import PanelRegion
+from tests.web.national import add_panels, add_regions, add_run, name_of
 
 REGIONS = "/regions/"
 
@@ -26,6 +27,14 @@ def _rows(content: bytes, table: str) -> list[str]:
     body = text[text.index(f'id="{table}"') :]
     body = body[body.index("<tbody>") : body.index("</tbody>")]
     return re.findall(r"<tr[^>]*>\s*<td><a [^>]*>([^<]+)</a>", body)
+
+
+def _found(content: str) -> list[str]:
+    """The regions offered by a region finder (the slugs its buttons send)."""
+    if 'id="found-regions"' not in content:
+        return []
+    found = content[content.index('id="found-regions"') :]
+    return re.findall(r'name="region" value="([^"]+)"', found[: found.index("</ul>")])
 
 
 @pytest.fixture
@@ -79,6 +88,9 @@ def test_page_links_keep_the_search_and_the_filters(many, as_user, coordinator):
     # Kota Uji: odd i ≤ 135, 68 regions: two pages.
     assert "1–50 of 68" in content
     assert 'href="?q=uji&amp;kind=kota&amp;page=2" rel="next"' in content
+    # The form shows what is searched and filtered, so that narrowing further keeps it.
+    assert 'name="q" id="regions-q" value="uji"' in content
+    assert '<option value="kota" selected>' in content
 
 
 @pytest.mark.parametrize("persona", ["admin_a", "opd_a", "assessor", "nobody"])
@@ -121,7 +133,7 @@ def test_the_add_region_finder_lists_only_regions_outside_the_cycle(world, many,
     url = _cycle_url(world)
     assert 'id="found-regions"' not in client.get(url).content.decode()  # nothing until typed
     found = client.get(f"{url}?find=uji+12").content.decode()
-    listed = re.findall(r'name="region" value="([^"]+)"', found)
+    listed = _found(found)
     # Uji 120 to 129 match; 120 is in the cycle. By name: the "Kab." (even) first.
     outside = [
         "uji-122",
@@ -135,13 +147,13 @@ def test_the_add_region_finder_lists_only_regions_outside_the_cycle(world, many,
         "uji-129",
     ]
     assert listed == outside
-    assert "9 regions outside the cycle match." in found and "The first" not in found
+    assert "9 regions match." in found and "The first" not in found
     everything = client.get(f"{url}?find=uji").content.decode()
-    assert len(re.findall(r'name="region" value="', everything)) == 10
-    assert "15 regions outside the cycle match. The first 10 are shown" in everything
+    assert len(_found(everything)) == 10
+    assert "15 regions match. The first 10 are shown" in everything
     assert client.post(url, {"region": "uji-121", "group": "REGULER"}).status_code == 302
     again = client.get(f"{url}?find=uji+12").content.decode()
-    assert re.findall(r'name="region" value="([^"]+)"', again) == [s for s in outside if s != "uji-121"]
+    assert _found(again) == [s for s in outside if s != "uji-121"]
 
 
 @pytest.mark.parametrize("persona", ["admin_a", "opd_a", "assessor", "nobody"])
@@ -203,3 +215,47 @@ def test_citizens_search_a_published_table_but_outsiders_see_nothing_before(
     world.cycle.status = "published"
     world.cycle.save(update_fields=["status"])
     assert _rows(as_user(None).get(url).content, "national-table") == [name_of(i) for i in range(70, 80)]
+
+
+# --- panels and their regions ---------------------------------------------------------------------------
+
+
+def _panels(world) -> str:
+    return reverse("panels:panel_list", kwargs={"cycle": world.cycle.slug})
+
+
+def test_the_panels_are_searched_by_panel_region_or_assessor_and_paged(world, many, as_user, coordinator):
+    add_panels(world.cycle, many, per_panel=2)  # 60 panels: Panel 04 has regions 7 and 8
+    client = as_user(coordinator)
+    url = _panels(world)
+    first = client.get(url).content.decode()
+    assert "1–50 of 60" in first and _rows(first.encode(), "panels-table")[0] == "Panel 01"
+    assert _rows(client.get(f"{url}?page=2").content, "panels-table")[-1] == "Panel 60"
+    assert _rows(client.get(f"{url}?q=uji+007").content, "panels-table") == ["Panel 04"]
+    assert _rows(client.get(f"{url}?q=panel+05").content, "panels-table") == ["Panel 05"]
+    none = client.get(f"{url}?stage=stage_1").content.decode()
+    assert _rows(none.encode(), "panels-table") == [] and "No panel matches this search." in none
+    assert "2 participating regions have no panel at this stage." in first  # the world's two
+
+
+def test_the_panel_region_finder_offers_only_regions_without_a_panel(world, many, as_user, coordinator):
+    panels = add_panels(world.cycle, many, per_panel=2)
+    client = as_user(coordinator)
+    url = reverse("panels:panel_detail", kwargs={"panel": panels[0].public_id})
+    assert "0 regions match." in client.get(f"{url}?find=uji").content.decode()  # all have a panel
+    found = client.get(f"{url}?find=sumatera").content.decode()  # by province
+    assert _found(found) == ["kab-deli-serdang", "kota-medan"]
+    action = reverse("panels:region_assign", kwargs={"panel": panels[0].public_id})
+    assert f'action="{action}"' in found
+    assert client.post(action, {"region": "kota-medan"}).status_code == 302
+    assert PanelRegion.objects.filter(panel=panels[0], participation__region__slug="kota-medan").exists()
+
+
+@pytest.mark.parametrize("persona", ["admin_a", "opd_a", "assessor", "nobody"])
+def test_outsiders_cannot_search_panels_or_find_regions_for_them(request, world, many, as_user, persona):
+    panels = add_panels(world.cycle, many, per_panel=2)
+    client = as_user(request.getfixturevalue(persona))
+    detail = reverse("panels:panel_detail", kwargs={"panel": panels[0].public_id})
+    for url in (f"{_panels(world)}?q=uji", f"{detail}?find=sumatera"):
+        response = client.get(url)
+        assert response.status_code == 403 and b"Uji" not in response.content

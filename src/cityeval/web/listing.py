@@ -44,7 +44,8 @@ class ListQuery:
     search: str
     values: dict[str, str]
 
-    def __getitem__(self, name: str) -> str:
+    def value(self, name: str) -> str:
+        # A method, not __getitem__: templates try item lookup first, so query.search would break.
         return self.values.get(name, "")
 
 
@@ -61,9 +62,10 @@ def _narrowed(
     items: QuerySet, query: ListQuery, search: Sequence[str], filters: Sequence[Filter]
 ) -> QuerySet:
     if query.search and search:
-        items = items.filter(reduce(or_, (Q(**{f"{name}__icontains": query.search}) for name in search)))
+        matches = reduce(or_, (Q(**{f"{name}__icontains": query.search}) for name in search))
+        items = items.filter(matches).distinct()  # a search across a relation repeats rows
     for f in filters:
-        value = query[f.name]
+        value = query.value(f.name)
         if not value or f.lookup is None:
             continue
         items = f.lookup(items, value) if callable(f.lookup) else items.filter(**{f.lookup: value})
@@ -123,7 +125,7 @@ class Listing:
 
     @property
     def bound_filters(self) -> list[tuple[Filter, str]]:
-        return [(f, self.query[f.name]) for f in self.filters]
+        return [(f, self.query.value(f.name)) for f in self.filters]
 
 
 def listing(

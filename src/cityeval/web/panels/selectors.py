@@ -20,7 +20,7 @@ import polars as pl
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -470,17 +470,13 @@ def assessor_users():
     )
 
 
-def panels_of(cycle: Cycle) -> dict[str, list[Panel]]:
-    """The cycle's panels by stage code, each with its members and regions prefetched."""
-    out: dict[str, list[Panel]] = {stage: [] for stage in STAGES}
-    panels = (
+def panels_of(cycle: Cycle) -> QuerySet[Panel]:
+    """The cycle's panels by stage and name, each with its members and regions prefetched."""
+    return (
         Panel.objects.filter(cycle=cycle)
         .prefetch_related("members__user", "regions__participation__region")
         .order_by("stage", "name")
     )
-    for panel in panels:
-        out[panel.stage].append(panel)
-    return out
 
 
 def unassigned_participations(cycle: Cycle, stage: str) -> list[Participation]:

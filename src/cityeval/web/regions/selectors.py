@@ -35,10 +35,12 @@ class Found:
 
 
 def region_finder(request: HttpRequest, regions: QuerySet[Region]) -> Found:
-    """The regions among ``regions`` whose name or code contains the text of ``?find=``: a short
+    """The regions among ``regions`` whose name, code or province contains ``?find=``: a short
     list to pick from instead of a dropdown of 560 names (nothing until something is typed)."""
     text = " ".join(request.GET.get(FINDER, "").split())[:SEARCH_MAX]
     if not text:
         return Found(text, [], 0)
-    matches = regions.filter(Q(name__icontains=text) | Q(code__icontains=text)).select_related("province")
+    matches = regions.filter(
+        Q(name__icontains=text) | Q(code__icontains=text) | Q(province__name__icontains=text)
+    ).select_related("province")
     return Found(text, list(matches.order_by("name")[:FINDER_LIMIT]), matches.count())

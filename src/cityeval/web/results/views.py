@@ -89,7 +89,7 @@ def _table(request: HttpRequest, access: ResultsAccess) -> dict:
         Filter("group", _("Group"), [(g, g) for g in framework.group_codes], _("All groups")),
     ]
     query = list_query(request, filters)
-    province, group = query["province"], query["group"]
+    province, group = query.value("province"), query.value("group")
     rows = national_rows(
         run, framework, sort=sort, descending=descending, province=province, group=group, search=query.search
     )
