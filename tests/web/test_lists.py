@@ -151,8 +151,9 @@ def test_the_add_region_finder_lists_only_regions_outside_the_cycle(world, many,
     everything = client.get(f"{url}?find=uji").content.decode()
     assert len(_found(everything)) == 10
     assert "15 regions match. The first 10 are shown" in everything
-    assert client.post(url, {"region": "uji-121", "group": "REGULER"}).status_code == 302
-    again = client.get(f"{url}?find=uji+12").content.decode()
+    added = client.post(url, {"region": "uji-121", "group": "REGULER", "find": "uji 12"})
+    assert added.status_code == 302 and added["Location"] == f"{url}?find=uji+12"  # back to the list
+    again = client.get(added["Location"]).content.decode()
     assert _found(again) == [s for s in outside if s != "uji-121"]
 
 
@@ -247,7 +248,8 @@ def test_the_panel_region_finder_offers_only_regions_without_a_panel(world, many
     assert _found(found) == ["kab-deli-serdang", "kota-medan"]
     action = reverse("panels:region_assign", kwargs={"panel": panels[0].public_id})
     assert f'action="{action}"' in found
-    assert client.post(action, {"region": "kota-medan"}).status_code == 302
+    assigned = client.post(action, {"region": "kota-medan", "find": "sumatera"})
+    assert assigned.status_code == 302 and assigned["Location"] == f"{url}?find=sumatera"
     assert PanelRegion.objects.filter(panel=panels[0], participation__region__slug="kota-medan").exists()
 
 

@@ -32,7 +32,7 @@ from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.listing import Filter, Listing, listing
 from cityeval.web.regions.forms import UploadForm
 from cityeval.web.regions.models import Region
-from cityeval.web.regions.selectors import region_filters, region_finder
+from cityeval.web.regions.selectors import back_to_finder, region_filters, region_finder
 
 
 @login_required
@@ -139,7 +139,7 @@ def cycle_detail(request: HttpRequest, cycle: str) -> HttpResponse:
             messages.error(request, _("The cycle is closed: its regions can no longer change."))
         else:
             messages.success(request, _("Region added."))
-        return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
+        return redirect(back_to_finder(reverse("evaluations:cycle_detail", args=[the_cycle.slug]), request))
     return _cycle_page(request, the_cycle, form)
 
 

@@ -46,7 +46,7 @@ from cityeval.web.panels.services import (
 )
 from cityeval.web.regions.forms import UploadForm
 from cityeval.web.regions.models import Region
-from cityeval.web.regions.selectors import region_finder
+from cityeval.web.regions.selectors import back_to_finder, region_finder
 
 
 def refused(request: HttpRequest, reason: str, *, back: str) -> HttpResponse:
@@ -314,12 +314,15 @@ def region_assign(request: HttpRequest, panel) -> HttpResponse:
     if participation is None:
         messages.error(request, _("Nothing was assigned: choose a region taking part in this cycle."))
         return _to_panel(the_panel)
-    return _run(
+    response = _run(
         request,
         the_panel,
         lambda: panel_region_assign(panel=the_panel, participation=participation),
         _("%(region)s assigned to the panel.") % {"region": participation.region.name},
     )
+    if response.status_code == 302:
+        response["Location"] = back_to_finder(response["Location"], request)
+    return response
 
 
 @login_required

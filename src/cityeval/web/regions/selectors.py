@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -44,3 +45,10 @@ def region_finder(request: HttpRequest, regions: QuerySet[Region]) -> Found:
         Q(name__icontains=text) | Q(code__icontains=text) | Q(province__name__icontains=text)
     ).select_related("province")
     return Found(text, list(matches.order_by("name")[:FINDER_LIMIT]), matches.count())
+
+
+def back_to_finder(url: str, request: HttpRequest) -> str:
+    """``url`` with the finder's text that a pick sent back (``find``), so that the coordinator
+    adding several regions sees the short list again instead of typing the name anew."""
+    text = " ".join(request.POST.get(FINDER, "").split())[:SEARCH_MAX]
+    return f"{url}?{urlencode({FINDER: text})}" if text else url
