@@ -261,3 +261,21 @@ def test_outsiders_cannot_search_panels_or_find_regions_for_them(request, world,
     for url in (f"{_panels(world)}?q=uji", f"{detail}?find=sumatera"):
         response = client.get(url)
         assert response.status_code == 403 and b"Uji" not in response.content
+
+
+def test_an_assessor_finds_the_region_to_declare_a_conflict_with(world, many, as_user, assessor):
+    client = as_user(assessor)
+    url = reverse("panels:conflicts")
+    assert 'name="region"' not in client.get(url).content.decode()  # no dropdown of every region
+    assert _found(client.get(f"{url}?find=medan").content.decode()) == ["kota-medan"]
+    declared = client.post(url, {"region": "kota-medan", "reason": "I advise Medan", "find": "medan"})
+    assert declared.status_code == 302
+    assert _found(client.get(f"{url}?find=medan").content.decode()) == []  # declared already
+    refused = client.post(url, {"region": "kab-deli-serdang", "reason": " ", "find": "deli"})
+    assert refused.status_code == 200 and _found(refused.content.decode()) == ["kab-deli-serdang"]
+
+
+@pytest.mark.parametrize("persona", ["coordinator", "admin_a", "nobody"])
+def test_only_assessors_use_the_conflict_finder(request, world, many, as_user, persona):
+    response = as_user(request.getfixturevalue(persona)).get(f"{reverse('panels:conflicts')}?find=uji")
+    assert response.status_code == 404 and b"Uji" not in response.content

@@ -87,7 +87,8 @@ def conflicts(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Conflict of interest recorded."))
             return redirect("panels:conflicts")
     declared = Conflict.objects.filter(user=request.user).select_related("region").order_by("region__name")
-    return render(request, "panels/conflicts.html", {"form": form, "conflicts": declared})
+    found = region_finder(request, Region.objects.exclude(id__in=declared.values("region_id")))
+    return render(request, "panels/conflicts.html", {"form": form, "conflicts": declared, "found": found})
 
 
 # --- coordinator: panels of a cycle --------------------------------------------------------------------

@@ -38,7 +38,8 @@ class Found:
 def region_finder(request: HttpRequest, regions: QuerySet[Region]) -> Found:
     """The regions among ``regions`` whose name, code or province contains ``?find=``: a short
     list to pick from instead of a dropdown of 560 names (nothing until something is typed)."""
-    text = " ".join(request.GET.get(FINDER, "").split())[:SEARCH_MAX]
+    # From the form that sent a pick too: a refused pick shows the same list with the reason.
+    text = " ".join((request.GET.get(FINDER) or request.POST.get(FINDER, "")).split())[:SEARCH_MAX]
     if not text:
         return Found(text, [], 0)
     matches = regions.filter(
