@@ -139,13 +139,44 @@ def test_regional_admin_assigns_items_to_an_opd(world, as_user, admin_a, urls):
     ]
 
 
-def test_reassigning_moves_the_item_and_an_empty_opd_removes_it(world, as_user, admin_a, assign, urls):
+def test_reassigning_moves_the_item_and_no_choice_removes_nothing(world, as_user, admin_a, assign, urls):
+    """Pressing "Assign" without choosing used to remove the selected assignments."""
     assign(LEVEL_ITEM, world.opd_health)
     client = as_user(admin_a)
     client.post(urls.assign, {"items": [LEVEL_ITEM], "opd": "disdik"})
     assert ItemAssignment.objects.get().opd == world.opd_education
-    client.post(urls.assign, {"items": [LEVEL_ITEM], "opd": ""})
-    assert ItemAssignment.objects.count() == 0
+    for empty in ({"opd": ""}, {}):
+        response = client.post(urls.assign, {"items": [LEVEL_ITEM], **empty}, follow=True)
+        assert "Nothing was assigned: choose an OPD, or “Remove the assignment”." in response.content.decode()
+        assert ItemAssignment.objects.get().opd == world.opd_education
+
+
+def test_removing_an_assignment_is_an_explicit_choice_confirmed_first(world, as_user, admin_a, assign, urls):
+    assign(LEVEL_ITEM, world.opd_health)
+    client = as_user(admin_a)
+    page = client.post(urls.assign, {"items": [LEVEL_ITEM], "opd": "-"})
+    assert page.status_code == 200 and ItemAssignment.objects.count() == 1  # only asked
+    text = page.content.decode()
+    assert "Remove the assignment of 1 items?" in text and f"{LEVEL_ITEM} — Dinas Kesehatan" in text
+    assert '<input type="hidden" name="opd" value="-">' in text
+    assert f'<input type="hidden" name="items" value="{LEVEL_ITEM}">' in text
+    response = client.post(urls.assign, {"items": [LEVEL_ITEM], "opd": "-", "confirm": "yes"})
+    assert response.status_code == 302 and ItemAssignment.objects.count() == 0
+
+
+@pytest.mark.parametrize("name", ["opd_a", "coordinator", "admin_b", "nobody"])
+def test_others_cannot_remove_assignments_even_confirmed(request, world, as_user, assign, urls, name):
+    assign(LEVEL_ITEM, world.opd_health)
+    client = as_user(request.getfixturevalue(name))
+    for data in ({"opd": "-"}, {"opd": "-", "confirm": "yes"}):
+        assert client.post(urls.assign, {"items": [LEVEL_ITEM], **data}).status_code in (403, 404)
+    assert ItemAssignment.objects.count() == 1
+
+
+def test_the_assignment_control_comes_before_the_item_tables(world, as_user, admin_a, urls):
+    text = as_user(admin_a).get(urls.overview).content.decode()
+    assert text.index('id="assign-opd"') < text.index('class="items"')
+    assert '<option value="" selected disabled>' in text and '<option value="-">' in text
 
 
 def test_assigning_to_an_opd_of_another_region_or_an_unknown_item_is_refused(world, as_user, admin_a, urls):

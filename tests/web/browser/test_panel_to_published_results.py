@@ -78,8 +78,9 @@ def test_panel_scores_blind_consolidates_and_publishes(
         if chair:
             page.check("#member-form [name=is_chair]")
         _submit(page, "#member-form [type=submit]")
-    page.select_option("#region-form [name=region]", REGION)
-    _submit(page, "#region-form [type=submit]")
+    page.fill("#region-form #find", "Deli")  # found by name, not picked from a long dropdown
+    _submit(page, "#region-form [role=search] [type=submit]")
+    _submit(page, f"#pick-{REGION}")
     screenshot(page, "panel-detail")
     assert "Kab. Deli Serdang" in page.inner_text("#regions")
 

@@ -51,20 +51,29 @@ class AnswerForm(forms.Form):
                 )
 
 
+UNASSIGN = "-"  # the value of the explicit "remove the assignment" choice
+
+
 class AssignForm(forms.Form):
+    """Items and what to do with them: an OPD of the region, or ``UNASSIGN``. Nothing chosen is
+    an error, never a removal (an empty choice used to remove every selected assignment)."""
+
     items = forms.MultipleChoiceField(label=_("Items"), choices=())
-    opd = forms.ModelChoiceField(
-        label=_("Assign to"),
-        queryset=Opd.objects.none(),
-        to_field_name="slug",
-        required=False,
-        empty_label=_("— no OPD (remove the assignment)"),
-    )
+    opd = forms.CharField(label=_("Assign to"))
 
     def __init__(self, *args, item_codes: list[str], opds, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["items"]).choices = [(code, code) for code in item_codes]
-        cast(forms.ModelChoiceField, self.fields["opd"]).queryset = opds
+        self.opds = opds
+
+    def clean_opd(self) -> Opd | None:
+        value = self.cleaned_data["opd"]
+        if value == UNASSIGN:
+            return None
+        opd = self.opds.filter(slug=value).first()
+        if opd is None:
+            raise forms.ValidationError(_("Choose one of the region's OPDs."))
+        return opd
 
 
 class EvidenceFileForm(forms.Form):

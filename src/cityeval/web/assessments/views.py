@@ -23,7 +23,13 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import acting_user, require_evidence_reader
-from cityeval.web.assessments.forms import AnswerForm, AssignForm, EvidenceFileForm, EvidenceLinkForm
+from cityeval.web.assessments.forms import (
+    UNASSIGN,
+    AnswerForm,
+    AssignForm,
+    EvidenceFileForm,
+    EvidenceLinkForm,
+)
 from cityeval.web.assessments.models import AnswerRevision, Evidence
 from cityeval.web.assessments.selectors import (
     SelfAssessment,
@@ -142,16 +148,19 @@ def assign(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     codes = [item.code for _component, item in sa.framework.items_for(sa.participation.group)]
     form = AssignForm(request.POST, item_codes=codes, opds=sa.access.region.opds.all())
     if not form.is_valid():
-        messages.error(request, _("Nothing was assigned: choose at least one item of this self-assessment."))
-        return _to_overview(sa)
-    opd = form.cleaned_data["opd"]
-    try:
-        count = item_assign(
-            participation=sa.participation,
-            items=form.cleaned_data["items"],
-            opd=opd,
-            user=acting_user(request),
+        no_choice = not request.POST.get("opd")  # a choice is required: no default removes anything
+        messages.error(
+            request,
+            _("Nothing was assigned: choose an OPD, or “Remove the assignment”.")
+            if no_choice
+            else _("Nothing was assigned: choose at least one item of this self-assessment."),
         )
+        return _to_overview(sa)
+    opd, items = form.cleaned_data["opd"], form.cleaned_data["items"]
+    if opd is None and not confirmed(request):
+        return _unassign_confirmation(request, sa, items)
+    try:
+        count = item_assign(participation=sa.participation, items=items, opd=opd, user=acting_user(request))
     except CycleClosed as exc:
         return _refused(request, sa, exc)
     if opd is None:
@@ -161,6 +170,27 @@ def assign(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
             request, _("%(count)d items assigned to %(opd)s.") % {"count": count, "opd": opd.name}
         )
     return _to_overview(sa)
+
+
+def _unassign_confirmation(request: HttpRequest, sa: SelfAssessment, items: list[str]) -> HttpResponse:
+    """Removing assignments is never a default: the admin confirms, seeing the items."""
+    current = assignments(sa.participation)
+    return confirm_page(
+        request,
+        title=_("Remove the assignment of %(count)d items?") % {"count": len(items)},
+        action=request.path,
+        cancel=_overview_url(sa),
+        button=_("Yes, remove the assignment"),
+        consequences=[
+            _("These items are no longer assigned to an OPD: only the regional admin can answer them."),
+            _("Answers and evidence already given are kept."),
+        ],
+        details=[
+            f"{code} — {current[code].opd.name if code in current else _('not assigned')}" for code in items
+        ],
+        details_label=_("Items"),
+        hidden=[("opd", UNASSIGN), *(("items", code) for code in items)],
+    )
 
 
 def _unanswered(sa: SelfAssessment) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,8 +29,11 @@ from cityeval.web.evaluations.services import (
     participations_import,
 )
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
+from cityeval.web.listing import Filter, Listing, listing
 from cityeval.web.refusals import Refused
 from cityeval.web.regions.forms import UploadForm
+from cityeval.web.regions.models import Region
+from cityeval.web.regions.selectors import back_to_finder, region_filters, region_finder
 
 
 @login_required
@@ -136,7 +140,7 @@ def cycle_detail(request: HttpRequest, cycle: str) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Region added."))
-        return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
+        return redirect(back_to_finder(reverse("evaluations:cycle_detail", args=[the_cycle.slug]), request))
     return _cycle_page(request, the_cycle, form)
 
 
@@ -150,13 +154,36 @@ def _cycle_page(
         {
             "cycle": the_cycle,
             "framework": framework,
-            "participations": the_cycle.participations.select_related("region", "region__province"),
+            "participants": _participants(request, the_cycle, framework.group_codes),
+            "participant_total": the_cycle.participations.count(),
+            "found": region_finder(request, Region.objects.exclude(participations__cycle=the_cycle)),
             "form": form or ParticipantForm(groups=framework.group_codes),
             "upload_form": UploadForm(),
             "status_history": the_cycle.status_changes.select_related("changed_by", "participation__region"),
         },
         status=status,
     )
+
+
+def _participants(request: HttpRequest, the_cycle: Cycle, groups: tuple[str, ...]) -> Listing:
+    """The cycle's regions, searched and filtered by province, kind, group and submission."""
+    statuses = [("submitted", _("Submitted")), ("not_submitted", _("Not submitted"))]
+    return listing(
+        request,
+        the_cycle.participations.select_related("region", "region__province").order_by("region__name"),
+        search=("region__name", "region__code"),
+        filters=[
+            *region_filters("region__"),
+            Filter("group", _("Group"), [(g, g) for g in groups], _("All groups"), "group"),
+            Filter("status", _("Self-assessment"), statuses, _("Submitted or not"), _by_submission),
+        ],
+        id="participants",
+        search_label=_("Region name or code"),
+    )
+
+
+def _by_submission(participations: QuerySet, status: str) -> QuerySet:
+    return participations.filter(submitted_at__isnull=status != "submitted")
 
 
 @login_required

@@ -41,14 +41,6 @@ class MemberChoiceForm(forms.Form):
     user = forms.CharField(max_length=150)
 
 
-class RegionChoiceForm(forms.Form):
-    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none(), to_field_name="slug")
-
-    def __init__(self, *args, regions, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["region"]).queryset = regions
-
-
 class ConflictForm(forms.Form):
     region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.all(), to_field_name="slug")
     reason = forms.CharField(

@@ -10,12 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from cityeval.web.accounts.access import User, is_assessor, is_coordinator, memberships
 from cityeval.web.accounts.models import Membership, Role
 from cityeval.web.evaluations.models import Cycle, Participation
-from cityeval.web.panels.access import STAGES
 from cityeval.web.panels.models import Conflict, ItemScore, Panel, PanelMember, PanelRegion, ScoreSubmission
 
 # --- the assessor's own panels ---------------------------------------------------------------------
@@ -93,17 +92,13 @@ def assessor_users():
     )
 
 
-def panels_of(cycle: Cycle) -> dict[str, list[Panel]]:
-    """The cycle's panels by stage code, each with its members and regions prefetched."""
-    out: dict[str, list[Panel]] = {stage: [] for stage in STAGES}
-    panels = (
+def panels_of(cycle: Cycle) -> QuerySet[Panel]:
+    """The cycle's panels by stage and name, each with its members and regions prefetched."""
+    return (
         Panel.objects.filter(cycle=cycle)
         .prefetch_related("members__user", "regions__participation__region")
         .order_by("stage", "name")
     )
-    for panel in panels:
-        out[panel.stage].append(panel)
-    return out
 
 
 def unassigned_participations(cycle: Cycle, stage: str) -> list[Participation]:

@@ -19,10 +19,11 @@ from django.views.decorators.http import require_POST
 from cityeval.web.accounts.access import acting_user, is_assessor, is_coordinator, require_coordinator
 from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.evaluations import phases
-from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.evaluations.phases import Activity, CycleClosed
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
-from cityeval.web.panels.forms import ConflictForm, MemberChoiceForm, MemberForm, PanelForm, RegionChoiceForm
+from cityeval.web.listing import Filter, listing
+from cityeval.web.panels.forms import ConflictForm, MemberChoiceForm, MemberForm, PanelForm
 from cityeval.web.panels.models import Conflict, Panel, PanelMember
 from cityeval.web.panels.selectors import (
     assessor_users,
@@ -46,6 +47,7 @@ from cityeval.web.panels.services import (
 from cityeval.web.refusals import refused_page
 from cityeval.web.regions.forms import UploadForm
 from cityeval.web.regions.models import Region
+from cityeval.web.regions.selectors import back_to_finder, region_finder
 
 # --- assessor: my panels, my conflicts -----------------------------------------------------------
 
@@ -84,7 +86,8 @@ def conflicts(request: HttpRequest) -> HttpResponse:
     declared = (
         Conflict.objects.filter(user=acting_user(request)).select_related("region").order_by("region__name")
     )
-    return render(request, "panels/conflicts.html", {"form": form, "conflicts": declared})
+    found = region_finder(request, Region.objects.exclude(id__in=declared.values("region_id")))
+    return render(request, "panels/conflicts.html", {"form": form, "conflicts": declared, "found": found})
 
 
 # --- coordinator: panels of a cycle --------------------------------------------------------------------
@@ -118,14 +121,21 @@ def panel_list(request: HttpRequest, cycle: str) -> HttpResponse:
 def _panel_list_page(
     request: HttpRequest, the_cycle: Cycle, form: PanelForm | None = None, *, status: int = 200
 ) -> HttpResponse:
-    by_stage = panels_of(the_cycle)
     stages = [
-        (stage, by_stage.get(stage.kind, []), len(unassigned_participations(the_cycle, stage.kind)))
-        for stage in the_cycle.stages.all()
+        (stage, len(unassigned_participations(the_cycle, stage.kind))) for stage in the_cycle.stages.all()
     ]
+    panels = listing(
+        request,
+        panels_of(the_cycle),
+        search=("name", "regions__participation__region__name", "members__user__username"),
+        filters=[Filter("stage", _("Stage"), Stage.Kind.choices, _("Both stages"), "stage")],
+        id="panels",
+        search_label=_("Panel, region or assessor"),
+    )
     context = {
         "cycle": the_cycle,
         "stages": stages,
+        "panels": panels,
         "form": form or PanelForm(),
         "upload_form": UploadForm(),
         "closed_reason": phases.refusal(the_cycle, Activity.PANELS),
@@ -180,7 +190,7 @@ def panel_detail(request: HttpRequest, panel) -> HttpResponse:
             "participation__region__name"
         ),
         "member_form": MemberForm(assessors=assessor_users().exclude(panel_memberships__panel=the_panel)),
-        "region_form": RegionChoiceForm(regions=_assignable_regions(the_panel)),
+        "found": region_finder(request, _assignable_regions(the_panel)),
         "warnings": panel_conflicts(the_panel),
         "closed_reason": phases.refusal(the_panel.cycle, Activity.PANELS),
     }
@@ -304,12 +314,15 @@ def region_assign(request: HttpRequest, panel) -> HttpResponse:
     if participation is None:
         messages.error(request, _("Nothing was assigned: choose a region taking part in this cycle."))
         return _to_panel(the_panel)
-    return _run(
+    response = _run(
         request,
         the_panel,
         lambda: panel_region_assign(panel=the_panel, participation=participation),
         _("%(region)s assigned to the panel.") % {"region": participation.region.name},
     )
+    if response.status_code == 302:
+        response["Location"] = back_to_finder(response["Location"], request)
+    return response
 
 
 @login_required

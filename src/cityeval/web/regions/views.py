@@ -14,17 +14,27 @@ from cityeval.web.accounts.access import region_access, require_coordinator
 from cityeval.web.evaluations.models import Participation
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.labels import page_language
+from cityeval.web.listing import listing
 from cityeval.web.programmes.selectors import programme_overview
 from cityeval.web.regions.forms import OpdForm, UploadForm
 from cityeval.web.regions.models import Region
+from cityeval.web.regions.selectors import region_filters
 from cityeval.web.regions.services import opd_create, regions_import
 
 
 @login_required
 def region_list(request: HttpRequest) -> HttpResponse:
     require_coordinator(request.user)
-    regions = Region.objects.select_related("province").annotate(opd_count=Count("opds"))
-    return render(request, "regions/region_list.html", {"regions": regions})
+    regions = Region.objects.select_related("province").annotate(opd_count=Count("opds")).order_by("name")
+    found = listing(
+        request,
+        regions,
+        search=("name", "code"),
+        filters=region_filters(),
+        id="regions",
+        search_label=_("Region name or code"),
+    )
+    return render(request, "regions/region_list.html", {"listing": found})
 
 
 @login_required

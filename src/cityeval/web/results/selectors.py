@@ -124,14 +124,16 @@ class NationalRow:
 
 
 def sortable_columns(framework: Framework) -> list[str]:
+    """The national table's columns in the order the page shows them: the key ones (region,
+    final, national rank) first, so that a phone shows them without scrolling sideways."""
     return [
         "region",
+        "final",
+        "rank_national",
         "group",
         "province",
         *framework.component_codes,
-        "final",
         "improvement",
-        "rank_national",
         "rank_province",
         "coverage",
     ]
@@ -154,8 +156,10 @@ def national_rows(
     descending: bool = False,
     province: str = "",
     group: str = "",
+    search: str = "",
 ) -> list[NationalRow]:
-    """The national table, filtered and sorted on any column; blanks always sort last.
+    """The national table, filtered (``search``: part of the region's name) and sorted on any
+    column; blanks always sort last.
 
     An unknown ``sort`` falls back to the national rank. Ties keep the rank order.
     """
@@ -164,6 +168,8 @@ def national_rows(
         rows = rows.filter(province=province)
     if group:
         rows = rows.filter(group=group)
+    if search:
+        rows = rows.filter(region__name__icontains=search)
     codes = framework.component_codes
     out = [NationalRow(r, [r.components.get(code) for code in codes]) for r in rows]
     out.sort(

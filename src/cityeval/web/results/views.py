@@ -27,6 +27,7 @@ from cityeval.web.evaluations.phases import Activity
 from cityeval.web.evaluations.services import framework_version_chosen
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.labels import page_label
+from cityeval.web.listing import Filter, list_query, listing
 from cityeval.web.refusals import Refused
 from cityeval.web.results.charts import histogram_svg
 from cityeval.web.results.exports import FORMATS, table_download
@@ -79,28 +80,34 @@ def national(request: HttpRequest, cycle: str) -> HttpResponse:
 
 
 def _table(request: HttpRequest, access: ResultsAccess) -> dict:
-    """The national table as asked for: ``?sort=<column>&dir=asc|desc&province=…&group=…``."""
+    """The national table as asked for: ``?sort=<column>&dir=asc|desc&province=…&group=…&q=…&page=…``."""
     run, framework = access.require_run(), access.framework
     sort = request.GET.get("sort") or "rank_national"
     if sort not in sortable_columns(framework):
         sort = "rank_national"
     descending = request.GET.get("dir") == "desc"
-    province, group = request.GET.get("province", ""), request.GET.get("group", "")
-    rows = national_rows(run, framework, sort=sort, descending=descending, province=province, group=group)
-    provinces, groups = filter_choices(run)
+    provinces, _groups = filter_choices(run)
+    filters = [
+        Filter("province", _("Province"), [(p, p) for p in provinces], _("All provinces")),
+        Filter("group", _("Group"), [(g, g) for g in framework.group_codes], _("All groups")),
+    ]
+    query = list_query(request, filters)
+    province, group = query.value("province"), query.value("group")
+    rows = national_rows(
+        run, framework, sort=sort, descending=descending, province=province, group=group, search=query.search
+    )
     finals = [r.result.final for r in rows if r.result.rank_national is not None]
     return {
-        "rows": rows,
+        "table": listing(request, rows, filters=filters, id="national", search_label=_("Region name")),
         "ranked": run.regions.filter(rank_national__isnull=False).count(),
         "sort": sort,
         "descending": descending,
-        "province": province,
-        "group": group,
-        "provinces": provinces,
-        "groups": groups,
         "formats": FORMATS,
         "headers": _headers(
-            framework, sort=sort, descending=descending, query={"province": province, "group": group}
+            framework,
+            sort=sort,
+            descending=descending,
+            query={"province": province, "group": group, "q": query.search},
         ),
         "histogram": histogram_svg(
             finals,
