@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.browser import DESKTOP, PHONE, TIMEOUT_MS, log_in
+
 # Playwright's sync API keeps an asyncio event loop in this thread; Django's ORM refuses to run
 # where a loop is running unless told that this is safe (it is: one thread, no coroutines).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -40,9 +42,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-TIMEOUT_MS = 15_000
 _FAILED = pytest.StashKey[bool]()  # set on each browser test: did its call phase fail?
 
 
@@ -141,18 +140,6 @@ def screenshot(artifacts_dir) -> Callable[[Any, str], Path]:
         return path
 
     return take
-
-
-def log_in(page: Any, live_server: Any, username: str, password: str) -> None:
-    """Log in through the real login form and wait for the page it leads to."""
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    with page.expect_navigation():
-        page.click("form:has(#id_username) [type=submit]")
-    if page.url.split("?")[0].endswith("/accounts/login/"):
-        errors = page.locator(".errorlist").all_inner_texts()
-        raise AssertionError(f"logging in as {username!r} failed: {errors or 'still on the login page'}")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ not from the pages under test. Screenshots: test-artifacts/screenshots/scale-*.p
 
 from __future__ import annotations
 
-from tests.web.conftest import PASSWORD
+from tests.helpers.web import PASSWORD
 from tests.web.national import add_regions, add_run, name_of
 
 NO_OVERFLOW = "document.documentElement.scrollWidth <= window.innerWidth"

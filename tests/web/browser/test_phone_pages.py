@@ -16,7 +16,7 @@ from cityeval.web.panels.models import PanelRegion
 from cityeval.web.programmes.models import Programme
 from cityeval.web.regions.models import Region
 from cityeval.web.surveys.models import SurveyForm
-from tests.web.browser.conftest import DESKTOP, PHONE, TIMEOUT_MS, log_in
+from tests.helpers.browser import DESKTOP, PHONE, TIMEOUT_MS, log_in
 
 WIDTH = "[document.documentElement.scrollWidth, window.innerWidth]"
 ITEM = "baseline.legal_basis"

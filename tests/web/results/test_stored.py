@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 from cityeval.web.results import services
 from cityeval.web.results.services import results_compute
 from cityeval.web.results.stored import stored_result
-from tests.web.results.conftest import A_FINAL, B_FINAL
+from tests.helpers.results import A_FINAL, B_FINAL
 
 
 @pytest.fixture
