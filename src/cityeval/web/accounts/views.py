@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cityeval.web.accounts.access import KKPD_ROLES, is_assessor, is_coordinator, regions_of
-from cityeval.web.accounts.models import ApiToken
+from cityeval.web.accounts.models import ApiToken, Role
 from cityeval.web.accounts.services import token_create
 from cityeval.web.confirm import confirm_page, confirmed
 
@@ -27,6 +27,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if is_coordinator(request.user):
         return redirect("evaluations:cycle_list")
     regions = regions_of(request.user)
+    if regions and not regions_of(request.user, (Role.REGIONAL_ADMIN,)):
+        return redirect("assessments:tasks")  # an OPD contributor's work is their item list
     if is_assessor(request.user) and not regions:
         return redirect("panels:mine")
     if len(regions) == 1:

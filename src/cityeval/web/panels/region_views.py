@@ -153,6 +153,7 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
         "scores_form": scores_form,
         "revisions": score_revisions(access.panel_region, request.user) if access.member else {},
         "missing": len(missing_items(access.panel_region, request.user)) if access.member else 0,
+        "item_total": len(rows),
         "members": members_of(access.panel),
         "submitted_ids": set(access.panel_region.submissions.values_list("assessor_id", flat=True)),
         "interview": interview,
@@ -176,6 +177,7 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
         "revision": forms.get("revision_form"),
         "can_edit_interview": access.may_edit_interview and closed_reason(access.cycle) is None,
     }
+    context["scored"] = context["item_total"] - context["missing"]
     return render(request, "panels/region.html", context)
 
 
@@ -213,6 +215,10 @@ def scores_save(request: HttpRequest, cycle: str, stage: str, region: str) -> Ht
                 form.add_error(score_field(item) if score_field(item) in form.fields else None, message)
         else:
             messages.success(request, _("%(count)d scores saved as new revisions.") % {"count": len(created)})
+            if item := request.POST.get("evidence_item"):
+                # The "needs evidence" button of the score form: the scores typed so far are
+                # saved (above) before the item is marked, so none is lost to the reload.
+                return _evidence_toggle(request, access, item)
             return _to_page(access)
     messages.error(request, _("Nothing was saved: correct the scores marked below."))
     return _region_page(request, access, scores_form=form)
@@ -274,7 +280,10 @@ def evidence_request(request: HttpRequest, cycle: str, stage: str, region: str) 
     access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
     if refusal := _require_scorer(request, access):
         return refusal
-    item = request.POST.get("item", "")
+    return _evidence_toggle(request, access, request.POST.get("item", ""))
+
+
+def _evidence_toggle(request: HttpRequest, access: PanelRegionAccess, item: str) -> HttpResponse:
     _require_item(access, item)
     try:
         marked = evidence_request_toggle(panel_region=access.panel_region, item=item, user=request.user)

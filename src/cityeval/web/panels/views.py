@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import is_assessor, is_coordinator, require_coordinator
 from cityeval.web.confirm import confirm_page, confirmed
-from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.panels.forms import ConflictForm, MemberChoiceForm, MemberForm, PanelForm, RegionChoiceForm
 from cityeval.web.panels.models import Conflict, Panel, PanelMember
@@ -61,8 +61,19 @@ def mine(request: HttpRequest) -> HttpResponse:
     assessor, coordinator = is_assessor(request.user), is_coordinator(request.user)
     if not (assessor or coordinator):
         raise Http404
+    rows = my_panel_regions(request.user)
+    cycles = {row.panel_region.participation.cycle_id for row in rows}
+    stages = {(s.cycle_id, s.kind): s for s in Stage.objects.filter(cycle_id__in=cycles)}
     context = {
-        "rows": my_panel_regions(request.user),
+        # Each row with its stage, whose deadline (or last day) is when the marks are due.
+        "rows": [
+            (
+                row,
+                stages.get((row.panel_region.participation.cycle_id, row.panel_region.stage)),
+                row.expected - row.scored,
+            )
+            for row in rows
+        ],
         "is_assessor": assessor,
         "cycles": Cycle.objects.all() if coordinator else [],
     }
