@@ -289,6 +289,7 @@ def _item_page(request: HttpRequest, sa: SelfAssessment, code: str, **forms) -> 
         "max_mb": settings.EVIDENCE_MAX_MB,
         "runs_kkpd": runs_kkpd(sa.access.region),
         "neighbours": neighbours(sa, code),
+        "descriptors": sa.framework.descriptors_for(item),
     }
     return render(request, "assessments/item.html", context)
 

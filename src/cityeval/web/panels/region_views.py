@@ -154,6 +154,7 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
         "revisions": score_revisions(access.panel_region, request.user) if access.member else {},
         "missing": len(missing_items(access.panel_region, request.user)) if access.member else 0,
         "item_total": len(rows),
+        "descriptors": {row.item.code: access.framework.descriptors_for(row.item) for row in rows},
         "members": members_of(access.panel),
         "submitted_ids": set(access.panel_region.submissions.values_list("assessor_id", flat=True)),
         "interview": interview,

@@ -122,7 +122,7 @@ def panel_list(request: HttpRequest, cycle: str) -> HttpResponse:
         except PanelRejected as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, _("Panel %(name)s created. Add its assessors.") % {"name": panel.name})
+            messages.success(request, _("%(name)s created. Add its assessors.") % {"name": panel.name})
             return redirect("panels:panel_detail", panel=panel.public_id)
     return _panel_list_page(request, the_cycle, form)
 
