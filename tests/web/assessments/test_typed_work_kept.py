@@ -73,3 +73,10 @@ def test_outsiders_cannot_use_the_one_form(world, as_user, admin_b, opd_a, urls)
     assert as_user(admin_b).post(urls.evidence(), one_form(kind="answer")).status_code == 404
     assert as_user(opd_a).post(urls.evidence(), one_form(kind="answer")).status_code == 403
     assert AnswerRevision.objects.count() == 0
+
+
+def test_the_browser_is_not_told_to_require_every_part_of_the_one_form(world, as_user, admin_a, urls):
+    """With ``required`` on the link field a browser refuses Upload until a link is typed."""
+    page = as_user(admin_a).get(urls.item()).content.decode()
+    start = page.index('id="answer-form"')
+    assert " required" not in page[start : page.index("</form>", start)]

@@ -264,6 +264,13 @@ def _item_page(request: HttpRequest, sa: SelfAssessment, code: str, **forms) -> 
     history = [(r, counted_level(sa.framework, item, r)) for r in answer_history(participation, code)]
     files = evidence_for(participation, code)
     evidence = [(e, type_name(e.blob.content_type) if e.blob else "") for e in files]
+    answer_form = forms.get("answer_form") or _answer_form(sa, item, history[0][0] if history else None)
+    file_form = forms.get("file_form") or EvidenceFileForm()
+    link_form = forms.get("link_form") or EvidenceLinkForm()
+    for form in (answer_form, file_form, link_form):
+        # One form holds all three: a browser must not refuse Upload for an empty link field.
+        # The server checks each part that was filled in.
+        form.use_required_attribute = False
     context = {
         "access": sa.access,
         "region": sa.access.region,
@@ -283,9 +290,9 @@ def _item_page(request: HttpRequest, sa: SelfAssessment, code: str, **forms) -> 
             may_answer(sa.access, assignment) and evidence_closed_reason(participation, code) is None
         ),
         "topup_until": topup_until(participation).get(code),
-        "answer_form": forms.get("answer_form") or _answer_form(sa, item, history[0][0] if history else None),
-        "file_form": forms.get("file_form") or EvidenceFileForm(),
-        "link_form": forms.get("link_form") or EvidenceLinkForm(),
+        "answer_form": answer_form,
+        "file_form": file_form,
+        "link_form": link_form,
         "max_mb": settings.EVIDENCE_MAX_MB,
         "runs_kkpd": runs_kkpd(sa.access.region),
         "neighbours": neighbours(sa, code),
