@@ -23,7 +23,7 @@ from cityeval.engine.survey import REASONS, template_csv, xlsform_bytes
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.imports import limit_message, survey_limits, upload_bytes
 from cityeval.web.programmes.models import Programme
-from cityeval.web.programmes.selectors import dimension_labels, language_code, subdimension_labels
+from cityeval.web.programmes.selectors import dimension_labels, language_code
 from cityeval.web.surveys import recap
 from cityeval.web.surveys.forms import ImportForm, MarginsForm, PlanForm
 from cityeval.web.surveys.models import ImportBatch
@@ -34,6 +34,7 @@ from cityeval.web.surveys.selectors import (
     cross_form_respondents,
     form_of,
     form_rows,
+    form_titles,
     forms_of,
     quality_of,
     survey_for,
@@ -116,8 +117,7 @@ def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
         "valid": sum(r.valid for r in rows),
         "target": sum(r.form.target for r in rows),
     }
-    language = language_code()
-    labels = dimension_labels(survey.framework, language) | subdimension_labels(survey.framework, language)
+    labels = form_titles(survey.plan, [row.form for row in rows])
     return render(
         request,
         "surveys/overview.html",
@@ -346,6 +346,7 @@ def quality(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
             excluded=excluded,
             cross_form=cross_form_respondents(report),
             busy_hours=busy_hours(survey.plan),
+            titles=form_titles(survey.plan, [row.form for row in rows]),
         ),
     )
 
