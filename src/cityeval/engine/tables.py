@@ -90,13 +90,16 @@ def _read_excel(data: bytes, limits: ReadLimits) -> pl.DataFrame:
 
 def _read_csv(data: bytes, limits: ReadLimits) -> pl.DataFrame:
     if not data.strip():
-        raise InputError("the file is empty")
+        raise InputError("the file is empty", code="empty_file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as 'CSV UTF-8' or as XLSX"
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+            "save it as 'CSV UTF-8' or as XLSX",
+            code="not_utf8",
+            params={"byte": f"0x{data[exc.start]:02x}", "line": line},
         ) from None
     header = text[: text.find("\n")] if "\n" in text else text
     separator = max((",", ";", "\t"), key=header.count)
@@ -143,7 +146,11 @@ def _tidy(table: pl.DataFrame) -> pl.DataFrame:
     names = [normalise_header(re.sub(NEUTRALISED, r"\1", str(c))) for c in table.columns]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise InputError(f"the header repeats column {duplicates[0]!r}")
+        raise InputError(
+            f"the header repeats column {duplicates[0]!r}",
+            code="repeated_column",
+            params={"column": duplicates[0]},
+        )
     table = table.rename(dict(zip(table.columns, names, strict=True)))
     # A text cell our CSV writer neutralised ('=x, see engine.spreadsheet) reads as written.
     table = table.with_columns(pl.all().cast(pl.String).str.strip_chars().str.replace(NEUTRALISED, "$1"))
@@ -151,7 +158,7 @@ def _tidy(table: pl.DataFrame) -> pl.DataFrame:
     blank = pl.all_horizontal(pl.exclude(ROW).is_null() | (pl.exclude(ROW) == ""))
     table = table.filter(~blank)
     if table.height == 0:
-        raise InputError("the table has a header but no data rows")
+        raise InputError("the table has a header but no data rows", code="no_data_rows")
     return table
 
 
@@ -170,7 +177,10 @@ def require_columns(table: pl.DataFrame, columns: Iterable[str], *, what: str = 
     if missing:
         have = ", ".join(c for c in table.columns if c != ROW)
         raise InputError(
-            f"the {what} has no column {missing[0]!r} (columns found: {have})", column=missing[0]
+            f"the {what} has no column {missing[0]!r} (columns found: {have})",
+            column=missing[0],
+            code="missing_column",
+            params={"column": missing[0], "columns": have},
         )
 
 
@@ -186,7 +196,7 @@ def text_column(table: pl.DataFrame, column: str, *, required: bool = True) -> p
     if required:
         bad = first_row(table, pl.col(column).is_null() | (pl.col(column) == ""))
         if bad is not None:
-            raise InputError("the value is empty", row=bad[ROW], column=column)
+            raise InputError("the value is empty", row=bad[ROW], column=column, code="empty_value")
     return table
 
 
