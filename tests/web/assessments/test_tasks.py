@@ -88,3 +88,9 @@ def test_the_admin_sees_progress_per_opd(world, as_user, admin_a, assign, answer
 
 def test_an_opd_contributor_does_not_see_progress_per_opd(world, as_user, opd_a, urls):
     assert b'id="opd-progress"' not in as_user(opd_a).get(urls.overview).content
+
+
+def test_the_navigation_links_my_tasks_for_regional_roles_only(world, as_user, opd_a, admin_a, assessor):
+    assert f'href="{TASKS}"'.encode() in as_user(opd_a).get(TASKS).content
+    assert f'href="{TASKS}"'.encode() in as_user(admin_a).get(TASKS).content
+    assert f'href="{TASKS}"'.encode() not in as_user(assessor).get("/panels/").content

@@ -11,7 +11,7 @@ from tests.web.conftest import PASSWORD
 
 
 def test_opd_contributor_walks_their_tasks_and_keeps_typed_work_across_an_upload(
-    world, admin_a, opd_a, page, live_server, login, screenshot, tmp_path
+    world, admin_a, opd_a, page, phone_page, live_server, login, screenshot, tmp_path
 ):
     for code in (LEVEL_ITEM, COUNT_ITEM):
         ItemAssignment.objects.create(
@@ -58,3 +58,11 @@ def test_opd_contributor_walks_their_tasks_and_keeps_typed_work_across_an_upload
     with page.expect_navigation():
         page.click(".item-nav a[href$='/tasks/']")
     assert "1 of 2 items answered, 1 still unanswered." in page.inner_text(f"#tasks-{region}-{cycle}")
+
+    # The same list and an item on a phone: the page itself does not scroll sideways.
+    login(phone_page, live_server, "opd_a", PASSWORD)
+    for path in ("/tasks/", f"/r/{region}/{cycle}/self-assessment/items/{LEVEL_ITEM}/"):
+        phone_page.goto(path)
+        width = phone_page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
+    screenshot(phone_page, "item-phone-opd-contributor")
