@@ -4,13 +4,17 @@ Indonesian page. The row and column, and errors that carry a code, are translate
 
 from __future__ import annotations
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from cityeval.engine import InputError
+from cityeval.engine import InputError, read_table
 from cityeval.web.engine_errors import input_error_text
 from cityeval.web.evaluations.models import Participation
+from cityeval.web.evaluations.services import framework_version_builtin
+from cityeval.web.imports import ImportRejected
+from cityeval.web.results.history import history_import
 
 
 def test_a_coded_engine_error_is_said_in_indonesian():
@@ -52,3 +56,14 @@ def test_an_unreadable_upload_is_refused_in_indonesian(world, coordinator, as_us
     empty = SimpleUploadedFile("p.csv", b"region,group\n")
     text = as_user(coordinator).post(url, {"file": empty}, follow=True).content.decode()
     assert "tabel memiliki judul tetapi tidak ada baris data" in text
+
+
+def test_a_history_import_with_a_word_for_a_number_is_refused_in_indonesian(world, settings):
+    """The engine's number reader raises not_a_number; the history import shows it translated."""
+    header = "region,group,baseline,output,outcome,impact,quick_win"
+    table = read_table(f"{header}\nKab. Deli Serdang,REGULER,3.44,tiga,3.25,3.12,3.80\n".encode())
+    with translation.override("id"), pytest.raises(ImportRejected) as caught:
+        history_import(
+            table=table, user=None, year=2023, framework_version=framework_version_builtin("gmsc-2023")
+        )
+    assert caught.value.errors == ["baris 2, kolom 'output': 'tiga' bukan angka"]

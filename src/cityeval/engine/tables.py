@@ -231,6 +231,12 @@ def parse_numbers(table: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
             | pl.col("__value__").is_infinite(),
         )
         if bad is not None:
-            raise InputError(f"{bad[column]!r} is not a number", row=bad[ROW], column=column)
+            raise InputError(
+                f"{bad[column]!r} is not a number",
+                row=bad[ROW],
+                column=column,
+                code="not_a_number",
+                params={"value": bad[column]},
+            )
         table = table.with_columns(parsed.get_column("__value__").alias(column))
     return table

@@ -19,6 +19,7 @@ MESSAGES = {
     "no_data_rows": gettext_lazy("the table has a header but no data rows"),
     "missing_column": gettext_lazy("the table has no column '%(column)s' (columns found: %(columns)s)"),
     "empty_value": gettext_lazy("the value is empty"),
+    "not_a_number": gettext_lazy("'%(value)s' is not a number"),
 }
 
 
@@ -31,9 +32,14 @@ def where(row: int | None, column: str | None) -> str:
     return ", ".join(p for p in places if p)
 
 
+def message_text(exc: InputError) -> str:
+    """The error's message without its place, translated when it has a known code."""
+    template = MESSAGES.get(exc.code or "")
+    return str(template) % exc.params if template is not None else exc.reason
+
+
 def input_error_text(exc: InputError) -> str:
     """The error as a page shows it: place, then the message, translated when it has a code."""
-    template = MESSAGES.get(exc.code or "")
-    message = str(template) % exc.params if template is not None else exc.reason
+    message = message_text(exc)
     place = where(exc.row, exc.column)
     return f"{place}: {message}" if place else message
