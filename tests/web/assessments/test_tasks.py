@@ -94,3 +94,11 @@ def test_the_navigation_links_my_tasks_for_regional_roles_only(world, as_user, o
     assert f'href="{TASKS}"'.encode() in as_user(opd_a).get(TASKS).content
     assert f'href="{TASKS}"'.encode() in as_user(admin_a).get(TASKS).content
     assert f'href="{TASKS}"'.encode() not in as_user(assessor).get("/panels/").content
+
+
+def test_progress_per_opd_counts_every_opd_whatever_the_filter(world, as_user, admin_a, assign, urls):
+    assign(LEVEL_ITEM, world.opd_health)
+    assign(COUNT_ITEM, world.opd_education)
+    page = as_user(admin_a).get(urls.overview + f"?opd={world.opd_health.slug}").content.decode()
+    table = page[page.index('id="opd-progress"') : page.index("</table>", page.index('id="opd-progress"'))]
+    assert world.opd_health.name in table and world.opd_education.name in table

@@ -100,14 +100,17 @@ def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     answers = latest_answers(participation)
     reason = closed_reason(participation)
     opds = list(sa.access.region.opds.all())
+    blocks = item_rows(participation, answers=answers, opd=opd_filter)
     context = {
         "access": sa.access,
         "region": sa.access.region,
         "participation": participation,
         "cycle": participation.cycle,
         "framework": sa.framework,
-        "blocks": item_rows(participation, answers=answers, opd=opd_filter),
-        "opd_progress": opd_progress(participation, item_rows(participation, answers=answers))
+        "blocks": blocks,
+        "opd_progress": opd_progress(
+            participation, blocks if opd_filter is None else item_rows(participation, answers=answers)
+        )
         if sa.access.is_admin or sa.access.is_coordinator
         else [],
         "index": claimed_index(participation, answers),
