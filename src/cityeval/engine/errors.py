@@ -6,6 +6,8 @@ and a column for tables. Callers (CLI, web) show the message as it is.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class CityevalError(Exception):
     """Base class for errors caused by user input."""
@@ -32,6 +34,11 @@ class InputError(CityevalError):
 
     ``row`` is the spreadsheet row number, counting the header as row 1, so the first data row
     is row 2: the number a user sees in Excel or LibreOffice and, for CSV, the line number.
+
+    ``code`` and ``params`` say the same as the English message in a form another program can
+    translate (the web shows Indonesian pages): e.g. ``"missing_column"`` with
+    ``{"column": "region", "columns": "name, group"}``. Errors without a code are shown as
+    their message.
     """
 
     def __init__(
@@ -41,16 +48,22 @@ class InputError(CityevalError):
         row: int | None = None,
         column: str | None = None,
         source: str | None = None,
+        code: str | None = None,
+        params: Mapping[str, object] | None = None,
     ) -> None:
         self.reason = message
         self.row = row
         self.column = column
         self.source = source
+        self.code = code
+        self.params = dict(params or {})
         super().__init__(self._format())
 
     def with_source(self, source: str) -> InputError:
         """Return the same error naming the file it came from."""
-        return InputError(self.reason, row=self.row, column=self.column, source=source)
+        return InputError(
+            self.reason, row=self.row, column=self.column, source=source, code=self.code, params=self.params
+        )
 
     def _format(self) -> str:
         where = []

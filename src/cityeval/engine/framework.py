@@ -28,6 +28,7 @@ from cityeval.engine.errors import FrameworkError
 __all__ = [
     "Band",
     "Component",
+    "Descriptor",
     "Dimension",
     "Framework",
     "Group",
@@ -98,6 +99,18 @@ class Threshold(_Model):
     level: float
 
 
+class Descriptor(_Model):
+    """What a level means for an item: guidance for the region and the assessors."""
+
+    level: float
+    label: Label
+
+
+# The descriptor set an item uses when it names none: by the kind of item. A survey item's
+# level is the survey mean, so it has no descriptors unless it names a set.
+DEFAULT_GUIDANCE = {"level": "practice", "quantity": "quantity"}
+
+
 class Item(_Model):
     """One scored item of a component.
 
@@ -120,6 +133,8 @@ class Item(_Model):
     dimension: str | None = None
     groups: tuple[str, ...] | None = None
     note: str | None = None
+    guidance: str | None = None  # a set of the framework's level_descriptors, e.g. "document"
+    descriptors: tuple[Descriptor, ...] | None = None  # this item's own, instead of a set
 
 
 class Component(_Model):
@@ -177,6 +192,9 @@ class Framework(_Model):
     components: tuple[Component, ...] = Field(min_length=1)
     dimensions: tuple[Dimension, ...] = ()
     bands: tuple[Band, ...] = ()
+    # Named sets of level descriptors (cityeval's guidance, not the ministry's): what each
+    # level means for a kind of item, e.g. "document", "quantity", "practice".
+    level_descriptors: dict[str, tuple[Descriptor, ...]] = {}
 
     @cached_property
     def hash(self) -> str:
@@ -186,6 +204,13 @@ class Framework(_Model):
             # Frameworks without aliases keep the identity they had before aliases existed.
             if not group["aliases"]:
                 del group["aliases"]
+        # Likewise frameworks without level descriptors (added in issue 11).
+        if not data["level_descriptors"]:
+            del data["level_descriptors"]
+        for item in (item for component in data["components"] for item in component["items"]):
+            for key in ("guidance", "descriptors"):
+                if item[key] is None:
+                    del item[key]
         canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -250,6 +275,13 @@ class Framework(_Model):
             if raw >= t.at_least:
                 level = t.level
         return level
+
+    def descriptors_for(self, item: Item) -> tuple[Descriptor, ...]:
+        """What each level means for ``item``: its own descriptors, else the set it names, else
+        the set for its kind (``DEFAULT_GUIDANCE``); empty when the framework has none."""
+        if item.descriptors is not None:
+            return item.descriptors
+        return self.level_descriptors.get(item.guidance or DEFAULT_GUIDANCE.get(item.kind, ""), ())
 
     def band_for(self, score: float) -> Band | None:
         chosen = None
@@ -416,6 +448,33 @@ def _check(fw: Framework) -> Iterator[str]:
     yield from _check_group_aliases(fw)
     yield from _check_tree(fw)
     yield from _check_components(fw, set(group_codes))
+    yield from _check_descriptors(fw)
+
+
+def _check_descriptors(fw: Framework) -> Iterator[str]:
+    """Descriptor levels lie on the scale, increasing; an item names only a defined set."""
+    for name, levels in fw.level_descriptors.items():
+        yield from _descriptor_levels(fw, levels, f"level_descriptors.{name}")
+    for ci, comp in enumerate(fw.components):
+        for ii, item in enumerate(comp.items):
+            where = f"components[{ci}].items[{ii}]"
+            if item.guidance is not None and item.guidance not in fw.level_descriptors:
+                known = ", ".join(sorted(fw.level_descriptors)) or "none defined"
+                yield (
+                    f"{where}.guidance: unknown descriptor set {item.guidance!r} (level_descriptors: {known})"
+                )
+            if item.descriptors is not None:
+                yield from _descriptor_levels(fw, item.descriptors, f"{where}.descriptors")
+
+
+def _descriptor_levels(fw: Framework, levels: tuple[Descriptor, ...], path: str) -> Iterator[str]:
+    previous = None
+    for index, descriptor in enumerate(levels):
+        if not fw.scale.contains(descriptor.level):
+            yield f"{path}[{index}].level: {descriptor.level:g} is outside the scale {_scale(fw)}"
+        if previous is not None and descriptor.level <= previous:
+            yield f"{path}[{index}].level: levels must be listed in increasing order"
+        previous = descriptor.level
 
 
 def _check_group_aliases(fw: Framework) -> Iterator[str]:

@@ -94,7 +94,7 @@ def _read_csv(data: bytes, limits: ReadLimits) -> pl.DataFrame:
     Python only to describe a problem."""
     data = data.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark Excel writes
     if not data or data.isspace():
-        raise InputError("the file is empty")
+        raise InputError("the file is empty", code="empty_file")
     end = data.find(b"\n")
     header = data[:end] if end >= 0 else data
     separator = max((",", ";", "\t"), key=lambda s: header.count(s.encode()))
@@ -121,7 +121,10 @@ def _decoded(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as 'CSV UTF-8' or as XLSX"
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+            "save it as 'CSV UTF-8' or as XLSX",
+            code="not_utf8",
+            params={"byte": f"0x{data[exc.start]:02x}", "line": line},
         ) from None
 
 
@@ -152,7 +155,11 @@ def _tidy(table: pl.DataFrame) -> pl.DataFrame:
     names = [normalise_header(re.sub(NEUTRALISED, r"\1", str(c))) for c in table.columns]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise InputError(f"the header repeats column {duplicates[0]!r}")
+        raise InputError(
+            f"the header repeats column {duplicates[0]!r}",
+            code="repeated_column",
+            params={"column": duplicates[0]},
+        )
     table = table.rename(dict(zip(table.columns, names, strict=True)))
     # A text cell our CSV writer neutralised ('=x, see engine.spreadsheet) reads as written: the
     # pattern is applied only to the columns that have a cell starting with an apostrophe.
@@ -165,7 +172,7 @@ def _tidy(table: pl.DataFrame) -> pl.DataFrame:
     blank = pl.all_horizontal(pl.exclude(ROW).is_null() | (pl.exclude(ROW) == ""))
     table = table.filter(~blank)
     if table.height == 0:
-        raise InputError("the table has a header but no data rows")
+        raise InputError("the table has a header but no data rows", code="no_data_rows")
     return table
 
 
@@ -184,7 +191,10 @@ def require_columns(table: pl.DataFrame, columns: Iterable[str], *, what: str = 
     if missing:
         have = ", ".join(c for c in table.columns if c != ROW)
         raise InputError(
-            f"the {what} has no column {missing[0]!r} (columns found: {have})", column=missing[0]
+            f"the {what} has no column {missing[0]!r} (columns found: {have})",
+            column=missing[0],
+            code="missing_column",
+            params={"column": missing[0], "columns": have},
         )
 
 
@@ -200,7 +210,7 @@ def text_column(table: pl.DataFrame, column: str, *, required: bool = True) -> p
     if required:
         bad = first_row(table, pl.col(column).is_null() | (pl.col(column) == ""))
         if bad is not None:
-            raise InputError("the value is empty", row=bad[ROW], column=column)
+            raise InputError("the value is empty", row=bad[ROW], column=column, code="empty_value")
     return table
 
 
@@ -234,6 +244,12 @@ def parse_numbers(table: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
         if bad is not None:
             if table.schema[column].is_numeric():
                 raise InputError("the value is not a finite number", row=bad[ROW], column=column)
-            raise InputError(f"{bad[column]!r} is not a number", row=bad[ROW], column=column)
+            raise InputError(
+                f"{bad[column]!r} is not a number",
+                row=bad[ROW],
+                column=column,
+                code="not_a_number",
+                params={"value": bad[column]},
+            )
         table = table.with_columns(checked.get_column("__value__").alias(column))
     return table

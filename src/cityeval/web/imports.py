@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from cityeval.engine import InputError, read_table
 from cityeval.engine.limits import MB, LimitError, ReadLimits, check_size
 from cityeval.engine.tables import ROW
+from cityeval.web.engine_errors import input_error_text, where
 from cityeval.web.refusals import Refused
 
 MAX_ROW_ERRORS = 50
@@ -36,9 +37,8 @@ class RowErrors:
         if len(self.shown) >= MAX_ROW_ERRORS:
             self.more += 1
             return
-        places = (f"row {row}" if row else "", f"column '{column}'" if column else "")
-        where = ", ".join(p for p in places if p)
-        self.shown.append(f"{where}: {message}" if where else message)
+        place = where(row, column)
+        self.shown.append(f"{place}: {message}" if place else message)
 
     @property
     def errors(self) -> list[str]:
@@ -124,7 +124,7 @@ def read_upload(upload: UploadedFile, *, limits: ReadLimits | None = None) -> pl
     except LimitError as exc:
         raise ImportRejected([limit_message(exc)]) from None
     except InputError as exc:
-        raise ImportRejected([str(InputError(exc.reason, row=exc.row, column=exc.column))]) from None
+        raise ImportRejected([input_error_text(exc)]) from None
 
 
 def upload_bytes(upload: UploadedFile, limits: ReadLimits) -> bytes:

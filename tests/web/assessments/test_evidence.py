@@ -87,7 +87,7 @@ def test_a_file_over_the_size_limit_is_refused(world, client_a, urls, settings, 
     def never(**kwargs):
         raise AssertionError("the oversized upload reached the service")
 
-    monkeypatch.setattr("cityeval.web.assessments.views.evidence_upload", never)
+    monkeypatch.setattr("cityeval.web.assessments.evidence_views.evidence_upload", never)
     data = pdf_bytes() + b"%" * (1024 * 1024)
     response = post_file(client_a, urls, "big.pdf", data, content_type="application/pdf")
     assert response.status_code == 200

@@ -61,7 +61,7 @@ def test_admin_assigns_opd_answers_with_pdf_admin_submits_then_read_only(
     contributor.fill("#answer-form [name=level]", "3")
     contributor.fill("#answer-form [name=narrative]", "Stunting turun; lihat laporan Dinkes 2024.")
     with contributor.expect_navigation():
-        contributor.click("#answer-form [type=submit]")
+        contributor.click("#save-answer")
     pdf = tmp_path / "laporan-stunting-2024.pdf"
     pdf.write_bytes(pdf_bytes("Laporan stunting 2024"))
     contributor.set_input_files("#upload-form input[type=file]", str(pdf))

@@ -5,20 +5,34 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cityeval.web.accounts.access import KKPD_ROLES, acting_user, is_assessor, is_coordinator, regions_of
-from cityeval.web.accounts.models import ApiToken
+from cityeval.web.accounts.models import ApiToken, Role
 from cityeval.web.accounts.services import token_create
 from cityeval.web.confirm import confirm_page, confirmed
+
+
+class LoginForm(AuthenticationForm):
+    # Django's own Indonesian text puts the field name after "nama pengguna" and so reads
+    # "nama pengguna nama pengguna"; this message names the fields once.
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": gettext_lazy(
+            "Wrong username or password. Upper and lower case letters are different."
+        ),
+    }
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+    authentication_form = LoginForm
 
 
 @login_required
@@ -27,6 +41,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if is_coordinator(request.user):
         return redirect("evaluations:cycle_list")
     regions = regions_of(request.user)
+    if regions and not regions_of(request.user, (Role.REGIONAL_ADMIN,)):
+        return redirect("assessments:tasks")  # an OPD contributor's work is their item list
     if is_assessor(request.user) and not regions:
         return redirect("panels:mine")
     if len(regions) == 1:

@@ -14,12 +14,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import acting_user, require_evidence_reader
@@ -48,16 +47,15 @@ from cityeval.web.assessments.selectors import (
 )
 from cityeval.web.assessments.services import (
     AnswerRejected,
-    EvidenceNotStored,
     EvidenceRejected,
     answer_record,
-    evidence_link_add,
     evidence_upload,
     item_assign,
     self_assessment_reopen,
     self_assessment_submit,
 )
-from cityeval.web.assessments.uploads import SizeLimitHandler, type_name
+from cityeval.web.assessments.tasks import neighbours, opd_progress
+from cityeval.web.assessments.uploads import type_name
 from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.downloads import stored_file_response
 from cityeval.web.evaluations import phases
@@ -115,13 +113,19 @@ def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     answers = latest_answers(participation)
     reason = phases.self_assessment_refusal(participation)
     opds = list(sa.access.region.opds.all())
+    blocks = item_rows(participation, answers=answers, opd=opd_filter)
     context = {
         "access": sa.access,
         "region": sa.access.region,
         "participation": participation,
         "cycle": participation.cycle,
         "framework": sa.framework,
-        "blocks": item_rows(participation, answers=answers, opd=opd_filter),
+        "blocks": blocks,
+        "opd_progress": opd_progress(
+            participation, blocks if opd_filter is None else item_rows(participation, answers=answers)
+        )
+        if sa.access.is_admin or sa.access.is_coordinator
+        else [],
         "index": claimed_index(participation, answers),
         "closed_reason": reason,
         "topup": sorted(topup_until(participation).items()),
@@ -299,6 +303,13 @@ def _item_page(request: HttpRequest, sa: SelfAssessment, code: str, **forms) -> 
     history = [(r, counted_level(sa.framework, item, r)) for r in answer_history(participation, code)]
     files = evidence_for(participation, code)
     evidence = [(e, type_name(e.blob.content_type) if e.blob else "") for e in files]
+    answer_form = forms.get("answer_form") or _answer_form(sa, item, history[0][0] if history else None)
+    file_form = forms.get("file_form") or EvidenceFileForm()
+    link_form = forms.get("link_form") or EvidenceLinkForm()
+    for form in (answer_form, file_form, link_form):
+        # One form holds all three: a browser must not refuse Upload for an empty link field.
+        # The server checks each part that was filled in.
+        form.use_required_attribute = False
     context = {
         "access": sa.access,
         "region": sa.access.region,
@@ -318,11 +329,13 @@ def _item_page(request: HttpRequest, sa: SelfAssessment, code: str, **forms) -> 
             may_answer(sa.access, assignment) and evidence_closed_reason(participation, code) is None
         ),
         "topup_until": topup_until(participation).get(code),
-        "answer_form": forms.get("answer_form") or _answer_form(sa, item, history[0][0] if history else None),
-        "file_form": forms.get("file_form") or EvidenceFileForm(),
-        "link_form": forms.get("link_form") or EvidenceLinkForm(),
+        "answer_form": answer_form,
+        "file_form": file_form,
+        "link_form": link_form,
         "max_mb": settings.EVIDENCE_MAX_MB,
         "runs_kkpd": runs_kkpd(sa.access.region),
+        "neighbours": neighbours(sa, code),
+        "descriptors": sa.framework.descriptors_for(item),
     }
     return render(request, "assessments/item.html", context)
 
@@ -363,75 +376,6 @@ def item_detail(request: HttpRequest, region: str, cycle: str, item: str) -> Htt
             messages.success(request, _("Answer saved as a new revision."))
             return _to_item(sa, item)
     return _item_page(request, sa, item, answer_form=form)
-
-
-@csrf_exempt  # CSRF is checked below, once the size-limiting upload handler is in place
-@login_required
-def evidence_add(request: HttpRequest, region: str, cycle: str, item: str) -> HttpResponse:
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    # The handler must be installed before the body is parsed, i.e. before the CSRF check
-    # reads request.POST: it stops an oversized file from being written to disk in full.
-    handler = SizeLimitHandler(request)
-    # A list until the body is read; afterwards Django's ImmutableList refuses with its own error.
-    request.upload_handlers.insert(0, handler)  # type: ignore[union-attr]
-    return _evidence_add(request, region, cycle, item, handler)
-
-
-@csrf_protect
-def _evidence_add(request: HttpRequest, region: str, cycle: str, item: str, handler: SizeLimitHandler):
-    sa = self_assessment_for(request.user, region, cycle)
-    _require_answerer(sa, item)
-    if reason := evidence_closed_reason(sa.participation, item):  # open, or the panel's top-up window
-        return _refused(request, sa, reason)
-    if request.POST.get("kind") == "link":
-        return _link_add(request, sa, item)
-    return _file_add(request, sa, item, too_large=handler.exceeded)
-
-
-def _link_add(request: HttpRequest, sa: SelfAssessment, item: str) -> HttpResponse:
-    form = EvidenceLinkForm(request.POST)
-    if form.is_valid():
-        try:
-            evidence_link_add(
-                participation=sa.participation,
-                item=item,
-                url=form.cleaned_data["url"],
-                user=acting_user(request),
-            )
-        except CycleClosed as exc:
-            return _refused(request, sa, exc)
-        except EvidenceRejected as exc:
-            form.add_error("url", str(exc))
-        else:
-            messages.success(request, _("Link added as evidence."))
-            return _to_item(sa, item)
-    return _item_page(request, sa, item, link_form=form)
-
-
-def _file_add(request: HttpRequest, sa: SelfAssessment, item: str, *, too_large: bool) -> HttpResponse:
-    form = EvidenceFileForm(request.POST, request.FILES, too_large=too_large)
-    if form.is_valid():
-        try:
-            evidence_upload(
-                participation=sa.participation,
-                item=item,
-                upload=form.cleaned_data["file"],
-                user=acting_user(request),
-            )
-        except CycleClosed as exc:
-            return _refused(request, sa, exc)
-        except EvidenceNotStored as exc:
-            form.add_error("file", str(exc))
-            page = _item_page(request, sa, item, file_form=form)
-            page.status_code = 503  # the server's fault, not the file's: trying later may work
-            return page
-        except EvidenceRejected as exc:
-            form.add_error("file", str(exc))
-        else:
-            messages.success(request, _("File uploaded as evidence."))
-            return _to_item(sa, item)
-    return _item_page(request, sa, item, file_form=form)
 
 
 @login_required

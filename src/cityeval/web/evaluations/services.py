@@ -224,16 +224,22 @@ def participations_import(*, cycle: Cycle, table: pl.DataFrame) -> int:
         code = framework.resolve_group(group)
         region = regions.get(name)
         if region is None:
-            errors.add(number, "region", f"no region '{name}' (import the regions first)")
+            errors.add(
+                number, "region", _("no region '%(name)s' (import the regions first)") % {"name": name}
+            )
         elif region.pk in seen:
             errors.add(
                 number,
                 "region",
-                f"the region {region.name} appears twice (rows {seen[region.pk]} and {number})",
+                _("the region %(region)s appears twice (rows %(first)s and %(row)s)")
+                % {"region": region.name, "first": seen[region.pk], "row": number},
             )
         elif code is None:
             errors.add(
-                number, "group", f"unknown group '{group}' (groups: {', '.join(framework.group_codes)})"
+                number,
+                "group",
+                _("unknown group '%(group)s' (groups: %(groups)s)")
+                % {"group": group, "groups": ", ".join(framework.group_codes)},
             )
         else:
             planned.append((region, code))

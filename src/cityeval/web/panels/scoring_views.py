@@ -137,6 +137,7 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
     feedback = latest_feedback(access.panel_region, assessor=None if access.sees_all_scores else viewer)
     mine = feedback.pop(viewer.pk, None)
     reason = phases.refusal(access.cycle, Activity.SCORING)
+    missing = len(missing_items(access.panel_region, viewer)) if access.member else 0
     context = {
         "access": access,
         "panel": access.panel,
@@ -149,7 +150,10 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
         "blocks": list(blocks.values()),
         "scores_form": scores_form,
         "revisions": score_revisions(access.panel_region, viewer) if access.member else {},
-        "missing": len(missing_items(access.panel_region, viewer)) if access.member else 0,
+        "missing": missing,
+        "item_total": len(rows),
+        "scored": len(rows) - missing,
+        "descriptors": {row.item.code: access.framework.descriptors_for(row.item) for row in rows},
         "members": members_of(access.panel),
         "submitted_ids": set(access.panel_region.submissions.values_list("assessor_id", flat=True)),
         "interview": interview,
@@ -209,6 +213,10 @@ def scores_save(request: HttpRequest, cycle: str, stage: str, region: str) -> Ht
                 form.add_error(score_field(item) if score_field(item) in form.fields else None, message)
         else:
             messages.success(request, _("%(count)d scores saved as new revisions.") % {"count": len(created)})
+            if item := request.POST.get("evidence_item"):
+                # The "needs evidence" button of the score form: the scores typed so far are
+                # saved (above) before the item is marked, so none is lost to the reload.
+                return _evidence_toggle(request, access, item)
             return _to_page(access)
     messages.error(request, _("Nothing was saved: correct the scores marked below."))
     return _region_page(request, access, scores_form=form)
@@ -268,7 +276,10 @@ def evidence_request(request: HttpRequest, cycle: str, stage: str, region: str) 
     access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
     if refusal := _require_scorer(request, access):
         return refusal
-    item = request.POST.get("item", "")
+    return _evidence_toggle(request, access, request.POST.get("item", ""))
+
+
+def _evidence_toggle(request: HttpRequest, access: PanelRegionAccess, item: str) -> HttpResponse:
     _require_item(access, item)
     try:
         marked = evidence_request_toggle(

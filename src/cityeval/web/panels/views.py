@@ -58,8 +58,19 @@ def mine(request: HttpRequest) -> HttpResponse:
     assessor, coordinator = is_assessor(request.user), is_coordinator(request.user)
     if not (assessor or coordinator):
         raise Http404
+    rows = my_panel_regions(request.user)
+    cycles = {row.panel_region.participation.cycle_id for row in rows}
+    stages = {(s.cycle_id, s.kind): s for s in Stage.objects.filter(cycle_id__in=cycles)}
     context = {
-        "rows": my_panel_regions(request.user),
+        # Each row with its stage, whose deadline (or last day) is when the marks are due.
+        "rows": [
+            (
+                row,
+                stages.get((row.panel_region.participation.cycle_id, row.panel_region.stage)),
+                row.expected - row.scored,
+            )
+            for row in rows
+        ],
         "is_assessor": assessor,
         "cycles": Cycle.objects.all() if coordinator else [],
     }
@@ -113,7 +124,7 @@ def panel_list(request: HttpRequest, cycle: str) -> HttpResponse:
         except PanelRejected as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, _("Panel %(name)s created. Add its assessors.") % {"name": panel.name})
+            messages.success(request, _("%(name)s created. Add its assessors.") % {"name": panel.name})
             return redirect("panels:panel_detail", panel=panel.public_id)
     return _panel_list_page(request, the_cycle, form)
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from cityeval.engine import InputError, score_components
 from cityeval.engine.scoring import ScoreResult
 from cityeval.engine.tables import ROW, parse_numbers, with_rows
+from cityeval.web.engine_errors import message_text
 from cityeval.web.evaluations.models import Cycle, FrameworkVersion, Participation, Stage
 from cityeval.web.imports import ImportRejected, RowErrors, cell
 from cityeval.web.regions.models import Region
@@ -80,7 +81,7 @@ def history_import(
             result = score_components(valid, framework, previous=previous, default_group=default_group)
             _check_finals(valid, result, errors)
         except InputError as exc:
-            errors.add(exc.row, exc.column, exc.reason)
+            errors.add(exc.row, exc.column, message_text(exc))
     if errors or result is None:
         raise ImportRejected(errors.errors or [_("The table has no rows.")])
     try:

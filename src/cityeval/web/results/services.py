@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from cityeval.engine import Framework, InputError, score_items
 from cityeval.engine.agreement import agreement_by
 from cityeval.engine.scoring import ScoreResult
+from cityeval.web.engine_errors import input_error_text
 from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.evaluations.phases import Activity
@@ -75,7 +76,9 @@ def results_compute(*, cycle: Cycle, stage: str = Stage.Kind.STAGE_II, user: Use
     try:
         result = score_items(table, framework, previous=previous, overrides=consolidated_table(locked, stage))
     except InputError as exc:
-        raise ResultsRefused(_("The scores cannot be computed: %(error)s") % {"error": exc}) from None
+        raise ResultsRefused(
+            _("The scores cannot be computed: %(error)s") % {"error": input_error_text(exc)}
+        ) from None
     panels = panels_table(locked, stage)
     run = run_start(
         locked,

@@ -35,6 +35,8 @@ from cityeval.engine.survey import (
 )
 from cityeval.web.accounts.access import RegionAccess, User, region_access
 from cityeval.web.evaluations.models import Participation
+from cityeval.web.labels import page_language
+from cityeval.web.programmes.selectors import dimension_labels, subdimension_labels
 from cityeval.web.surveys.models import PlanEntry, Response, SurveyForm, SurveyPlan
 from cityeval.web.surveys.services import spec_of
 
@@ -394,3 +396,24 @@ def impact_flags(participation: Participation) -> dict[str, list[str]]:
         for _component, item in framework.items_for(participation.group)
         if item.kind == "survey" and item.statement in by_statement
     }
+
+
+def form_titles(plan: SurveyPlan | None, forms) -> dict[str, str]:
+    """Each form's name for people, by code: its sub-dimension (a combined form: its dimension)
+    and the programmes it asks about, e.g. "Layanan Publik — Mal Pelayanan Publik", rather
+    than its code (``service``)."""
+    if plan is None:
+        return {}
+    framework = plan.participation.cycle.framework.framework
+    language = page_language()
+    names = dimension_labels(framework, language) | subdimension_labels(framework, language)
+    entries = entries_of(plan)
+    subs_of = {d.code: [s.code for s in d.subdimensions] for d in framework.dimensions}
+    out = {}
+    for form in forms:
+        subs = [form.subdimension] if form.subdimension else subs_of.get(form.dimension, [])
+        chosen = [entries[s].programme for s in subs if s in entries]
+        programmes = [p.name for p in chosen if p is not None]
+        name = names.get(form.subdimension or form.dimension, form.code)
+        out[form.code] = f"{name} — {', '.join(programmes)}" if programmes else name
+    return out

@@ -27,7 +27,7 @@ from cityeval.web.evaluations.phases import Activity, CycleClosed
 from cityeval.web.imports import limit_message, survey_limits, upload_bytes
 from cityeval.web.labels import page_language
 from cityeval.web.programmes.models import Programme
-from cityeval.web.programmes.selectors import dimension_labels, subdimension_labels
+from cityeval.web.programmes.selectors import dimension_labels
 from cityeval.web.refusals import refused_page
 from cityeval.web.surveys import recap
 from cityeval.web.surveys.forms import ImportForm, MarginsForm, PlanForm
@@ -48,6 +48,7 @@ from cityeval.web.surveys.selectors import (
     cross_form_respondents,
     form_of,
     form_rows,
+    form_titles,
     forms_of,
     quality_of,
     survey_for,
@@ -118,8 +119,7 @@ def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
         "valid": sum(r.valid for r in rows),
         "target": sum(r.form.target for r in rows),
     }
-    language = page_language()
-    labels = dimension_labels(survey.framework, language) | subdimension_labels(survey.framework, language)
+    labels = form_titles(survey.plan, [row.form for row in rows])
     return render(
         request,
         "surveys/overview.html",
@@ -340,6 +340,7 @@ def quality(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
             excluded=excluded,
             cross_form=cross_form_respondents(report),
             busy_hours=busy_hours(survey.plan),
+            titles=form_titles(survey.plan, [row.form for row in rows]),
         ),
     )
 
