@@ -171,14 +171,16 @@ def score_items(
 
     panel = getattr(pl.col("score"), consolidation)()
     items = (
-        table.filter(pl.col("score").is_not_null())
+        table.lazy()
+        .select("region", "item", "score")  # the aggregations skip blank scores: no filtered copy
         .group_by("region", "item")
         .agg(
             panel.alias("score"),
-            pl.len().alias("n_assessors"),
+            pl.col("score").count().alias("n_assessors"),
             pl.col("score").min().alias("score_min"),
             pl.col("score").max().alias("score_max"),
         )
+        .collect()
     )
     regions = _region_attributes(table)
     expected = regions.select("region", "group").join(expected_items, on="group")
