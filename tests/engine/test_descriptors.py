@@ -6,7 +6,7 @@ a framework without them."""
 from __future__ import annotations
 
 import pytest
-from tests.engine.test_framework import TINY
+from tests.helpers.engine import TINY
 
 from cityeval.engine import FrameworkError, load_framework, parse_framework
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from tests.helpers.engine import TINY
 
 from cityeval.engine import FrameworkError, builtin_frameworks, load_framework, parse_framework
 from cityeval.engine.framework import (
@@ -14,9 +13,6 @@ from cityeval.engine.framework import (
     _parse,
     builtin_source,
 )
-
-DATA = Path(__file__).parent / "data"
-TINY = (DATA / "tiny.yaml").read_text(encoding="utf-8")
 
 # docs/domain.md §3, "Weights by year and group (%)". 2024 KPPN_IKN is not published: the
 # built-in ships the REGULER weights for it, which this table records as such.

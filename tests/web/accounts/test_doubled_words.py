@@ -4,7 +4,7 @@ sandi yang benar" (Django's own text around the field's name), and creating a pa
 
 from __future__ import annotations
 
-from tests.web.conftest import PASSWORD
+from tests.helpers.web import PASSWORD
 
 
 def test_a_wrong_login_in_indonesian_names_the_username_once(world, client, admin_a, settings):

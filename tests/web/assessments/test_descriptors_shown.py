@@ -5,8 +5,8 @@ and how the quick-win criteria on a programme page relate to the Quick Win compo
 from __future__ import annotations
 
 from cityeval.web.panels.models import Panel, PanelMember, PanelRegion
+from tests.helpers.web import make_user as _user
 from tests.web.assessments.helpers import LEVEL_ITEM
-from tests.web.conftest import _user
 from tests.web.programmes.helpers import programme_url
 
 # gmsc-2024.yaml: baseline.legal_basis names the "document" set, whose level 1 reads so.

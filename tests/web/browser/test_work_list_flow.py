@@ -6,8 +6,8 @@ the item page's link, and back to the task list, which now counts one item answe
 from __future__ import annotations
 
 from cityeval.web.assessments.models import AnswerRevision, Evidence, ItemAssignment
+from tests.helpers.web import PASSWORD
 from tests.web.assessments.helpers import COUNT_ITEM, LEVEL_ITEM, pdf_bytes
-from tests.web.conftest import PASSWORD
 
 
 def test_opd_contributor_walks_their_tasks_and_keeps_typed_work_across_an_upload(

@@ -5,7 +5,7 @@ reload discarded every unsaved score on the page."""
 from __future__ import annotations
 
 from cityeval.web.panels.models import EvidenceRequest, ItemScore
-from tests.web.panels.conftest import LEVEL_ITEM, THRESHOLD_ITEM
+from tests.helpers.panels import LEVEL_ITEM, THRESHOLD_ITEM
 
 
 def test_the_needs_evidence_button_belongs_to_the_score_form(world, as_user, assessor2, panel_region, urls):

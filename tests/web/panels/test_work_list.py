@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.panels.models import ItemScore
-from tests.web.panels.conftest import LEVEL_ITEM, THRESHOLD_ITEM
+from tests.helpers.panels import LEVEL_ITEM, THRESHOLD_ITEM
 
 
 def row_of(page: str) -> str:

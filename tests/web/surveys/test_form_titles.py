@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.surveys.conftest import OUTSIDERS, persona, url
+from tests.helpers.web_surveys import OUTSIDERS, persona, url
 
 
 def test_the_overview_names_a_form_by_sub_dimension_and_programme(as_user, admin_a, plan):
