@@ -14,29 +14,13 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
-from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 from ninja.openapi.schema import OpenAPISchema
-from ninja.security import HttpBearer, SessionAuth
+from ninja.security import SessionAuth
 
-from cityeval.web.accounts.models import ApiToken
+from cityeval.web.accounts.auth import TokenAuth
 from cityeval.web.refusals import ApiError, Refused, api_refusal
-
-
-class TokenAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str):
-        found = (
-            ApiToken.objects.select_related("user")
-            .filter(digest=ApiToken.digest_of(token), user__is_active=True)
-            .first()
-        )
-        if found is None:
-            return None
-        ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
-        request.user = found.user
-        return found.user
-
 
 # The refusals any operation can give, whatever its own declarations: the handlers below and
 # ninja's authentication and body parsing answer these for every route.

@@ -20,7 +20,7 @@ from ninja.security import SessionAuth
 
 from cityeval.engine.report import Rank
 from cityeval.web.accounts.access import acting_user, require_coordinator
-from cityeval.web.api import TokenAuth
+from cityeval.web.accounts.auth import TokenAuth
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.refusals import ApiError, Refused, api_refusal
 from cityeval.web.results.selectors import (
