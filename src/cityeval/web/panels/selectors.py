@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from cityeval.engine import Framework
 from cityeval.web.accounts.access import User, is_assessor, is_coordinator, memberships
 from cityeval.web.accounts.models import Membership, Role
-from cityeval.web.evaluations.models import Cycle, Participation, Stage
+from cityeval.web.evaluations.models import Cycle, FrameworkVersion, Participation, Stage
 from cityeval.web.panels.models import (
     Conflict,
     ConsolidatedScore,
@@ -407,6 +407,19 @@ class MyPanelRegion:
     expected: int  # items the region's group is scored on
 
 
+_MY_PANEL_COLUMNS = (
+    "stage",
+    "panel__name",
+    "participation__group",
+    "participation__cycle__slug",
+    "participation__cycle__name",
+    "participation__cycle__year",
+    "participation__cycle__framework_id",
+    "participation__region__name",
+    "participation__region__slug",
+)
+
+
 def my_panel_regions(user: User) -> list[MyPanelRegion]:
     """The regions on the user's panels, newest cycle first (empty for non-assessors). Regions
     the user has a regional role in are left out (their panel pages are closed to them), unless
@@ -421,14 +434,19 @@ def my_panel_regions(user: User) -> list[MyPanelRegion]:
         regions = regions.exclude(
             participation__region_id__in=[m.region_id for m in memberships(user) if m.region_id is not None]
         )
-    regions = regions.select_related(
-        "panel", "participation__cycle__framework", "participation__region"
-    ).order_by(
-        "-participation__cycle__year",
-        "participation__cycle__slug",
-        "stage",
-        "participation__region__name",
+    # Only the columns the list shows: the framework's YAML (~45 KB) is read once per
+    # framework below, not once per row.
+    regions = (
+        regions.select_related("panel", "participation__cycle", "participation__region")
+        .only(*_MY_PANEL_COLUMNS)
+        .order_by(
+            "-participation__cycle__year",
+            "participation__cycle__slug",
+            "stage",
+            "participation__region__name",
+        )
     )
+    frameworks: dict[int, Framework] = {}
     submitted = set(ScoreSubmission.objects.filter(assessor=user).values_list("panel_region_id", flat=True))
     scored: dict[int, set[str]] = defaultdict(set)
     for panel_region_id, item in ItemScore.objects.filter(assessor=user).values_list(
@@ -437,7 +455,10 @@ def my_panel_regions(user: User) -> list[MyPanelRegion]:
         scored[panel_region_id].add(item)
     out = []
     for pr in regions:
-        framework = pr.participation.cycle.framework.framework
+        framework_id = pr.participation.cycle.framework_id
+        if framework_id not in frameworks:
+            frameworks[framework_id] = FrameworkVersion.objects.get(pk=framework_id).framework
+        framework = frameworks[framework_id]
         codes = {item.code for _component, item in framework.items_for(pr.participation.group)}
         out.append(
             MyPanelRegion(
