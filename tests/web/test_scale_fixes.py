@@ -6,6 +6,7 @@ panels" without the framework YAML per row, and the OpenAPI document built once.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -148,3 +149,18 @@ def test_openapi_document_is_built_once_per_process(monkeypatch):
     assert first.status_code == second.status_code == 200
     assert first.json() == second.json() and "paths" in first.json()
     assert len(builds) == 1
+
+
+def test_one_regions_item_table_reads_only_its_own_result_line(national):
+    """The region results page's item table: old code read every region's result line (550
+    at national scale, with their JSON) to name one region's items; now only that region's."""
+    from cityeval.web.results.models import ResultRun
+    from cityeval.web.results.selectors import items_table
+
+    run = ResultRun.objects.get(cycle__slug=CYCLE, is_current=True)
+    line = run.regions.select_related("region").get(region__slug="region-002")
+    with CaptureQueriesContext(connection) as queries:
+        table = items_table(run, region_id=line.region_id)
+    lines = [q["sql"] for q in queries if 'FROM "results_regionresult"' in q["sql"]]
+    assert lines and all(re.search(r'"results_regionresult"\."region_id" = \d+', sql) for sql in lines)
+    assert set(table["region"].to_list()) == {line.region.name} and table.height == 111
