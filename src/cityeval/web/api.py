@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.utils import translation
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 from ninja.openapi.schema import OpenAPISchema
@@ -52,8 +53,18 @@ def declare_refusals(schema: OpenAPISchema) -> OpenAPISchema:
 
 
 class CityevalApi(NinjaAPI):
+    # The routes are fixed once the process has started: the document is built once per
+    # process (per prefix and language), not per request (it took ~160 ms each time).
+    _schemas: dict[tuple, OpenAPISchema]
+
     def get_openapi_schema(self, *, path_prefix=None, path_params=None) -> OpenAPISchema:
-        return declare_refusals(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
+        key = (path_prefix, tuple(sorted((path_params or {}).items())), translation.get_language())
+        schemas = self.__dict__.setdefault("_schemas", {})
+        if key not in schemas:
+            schemas[key] = declare_refusals(
+                super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+            )
+        return schemas[key]
 
 
 api = CityevalApi(

@@ -28,7 +28,7 @@ from cityeval.web.panels.models import (
 )
 from cityeval.web.panels.selectors import members_of
 from cityeval.web.panels.tables import conflicted_members
-from cityeval.web.surveys.selectors import impact_flags, proposed_levels
+from cityeval.web.surveys.selectors import impact_flags, plan_quality, proposed_levels
 
 # --- scoring page ------------------------------------------------------------------------------------
 
@@ -137,8 +137,9 @@ def scoring_rows(access: PanelRegionAccess, viewer: AuthUser) -> list[ScoringRow
     participation = access.participation
     framework = access.framework
     answers = latest_answers(participation)
-    survey = proposed_levels(participation) or {}
-    flags = impact_flags(participation)
+    quality = plan_quality(participation)  # once per request: it reads every response
+    survey = proposed_levels(participation, quality=quality) or {}
+    flags = impact_flags(participation, quality=quality)
     evidence: dict[str, list[Evidence]] = defaultdict(list)
     for row in (
         Evidence.objects.filter(participation=participation)

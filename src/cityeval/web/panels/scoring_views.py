@@ -199,8 +199,9 @@ def scores_save(request: HttpRequest, cycle: str, stage: str, region: str) -> Ht
     access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
     if refusal := _require_scorer(request, access):
         return refusal
-    rows = scoring_rows(access, acting_user(request))
-    form = _scores_form(access, rows, request.POST)
+    # Validated before the scoring rows are built: a valid post redirects without them.
+    codes = [item.code for _component, item in access.framework.items_for(access.participation.group)]
+    form = ScoresForm(request.POST, codes=codes, framework=access.framework)
     if form.is_valid():
         try:
             created = item_scores_record(

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
 
+from cityeval.engine import Framework
 from cityeval.web.accounts.access import User, is_assessor, is_coordinator, memberships
 from cityeval.web.accounts.models import Membership, Role
-from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.evaluations.models import Cycle, FrameworkVersion, Participation
 from cityeval.web.panels.models import Conflict, ItemScore, Panel, PanelMember, PanelRegion, ScoreSubmission
 
 # --- the assessor's own panels ---------------------------------------------------------------------
@@ -43,14 +44,15 @@ def my_panel_regions(user: User) -> list[MyPanelRegion]:
         regions = regions.exclude(
             participation__region_id__in=[m.region_id for m in memberships(user) if m.region_id is not None]
         )
-    regions = regions.select_related(
-        "panel", "participation__cycle__framework", "participation__region"
-    ).order_by(
+    # The framework is not joined: its YAML (~45 KB) is read once per framework below, not
+    # once per row.
+    regions = regions.select_related("panel", "participation__cycle", "participation__region").order_by(
         "-participation__cycle__year",
         "participation__cycle__slug",
         "stage",
         "participation__region__name",
     )
+    frameworks: dict[int, Framework] = {}
     submitted = set(ScoreSubmission.objects.filter(assessor=user).values_list("panel_region_id", flat=True))
     scored: dict[int, set[str]] = defaultdict(set)
     for panel_region_id, item in ItemScore.objects.filter(assessor=user).values_list(
@@ -59,7 +61,10 @@ def my_panel_regions(user: User) -> list[MyPanelRegion]:
         scored[panel_region_id].add(item)
     out = []
     for pr in regions:
-        framework = pr.participation.cycle.framework.framework
+        framework_id = pr.participation.cycle.framework_id
+        if framework_id not in frameworks:
+            frameworks[framework_id] = FrameworkVersion.objects.get(pk=framework_id).framework
+        framework = frameworks[framework_id]
         codes = {item.code for _component, item in framework.items_for(pr.participation.group)}
         out.append(
             MyPanelRegion(

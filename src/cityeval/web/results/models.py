@@ -38,6 +38,9 @@ class ResultRun(models.Model):
     )
     is_current = models.BooleanField(default=True)
     inputs_version = models.PositiveBigIntegerField(null=True, blank=True)  # the cycle's, when computed
+    # SHA-256 of the cycle's conflicted (region, assessor) pairs when computed: with the inputs
+    # version unchanged and the same pairs, the assessors left out cannot have changed either.
+    conflicts_digest = models.CharField(max_length=64, blank=True, editable=False)
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -241,13 +241,14 @@ def items_table(run: ResultRun, *, region_id: int | None = None) -> pl.DataFrame
     """Consolidated item scores (the panel mean, or the chair's consolidated score), never an
     individual assessor's score: ``region, group, province, component, item, dimension,
     n_assessors, panel_score, consolidated, score``."""
-    attributes = {
-        r.region_id: (r.region.name, r.group, r.province)
-        for r in RegionResult.objects.filter(run=run).select_related("region")
-    }
+    lines = RegionResult.objects.filter(run=run)
     rows = ItemResult.objects.filter(run=run).order_by("region__name", "component", "item")
-    if region_id is not None:
-        rows = rows.filter(region_id=region_id)
+    if region_id is not None:  # one region's page reads its own line, not the 550 of the cycle
+        lines, rows = lines.filter(region_id=region_id), rows.filter(region_id=region_id)
+    attributes = {
+        pk: (name, group, province)
+        for pk, name, group, province in lines.values_list("region_id", "region__name", "group", "province")
+    }
     data: dict[str, list[Any]] = {c: [] for c in ITEM_EXPORT_COLUMNS}
     fields = (
         "region_id",

@@ -8,6 +8,8 @@ key is the region's name (unique), as in the panels' tables and in the exports.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import polars as pl
@@ -24,7 +26,13 @@ from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.evaluations.phases import Activity
 from cityeval.web.evaluations.services import cycle_transition
-from cityeval.web.panels.tables import consolidated_table, excluded_assessors, panels_table, scores_tables
+from cityeval.web.panels.tables import (
+    conflicted_pairs,
+    consolidated_table,
+    excluded_assessors,
+    panels_table,
+    scores_tables,
+)
 from cityeval.web.refusals import Refused
 from cityeval.web.results.models import (
     AgreementResult,
@@ -95,6 +103,7 @@ def results_compute(*, cycle: Cycle, stage: str = Stage.Kind.STAGE_II, user: Use
             "previous_run": _current_run_id(before),
         },
         inputs_version=locked.inputs_version,
+        conflicts_digest=conflicts_digest(locked),
     )
     panel_of = dict(zip(panels["region"].to_list(), panels["panel"].to_list(), strict=True))
     regions_store(run, result, framework, participations, panel_of)
@@ -202,11 +211,13 @@ def run_start(
     previous_cycle: Cycle | None,
     extra: dict[str, Any],
     inputs_version: int | None = None,
+    conflicts_digest: str = "",
 ) -> ResultRun:
     ResultRun.objects.filter(cycle=cycle, is_current=True).update(is_current=False)
     return ResultRun.objects.create(
         cycle=cycle,
         inputs_version=inputs_version,
+        conflicts_digest=conflicts_digest,
         stage=stage,
         framework_digest=result.framework_hash,
         level=result.level,
@@ -243,6 +254,14 @@ def _store_agreement(run: ResultRun, agreement: pl.DataFrame) -> None:
 # --- publish ---------------------------------------------------------------------------------
 
 
+def conflicts_digest(cycle: Cycle) -> str:
+    """SHA-256 of the cycle's conflicted (region id, user id) pairs, sorted (see
+    ``conflicted_pairs``): recorded on a run, so that staleness is decided without reading
+    the scores while neither the pairs nor the inputs version moved."""
+    pairs = sorted(conflicted_pairs(cycle))
+    return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()
+
+
 def scores_changed_since(run: ResultRun) -> bool:
     """Whether what the run was computed from changed since (possible when the cycle was
     reopened), so the stored results are out of date: the cycle's inputs version moved (a
@@ -256,7 +275,10 @@ def scores_changed_since(run: ResultRun) -> bool:
     cycle = Cycle.objects.get(pk=run.cycle_id)
     if run.inputs_version is None or run.inputs_version != cycle.inputs_version:
         return True
-    if excluded_assessors(cycle, run.stage) != run.parameters.get("excluded_assessors"):
+    # The same scores (the version) and the same conflicted pairs leave out the same
+    # assessors: the join over all the cycle's scores below is needed only when they differ.
+    same_pairs = bool(run.conflicts_digest) and run.conflicts_digest == conflicts_digest(cycle)
+    if not same_pairs and excluded_assessors(cycle, run.stage) != run.parameters.get("excluded_assessors"):
         return True
     before = previous_cycle(cycle.year, exclude=cycle)
     return (before.pk if before else None) != run.previous_cycle_id or _current_run_id(before) != (

@@ -8,19 +8,23 @@ responses each time, so changing a rule re-evaluates every response.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, TypedDict
 
 import polars as pl
 from django.conf import settings
-from django.db.models import Count
+from django.core.cache import cache
+from django.db.models import Count, Max
 from django.db.models.functions import TruncHour
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+import cityeval
 from cityeval.engine import CityevalError, Framework
 from cityeval.engine.survey import (
     REASONS,
@@ -160,17 +164,66 @@ def responses_frame(forms: Sequence[SurveyForm]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
 
+# Long enough to outlive a busy day; the key changes anyway as soon as a response arrives.
+QUALITY_CACHE_SECONDS = 24 * 3600
+
+
+def _quality_key(
+    plan: SurveyPlan, forms: Sequence[WithAnnotations[SurveyForm, _Received]], users: dict[str, int]
+) -> str:
+    """The cache key of the plan's quality report: everything the report is computed from.
+    Responses are append-only, so their count and latest id per plan name the data; the
+    forms (statements, targets), the services' known users and the settings do the rest."""
+    # With the arrival time too, a database restored or rolled back (ids used again) cannot
+    # meet a report of other responses.
+    latest = Response.objects.filter(form__plan=plan).aggregate(id=Max("id"), at=Max("submitted_at"))
+    inputs = (
+        cityeval.__version__,
+        settings.SURVEY_MIN_SECONDS,
+        latest["id"],
+        str(latest["at"]),
+        [(f.pk, f.code, f.target, f.dimension, f.subdimension, f.statements, f.demographics, f.received)
+         for f in forms],
+        sorted(users.items()),
+    )  # fmt: skip
+    digest = hashlib.sha256(repr(inputs).encode()).hexdigest()
+    return f"cityeval:survey-quality:{plan.pk}:{digest}"
+
+
 def quality_of(plan: SurveyPlan | None) -> QualityReport | None:
-    """The engine's quality check of every response of the plan (None without forms)."""
+    """The engine's quality check of every response of the plan (None without forms).
+
+    Computed once per plan and kept in Django's cache until a response arrives or the
+    plan changes (see :func:`_quality_key`): reading every response through the ORM and
+    checking them takes time that grows with the responses."""
     forms = forms_of(plan)
     if plan is None or not forms:
         return None
-    return check_responses(
+    users = known_users(plan, forms)
+    key = _quality_key(plan, forms, users)
+    stored = cache.get(key)
+    if stored is not None:
+        responses, summary, cross_form, parameters = stored
+        return QualityReport(
+            responses, summary, MappingProxyType(cross_form), parameters=MappingProxyType(parameters)
+        )
+    report = check_responses(
         responses_frame(forms),
         min_seconds=float(settings.SURVEY_MIN_SECONDS),
-        known_users=known_users(plan, forms),
+        known_users=users,
         targets={f.code: f.target for f in forms},
     )
+    # Stored as plain parts: the report's read-only mappings cannot be pickled.
+    parts = (report.responses, report.forms, dict(report.cross_form), dict(report.parameters))
+    cache.set(key, parts, QUALITY_CACHE_SECONDS)
+    return report
+
+
+def plan_quality(participation: Participation) -> tuple[SurveyPlan | None, QualityReport | None]:
+    """The participation's survey plan and its quality report, to share between the callers
+    of one request (:func:`proposed_levels`, :func:`impact_flags`)."""
+    plan = SurveyPlan.objects.filter(participation=participation).first()
+    return plan, quality_of(plan)
 
 
 @dataclass
@@ -356,16 +409,17 @@ def survey_stats(plan: SurveyPlan, report: QualityReport, *, n_boot: int | None 
 # --- for the assessors' pages ----------------------------------------------------------------
 
 
-def proposed_levels(participation: Participation) -> dict[str, float]:
+def proposed_levels(
+    participation: Participation, *, quality: tuple[SurveyPlan | None, QualityReport | None] | None = None
+) -> dict[str, float]:
     """The survey's proposed level per Impact item code (the survey mean of its statement),
     for the assessors' scoring pages. Empty until the region's survey has valid responses.
 
     Only ``survey`` items of the cycle's framework whose statement was asked in one of the
     region's forms and has at least one valid answer get a value; it is the unweighted mean of
-    the valid responses (0–4), not rounded.
+    the valid responses (0–4), not rounded. ``quality``: :func:`plan_quality`, if known.
     """
-    plan = SurveyPlan.objects.filter(participation=participation).first()
-    report = quality_of(plan)
+    _plan, report = quality or plan_quality(participation)
     if report is None:
         return {}
     framework = participation.cycle.framework.framework
@@ -378,12 +432,14 @@ def proposed_levels(participation: Participation) -> dict[str, float]:
     return {item.code: means[item.statement] for item in items if item.statement in means}
 
 
-def impact_flags(participation: Participation) -> dict[str, list[str]]:
+def impact_flags(
+    participation: Participation, *, quality: tuple[SurveyPlan | None, QualityReport | None] | None = None
+) -> dict[str, list[str]]:
     """Per Impact item code, the quality flags of the form that asked its statement (below
     target, exclusions by reason, respondents also in other forms, more respondents than the
-    service's known users), for the assessors' scoring pages. Empty without forms."""
-    plan = SurveyPlan.objects.filter(participation=participation).first()
-    report = quality_of(plan)
+    service's known users), for the assessors' scoring pages. Empty without forms.
+    ``quality``: :func:`plan_quality`, if known."""
+    plan, report = quality or plan_quality(participation)
     if report is None:
         return {}
     by_statement: dict[str, list[str]] = {}
