@@ -12,3 +12,20 @@ document.querySelectorAll("select.submit-on-change").forEach((select) => {
 document.querySelectorAll("input.select-on-focus").forEach((input) => {
   input.addEventListener("focus", () => input.select());
 });
+// A "copy-link" button (hidden without script: the link box beside it stays selectable) copies
+// the box's link and says so in the status beside it.
+document.querySelectorAll("button.copy-link").forEach((button) => {
+  const box = document.getElementById(button.dataset.copy);
+  const status = button.nextElementSibling;
+  if (!box) return;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(box.value);
+    } catch {
+      box.select(); // no clipboard access (plain http): the link is selected for Ctrl+C
+      return;
+    }
+    if (status) status.textContent = button.dataset.copied;
+  });
+});
