@@ -27,6 +27,7 @@ from cityeval.web.results.models import (
     AgreementResult,
     DimensionResult,
     ItemResult,
+    LetterDetails,
     RegionResult,
     ResultRun,
 )
@@ -386,3 +387,11 @@ def cycle_publish(*, cycle: Cycle, user: AbstractBaseUser | None) -> ResultRun:
     run.save(update_fields=["published_at", "published_by"])
     cycle.status = locked.status
     return run
+
+
+def letter_details_save(*, cycle: Cycle, data: dict[str, Any], user: AbstractBaseUser) -> LetterDetails:
+    """Set the cycle's letter details (``data``: the model's fields, validated by its form)."""
+    details, _created = LetterDetails.objects.update_or_create(
+        cycle=cycle, defaults={**data, "updated_by": user}
+    )
+    return details
