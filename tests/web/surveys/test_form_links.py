@@ -136,3 +136,15 @@ def test_the_qr_png_decodes_to_the_forms_public_link(as_user, opd_a, plan):
 
 def test_an_unknown_qr_kind_is_404(as_user, admin_a, plan):
     assert as_user(admin_a).get(url("qr", form="service", kind="gif")).status_code == 404
+
+
+def test_the_api_reports_the_status_the_public_page_has(as_user, admin_a, plan, world):
+    """Before the fix the API said ``is_open: true`` for every generated form, and for forms of a
+    closed cycle."""
+    api = f"/api/regions/kab-deli-serdang/cycles/{world.cycle.slug}/survey/forms"
+    forms = {f["code"]: f for f in as_user(admin_a).get(api).json()}
+    assert (forms["service"]["is_open"], forms["service"]["status"]) == (True, "open")
+    assert (forms["bureaucracy"]["is_open"], forms["bureaucracy"]["status"]) == (False, "unnamed")
+    Cycle.objects.filter(pk=world.cycle.pk).update(status=Cycle.Status.CLOSED)
+    forms = {f["code"]: f for f in as_user(admin_a).get(api).json()}
+    assert (forms["service"]["is_open"], forms["service"]["status"]) == (False, "cycle_closed")
