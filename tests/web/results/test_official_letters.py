@@ -111,3 +111,13 @@ def test_anonymous_visitors_are_sent_to_log_in(published, as_user):
 
 def test_an_unknown_cycle_is_404(as_user, coordinator):
     assert as_user(coordinator).get("/results/no-such-cycle/letter/").status_code == 404
+
+
+def test_the_demo_letters_carry_example_details_that_say_so(db):
+    """The demo's published 2024 cycle has letter details, each value marked as an example."""
+    from cityeval.web.demo import load_demo
+
+    load_demo()
+    details = LetterDetails.objects.get(cycle__slug="gmsc-2024")
+    assert "contoh" in details.issuing_body.lower() and "CONTOH" in details.number
+    assert "contoh" in details.signatory_name.lower()
