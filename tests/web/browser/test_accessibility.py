@@ -149,6 +149,7 @@ def test_axe_finds_no_serious_or_critical_violation_on_the_main_pages_of_each_ro
                 page.goto(path)
                 screenshot(page, f"axe-{username or 'citizen'}-{path}")
         context.close()
+    print(f"axe-core pages checked per role: {counts}")  # shown with -s
     assert all(n >= (3 if role == "citizen" else 4) for role, n in counts.items()), counts
     report = "\n".join(f"{where}\n  " + "\n  ".join(v) for where, v in found.items())
     assert not found, f"pages checked per role: {counts}; serious or critical violations:\n{report}"
