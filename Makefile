@@ -46,7 +46,7 @@ format: dev
 	$(BIN)/ruff check --fix .
 
 install: $(VENV)/.installed
-dev: $(VENV)/.dev-installed
+dev: $(VENV)/.dev-installed node_modules/.installed
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -62,6 +62,12 @@ $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml constraints.txt
 	$(PIP) install -c constraints.txt -e '.[dev]'
 	@touch $@
 
+# axe-core for the accessibility browser test, pinned by package.json and package-lock.json.
+# Without npm it is left out with a note (that test then skips, or fails under CITYEVAL_REQUIRE_ALL=1).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --ignore-scripts --no-audit --no-fund && touch $@; \
+	else echo "npm not found: axe-core not installed, so the accessibility browser test is skipped (apt-get install npm)"; fi
+
 # Regenerate the pins after changing dependencies in pyproject.toml.
 constraints:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
@@ -70,4 +76,4 @@ constraints:
 	rm -rf .venv-lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build src/*.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .mypy_cache build src/*.egg-info

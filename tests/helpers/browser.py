@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -19,3 +20,8 @@ def log_in(page: Any, live_server: Any, username: str, password: str) -> None:
     if page.url.split("?")[0].endswith("/accounts/login/"):
         errors = page.locator(".errorlist").all_inner_texts()
         raise AssertionError(f"logging in as {username!r} failed: {errors or 'still on the login page'}")
+
+
+def require_all() -> bool:
+    """Whether a missing browser fails the run instead of skipping it (``.ci/run`` sets it)."""
+    return os.environ.get("CITYEVAL_REQUIRE_ALL", "").strip().lower() in {"1", "true", "yes", "on"}

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.browser import DESKTOP, PHONE, TIMEOUT_MS, log_in
+from tests.helpers.browser import DESKTOP, PHONE, TIMEOUT_MS, log_in, require_all
 
 # Playwright's sync API keeps an asyncio event loop in this thread; Django's ORM refuses to run
 # where a loop is running unless told that this is safe (it is: one thread, no coroutines).
@@ -43,10 +43,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 _FAILED = pytest.StashKey[bool]()  # set on each browser test: did its call phase fail?
-
-
-def require_all() -> bool:
-    return os.environ.get("CITYEVAL_REQUIRE_ALL", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def missing_reason() -> str | None:

@@ -1,7 +1,9 @@
 """Fixtures for the survey tests: a plan for region A with its forms, and URL builders.
 
 Region A (Deli Serdang) surveys E-Padi (Bapenda-like, owned here by the health office, 1500
-users) for the "service" sub-dimension; every dimension is split, so the plan has 18 forms.
+users) for the "service" sub-dimension and a complaints channel (owned by the education office)
+for "policy"; every dimension is split, so the plan has 18 forms, of which only those two name
+their service and are open (the other 16 stay closed until the plan names theirs).
 """
 
 from __future__ import annotations
@@ -22,12 +24,20 @@ def e_padi(world) -> Programme:
 
 
 @pytest.fixture
-def plan(world, e_padi) -> SurveyPlan:
+def lapor(world) -> Programme:
+    return Programme.objects.create(
+        region=world.region_a, name="Lapor Bupati", dimension="governance", subdimension="policy",
+        owner=world.opd_education, status="running", start_year=2022,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def plan(world, e_padi, lapor) -> SurveyPlan:
     plan = plan_save(
         participation=world.participation_a,
         data=PlanInput(
             target=50, demographics=True, modes={"governance": "split"},
-            entries={"service": EntryInput(programme=e_padi)},
+            entries={"service": EntryInput(programme=e_padi), "policy": EntryInput(programme=lapor)},
         ),
     )  # fmt: skip
     forms_generate(plan=plan)

@@ -20,6 +20,8 @@ READ_PAGES = [
     ("recap_xlsx", {}),
     ("xlsform", {"form": "service"}),
     ("template", {"form": "service"}),
+    ("qr", {"form": "service", "kind": "png"}),
+    ("qr", {"form": "service", "kind": "svg"}),
 ]
 WRITES = [
     ("plan", {}, {"target": "40"}),

@@ -8,6 +8,7 @@ seeded generator of cityeval.demo), the feedback texts, and the consolidated sco
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import polars as pl
@@ -23,7 +24,7 @@ from cityeval.web.panels.models import ConsolidatedScore, Feedback, ItemScore, P
 from cityeval.web.regions.models import Region
 from cityeval.web.results.history import history_import
 from cityeval.web.results.models import ResultRun
-from cityeval.web.results.services import cycle_publish, results_compute
+from cityeval.web.results.services import cycle_publish, letter_details_save, results_compute
 
 HISTORY_FRAMEWORK = "gmsc-2023"
 # Real (docs/domain.md §3): Kab. Deli Serdang, REGULER, 2023.
@@ -84,7 +85,24 @@ def load_results_demo(
     if cycle.status == Cycle.Status.OPEN:
         cycle_transition(cycle=cycle, action="close")
     results_compute(cycle=cycle, stage=STAGE, user=coordinator)
-    return cycle_publish(cycle=cycle, user=coordinator)
+    run = cycle_publish(cycle=cycle, user=coordinator)
+    letter_details_save(cycle=cycle, data=DEMO_LETTER, user=coordinator)
+    return run
+
+
+# The letter page of the demo's letters: every value says it is an example, not the ministry's.
+DEMO_LETTER = {
+    "issuing_body": "Kementerian Contoh (sintetis / synthetic example)",
+    "issuing_unit": "Direktorat Contoh Kota Cerdas",
+    "letterhead_address": "Alamat contoh, bukan alamat resmi / not a real address",
+    "number": "CONTOH-001/2024",
+    "place": "Jakarta",
+    "date": dt.date(2024, 12, 16),
+    "subject": "Hasil Evaluasi GMSC 2024 (contoh / example)",
+    "signatory_name": "Penanda Tangan Contoh",
+    "signatory_position": "Direktur Contoh",
+    "signatory_id": "",
+}
 
 
 def _history(

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityeval.web.evaluations.forms import framework_choices
 from cityeval.web.evaluations.models import Cycle
+from cityeval.web.results.models import LetterDetails
 
 
 class HistoryImportForm(forms.Form):
@@ -29,3 +30,21 @@ class HistoryImportForm(forms.Form):
         if slug and Cycle.objects.filter(slug=slug).exists():
             raise forms.ValidationError(_("A cycle with this code exists already."))
         return slug
+
+
+class LetterDetailsForm(forms.ModelForm):
+    class Meta:
+        model = LetterDetails
+        fields = [
+            "issuing_body",
+            "issuing_unit",
+            "letterhead_address",
+            "number",
+            "place",
+            "date",
+            "subject",
+            "signatory_name",
+            "signatory_position",
+            "signatory_id",
+        ]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}

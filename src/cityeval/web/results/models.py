@@ -129,3 +129,39 @@ class AgreementResult(models.Model):
 
     class Meta:
         ordering = ["run", "panel", "component"]
+
+
+class LetterDetails(models.Model):
+    """What makes a cycle's results letters official, set by the coordinator: the issuing body
+    and letterhead, the letter number, place and date, and who signs. The region letter and the
+    cycle letter carry them on their first page, with the results report as the attachment."""
+
+    cycle = models.OneToOneField(Cycle, on_delete=models.CASCADE, related_name="letter_details")
+    issuing_body = models.CharField(
+        _("issuing body"),
+        max_length=200,
+        help_text=_("e.g. Kementerian Komunikasi dan Digital Republik Indonesia"),
+    )
+    issuing_unit = models.CharField(_("issuing unit"), max_length=200, blank=True)
+    letterhead_address = models.CharField(
+        _("letterhead address"), max_length=300, blank=True, help_text=_("Address, telephone, website")
+    )
+    number = models.CharField(_("letter number"), max_length=100)
+    place = models.CharField(
+        _("place"), max_length=100, help_text=_("Where the letter is signed, e.g. Jakarta")
+    )
+    date = models.DateField(_("date"))
+    subject = models.CharField(_("subject"), max_length=200)
+    signatory_name = models.CharField(_("signatory name"), max_length=150)
+    signatory_position = models.CharField(_("signatory position"), max_length=200)
+    signatory_id = models.CharField(_("signatory staff number (NIP)"), max_length=40, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("letter details")
+
+    def __str__(self) -> str:
+        return f"{self.cycle} — {self.number}"

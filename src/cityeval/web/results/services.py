@@ -36,6 +36,7 @@ from cityeval.web.panels.tables import (
 from cityeval.web.refusals import Refused
 from cityeval.web.results.models import (
     AgreementResult,
+    LetterDetails,
     RegionResult,
     ResultRun,
 )
@@ -314,3 +315,11 @@ def cycle_publish(*, cycle: Cycle, user: User | None) -> ResultRun:
     run.published_by = user
     run.save(update_fields=["published_at", "published_by"])
     return run
+
+
+def letter_details_save(*, cycle: Cycle, data: dict[str, Any], user: User) -> LetterDetails:
+    """Set the cycle's letter details (``data``: the model's fields, validated by its form)."""
+    details, _created = LetterDetails.objects.update_or_create(
+        cycle=cycle, defaults={**data, "updated_by": user}
+    )
+    return details

@@ -31,10 +31,10 @@ from cityeval.web.listing import Filter, list_query, listing
 from cityeval.web.refusals import Refused
 from cityeval.web.results.charts import histogram_svg
 from cityeval.web.results.exports import FORMATS, table_download
-from cityeval.web.results.forms import HistoryImportForm
+from cityeval.web.results.forms import HistoryImportForm, LetterDetailsForm
 from cityeval.web.results.history import history_import
 from cityeval.web.results.letters import cycle_charts, pdf_response, region_charts
-from cityeval.web.results.models import ResultRun
+from cityeval.web.results.models import LetterDetails, ResultRun
 from cityeval.web.results.selectors import (
     ResultsAccess,
     cycle_report_of,
@@ -49,7 +49,12 @@ from cityeval.web.results.selectors import (
     sortable_columns,
     visible_cycles,
 )
-from cityeval.web.results.services import cycle_publish, results_compute, scores_changed_since
+from cityeval.web.results.services import (
+    cycle_publish,
+    letter_details_save,
+    results_compute,
+    scores_changed_since,
+)
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -229,6 +234,7 @@ def region_letter(request: HttpRequest, cycle: str, region: str) -> HttpResponse
         "framework": access.framework,
         "charts": region_charts(report, year=access.cycle.year, previous_year=_previous_year(access)),
         "sees_feedback": results.sees_feedback,
+        "letter": LetterDetails.objects.filter(cycle=access.cycle).first(),
     }
     filename = f"results-{access.cycle.slug}-{results.row.region.slug}.pdf"
     return pdf_response(request, "results/pdf/region_letter.html", context, filename=filename)
@@ -247,10 +253,33 @@ def cycle_letter(request: HttpRequest, cycle: str) -> HttpResponse:
         "framework": access.framework,
         "charts": cycle_charts(report, year=access.cycle.year, previous_year=_previous_year(access)),
         "sees_feedback": with_feedback,
+        "letter": LetterDetails.objects.filter(cycle=access.cycle).first(),
     }
     suffix = "-feedback" if with_feedback else ""
     filename = f"results-{access.cycle.slug}{suffix}.pdf"
     return pdf_response(request, "results/pdf/cycle_letter.html", context, filename=filename)
+
+
+@login_required
+def letter_details(request: HttpRequest, cycle: str) -> HttpResponse:
+    """The coordinator sets what makes the cycle's letters official (403 to everyone else)."""
+    require_coordinator(request.user)
+    the_cycle = get_object_or_404(Cycle, slug=cycle)
+    details = LetterDetails.objects.filter(cycle=the_cycle).first()
+    form = LetterDetailsForm(request.POST or None, instance=details)
+    if request.method == "POST" and form.is_valid():
+        letter_details_save(cycle=the_cycle, data=form.cleaned_data, user=acting_user(request))
+        messages.success(
+            request,
+            _("Letter details saved: the letters of %(cycle)s carry them.") % {"cycle": the_cycle.name},
+        )
+        return redirect("results:letter_details", cycle=the_cycle.slug)
+    return render(
+        request,
+        "results/letter_details.html",
+        {"cycle": the_cycle, "form": form, "details": details},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- coordinator actions ---------------------------------------------------------------------

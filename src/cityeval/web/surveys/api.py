@@ -46,7 +46,8 @@ class FormOut(Schema):
     mode: str
     statements: list[str]
     target: int
-    is_open: bool
+    is_open: bool  # takes responses now: the link is open, its cycle open, its services named
+    status: str  # open, closed, unnamed (no programme: never opened) or cycle_closed
     url: str
     received: int
     valid: int
@@ -121,7 +122,8 @@ def list_forms(request: HttpRequest, slug: str, cycle: str):
             mode=r.form.mode,
             statements=list(r.form.statements),
             target=r.form.target,
-            is_open=r.form.is_open,
+            is_open=r.status == "open",
+            status=r.status,
             url=request.build_absolute_uri(reverse("surveys:public", kwargs={"token": r.form.token})),
             received=r.received,
             valid=r.valid,

@@ -17,6 +17,7 @@ from cityeval.web.bounds import POSITIVE_INTEGER_MAX
 from cityeval.web.evaluations.models import Participation
 from cityeval.web.programmes.models import Programme
 from cityeval.web.surveys.models import DimensionMode, Mode, PlanEntry, SurveyForm, SurveyPlan
+from cityeval.web.surveys.readiness import FormNotReady, subdimensions_of, unnamed_subdimensions
 from cityeval.web.surveys.services import InvalidInput, require_open_cycle
 
 TARGET_MAX = 100_000
@@ -113,6 +114,7 @@ class GenerateResult:
     updated: list[str]
     removed: list[str]
     kept: list[str]  # forms with responses the plan no longer produces: kept, closed
+    unnamed: list[str] = field(default_factory=list)  # forms left closed: a service is not named
 
 
 @transaction.atomic
@@ -121,7 +123,8 @@ def forms_generate(*, plan: SurveyPlan) -> GenerateResult:
 
     A form that already has responses keeps its statements and mode (they are pinned to the
     data collected under them); its target and demographics follow the plan. A form the plan
-    no longer produces is removed when empty and closed when it has responses.
+    no longer produces is removed when empty and closed when it has responses. A form whose
+    services the plan does not all name is created (or left) closed: see :class:`FormNotReady`.
     Raises CycleClosed (nothing changed) unless the cycle is open.
     """
     require_open_cycle(plan.participation)
@@ -138,9 +141,13 @@ def forms_generate(*, plan: SurveyPlan) -> GenerateResult:
     # Forms holding responses or imports are pinned to the data collected under them.
     answered = set(plan.forms.filter(responses__isnull=False).values_list("code", flat=True))
     answered |= set(plan.forms.filter(imports__isnull=False).values_list("code", flat=True))
-    created, updated = [], []
+    named = {e.subdimension for e in plan.entries.all() if e.programme_id is not None}
+    created, updated, unnamed = [], [], []
     for spec in specs:
         form = existing.pop(spec.code, None)
+        ready = all(sub in named for sub in subdimensions_of(framework, spec.dimension, spec.subdimension))
+        if not ready:
+            unnamed.append(spec.code)
         if form is None:
             SurveyForm.objects.create(
                 plan=plan,
@@ -151,10 +158,12 @@ def forms_generate(*, plan: SurveyPlan) -> GenerateResult:
                 mode=spec.mode,
                 target=spec.target,
                 demographics=spec.demographics,
+                is_open=ready,
             )
             created.append(spec.code)
             continue
         form.target, form.demographics = spec.target, spec.demographics
+        form.is_open = form.is_open and ready
         if spec.code not in answered:
             form.dimension, form.subdimension = spec.dimension, spec.subdimension or ""
             form.statements, form.mode = list(spec.statements), spec.mode
@@ -169,12 +178,15 @@ def forms_generate(*, plan: SurveyPlan) -> GenerateResult:
         else:
             form.delete()
             removed.append(code)
-    return GenerateResult(created=created, updated=updated, removed=removed, kept=kept)
+    return GenerateResult(created=created, updated=updated, removed=removed, kept=kept, unnamed=unnamed)
 
 
 def form_set_open(*, form: SurveyForm, is_open: bool) -> SurveyForm:
-    """Open or close the form's link; raises CycleClosed unless the cycle is open."""
+    """Open or close the form's link. Raises CycleClosed unless the cycle is open, and
+    FormNotReady (nothing changed) when opening a form that does not name its services."""
     require_open_cycle(form.plan.participation)
+    if is_open and (missing := unnamed_subdimensions(form)):
+        raise FormNotReady(form, missing)
     form.is_open = is_open
     form.save(update_fields=["is_open"])
     return form

@@ -24,6 +24,7 @@ from cityeval.web.surveys import texts
 from cityeval.web.surveys.forms import started_token, submission_from_post
 from cityeval.web.surveys.limits import RateLimited
 from cityeval.web.surveys.models import SurveyForm
+from cityeval.web.surveys.readiness import subdimensions_of
 from cityeval.web.surveys.responses import Submission, response_submit
 from cityeval.web.surveys.selectors import entries_of, public_form
 from cityeval.web.surveys.services import InvalidInput, SurveyClosed, form_accepts_responses
@@ -48,20 +49,16 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or ""
 
 
-def _services(form: SurveyForm) -> list[str]:
-    """The programmes the form asks about, named so that respondents know which service."""
+def _services(form: SurveyForm) -> dict[str, str]:
+    """Per sub-dimension the form asks about, the programme it asks about, named so that
+    respondents know which service ("E-Padi (Bapenda)")."""
     entries = entries_of(form.plan)
     framework = form.plan.participation.cycle.framework.framework
-    subs = (
-        [form.subdimension]
-        if form.subdimension
-        else [s.code for d in framework.dimensions if d.code == form.dimension for s in d.subdimensions]
-    )
-    names = []
-    for sub in subs:
+    names = {}
+    for sub in subdimensions_of(framework, form.dimension, form.subdimension):
         entry = entries.get(sub)
         if entry is not None and entry.programme is not None:
-            names.append(f"{entry.programme.name} ({entry.programme.owner})")
+            names[sub] = f"{entry.programme.name} ({entry.programme.owner})"
     return names
 
 
@@ -94,11 +91,12 @@ def _page(
         response_id = submission.response_id
     else:  # the stamp is signed for one response id: a new id needs a new stamp
         response_id, started = str(uuid.uuid4()), ""
+    services = _services(form)
     context = {
         "form": form,
         "region": form.plan.participation.region,
         "subject": _subject(form),
-        "services": _services(form),
+        "services": list(services.values()),
         "t": {
             name: page_label(getattr(texts, name))
             for name in (
@@ -122,6 +120,9 @@ def _page(
                 "label": page_label(statements[code][2].label),
                 "value": answers.get(code),
                 "errors": (errors or {}).get(code, []),
+                # A combined form asks about several services: each group of statements is
+                # headed by the service it is about.
+                "service": services.get(statements[code][1].code, "") if not form.subdimension else "",
             }
             for code in form.statements
         ],

@@ -38,10 +38,11 @@ from cityeval.engine.survey import (
     statement_stats,
 )
 from cityeval.web.accounts.access import RegionAccess, User, region_access
-from cityeval.web.evaluations.models import Participation
+from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.labels import page_language
 from cityeval.web.programmes.selectors import dimension_labels, subdimension_labels
 from cityeval.web.surveys.models import PlanEntry, Response, SurveyForm, SurveyPlan
+from cityeval.web.surveys.readiness import link_status
 from cityeval.web.surveys.services import spec_of
 
 if TYPE_CHECKING:
@@ -238,6 +239,7 @@ class FormRow:
     cross_form: int = 0
     known_users: int | None = None
     over_known_users: bool = False
+    status: str = "open"  # the public link's status (readiness.STATUS_LABELS)
 
     @property
     def excluded_total(self) -> int:
@@ -257,9 +259,11 @@ def form_rows(plan: SurveyPlan | None, report: QualityReport | None) -> list[For
     if report is not None:
         summary = {row["form"]: row for row in report.forms.iter_rows(named=True)}
     out = []
+    cycle_open = plan is not None and plan.participation.cycle.status == Cycle.Status.OPEN
     for form in forms:
         subs = [form.subdimension] if form.subdimension else subs_of.get(form.dimension, [])
         s = summary.get(form.code, {})
+        unnamed = any(c not in entries or entries[c].programme_id is None for c in subs)
         out.append(
             FormRow(
                 form=form,
@@ -270,6 +274,7 @@ def form_rows(plan: SurveyPlan | None, report: QualityReport | None) -> list[For
                 cross_form=s.get("n_cross_form") or 0,
                 known_users=s.get("known_users"),
                 over_known_users=bool(s.get("over_known_users")),
+                status=link_status(is_open=form.is_open, cycle_open=cycle_open, unnamed=unnamed),
             )
         )
     return out

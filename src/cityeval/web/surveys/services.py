@@ -16,6 +16,7 @@ from cityeval.web.evaluations.phases import Activity
 from cityeval.web.imports import ImportRejected
 from cityeval.web.refusals import Refused
 from cityeval.web.surveys.models import SurveyForm
+from cityeval.web.surveys.readiness import unnamed_subdimensions
 
 __all__ = [
     "ImportRejected",
@@ -62,8 +63,9 @@ def require_open_cycle(participation: Participation) -> None:
 
 
 def form_accepts_responses(form: SurveyForm) -> bool:
-    """A form takes new responses while its link is open and its cycle is open."""
-    return form.is_open and cycle_is_open(form.plan.participation)
+    """A form takes new responses while its link is open, its cycle is open and it names the
+    service of every sub-dimension it asks about."""
+    return form.is_open and cycle_is_open(form.plan.participation) and not unnamed_subdimensions(form)
 
 
 # --- the plan -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ urlpatterns = [
     path(_base + "forms/<slug:form>/open/", views.toggle, name="toggle"),
     path(_base + "forms/<slug:form>/xlsform.xlsx", views.xlsform, name="xlsform"),
     path(_base + "forms/<slug:form>/template.csv", views.template, name="template"),
+    path(_base + "forms/<slug:form>/qr.<str:kind>", views.qr_code, name="qr"),
     path(_base + "import/", views.import_responses, name="import"),
     path(_base + "quality/", views.quality, name="quality"),
     path(_base + "statistics/", views.statistics, name="statistics"),

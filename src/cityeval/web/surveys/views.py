@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,7 +29,7 @@ from cityeval.web.labels import page_language
 from cityeval.web.programmes.models import Programme
 from cityeval.web.programmes.selectors import dimension_labels
 from cityeval.web.refusals import refused_page
-from cityeval.web.surveys import recap
+from cityeval.web.surveys import qr, recap
 from cityeval.web.surveys.forms import ImportForm, MarginsForm, PlanForm
 from cityeval.web.surveys.models import ImportBatch
 from cityeval.web.surveys.plans import (
@@ -40,6 +40,7 @@ from cityeval.web.surveys.plans import (
     plan_get_or_create,
     plan_save,
 )
+from cityeval.web.surveys.readiness import STATUS_LABELS, FormNotReady
 from cityeval.web.surveys.responses import responses_import
 from cityeval.web.surveys.selectors import (
     REASON_LABELS,
@@ -124,7 +125,13 @@ def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
         request,
         "surveys/overview.html",
         _context(
-            survey, rows=rows, links=links, totals=totals, labels=labels, busy_hours=busy_hours(survey.plan)
+            survey,
+            rows=rows,
+            links=links,
+            totals=totals,
+            labels=labels,
+            busy_hours=busy_hours(survey.plan),
+            statuses=STATUS_LABELS,
         ),
     )
 
@@ -229,6 +236,15 @@ def generate(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
             _("Forms %(codes)s have responses but are no longer in the plan: they were kept and closed.")
             % {"codes": ", ".join(result.kept)},
         )
+    if result.unnamed:
+        messages.warning(
+            request,
+            _(
+                "Forms %(codes)s do not say which service they ask about: their links stay closed until "
+                "the survey plan names a programme or service for each of their sub-dimensions."
+            )
+            % {"codes": ", ".join(result.unnamed)},
+        )
     return _to("overview", survey)
 
 
@@ -239,7 +255,11 @@ def toggle(request: HttpRequest, region: str, cycle: str, form: str) -> HttpResp
     if refused := _require_writable(request, survey, "overview"):
         return refused
     the_form = form_of(survey, form)
-    form_set_open(form=the_form, is_open=request.POST.get("open") == "1")
+    try:
+        form_set_open(form=the_form, is_open=request.POST.get("open") == "1")
+    except FormNotReady as exc:
+        messages.error(request, str(exc))
+        return _to("overview", survey)
     if the_form.is_open:
         messages.success(request, _("The link of form %(code)s is open.") % {"code": the_form.code})
     else:
@@ -260,6 +280,19 @@ def template(request: HttpRequest, region: str, cycle: str, form: str) -> HttpRe
     survey = survey_for(request.user, region, cycle)
     the_form = form_of(survey, form)
     return file_response(template_csv(spec_of(the_form)), filename=f"cityeval_{the_form.code}_template.csv")
+
+
+@login_required
+def qr_code(request: HttpRequest, region: str, cycle: str, form: str, kind: str) -> HttpResponse:
+    """The QR code of the form's public link, as PNG or SVG, for a poster."""
+    survey = survey_for(request.user, region, cycle)
+    the_form = form_of(survey, form)
+    if kind not in qr.KINDS:
+        raise Http404
+    data = qr.qr_bytes(public_url(request, the_form.token), kind)
+    return file_response(
+        data, filename=f"survey-{region}-{the_form.code}-qr.{kind}", content_type=qr.KINDS[kind]
+    )
 
 
 @login_required
