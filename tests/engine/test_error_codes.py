@@ -4,6 +4,7 @@ unchanged."""
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from cityeval.engine import InputError, read_table
@@ -41,4 +42,28 @@ def test_the_code_survives_naming_the_source():
         "empty_value",
         {},
         "peserta.csv, row 4, column 'region': the value is empty",
+    )
+
+
+def test_an_empty_assessor_in_item_scores_carries_the_empty_value_code():
+    """The item-score checks (scoring_checks) say an empty cell as the table reader does, with
+    the code the web translates; a merge had dropped it there. Row 3: the second data row."""
+    from cityeval.engine import load_framework, score_items
+
+    framework = load_framework("gmsc-2024")
+    item = next(iter(framework.items_for("REGULER")))[1].code
+    table = pl.DataFrame(
+        {
+            "region": ["Kab. A", "Kab. A"],
+            "group": ["REGULER", "REGULER"],
+            "item": [item, item],
+            "assessor": ["a", ""],
+            "score": [3.0, 2.0],
+        }
+    )
+    with pytest.raises(InputError) as caught:
+        score_items(table, framework=framework)
+    assert (caught.value.code, str(caught.value)) == (
+        "empty_value",
+        "row 3, column 'assessor': the value is empty",
     )

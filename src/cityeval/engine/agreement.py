@@ -475,7 +475,7 @@ def _prepare(
     for column in (unit, coder):
         blank = first_row(table, pl.col(column).is_null())
         if blank is not None:
-            raise InputError("the value is empty", row=blank[ROW], column=column)
+            raise InputError("the value is empty", row=blank[ROW], column=column, code="empty_value")
     dtype = table.schema[value]
     if not (dtype.is_numeric() or dtype == pl.Null):
         raise InputError(f"values must be numbers, not {dtype}", column=value)

@@ -160,7 +160,9 @@ def _raise_row_problem(table: pl.DataFrame, flagged: pl.DataFrame, framework: Fr
         position = hits.sort(ROW if name.endswith(" item") else _POS).get_column(_POS)[0]
         row = table.row(position, named=True)
         if name.startswith("empty "):
-            raise InputError("the value is empty", row=row[ROW], column=name.removeprefix("empty "))
+            raise InputError(
+                "the value is empty", row=row[ROW], column=name.removeprefix("empty "), code="empty_value"
+            )
         if name == "unknown group":
             raise InputError(
                 f"unknown group {row['group']!r} (groups in {framework.code}: "

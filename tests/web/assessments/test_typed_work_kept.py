@@ -68,6 +68,18 @@ def test_the_link_button_saves_the_answer_and_the_link(world, as_user, admin_a, 
     assert Evidence.objects.get().url == "https://jdih.example.go.id/sk"
 
 
+def test_a_refused_link_saves_neither_the_answer_nor_the_file(world, as_user, admin_a, urls):
+    """A link the service refuses (not http/https) is refused before anything is saved: found by
+    review, the answer and the file used to be stored before the link was checked."""
+    upload = SimpleUploadedFile("sk.pdf", pdf_bytes(), content_type="application/pdf")
+    for bad in ("www.example.com/sk", "ftp://example.com/sk.pdf"):
+        response = as_user(admin_a).post(urls.evidence(), one_form(kind="link", url=bad, file=upload))
+        assert response.status_code == 200
+        assert "Give a full web address starting with http:// or https://" in response.content.decode()
+        upload.seek(0)
+    assert AnswerRevision.objects.count() == 0 and Evidence.objects.count() == 0
+
+
 def test_outsiders_cannot_use_the_one_form(world, as_user, admin_b, opd_a, urls):
     """Region B's admin gets 404; region A's OPD contributor, without the item assigned, 403."""
     assert as_user(admin_b).post(urls.evidence(), one_form(kind="answer")).status_code == 404

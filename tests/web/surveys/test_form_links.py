@@ -120,6 +120,8 @@ def test_the_qr_code_is_a_download_of_its_kind(as_user, admin_a, plan, kind):
         response["Content-Disposition"] == f'attachment; filename="survey-kab-deli-serdang-service-qr.{kind}"'
     )
     assert response.content.startswith(b"\x89PNG" if kind == "png" else b"<svg")
+    # Opened on its own (an SVG is a document), it runs nothing: the stored-upload sandbox.
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
 
 def test_the_qr_png_decodes_to_the_forms_public_link(as_user, opd_a, plan):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityeval.engine import Framework
 from cityeval.engine.framework import Item
-from cityeval.web.assessments.services import NARRATIVE_MAX, URL_MAX
+from cityeval.web.assessments.services import NARRATIVE_MAX, URL_MAX, link_problem
 from cityeval.web.assessments.uploads import too_large_text
 from cityeval.web.regions.models import Opd
 
@@ -94,3 +94,11 @@ class EvidenceFileForm(forms.Form):
 
 class EvidenceLinkForm(forms.Form):
     url = forms.CharField(label=_("Link (http or https)"), max_length=URL_MAX)
+
+    def clean_url(self) -> str:
+        # The service's own rule, checked here too so that the item page's one form refuses a
+        # bad link before it saves the answer or the file typed beside it.
+        url = self.cleaned_data["url"].strip()
+        if problem := link_problem(url):
+            raise forms.ValidationError(problem)
+        return url

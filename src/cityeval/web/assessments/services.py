@@ -283,18 +283,25 @@ def evidence_upload(*, participation: Participation, item: str, upload: Uploaded
 _LINK_VALIDATOR = URLValidator(schemes=["http", "https"])
 
 
-@transaction.atomic
-def evidence_link_add(*, participation: Participation, item: str, url: str, user: User) -> Evidence:
-    """Record a link (http or https only) as evidence for ``item``."""
-    locked = _lock_for_evidence(participation, item)
-    url = (url or "").strip()
+def link_problem(url: str) -> str | None:
+    """Why ``url`` cannot be evidence (http or https only, at most URL_MAX characters); None if
+    it can. The item page's form checks it before saving anything, the service again."""
     try:
         if len(url) > URL_MAX:
             raise ValidationError("too long")
         _LINK_VALIDATOR(url)
     except ValidationError:
-        raise EvidenceRejected(
-            _("Give a full web address starting with http:// or https:// (at most %(n)d characters).")
-            % {"n": URL_MAX}
-        ) from None
+        return _("Give a full web address starting with http:// or https:// (at most %(n)d characters).") % {
+            "n": URL_MAX
+        }
+    return None
+
+
+@transaction.atomic
+def evidence_link_add(*, participation: Participation, item: str, url: str, user: User) -> Evidence:
+    """Record a link (http or https only) as evidence for ``item``."""
+    locked = _lock_for_evidence(participation, item)
+    url = (url or "").strip()
+    if problem := link_problem(url):
+        raise EvidenceRejected(problem)
     return Evidence.objects.create(participation=locked, item=item, url=url, uploaded_by=user)

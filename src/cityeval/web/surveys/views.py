@@ -290,9 +290,12 @@ def qr_code(request: HttpRequest, region: str, cycle: str, form: str, kind: str)
     if kind not in qr.KINDS:
         raise Http404
     data = qr.qr_bytes(public_url(request, the_form.token), kind)
-    return file_response(
+    response = file_response(
         data, filename=f"survey-{region}-{the_form.code}-qr.{kind}", content_type=qr.KINDS[kind]
     )
+    # An SVG is a document: opened on its own it runs nothing, like a stored upload.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @login_required
