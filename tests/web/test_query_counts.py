@@ -1,6 +1,6 @@
 """Queries per page do not grow with the data (issue 10: no N+1 at national scale).
 
-Each main page is requested on the national fixture (``cityeval.web.national``) loaded with N
+Each main page is requested on the national fixture (``cityeval.web.results.national``) loaded with N
 regions and again with 3N regions and three times the survey responses; the number of SQL
 queries of the second request of a page (the first fills the per-process caches) must be the
 same at both sizes. A query per row would add 2N queries at 3N and fail.
@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from cityeval.web.national import load_national
+from cityeval.web.results.national import load_national
 from cityeval.web.surveys.models import SurveyForm
 
 pytestmark = pytest.mark.django_db

@@ -17,9 +17,9 @@ from django.test.utils import CaptureQueriesContext
 
 from cityeval.web.accounts.models import Membership, Role
 from cityeval.web.api import api
-from cityeval.web.national import CYCLE, load_national
 from cityeval.web.panels.forms import score_field
 from cityeval.web.panels.models import ScoreSubmission
+from cityeval.web.results.national import CYCLE, load_national
 from cityeval.web.surveys import selectors
 from cityeval.web.surveys.models import SurveyForm, SurveyPlan
 

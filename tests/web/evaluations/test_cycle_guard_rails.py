@@ -113,7 +113,9 @@ def test_the_publish_confirmation_says_what_becomes_public_and_what_blocks_it(wo
     text = as_user(coordinator).get(f"/results/{world.cycle.slug}/publish/").content.decode()
     assert "become public to everyone, without logging in" in text
     assert "The cycle is locked for good" in text
-    assert "The cycle is not closed" in text and "There are no results to publish" in text
+    # The phase table's reason names the status (the old copy said "not closed" for every status).
+    assert "The cycle is open: close it and compute the results before publishing." in text
+    assert "There are no results to publish" in text
 
 
 # --- the edit page --------------------------------------------------------------------------------

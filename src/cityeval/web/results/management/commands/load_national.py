@@ -1,6 +1,6 @@
 """``cityeval manage load_national [--regions N] [--responses N] [--seed N]``.
 
-Loads the synthetic national-size cycle (see ``cityeval.web.national``) for load benchmarks:
+Loads the synthetic national-size cycle (see ``cityeval.web.results.national``) for load benchmarks:
 550 regions and ~495,000 survey responses by default. Into a migrated database without it.
 """
 
@@ -10,7 +10,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cityeval.web.national import ASSESSOR_POOL, REGIONS, RESPONSES, load_national
+from cityeval.web.results.national import ASSESSOR_POOL, REGIONS, RESPONSES, load_national
 
 
 class Command(BaseCommand):

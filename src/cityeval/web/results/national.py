@@ -30,10 +30,11 @@ from cityeval.web.assessments.models import AnswerRevision
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.evaluations.services import framework_version_builtin
 from cityeval.web.panels.models import Feedback, ItemScore, Panel, PanelMember, PanelRegion, ScoreSubmission
-from cityeval.web.regions.models import Province, Region
+from cityeval.web.programmes.models import Programme
+from cityeval.web.regions.models import Opd, Province, Region
 from cityeval.web.results.services import results_compute
 from cityeval.web.surveys.models import Mode, Response, SurveyForm
-from cityeval.web.surveys.plans import PlanInput, forms_generate, plan_save
+from cityeval.web.surveys.plans import EntryInput, PlanInput, forms_generate, plan_save
 
 CYCLE = "national-2024"
 FRAMEWORK = "gmsc-2024"
@@ -201,12 +202,15 @@ def _panels(cycle: Cycle, participations: list[Participation], rng: random.Rando
 def _surveys(
     participations: list[Participation], responses: int, rng: random.Random, say: Callable[[str], None]
 ) -> tuple[int, int]:
-    """A split-mode plan and its forms per region; ``responses`` spread evenly over the forms."""
+    """A split-mode plan and its forms per region, each sub-dimension's service named (a form
+    that names none is never opened); ``responses`` spread evenly over the forms."""
     framework = participations[0].cycle.framework.framework
     modes = {d.code: str(Mode.SPLIT) for d in framework.dimensions}
+    programmes = _programmes(participations)
     for p in participations:
-        plan = plan_save(participation=p, data=PlanInput(target=50, demographics=True, modes=modes))
-        forms_generate(plan=plan)
+        entries = {sub: EntryInput(programme=programme) for sub, programme in programmes[p.region_id].items()}
+        data = PlanInput(target=50, demographics=True, modes=modes, entries=entries)
+        forms_generate(plan=plan_save(participation=p, data=data))
     forms = list(SurveyForm.objects.filter(plan__participation__in=participations).order_by("id"))
     stored, rows = 0, []
     for index, form in enumerate(forms):
@@ -220,6 +224,35 @@ def _surveys(
                 say(f"  … {stored:,} responses")
     stored += len(Response.objects.bulk_create(rows, batch_size=BATCH))
     return len(forms), stored
+
+
+def _programmes(participations: list[Participation]) -> dict[int, dict[str, Programme]]:
+    """One synthetic running programme per sub-dimension and region, owned by one OPD each."""
+    framework = participations[0].cycle.framework.framework
+    opds = Opd.objects.bulk_create(
+        [Opd(region=p.region, name="Diskominfo (contoh)", short_name="Diskominfo", slug="diskominfo")
+         for p in participations],
+        batch_size=BATCH,
+    )  # fmt: skip
+    rows = [
+        Programme(
+            region=p.region,
+            name=f"Layanan {sub.code} (contoh sintetis)",
+            dimension=dimension.code,
+            subdimension=sub.code,
+            owner=opd,
+            status=Programme.Status.RUNNING,
+            start_year=p.cycle.year - 1,
+        )
+        for p, opd in zip(participations, opds, strict=True)
+        for dimension in framework.dimensions
+        for sub in dimension.subdimensions
+    ]
+    Programme.objects.bulk_create(rows, batch_size=BATCH)
+    out: dict[int, dict[str, Programme]] = {}
+    for programme in Programme.objects.filter(region__in=[p.region_id for p in participations]):
+        out.setdefault(programme.region_id, {})[programme.subdimension] = programme
+    return out
 
 
 def _response(rng: random.Random, form: SurveyForm, centre: float) -> Response:
