@@ -6,7 +6,8 @@ from django.db import migrations
 CREATE = """
 CREATE FUNCTION audit_entry_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'audit entries are append-only: % refused', TG_OP;
+    -- Concatenated, not a RAISE placeholder: the driver would read one as its own.
+    RAISE EXCEPTION USING MESSAGE = 'audit entries are append-only: ' || TG_OP || ' refused';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_auditentry
