@@ -6,6 +6,7 @@ helpers, and the audit app sits below every app so that all of them can record i
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,11 +16,11 @@ from cityeval.web.accounts.access import is_coordinator, regions_of
 from cityeval.web.accounts.models import Role
 from cityeval.web.audit.selectors import SEARCH_FIELDS, entries_csv, entries_for, filters
 from cityeval.web.downloads import file_response
-from cityeval.web.listing import listing, narrowed
+from cityeval.web.listing import Filter, listing, narrowed
 from cityeval.web.regions.models import Region
 
 
-def _visible(request: HttpRequest):
+def _visible(request: HttpRequest) -> tuple[QuerySet, list[Filter]]:
     """The entries the user may see and the regions they may filter by; 404 for others."""
     regions: list[Region]
     if is_coordinator(request.user):
