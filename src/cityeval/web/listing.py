@@ -73,6 +73,14 @@ def _narrowed(
     return items
 
 
+def narrowed(
+    request: HttpRequest, items: QuerySet, *, search: Sequence[str] = (), filters: Sequence[Filter] = ()
+) -> QuerySet:
+    """``items`` searched and filtered as the querystring asks, every page of it: what a list's
+    export holds (the same parameters as :func:`listing`)."""
+    return _narrowed(items, list_query(request, filters), search, filters)
+
+
 @dataclass
 class Listing:
     """One page of a searched and filtered list, with what its form and links need."""

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "ninja",  # serves Swagger UI for /api/docs from its own static files, not a CDN
+    "cityeval.web.audit",
     "cityeval.web.accounts",
     "cityeval.web.regions",
     "cityeval.web.evaluations",
@@ -111,6 +112,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the request id covers everything after it; the probes skip host checks and log-in.
     "cityeval.web.ops.logs.RequestLogMiddleware",
+    "cityeval.web.audit.services.AuditOriginMiddleware",  # where audited actions come from
     "cityeval.web.ops.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "cityeval.web.security.ContentSecurityPolicyMiddleware",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from cityeval.web.accounts.access import KKPD_ROLES, is_assessor, is_coordinator, memberships, regions_of
+from cityeval.web.accounts.models import Role
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -17,4 +18,5 @@ def navigation(request: HttpRequest) -> dict:
         "nav_regions": regions_of(user),
         "nav_kkpd_regions": regions_of(user, KKPD_ROLES),
         "nav_memberships": memberships(user),
+        "nav_sees_audit": is_coordinator(user) or bool(regions_of(user, (Role.REGIONAL_ADMIN,))),
     }

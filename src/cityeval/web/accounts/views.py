@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from cityeval.web.accounts.access import KKPD_ROLES, acting_user, is_assessor, is_coordinator, regions_of
 from cityeval.web.accounts.models import ApiToken, Role
 from cityeval.web.accounts.services import token_create
+from cityeval.web.accounts.services import token_revoke as revoke
 from cityeval.web.confirm import confirm_page, confirmed
 
 
@@ -85,6 +86,6 @@ def token_revoke(request: HttpRequest, hint: str) -> HttpResponse:
                 _("A revoked token cannot be restored; create a new one if it is needed again."),
             ],
         )
-    token.delete()
+    revoke(token=token, user=acting_user(request))
     messages.success(request, _("Token revoked."))
     return redirect("accounts:tokens")

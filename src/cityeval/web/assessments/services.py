@@ -25,6 +25,7 @@ from cityeval.engine.framework import Item
 from cityeval.web.assessments.models import AnswerRevision, Evidence, EvidenceBlob, ItemAssignment
 from cityeval.web.assessments.selectors import evidence_closed_reason, item_of
 from cityeval.web.assessments.uploads import Inspected, UploadRejected, inspect_upload
+from cityeval.web.audit import services as audit
 from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Participation
 from cityeval.web.evaluations.phases import Activity, CycleClosed
@@ -191,6 +192,10 @@ def self_assessment_submit(*, participation: Participation, user: User) -> Parti
         cycle=locked.cycle, participation=locked, action="submit", from_status="open",
         to_status="submitted", user=user,
     )  # fmt: skip
+    audit.record(
+        action=audit.Action.SELF_ASSESSMENT_SUBMIT, user=user, target=locked, region=locked.region,
+        details={"cycle": locked.cycle.slug},
+    )  # fmt: skip
     participation.submitted_at, participation.submitted_by = locked.submitted_at, user
     return locked
 
@@ -212,6 +217,10 @@ def self_assessment_reopen(*, participation: Participation, user: User, reason: 
     status_change_record(
         cycle=locked.cycle, participation=locked, action="reopen", from_status="submitted",
         to_status="open", user=user, reason=reason,
+    )  # fmt: skip
+    audit.record(
+        action=audit.Action.SELF_ASSESSMENT_REOPEN, user=user, target=locked, region=locked.region,
+        details={"cycle": locked.cycle.slug, "reason": reason},
     )  # fmt: skip
     participation.submitted_at, participation.submitted_by = None, None
     return locked

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from cityeval.engine import Framework, parse_framework
 from cityeval.engine.framework import builtin_source
+from cityeval.web.audit import services as audit
 from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, FrameworkVersion, Participation, Stage, StatusChange
 from cityeval.web.evaluations.phases import Activity
@@ -137,6 +138,10 @@ def status_change_record(
     )
 
 
+# Transitions the audit trail names apart; the others are "cycle status changed".
+_AUDITED = {"reopen": audit.Action.CYCLE_REOPEN, "publish": audit.Action.RESULTS_PUBLISH}
+
+
 @transaction.atomic
 def cycle_transition(
     *,
@@ -181,6 +186,10 @@ def cycle_transition(
         user=user,
         reason=reason,
     )
+    audit.record(
+        action=_AUDITED.get(action, audit.Action.CYCLE_TRANSITION), user=user, target=locked,
+        details={"transition": action, "from": locked.status, "to": transition.target, "reason": reason},
+    )  # fmt: skip
     Cycle.objects.filter(pk=cycle.pk).update(status=transition.target)
     cycle.refresh_from_db(fields=["status"])
     return cycle

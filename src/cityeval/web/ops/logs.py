@@ -83,6 +83,7 @@ class RequestLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
         token = _request_id.set(request_id)
+        request.META["cityeval.request_id"] = request_id  # for the audit trail's entries
         started = time.perf_counter()
         try:
             response = self.get_response(request)

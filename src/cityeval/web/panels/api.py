@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
 
 from cityeval.web.accounts.access import acting_user, is_assessor
+from cityeval.web.audit import services as audit
 from cityeval.web.evaluations.phases import CycleClosed
 from cityeval.web.panels.access import PanelRegionAccess, panel_region_access
 from cityeval.web.panels.scoresheet import Mark, latest_scores
@@ -119,6 +120,13 @@ def _visible(access: PanelRegionAccess, user) -> list[ScoreOut]:
 def list_scores(request: HttpRequest, cycle: str, stage: str, region: str):
     """The latest score per item and assessor, as far as the blind rule lets the user see."""
     access = panel_region_access(request.user, cycle=cycle, stage=stage, region=region)
+    if access.sees_all_scores:  # every member's marks, by name: the audit trail keeps who read them
+        panel_region = access.panel_region
+        audit.record(
+            action=audit.Action.ASSESSOR_DATA_DOWNLOAD, user=acting_user(request), target=panel_region.panel,
+            region=panel_region.participation.region, request=request,
+            details={"cycle": cycle, "stage": stage, "what": "panel scores (API)"},
+        )  # fmt: skip
     return _visible(access, request.user)
 
 

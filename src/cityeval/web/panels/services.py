@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cityeval.web.accounts.models import Membership, Role
+from cityeval.web.audit import services as audit
 from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.evaluations.phases import Activity
@@ -683,6 +684,14 @@ def consolidated_score_record(
         raise ScoreRejected(errors)
     assert score is not None  # a missing score is one of the errors
     _inputs_changed(panel_region)
-    return ConsolidatedScore.objects.create(
+    consolidated = ConsolidatedScore.objects.create(
         panel_region=panel_region, item=item, score=score, reason=reason, decided_by=user
     )
+    participation = panel_region.participation
+    audit.record(
+        action=audit.Action.PANEL_CONSOLIDATE, user=user, target=panel_region.panel,
+        region=participation.region,
+        details={"cycle": participation.cycle.slug, "stage": panel_region.stage, "item": item,
+                 "score": score, "reason": reason},
+    )  # fmt: skip
+    return consolidated

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from cityeval.engine import Framework, InputError, score_items
 from cityeval.engine.agreement import agreement_by
 from cityeval.engine.scoring import ScoreResult
+from cityeval.web.audit import services as audit
 from cityeval.web.engine_errors import input_error_text
 from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
@@ -110,6 +111,10 @@ def results_compute(*, cycle: Cycle, stage: str = Stage.Kind.STAGE_II, user: Use
     regions_store(run, result, framework, participations, panel_of)
     items_store(run, result, participations)
     _store_agreement(run, _agreement(first_marks, panels, framework))
+    audit.record(
+        action=audit.Action.RESULTS_COMPUTE, user=user, target=locked,
+        details={"stage": stage, "run": str(run.public_id), "regions": len(participations)},
+    )  # fmt: skip
     return run
 
 

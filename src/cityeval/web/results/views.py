@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import acting_user, require_coordinator
+from cityeval.web.audit import services as audit
 from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle
@@ -255,6 +256,11 @@ def cycle_letter(request: HttpRequest, cycle: str) -> HttpResponse:
         "sees_feedback": with_feedback,
         "letter": LetterDetails.objects.filter(cycle=access.cycle).first(),
     }
+    if with_feedback:  # every assessor's feedback, by name: the audit trail keeps who read it
+        audit.record(
+            action=audit.Action.ASSESSOR_DATA_DOWNLOAD, user=acting_user(request), target=access.cycle,
+            request=request, details={"what": "cycle letter with feedback"},
+        )  # fmt: skip
     suffix = "-feedback" if with_feedback else ""
     filename = f"results-{access.cycle.slug}{suffix}.pdf"
     return pdf_response(request, "results/pdf/cycle_letter.html", context, filename=filename)

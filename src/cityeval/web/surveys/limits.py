@@ -34,6 +34,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from cityeval.web.addresses import network_of
 from cityeval.web.refusals import Refused
 from cityeval.web.surveys.models import RateCounter, SurveyForm
 
@@ -67,19 +68,6 @@ def count(key: str, *, window: int = HOUR, now: dt.datetime | None = None) -> in
     # A new window opened: forget the ones that are over (indexed, so cheap).
     RateCounter.objects.filter(expires_at__lt=now).delete()
     return 1
-
-
-def network_of(ip: str) -> str:
-    """The /24 of an IPv4 address (also written IPv4-mapped, ``::ffff:a.b.c.d``) or the /64 of an
-    IPv6 one; anything else as it is."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # a dual-stack socket's IPv4 client: not one shared /64
-    prefix = 24 if address.version == 4 else 64
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
 def sender_of(ip: str) -> str:

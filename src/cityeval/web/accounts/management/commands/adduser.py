@@ -11,7 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 
-from cityeval.web.accounts.models import Membership, Role
+from cityeval.web.accounts.models import Role
+from cityeval.web.accounts.services import membership_grant
 from cityeval.web.regions.models import Opd, Region
 
 
@@ -52,7 +53,7 @@ class Command(BaseCommand):
             self.stdout.write(f"created user {username} with password {password} (shown once)")
         try:
             with transaction.atomic():
-                Membership.objects.create(user=user, role=role, region=the_region, opd=the_opd)
+                membership_grant(member=user, role=role, region=the_region, opd=the_opd, by=None)
         except IntegrityError:
             raise CommandError(f"{username} already has that role there") from None
         self.stdout.write(f"{username}: {role}" + (f" in {the_opd or the_region}" if the_region else ""))
