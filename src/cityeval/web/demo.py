@@ -1,5 +1,6 @@
 """Load the demo into the web app: the synthetic Deli Serdang 2024 evaluation (cityeval.demo),
-published, with 2023 imported as history, its impact survey, and an open 2025 cycle to try.
+published, with 2023 imported as history, its impact survey, and an open 2025 cycle to try
+(Deli Serdang's 2025 survey forms are open, each naming the programme it asks about).
 
 Real: the region names and provinces, Deli Serdang's six 2024 quick wins and their owning OPDs
 (docs/domain.md §6). Synthetic: everything else — users, the other programmes, the self-assessment
