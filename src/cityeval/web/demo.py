@@ -1,5 +1,6 @@
 """Load the demo into the web app: the synthetic Deli Serdang 2024 evaluation (cityeval.demo),
-published, with 2023 imported as history, its impact survey, and an open 2025 cycle to try.
+published, with 2023 imported as history, its impact survey, and an open 2025 cycle to try
+(Deli Serdang's 2025 survey forms are open, each naming the programme it asks about).
 
 Real: the region names and provinces, Deli Serdang's six 2024 quick wins and their owning OPDs
 (docs/domain.md §6). Synthetic: everything else — users, the other programmes, the self-assessment
@@ -28,7 +29,7 @@ from cityeval.web.programmes.models import Programme
 from cityeval.web.regions.models import Opd, Province, Region
 from cityeval.web.regions.services import opd_create, region_kind_from_name, unique_slug
 from cityeval.web.results.demo import load_results_demo
-from cityeval.web.surveys.demo import load_survey_demo
+from cityeval.web.surveys.demo import load_survey_demo, load_survey_forms_demo
 
 # Deli Serdang's OPDs: the six quick-win owners (real, docs/domain.md §6) and the two offices that
 # run the evaluation in a region (Diskominfo, Bappeda), plus one with no programme yet, so
@@ -43,6 +44,9 @@ OPDS = (
     ("Dinas Komunikasi dan Informatika", "Diskominfo"),
     ("Badan Perencanaan Pembangunan Daerah", "Bappeda"),
     ("Dinas Perhubungan", "Dishub"),
+    ("Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu", "DPMPTSP"),
+    ("Dinas Lingkungan Hidup", "DLH"),
+    ("Dinas Perindustrian dan Perdagangan", "Disperindag"),
 )
 QUICK_WIN_OWNERS = {
     "E-Padi": "Bapenda",
@@ -59,6 +63,16 @@ OTHER_PROGRAMMES = (
     ("Musrenbang daring", "governance", "policy", "Bappeda", "running", 2022),
     ("Pembayaran retribusi nontunai", "economy", "transaction", "Bapenda", "running", 2023),
     ("Telemedisin puskesmas", "living", "health", "Dinkes", "planned", 2025),
+    # One per sub-dimension the quick wins and the above leave open, so that every survey form
+    # names the service it asks about (a form without its programme is never opened).
+    ("Peta Peluang Investasi Deli Serdang", "branding", "business", "DPMPTSP", "running", 2022),
+    ("Penataan Wajah Kota Lubuk Pakam", "branding", "appearance", "Perkim", "running", 2023),
+    ("Gerai Produk Unggulan Daerah", "economy", "industry", "Disperindag", "running", 2022),
+    ("Informasi Tata Ruang Daring", "living", "harmony", "Perkim", "running", 2021),
+    ("Wifi Publik Desa", "living", "mobility", "Diskominfo", "running", 2022),
+    ("Relawan TIK Deli Serdang", "society", "community", "Diskominfo", "running", 2021),
+    ("Pemantauan Kualitas Udara dan Air Sungai", "environment", "protection", "DLH", "running", 2023),
+    ("Penerangan Jalan Tenaga Surya Desa", "environment", "energy", "DLH", "running", 2024),
 )
 SUBDIMENSION_OF_QUICK_WIN = {
     "governance": "service",
@@ -91,7 +105,7 @@ def load_demo() -> list[DemoLogin]:
     participation = Participation.objects.get(cycle=cycle, region=home)
     logins = _users(home, opds["Dinkes"], regions["Kota Medan"])
     _self_assessment(participation, opds, author=get_user_model().objects.get(username=logins[1].username))
-    programmes = {p.subdimension: p for p in Programme.objects.filter(region=home).exclude(subdimension="")}
+    programmes = _surveyed_programmes(home)
     load_survey_demo(participation=participation, programmes_by_subdimension=programmes)
     users = get_user_model().objects
     load_results_demo(
@@ -101,7 +115,12 @@ def load_demo() -> list[DemoLogin]:
         coordinator=users.get(username="koordinator"),
         assessor_users=[users.get(username="asesor")],
     )
-    _cycle_2025(regions)
+    cycle_2025 = _cycle_2025(regions)
+    # The open cycle's forms, with no responses yet: links a citizen can open and answer.
+    load_survey_forms_demo(
+        participation=Participation.objects.get(cycle=cycle_2025, region=home),
+        programmes_by_subdimension=programmes,
+    )
     _kkpd(home, users.get(username="bpkad.deliserdang"))
     return logins
 
@@ -151,6 +170,17 @@ def _programmes(home: Region, opds: dict[str, Opd]) -> None:
             region=home, name=name, dimension=dimension, subdimension=sub, owner=opds[owner],
             status=status, start_year=year, description="Contoh sintetis / synthetic example.",
         )  # fmt: skip
+
+
+def _surveyed_programmes(home: Region) -> dict[str, Programme]:
+    """The programme surveyed for each sub-dimension: its quick win if it has one, else the
+    running programme started first (a planned programme has no users to ask yet)."""
+    chosen: dict[str, Programme] = {}
+    programmes = Programme.objects.filter(region=home).exclude(subdimension="")
+    for p in programmes.order_by("-is_quick_win", "start_year", "id"):
+        if p.status == Programme.Status.RUNNING:
+            chosen.setdefault(p.subdimension, p)
+    return chosen
 
 
 def _cycle_2024(regions: dict[str, Region]) -> Cycle:

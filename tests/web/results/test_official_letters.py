@@ -121,3 +121,14 @@ def test_the_demo_letters_carry_example_details_that_say_so(db):
     details = LetterDetails.objects.get(cycle__slug="gmsc-2024")
     assert "contoh" in details.issuing_body.lower() and "CONTOH" in details.number
     assert "contoh" in details.signatory_name.lower()
+
+
+def test_the_cycle_page_links_the_letter_details_before_results_are_computed(world, as_user, coordinator):
+    """The coordinator reaches the letter settings from the cycle's own page while the cycle is
+    still open and nothing is computed (the national results page only shows the link once
+    results exist)."""
+    from cityeval.web.results.models import ResultRun
+
+    assert not ResultRun.objects.filter(cycle=world.cycle).exists()
+    page = as_user(coordinator).get(f"/cycles/{CYCLE}/").content.decode()
+    assert 'id="letter-details-link"' in page and f'href="{SETTINGS_URL}"' in page

@@ -26,7 +26,7 @@ from django.db import transaction
 from cityeval.engine.survey import AGE_BANDS, SEXES
 from cityeval.web.evaluations.models import Participation
 from cityeval.web.programmes.models import Programme
-from cityeval.web.surveys.models import Mode, Response, SurveyForm
+from cityeval.web.surveys.models import Mode, Response, SurveyForm, SurveyPlan
 from cityeval.web.surveys.plans import EntryInput, PlanInput, forms_generate, plan_save
 from cityeval.web.surveys.responses import identity_hash
 
@@ -66,6 +66,35 @@ def _response(rng: random.Random, form: SurveyForm, number: int, centre: float) 
 
 
 @transaction.atomic
+def load_survey_forms_demo(
+    *,
+    participation: Participation,
+    programmes_by_subdimension: Mapping[str, Programme | None] | None = None,
+    known_users_of_second: int | None = None,
+) -> SurveyPlan:
+    """The demo's survey plan for ``participation`` (split mode everywhere, 50 respondents per
+    form) and its generated forms, without responses. ``programmes_by_subdimension`` maps a
+    sub-dimension code to the programme surveyed for it; a form whose sub-dimension is left out
+    names no service and stays closed."""
+    framework = participation.cycle.framework.framework
+    chosen = programmes_by_subdimension or {}
+    subs = [s.code for d in framework.dimensions for s in d.subdimensions]
+    entries = {code: EntryInput(programme=chosen.get(code)) for code in subs}
+    entries[subs[1]] = EntryInput(programme=chosen.get(subs[1]), known_users=known_users_of_second)
+    plan = plan_save(
+        participation=participation,
+        data=PlanInput(
+            target=RESPONDENTS_PER_FORM,
+            demographics=True,
+            modes={d.code: Mode.SPLIT for d in framework.dimensions},
+            entries=entries,
+        ),
+    )
+    forms_generate(plan=plan)
+    return plan
+
+
+@transaction.atomic
 def load_survey_demo(
     *,
     participation: Participation,
@@ -78,21 +107,11 @@ def load_survey_demo(
     programme surveyed for it; sub-dimensions left out have no programme. Deterministic for a
     given ``seed``. Expects a participation without survey responses.
     """
-    framework = participation.cycle.framework.framework
-    chosen = programmes_by_subdimension or {}
-    subs = [s.code for d in framework.dimensions for s in d.subdimensions]
-    entries = {code: EntryInput(programme=chosen.get(code)) for code in subs}
-    entries[subs[1]] = EntryInput(programme=chosen.get(subs[1]), known_users=SMALL_SERVICE_USERS)
-    plan = plan_save(
+    plan = load_survey_forms_demo(
         participation=participation,
-        data=PlanInput(
-            target=RESPONDENTS_PER_FORM,
-            demographics=True,
-            modes={d.code: Mode.SPLIT for d in framework.dimensions},
-            entries=entries,
-        ),
+        programmes_by_subdimension=programmes_by_subdimension,
+        known_users_of_second=SMALL_SERVICE_USERS,
     )
-    forms_generate(plan=plan)
     rng = random.Random(seed)
     forms = list(plan.forms.order_by("id"))
     rows = []

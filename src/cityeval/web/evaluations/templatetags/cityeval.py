@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils.formats import get_format
+from django.utils.html import format_html
 
 from cityeval.engine.framework import Label
 from cityeval.engine.numbers import format_number
@@ -50,3 +51,27 @@ def percent(value) -> str:
 @register.filter
 def get(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+class _TableWrapNode(template.Node):
+    def __init__(self, name: template.base.FilterExpression, nodelist: template.NodeList) -> None:
+        self.name, self.nodelist = name, nodelist
+
+    def render(self, context: template.Context) -> str:
+        opening = format_html(
+            '<div class="table-wrap" tabindex="0" role="region" aria-label="{}">', self.name.resolve(context)
+        )
+        return opening + self.nodelist.render(context) + "</div>"
+
+
+@register.tag
+def tablewrap(parser: template.base.Parser, token: template.base.Token) -> _TableWrapNode:
+    """``{% tablewrap _("Heading") %}<table>…</table>{% endtablewrap %}``: the frame a table too
+    wide for the screen scrolls in. The frame is a named, focusable region in the served HTML, so
+    that keyboard users can scroll it without JavaScript; its name is the table's heading."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("tablewrap takes one argument: the table's name")
+    nodelist = parser.parse(("endtablewrap",))
+    parser.delete_first_token()
+    return _TableWrapNode(parser.compile_filter(bits[1]), nodelist)

@@ -29,17 +29,3 @@ document.querySelectorAll("button.copy-link").forEach((button) => {
     if (status) status.textContent = button.dataset.copied;
   });
 });
-// A table too wide for the screen scrolls inside its ".table-wrap": such a wrapper is made a
-// focusable, named region so that keyboard users can scroll it too (named after the table's
-// caption, else the heading before it).
-document.querySelectorAll(".table-wrap").forEach((wrap) => {
-  if (wrap.hasAttribute("tabindex")) return;
-  const table = wrap.querySelector("table");
-  let name = table && table.caption ? table.caption.textContent : "";
-  for (let node = wrap.previousElementSibling; !name && node; node = node.previousElementSibling) {
-    if (/^H[1-6]$/.test(node.tagName)) name = node.textContent;
-  }
-  wrap.tabIndex = 0;
-  wrap.setAttribute("role", "region");
-  wrap.setAttribute("aria-label", (name || document.title).trim());
-});
