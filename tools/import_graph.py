@@ -18,6 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 APP_ORDER = (
     "regions",
     "accounts",
+    "jobs",  # background jobs: the queue, progress and files; a job's work is named by path
     "evaluations",
     "programmes",
     "kkpd",

@@ -122,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--serve",
         action="store_true",
-        help="then load the demo into a fresh SQLite database (var/demo/) and serve the web app",
+        help="then load the demo into a fresh SQLite database (var/demo/) and serve it, with a job worker",
     )
     p.add_argument("--port", type=int, default=8000, help="port for --serve (on 127.0.0.1)")
     p.set_defaults(handler=_cmd_demo)
@@ -317,7 +317,15 @@ def _serve_demo(console: Console, *, port: int) -> None:
     for login in logins:
         table.add_row(login.role, login.username, login.password, login.sees)
     console.print(table)
-    call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+    import subprocess
+
+    # The background-job worker beside the server, on the same database; stopped with it.
+    worker = subprocess.Popen([sys.executable, "-m", "cityeval.cli", "worker"], env=os.environ.copy())
+    try:
+        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
 
 
 # --- web ---------------------------------------------------------------------------------------
