@@ -317,10 +317,13 @@ def _serve_demo(console: Console, *, port: int) -> None:
     for login in logins:
         table.add_row(login.role, login.username, login.password, login.sees)
     console.print(table)
+    import signal
     import subprocess
 
-    # The background-job worker beside the server, on the same database; stopped with it.
+    # The background-job worker beside the server, on the same database; stopped with it (Ctrl+C
+    # reaches both; SIGTERM to the server alone becomes an exit, so the `finally` stops the worker).
     worker = subprocess.Popen([sys.executable, "-m", "cityeval.cli", "worker"], env=os.environ.copy())
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     try:
         call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
     finally:
