@@ -122,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--serve",
         action="store_true",
-        help="then load the demo into a fresh SQLite database (var/demo/) and serve the web app",
+        help="then load the demo into a fresh SQLite database (var/demo/) and serve it, with a job worker",
     )
     p.add_argument("--port", type=int, default=8000, help="port for --serve (on 127.0.0.1)")
     p.set_defaults(handler=_cmd_demo)
@@ -317,7 +317,18 @@ def _serve_demo(console: Console, *, port: int) -> None:
     for login in logins:
         table.add_row(login.role, login.username, login.password, login.sees)
     console.print(table)
-    call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+    import signal
+    import subprocess
+
+    # The background-job worker beside the server, on the same database; stopped with it (Ctrl+C
+    # reaches both; SIGTERM to the server alone becomes an exit, so the `finally` stops the worker).
+    worker = subprocess.Popen([sys.executable, "-m", "cityeval.cli", "worker"], env=os.environ.copy())
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
+    try:
+        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
 
 
 # --- web ---------------------------------------------------------------------------------------

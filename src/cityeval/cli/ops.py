@@ -1,4 +1,5 @@
-"""``cityeval backup DIR`` and ``cityeval restore DIR``: thin wrappers over cityeval.web.ops.backup."""
+"""``cityeval backup DIR``, ``cityeval restore DIR`` (thin wrappers over cityeval.web.ops.backup) and
+``cityeval worker`` (cityeval.web.jobs.worker)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,19 @@ def add_ops_commands(commands: Any) -> None:
     p.add_argument("--force", action="store_true", help="replace a database and files that hold data")
     p.set_defaults(handler=_cmd_restore)
 
+    p = commands.add_parser(
+        "worker",
+        help="run the background-job worker (whole-cycle letters)",
+        description=(
+            "Run queued background jobs until stopped (SIGTERM or Ctrl+C let the job at hand "
+            "finish; a second one stops at once). Jobs whose worker died are queued again. "
+            "Reads the same environment as the web app."
+        ),
+    )
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between looks at an empty queue")
+    p.add_argument("--batch", action="store_true", help="run what is queued, then stop")
+    p.set_defaults(handler=_cmd_worker)
+
 
 def _setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityeval.web.settings")
@@ -64,4 +78,12 @@ def _cmd_restore(args: argparse.Namespace) -> int:
         f"restored from {args.directory}: database ({restored.migrations} migrations), "
         f"{restored.files} files ({restored.bytes} bytes)"
     )
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    _setup()
+    from cityeval.web.jobs.worker import run_worker
+
+    run_worker(interval=args.interval, batch=args.batch)
     return 0

@@ -82,6 +82,14 @@ def stored_file_response(file: IO[bytes], *, filename: str, content_type: str) -
     return response
 
 
+def generated_file_response(file: IO[bytes], *, filename: str) -> FileResponse:
+    """A file the platform made earlier and stored (a background job's letter), streamed as a
+    download, its type following the file name's extension."""
+    response = FileResponse(file, content_type=_content_type(filename))
+    _as_attachment(response, filename)
+    return response
+
+
 def new_workbook(buffer: io.BytesIO) -> Any:
     """An in-memory xlsxwriter workbook that keeps user text as text (:data:`WORKBOOK_OPTIONS`)."""
     import xlsxwriter  # imported here: only workbook downloads need it

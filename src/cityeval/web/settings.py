@@ -107,6 +107,9 @@ INSTALLED_APPS = [
     "cityeval.web.panels",
     "cityeval.web.results",
     "cityeval.web.surveys",
+    "cityeval.web.jobs",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -299,3 +302,12 @@ if SENTRY_DSN and "pytest" not in sys.modules:
     from cityeval.web.ops.errors import error_reporting_start
 
     error_reporting_start(dsn=SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"))
+
+# Background jobs (decision record 0007): django-tasks' database backend, so the queue is the
+# app's own database (SQLite for the demo, PostgreSQL in production) and `cityeval worker`
+# runs it. A running job whose worker has not reported for JOBS_STALE_SECONDS is taken as
+# lost (a worker killed half-way) and queued again; keep it above the slowest single step.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+JOBS_STALE_SECONDS = env_float("JOBS_STALE_SECONDS", 300.0)
+# Seconds of pause after each step of a job: 0, except in the kill-the-worker test.
+JOBS_STEP_DELAY = env_float("CITYEVAL_JOBS_STEP_DELAY", 0.0)

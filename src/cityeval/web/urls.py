@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("cityeval.web.panels.urls")),
     path("", include("cityeval.web.results.urls")),
     path("", include("cityeval.web.surveys.urls")),
+    path("", include("cityeval.web.jobs.urls")),
 ]

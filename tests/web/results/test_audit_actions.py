@@ -4,6 +4,7 @@ coordinator's copy of the cycle letter that carries every assessor's feedback.""
 from __future__ import annotations
 
 from cityeval.web.audit.models import Action, AuditEntry
+from cityeval.web.jobs.models import Job
 from tests.helpers.results import CYCLE
 
 
@@ -21,14 +22,16 @@ def test_publishing_is_recorded(published, coordinator):
 
 
 def test_the_letter_with_every_assessor_s_feedback_is_recorded(published, as_user, coordinator):
+    """The letter with feedback is made by a job: asking for it is what the trail records."""
     before = AuditEntry.objects.count()
     as_user(coordinator).get(f"/results/{CYCLE}/letter.pdf")  # without feedback: nothing to record
     assert AuditEntry.objects.count() == before
-    response = as_user(coordinator).get(f"/results/{CYCLE}/letter.pdf?feedback=1")
-    assert response.status_code == 200
+    response = as_user(coordinator).post(f"/results/{CYCLE}/letter/prepare/")
+    assert response.status_code == 302
     entry = AuditEntry.objects.get(action=Action.ASSESSOR_DATA_DOWNLOAD)
+    job = Job.objects.get()
     assert (entry.user, entry.target_id, entry.details) == (
         coordinator,
         CYCLE,
-        {"what": "cycle letter with feedback"},
+        {"what": "cycle letter with feedback", "job": job.pk},
     )

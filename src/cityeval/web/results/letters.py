@@ -6,15 +6,24 @@ letter. Letters are HTML templates rendered by WeasyPrint; nothing external is f
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cityeval.engine.report import CycleReport, RegionReport
+from cityeval.web.accounts.access import is_coordinator
 from cityeval.web.downloads import file_response
+from cityeval.web.jobs.models import Job
 from cityeval.web.labels import page_language
 from cityeval.web.pdf import pdf_bytes
+from cityeval.web.refusals import Refused
 from cityeval.web.results.charts import histogram_svg, radar_svg
+from cityeval.web.results.models import LetterDetails
+from cityeval.web.results.selectors import ResultsAccess, cycle_report_of, results_access
 
 RADAR_MIN_AXES = 3  # below three axes a radar is a line, not a shape: the tables suffice
 
@@ -70,3 +79,44 @@ def cycle_charts(report: CycleReport, *, year: int, previous_year: int | None) -
 def pdf_response(request: HttpRequest, template: str, context: dict, *, filename: str) -> HttpResponse:
     html = render_to_string(template, context, request=request)
     return file_response(pdf_bytes(html), filename=filename)
+
+
+def cycle_letter_context(access: ResultsAccess, report: CycleReport, *, with_feedback: bool) -> dict:
+    """What the whole-cycle letter's template needs, on a page's request or in a job."""
+    run = access.require_run()
+    previous = run.previous_cycle.year if run.previous_cycle is not None else None
+    return {
+        "cycle": access.cycle,
+        "run": run,
+        "report": report,
+        "framework": access.framework,
+        "charts": cycle_charts(report, year=access.cycle.year, previous_year=previous),
+        "sees_feedback": with_feedback,
+        "letter": LetterDetails.objects.filter(cycle=access.cycle).first(),
+    }
+
+
+def cycle_letter_job(job: Job, progress: Callable[[int, int], None]) -> tuple[bytes, str]:
+    """The coordinator's whole-cycle letter with every region's feedback, made by a job:
+    one step per region read, one for the PDF; access checked again for the job's author."""
+    user = job.created_by
+    if user is None or not is_coordinator(user):
+        raise LetterRefused
+    with translation.override(job.params["language"]):
+        access = results_access(user, job.params["cycle"])
+        steps = [1]  # the PDF, plus one per region once the regions are counted
+
+        def region_read(done: int, total: int) -> None:
+            steps[0] = total + 1
+            progress(done, steps[0])
+
+        report = cycle_report_of(access, with_feedback=True, progress=region_read)
+        context = cycle_letter_context(access, report, with_feedback=True)
+        content = pdf_bytes(render_to_string("results/pdf/cycle_letter.html", context))
+    progress(steps[0], steps[0])
+    return content, f"results-{access.cycle.slug}-feedback.pdf"
+
+
+class LetterRefused(Refused):
+    status = 403
+    default_message = gettext_lazy("Only a national coordinator may have this letter made.")

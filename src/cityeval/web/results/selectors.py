@@ -358,15 +358,21 @@ def region_report_of(results: RegionResults) -> RegionReport:
     )
 
 
-def cycle_report_of(access: ResultsAccess, *, with_feedback: bool) -> CycleReport:
-    """Every region's report; feedback (coordinator only) read per region."""
+def cycle_report_of(
+    access: ResultsAccess, *, with_feedback: bool, progress: Callable[[int, int], None] | None = None
+) -> CycleReport:
+    """Every region's report; feedback (coordinator only) read per region, each region
+    reported to ``progress(done, total)`` (the letter job's progress)."""
     run = access.require_run()
     framework = access.framework
     previous_dimensions, previous_components = _previous_tables(run, None)
     rows = list(RegionResult.objects.filter(run=run).select_related("region", "participation"))
     feedback = {}
     if with_feedback:
-        feedback = {r.region.name: feedback_for(r.participation, run.stage) for r in rows}
+        for done, r in enumerate(rows, 1):
+            feedback[r.region.name] = feedback_for(r.participation, run.stage)
+            if progress is not None:
+                progress(done, len(rows))
     return cycle_report(
         stored_result(run, framework),
         framework,

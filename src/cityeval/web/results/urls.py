@@ -12,6 +12,7 @@ urlpatterns = [
     path("results/<slug:cycle>/national.<str:fmt>", views.national_export, name="national_export"),
     path("results/<slug:cycle>/items.<str:fmt>", views.items_export, name="items_export"),
     path("results/<slug:cycle>/letter.pdf", views.cycle_letter, name="cycle_letter"),
+    path("results/<slug:cycle>/letter/prepare/", views.cycle_letter_prepare, name="cycle_letter_prepare"),
     path("results/<slug:cycle>/letter/", views.letter_details, name="letter_details"),
     path("r/<slug:region>/<slug:cycle>/results/", views.region, name="region"),
     path("r/<slug:region>/<slug:cycle>/results/letter.pdf", views.region_letter, name="region_letter"),

@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -27,6 +28,8 @@ from cityeval.web.evaluations.models import Cycle
 from cityeval.web.evaluations.phases import Activity
 from cityeval.web.evaluations.services import framework_version_chosen
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
+from cityeval.web.jobs.models import Job
+from cityeval.web.jobs.services import job_enqueue
 from cityeval.web.labels import page_label
 from cityeval.web.listing import Filter, list_query, listing
 from cityeval.web.refusals import Refused
@@ -34,7 +37,7 @@ from cityeval.web.results.charts import histogram_svg
 from cityeval.web.results.exports import FORMATS, table_download
 from cityeval.web.results.forms import HistoryImportForm, LetterDetailsForm
 from cityeval.web.results.history import history_import
-from cityeval.web.results.letters import cycle_charts, pdf_response, region_charts
+from cityeval.web.results.letters import cycle_letter_context, pdf_response, region_charts
 from cityeval.web.results.models import LetterDetails, ResultRun
 from cityeval.web.results.selectors import (
     ResultsAccess,
@@ -242,28 +245,40 @@ def region_letter(request: HttpRequest, cycle: str, region: str) -> HttpResponse
 
 
 def cycle_letter(request: HttpRequest, cycle: str) -> HttpResponse:
-    """The whole cycle's letter: the national table and charts; with ``?feedback=1`` the
-    coordinator's copy adds every region's feedback (long: about 50 s for 550 regions)."""
+    """The whole cycle's letter: the national table and charts. The coordinator's copy with
+    every region's feedback is long (about 50 s for 550 regions): a background job makes it
+    (:func:`cycle_letter_prepare`)."""
     access = results_access(request.user, cycle)
-    with_feedback = access.is_coordinator and request.GET.get("feedback") == "1"
-    report = cycle_report_of(access, with_feedback=with_feedback)
-    context = {
-        "cycle": access.cycle,
-        "run": access.require_run(),
-        "report": report,
-        "framework": access.framework,
-        "charts": cycle_charts(report, year=access.cycle.year, previous_year=_previous_year(access)),
-        "sees_feedback": with_feedback,
-        "letter": LetterDetails.objects.filter(cycle=access.cycle).first(),
-    }
-    if with_feedback:  # every assessor's feedback, by name: the audit trail keeps who read it
-        audit.record(
-            action=audit.Action.ASSESSOR_DATA_DOWNLOAD, user=acting_user(request), target=access.cycle,
-            request=request, details={"what": "cycle letter with feedback"},
-        )  # fmt: skip
-    suffix = "-feedback" if with_feedback else ""
-    filename = f"results-{access.cycle.slug}{suffix}.pdf"
+    report = cycle_report_of(access, with_feedback=False)
+    context = cycle_letter_context(access, report, with_feedback=False)
+    filename = f"results-{access.cycle.slug}.pdf"
     return pdf_response(request, "results/pdf/cycle_letter.html", context, filename=filename)
+
+
+@login_required
+@require_POST
+def cycle_letter_prepare(request: HttpRequest, cycle: str) -> HttpResponse:
+    """The coordinator asks for the letter with every region's feedback: queued as a job (the
+    same letter asked again is the same job), then its page shows the progress."""
+    require_coordinator(request.user)
+    access = results_access(request.user, cycle)
+    run = access.require_run()
+    details = LetterDetails.objects.filter(cycle=access.cycle).first()
+    language = get_language()
+    # One job per letter content: this run, these letter details, this language.
+    edited = details.updated_at.isoformat() if details else "-"
+    job = job_enqueue(
+        user=acting_user(request),
+        kind=Job.Kind.CYCLE_LETTER,
+        key=f"cycle_letter:{access.cycle.pk}:{run.pk}:feedback:{language}:{edited}",
+        params={"cycle": access.cycle.slug, "cycle_name": access.cycle.name, "language": language},
+    )
+    # Every assessor's feedback, by name: the audit trail keeps who asked for it.
+    audit.record(
+        action=audit.Action.ASSESSOR_DATA_DOWNLOAD, user=acting_user(request), target=access.cycle,
+        request=request, details={"what": "cycle letter with feedback", "job": job.pk},
+    )  # fmt: skip
+    return redirect("jobs:job", job_id=job.pk)
 
 
 @login_required

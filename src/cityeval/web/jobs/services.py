@@ -1,0 +1,179 @@
+"""Jobs: queue one (once per key), run it with progress, store its file, retry, recover.
+
+Effects happen once: a run first claims the job (a locked read; a job already done is left
+alone), the file is written whole under a temporary name and moved into place, and the job is
+marked done in the same locked transaction that records the file. A run that died half-way
+(``kill -9``) left no file in place and is queued again by :func:`job_recover_stale`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from importlib import import_module
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_tasks import task
+
+from cityeval.web.downloads import safe_filename
+from cityeval.web.jobs.models import Job
+from cityeval.web.refusals import Refused
+
+logger = logging.getLogger(__name__)
+
+# What each kind of job runs: ``runner(job, progress) -> (file bytes, download name)``, where
+# ``progress(done, total)`` records how far it is. Imported by path: jobs know no app.
+RUNNERS = {Job.Kind.CYCLE_LETTER: "cityeval.web.results.letters.cycle_letter_job"}
+Progress = Callable[[int, int], None]
+
+
+class JobNotRetryable(Refused):
+    status = 409
+    default_message = _("Only a failed job can be tried again.")
+
+
+def _enqueue(job: Job) -> None:
+    job.task_id = str(run_job.enqueue(job.pk).id)
+    job.save(update_fields=["task_id"])
+
+
+@transaction.atomic
+def job_enqueue(*, user: User, kind: str, key: str, params: dict[str, Any]) -> Job:
+    """The job for ``key``: the one already queued, running or done, else a new one queued
+    (a failed one is queued again). The queue row is written in the same transaction."""
+    job, created = Job.objects.select_for_update().get_or_create(
+        key=key, defaults={"kind": kind, "params": params, "created_by": user}
+    )
+    if created or job.status == Job.Status.FAILED:
+        _requeue(job)
+    return job
+
+
+def _requeue(job: Job) -> None:
+    job.status, job.error, job.done, job.heartbeat_at = Job.Status.QUEUED, "", 0, None
+    job.save(update_fields=["status", "error", "done", "heartbeat_at"])
+    _enqueue(job)
+
+
+@transaction.atomic
+def job_retry(*, user: User, job_id: int) -> Job:
+    """Queue a failed job again (the retry button); anything else is refused."""
+    job = Job.objects.select_for_update().get(pk=job_id)
+    if job.status != Job.Status.FAILED:
+        raise JobNotRetryable
+    _requeue(job)
+    return job
+
+
+def job_recover_stale(*, stale_after: float | None = None) -> int:
+    """Queue again every running job whose worker stopped reporting ``stale_after`` seconds
+    ago (its worker was killed); returns how many. Each is queued once: the locked read sees
+    the job queued again by another worker and leaves it."""
+    seconds = settings.JOBS_STALE_SECONDS if stale_after is None else stale_after
+    cutoff = timezone.now() - timedelta(seconds=seconds)
+    recovered = 0
+    for pk in Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=cutoff).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            job = Job.objects.select_for_update().get(pk=pk)
+            if job.status != Job.Status.RUNNING or job.heartbeat_at is None or job.heartbeat_at >= cutoff:
+                continue
+            _mark_lost_task(job.task_id)
+            logger.warning("job %s: its worker stopped at %s/%s; queued again", job.pk, job.done, job.total)
+            _requeue(job)
+            recovered += 1
+    return recovered
+
+
+def _mark_lost_task(task_id: str) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    lost = DBTaskResult.objects.filter(pk=task_id, status="RUNNING").first() if task_id else None
+    if lost is not None:
+        lost.set_failed(RuntimeError("the worker running this task stopped; the job was queued again"))
+
+
+def _claim(job_id: int) -> Job | None:
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        if job.status in (Job.Status.DONE, Job.Status.FAILED):
+            return None  # done already, or given up: nothing happens twice
+        job.status, job.attempts, job.heartbeat_at = Job.Status.RUNNING, job.attempts + 1, timezone.now()
+        job.save(update_fields=["status", "attempts", "heartbeat_at"])
+        return job
+
+
+def _progress(job: Job) -> Progress:
+    delay = settings.JOBS_STEP_DELAY  # 0 but in the kill-the-worker test, which needs a slow job
+
+    def report(done: int, total: int) -> None:
+        Job.objects.filter(pk=job.pk).update(done=done, total=total, heartbeat_at=timezone.now())
+        if delay:
+            time.sleep(delay)
+
+    return report
+
+
+def job_run(*, job_id: int) -> None:
+    """Run the job (the worker's task): claim, build, store, mark done; a failure is recorded
+    with a message for the page and raised again for the queue's own record."""
+    job = _claim(job_id)
+    if job is None:
+        return
+    try:
+        module, _dot, name = RUNNERS[Job.Kind(job.kind)].rpartition(".")
+        runner = getattr(import_module(module), name)
+        content, download_name = runner(job, _progress(job))
+        stored = _store(f"jobs/{job.pk}/{safe_filename(download_name)}", content)
+    except Exception as exc:
+        message = str(exc.message) if isinstance(exc, Refused) else ""
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.FAILED, error=message, finished_at=timezone.now()
+        )
+        raise
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if job.status == Job.Status.DONE:  # another run finished first: keep its file only
+            default_storage.delete(stored)
+            return
+        job.status, job.file_name, job.download_name = Job.Status.DONE, stored, safe_filename(download_name)
+        job.done, job.finished_at = job.total, timezone.now()
+        job.save(update_fields=["status", "file_name", "download_name", "done", "finished_at"])
+
+
+def _store(name: str, content: bytes) -> str:
+    """Write ``content`` whole, then put it in place: on local storage a temporary file in the
+    same folder renamed over the final name (atomic); on object storage one upload, which
+    appears only complete. Returns the stored name."""
+    try:
+        final = default_storage.path(name)
+    except NotImplementedError:
+        return default_storage.save(name, ContentFile(content))
+    os.makedirs(os.path.dirname(final), exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(final), suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.replace(temporary, final)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return name
+
+
+@task()
+def run_job(job_id: int) -> None:
+    """The one task the queue knows: run a job by its id."""
+    job_run(job_id=job_id)

@@ -1,0 +1,46 @@
+"""A job's page (progress, then the download or the failure with a retry button) and its
+download. Every job kind so far is national coordinators' work: others get 403, anonymous
+visitors the log-in page."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from cityeval.web.accounts.access import acting_user, require_coordinator
+from cityeval.web.downloads import generated_file_response
+from cityeval.web.jobs.models import Job
+from cityeval.web.jobs.services import job_retry
+
+REFRESH_SECONDS = 3
+
+
+def _job_for(request: HttpRequest, job_id: int) -> Job:
+    require_coordinator(request.user)
+    return get_object_or_404(Job, pk=job_id)
+
+
+@login_required
+def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job_for(request, job_id)
+    context = {"job": job, "refresh": REFRESH_SECONDS if job.is_active else None}
+    return render(request, "jobs/job.html", context)
+
+
+@login_required
+@require_POST
+def job_retry_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    _job_for(request, job_id)
+    job_retry(user=acting_user(request), job_id=job_id)
+    return redirect("jobs:job", job_id=job_id)
+
+
+@login_required
+def job_download(request: HttpRequest, job_id: int) -> FileResponse:
+    job = _job_for(request, job_id)
+    if job.status != Job.Status.DONE or not job.file_name:
+        raise Http404
+    return generated_file_response(default_storage.open(job.file_name, "rb"), filename=job.download_name)
