@@ -69,6 +69,7 @@ def module_edges(src: Path = SRC) -> dict[str, set[str]]:
 # Modules of the web package that every app may use; they import no app.
 WEB_BASE = (
     "imports", "pdf", "confirm", "refusals", "bounds", "labels", "downloads", "engine_errors", "listing",
+    "mail",
 )  # fmt: skip
 
 
