@@ -37,8 +37,9 @@ class TooManyResets(Refused):
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address; behind the reverse proxy, the last X-Forwarded-For hop (the one
-    the proxy added), as for the log-in lockout."""
+    """The client's address; behind our reverse proxy, the last X-Forwarded-For hop (the one
+    the proxy added; earlier hops are whatever the client claimed). The survey's abuse limits
+    use it too."""
     if settings.BEHIND_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded.strip():

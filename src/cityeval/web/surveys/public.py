@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from cityeval.engine.survey import question_name
 from cityeval.web.accounts.access import memberships
 from cityeval.web.accounts.models import Role
+from cityeval.web.accounts.passwords import client_ip
 from cityeval.web.labels import page_label
 from cityeval.web.surveys import texts
 from cityeval.web.surveys.forms import started_token, submission_from_post
@@ -37,16 +37,6 @@ def may_assist(user, form: SurveyForm) -> bool:
     filled in with their help; nobody else sees the checkbox."""
     region_id = form.plan.participation.region_id
     return any(m.role in STAFF_ROLES and m.region_id == region_id for m in memberships(user))
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address; behind our reverse proxy, the last X-Forwarded-For hop (the one
-    the proxy added; earlier hops are whatever the client claimed)."""
-    if settings.BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded.strip():
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "") or ""
 
 
 def _services(form: SurveyForm) -> dict[str, str]:
