@@ -306,3 +306,14 @@ def test_a_spreadsheet_disguised_as_something_else_is_refused_on_content(coordin
 
 def test_the_affiliations_are_the_panels_own():
     assert set(AFFILIATION_CODES) == set(PanelMember.Affiliation.values)
+
+
+def test_the_new_username_is_the_address_in_lower_case(coordinator, as_user):
+    """Django's usernames are case-sensitive; a user who types their address differently at
+    log-in must still get in."""
+    _invite_admin(as_user(coordinator), email="Sari.Dewi@Example.go.id")
+    _accept(_link(mail.outbox[0]))
+    login = Client().post(
+        reverse("accounts:login"), {"username": "sari.dewi@example.go.id", "password": PASSWORD}
+    )
+    assert login.status_code == 302

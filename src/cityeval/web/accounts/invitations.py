@@ -248,11 +248,16 @@ def invitation_accept(*, token: str, password: str = "", user: User | None = Non
     if not invitation.is_pending:
         raise InvitationDead
     if user is None:
-        if account_for(invitation) is not None or User.objects.filter(username=invitation.email).exists():
+        if (
+            account_for(invitation) is not None
+            or User.objects.filter(username__iexact=invitation.email).exists()
+        ):
             raise InvitationRejected(
                 _("An account with this address exists: log in first, then open the link.")
             )
-        candidate = User(username=invitation.email, email=invitation.email, first_name=invitation.name)
+        # The address in lower case, so that logging in does not depend on how it was typed.
+        username = invitation.email.lower()
+        candidate = User(username=username, email=invitation.email, first_name=invitation.name)
         try:
             validate_password(password, candidate)
         except ValidationError as exc:
