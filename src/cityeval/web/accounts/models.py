@@ -69,7 +69,21 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} ({scope})"
 
 
-class ApiToken(models.Model):
+class HashedToken:
+    """A secret kept only as its SHA-256 (``digest``): API tokens and invitation links."""
+
+    PREFIX = ""
+
+    @staticmethod
+    def digest_of(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def new_token(cls) -> str:
+        return cls.PREFIX + secrets.token_urlsafe(32)
+
+
+class ApiToken(HashedToken, models.Model):
     """A bearer token for the JSON API. Only its SHA-256 is stored; the token is shown once."""
 
     PREFIX = "ce_"
@@ -85,14 +99,6 @@ class ApiToken(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("API token")
 
-    @staticmethod
-    def digest_of(token: str) -> str:
-        return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-    @classmethod
-    def new_token(cls) -> str:
-        return cls.PREFIX + secrets.token_urlsafe(32)
-
 
 class ResetRequest(models.Model):
     """One password reset request, counted for the rate limits: ``key`` is ``ip:<address>`` or
@@ -105,7 +111,7 @@ class ResetRequest(models.Model):
         indexes = [models.Index(fields=["key", "created_at"], name="resetrequest_key_time")]
 
 
-class Invitation(models.Model):
+class Invitation(HashedToken, models.Model):
     """An invitation to take a role: a single-use link sent by e-mail that expires. Only the
     token's SHA-256 is stored (as for API tokens); resending makes a new token. The membership
     is created when the invitee accepts. ``ref`` names the invitation in URLs."""
@@ -148,14 +154,6 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} — {self.get_role_display()}"
-
-    @staticmethod
-    def digest_of(token: str) -> str:
-        return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-    @classmethod
-    def new_token(cls) -> str:
-        return cls.PREFIX + secrets.token_urlsafe(32)
 
     @property
     def is_pending(self) -> bool:
