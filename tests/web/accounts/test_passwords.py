@@ -154,3 +154,20 @@ def test_a_logged_in_user_changes_their_password_with_the_old_one(budi, as_user)
 def test_password_change_needs_a_login():
     response = Client().get(reverse("accounts:password_change"))
     assert response.status_code == 302 and response.url.startswith(reverse("accounts:login"))
+
+
+def test_a_reset_ends_a_log_in_lockout(budi, settings):
+    """Locked out after AXES_FAILURE_LIMIT wrong passwords (as in test_accounts), the owner who
+    proves control of their address logs in with the new password at once."""
+    locked = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        locked.post(reverse("accounts:login"), {"username": "admin_a", "password": "wrong"})
+    assert (
+        locked.post(reverse("accounts:login"), {"username": "admin_a", "password": PASSWORD}).status_code
+        == 429
+    )
+    client = Client()
+    _ask(client, "budi@example.go.id")
+    _set(client, _link(mail.outbox[0]))
+    login = locked.post(reverse("accounts:login"), {"username": "admin_a", "password": NEW_PASSWORD})
+    assert login.status_code == 302
