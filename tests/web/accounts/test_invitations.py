@@ -276,7 +276,7 @@ def test_a_bulk_file_with_bad_rows_lands_nothing_and_names_every_bad_row(coordin
         "Atlantis,Ana,ana@example.go.id,regional_admin,\n"
         "kota-medan,Budi,not-an-address,regional_admin,\n"
         ",Rina,rina@ui.ac.id,assessor,\n"
-        "kota-medan,Sari again,SARI@example.go.id,regional_admin,\n"
+        "kab-deli-serdang,Sari again,SARI@example.go.id,regional_admin,\n"
         "kota-medan,Joko,joko@example.go.id,coordinator,\n"
     )
     response = as_user(coordinator).post(
@@ -317,3 +317,12 @@ def test_the_new_username_is_the_address_in_lower_case(coordinator, as_user):
         reverse("accounts:login"), {"username": "sari.dewi@example.go.id", "password": PASSWORD}
     )
     assert login.status_code == 302
+
+
+def test_one_pending_invitation_per_address_role_and_region(coordinator, as_user):
+    client = as_user(coordinator)
+    assert _invite_admin(client).status_code == 302
+    again = _invite_admin(client, email="SARI@example.go.id")
+    assert again.status_code == 400 and b"already has a pending invitation" in again.content
+    assert _invite_admin(client, region="kota-medan").status_code == 302  # another region: fine
+    assert Invitation.objects.count() == 2 and len(mail.outbox) == 2

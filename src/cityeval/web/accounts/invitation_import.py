@@ -43,9 +43,12 @@ def _regions() -> dict[str, Region]:
     return found
 
 
-def _pending_addresses() -> set[tuple[str, str]]:
+def _pending_addresses() -> set[tuple[str, str, int | None]]:
+    """(address, role, region id) of the live invitations: one per address, role and scope."""
     live = Invitation.objects.filter(used_at=None, revoked_at=None, expires_at__gt=timezone.now())
-    return {(email.lower(), role) for email, role in live.values_list("email", "role")}
+    return {
+        (email.lower(), role, region) for email, role, region in live.values_list("email", "role", "region")
+    }
 
 
 def invitations_import(*, by: User, upload: UploadedFile, request: HttpRequest | None = None) -> int:
@@ -65,7 +68,7 @@ def invitations_import(*, by: User, upload: UploadedFile, request: HttpRequest |
         if problem := _row_problem(values, regions, seen):
             errors.add(row[ROW], *problem)
             continue
-        seen.add((values["email"].lower(), values["role"]))
+        seen.add(_key(values, regions))
         rows.append(values)
     if errors:
         raise ImportRejected(errors.errors)
@@ -116,9 +119,14 @@ def _row_problem(values: dict[str, str], regions: dict[str, Region], seen: set) 
     if problems:
         column, message = next(iter(problems.items()))
         return column, message
-    if (values["email"].lower(), role) in seen:
+    if _key(values, regions) in seen:
         return "email", _("this address is invited for this role already (here or earlier)")
     return None
+
+
+def _key(values: dict[str, str], regions: dict[str, Region]) -> tuple[str, str, int | None]:
+    region = regions[values["region"].lower()].id if values["role"] == Role.REGIONAL_ADMIN else None
+    return values["email"].lower(), values["role"], region
 
 
 def _send_all(made: list[tuple[Invitation, str]], request: HttpRequest | None) -> None:

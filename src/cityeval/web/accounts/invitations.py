@@ -76,10 +76,17 @@ def may_manage(user: User, invitation: Invitation) -> bool:
 
 
 def invitation_check(
-    *, email: str, name: str, role: str, affiliation: str, pending: bool = True
+    *,
+    email: str,
+    name: str,
+    role: str,
+    affiliation: str,
+    region: Region | None = None,
+    opd: Opd | None = None,
+    pending: bool = True,
 ) -> dict[str, str]:
     """The field errors of one invitation (empty when it is fine); with ``pending``, also
-    whether the address already has a live invitation for the role (one query)."""
+    whether the address already has a live invitation for the role in this scope (one query)."""
     errors: dict[str, str] = {}
     try:
         validate_email(email)
@@ -90,7 +97,8 @@ def invitation_check(
     if role == Role.ASSESSOR and affiliation not in AFFILIATION_CODES:
         errors["affiliation"] = str(_("Choose the assessor's affiliation."))
     elif pending and (
-        Invitation.objects.filter(email__iexact=email, role=role, used_at=None, revoked_at=None)
+        Invitation.objects.filter(email__iexact=email, role=role, region=region, opd=opd)
+        .filter(used_at=None, revoked_at=None)
         .filter(expires_at__gt=timezone.now())
         .exists()
     ):
@@ -176,7 +184,9 @@ def invitation_create(
     and (InvitationRejected, with field errors) on bad input."""
     if not may_invite(by, role=role, region=region, opd=opd):
         raise PermissionDenied
-    errors = invitation_check(email=email.strip(), name=name, role=role, affiliation=affiliation)
+    errors = invitation_check(
+        email=email.strip(), name=name, role=role, affiliation=affiliation, region=region, opd=opd
+    )
     if errors:
         raise InvitationRejected(next(iter(errors.values())), errors=errors)
     invitation, token = invitation_new(
