@@ -326,3 +326,22 @@ def test_one_pending_invitation_per_address_role_and_region(coordinator, as_user
     assert again.status_code == 400 and b"already has a pending invitation" in again.content
     assert _invite_admin(client, region="kota-medan").status_code == 302  # another region: fine
     assert Invitation.objects.count() == 2 and len(mail.outbox) == 2
+
+
+def test_a_mail_server_failure_keeps_the_invitation_to_send_again(coordinator, as_user, monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    def refuse(self, messages):
+        raise ConnectionRefusedError("no mail server")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+    client = as_user(coordinator)
+    response = _invite_admin(client)
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    assert "the e-mail could not be sent" in page and "sari@example.go.id" in page
+    monkeypatch.undo()
+    ref = Invitation.objects.get().ref
+    client.post(reverse("accounts:invitation_resend", kwargs={"ref": ref}))
+    _client, accepted = _accept(_link(mail.outbox[0]))
+    assert accepted.status_code == 302

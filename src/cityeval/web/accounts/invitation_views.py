@@ -3,6 +3,8 @@ file), a regional admin's (OPD contributors), resend and revoke, and the invitee
 
 from __future__ import annotations
 
+import smtplib
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -11,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import acting_user, region_access, require_coordinator
@@ -36,6 +38,12 @@ from cityeval.web.refusals import refused_page
 from cityeval.web.regions.models import Opd, Region
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# A mail server that refuses or cannot be reached: the invitations are saved (pending) and can
+# be sent again from the list once it works.
+MAIL_ERRORS = (smtplib.SMTPException, OSError)
+MAIL_FAILED = gettext_lazy(
+    "The invitation is saved, but the e-mail could not be sent. Send it again from the list below."
+)
 
 
 def _fields(request: HttpRequest) -> dict[str, str]:
@@ -85,6 +93,9 @@ def invitations_national(request: HttpRequest) -> HttpResponse:
             else:
                 _invite_national(request)
             return redirect("accounts:invitations")
+        except MAIL_ERRORS:
+            messages.error(request, str(MAIL_FAILED))
+            return redirect("accounts:invitations")
         except (InvitationRejected, ImportRejected) as exc:
             errors = [str(e) for e in exc.errors] if isinstance(exc.errors, list) else [str(exc)]
     context = {
@@ -122,6 +133,9 @@ def invitations_regional(request: HttpRequest, region: str) -> HttpResponse:
             )
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": fields["email"]})
             return redirect("accounts:invitations_regional", region=access.region.slug)
+        except MAIL_ERRORS:
+            messages.error(request, str(MAIL_FAILED))
+            return redirect("accounts:invitations_regional", region=access.region.slug)
         except InvitationRejected as exc:
             errors = [str(exc)]
     context = {
@@ -153,8 +167,12 @@ def _list_of(invitation: Invitation) -> str:
 @require_POST
 def invitation_resend_view(request: HttpRequest, ref: str) -> HttpResponse:
     invitation = _managed(request, ref)
-    invitation_resend(by=acting_user(request), invitation=invitation, request=request)
-    messages.success(request, _("Invitation sent again to %(email)s.") % {"email": invitation.email})
+    try:
+        invitation_resend(by=acting_user(request), invitation=invitation, request=request)
+    except MAIL_ERRORS:
+        messages.error(request, str(MAIL_FAILED))
+    else:
+        messages.success(request, _("Invitation sent again to %(email)s.") % {"email": invitation.email})
     return redirect(_list_of(invitation))
 
 
