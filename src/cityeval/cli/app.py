@@ -293,6 +293,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _serve_demo(console: Console, *, port: int) -> None:
     """A fresh demo database each run, its own, so a configured DATABASE_URL is never touched."""
     import os
+    import shutil
 
     folder = Path("var/demo").resolve()
     database = folder / "demo.sqlite3"
@@ -300,6 +301,9 @@ def _serve_demo(console: Console, *, port: int) -> None:
     database.unlink(missing_ok=True)
     os.environ["DATABASE_URL"] = f"sqlite:///{database}"
     os.environ["MEDIA_ROOT"] = str(folder / "media")
+    # Mail goes to files the coordinator's outbox page lists, so invitation links can be followed.
+    shutil.rmtree(folder / "mail", ignore_errors=True)
+    os.environ.update(EMAIL_BACKEND="file", EMAIL_FILE_PATH=str(folder / "mail"), DEMO_OUTBOX="1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityeval.web.settings")
     import django
 

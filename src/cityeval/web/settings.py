@@ -274,6 +274,43 @@ PANEL_DISAGREEMENT_RANGE = env_float("PANEL_DISAGREEMENT_RANGE", 2.0)
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
+# E-mail. EMAIL_BACKEND picks Django's backend by short name: "console" (the development default:
+# messages printed to standard output), "smtp" (the production default, configured by the EMAIL_*
+# variables below), "file" (one file per connection under EMAIL_FILE_PATH: the demo's outbox
+# reads them) or "locmem" (the test suite's, which pytest-django sets itself).
+_EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+}
+_email_backend = env_str("EMAIL_BACKEND", "console" if DEBUG else "smtp")
+if _email_backend not in _EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND must be one of {', '.join(_EMAIL_BACKENDS)}, not {_email_backend!r}"
+    )
+EMAIL_BACKEND = _EMAIL_BACKENDS[_email_backend]
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+EMAIL_FILE_PATH = Path(env_str("EMAIL_FILE_PATH", str(DATA_DIR / "mail")))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cityeval <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in e-mail: this address (e.g. https://cityeval.example.go.id) when set, otherwise the
+# address of the request that sent the mail.
+SITE_URL = env_str("SITE_URL", "").rstrip("/")
+# The demo's outbox page (coordinator only) lists the mail the "file" backend wrote.
+DEMO_OUTBOX = env_bool("DEMO_OUTBOX", False)
+# Password reset requests per hour, from one e-mail address and from one client address.
+PASSWORD_RESET_PER_ADDRESS_HOUR = env_int("PASSWORD_RESET_PER_ADDRESS_HOUR", 3)
+PASSWORD_RESET_PER_IP_HOUR = env_int("PASSWORD_RESET_PER_IP_HOUR", 20)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 24) * 3600
+# Invitations expire after this many days.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 14)
+
 # Logs go to standard error: LOG_FORMAT=json writes one JSON object per line (for a log
 # collector), text is for people. Every record carries the request's id (X-Request-ID). The
 # per-request access line (logger cityeval.request) is on with json; with text the development

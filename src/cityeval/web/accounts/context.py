@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from cityeval.web.accounts.access import KKPD_ROLES, is_assessor, is_coordinator, memberships, regions_of
@@ -14,6 +15,7 @@ def navigation(request: HttpRequest) -> dict:
         return {}
     return {
         "nav_is_coordinator": is_coordinator(user),
+        "nav_outbox": settings.DEMO_OUTBOX and is_coordinator(user),
         "nav_is_assessor": is_assessor(user),
         "nav_regions": regions_of(user),
         "nav_kkpd_regions": regions_of(user, KKPD_ROLES),

@@ -69,7 +69,21 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} ({scope})"
 
 
-class ApiToken(models.Model):
+class HashedToken:
+    """A secret kept only as its SHA-256 (``digest``): API tokens and invitation links."""
+
+    PREFIX = ""
+
+    @staticmethod
+    def digest_of(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def new_token(cls) -> str:
+        return cls.PREFIX + secrets.token_urlsafe(32)
+
+
+class ApiToken(HashedToken, models.Model):
     """A bearer token for the JSON API. Only its SHA-256 is stored; the token is shown once."""
 
     PREFIX = "ce_"
@@ -85,10 +99,62 @@ class ApiToken(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("API token")
 
-    @staticmethod
-    def digest_of(token: str) -> str:
-        return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
-    @classmethod
-    def new_token(cls) -> str:
-        return cls.PREFIX + secrets.token_urlsafe(32)
+class ResetRequest(models.Model):
+    """One password reset request, counted for the rate limits: ``key`` is ``ip:<address>`` or
+    ``to:<SHA-256 of the e-mail address>`` (the address itself is not kept)."""
+
+    key = models.CharField(max_length=80)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "created_at"], name="resetrequest_key_time")]
+
+
+class Invitation(HashedToken, models.Model):
+    """An invitation to take a role: a single-use link sent by e-mail that expires. Only the
+    token's SHA-256 is stored (as for API tokens); resending makes a new token. The membership
+    is created when the invitee accepts. ``ref`` names the invitation in URLs."""
+
+    PREFIX = "inv_"
+    ROLES = (Role.REGIONAL_ADMIN, Role.OPD_CONTRIBUTOR, Role.ASSESSOR)
+
+    ref = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64, unique=True)
+    email = models.EmailField(_("e-mail address"))
+    name = models.CharField(_("name"), max_length=150)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    opd = models.ForeignKey(Opd, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations")
+    # Assessors: where they come from (the panels' affiliation codes) and their organisation.
+    affiliation = models.CharField(_("affiliation"), max_length=20, blank=True)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="id")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_accepted",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+
+    def __str__(self) -> str:
+        return f"{self.email} — {self.get_role_display()}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.used_at is None and self.revoked_at is None

@@ -1,13 +1,31 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cityeval.web.accounts import audit_views, views
+from cityeval.web.accounts import audit_views, invitation_views, passwords, views
 
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", passwords.PasswordChangeView.as_view(), name="password_change"),
+    path("password/changed/", passwords.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("password/reset/", passwords.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/sent/", passwords.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        passwords.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/", passwords.PasswordResetCompleteView.as_view(), name="password_reset_complete"
+    ),
+    path("invitations/", invitation_views.invitations_national, name="invitations"),
+    path("invitations/r/<str:region>/", invitation_views.invitations_regional, name="invitations_regional"),
+    path("invitations/<str:ref>/resend/", invitation_views.invitation_resend_view, name="invitation_resend"),
+    path("invitations/<str:ref>/revoke/", invitation_views.invitation_revoke_view, name="invitation_revoke"),
+    path("invitation/<str:token>/", invitation_views.invitation_accept_view, name="invitation_accept"),
     path("tokens/", views.tokens, name="tokens"),
+    path("outbox/", views.outbox, name="outbox"),
     path("tokens/<str:hint>/revoke/", views.token_revoke, name="token_revoke"),
     path("audit/", audit_views.audit_list, name="audit"),
     path("audit/export.csv", audit_views.audit_export, name="audit_export"),

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cityeval.web.accounts.access import KKPD_ROLES, acting_user, is_assessor, is_coordinator, regions_of
+from cityeval.web.accounts.access import (
+    KKPD_ROLES,
+    acting_user,
+    is_assessor,
+    is_coordinator,
+    regions_of,
+    require_coordinator,
+)
 from cityeval.web.accounts.models import ApiToken, Role
 from cityeval.web.accounts.services import token_create
 from cityeval.web.accounts.services import token_revoke as revoke
 from cityeval.web.confirm import confirm_page, confirmed
+from cityeval.web.mail import outbox_messages
 
 
 class LoginForm(AuthenticationForm):
@@ -89,3 +98,12 @@ def token_revoke(request: HttpRequest, hint: str) -> HttpResponse:
     revoke(token=token, user=acting_user(request))
     messages.success(request, _("Token revoked."))
     return redirect("accounts:tokens")
+
+
+@login_required
+def outbox(request: HttpRequest) -> HttpResponse:
+    """The demo's sent mail (``DEMO_OUTBOX``), for the coordinator: 404 when the setting is off."""
+    if not settings.DEMO_OUTBOX:
+        raise Http404
+    require_coordinator(request.user)
+    return render(request, "accounts/outbox.html", {"messages_sent": outbox_messages()})
