@@ -27,7 +27,7 @@ from cityeval.engine.scoring_checks import (
     canonical_groups,
     catalogue,
     check_component_presence,
-    check_item_table,
+    check_item_scores,
     check_scale,
     check_unique_regions,
     with_group,
@@ -166,25 +166,22 @@ def score_items(
         raise ValueError(f"consolidation must be 'mean' or 'median', not {consolidation!r}")
     if unscored not in ("skip", "zero"):
         raise ValueError(f"unscored must be 'skip' or 'zero', not {unscored!r}")
-    table = check_item_table(scores, framework, default_group=default_group)
-    expected_items = catalogue(framework)
-
     panel = getattr(pl.col("score"), consolidation)()
-    items = (
-        table.lazy()
-        .select("region", "item", "score")  # the aggregations skip blank scores: no filtered copy
-        .group_by("region", "item")
-        .agg(
+    # The aggregations skip blank scores: no filtered copy of the table.
+    checked = check_item_scores(
+        scores,
+        framework,
+        default_group=default_group,
+        per_item=[
             panel.alias("score"),
             pl.col("score").count().alias("n_assessors"),
             pl.col("score").min().alias("score_min"),
             pl.col("score").max().alias("score_max"),
-        )
-        .collect()
+        ],
     )
-    regions = _region_attributes(table)
-    expected = regions.select("region", "group").join(expected_items, on="group")
-    items = expected.join(items, on=["region", "item"], how="left").with_columns(
+    regions = checked.regions
+    expected = regions.select("region", "group").join(catalogue(framework), on="group")
+    items = expected.join(checked.per_item, on=["region", "item"], how="left").with_columns(
         pl.col("n_assessors").fill_null(0)
     )
     items = _apply_overrides(items, overrides, framework)
