@@ -23,6 +23,8 @@ from cityeval.engine.tables import ROW, first_row, number_parse, parse_numbers, 
 
 __all__ = [
     "ITEM_COLUMNS",
+    "ITEM_KEY",
+    "REGION_NUMBER",
     "CheckedItems",
     "canonical_groups",
     "catalogue",
@@ -38,7 +40,10 @@ ITEM_COLUMNS = ("region", "group", "item", "assessor", "score")
 _TEXT = ("region", "group", "item", "assessor")
 _POS = "__position__"  # table order: "first" row means first in the table as given
 _CODE = "__group_code__"
-_KEY = "__key__"  # region and item as one number
+# A region's number (its place among the table's distinct regions) and a (region, item) pair as
+# one number: region number × number of framework items + the item's place in the framework.
+REGION_NUMBER = "__region__"
+ITEM_KEY = "__key__"
 
 
 def catalogue(framework: Framework) -> pl.DataFrame:
@@ -83,8 +88,10 @@ def check_item_table(
 class CheckedItems:
     """What :func:`check_item_scores` collected in the one pass over a good table.
 
-    ``regions``: ``region, group, [province]`` of each region's first row, groups as codes.
-    ``per_item``: one row per (region, item) with the caller's aggregations of the checked rows.
+    ``regions``: ``region, group, [province]`` of each region's first row, groups as codes, and
+    its number (:data:`REGION_NUMBER`).
+    ``per_item``: one row per (region, item), named by :data:`ITEM_KEY`, with the caller's
+    aggregations of the checked rows.
     ``table``: the checked table itself, when asked for.
     """
 
@@ -116,20 +123,25 @@ def check_item_scores(
     checks = _row_checks(framework, distinct["item"], score_problem)
     # Regions, items and assessors as numbers (their place among the distinct values): grouping
     # and counting by one integer key is several times faster than by two or three text columns.
-    known = {c: distinct[c].drop_nulls() for c in ("region", "item", "assessor")}
+    known = {
+        "region": distinct["region"].drop_nulls(),
+        "item": pl.Series(list(framework.items_by_code), dtype=pl.String),  # an unknown item is refused
+        "assessor": distinct["assessor"].drop_nulls(),
+    }
     lazy = table.lazy().with_columns(
         pl.col("group").replace_strict(codes, default=None, return_dtype=pl.String).alias(_CODE),
         score.alias("__score__"),
         *[_numbered(c, values) for c, values in known.items()],
     )
-    lazy = lazy.with_columns((pl.col("__region__") * known["item"].len() + pl.col("__item__")).alias(_KEY))
+    key = pl.col(REGION_NUMBER) * known["item"].len() + pl.col("__item__")
+    lazy = lazy.with_columns(key.alias(ITEM_KEY))
     flagged = (
         lazy.with_row_index(_POS)
         .filter(pl.any_horizontal(checks.values()))
         .select(_POS, ROW, *[check.alias(name) for name, check in checks.items()])
     )
     province = [pl.col("province")] if has_province else []
-    regions = lazy.group_by("__region__", maintain_order=True).agg(
+    regions = lazy.group_by(REGION_NUMBER, maintain_order=True).agg(
         pl.col("region").first(),
         pl.col(_CODE).first().alias("group"),
         *[column.first() for column in province],
@@ -138,9 +150,9 @@ def check_item_scores(
     )
     # The checked rows: groups as codes, scores as numbers.
     checked = lazy.with_columns(pl.col(_CODE).alias("group"), pl.col("__score__").alias("score"))
-    items = checked.group_by(_KEY).agg(*per_item)
+    items = checked.group_by(ITEM_KEY).agg(*per_item)
     twice = _twice(lazy, known)
-    numbered = ["__region__", "__item__", "__assessor__", _KEY, _CODE, "__score__"]
+    numbered = ["__region__", "__item__", "__assessor__", ITEM_KEY, _CODE, "__score__"]
     frames = pl.collect_all(
         [flagged, regions, items, twice, *([checked.drop(numbered)] if keep_table else [])]
     )
@@ -153,22 +165,17 @@ def check_item_scores(
             _raise_inconsistent(table, codes, column, inconsistent)
     if counts.item(0, "distinct") < counts.item(0, "len"):
         _raise_twice(table)
-    key = per_item_table.get_column(_KEY)
     return CheckedItems(
-        regions=per_region.drop("__region__", "__groups__", "__provinces__", strict=False),
-        per_item=per_item_table.select(
-            known["region"].gather(key // known["item"].len()).alias("region"),
-            known["item"].gather(key % known["item"].len()).alias("item"),
-            pl.exclude(_KEY),
-        ),
+        regions=per_region.drop("__groups__", "__provinces__", strict=False),
+        per_item=per_item_table,
         table=frames[4] if keep_table else None,
     )
 
 
 def _numbered(column: str, values: pl.Series) -> pl.Expr:
     """The column as each value's place among ``values`` (null where it is none of them)."""
-    places = pl.int_range(values.len(), eager=True)
-    return pl.col(column).replace_strict(values, places, default=None).alias(f"__{column}__")
+    places = pl.col(column).cast(pl.Enum(values), strict=False).to_physical().cast(pl.Int64)
+    return places.alias(f"__{column}__")
 
 
 def _twice(lazy: pl.LazyFrame, known: dict[str, pl.Series]) -> pl.LazyFrame:
@@ -180,7 +187,7 @@ def _twice(lazy: pl.LazyFrame, known: dict[str, pl.Series]) -> pl.LazyFrame:
     """
     assessors = known["assessor"].len()
     if known["region"].len() * known["item"].len() * assessors < 2**62:
-        key = pl.col(_KEY) * assessors + pl.col("__assessor__")
+        key = pl.col(ITEM_KEY) * assessors + pl.col("__assessor__")
     else:
         key = pl.struct("region", "item", "assessor").hash()
     return lazy.select(pl.len(), key.n_unique().alias("distinct"))

@@ -403,7 +403,9 @@ def _refuse_value_labels(raw: pl.DataFrame, columns: dict[str, str | None], form
         header = columns[question]
         if header is None:
             continue
-        values = raw.get_column(header).drop_nulls().str.to_lowercase()
+        # Each distinct answer once, in order of first appearance: the first label found is
+        # still the first row's.
+        values = raw.get_column(header).unique(maintain_order=True).drop_nulls().str.to_lowercase()
         hits = values.filter(values.is_in(labels))
         if hits.len():
             raise InputError(
