@@ -219,7 +219,9 @@ def read_responses(
         _refuse_value_labels(raw, columns, form)
         if max_id_length is not None:
             _check_id_length(raw, [columns[RESPONSE_ID], columns.get(_ROOT_ID)], max_id_length)
-        return _normalise(raw, columns, form, identity_salt)
+        parsed = _normalise(raw, columns, form)
+        del raw  # every column's text: not kept while the identities are hashed (peak memory)
+        return _with_identities(parsed, form, identity_salt)
     except InputError as exc:
         raise (exc.with_source(name) if name else exc) from None
 
@@ -418,7 +420,9 @@ def _refuse_value_labels(raw: pl.DataFrame, columns: dict[str, str | None], form
 # --- normalising -------------------------------------------------------------------------------
 
 
-def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec, salt: str) -> pl.DataFrame:
+def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec) -> pl.DataFrame:
+    """The response columns parsed and checked, phone numbers as digits (``__digits__``)."""
+
     def text(name: str) -> pl.Expr:
         header = columns.get(name)
         return pl.col(header) if header is not None else pl.lit(None, dtype=pl.String)
@@ -449,9 +453,12 @@ def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec
         coded(_REVIEW_COL, _review_state).alias("review_state"),
     )
     _raise_problems(raw, parsed, columns, form)
+    return parsed
+
+
+def _with_identities(parsed: pl.DataFrame, form: FormSpec, salt: str) -> pl.DataFrame:
     hashes = _hash_identities(parsed.get_column("__digits__"), salt)
-    parsed = parsed.with_columns(hashes.alias("identity_hash"))
-    return parsed.select(list(response_columns(form)))
+    return parsed.with_columns(hashes.alias("identity_hash")).select(list(response_columns(form)))
 
 
 def _per_value(raw: pl.DataFrame, header: str, decode: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
