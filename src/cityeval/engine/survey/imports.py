@@ -88,7 +88,7 @@ from cityeval.engine.survey.forms import (
     START,
     FormSpec,
 )
-from cityeval.engine.survey.timestamps import parse_timestamps
+from cityeval.engine.survey.timestamps import fill_unparsed, timestamps_expr
 from cityeval.engine.tables import short_row
 
 __all__ = ["REVIEW_STATES", "Kind", "read_responses", "response_columns", "template_csv"]
@@ -438,7 +438,7 @@ def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec
         .alias("response_id"),
         pl.lit(form.code, dtype=pl.String).alias("form"),
         *[
-            parse_timestamps(raw.get_column(header)).alias(target)
+            timestamps_expr(raw.get_column(header)).alias(target)
             if (header := columns.get(source)) is not None
             else pl.lit(None, dtype=_UTC).alias(target)
             for source, target in ((START, "started_at"), (END, "ended_at"))
@@ -451,6 +451,11 @@ def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec
         _phone_digits(text(IDENTITY)).alias("__digits__"),
         coded(ASSISTED, _yes_no).alias("assisted"),
         coded(_REVIEW_COL, _review_state).alias("review_state"),
+    )
+    parsed = parsed.with_columns(
+        fill_unparsed(parsed.get_column(target), raw.get_column(header))
+        for source, target in ((START, "started_at"), (END, "ended_at"))
+        if (header := columns.get(source)) is not None
     )
     _raise_problems(raw, parsed, columns, form)
     return parsed

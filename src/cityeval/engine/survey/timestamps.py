@@ -18,7 +18,7 @@ import re
 
 import polars as pl
 
-__all__ = ["parse_timestamps"]
+__all__ = ["fill_unparsed", "parse_timestamps", "timestamps_expr"]
 
 _ISO_OFFSET = "%Y-%m-%dT%H:%M:%S%.f%z"
 _ISO_ZULU = ("%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%S%.fz")
@@ -29,29 +29,37 @@ _STAMP = 19  # characters of "2024-10-01 09:15:00"
 
 def parse_timestamps(text: pl.Series) -> pl.Series:
     """The column as ``Datetime(us, UTC)``; null where blank or unparseable."""
-    parsed = _fixed_layout(text)
-    if parsed is None:
-        return _by_format(text)
+    named = text.alias("text")
+    parsed = named.to_frame().select(timestamps_expr(named)).to_series()
+    return fill_unparsed(parsed, named).alias(text.name)
+
+
+def timestamps_expr(text: pl.Series) -> pl.Expr:
+    """An expression on the column ``text.name`` (of a frame holding ``text``) reading the values
+    laid out like the first one (date, ``T`` or space, time to the second, then an offset, ``Z``
+    or nothing); null elsewhere, for :func:`fill_unparsed`. Lazy, so that a frame's timestamp
+    columns are read side by side with its other columns."""
+    first = next((value for value in text.head(1000).drop_nulls() if value), None)
+    if first is None or len(first) < _STAMP or first[10] not in "T ":
+        return pl.repeat(None, pl.len(), dtype=pl.Datetime("us", "UTC")).alias(text.name)
+    endings = text.str.slice(_STAMP).unique().drop_nulls().to_list()
+    minutes = {ending: _offset_minutes(ending) for ending in endings}
+    column = pl.col(text.name)
+    local = column.str.slice(0, _STAMP).str.to_datetime(
+        f"%Y-%m-%d{first[10]}%H:%M:%S", time_unit="us", strict=False
+    )
+    offset = column.str.slice(_STAMP).replace_strict(minutes, default=None, return_dtype=pl.Int64)
+    # A value with an ending that is not an offset gets a null offset, so a null result.
+    utc = (local - pl.duration(minutes=offset)).dt.replace_time_zone("UTC")
+    return pl.when(offset.is_not_null()).then(utc).alias(text.name)
+
+
+def fill_unparsed(parsed: pl.Series, text: pl.Series) -> pl.Series:
+    """``parsed`` with the values :func:`timestamps_expr` left null read format by format."""
     missed = parsed.is_null() & text.is_not_null()
     if missed.any():
         parsed = parsed.scatter(missed.arg_true(), _by_format(text.filter(missed)))
     return parsed
-
-
-def _fixed_layout(text: pl.Series) -> pl.Series | None:
-    """The values laid out like the first one (date, ``T`` or space, time to the second, then an
-    offset, ``Z`` or nothing) parsed; null elsewhere. None when the first value has no such layout."""
-    first = next((value for value in text.head(1000).drop_nulls() if value), None)
-    if first is None or len(first) < _STAMP or first[10] not in "T ":
-        return None
-    endings = text.str.slice(_STAMP)
-    minutes = {ending: _offset_minutes(ending) for ending in endings.unique().drop_nulls().to_list()}
-    frame = pl.DataFrame({"stamp": text.str.slice(0, _STAMP), "ending": endings})
-    local = pl.col("stamp").str.to_datetime(f"%Y-%m-%d{first[10]}%H:%M:%S", time_unit="us", strict=False)
-    offset = pl.col("ending").replace_strict(minutes, default=None, return_dtype=pl.Int64)
-    # A value with an ending that is not an offset gets a null offset, so a null result.
-    utc = (local - pl.duration(minutes=offset)).dt.replace_time_zone("UTC")
-    return frame.select(pl.when(offset.is_not_null()).then(utc)).to_series().alias(text.name)
 
 
 def _offset_minutes(ending: str) -> int | None:
