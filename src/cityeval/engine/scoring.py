@@ -24,10 +24,12 @@ from cityeval.engine.errors import InputError
 from cityeval.engine.framework import Framework
 from cityeval.engine.scoring_checks import (
     ITEM_COLUMNS,
+    ITEM_KEY,
+    REGION_NUMBER,
     canonical_groups,
     catalogue,
     check_component_presence,
-    check_item_table,
+    check_item_scores,
     check_scale,
     check_unique_regions,
     with_group,
@@ -166,25 +168,22 @@ def score_items(
         raise ValueError(f"consolidation must be 'mean' or 'median', not {consolidation!r}")
     if unscored not in ("skip", "zero"):
         raise ValueError(f"unscored must be 'skip' or 'zero', not {unscored!r}")
-    table = check_item_table(scores, framework, default_group=default_group)
-    expected_items = catalogue(framework)
-
     panel = getattr(pl.col("score"), consolidation)()
-    items = (
-        table.lazy()
-        .select("region", "item", "score")  # the aggregations skip blank scores: no filtered copy
-        .group_by("region", "item")
-        .agg(
+    # The aggregations skip blank scores: no filtered copy of the table.
+    checked = check_item_scores(
+        scores,
+        framework,
+        default_group=default_group,
+        per_item=[
             panel.alias("score"),
             pl.col("score").count().alias("n_assessors"),
             pl.col("score").min().alias("score_min"),
             pl.col("score").max().alias("score_max"),
-        )
-        .collect()
+        ],
     )
-    regions = _region_attributes(table)
-    expected = regions.select("region", "group").join(expected_items, on="group")
-    items = expected.join(items, on=["region", "item"], how="left").with_columns(
+    regions = checked.regions
+    expected = _expected_items(regions, framework)
+    items = expected.join(checked.per_item, on=ITEM_KEY, how="left").with_columns(
         pl.col("n_assessors").fill_null(0)
     )
     items = _apply_overrides(items, overrides, framework)
@@ -210,20 +209,49 @@ def score_items(
         )
         .sort("region", _dimension_order(framework))
     )
-    items = items.select(
+    items = items.sort("__order__").select(
         "region", "component", "item", "dimension", "n_assessors",
         "panel_score", "consolidated", "score", "score_min", "score_max",
-    ).sort("region", _component_order(framework), "item")  # fmt: skip
+    )  # fmt: skip
     return _finish(
         framework,
         level="item",
-        regions=regions,
+        regions=regions.drop(REGION_NUMBER),
         components=components,
         items=items,
         dimensions=dimensions,
         previous=previous,
         rank_non_participants=rank_non_participants,
         parameters={"consolidation": consolidation, "unscored": unscored},
+    )
+
+
+def _expected_items(regions: pl.DataFrame, framework: Framework) -> pl.DataFrame:
+    """One row per (region, item) its group scores, with the item's catalogue entry, its
+    :data:`ITEM_KEY` and its place in the items table (``__order__``: by region, component in
+    the framework's order, item code), all as numbers so that joining and sorting stay cheap."""
+    codes = list(framework.items_by_code)
+    place = {code: i for i, code in enumerate(codes)}
+    alphabetical = {code: i for i, code in enumerate(sorted(codes))}
+    components = {code: i for i, code in enumerate(framework.component_codes)}
+    items = catalogue(framework).with_columns(
+        pl.col("item").replace_strict(place, return_dtype=pl.Int64).alias("__item__"),
+        (
+            pl.col("component").replace_strict(components, return_dtype=pl.Int64) * len(codes)
+            + pl.col("item").replace_strict(alphabetical, return_dtype=pl.Int64)
+        ).alias("__within__"),
+    )
+    span = len(components) * len(codes)
+    numbered = regions.select(
+        "region", "group", REGION_NUMBER, pl.col("region").rank("ordinal").cast(pl.Int64).alias("__rank__")
+    )
+    return (
+        numbered.join(items, on="group")
+        .with_columns(
+            (pl.col(REGION_NUMBER) * len(codes) + pl.col("__item__")).alias(ITEM_KEY),
+            (pl.col("__rank__") * span + pl.col("__within__")).alias("__order__"),
+        )
+        .drop(REGION_NUMBER, "__rank__", "__item__", "__within__")
     )
 
 

@@ -56,7 +56,7 @@ row and column of the first problem and counts the others.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -88,6 +88,7 @@ from cityeval.engine.survey.forms import (
     START,
     FormSpec,
 )
+from cityeval.engine.survey.timestamps import fill_unparsed, timestamps_expr
 from cityeval.engine.tables import short_row
 
 __all__ = ["REVIEW_STATES", "Kind", "read_responses", "response_columns", "template_csv"]
@@ -101,9 +102,6 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SHOWN_PROBLEMS = 5
 _UTC = pl.Datetime("us", "UTC")
-_ISO_OFFSET = "%Y-%m-%dT%H:%M:%S%.f%z"
-_ISO_ZULU = ("%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%S%.fz")
-_ISO_NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M")
 # Group separators of the exporters: KoboToolbox "/" (its default) or whatever the exporting user
 # chose ("." and ":" are the usual alternatives), ODK Central "-". Question names never hold them.
 _GROUP_SEPARATORS = re.compile(r"[/.:-]")
@@ -221,7 +219,9 @@ def read_responses(
         _refuse_value_labels(raw, columns, form)
         if max_id_length is not None:
             _check_id_length(raw, [columns[RESPONSE_ID], columns.get(_ROOT_ID)], max_id_length)
-        return _normalise(raw, columns, form, identity_salt)
+        parsed = _normalise(raw, columns, form)
+        del raw  # every column's text: not kept while the identities are hashed (peak memory)
+        return _with_identities(parsed, form, identity_salt)
     except InputError as exc:
         raise (exc.with_source(name) if name else exc) from None
 
@@ -405,7 +405,9 @@ def _refuse_value_labels(raw: pl.DataFrame, columns: dict[str, str | None], form
         header = columns[question]
         if header is None:
             continue
-        values = raw.get_column(header).drop_nulls().str.to_lowercase()
+        # Each distinct answer once, in order of first appearance: the first label found is
+        # still the first row's.
+        values = raw.get_column(header).unique(maintain_order=True).drop_nulls().str.to_lowercase()
         hits = values.filter(values.is_in(labels))
         if hits.len():
             raise InputError(
@@ -418,67 +420,82 @@ def _refuse_value_labels(raw: pl.DataFrame, columns: dict[str, str | None], form
 # --- normalising -------------------------------------------------------------------------------
 
 
-def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec, salt: str) -> pl.DataFrame:
+def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec) -> pl.DataFrame:
+    """The response columns parsed and checked, phone numbers as digits (``__digits__``)."""
+
     def text(name: str) -> pl.Expr:
         header = columns.get(name)
         return pl.col(header) if header is not None else pl.lit(None, dtype=pl.String)
 
-    answers = {q: text(q).cast(pl.Float64, strict=False) for q in form.questions}
+    def coded(name: str, decode: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+        header = columns.get(name)
+        return _per_value(raw, header, decode) if header is not None else decode(text(name))
+
     parsed = raw.select(
         pl.col(_ROW),
         pl.coalesce(pl.when(text(_ROOT_ID).str.strip_chars() != "").then(text(_ROOT_ID)), text(RESPONSE_ID))
         .str.strip_prefix("uuid:")
         .alias("response_id"),
         pl.lit(form.code, dtype=pl.String).alias("form"),
-        pl.lit(None, dtype=_UTC).alias("started_at"),
-        pl.lit(None, dtype=_UTC).alias("ended_at"),
-        _yes_no(text(SCREEN)).alias("used_service"),
-        *[pl.when(v.is_in(ANSWERS)).then(v).cast(pl.Int8).alias(q) for q, v in answers.items()],
-        text(AGE).str.replace_all(r"[\s]", "").str.replace_all("–", "-").alias("age_band"),
-        text(SEX).str.to_lowercase().replace_strict(_SEX, default=None, return_dtype=pl.String).alias("sex"),
+        *[
+            timestamps_expr(raw.get_column(header)).alias(target)
+            if (header := columns.get(source)) is not None
+            else pl.lit(None, dtype=_UTC).alias(target)
+            for source, target in ((START, "started_at"), (END, "ended_at"))
+        ],
+        coded(SCREEN, _yes_no).alias("used_service"),
+        *[coded(q, _answer).alias(q) for q in form.questions],
+        coded(AGE, _age_band).alias("age_band"),
+        coded(SEX, _sex).alias("sex"),
         text(DISTRICT).alias("district"),
         _phone_digits(text(IDENTITY)).alias("__digits__"),
-        _yes_no(text(ASSISTED)).alias("assisted"),
-        text(_REVIEW_COL)
-        .str.to_lowercase()
-        .replace_strict(_REVIEW_VALUES, default=None, return_dtype=pl.String)
-        .alias("review_state"),
+        coded(ASSISTED, _yes_no).alias("assisted"),
+        coded(_REVIEW_COL, _review_state).alias("review_state"),
     )
     parsed = parsed.with_columns(
-        pl.when(pl.col("age_band").is_in(AGE_BANDS)).then(pl.col("age_band")),
-        *[
-            _timestamps(raw.get_column(header)).alias(target)
-            for source, target in ((START, "started_at"), (END, "ended_at"))
-            if (header := columns.get(source)) is not None
-        ],
+        fill_unparsed(parsed.get_column(target), raw.get_column(header))
+        for source, target in ((START, "started_at"), (END, "ended_at"))
+        if (header := columns.get(source)) is not None
     )
     _raise_problems(raw, parsed, columns, form)
-    hashes = _hash_identities(parsed.get_column("__digits__"), salt)
-    parsed = parsed.with_columns(hashes.alias("identity_hash"))
-    return parsed.select(list(response_columns(form)))
-
-
-def _timestamps(text: pl.Series) -> pl.Series:
-    """Parse ISO-like timestamps, trying the formats in turn on the values still unparsed.
-
-    Formats: with an offset or ``Z`` (KoboToolbox, ODK Central: converted to UTC), without one
-    (read as UTC), with or without seconds and fractions, ``T`` or a space between date and time.
-    Unparseable values stay null for :func:`_raise_problems` to report.
-    """
-    iso = text.str.replace(" ", "T", literal=True)
-    parsed = iso.str.to_datetime(_ISO_OFFSET, time_unit="us", time_zone="UTC", strict=False)
-    # A trailing Z (or z) is UTC: a format of its own, tried only on values still unparsed,
-    # rather than a regex rewriting every value before the first try.
-    for form in (*_ISO_ZULU, *_ISO_NAIVE):
-        if not (parsed.is_null() & iso.is_not_null()).any():
-            break
-        naive = iso.str.to_datetime(form, time_unit="us", strict=False).dt.replace_time_zone("UTC")
-        parsed = parsed.fill_null(naive)
     return parsed
+
+
+def _with_identities(parsed: pl.DataFrame, form: FormSpec, salt: str) -> pl.DataFrame:
+    hashes = _hash_identities(parsed.get_column("__digits__"), salt)
+    return parsed.with_columns(hashes.alias("identity_hash")).select(list(response_columns(form)))
+
+
+def _per_value(raw: pl.DataFrame, header: str, decode: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+    """``decode`` applied to the column, worked out once per distinct value when there are few
+    (answers, yes/no, bands: a handful of values in a million rows) and looked up per row."""
+    values = raw.get_column(header).unique().drop_nulls()
+    if not values.len() or values.len() > max(raw.height // 8, 64):
+        return decode(pl.col(header))
+    decoded = pl.select(decode(pl.lit(values))).to_series()  # every decoder keeps a blank blank
+    return pl.col(header).replace_strict(values, decoded, default=None, return_dtype=decoded.dtype)
 
 
 def _yes_no(text: pl.Expr) -> pl.Expr:
     return text.str.to_lowercase().replace_strict(_YES_NO, default=None, return_dtype=pl.Boolean)
+
+
+def _answer(text: pl.Expr) -> pl.Expr:
+    value = text.cast(pl.Float64, strict=False)
+    return pl.when(value.is_in(ANSWERS)).then(value).cast(pl.Int8)
+
+
+def _age_band(text: pl.Expr) -> pl.Expr:
+    band = text.str.replace_all(r"[\s]", "").str.replace_all("–", "-")
+    return pl.when(band.is_in(AGE_BANDS)).then(band)
+
+
+def _sex(text: pl.Expr) -> pl.Expr:
+    return text.str.to_lowercase().replace_strict(_SEX, default=None, return_dtype=pl.String)
+
+
+def _review_state(text: pl.Expr) -> pl.Expr:
+    return text.str.to_lowercase().replace_strict(_REVIEW_VALUES, default=None, return_dtype=pl.String)
 
 
 def _raise_problems(
