@@ -25,7 +25,7 @@ from cityeval.web.surveys.models import SurveyForm
 MAX_PAGES_PER_LOGIN = 40  # enough to reach every kind of page a login sees; keeps the test short
 
 
-_DOWNLOADS = (".pdf", ".xlsx", ".csv", ".zip", ".json")
+_DOWNLOADS = (".pdf", ".xlsx", ".csv", ".zip", ".json", ".png", ".svg")
 
 
 class _Inline(HTMLParser):

@@ -26,6 +26,8 @@ from cityeval.web.refusals import Refused, refused_page
 # Exceptions of the web package that are not a service's refusal of a user's write.
 NOT_REFUSALS = {
     "cityeval.web.ops.backup.BackupError": "the operator's backup command fails, on the command line",
+    "cityeval.web.audit.models.AuditEntryChanged": "a programming error (code tried to change or "
+    "delete an audit entry), never an answer to a user",
 }
 
 

@@ -48,8 +48,13 @@ def test_the_qr_code_on_the_overview_decodes_to_the_link_and_the_copy_button_cop
     assert [code.text for code in zxingcpp.read_barcodes(shot)] == [link]
     screenshot(page, "survey-overview-links")
 
+    # Clipboard access is a permission (a browser asks the person); the copy is asynchronous, so
+    # the status is waited for rather than read at once.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     row.locator("button.copy-link").click()
-    assert row.locator(".copy-status").inner_text() == "Link copied"
+    status = row.locator(".copy-status")
+    page.wait_for_function("el => el.textContent === 'Link copied'", arg=status.element_handle())
+    assert status.inner_text() == "Link copied"
     assert page.evaluate("navigator.clipboard.readText()") == link
 
     phone_page.goto(link)
