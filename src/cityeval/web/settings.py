@@ -321,13 +321,20 @@ if LOG_FORMAT not in ("text", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "cityeval.web.ops.logs.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "cityeval.web.ops.logs.RequestIdFilter"},
+        "secret_path": {"()": "cityeval.web.ops.logs.SecretPathFilter"},
+    },
     "formatters": {
         "json": {"()": "cityeval.web.ops.logs.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "secret_path"],
+        }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
     "loggers": {"cityeval.request": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"}},

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from django.test import Client
 
-from cityeval.web.ops.logs import JsonFormatter, RequestIdFilter, request_id_from
+from cityeval.web.ops.logs import JsonFormatter, RequestIdFilter, SecretPathFilter, request_id_from
 
 
 @pytest.fixture
@@ -20,6 +20,7 @@ def json_lines():
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(SecretPathFilter())  # as settings.LOGGING's console handler has them
     root, access = logging.getLogger(), logging.getLogger("cityeval.request")
     old_level = access.level
     root.addHandler(handler)
@@ -97,3 +98,59 @@ def test_outside_a_request_the_id_is_null():
     entry = json.loads(JsonFormatter().format(record))
     assert entry["message"] == "hello world" and entry["request_id"] is None
     assert entry["level"] == "WARNING" and "path" not in entry
+
+
+SECRET = "Sekret-Tok3n_abcdefghijklmnop"
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        (f"/s/{SECRET}/", "/s/***/"),  # a public survey form's link
+        (f"/s/{SECRET}/thanks/", "/s/***/thanks/"),
+        (f"/api/survey/{SECRET}/start", "/api/survey/***/start"),
+        (f"/accounts/invitation/{SECRET}/", "/accounts/invitation/***/"),
+        (f"/accounts/password/reset/MTIz/{SECRET}/", "/accounts/password/reset/***/***/"),
+        # No route matches: the segment after a known secret-bearing prefix is masked anyway.
+        (f"/s/{SECRET}/no-such-page/", "/s/***/no-such-page/"),
+        (f"/accounts/password/reset/MTIz/{SECRET}/extra/", "/accounts/password/reset/***/extra/"),
+    ],
+)
+def test_a_secret_in_the_path_is_not_logged(json_lines, world, path, logged):
+    Client().get(path)
+    lines = json_lines()
+    (entry,) = [e for e in lines if e["logger"] == "cityeval.request"]
+    assert entry["path"] == logged
+    assert entry["message"].split(" ")[1] == logged
+    # Nor in any other line of the request, such as Django's "Not Found: <path>".
+    assert lines and all(SECRET not in json.dumps(e) and "MTIz" not in json.dumps(e) for e in lines)
+
+
+def test_the_password_reset_redirect_keeps_the_user_id_out_of_the_log(json_lines, admin_a):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    uid, token = urlsafe_base64_encode(force_bytes(admin_a.pk)), default_token_generator.make_token(admin_a)
+    response = Client().get(f"/accounts/password/reset/{uid}/{token}/")
+    assert response.status_code == 302  # to .../<uidb64>/set-password/, the token in the session
+    (entry,) = [e for e in json_lines() if e["logger"] == "cityeval.request"]
+    assert entry["path"] == "/accounts/password/reset/***/***/"
+    assert token not in json.dumps(json_lines()) and uid not in json.dumps(json_lines())
+
+
+@pytest.mark.parametrize(
+    "path", ["/accounts/login/", "/r/kab-deli-serdang/", "/accounts/invitations/", "/no/such/page/"]
+)
+def test_an_ordinary_path_is_logged_unchanged(json_lines, world, path):
+    Client().get(path)
+    (entry,) = [e for e in json_lines() if e["logger"] == "cityeval.request"]
+    assert entry["path"] == path
+
+
+def test_the_console_handler_masks_secret_paths():
+    from django.conf import settings
+
+    filters = settings.LOGGING["handlers"]["console"]["filters"]
+    assert settings.LOGGING["filters"]["secret_path"]["()"] == "cityeval.web.ops.logs.SecretPathFilter"
+    assert "secret_path" in filters and "request_id" in filters

@@ -6,6 +6,13 @@ request, returns it in the response header and writes one access line per reques
 ``cityeval.request`` logger. ``RequestIdFilter`` (on the handler) copies the id onto every
 record; ``JsonFormatter`` writes one JSON object per line (``LOG_FORMAT=json``).
 
+Some paths carry a secret in the path itself (a public survey form's token, an invitation
+link, a password-reset link's ``uidb64/token``), so no log line holds ``request.path`` as it
+came: ``logged_path`` masks every segment that a URL parameter named like a secret captured
+(``SECRET_PARAMETER``, so a new route with a ``token`` parameter is covered without a change
+here), and ``SecretPathFilter`` does the same to Django's own ``django.request`` lines
+("Not Found: /s/<token>/").
+
 A small formatter rather than python-json-logger: the fields are fixed and few, and the
 standard library's ``json`` writes them; a dependency would add nothing we use.
 """
@@ -22,6 +29,7 @@ import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Letters, digits and - _ . : only, 8 to 64 of them: nothing that can forge a log line or a
@@ -29,6 +37,14 @@ REQUEST_ID_HEADER = "X-Request-ID"
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 # Fields the access line adds; the formatter writes them when present on a record.
 REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "user_id")
+
+# URL parameters whose value is a secret: the whole segment they capture is masked.
+SECRET_PARAMETER = re.compile(r"token|key|secret|uidb64|signature|password", re.IGNORECASE)
+SECRET_MASK = "***"
+# When the path resolves to no route (a mistyped link, a token with a trailing extra segment),
+# the segments after these prefixes are masked all the same: the routes above with secrets.
+SECRET_PREFIXES = re.compile(r"^(?P<prefix>.*?/(?:s|api/survey|accounts/invitation)/)(?P<secret>[^/]+)")
+SECRET_RESET = re.compile(r"^(?P<prefix>.*?/accounts/password/reset/)(?P<secret>[^/]+/[^/]+)(?=/)")
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 request_logger = logging.getLogger("cityeval.request")
@@ -43,6 +59,49 @@ def request_id_from(incoming: str | None) -> str:
     if incoming and SAFE_REQUEST_ID.fullmatch(incoming):
         return incoming
     return str(uuid.uuid4())
+
+
+def _secret_values(request: HttpRequest) -> list[str] | None:
+    """The values of the secret URL parameters of the request's route; None when no route."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return None
+    return [str(value) for name, value in match.kwargs.items() if SECRET_PARAMETER.search(name) and value]
+
+
+def mask_path(path: str, secrets: list[str] | None) -> str:
+    """``path`` with each segment equal to one of ``secrets`` masked; with ``secrets`` None
+    (the path matched no route), the segments after the known secret-bearing prefixes."""
+    if secrets is None:
+        for pattern in (SECRET_RESET, SECRET_PREFIXES):
+            path = pattern.sub(lambda m: m["prefix"] + SECRET_MASK, path, count=1)
+        return path
+    for secret in sorted(secrets, key=len, reverse=True):
+        if "/" in secret:  # a <path:> parameter spans several segments
+            path = path.replace(secret, SECRET_MASK)
+    return "/".join(SECRET_MASK if segment in secrets else segment for segment in path.split("/"))
+
+
+def logged_path(request: HttpRequest) -> str:
+    """The request's path as a log line may hold it: secret segments masked."""
+    return mask_path(request.path, _secret_values(request))
+
+
+class SecretPathFilter(logging.Filter):
+    """Mask the secret segments of the path in records that carry their request (Django's
+    ``django.request`` and ``django.security`` lines put it in their arguments)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if isinstance(request, HttpRequest) and record.args and isinstance(record.args, tuple):
+            raw, masked = request.path, logged_path(request)
+            escaped = raw.encode("unicode_escape").decode("ascii")  # as django.request writes it
+            if masked != raw:
+                record.args = tuple(masked if arg in (raw, escaped) else arg for arg in record.args)
+        return True
 
 
 class RequestIdFilter(logging.Filter):
@@ -96,14 +155,15 @@ class RequestLogMiddleware:
     @staticmethod
     def _log(request: HttpRequest, status: int, started: float) -> None:
         user = getattr(request, "user", None)
+        path = logged_path(request)
         request_logger.info(
             "%s %s %s",
             request.method,
-            request.path,
+            path,
             status,
             extra={
                 "method": request.method,
-                "path": request.path,  # never the query string: it may carry tokens
+                "path": path,  # never the query string, nor a secret segment: see logged_path
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 "user_id": user.pk if user is not None and user.is_authenticated else None,
