@@ -152,3 +152,60 @@ def test_the_page_is_translated(entries, as_user, coordinator, settings):
     settings.LANGUAGE_CODE = "id"
     content = as_user(coordinator).get(LIST, HTTP_ACCEPT_LANGUAGE="id").content.decode()
     assert "Jejak audit" in content and "Penilaian mandiri dikirim" in content
+
+
+@pytest.fixture
+def panel_entries(entries, world, assessor, coordinator):
+    """The panel's confidential work in region A: a consolidated score by an assessor and the
+    coordinator reading the individual assessors' data."""
+    audit.record(
+        action=Action.PANEL_CONSOLIDATE,
+        user=assessor,
+        target_text="I.1.1 consolidated",
+        region=world.region_a,
+    )
+    audit.record(
+        action=Action.ASSESSOR_DATA_DOWNLOAD,
+        user=coordinator,
+        target_text="panel scores of Kab. Deli Serdang",
+        region=world.region_a,
+    )
+
+
+PANEL_CODES = {"panel_consolidate", "assessor_data_download"}
+
+
+def test_a_regional_admin_does_not_see_the_panel_s_entries(panel_entries, as_user, admin_a):
+    client = as_user(admin_a)
+    response = client.get(LIST)
+    assert _rows(response) == ["admin_a self_assessment_submit Kab. Deli Serdang in GMSC 2024"]
+    content = response.content.decode()
+    assert "consolidated" not in content and "panel scores" not in content and "assessor" not in content
+    action_filter = next(f for f in response.context["entries"].filters if f.name == "action")
+    assert PANEL_CODES.isdisjoint(code for code, _label in action_filter.choices)
+    assert "self_assessment_submit" in {code for code, _label in action_filter.choices}
+    # Asking for them by hand shows nothing of them, on the page or in the export.
+    for code in PANEL_CODES:
+        assert _rows(client.get(f"{LIST}?action={code}")) == [
+            "admin_a self_assessment_submit Kab. Deli Serdang in GMSC 2024"
+        ]
+        assert [r["action"] for r in _csv(client.get(f"{EXPORT}?action={code}"))] == [
+            "self_assessment_submit"
+        ]
+    assert [r["action"] for r in _csv(client.get(EXPORT))] == ["self_assessment_submit"]
+
+
+def test_the_coordinator_sees_the_panel_s_entries(panel_entries, as_user, coordinator):
+    client = as_user(coordinator)
+    response = client.get(LIST)
+    assert _rows(response)[:2] == [
+        "coordinator assessor_data_download panel scores of Kab. Deli Serdang",
+        "assessor panel_consolidate I.1.1 consolidated",
+    ]
+    action_filter = next(f for f in response.context["entries"].filters if f.name == "action")
+    assert {code for code, _label in action_filter.choices} >= PANEL_CODES
+    assert _rows(client.get(f"{LIST}?action=panel_consolidate")) == [
+        "assessor panel_consolidate I.1.1 consolidated"
+    ]
+    exported = _csv(client.get(f"{EXPORT}?region=kab-deli-serdang"))
+    assert {r["action"] for r in exported} >= PANEL_CODES and len(exported) == 3

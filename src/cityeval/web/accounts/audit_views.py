@@ -1,5 +1,6 @@
 """The audit trail's pages: the coordinator browses, filters and exports every entry; a
-regional admin sees their regions' entries; everyone else gets 404 (the page might as well
+regional admin sees their regions' entries, except the assessor panel's (see
+``audit.selectors.PANEL_ACTIONS``); everyone else gets 404 (the page might as well
 not exist for them). The pages live here, not in the audit app, because they need the access
 helpers, and the audit app sits below every app so that all of them can record into it."""
 
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from cityeval.web.accounts.access import is_coordinator, regions_of
 from cityeval.web.accounts.models import Role
-from cityeval.web.audit.selectors import SEARCH_FIELDS, entries_csv, entries_for, filters
+from cityeval.web.audit.selectors import SEARCH_FIELDS, actions_for, entries_csv, entries_for, filters
 from cityeval.web.downloads import file_response
 from cityeval.web.listing import Filter, listing, narrowed
 from cityeval.web.regions.models import Region
@@ -23,16 +24,19 @@ from cityeval.web.regions.models import Region
 def _visible(request: HttpRequest) -> tuple[QuerySet, list[Filter]]:
     """The entries the user may see and the regions they may filter by; 404 for others."""
     regions: list[Region]
+    region_ids: list[int] | None
     if is_coordinator(request.user):
-        rows = entries_for(None)
+        region_ids = None
+        rows = entries_for(region_ids)
         regions = list(Region.objects.filter(id__in=rows.exclude(region=None).values("region_id")))
     else:
         regions = regions_of(request.user, (Role.REGIONAL_ADMIN,))
         if not regions:
             raise Http404
-        rows = entries_for([r.id for r in regions])
+        region_ids = [r.id for r in regions]
+        rows = entries_for(region_ids)
     choices = [(r.slug, r.name) for r in sorted(regions, key=lambda r: r.name)]
-    return rows, filters(rows, choices)
+    return rows, filters(rows, choices, actions_for(region_ids))
 
 
 @login_required

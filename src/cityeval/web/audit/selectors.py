@@ -1,5 +1,6 @@
 """Reads of the audit trail: the entries a viewer may see, the filters of its page and the CSV
-export. Which regions a viewer may see is decided by the caller (the accounts app's page)."""
+export. Which regions a viewer may see is decided by the caller (the accounts app's page);
+which actions a regional viewer may see is decided here (``PANEL_ACTIONS``)."""
 
 from __future__ import annotations
 
@@ -20,13 +21,26 @@ CSV_COLUMNS = (
     "when", "who", "action", "action_label", "target_type", "target_id", "target", "region",
     "network", "request_id", "details",
 )  # fmt: skip
+# The assessor panel's confidential work (blind scoring: who consolidated which score, who read
+# the individual assessors' data). Recorded with the assessed region, but only the coordinator
+# sees them: the region under assessment must not.
+PANEL_ACTIONS = frozenset({Action.PANEL_CONSOLIDATE, Action.ASSESSOR_DATA_DOWNLOAD})
 
 
 def entries_for(region_ids: Collection[int] | None) -> QuerySet[AuditEntry]:
     """Every entry (``None``: the coordinator) or only those of the given regions (a regional
-    admin: entries without a region, national ones, are not theirs)."""
+    admin: entries without a region, national ones, are not theirs, nor the panel's)."""
     rows = AuditEntry.objects.select_related("region")
-    return rows if region_ids is None else rows.filter(region_id__in=region_ids)
+    if region_ids is None:
+        return rows
+    return rows.filter(region_id__in=region_ids).exclude(action__in=PANEL_ACTIONS)
+
+
+def actions_for(region_ids: Collection[int] | None) -> list[tuple[str, str]]:
+    """The action filter's choices for the viewer ``entries_for`` is given for."""
+    if region_ids is None:
+        return list(Action.choices)
+    return [(code, label) for code, label in Action.choices if code not in PANEL_ACTIONS]
 
 
 def _in_month(rows: QuerySet, value: str) -> QuerySet:
@@ -34,13 +48,15 @@ def _in_month(rows: QuerySet, value: str) -> QuerySet:
     return rows.filter(at__year=int(year), at__month=int(month))
 
 
-def filters(rows: QuerySet[AuditEntry], regions: list[tuple[str, str]]) -> list[Filter]:
-    """The page's filters: action, who, region (``(slug, name)`` the viewer may see) and month
-    (the months that have entries, newest first)."""
+def filters(
+    rows: QuerySet[AuditEntry], regions: list[tuple[str, str]], actions: list[tuple[str, str]]
+) -> list[Filter]:
+    """The page's filters: action (``actions_for`` the viewer), who, region (``(slug, name)``
+    the viewer may see) and month (the months that have entries, newest first)."""
     users = sorted(set(rows.exclude(username="").values_list("username", flat=True)))
     months = [f"{d:%Y-%m}" for d in rows.order_by().dates("at", "month", order="DESC")]
     return [
-        Filter("action", _("Action"), Action.choices, _("All actions"), "action"),
+        Filter("action", _("Action"), actions, _("All actions"), "action"),
         Filter("who", _("Who"), [(u, u) for u in users], _("Everyone"), "username"),
         Filter("region", _("Region"), regions, _("All regions"), "region__slug"),
         Filter("month", _("Month"), [(m, m) for m in months], _("Any time"), _in_month),
