@@ -20,6 +20,7 @@ from cityeval.web.accounts.invitation_import import invitations_import
 from cityeval.web.accounts.invitations import AFFILIATION_CODES, invitation_create
 from cityeval.web.accounts.models import Invitation, Membership, Role
 from cityeval.web.panels.models import PanelMember
+from tests.helpers.web import client_for
 
 PASSWORD = "sate-padang-malam-77"
 
@@ -345,3 +346,74 @@ def test_a_mail_server_failure_keeps_the_invitation_to_send_again(coordinator, a
     client.post(reverse("accounts:invitation_resend", kwargs={"ref": ref}))
     _client, accepted = _accept(_link(mail.outbox[0]))
     assert accepted.status_code == 302
+
+
+def _invite_contributor(admin_a) -> str:
+    url = reverse("accounts:invitations_regional", kwargs={"region": "kab-deli-serdang"})
+    data = {"opd": "dinkes", "name": "Tono", "email": "tono@example.go.id"}
+    assert client_for(admin_a).post(url, data).status_code == 302
+    return _link(mail.outbox[-1])
+
+
+def _refused_and_nothing_made(path: str, email: str) -> None:
+    page = Client().get(path)
+    assert page.status_code == 410 and b"the person who sent it may no longer invite" in page.content
+    _client, accepted = _accept(path)
+    assert accepted.status_code == 410 and b"Ask for a new invitation" in accepted.content
+    assert not get_user_model().objects.filter(email=email).exists()
+    assert not Membership.objects.filter(user__email=email).exists()
+    assert Invitation.objects.get(email=email).used_at is None
+
+
+def test_an_invitation_of_a_regional_admin_who_lost_the_role_is_refused(admin_a, world):
+    path = _invite_contributor(admin_a)
+    Membership.objects.filter(user=admin_a, role=Role.REGIONAL_ADMIN).delete()
+    _refused_and_nothing_made(path, "tono@example.go.id")
+
+
+def test_an_invitation_of_an_admin_moved_to_another_region_is_refused(admin_a, world):
+    path = _invite_contributor(admin_a)
+    Membership.objects.filter(user=admin_a, role=Role.REGIONAL_ADMIN).update(region=world.region_b)
+    _refused_and_nothing_made(path, "tono@example.go.id")
+
+
+def test_an_invitation_of_a_deactivated_inviter_is_refused(admin_a, world):
+    path = _invite_contributor(admin_a)
+    admin_a.is_active = False
+    admin_a.save()
+    _refused_and_nothing_made(path, "tono@example.go.id")
+
+
+def test_an_invitation_of_a_coordinator_who_lost_the_role_or_the_account_is_refused(coordinator, world):
+    _invite_admin(client_for(coordinator))
+    path = _link(mail.outbox[-1])
+    Membership.objects.filter(user=coordinator, role=Role.COORDINATOR).delete()
+    _refused_and_nothing_made(path, "sari@example.go.id")
+    # A deleted inviter (the invitation keeps no inviter) is refused the same way.
+    Membership.objects.create(user=coordinator, role=Role.COORDINATOR)
+    assert Client().get(path).status_code == 200  # the role is back: the link works again
+    coordinator.delete()
+    _refused_and_nothing_made(path, "sari@example.go.id")
+
+
+def test_the_inviter_is_checked_again_at_the_moment_of_accepting(admin_a, world, monkeypatch):
+    """The link's page opened while the inviter could invite; the role went before the form
+    was sent: the accept itself refuses."""
+    from cityeval.web.accounts import invitations
+
+    path = _invite_contributor(admin_a)
+    token = path.rstrip("/").rsplit("/", 1)[1]
+    found = invitations.invitation_for(token)  # still fine
+    Membership.objects.filter(user=admin_a, role=Role.REGIONAL_ADMIN).delete()
+    monkeypatch.setattr(invitations, "invitation_for", lambda _token: found)
+    with pytest.raises(invitations.InvitationDead):
+        invitations.invitation_accept(token=token, password=PASSWORD)
+    assert not Membership.objects.filter(user__email="tono@example.go.id").exists()
+
+
+def test_an_invitation_of_an_inviter_still_in_the_role_works(admin_a, world):
+    _invite_contributor(admin_a)  # another, unrelated membership change does not matter
+    Membership.objects.create(user=admin_a, role=Role.ASSESSOR)
+    _client, accepted = _accept(_link(mail.outbox[-1]))
+    assert accepted.status_code == 302
+    assert Membership.objects.get(user__email="tono@example.go.id").opd_id == world.opd_health.id

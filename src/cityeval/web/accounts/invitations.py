@@ -3,7 +3,9 @@
 Scope: the coordinator invites regional admins (for one region) and assessors; a regional
 admin invites OPD contributors for their own region's OPDs. Nobody else invites, and nobody
 invites into a role or a scope beyond their own. An invitation becomes a membership only when
-the invitee accepts; the link works once and expires after ``INVITATION_DAYS``.
+the invitee accepts; the link works once and expires after ``INVITATION_DAYS``. It also dies
+with its inviter's power: once the inviter's account is deactivated (or deleted) or they no
+longer hold the role that let them invite, the link is refused (``inviter_may_still``).
 """
 
 from __future__ import annotations
@@ -74,6 +76,18 @@ def may_invite(user: User, *, role: str, region: Region | None, opd: Opd | None)
 def may_manage(user: User, invitation: Invitation) -> bool:
     """Resend or revoke: whoever could have sent it."""
     return may_invite(user, role=invitation.role, region=invitation.region, opd=invitation.opd)
+
+
+INVITER_GONE = _(
+    "This invitation link no longer works: the person who sent it may no longer invite. "
+    "Ask for a new invitation."
+)
+
+
+def inviter_may_still(invitation: Invitation) -> bool:
+    """Whether the invitation's sender still has an active account and could send it today."""
+    inviter = invitation.invited_by
+    return inviter is not None and inviter.is_active and may_manage(inviter, invitation)
 
 
 def invitation_check(
@@ -254,15 +268,18 @@ def invitation_revoke(*, by: User, invitation: Invitation) -> None:
 
 
 def invitation_for(token: str) -> Invitation:
-    """The live invitation this link's token opens; InvitationDead for any other token."""
+    """The live invitation this link's token opens; InvitationDead for any other token, and for
+    one whose inviter may no longer invite."""
     found = (
-        Invitation.objects.select_related("region", "opd")
+        Invitation.objects.select_related("region", "opd", "invited_by")
         .filter(digest=Invitation.digest_of(token), used_at=None, revoked_at=None)
         .filter(expires_at__gt=timezone.now())
         .first()
     )
     if found is None:
         raise InvitationDead
+    if not inviter_may_still(found):
+        raise InvitationDead(INVITER_GONE)
     return found
 
 
@@ -275,11 +292,14 @@ def account_for(invitation: Invitation) -> User | None:
 def invitation_accept(*, token: str, password: str = "", user: User | None = None) -> User:
     """Use the invitation: for a new person, an account (their e-mail address is the username)
     with ``password``, which Django's validators check; for a signed-in ``user`` with the
-    invited address, nothing new but the membership. Works once (the row is locked)."""
+    invited address, nothing new but the membership. Works once (the row is locked), and only
+    while the inviter may still invite (checked again here, at the moment of accepting)."""
     invitation = invitation_for(token)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)  # no join: FOR UPDATE
     if not invitation.is_pending:
         raise InvitationDead
+    if not inviter_may_still(invitation):
+        raise InvitationDead(INVITER_GONE)
     if user is None:
         if (
             account_for(invitation) is not None
