@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from cityeval.web.accounts.models import Membership, Role
+from cityeval.web.audit.models import Action, AuditEntry
 from cityeval.web.jobs.models import Job
 from cityeval.web.jobs.services import job_recover_stale, job_run
 from cityeval.web.jobs.worker import run_worker
@@ -153,3 +154,34 @@ def test_outsiders_cannot_queue_see_retry_or_download_a_job(published, as_user, 
         if name is None:
             assert response["Location"].startswith("/accounts/login/")
     assert Job.objects.count() == 1 and DBTaskResult.objects.count() == 1
+
+
+def test_each_download_of_the_letter_is_audited(published, as_user, coordinator, persona):
+    """Asking for the letter is one entry (the prepare view); each download of the file with
+    every region's feedback is another, with the job, the cycle and the file named. Refused
+    and not-yet-ready downloads record nothing."""
+    client = as_user(coordinator)
+    job = _queue(client)
+    assert client.get(f"/jobs/{job.pk}/download/").status_code == 404  # not made yet
+    downloads = AuditEntry.objects.filter(action=Action.ASSESSOR_DATA_DOWNLOAD, target_type="job")
+    assert not downloads.exists()
+    run_worker(batch=True)
+    for name in ("admin_a", "assessor"):
+        assert as_user(persona(name)).get(f"/jobs/{job.pk}/download/").status_code == 403
+    assert not downloads.exists()
+
+    assert client.get(f"/jobs/{job.pk}/download/").status_code == 200
+    assert client.get(f"/jobs/{job.pk}/download/").status_code == 200
+    assert downloads.count() == 2
+    entry = downloads.first()
+    assert (entry.username, entry.target_id, entry.region_id) == ("coordinator", str(job.pk), None)
+    assert entry.target_text == job.params["cycle_name"]
+    assert entry.details == {
+        "what": "cycle letter with feedback",
+        "job": job.pk,
+        "cycle": CYCLE,
+        "file": f"results-{CYCLE}-feedback.pdf",
+    }
+    assert entry.request_id  # the request's id, to find it in the logs
+    asked = AuditEntry.objects.filter(action=Action.ASSESSOR_DATA_DOWNLOAD, target_type="cycle")
+    assert asked.count() == 1

@@ -22,10 +22,12 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
+from cityeval.web.audit import services as audit
 from cityeval.web.downloads import safe_filename
 from cityeval.web.jobs.models import Job
 from cityeval.web.refusals import Refused
@@ -36,6 +38,13 @@ logger = logging.getLogger(__name__)
 # ``progress(done, total)`` records how far it is. Imported by path: jobs know no app.
 RUNNERS = {Job.Kind.CYCLE_LETTER: "cityeval.web.results.letters.cycle_letter_job"}
 Progress = Callable[[int, int], None]
+# Downloads the audit trail keeps, by kind: the action and what the file is. The whole-cycle
+# letter carries every region's feedback with the assessors' names, like the other reads of
+# individual assessors' data: asking for it is recorded (results.views.cycle_letter_prepare),
+# and so is each download of the file.
+AUDITED_DOWNLOADS = {
+    Job.Kind.CYCLE_LETTER: (audit.Action.ASSESSOR_DATA_DOWNLOAD, "cycle letter with feedback"),
+}
 
 
 class JobNotRetryable(Refused):
@@ -58,6 +67,26 @@ def job_enqueue(*, user: User, kind: str, key: str, params: dict[str, Any]) -> J
     if created or job.status == Job.Status.FAILED:
         _requeue(job)
     return job
+
+
+def job_download_record(*, user: User, job: Job, request: HttpRequest | None = None) -> None:
+    """The audit trail's entry for a download of a job's file, for the kinds that need one."""
+    if job.kind not in AUDITED_DOWNLOADS:
+        return
+    action, what = AUDITED_DOWNLOADS[Job.Kind(job.kind)]
+    audit.record(
+        action=action,
+        user=user,
+        target=job,
+        target_text=str(job.params.get("cycle_name") or job.download_name),
+        details={
+            "what": what,
+            "job": job.pk,
+            "cycle": job.params.get("cycle", ""),
+            "file": job.download_name,
+        },
+        request=request,
+    )
 
 
 def _requeue(job: Job) -> None:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from cityeval.web.accounts.access import acting_user, require_coordinator
 from cityeval.web.downloads import generated_file_response
 from cityeval.web.jobs.models import Job
-from cityeval.web.jobs.services import job_retry
+from cityeval.web.jobs.services import job_download_record, job_retry
 
 REFRESH_SECONDS = 3
 
@@ -43,4 +43,6 @@ def job_download(request: HttpRequest, job_id: int) -> FileResponse:
     job = _job_for(request, job_id)
     if job.status != Job.Status.DONE or not job.file_name:
         raise Http404
-    return generated_file_response(default_storage.open(job.file_name, "rb"), filename=job.download_name)
+    file = default_storage.open(job.file_name, "rb")
+    job_download_record(user=acting_user(request), job=job, request=request)
+    return generated_file_response(file, filename=job.download_name)
