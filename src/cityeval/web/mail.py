@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage as ParsedMessage
 from pathlib import Path
@@ -23,6 +24,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 DEFAULT_LANGUAGE = "id"  # Indonesian unless the recipient chose otherwise
+# What sending raises when the mail server refuses or cannot be reached.
+MAIL_ERRORS = (smtplib.SMTPException, OSError)
 # Django's file backend ends every message with a line of 79 dashes.
 _SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 

@@ -3,6 +3,7 @@ rate limits per e-mail address and per client address, and links that work once.
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
@@ -171,3 +172,19 @@ def test_a_reset_ends_a_log_in_lockout(budi, settings):
     _set(client, _link(mail.outbox[0]))
     login = locked.post(reverse("accounts:login"), {"username": "admin_a", "password": NEW_PASSWORD})
     assert login.status_code == 302
+
+
+@pytest.mark.parametrize("backend", ["SmtpDownBackend", "UnreachableBackend"])
+def test_a_mail_server_failure_answers_as_for_an_unknown_address_and_is_logged(
+    budi, settings, caplog, backend
+):
+    settings.EMAIL_BACKEND = f"tests.helpers.mail.{backend}"
+    with caplog.at_level(logging.WARNING, logger="cityeval.web.accounts.passwords"):
+        known = _ask(Client(), "budi@example.go.id")
+    unknown = _ask(Client(), "nobody-here@example.go.id")
+    assert known.status_code == 302 and known.url == reverse("accounts:password_reset_done")
+    assert (known.status_code, known.url) == (unknown.status_code, unknown.url)
+    assert _page(known.url) == _page(unknown.url)
+    (record,) = [r for r in caplog.records if r.name == "cityeval.web.accounts.passwords"]
+    assert record.levelno == logging.WARNING and record.exc_info is not None
+    assert record.getMessage() == f"Password reset mail for user {budi.pk} not sent"

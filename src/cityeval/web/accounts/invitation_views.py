@@ -3,8 +3,6 @@ file), a regional admin's (OPD contributors), resend and revoke, and the invitee
 
 from __future__ import annotations
 
-import smtplib
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -34,13 +32,13 @@ from cityeval.web.accounts.invitations import (
 from cityeval.web.accounts.models import Invitation, Role
 from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.imports import ImportRejected
+from cityeval.web.mail import MAIL_ERRORS
 from cityeval.web.refusals import refused_page
 from cityeval.web.regions.models import Opd, Region
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # A mail server that refuses or cannot be reached: the invitations are saved (pending) and can
-# be sent again from the list once it works.
-MAIL_ERRORS = (smtplib.SMTPException, OSError)
+# be sent again from the list once it works (MAIL_ERRORS).
 MAIL_FAILED = gettext_lazy(
     "The invitation is saved, but the e-mail could not be sent. Send it again from the list below."
 )

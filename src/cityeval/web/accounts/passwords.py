@@ -4,13 +4,15 @@ Reset answers every address the same way, known or not: the same page, after the
 (the message is built in both cases and sent only to a known, active account), so neither the
 answer nor its timing tells whether an address has an account. Requests are limited per
 e-mail address and per client address (``PASSWORD_RESET_PER_*_HOUR``), counted in the
-database like the log-in lockout, so that every app server sees the same count.
+database like the log-in lockout, so that every app server sees the same count. A mail server
+that fails changes nothing in the answer either: the failure is logged, not shown.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -27,10 +29,11 @@ from django.utils.translation import get_language, gettext_lazy
 
 from cityeval.web.accounts.models import ResetRequest
 from cityeval.web.addresses import client_ip
-from cityeval.web.mail import absolute_url, mail_build
+from cityeval.web.mail import MAIL_ERRORS, absolute_url, mail_build
 from cityeval.web.refusals import Refused, refused_page
 
 HOUR = dt.timedelta(hours=1)
+logger = logging.getLogger(__name__)
 
 
 class TooManyResets(Refused):
@@ -75,7 +78,12 @@ class ResetForm(PasswordResetForm):
                 language=get_language() or settings.LANGUAGE_CODE,
             )
             if user is not None:
-                message.send()
+                try:
+                    message.send()
+                except MAIL_ERRORS:
+                    # The same answer as for an unknown address: an error page here would tell
+                    # that the address has an account. The operator reads it in the log.
+                    logger.warning("Password reset mail for user %s not sent", user.pk, exc_info=True)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
