@@ -10,6 +10,7 @@ from collections.abc import Collection
 
 import polars as pl
 from django.db.models import QuerySet
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from cityeval.engine.spreadsheet import write_csv
@@ -36,7 +37,7 @@ def entries_for(region_ids: Collection[int] | None) -> QuerySet[AuditEntry]:
     return rows.filter(region_id__in=region_ids).exclude(action__in=PANEL_ACTIONS)
 
 
-def actions_for(region_ids: Collection[int] | None) -> list[tuple[str, str]]:
+def actions_for(region_ids: Collection[int] | None) -> list[tuple[str, str | Promise]]:
     """The action filter's choices for the viewer ``entries_for`` is given for."""
     if region_ids is None:
         return list(Action.choices)
@@ -49,7 +50,9 @@ def _in_month(rows: QuerySet, value: str) -> QuerySet:
 
 
 def filters(
-    rows: QuerySet[AuditEntry], regions: list[tuple[str, str]], actions: list[tuple[str, str]]
+    rows: QuerySet[AuditEntry],
+    regions: list[tuple[str, str]],
+    actions: list[tuple[str, str | Promise]],
 ) -> list[Filter]:
     """The page's filters: action (``actions_for`` the viewer), who, region (``(slug, name)``
     the viewer may see) and month (the months that have entries, newest first)."""
