@@ -27,7 +27,11 @@ def broken():
     raise ZeroDivisionError("the readiness check broke")
 
 health.READINESS_CHECKS = (broken,)
-response = Client(raise_request_exception=False).get("/readyz", HTTP_X_REQUEST_ID="trace-00000001")
+response = Client(raise_request_exception=False).get(
+    "/readyz?next=/s/QUERYSECRET42/",
+    HTTP_X_REQUEST_ID="trace-00000001",
+    HTTP_REFERER="http://testserver/s/REFERERSECRET42/",
+)
 sentry_sdk.flush(timeout=10)
 print(response.status_code, response["X-Request-ID"])
 """
@@ -81,7 +85,29 @@ def test_an_unhandled_error_is_reported_with_its_request_id_when_sentry_dsn_is_s
     assert event["tags"]["request_id"] == "trace-00000001"
     assert event["environment"] == "staging" and event["release"].startswith("cityeval@")
     assert "user" not in event or "ip_address" not in event["user"]
+    # A survey link's token, in the query string or the Referer, is not sent.
+    report = json.dumps(event)
+    assert "QUERYSECRET42" not in report and "REFERERSECRET42" not in report
 
 
 def test_no_error_reporting_in_the_test_suite():
     assert not sentry_sdk.get_client().is_active()
+
+
+def test_a_report_s_url_keeps_its_path_without_secret_segments_or_query(db):
+    from cityeval.web.ops.errors import _before_send
+
+    event = {
+        "request": {
+            "url": "https://cityeval.example/accounts/invitation/INVITE-SECRET/",
+            "query_string": "ref=abc",
+            "headers": {"Referer": "https://cityeval.example/accounts/password/reset/MTIz/set-secret/"},
+        }
+    }
+    request = _before_send(event, {})["request"]
+    assert request["url"] == "https://cityeval.example/accounts/invitation/***/"
+    assert "query_string" not in request
+    assert request["headers"]["Referer"] == "https://cityeval.example/accounts/password/reset/***/***/"
+    # An ordinary page keeps its path as it is.
+    ordinary = _before_send({"request": {"url": "https://cityeval.example/r/kab-deli-serdang/"}}, {})
+    assert ordinary["request"]["url"] == "https://cityeval.example/r/kab-deli-serdang/"

@@ -27,6 +27,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
@@ -88,6 +89,19 @@ def mask_path(path: str, secrets: list[str] | None) -> str:
 def logged_path(request: HttpRequest) -> str:
     """The request's path as a log line may hold it: secret segments masked."""
     return mask_path(request.path, _secret_values(request))
+
+
+def masked_url(url: str) -> str:
+    """A URL as a report may hold it (an error report's request URL, a Referer): the path's
+    secret segments masked through its route, the query string and fragment dropped."""
+    parts = urlsplit(url)
+    try:
+        kwargs = resolve(parts.path).kwargs
+    except Resolver404:
+        secrets = None
+    else:
+        secrets = [str(value) for name, value in kwargs.items() if SECRET_PARAMETER.search(name) and value]
+    return urlunsplit(parts._replace(path=mask_path(parts.path, secrets), query="", fragment=""))
 
 
 class SecretPathFilter(logging.Filter):
