@@ -44,6 +44,8 @@ def _pages() -> dict[str, tuple[str | None, str]]:
         "self-assessment overview": ("admin.region-002", f"/r/region-002/{CYCLE}/self-assessment/"),
         "scoring page": ("asesor01", f"/panels/cycles/{CYCLE}/stage_2/region-002/"),
         "my panels": ("asesor01", "/panels/"),
+        "people": ("koordinator", "/accounts/people/"),
+        "region people": ("koordinator", "/accounts/people/r/region-002/"),
         "survey form": (None, f"/s/{token}/"),
         "survey API start": (None, f"/api/survey/{token}/start"),
         "openapi": (None, "/api/openapi.json"),

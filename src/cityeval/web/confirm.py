@@ -29,6 +29,7 @@ def confirm_page(
     details_label: str = "",
     hidden: Iterable[tuple[str, str]] = (),
     needs_reason: bool = False,
+    offer_reason: bool = False,
     reason_error: str = "",
     status: int = 200,
 ) -> HttpResponse:
@@ -43,6 +44,7 @@ def confirm_page(
         "details_label": details_label,
         "hidden": list(hidden),
         "needs_reason": needs_reason,
+        "offer_reason": offer_reason,  # an optional reason field (needs_reason: a required one)
         "reason": request.POST.get("reason", "") if request.method == "POST" else "",
         "reason_error": reason_error,
     }

@@ -49,6 +49,7 @@ def _main_pages() -> dict[str, list[tuple[str, str]]]:
         ("dashboard", f"{region}/"),
         ("self-assessment", f"{region}/{trying.slug}/self-assessment/"),
         ("item", f"{region}/{trying.slug}/self-assessment/items/{ITEM}/"),
+        ("people", f"/accounts/people/r/{home.slug}/"),  # after the contributor's three
         ("opds", f"{region}/opds/"),
         ("programmes", f"{region}/programmes/"),
         ("programme", f"{region}/programmes/{programme.public_id}/"),
@@ -76,6 +77,8 @@ def _main_pages() -> dict[str, list[tuple[str, str]]]:
             ("consolidation", f"{scoring}consolidation/"),
             ("kkpd", "/kkpd/"),
             ("tokens", "/accounts/tokens/"),
+            ("people", "/accounts/people/"),
+            ("region-people", f"/accounts/people/r/{home.slug}/"),
             *results,
         ],
         "admin.deliserdang": own,

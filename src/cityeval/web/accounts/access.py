@@ -32,12 +32,14 @@ def acting_user(request: HttpRequest) -> AuthUser:
 
 
 def memberships(user: User) -> list[Membership]:
-    """The user's memberships, read once per request."""
-    if not user.is_authenticated:
+    """The user's active memberships, read once per request. A deactivated membership gives
+    nothing, nor does any membership of a deactivated account (which cannot log in anyway:
+    this guards a user object held from before the deactivation)."""
+    if not user.is_authenticated or not user.is_active:
         return []
     cached = getattr(user, "_cityeval_memberships", None)
     if cached is None:
-        cached = list(Membership.objects.filter(user=user).select_related("region", "opd"))
+        cached = list(Membership.objects.filter(user=user, active=True).select_related("region", "opd"))
         # A per-request cache on the user object, which has no such field.
         user._cityeval_memberships = cached  # type: ignore[attr-defined]
     return cached

@@ -320,9 +320,13 @@ def invitation_accept(*, token: str, password: str = "", user: User | None = Non
         user = candidate
     elif user.email.lower() != invitation.email.lower():
         raise PermissionDenied
-    Membership.objects.get_or_create(
+    membership, _created = Membership.objects.get_or_create(
         user=user, role=invitation.role, region=invitation.region, opd=invitation.opd
     )
+    if not membership.active:
+        # Invited again into a role they held before: whoever invited could reactivate it.
+        membership.active = True
+        membership.save(update_fields=["active"])
     invitation.used_at = timezone.now()
     invitation.user = user
     invitation.save(update_fields=["used_at", "user"])

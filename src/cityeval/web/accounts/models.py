@@ -24,7 +24,8 @@ class Role(models.TextChoices):
 
 
 class Membership(models.Model):
-    """A user's role in a scope: national (coordinator, assessor), a region, or one OPD."""
+    """A user's role in a scope: national (coordinator, assessor), a region, or one OPD.
+    Deactivated (``active`` false) rather than deleted, so that the history stays."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
@@ -32,6 +33,9 @@ class Membership(models.Model):
         Region, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships"
     )
     opd = models.ForeignKey(Opd, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships")
+    # A deactivated membership gives no access (``access.memberships`` reads active ones only)
+    # but is kept, never deleted: what the person did in the role stays attributed to them.
+    active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

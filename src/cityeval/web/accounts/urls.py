@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cityeval.web.accounts import audit_views, invitation_views, passwords, views
+from cityeval.web.accounts import audit_views, invitation_views, passwords, people_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -24,6 +24,16 @@ urlpatterns = [
     path("invitations/<str:ref>/resend/", invitation_views.invitation_resend_view, name="invitation_resend"),
     path("invitations/<str:ref>/revoke/", invitation_views.invitation_revoke_view, name="invitation_revoke"),
     path("invitation/<str:token>/", invitation_views.invitation_accept_view, name="invitation_accept"),
+    path("people/", people_views.people, name="people"),
+    path("people/deactivate/", people_views.person_deactivate, name="person_deactivate"),
+    path("people/reactivate/", people_views.person_reactivate, name="person_reactivate"),
+    path("people/r/<str:region>/", people_views.region_people, name="people_region"),
+    path(
+        "people/r/<str:region>/deactivate/", people_views.region_member_deactivate, name="member_deactivate"
+    ),
+    path(
+        "people/r/<str:region>/reactivate/", people_views.region_member_reactivate, name="member_reactivate"
+    ),
     path("tokens/", views.tokens, name="tokens"),
     path("outbox/", views.outbox, name="outbox"),
     path("tokens/<str:hint>/revoke/", views.token_revoke, name="token_revoke"),

@@ -88,10 +88,10 @@ def members_of(panel: Panel) -> list[PanelMember]:
 
 
 def assessor_users():
-    """Active users with an assessor role: who may be added to a panel."""
+    """Active users with an active assessor role: who may be added to a panel."""
     return (
         get_user_model()
-        .objects.filter(memberships__role=Role.ASSESSOR, is_active=True)
+        .objects.filter(memberships__role=Role.ASSESSOR, memberships__active=True, is_active=True)
         .distinct()
         .order_by("username")
     )

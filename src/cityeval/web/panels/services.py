@@ -76,7 +76,9 @@ def _name(user: User) -> str:
 
 
 def _is_assessor(user: User) -> bool:
-    return Membership.objects.filter(user=user, role=Role.ASSESSOR).exists()
+    return Membership.objects.filter(
+        user=user, role=Role.ASSESSOR, active=True, user__is_active=True
+    ).exists()
 
 
 # --- panels, members, regions -------------------------------------------------------------------------

@@ -36,8 +36,9 @@ _PANELS_SCHEMA = {"region": pl.String, "panel": pl.String, "panel_id": pl.String
 
 def conflicted_pairs(cycle: Cycle) -> set[tuple[int, int]]:
     """(region id, user id) of every assessor with a conflict of interest with a region of the
-    cycle: a declared conflict, or a regional role in the region. Their marks on that region
-    do not count (results, agreement, consolidation), whenever they were given."""
+    cycle: a declared conflict, or a regional role in the region (a deactivated one too: having
+    held it is the conflict). Their marks on that region do not count (results, agreement,
+    consolidation), whenever they were given."""
     regions = Participation.objects.filter(cycle=cycle).values("region_id")
     declared = Conflict.objects.filter(region_id__in=regions).values_list("region_id", "user_id")
     roles = Membership.objects.filter(region_id__in=regions).values_list("region_id", "user_id")
