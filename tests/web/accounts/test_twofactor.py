@@ -9,11 +9,13 @@ test can step to the next 30-second period (a code is never accepted twice).
 
 from __future__ import annotations
 
+import io
 import re
 from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
@@ -331,3 +333,27 @@ def test_one_user_cannot_see_or_change_anothers_devices(world, admin_a, admin_b,
     assert not AuditEntry.objects.filter(action=Action.TWO_FACTOR_DISABLE).exists()
     # A's codes do not finish B's sign-in either.
     assert password_login(admin_b).post(VERIFY, {"code": codes_a[1]}).status_code == 400
+
+
+def test_an_operator_can_remove_a_lost_device(world, admin_a, as_user, clock):
+    enrol(as_user(admin_a), clock)
+    out = io.StringIO()
+    call_command("twofactor_reset", "admin_a", stdout=out)
+    assert "removed" in out.getvalue()
+    assert not TOTPDevice.objects.filter(user=admin_a).exists()
+    assert not StaticToken.objects.filter(device__user=admin_a).exists()
+    entry = AuditEntry.objects.get(action=Action.TWO_FACTOR_DISABLE)
+    assert (entry.user, entry.target_text, entry.details) == (None, "admin_a", {"reset_by_operator": True})
+    assert password_login(admin_a).get(reverse("accounts:tokens")).status_code == 200
+    with pytest.raises(CommandError, match="no user"):
+        call_command("twofactor_reset", "nobody-here", stdout=io.StringIO())
+
+
+def test_the_pages_speak_indonesian(world, admin_a, as_user, settings, clock):
+    settings.LANGUAGE_CODE = "id"
+    client = as_user(admin_a)
+    page = client.get(PAGE).content.decode()
+    assert "<h1>Verifikasi dua langkah</h1>" in page and "Aktifkan verifikasi dua langkah" in page
+    key = key_of(secret_on(client.get(PAGE)))
+    refused = client.post(PAGE, {"code": wrong(totp(key, clock.now))}).content.decode()
+    assert "Kode itu salah." in refused

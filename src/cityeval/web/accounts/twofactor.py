@@ -228,6 +228,28 @@ def twofactor_disable(*, user: User, code: str) -> None:
         )
 
 
+def twofactor_reset(*, user: User) -> bool:
+    """An operator's reset for a user who lost the phone and the recovery codes (``manage
+    twofactor_reset``): remove their devices without a code; they enrol again at the next log-in
+    if their role requires it. Recorded as the system's action. False when there was nothing."""
+    with transaction.atomic():
+        found = (
+            TOTPDevice.objects.filter(user=user).exists() or StaticDevice.objects.filter(user=user).exists()
+        )
+        if not found:
+            return False
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        audit.record(
+            action=audit.Action.TWO_FACTOR_DISABLE,
+            user=None,
+            target=user,
+            target_text=user.username,
+            details={"reset_by_operator": True},
+        )
+    return True
+
+
 # --- the sign-in gate --------------------------------------------------------------------------
 
 # What an unverified session may open: its step, logging out, the language switcher.
