@@ -21,6 +21,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from cityeval.web.accounts.models import ResetRequest
 from cityeval.web.accounts.services import token_create
 from cityeval.web.accounts.twofactor import required_roles_check
 from cityeval.web.audit.models import Action, AuditEntry
@@ -357,3 +358,20 @@ def test_the_pages_speak_indonesian(world, admin_a, as_user, settings, clock):
     key = key_of(secret_on(client.get(PAGE)))
     refused = client.post(PAGE, {"code": wrong(totp(key, clock.now))}).content.decode()
     assert "Kode itu salah." in refused
+
+
+def test_the_pause_after_a_wrong_code_is_said_not_taken_for_a_wrong_code(
+    world, admin_a, as_user, clock, settings
+):
+    """django-otp's pause after a wrong code (here 60 s, to outlast a slow test machine): the
+    right code during it is refused with the wait, and is not counted as wrong."""
+    key, _ = enrol(as_user(admin_a), clock)
+    settings.OTP_TOTP_THROTTLE_FACTOR = 60
+    client = password_login(admin_a)
+    assert client.post(VERIFY, {"code": wrong(totp(key, clock.now))}).status_code == 400
+    response = client.post(VERIFY, {"code": totp(key, clock.now)})
+    assert response.status_code == 429 and re.search(
+        r"Wait \d+ s before typing the next code", response.content.decode()
+    )
+    assert client.get(reverse("accounts:tokens")).status_code == 302
+    assert ResetRequest.objects.filter(key=f"otp:{admin_a.pk}").count() == 1

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from collections.abc import Callable
 
 import segno
@@ -62,6 +63,21 @@ class TooManyCodes(Refused):
         "Too many wrong codes for this account; try again in an hour. If they were not yours, "
         "someone knows your password: reset it."
     )
+
+
+class TooSoon(Refused):
+    """django-otp's pause after wrong codes in a row (1, 2, 4… seconds) is not over."""
+
+    status = 429
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(
+            gettext_lazy(
+                "Wait %(seconds)s s before typing the next code: each wrong code in a row makes the "
+                "wait longer."
+            )
+            % {"seconds": seconds}
+        )
 
 
 class NotEnrolling(Refused):
@@ -150,9 +166,17 @@ def _failure_record(user: User) -> None:
     ResetRequest.objects.filter(key=f"otp:{user.pk}", created_at__lt=timezone.now() - HOUR).delete()
 
 
+def _pause_check(devices: list[Device]) -> None:
+    """Refuse (TooSoon) while a device's pause after wrong codes lasts: its ``verify_token``
+    would answer False even for the right code, which would read as a wrong code."""
+    waits = [info["locked_until"] for ok, info in (d.verify_is_allowed() for d in devices) if not ok and info]
+    if waits:
+        raise TooSoon(max(1, math.ceil((max(waits) - timezone.now()).total_seconds())))
+
+
 def code_check(*, user: User, code: str) -> Device:
     """The device that accepts ``code``: the authenticator (six digits) or an unused recovery
-    code, which is then used up. Raises WrongCode (and counts it) or TooManyCodes."""
+    code, which is then used up. Raises WrongCode (and counts it), TooManyCodes or TooSoon."""
     _failures_check(user)
     code = _normalised(code)
     accepted: Device | None = None
@@ -163,6 +187,7 @@ def code_check(*, user: User, code: str) -> Device:
             )
         else:
             devices = list(StaticDevice.objects.filter(user=user, confirmed=True).select_for_update())
+        _pause_check(devices)
         accepted = next((d for d in devices if d.verify_token(code)), None)
     if accepted is None:
         _failure_record(user)  # outside the transaction: a refusal must not undo its own count
@@ -185,6 +210,7 @@ def twofactor_enable(*, user: User, code: str) -> tuple[TOTPDevice, list[str]]:
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
     if device is None or device_of(user) is not None:
         raise NotEnrolling
+    _pause_check([device])
     code = _normalised(code)
     if not (code.isdigit() and len(code) == 6 and device.verify_token(code)):
         _failure_record(user)

@@ -7,6 +7,8 @@ is never cached: the enrolment page carries the secret, the codes page the recov
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_otp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +22,7 @@ from cityeval.web.accounts.access import acting_user
 from cityeval.web.accounts.twofactor import (
     NotEnrolling,
     TooManyCodes,
+    TooSoon,
     TwoFactorRequired,
     WrongCode,
     code_check,
@@ -45,13 +48,13 @@ def twofactor(request: HttpRequest) -> HttpResponse:
     with a code from the app)."""
     user = acting_user(request)
     request.session.pop(NEW_CODES, None)  # leaving the codes page ends their one showing
-    error = ""
+    error, status = "", 200
     device = device_of(user)
     if device is None and request.method == "POST":
         try:
             device, codes = twofactor_enable(user=user, code=request.POST.get("code", ""))
-        except (WrongCode, TooManyCodes, NotEnrolling) as refusal:
-            error = refusal.reason
+        except (WrongCode, TooManyCodes, TooSoon, NotEnrolling) as refusal:
+            error, status = refusal.reason, refusal.status
             device = None
         else:
             django_otp.login(request, device)  # the code just given verifies this session too
@@ -64,7 +67,7 @@ def twofactor(request: HttpRequest) -> HttpResponse:
         context.update(qr=qr_data_uri(pending), secret=secret_text(pending))
     else:
         context["codes_left"] = recovery_codes_left(user)
-    return render(request, "accounts/twofactor.html", context, status=400 if error else 200)
+    return render(request, "accounts/twofactor.html", context, status=status)
 
 
 @never_cache
@@ -101,10 +104,10 @@ def twofactor_codes_txt(request: HttpRequest) -> HttpResponse:
 
 
 def _code_page(
-    request: HttpRequest, *, title: str, intro: str, button: str, error: str = "", **extra
+    request: HttpRequest, *, title: str, intro: str, button: str, error: str = "", status: int = 200, **extra
 ) -> HttpResponse:
+    """The form that asks for one code; ``error`` and ``status`` are a refusal's."""
     context = {"title": title, "intro": intro, "button": button, "error": error, **extra}
-    status = 429 if error and extra.get("too_many") else 400 if error else 200
     return render(request, "accounts/twofactor_code.html", context, status=status)
 
 
@@ -115,7 +118,7 @@ def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     if device_of(user) is None:
         return redirect("accounts:twofactor")
-    page = {
+    page: dict[str, Any] = {
         "title": _("New recovery codes"),
         "intro": _(
             "Your old recovery codes stop working and ten new ones are shown once. Type a code from "
@@ -127,10 +130,8 @@ def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             codes = recovery_codes_regenerate(user=user, code=request.POST.get("code", ""))
-        except (WrongCode, TooManyCodes) as refusal:
-            return _code_page(
-                request, error=refusal.reason, too_many=isinstance(refusal, TooManyCodes), **page
-            )
+        except (WrongCode, TooManyCodes, TooSoon) as refusal:
+            return _code_page(request, error=refusal.reason, status=refusal.status, **page)
         request.session[NEW_CODES] = codes
         messages.success(request, _("New recovery codes made; the old ones no longer work."))
         return redirect("accounts:twofactor_codes")
@@ -147,7 +148,7 @@ def twofactor_off(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:twofactor")
     if required_for(user):
         raise TwoFactorRequired  # the refusal page, with a link back to the two-factor page
-    page = {
+    page: dict[str, Any] = {
         "title": _("Turn off two-factor sign-in"),
         "intro": _(
             "From now on your password alone opens your account, and your recovery codes stop "
@@ -159,10 +160,8 @@ def twofactor_off(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             twofactor_disable(user=user, code=request.POST.get("code", ""))
-        except (WrongCode, TooManyCodes) as refusal:
-            return _code_page(
-                request, error=refusal.reason, too_many=isinstance(refusal, TooManyCodes), **page
-            )
+        except (WrongCode, TooManyCodes, TooSoon) as refusal:
+            return _code_page(request, error=refusal.reason, status=refusal.status, **page)
         messages.success(request, _("Two-factor sign-in is off."))
         return redirect("accounts:twofactor")
     return _code_page(request, **page)
@@ -177,7 +176,7 @@ def twofactor_verify(request: HttpRequest) -> HttpResponse:
     goto = safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
     if request.user.is_verified() or device_of(user) is None:  # type: ignore[union-attr]
         return redirect(goto)
-    page = {
+    page: dict[str, Any] = {
         "title": _("Two-factor sign-in"),
         "intro": _("Type the six-digit code your authenticator app shows for this site."),
         "button": _("Sign in"),
@@ -187,10 +186,8 @@ def twofactor_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             device = code_check(user=user, code=request.POST.get("code", ""))
-        except (WrongCode, TooManyCodes) as refusal:
-            return _code_page(
-                request, error=refusal.reason, too_many=isinstance(refusal, TooManyCodes), **page
-            )
+        except (WrongCode, TooManyCodes, TooSoon) as refusal:
+            return _code_page(request, error=refusal.reason, status=refusal.status, **page)
         request.session.cycle_key()  # a new session id for the now verified session
         django_otp.login(request, device)
         return redirect(goto)
