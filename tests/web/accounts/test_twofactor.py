@@ -171,7 +171,11 @@ def test_a_user_with_a_device_must_give_the_code_after_the_password(world, admin
         assert response.status_code == 302 and response["Location"].startswith(VERIFY), page
     assert client.get(dashboard)["Location"] == f"{VERIFY}?next=%2Fr%2Fkab-deli-serdang%2F"
     assert client.get("/api/regions").status_code == 401  # a session's API calls wait too
-    assert client.get(VERIFY).status_code == 200
+    code_page = client.get(VERIFY)
+    assert code_page.status_code == 200
+    tokens_link = f'href="{reverse("accounts:tokens")}"'.encode()
+    assert tokens_link not in code_page.content  # the navigation offers only "Log out" meanwhile
+    assert f'action="{reverse("accounts:logout")}"'.encode() in code_page.content
 
     refused = client.post(VERIFY, {"code": wrong(totp(key, clock.now)), "next": dashboard})
     assert refused.status_code == 400
@@ -179,7 +183,8 @@ def test_a_user_with_a_device_must_give_the_code_after_the_password(world, admin
 
     response = client.post(VERIFY, {"code": totp(key, clock.now), "next": dashboard})
     assert response.status_code == 302 and response["Location"] == dashboard
-    assert client.get(dashboard).status_code == 200
+    opened = client.get(dashboard)
+    assert opened.status_code == 200 and tokens_link in opened.content
     # The same code cannot sign in a second session (RFC 6238 section 5.2).
     assert password_login(admin_a).post(VERIFY, {"code": totp(key, clock.now)}).status_code == 400
 

@@ -331,6 +331,8 @@ class TwoFactorMiddleware:
         else:
             return self.get_response(request)
         if _view_name(request) in open_views:
+            # The navigation shows only "Log out" while the sign-in is unfinished.
+            request.cityeval_twofactor_step = step  # type: ignore[attr-defined]
             return self.get_response(request)
         if request.path.startswith("/api/"):
             return JsonResponse(
