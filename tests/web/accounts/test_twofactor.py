@@ -9,11 +9,13 @@ test can step to the next 30-second period (a code is never accepted twice).
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from types import SimpleNamespace
 
 import pytest
+import segno
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -134,6 +136,23 @@ def test_enrolment_with_a_code_from_the_printed_secret_turns_it_on(world, admin_
     assert (entry.action, entry.user, entry.target_text) == (Action.TWO_FACTOR_ENABLE, admin_a, "admin_a")
     # The session that enrolled is verified: its pages open without a second code.
     assert client.get(reverse("accounts:tokens")).status_code == 200
+
+
+def test_the_qr_code_carries_the_address_authenticator_apps_read(world, admin_a, as_user):
+    """The Key URI Format (github.com/google/google-authenticator/wiki/Key-Uri-Format): label
+    "issuer:account", the base32 secret, and the issuer again. The expected image is segno's
+    drawing of that address, written out here by hand."""
+    page = as_user(admin_a).get(PAGE)
+    secret = secret_on(page).replace(" ", "")
+    address = (
+        f"otpauth://totp/cityeval%3Aadmin_a?secret={secret}&algorithm=SHA1&digits=6&period=30&issuer=cityeval"
+    )
+    out = io.BytesIO()
+    segno.make(address, error="m", micro=False).save(
+        out, kind="svg", scale=6, border=4, xmldecl=False, svgns=True
+    )
+    expected = "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+    assert f'src="{expected}"' in page.content.decode()
 
 
 def test_the_recovery_codes_are_shown_once(world, admin_a, as_user, clock):
