@@ -96,6 +96,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",  # the authenticator app's device (two-factor sign-in)
+    "django_otp.plugins.otp_static",  # its one-time recovery codes
     "ninja",  # serves Swagger UI for /api/docs from its own static files, not a CDN
     "cityeval.web.audit",
     "cityeval.web.accounts",
@@ -125,6 +128,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session passed the code
+    "cityeval.web.accounts.twofactor.TwoFactorMiddleware",  # the code step, and enrolment when required
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -194,6 +199,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+
+# Two-factor sign-in (django-otp, an authenticator app's six-digit code; one-time recovery codes).
+# Anyone may turn it on for their account. TWO_FACTOR_REQUIRED_ROLES lists the membership roles
+# (e.g. "coordinator,assessor") that must have it: such a user without a device is sent to
+# enrolment after logging in and can use no other page until enrolled. API tokens are a
+# separate credential and are not asked for a code. Wrong codes are counted per account in the
+# database (every app server sees the same count); beyond TWO_FACTOR_FAILURES_PER_HOUR in an
+# hour, codes are refused until the hour is over. Role names are checked when the app starts.
+TWO_FACTOR_REQUIRED_ROLES = env_list("TWO_FACTOR_REQUIRED_ROLES", "")
+TWO_FACTOR_FAILURES_PER_HOUR = env_int("TWO_FACTOR_FAILURES_PER_HOUR", 10)
+OTP_TOTP_ISSUER = SITE_NAME  # the name the authenticator app shows beside the code
 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -13,6 +13,8 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    if getattr(request, "cityeval_twofactor_step", None):
+        return {"nav_twofactor_pending": True}  # the other links would lead back to the code step
     return {
         "nav_is_coordinator": is_coordinator(user),
         "nav_outbox": settings.DEMO_OUTBOX and is_coordinator(user),

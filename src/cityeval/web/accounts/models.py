@@ -106,7 +106,8 @@ class ApiToken(HashedToken, models.Model):
 
 class ResetRequest(models.Model):
     """One password reset request, counted for the rate limits: ``key`` is ``ip:<address>`` or
-    ``to:<SHA-256 of the e-mail address>`` (the address itself is not kept)."""
+    ``to:<SHA-256 of the e-mail address>`` (the address itself is not kept). Wrong two-factor
+    codes are counted here too, as ``otp:<user id>`` (``accounts.twofactor``)."""
 
     key = models.CharField(max_length=80)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

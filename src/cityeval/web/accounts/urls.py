@@ -1,7 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cityeval.web.accounts import audit_views, invitation_views, passwords, people_views, views
+from cityeval.web.accounts import (
+    audit_views,
+    invitation_views,
+    passwords,
+    people_views,
+    twofactor_views,
+    views,
+)
 
 app_name = "accounts"
 urlpatterns = [
@@ -9,6 +16,12 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", passwords.PasswordChangeView.as_view(), name="password_change"),
     path("password/changed/", passwords.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("two-factor/", twofactor_views.twofactor, name="twofactor"),
+    path("two-factor/code/", twofactor_views.twofactor_verify, name="twofactor_verify"),
+    path("two-factor/recovery-codes/", twofactor_views.twofactor_codes, name="twofactor_codes"),
+    path("two-factor/recovery-codes.txt", twofactor_views.twofactor_codes_txt, name="twofactor_codes_txt"),
+    path("two-factor/recovery-codes/new/", twofactor_views.twofactor_regenerate, name="twofactor_regenerate"),
+    path("two-factor/off/", twofactor_views.twofactor_off, name="twofactor_off"),
     path("password/reset/", passwords.PasswordResetView.as_view(), name="password_reset"),
     path("password/reset/sent/", passwords.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
