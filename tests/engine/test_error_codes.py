@@ -73,7 +73,7 @@ def test_an_empty_assessor_in_item_scores_carries_the_empty_value_code():
     ("data", "code", "params"),
     [
         (b"region,group\nA\n", "short_row", {"row": 2, "values": 1, "columns": 2}),
-        (b"region,region\nA,\n", "repeated_header", {}),
+        (b"region,region\nA,B,C\n", "repeated_header", {}),
     ],
     ids=["short-row", "repeated-header"],
 )
@@ -81,6 +81,18 @@ def test_a_ragged_csv_is_coded(data, code, params):
     with pytest.raises(InputError) as caught:
         read_table(data)
     assert (caught.value.code, caught.value.params) == (code, params)
+
+
+def test_a_csv_header_naming_a_column_twice_is_refused_not_renamed():
+    """polars reads "score,score" as "score" and "score_duplicated_0": the second column's
+    values were kept under a name no reader asks for, and lost without a word."""
+    with pytest.raises(InputError) as caught:
+        read_table(b"region,score,score\nA,3,4\n")
+    assert (caught.value.code, caught.value.params, str(caught.value)) == (
+        "repeated_column",
+        {"column": "score"},
+        "the header repeats column 'score'",
+    )
 
 
 def test_a_csv_the_parser_refuses_is_coded_with_its_words():

@@ -22,6 +22,7 @@ from cityeval.engine.spreadsheet import NEUTRALISED
 
 __all__ = [
     "ROW",
+    "check_repeated_header",
     "first_row",
     "malformed_csv",
     "normalise_header",
@@ -41,6 +42,9 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MISSING = ("", "-", "–", "na", "n/a", "null")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+# polars reads a header that names a column twice as "a", "a_duplicated_0": the second copy
+# would be read under a name nobody asked for and its values lost without a word.
+_DUPLICATED = re.compile(r"(.+)_duplicated_\d+")
 
 
 def normalise_header(name: str) -> str:
@@ -112,6 +116,7 @@ def _read_csv(data: bytes, limits: ReadLimits) -> pl.DataFrame:
         raise _describe_csv_problem(text, separator) or malformed_csv(str(exc)) from None
     if table.height > limits.max_rows:
         _decoded(data)  # a file both too long and not UTF-8 is refused for its encoding first
+    check_repeated_header(table.columns)
     # polars pads a short row with nulls. A null in the last column may also be a blank value,
     # so only then is each row's length checked, which costs a pass in Python.
     if table.width and table.get_column(table.columns[-1]).null_count():
@@ -132,6 +137,17 @@ def _decoded(data: bytes) -> str:
             code="not_utf8",
             params={"byte": f"0x{data[exc.start]:02x}", "line": line},
         ) from None
+
+
+def check_repeated_header(columns: list[str]) -> None:
+    """Refuse a CSV whose header names a column twice (code ``repeated_column``); ``columns``
+    are the names polars read, which renames the second copy."""
+    for name in columns:
+        match = _DUPLICATED.fullmatch(name)
+        if match and match[1] in columns:
+            raise InputError(
+                f"the header repeats column {match[1]!r}", code="repeated_column", params={"column": match[1]}
+            )
 
 
 def malformed_csv(detail: str) -> InputError:

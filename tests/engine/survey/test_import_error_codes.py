@@ -179,6 +179,13 @@ def test_two_columns_for_one_question_are_coded():
     )
 
 
+def test_a_header_naming_a_question_twice_is_coded():
+    """The same name twice (not two group paths): polars would have renamed the second copy."""
+    header = ",".join(HEADER) + ",s_service_1"
+    error = refused(f"{header}\n{','.join(row())},0\n".encode())
+    assert (error.code, error.params) == ("repeated_column", {"column": "s_service_1"})
+
+
 def test_an_odk_file_without_its_submission_id_is_coded():
     error = refused(template_bytes([row()]), kind="odk")
     assert (error.code, error.params, error.column) == (

@@ -50,7 +50,9 @@ normalised to digits with the Indonesian country code (``0812…``, ``+62 812…
 
 Rows are numbered as a spreadsheet shows them (header = row 1), which for CSV is the line
 number when no value spans lines. All checks run column-wise; an :class:`InputError` names the
-row and column of the first problem and counts the others.
+row and column of the first problem and counts the others. Every such error also carries a
+``code`` and ``params`` (``not_an_answer`` with ``{"value": "5"}``, plus ``more`` and ``others``
+when it counts further bad values) from which the web says it in the page's language.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ from cityeval.engine.survey.forms import (
     FormSpec,
 )
 from cityeval.engine.survey.timestamps import fill_unparsed, timestamps_expr
-from cityeval.engine.tables import malformed_csv, short_row_error
+from cityeval.engine.tables import check_repeated_header, malformed_csv, short_row_error
 
 __all__ = ["REVIEW_STATES", "Kind", "read_responses", "response_columns", "template_csv"]
 
@@ -319,6 +321,7 @@ def _read_csv(data: bytes, limits: ReadLimits) -> pl.DataFrame:
         raise malformed_csv(str(exc).splitlines()[0]) from None
     if table.height > limits.max_rows:
         _decoded(data)  # a file both too long and not UTF-8 is refused for its encoding first
+    check_repeated_header(table.columns)
     # A short row reads as nulls at its end; only then is each row's length checked.
     if table.width and table.get_column(table.columns[-1]).null_count():
         problem = short_row_error(_decoded(data), separator)
