@@ -67,3 +67,52 @@ def test_an_empty_assessor_in_item_scores_carries_the_empty_value_code():
         "empty_value",
         "row 3, column 'assessor': the value is empty",
     )
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "params"),
+    [
+        (b"region,group\nA\n", "short_row", {"row": 2, "values": 1, "columns": 2}),
+        (b"region,region\nA,B,C\n", "repeated_header", {}),
+    ],
+    ids=["short-row", "repeated-header"],
+)
+def test_a_ragged_csv_is_coded(data, code, params):
+    with pytest.raises(InputError) as caught:
+        read_table(data)
+    assert (caught.value.code, caught.value.params) == (code, params)
+
+
+def test_a_csv_header_naming_a_column_twice_is_refused_not_renamed():
+    """polars reads "score,score" as "score" and "score_duplicated_0": the second column's
+    values were kept under a name no reader asks for, and lost without a word."""
+    with pytest.raises(InputError) as caught:
+        read_table(b"region,score,score\nA,3,4\n")
+    assert (caught.value.code, caught.value.params, str(caught.value)) == (
+        "repeated_column",
+        {"column": "score"},
+        "the header repeats column 'score'",
+    )
+
+
+def test_a_csv_the_parser_refuses_is_coded_with_its_words():
+    with pytest.raises(InputError) as caught:
+        read_table(b'region,group\nA,"B"x"\n')
+    assert caught.value.code == "malformed_csv"
+    assert caught.value.params["detail"].startswith("could not parse")
+    assert str(caught.value) == f"malformed CSV ({caught.value.params['detail']})"
+
+
+def test_a_file_that_is_no_spreadsheet_is_coded():
+    with pytest.raises(InputError) as caught:
+        read_table(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1not a workbook")
+    assert caught.value.code == "not_a_spreadsheet" and caught.value.params["detail"]
+
+
+def test_a_missing_or_unreadable_path_is_coded(tmp_path):
+    with pytest.raises(InputError) as caught:
+        read_table(tmp_path / "none.csv")
+    assert (caught.value.code, caught.value.params) == ("file_not_found", {})
+    with pytest.raises(InputError) as caught:
+        read_table(tmp_path)
+    assert (caught.value.code, caught.value.params) == ("file_unreadable", {"reason": "Is a directory"})

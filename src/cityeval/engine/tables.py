@@ -22,13 +22,16 @@ from cityeval.engine.spreadsheet import NEUTRALISED
 
 __all__ = [
     "ROW",
+    "check_repeated_header",
     "first_row",
+    "malformed_csv",
     "normalise_header",
     "number_parse",
     "parse_numbers",
     "read_table",
     "require_columns",
     "short_row",
+    "short_row_error",
     "text_column",
     "with_rows",
 ]
@@ -39,6 +42,9 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MISSING = ("", "-", "–", "na", "n/a", "null")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+# polars reads a header that names a column twice as "a", "a_duplicated_0": the second copy
+# would be read under a name nobody asked for and its values lost without a word.
+_DUPLICATED = re.compile(r"(.+)_duplicated_\d+")
 
 
 def normalise_header(name: str) -> str:
@@ -73,9 +79,11 @@ def _read_bytes(path: Path, limits: ReadLimits) -> bytes:
         check_size(path.stat().st_size, limits)  # before the file is read into memory
         return path.read_bytes()
     except FileNotFoundError:
-        raise InputError("file not found") from None
+        raise InputError("file not found", code="file_not_found") from None
     except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})") from None
+        raise InputError(
+            f"cannot read the file ({exc.strerror})", code="file_unreadable", params={"reason": exc.strerror}
+        ) from None
 
 
 def _read_excel(data: bytes, limits: ReadLimits) -> pl.DataFrame:
@@ -85,7 +93,9 @@ def _read_excel(data: bytes, limits: ReadLimits) -> pl.DataFrame:
         reader = fastexcel.read_excel(data)
         sheet = reader.load_sheet(0, dtypes="string", n_rows=limits.max_rows + 1)
     except Exception as exc:  # fastexcel raises its own exception family
-        raise InputError(f"not a readable spreadsheet ({exc})") from None
+        raise InputError(
+            f"not a readable spreadsheet ({exc})", code="not_a_spreadsheet", params={"detail": str(exc)}
+        ) from None
     return sheet.to_polars()
 
 
@@ -103,15 +113,16 @@ def _read_csv(data: bytes, limits: ReadLimits) -> pl.DataFrame:
     except (pl.exceptions.ComputeError, pl.exceptions.DuplicateError) as exc:
         # polars names the problem but not always the line; csv tells us which line is ragged.
         text = _decoded(data)
-        raise InputError(_describe_csv_problem(text, separator) or f"malformed CSV ({exc})") from None
+        raise _describe_csv_problem(text, separator) or malformed_csv(str(exc)) from None
     if table.height > limits.max_rows:
         _decoded(data)  # a file both too long and not UTF-8 is refused for its encoding first
+    check_repeated_header(table.columns)
     # polars pads a short row with nulls. A null in the last column may also be a blank value,
     # so only then is each row's length checked, which costs a pass in Python.
     if table.width and table.get_column(table.columns[-1]).null_count():
         problem = _describe_csv_problem(_decoded(data), separator)
         if problem:
-            raise InputError(problem)
+            raise problem
     return table
 
 
@@ -128,12 +139,28 @@ def _decoded(data: bytes) -> str:
         ) from None
 
 
-def _describe_csv_problem(text: str, separator: str) -> str | None:
+def check_repeated_header(columns: list[str]) -> None:
+    """Refuse a CSV whose header names a column twice (code ``repeated_column``); ``columns``
+    are the names polars read, which renames the second copy."""
+    for name in columns:
+        match = _DUPLICATED.fullmatch(name)
+        if match and match[1] in columns:
+            raise InputError(
+                f"the header repeats column {match[1]!r}", code="repeated_column", params={"column": match[1]}
+            )
+
+
+def malformed_csv(detail: str) -> InputError:
+    """The error for a CSV the parser refused; ``detail`` is the parser's message."""
+    return InputError(f"malformed CSV ({detail})", code="malformed_csv", params={"detail": detail})
+
+
+def _describe_csv_problem(text: str, separator: str) -> InputError | None:
     rows = csv.reader(io.StringIO(text), delimiter=separator)
     header = next(rows)
     if len(set(header)) != len(header):
-        return "the header repeats a column name"
-    return short_row(text, separator)
+        return InputError("the header repeats a column name", code="repeated_header")
+    return short_row_error(text, separator)
 
 
 def short_row(text: str, separator: str) -> str | None:
@@ -143,11 +170,21 @@ def short_row(text: str, separator: str) -> str | None:
     readers call this when their last column has nulls. A blank line is a blank row, not a short
     one (readers drop blank rows).
     """
+    problem = short_row_error(text, separator)
+    return problem.reason if problem else None
+
+
+def short_row_error(text: str, separator: str) -> InputError | None:
+    """:func:`short_row` as the error to raise (code ``short_row``), or None."""
     rows = csv.reader(io.StringIO(text), delimiter=separator)
     header = next(rows, [])
     for number, row in enumerate(rows, start=2):  # numbered as ROW numbers them
         if row and len(row) != len(header):
-            return f"row {number} has {len(row)} values but the header has {len(header)} columns"
+            return InputError(
+                f"row {number} has {len(row)} values but the header has {len(header)} columns",
+                code="short_row",
+                params={"row": number, "values": len(row), "columns": len(header)},
+            )
     return None
 
 

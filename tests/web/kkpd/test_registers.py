@@ -218,6 +218,19 @@ def test_a_merchant_import_reports_every_bad_row_and_saves_nothing(world, regist
     assert list(Merchant.objects.values_list("merchant_id", flat=True)) == ["M1"]
 
 
+def test_a_merchant_import_without_a_column_says_so_in_indonesian(
+    world, registers, kkpd_admin, as_user, settings
+):
+    """The engine's missing_column error through the page's language (it was shown in English)."""
+    settings.LANGUAGE_CODE = "id"
+    text = "merchant_id,name,micro_small\nM5,Toko A,ya\n"
+    response = as_user(kkpd_admin).post(registers["merchant_import"], {"file": upload(text, "merchants.csv")})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "kolom &#x27;domestic&#x27;: tabel tidak memiliki kolom &#x27;domestic&#x27;" in page
+    assert "has no column" not in page
+
+
 def test_a_merchant_import_adds_and_updates_the_register(world, registers, kkpd_admin, as_user):
     text = MERCHANTS + "M1,Toko ATK Maju Jaya,5111,ya,ya\nM8,Koperasi Tani,5499,ya,ya\n"
     response = as_user(kkpd_admin).post(registers["merchant_import"], {"file": upload(text, "m.csv")})

@@ -45,14 +45,19 @@ def main_csv(data: bytes, *, max_members: int = ZIP_MAX_MEMBERS, max_bytes: int 
     except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as exc:
         # Damaged, encrypted or oddly compressed. Python's zip reader never reads past a
         # member's declared size, so a member that lies about its size ends here too.
-        raise InputError(f"the zip is damaged or unreadable ({exc})") from None
+        message = f"the zip is damaged or unreadable ({exc})"
+        raise InputError(message, code="zip_damaged", params={"detail": str(exc)}) from None
 
 
 def _main_csv(data: bytes, *, max_members: int, max_bytes: int) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         members = archive.infolist()
         if len(members) > max_members:
-            raise InputError(f"the zip holds {len(members)} files, more than the limit of {max_members}")
+            raise InputError(
+                f"the zip holds {len(members)} files, more than the limit of {max_members}",
+                code="zip_too_many_files",
+                params={"found": len(members), "allowed": max_members},
+            )
         csvs = [m for m in members if "/" not in m.filename and m.filename.lower().endswith(".csv")]
         stems = {m.filename[:-4]: m for m in csvs}
         main = [m for stem, m in stems.items() if all(o == stem or o.startswith(stem + "-") for o in stems)]
@@ -60,12 +65,16 @@ def _main_csv(data: bytes, *, max_members: int, max_bytes: int) -> bytes:
             names = ", ".join(sorted(stems)) or "none"
             raise InputError(
                 f"the zip is not an ODK Central export: it needs one main CSV (its CSV files: {names}); "
-                "upload the CSV itself or the zip as ODK Central downloads it"
+                "upload the CSV itself or the zip as ODK Central downloads it",
+                code="zip_not_odk",
+                params={"files": ", ".join(sorted(stems)) or "–"},
             )
         member = main[0]
         limit = f"{max_bytes // 2**20} MB" if max_bytes >= 2**20 else f"{max_bytes} bytes"
         refusal = f"{member.filename} in the zip unpacks to more than the limit of {limit}"
         if member.file_size > max_bytes:
-            raise InputError(refusal)
+            raise InputError(
+                refusal, code="zip_csv_too_large", params={"file": member.filename, "limit": limit}
+            )
         with archive.open(member) as stream:
             return stream.read(max_bytes)

@@ -194,9 +194,19 @@ def form_by_code(
     if not matches:
         codes = ", ".join(f.code for f in form_choices(framework) if mode is None or f.mode == mode)
         kind = f"{mode} " if mode else ""
-        raise InputError(f"framework {framework.code} has no {kind}form {code!r} (its forms: {codes})")
+        message = f"framework {framework.code} has no {kind}form {code!r} (its forms: {codes})"
+        if mode:
+            params = {"framework": framework.code, "form": code, "forms": codes, "mode": mode}
+            raise InputError(message, code="unknown_form_of_mode", params=params)
+        raise InputError(
+            message, code="unknown_form", params={"framework": framework.code, "form": code, "forms": codes}
+        )
     if len(matches) > 1:
-        raise InputError(f"{code!r} is both a dimension and a sub-dimension; say which with the mode")
+        raise InputError(
+            f"{code!r} is both a dimension and a sub-dimension; say which with the mode",
+            code="ambiguous_form",
+            params={"form": code},
+        )
     found = matches[0]
     return FormSpec(
         found.code, found.dimension, found.subdimension, found.statements, found.mode, target, demographics

@@ -50,7 +50,9 @@ normalised to digits with the Indonesian country code (``0812…``, ``+62 812…
 
 Rows are numbered as a spreadsheet shows them (header = row 1), which for CSV is the line
 number when no value spans lines. All checks run column-wise; an :class:`InputError` names the
-row and column of the first problem and counts the others.
+row and column of the first problem and counts the others. Every such error also carries a
+``code`` and ``params`` (``not_an_answer`` with ``{"value": "5"}``, plus ``more`` and ``others``
+when it counts further bad values) from which the web says it in the page's language.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import polars as pl
 
@@ -89,7 +91,7 @@ from cityeval.engine.survey.forms import (
     FormSpec,
 )
 from cityeval.engine.survey.timestamps import fill_unparsed, timestamps_expr
-from cityeval.engine.tables import short_row
+from cityeval.engine.tables import check_repeated_header, malformed_csv, short_row_error
 
 __all__ = ["REVIEW_STATES", "Kind", "read_responses", "response_columns", "template_csv"]
 
@@ -234,7 +236,10 @@ def _check_id_length(raw: pl.DataFrame, headers: list[str | None], longest: int)
         if hit.height:
             found = len(hit[header][0].removeprefix("uuid:"))
             message = f"the submission id has {found} characters; at most {longest} are kept"
-            raise InputError(message, row=hit[_ROW][0], column=header)
+            params = {"found": found, "allowed": longest}
+            raise InputError(
+                message, row=hit[_ROW][0], column=header, code="submission_id_too_long", params=params
+            )
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -248,9 +253,11 @@ def _load(source: str | Path | bytes, limits: ReadLimits) -> tuple[bytes, str | 
         check_size(path.stat().st_size, limits)  # before the file is read into memory
         return path.read_bytes(), str(path)
     except FileNotFoundError:
-        raise InputError("file not found", source=str(path)) from None
+        raise InputError("file not found", source=str(path), code="file_not_found") from None
     except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
+        message = f"cannot read the file ({exc.strerror})"
+        params = {"reason": exc.strerror}
+        raise InputError(message, source=str(path), code="file_unreadable", params=params) from None
 
 
 def _read_raw(
@@ -291,7 +298,10 @@ def _read_excel(data: bytes, limits: ReadLimits) -> pl.DataFrame:
         sheet = fastexcel.read_excel(data).load_sheet(0, dtypes="string", n_rows=limits.max_rows + 1)
     except Exception as exc:  # fastexcel raises its own exception family
         # fastexcel's messages run over several lines of context; the first says what failed.
-        raise InputError(f"not a readable spreadsheet ({str(exc).strip().splitlines()[0]})") from None
+        detail = str(exc).strip().splitlines()[0]
+        raise InputError(
+            f"not a readable spreadsheet ({detail})", code="not_a_spreadsheet", params={"detail": detail}
+        ) from None
     return sheet.to_polars()
 
 
@@ -300,7 +310,7 @@ def _read_csv(data: bytes, limits: ReadLimits) -> pl.DataFrame:
     in Python only to name a problem (a 100 MB export is neither copied nor decoded)."""
     data = data.removeprefix(b"\xef\xbb\xbf")
     if not data or data.isspace():
-        raise InputError("the file is empty")
+        raise InputError("the file is empty", code="empty_file")
     end = data.find(b"\n")
     header = data[:end] if end >= 0 else data
     separator = max((",", ";", "\t"), key=lambda s: header.count(s.encode()))
@@ -308,14 +318,15 @@ def _read_csv(data: bytes, limits: ReadLimits) -> pl.DataFrame:
         table = pl.read_csv(data, separator=separator, infer_schema=False, n_rows=limits.max_rows + 1)
     except (pl.exceptions.ComputeError, pl.exceptions.DuplicateError) as exc:
         _decoded(data)  # not UTF-8 is the problem to name first
-        raise InputError(f"malformed CSV ({str(exc).splitlines()[0]})") from None
+        raise malformed_csv(str(exc).splitlines()[0]) from None
     if table.height > limits.max_rows:
         _decoded(data)  # a file both too long and not UTF-8 is refused for its encoding first
+    check_repeated_header(table.columns)
     # A short row reads as nulls at its end; only then is each row's length checked.
     if table.width and table.get_column(table.columns[-1]).null_count():
-        problem = short_row(_decoded(data), separator)
+        problem = short_row_error(_decoded(data), separator)
         if problem:
-            raise InputError(problem)
+            raise problem
     return table
 
 
@@ -328,6 +339,8 @@ def _decoded(data: bytes) -> str:
             f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
             "export the data again as CSV UTF-8 or as XLSX",
             row=line,
+            code="not_utf8",
+            params={"byte": f"0x{data[exc.start]:02x}", "line": line},
         ) from None
 
 
@@ -349,7 +362,8 @@ def _locate_columns(headers: Sequence[str], form: FormSpec, kind: Kind) -> dict[
         if not found:
             raise InputError(
                 "cannot tell which tool exported this file: it has no column response_id (cityeval "
-                "template), _uuid (KoboToolbox) or KEY (ODK Central); export it with XML names as headers"
+                "template), _uuid (KoboToolbox) or KEY (ODK Central); export it with XML names as headers",
+                code="unknown_exporter",
             )
     exporter = found[0] if kind == "auto" else kind
 
@@ -357,13 +371,19 @@ def _locate_columns(headers: Sequence[str], form: FormSpec, kind: Kind) -> dict[
         matches = by_key.get(key, [])
         if len(matches) > 1:
             message = f"two columns hold {key!r}: {matches[0]!r} and {matches[1]!r}"
-            raise InputError(message, column=matches[1])
+            params = {"key": key, "first": matches[0], "second": matches[1]}
+            raise InputError(message, column=matches[1], code="column_twice", params=params)
         return matches[0] if matches else None
 
     id_keys = _ID_KEYS[exporter]
     columns: dict[str, str | None] = {RESPONSE_ID: next((h for k in id_keys if (h := pick(k))), None)}
     if columns[RESPONSE_ID] is None:
-        raise InputError(f"the file has no submission-id column ({' or '.join(id_keys)})", column=id_keys[0])
+        raise InputError(
+            f"the file has no submission-id column ({' or '.join(id_keys)})",
+            column=id_keys[0],
+            code="no_submission_id_column",
+            params={"columns": ", ".join(id_keys)},
+        )
     required = [SCREEN, *form.questions] + ([AGE, SEX, DISTRICT] if form.demographics else [])
     for name in required:
         columns[name] = pick(name)
@@ -385,12 +405,15 @@ def _missing_column(name: str, form: FormSpec, exporter: str, headers: Sequence[
     if exporter == "kobo" and _looks_like_labels(headers):
         return InputError(
             "this is a KoboToolbox export with labels (question texts) as headers, not XML "
-            f"names; {_KOBO_LABELS_HINT}"
+            f"names; {_KOBO_LABELS_HINT}",
+            code="kobo_label_headers",
         )
     message = f"the file has no column {name!r} (form {form.code!r} asks it)"
+    params = {"column": name, "form": form.code}
     if exporter == "kobo" and name == SCREEN:  # every cityeval form asks it first
         message += f"; if this is a KoboToolbox export with labels as headers, {_KOBO_LABELS_HINT}"
-    return InputError(message, column=name)
+        return InputError(message, column=name, code="missing_screening_column", params=params)
+    return InputError(message, column=name, code="missing_form_column", params=params)
 
 
 def _looks_like_labels(headers: Sequence[str]) -> bool:
@@ -414,6 +437,8 @@ def _refuse_value_labels(raw: pl.DataFrame, columns: dict[str, str | None], form
                 f"the answers are labels ({hits[0]!r}), not the codes 0–4; this looks like a KoboToolbox "
                 f"export with label values: {_KOBO_LABELS_HINT}",
                 column=header,
+                code="kobo_label_values",
+                params={"value": hits[0]},
             )
 
 
@@ -498,23 +523,42 @@ def _review_state(text: pl.Expr) -> pl.Expr:
     return text.str.to_lowercase().replace_strict(_REVIEW_VALUES, default=None, return_dtype=pl.String)
 
 
+class _Expected(NamedTuple):
+    """What a column must hold: the English words (``'x' is not <text>``) and the error's code."""
+
+    text: str
+    code: str
+
+
+_TIMESTAMP = _Expected(text="a timestamp such as 2024-10-01 09:15:00+07:00", code="not_a_timestamp")
+_YES_OR_NO = _Expected(text="yes or no (ya/tidak, 1/0, true/false)", code="not_yes_no")
+_AN_ANSWER = _Expected(text="an answer 0, 1, 2, 3 or 4", code="not_an_answer")
+_AN_AGE_BAND = _Expected(text="an age band: " + ", ".join(AGE_BANDS), code="not_an_age_band")
+_A_SEX = _Expected(text="f or m (perempuan/laki-laki)", code="not_a_sex")
+_A_REVIEW_STATE = _Expected(
+    text="a review state (approved, rejected, on hold, has issues, edited)", code="not_a_review_state"
+)
+
+
 def _raise_problems(
     raw: pl.DataFrame, parsed: pl.DataFrame, columns: dict[str, str | None], form: FormSpec
 ) -> None:
     """Find every bad value column-wise; raise one InputError for the first, counting the rest.
 
     A value is bad when the source text is present but its parsed value is null (or, for the
-    submission id, when it is blank).
+    submission id, when it is blank). The error's code says what the first value should have
+    been; its params hold the value, and ``more`` (how many other bad values) with ``others``
+    (the row and column of the next few) when there are more.
     """
-    checks: list[tuple[str, str, str]] = [  # (canonical source, parsed column, what was expected)
-        (START, "started_at", "a timestamp such as 2024-10-01 09:15:00+07:00"),
-        (END, "ended_at", "a timestamp such as 2024-10-01 09:15:00+07:00"),
-        (SCREEN, "used_service", "yes or no (ya/tidak, 1/0, true/false)"),
-        *[(q, q, "an answer 0, 1, 2, 3 or 4") for q in form.questions],
-        (AGE, "age_band", "an age band: " + ", ".join(AGE_BANDS)),
-        (SEX, "sex", "f or m (perempuan/laki-laki)"),
-        (ASSISTED, "assisted", "yes or no (ya/tidak, 1/0, true/false)"),
-        (_REVIEW_COL, "review_state", "a review state (approved, rejected, on hold, has issues, edited)"),
+    checks: list[tuple[str, str, _Expected]] = [  # (canonical source, parsed column, expected)
+        (START, "started_at", _TIMESTAMP),
+        (END, "ended_at", _TIMESTAMP),
+        (SCREEN, "used_service", _YES_OR_NO),
+        *[(q, q, _AN_ANSWER) for q in form.questions],
+        (AGE, "age_band", _AN_AGE_BAND),
+        (SEX, "sex", _A_SEX),
+        (ASSISTED, "assisted", _YES_OR_NO),
+        (_REVIEW_COL, "review_state", _A_REVIEW_STATE),
     ]
     masks: dict[str, pl.Series] = {}
     for source, target, _ in checks:
@@ -527,26 +571,39 @@ def _raise_problems(
     if not any(counts.values()):
         return
     expected = {columns.get(s): e for s, _, e in checks}
-    problems: list[tuple[int, int, str, str]] = []  # (row, column order, header, message)
+    problems: list[tuple[int, int, str, str | None]] = []  # (row, column order, header, bad value)
     for order, (header, count) in enumerate(counts.items()):
         if not count:
             continue
         hits = raw.filter(frame.get_column(header)).head(_SHOWN_PROBLEMS)
         if header == "__id__":
             for row in hits.get_column(_ROW).to_list():
-                problems.append((row, order, id_header, "the submission id is empty"))
+                problems.append((row, order, id_header, None))
             continue
         for row, value in hits.select(_ROW, header).iter_rows():
-            problems.append((row, order, header, f"{value!r} is not {expected[header]}"))
+            problems.append((row, order, header, value))
     problems.sort()
+    row, _, header, value = problems[0]
+    error = _bad_value(value, expected.get(header))
     total = sum(counts.values())
-    row, _, header, message = problems[0]
+    message, params = error.reason, error.params
     if total > 1:
         shown = problems[1:_SHOWN_PROBLEMS]
         others = "; ".join(f"row {r}, column {h!r}" for r, _, h, _ in shown)
         more = "; …" if total - 1 > len(shown) else ""
         message += f" ({total - 1} more bad value{'s' if total > 2 else ''}: {others}{more})"
-    raise InputError(message, row=row, column=header)
+        params |= {"more": total - 1, "others": [(r, h) for r, _, h, _ in shown]}
+    raise InputError(message, row=row, column=header, code=error.code, params=params)
+
+
+def _bad_value(value: str | None, expected: _Expected | None) -> InputError:
+    """The error for one bad value (without its place); a blank value is a blank submission id."""
+    if value is None or expected is None:
+        return InputError("the submission id is empty", code="empty_value")
+    params: dict[str, object] = {"value": value}
+    if expected is _AN_AGE_BAND:
+        params["bands"] = ", ".join(AGE_BANDS)
+    return InputError(f"{value!r} is not {expected.text}", code=expected.code, params=params)
 
 
 def _phone_digits(phone: pl.Expr) -> pl.Expr:

@@ -49,7 +49,17 @@ _TIGHT = 1e-9
 
 class RakingError(CityevalError):
     """The margins cannot be met on these respondents (the message says which conflict), or
-    raking did not reach them within ``max_iter`` sweeps and ``tol``."""
+    raking did not reach them within ``max_iter`` sweeps and ``tol``.
+
+    Like :class:`~cityeval.engine.errors.InputError`, ``code`` and ``params`` say the same as
+    the English message (``reason``) in a form the web translates.
+    """
+
+    def __init__(self, message: str, *, code: str, params: Mapping[str, object] | None = None) -> None:
+        self.reason = message
+        self.code = code
+        self.params = dict(params or {})
+        super().__init__(message)
 
 
 def rake(
@@ -79,7 +89,7 @@ def rake(
     if max_iter < 1 or tol <= 0:
         raise ValueError("max_iter must be at least 1 and tol positive")
     if responses.height == 0:
-        raise InputError("there are no responses to weight")
+        raise InputError("there are no responses to weight", code="no_responses_to_weight")
     table = _categories(responses, margins)
     targets = _normalised(margins)
     _check_coverage(table, targets)
@@ -87,7 +97,7 @@ def rake(
     codes, shares = _encoded(table, targets)
     weights, gaps = _ipf(codes, shares, max_iter=max_iter, tol=tol)
     if max(gaps.values()) > tol:
-        raise RakingError(_still_off(table, weights, targets, gaps, max_iter=max_iter, tol=tol))
+        raise _still_off(table, weights, targets, gaps, max_iter=max_iter, tol=tol)
     return pl.Series("weight", weights / weights.mean(), dtype=pl.Float64)
 
 
@@ -116,7 +126,12 @@ def weighted_margins(responses: pl.DataFrame, *, weights: pl.Series, columns: li
 def _categories(responses: pl.DataFrame, margins: Mapping[str, Mapping[str, float]]) -> pl.DataFrame:
     for column in margins:
         if column not in responses.columns:
-            raise InputError(f"the responses have no column {column!r} to weight by", column=column)
+            raise InputError(
+                f"the responses have no column {column!r} to weight by",
+                column=column,
+                code="no_weighting_column",
+                params={"column": column},
+            )
     table = responses.select(pl.col(list(margins)).cast(pl.String)).with_row_index("__row__", offset=2)
     for column in margins:
         missing = table.filter(pl.col(column).is_null())
@@ -125,6 +140,7 @@ def _categories(responses: pl.DataFrame, margins: Mapping[str, Mapping[str, floa
                 "the value is empty; raking needs every respondent's category (drop or impute it first)",
                 row=int(missing.get_column("__row__")[0]),
                 column=column,
+                code="empty_category",
             )
     return table
 
@@ -145,7 +161,14 @@ def _normalised(margins: Mapping[str, Mapping[str, float]]) -> dict[str, dict[st
         raise RakingError(
             f"the margins of {low} and {high} have different totals ({totals[low]:g} and "
             f"{totals[high]:g}), so no weights can meet both; give every margin as shares of the "
-            "same population"
+            "same population",
+            code="margin_totals_differ",
+            params={
+                "low": low,
+                "high": high,
+                "low_total": f"{totals[low]:g}",
+                "high_total": f"{totals[high]:g}",
+            },
         )
     return targets
 
@@ -160,13 +183,18 @@ def _check_coverage(table: pl.DataFrame, targets: dict[str, dict[str, float]]) -
                 f"category {value!r} has no positive share in the margins of {column!r}",
                 row=row,
                 column=column,
+                code="category_without_share",
+                params={"value": value, "column": column},
             )
         present = set(table.get_column(column).unique().to_list())
         empty = [k for k in positive if k not in present]
         if empty:
+            target = _percent(shares[empty[0]])
             raise RakingError(
-                f"no respondent has {column} = {empty[0]!r}, but its target is {_percent(shares[empty[0]])}; "
-                "merge it with a neighbouring category"
+                f"no respondent has {column} = {empty[0]!r}, but its target is {target}; "
+                "merge it with a neighbouring category",
+                code="category_without_respondent",
+                params={"column": column, "category": empty[0], "target": target},
             )
 
 
@@ -196,11 +224,11 @@ def _check_pairs(table: pl.DataFrame, targets: dict[str, dict[str, float]]) -> N
                 need = sum(targets[a][k] for k in subset)
                 have = sum(targets[b].get(k, 0.0) for k in linked)
                 if need > have + _TIGHT:
-                    raise RakingError(_conflict(a, subset, b, linked, targets, need, have))
+                    raise _conflict(a, subset, b, linked, targets, need, have)
                 if need > have - _TIGHT:
                     outside = [(k, c) for k in cats if k not in subset for c in sorted(reach[k] & linked)]
                     if outside:
-                        raise RakingError(_tight(a, subset, b, linked, have, outside))
+                        raise _tight(a, subset, b, linked, have, outside)
 
 
 def _conflict(
@@ -211,29 +239,50 @@ def _conflict(
     targets: dict[str, dict[str, float]],
     need: float,
     have: float,
-) -> str:
+) -> RakingError:
     missing = sorted(k for k, v in targets[b].items() if v > 0 and k not in linked)
     who = f"{a} = {subset[0]!r}" if len(subset) == 1 else f"{a} in {', '.join(map(repr, subset))}"
     cells = ", ".join(f"{b} {k!r} × {a} {c!r}" for c in subset for k in missing[:4])
     more = " …" if len(missing) > 4 else ""
-    return (
+    linked_text = ", ".join(map(repr, sorted(linked)))
+    return RakingError(
         f"the margins of {a} and {b} conflict on these respondents: no respondent is in {cells}{more}, "
-        f"so every respondent with {who} has {b} in {', '.join(map(repr, sorted(linked)))}, which hold "
+        f"so every respondent with {who} has {b} in {linked_text}, which hold "
         f"{_percent(have)} of the population, but {who} must hold {_percent(need)}; "
-        "merge categories or collect the missing respondents"
+        "merge categories or collect the missing respondents",
+        code="margins_conflict",
+        params={
+            "column": a,
+            "categories": ", ".join(map(repr, subset)),
+            "other": b,
+            "cells": cells + more,
+            "linked": linked_text,
+            "have": _percent(have),
+            "need": _percent(need),
+        },
     )
 
 
 def _tight(
     a: str, subset: tuple[str, ...], b: str, linked: set[str], have: float, outside: list[tuple[str, str]]
-) -> str:
+) -> RakingError:
     who = f"{a} = {subset[0]!r}" if len(subset) == 1 else f"{a} in {', '.join(map(repr, subset))}"
     cells = ", ".join(f"{a} {k!r} × {b} {c!r}" for k, c in outside[:4]) + (" …" if len(outside) > 4 else "")
-    return (
+    linked_text = ", ".join(map(repr, sorted(linked)))
+    return RakingError(
         f"the margins of {a} and {b} conflict on these respondents: every respondent with {who} has "
-        f"{b} in {', '.join(map(repr, sorted(linked)))}, which hold {_percent(have)} of the population, "
+        f"{b} in {linked_text}, which hold {_percent(have)} of the population, "
         f"exactly what {who} must hold, so the respondents in {cells} would need weight 0, which "
-        "raking cannot give; merge categories or collect the missing respondents"
+        "raking cannot give; merge categories or collect the missing respondents",
+        code="margins_tight",
+        params={
+            "column": a,
+            "categories": ", ".join(map(repr, subset)),
+            "other": b,
+            "cells": cells,
+            "linked": linked_text,
+            "have": _percent(have),
+        },
     )
 
 
@@ -285,10 +334,10 @@ def _still_off(
     *,
     max_iter: int,
     tol: float,
-) -> str:
+) -> RakingError:
     columns = list(targets)
     total = float(weights.sum())
-    off = []
+    off, short = [], []
     for v, gap in gaps.items():
         if gap <= tol:
             continue
@@ -303,14 +352,15 @@ def _still_off(
             (k for k, s in targets[column].items() if s > 0),
             key=lambda k: abs(achieved.get(k, 0.0) / targets[column][k] - 1),
         )
-        off.append(
-            f"{column} (e.g. {category!r}: weighted {_percent(achieved.get(category, 0.0))}, "
-            f"target {_percent(targets[column][category])})"
-        )
-    return (
+        weighted, target = _percent(achieved.get(category, 0.0)), _percent(targets[column][category])
+        off.append(f"{column} (e.g. {category!r}: weighted {weighted}, target {target})")
+        short.append(f"{column} {category!r} {weighted} / {target}")
+    return RakingError(
         f"raking did not meet the margins in {max_iter} sweeps (tolerance {tol:g}); still off: "
         + "; ".join(off)
-        + ". The sample may leave some categories nearly empty: merge categories or raise max_iter"
+        + ". The sample may leave some categories nearly empty: merge categories or raise max_iter",
+        code="raking_not_converged",
+        params={"sweeps": max_iter, "tol": f"{tol:g}", "off": "; ".join(short)},
     )
 
 

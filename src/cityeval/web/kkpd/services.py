@@ -38,6 +38,7 @@ from cityeval.engine.kkpd import (
 )
 from cityeval.engine.kkpd.rules import RuleSet
 from cityeval.engine.tables import normalise_header
+from cityeval.web.engine_errors import message_text
 from cityeval.web.imports import ImportRejected, RowErrors, read_upload
 from cityeval.web.kkpd.models import (
     Bank,
@@ -112,8 +113,8 @@ def _problems(exc: InputError) -> list[str]:
             errors.add(p.row, p.column, p.message)
         if exc.total > len(exc.problems):
             errors.add(None, None, _("%(n)d bad values in all") % {"n": exc.total})
-    else:
-        errors.add(exc.row, exc.column, exc.reason)
+    else:  # in the page's language when the error has a code (a missing column, say)
+        errors.add(exc.row, exc.column, message_text(exc))
     return errors.errors
 
 

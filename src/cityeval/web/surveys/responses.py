@@ -26,6 +26,7 @@ from cityeval.engine.survey import AGE_BANDS, ANSWERS, SEXES, read_responses
 from cityeval.engine.survey import identity_hash as engine_identity_hash
 from cityeval.engine.survey.imports import Kind as ImportKind
 from cityeval.web.bounds import max_length
+from cityeval.web.engine_errors import input_error_text
 from cityeval.web.imports import limit_message, survey_limits
 from cityeval.web.surveys.limits import network_of, sender_of, submission_check
 from cityeval.web.surveys.models import ImportBatch, Response, SurveyForm
@@ -231,9 +232,8 @@ def responses_import(
         )
     except LimitError as exc:  # over a SURVEY_IMPORT_* limit: refused before it was parsed
         raise ImportRejected([limit_message(exc)]) from None
-    except InputError as exc:
-        problems = getattr(exc, "problems", None) or [str(exc)]
-        raise ImportRejected([str(p) for p in problems]) from None
+    except InputError as exc:  # said in the page's language, from the error's code
+        raise ImportRejected([input_error_text(exc)]) from None
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         locked = SurveyForm.objects.select_for_update().get(pk=form.pk)

@@ -38,6 +38,7 @@ from cityeval.engine.survey import (
     statement_stats,
 )
 from cityeval.web.accounts.access import RegionAccess, User, region_access
+from cityeval.web.engine_errors import message_text
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.labels import page_language
 from cityeval.web.programmes.selectors import dimension_labels, subdimension_labels
@@ -398,7 +399,9 @@ def survey_stats(plan: SurveyPlan, report: QualityReport, *, n_boot: int | None 
                 with_demographics.with_columns(weights), by=("form",), n_boot=n_boot, weights="weight"
             )
         except CityevalError as exc:  # shown beside the unweighted estimates, not raised
-            note = str(exc)
+            # In the page's language, from the error's code; without the row, which numbers the
+            # pooled respondents raked here, not a row of any file the user has.
+            note = message_text(exc)
         else:
             statements = statements.join(
                 raked.select("form", "statement", w_mean="mean", w_ci_low="ci_low", w_ci_high="ci_high"),
