@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -50,7 +51,7 @@ def notice_send(
         immediate = _immediate_ids({n.user_id for n in made})
         for notice in made:
             if notice.user_id in immediate:
-                transaction.on_commit(lambda pk=notice.pk: notice_mail(notice_id=pk))
+                transaction.on_commit(partial(notice_mail, notice_id=notice.pk))
     return made
 
 
