@@ -15,7 +15,7 @@ from cityeval.web.assessments.services import item_assign
 from cityeval.web.notices.models import Kind, Notice, NoticePreference
 from cityeval.web.notices.selectors import language_of
 from cityeval.web.panels.models import Interview, Panel, PanelRegion
-from cityeval.web.panels.services import evidence_request_toggle, panel_member_add
+from cityeval.web.panels.services import evidence_request_toggle, interview_record, panel_member_add
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +138,16 @@ def test_evidence_request_notifies_the_regions_admins_and_the_items_opd(
     evidence_request_toggle(panel_region=panel_a, item=code, user=assessor)
     evidence_request_toggle(panel_region=panel_a, item=code, user=assessor)
     assert Notice.objects.filter(kind=Kind.EVIDENCE_REQUESTED).count() == 2
+
+
+def test_a_new_topup_deadline_is_told_for_the_marked_items(world, mailed, admin_a, assessor, panel_a):
+    code = _items(world, 1)[0]
+    evidence_request_toggle(panel_region=panel_a, item=code, user=assessor)  # no interview yet
+    assert Notice.objects.get(kind=Kind.EVIDENCE_REQUESTED, user=admin_a).params["until"] == ""
+    interview = dt.datetime(2024, 9, 3, 2, 0, tzinfo=dt.UTC)
+    until = dt.datetime(2024, 9, 10, 10, 0, tzinfo=dt.UTC)
+    for _ in range(2):  # recording the same deadline twice tells them once
+        interview_record(panel_region=panel_a, scheduled_at=interview, evidence_topup_until=until)
+    rows = Notice.objects.filter(kind=Kind.EVIDENCE_REQUESTED, user=admin_a).order_by("id")
+    assert [n.params["until"] for n in rows] == ["", until.isoformat()]
+    assert _who(Kind.EVIDENCE_REQUESTED) == ["admin_a", "admin_a"]  # the item is assigned to no OPD

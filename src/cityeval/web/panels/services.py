@@ -414,6 +414,11 @@ def interview_record(
             "evidence_topup_until": evidence_topup_until,
         },
     )
+    if evidence_topup_until is not None:
+        # The items already marked "needs evidence" now have a (new) top-up deadline: tell the
+        # region again, once per deadline (the notice's dedupe key carries it).
+        for item in EvidenceRequest.objects.filter(panel_region=panel_region).values_list("item", flat=True):
+            _notify_evidence_requested(panel_region, item)
     return interview
 
 
@@ -472,7 +477,7 @@ def evidence_request_toggle(*, panel_region: PanelRegion, item: str, user: User)
 
 def _notify_evidence_requested(panel_region: PanelRegion, item: str) -> None:
     """Tell the region's admins, and the contributors of the OPD the item is assigned to, that
-    the panel asks for evidence, with the top-up deadline (once per item and panel)."""
+    the panel asks for evidence, with the top-up deadline (once per item, panel and deadline)."""
     participation = panel_region.participation
     interview = Interview.objects.filter(panel_region=panel_region).first()
     until = interview.evidence_topup_until if interview else None
@@ -491,7 +496,7 @@ def _notify_evidence_requested(panel_region: PanelRegion, item: str) -> None:
             "assessments:item",
             kwargs={"region": region.slug, "cycle": participation.cycle.slug, "item": item},
         ),
-        dedupe_key=f"evidence-request:{panel_region.pk}:{item}",
+        dedupe_key=f"evidence-request:{panel_region.pk}:{item}:{until.isoformat() if until else ''}",
     )  # fmt: skip
 
 
