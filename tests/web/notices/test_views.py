@@ -121,3 +121,14 @@ def test_the_list_is_indonesian_by_default(admin_a, as_user, settings):
     _notice(admin_a, 1)
     page = as_user(admin_a).get(reverse("notices:list")).content.decode()
     assert "Hasil dipublikasikan: GMSC 2001" in page and "Tandai semua sudah dibaca" in page
+
+
+def test_the_unread_count_costs_one_query(admin_a, rf, django_assert_num_queries):
+    from cityeval.web.notices.context import unread
+
+    _notice(admin_a, 1)
+    _notice(admin_a, 2)
+    request = rf.get("/")
+    request.user = admin_a
+    with django_assert_num_queries(1):
+        assert unread(request) == {"nav_unread_notices": 2}
