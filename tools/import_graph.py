@@ -19,6 +19,7 @@ APP_ORDER = (
     "audit",  # lowest: it imports no app (region and user by string), so every app records into it
     "regions",
     "accounts",
+    "notices",  # a person's notices: every app above that tells someone something imports it
     "jobs",  # background jobs: the queue, progress and files; a job's work is named by path
     "evaluations",
     "programmes",

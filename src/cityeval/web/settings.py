@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "ninja",  # serves Swagger UI for /api/docs from its own static files, not a CDN
     "cityeval.web.audit",
     "cityeval.web.accounts",
+    "cityeval.web.notices",
     "cityeval.web.regions",
     "cityeval.web.evaluations",
     "cityeval.web.programmes",
@@ -152,6 +153,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cityeval.web.accounts.context.navigation",
+                "cityeval.web.notices.context.unread",
             ],
         },
     },
@@ -326,6 +328,9 @@ PASSWORD_RESET_PER_IP_HOUR = env_int("PASSWORD_RESET_PER_IP_HOUR", 20)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 24) * 3600
 # Invitations expire after this many days.
 INVITATION_DAYS = env_int("INVITATION_DAYS", 14)
+# Notices: the daily digest goes out at the first `send_notices` run from this hour (in
+# TIME_ZONE) on, once a day.
+NOTICE_DIGEST_HOUR = env_int("NOTICE_DIGEST_HOUR", 7)
 
 # Logs go to standard error: LOG_FORMAT=json writes one JSON object per line (for a log
 # collector), text is for people. Every record carries the request's id (X-Request-ID). The

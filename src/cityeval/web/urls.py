@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("cityeval.web.results.urls")),
     path("", include("cityeval.web.surveys.urls")),
     path("", include("cityeval.web.jobs.urls")),
+    path("", include("cityeval.web.notices.urls")),
 ]

@@ -58,6 +58,8 @@ def _main_pages() -> dict[str, list[tuple[str, str]]]:
         ("survey-plan", f"{region}/{trying.slug}/survey/plan/"),
         ("survey-quality", f"{region}/{done.slug}/survey/quality/"),
         ("survey-statistics", f"{region}/{done.slug}/survey/statistics/"),
+        ("notices", "/notices/"),  # the demo's published results left the admin a notice
+        ("notice-settings", "/notices/preferences/"),
         *results,
     ]
     return {

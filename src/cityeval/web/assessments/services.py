@@ -7,6 +7,7 @@ submission or a close racing an answer cannot let the answer in afterwards.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -17,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +32,9 @@ from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Participation
 from cityeval.web.evaluations.phases import Activity, CycleClosed
 from cityeval.web.evaluations.services import status_change_record
+from cityeval.web.notices import services as notices
+from cityeval.web.notices.models import Kind
+from cityeval.web.notices.selectors import opd_contributors
 from cityeval.web.refusals import Refused
 from cityeval.web.regions.models import Opd
 
@@ -174,11 +179,37 @@ def item_assign(*, participation: Participation, items: list[str], opd: Opd | No
     if opd is None:
         ItemAssignment.objects.filter(participation=locked, item__in=items).delete()
         return len(items)
+    already = set(
+        ItemAssignment.objects.filter(participation=locked, item__in=items, opd=opd).values_list(
+            "item", flat=True
+        )
+    )
     for code in items:
         ItemAssignment.objects.update_or_create(
             participation=locked, item=code, defaults={"opd": opd, "assigned_by": user}
         )
+    _notify_assigned(locked, opd, sorted(set(items) - already))
     return len(items)
+
+
+def _notify_assigned(participation: Participation, opd: Opd, items: list[str]) -> None:
+    """Tell the OPD's contributors which items are newly theirs (one notice per assignment)."""
+    if not items:
+        return
+    digest = hashlib.sha256("\n".join(items).encode()).hexdigest()[:16]
+    notices.notice_send(
+        users=opd_contributors([opd.pk]),
+        kind=Kind.ITEM_ASSIGNED,
+        params={
+            "cycle": participation.cycle.name, "region": participation.region.name, "opd": opd.name,
+            "count": len(items), "items": items,
+        },
+        url=reverse(
+            "assessments:overview",
+            kwargs={"region": participation.region.slug, "cycle": participation.cycle.slug},
+        ),
+        dedupe_key=f"item-assigned:{participation.pk}:{opd.pk}:{digest}",
+    )  # fmt: skip
 
 
 @transaction.atomic

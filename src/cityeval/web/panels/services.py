@@ -18,15 +18,20 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cityeval.web.accounts.models import Membership, Role
+from cityeval.web.assessments.models import ItemAssignment
 from cityeval.web.audit import services as audit
 from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.evaluations.phases import Activity
 from cityeval.web.evaluations.services import cycle_inputs_changed
 from cityeval.web.imports import ROW, ImportRejected, RowErrors, cell
+from cityeval.web.notices import services as notices
+from cityeval.web.notices.models import Kind
+from cityeval.web.notices.selectors import opd_contributors, region_admins
 from cityeval.web.panels.access import STAGES, stage_label
 from cityeval.web.panels.models import (
     Conflict,
@@ -148,13 +153,21 @@ def panel_member_add(
         )
     if is_chair:
         PanelMember.objects.filter(panel=panel, is_chair=True).update(is_chair=False)
-    return PanelMember.objects.create(
+    member = PanelMember.objects.create(
         panel=panel,
         user=user,
         affiliation=affiliation,
         organisation=(organisation or "").strip()[:200],
         is_chair=is_chair,
     )
+    notices.notice_send(
+        users=[user],
+        kind=Kind.PANEL_ASSIGNED,
+        params={"panel": panel.name, "cycle": panel.cycle.name, "stage": panel.stage},
+        url=reverse("panels:mine"),
+        dedupe_key=f"panel-member:{panel.public_id}",
+    )
+    return member
 
 
 @transaction.atomic
@@ -403,6 +416,11 @@ def interview_record(
             "evidence_topup_until": evidence_topup_until,
         },
     )
+    if evidence_topup_until is not None:
+        # The items already marked "needs evidence" now have a (new) top-up deadline: tell the
+        # region again, once per deadline (the notice's dedupe key carries it).
+        for item in EvidenceRequest.objects.filter(panel_region=panel_region).values_list("item", flat=True):
+            _notify_evidence_requested(panel_region, item)
     return interview
 
 
@@ -455,7 +473,33 @@ def evidence_request_toggle(*, panel_region: PanelRegion, item: str, user: User)
     if deleted:
         return False
     EvidenceRequest.objects.create(panel_region=panel_region, item=item, requested_by=user)
+    _notify_evidence_requested(panel_region, item)
     return True
+
+
+def _notify_evidence_requested(panel_region: PanelRegion, item: str) -> None:
+    """Tell the region's admins, and the contributors of the OPD the item is assigned to, that
+    the panel asks for evidence, with the top-up deadline (once per item, panel and deadline)."""
+    participation = panel_region.participation
+    interview = Interview.objects.filter(panel_region=panel_region).first()
+    until = interview.evidence_topup_until if interview else None
+    opds = ItemAssignment.objects.filter(participation=participation, item=item).values_list(
+        "opd_id", flat=True
+    )
+    region = participation.region
+    notices.notice_send(
+        users=[*region_admins(region.pk), *opd_contributors(opds)],
+        kind=Kind.EVIDENCE_REQUESTED,
+        params={
+            "cycle": participation.cycle.name, "region": region.name, "item": item,
+            "stage": panel_region.stage, "until": until.isoformat() if until else "",
+        },
+        url=reverse(
+            "assessments:item",
+            kwargs={"region": region.slug, "cycle": participation.cycle.slug, "item": item},
+        ),
+        dedupe_key=f"evidence-request:{panel_region.pk}:{item}:{until.isoformat() if until else ''}",
+    )  # fmt: skip
 
 
 def score_check(*, panel_region: PanelRegion, scores: Mapping[str, tuple[float, str]]) -> dict[str, str]:

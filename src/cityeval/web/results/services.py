@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,9 @@ from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.evaluations.phases import Activity
 from cityeval.web.evaluations.services import cycle_transition
+from cityeval.web.notices import services as notices
+from cityeval.web.notices.models import Kind
+from cityeval.web.notices.selectors import region_admins
 from cityeval.web.panels.tables import (
     conflicted_pairs,
     consolidated_table,
@@ -319,7 +323,21 @@ def cycle_publish(*, cycle: Cycle, user: User | None) -> ResultRun:
     run.published_at = timezone.now()
     run.published_by = user
     run.save(update_fields=["published_at", "published_by"])
+    _notify_published(cycle)
     return run
+
+
+def _notify_published(cycle: Cycle) -> None:
+    """Tell each participating region's admins that the results are out, with their page."""
+    for participation in Participation.objects.filter(cycle=cycle).select_related("region"):
+        region = participation.region
+        notices.notice_send(
+            users=region_admins(region.pk),
+            kind=Kind.RESULTS_PUBLISHED,
+            params={"cycle": cycle.name, "region": region.name},
+            url=reverse("results:region", kwargs={"region": region.slug, "cycle": cycle.slug}),
+            dedupe_key=f"results-published:{cycle.pk}:{region.pk}",
+        )
 
 
 def letter_details_save(*, cycle: Cycle, data: dict[str, Any], user: User) -> LetterDetails:

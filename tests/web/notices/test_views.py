@@ -1,0 +1,134 @@
+"""The notice pages: a person's own list (newest first, unread marked, 50 a page), opening a
+notice (marks it read, goes to its page), marking all read, the e-mail preference, and the
+unread count in the navigation. Anonymous → log-in page; another person's notice → 404."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from cityeval.web.notices.models import Kind, Notice, NoticePreference
+from cityeval.web.notices.services import notice_send
+
+pytestmark = pytest.mark.django_db
+
+
+def _notice(user, n=1, url="/results/"):
+    made = notice_send(
+        users=[user], kind=Kind.RESULTS_PUBLISHED, url=url, dedupe_key=f"test:{n}", mail=False,
+        params={"cycle": f"GMSC {2000 + n}", "region": "Kota Medan"},
+    )  # fmt: skip
+    return made[0]
+
+
+@pytest.mark.parametrize(
+    "name,method", [("notices:list", "get"), ("notices:preferences", "get"), ("notices:read_all", "post")]
+)
+def test_anonymous_is_sent_to_log_in(world, as_user, name, method):
+    response = getattr(as_user(None), method)(reverse(name))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_anonymous_cannot_open_a_notice(admin_b, as_user):
+    notice = _notice(admin_b)
+    response = as_user(None).post(reverse("notices:open", kwargs={"notice": notice.public_id}))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+    notice.refresh_from_db()
+    assert notice.read_at is None
+
+
+def test_the_list_shows_only_my_notices_newest_first_with_the_unread_count(admin_a, admin_b, as_user):
+    _notice(admin_a, 1)
+    _notice(admin_a, 2)
+    _notice(admin_b, 3)
+    response = as_user(admin_a).get(reverse("notices:list"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "GMSC 2002" in page and "GMSC 2001" in page and "GMSC 2003" not in page
+    assert page.index("GMSC 2002") < page.index("GMSC 2001")  # newest first
+    assert response.context["nav_unread_notices"] == 2
+    assert page.count('class="unread"') == 2
+
+
+def test_another_persons_notice_is_404_and_stays_unread(admin_a, admin_b, as_user):
+    theirs = _notice(admin_b)
+    response = as_user(admin_a).post(reverse("notices:open", kwargs={"notice": theirs.public_id}))
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+
+
+def test_opening_marks_read_and_goes_to_the_page(admin_a, as_user):
+    notice = _notice(admin_a, url="/r/kab-deli-serdang/gmsc-2024/results/")
+    client = as_user(admin_a)
+    # A GET changes nothing (the site answers a GET to an action with a redirect, not 405).
+    client.get(reverse("notices:open", kwargs={"notice": notice.public_id}))
+    notice.refresh_from_db()
+    assert notice.read_at is None
+    response = client.post(reverse("notices:open", kwargs={"notice": notice.public_id}))
+    assert response.status_code == 302 and response["Location"] == "/r/kab-deli-serdang/gmsc-2024/results/"
+    notice.refresh_from_db()
+    assert notice.read_at is not None
+    assert client.get(reverse("notices:list")).context["nav_unread_notices"] == 0
+
+
+def test_a_stored_address_elsewhere_goes_to_the_list(admin_a, as_user):
+    notice = _notice(admin_a, url="https://evil.example/")
+    response = as_user(admin_a).post(reverse("notices:open", kwargs={"notice": notice.public_id}))
+    assert response["Location"] == reverse("notices:list")
+
+
+def test_mark_all_read_touches_only_my_notices(admin_a, admin_b, as_user):
+    _notice(admin_a, 1)
+    _notice(admin_a, 2)
+    theirs = _notice(admin_b, 3)
+    response = as_user(admin_a).post(reverse("notices:read_all"))
+    assert response.status_code == 302
+    assert not Notice.objects.filter(user=admin_a, read_at=None).exists()
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+
+
+def test_the_list_pages_by_50(admin_a, as_user):
+    for n in range(51):
+        _notice(admin_a, n)
+    client = as_user(admin_a)
+    assert len(client.get(reverse("notices:list")).context["rows"]) == 50
+    assert len(client.get(reverse("notices:list") + "?page=2").context["rows"]) == 1
+
+
+def test_the_preference_is_saved_for_me_only(admin_a, admin_b, as_user):
+    client = as_user(admin_a)
+    assert client.get(reverse("notices:preferences")).status_code == 200
+    response = client.post(reverse("notices:preferences"), {"delivery": "daily", "language": "en"})
+    assert response.status_code == 302
+    preference = NoticePreference.objects.get(user=admin_a)
+    assert (preference.delivery, preference.language) == ("daily", "en")
+    assert not NoticePreference.objects.filter(user=admin_b).exists()
+    bad = client.post(reverse("notices:preferences"), {"delivery": "hourly", "language": "en"})
+    assert bad.status_code == 400
+    assert NoticePreference.objects.get(user=admin_a).delivery == "daily"
+
+
+def test_the_navigation_shows_the_unread_count(admin_a, as_user):
+    _notice(admin_a, 1)
+    page = as_user(admin_a).get(reverse("notices:preferences")).content.decode()
+    assert 'id="nav-notices"' in page and '<span class="badge">1<' in page
+
+
+def test_the_list_is_indonesian_by_default(admin_a, as_user, settings):
+    settings.LANGUAGE_CODE = "id"
+    _notice(admin_a, 1)
+    page = as_user(admin_a).get(reverse("notices:list")).content.decode()
+    assert "Hasil dipublikasikan: GMSC 2001" in page and "Tandai semua sudah dibaca" in page
+
+
+def test_the_unread_count_costs_one_query(admin_a, rf, django_assert_num_queries):
+    from cityeval.web.notices.context import unread
+
+    _notice(admin_a, 1)
+    _notice(admin_a, 2)
+    request = rf.get("/")
+    request.user = admin_a
+    with django_assert_num_queries(1):
+        assert unread(request) == {"nav_unread_notices": 2}
