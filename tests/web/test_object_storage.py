@@ -187,6 +187,39 @@ def test_an_object_already_at_the_hash_s_name_is_never_overwritten(world, bucket
     assert b"".join(response.streaming_content) == data
 
 
+def test_two_uploads_of_the_same_bytes_racing_leave_the_winner_s_object_in_place(
+    world, bucket, as_user, admin_a, monkeypatch
+):
+    """Another request stores the same bytes and commits its row between this upload's look-up
+    and its own write: this upload's object gets another name and is dropped, the winner's
+    object stays (without the conditional write both would share a name, and dropping the
+    loser's copy would delete the winner's file)."""
+    data = pdf_bytes("raced twice")
+    digest = hashlib.sha256(data).hexdigest()
+    original = ObjectStorage._save
+
+    def racing(self, name, content):
+        if not EvidenceBlob.objects.exists():  # the other request, just before this write
+            stored = original(self, name, ContentFile(data))
+            EvidenceBlob.objects.create(
+                sha256=digest, file=stored, size=len(data), content_type="application/pdf"
+            )
+        return original(self, name, content)
+
+    monkeypatch.setattr(ObjectStorage, "_save", racing)
+    assert _post_evidence(as_user(admin_a), data).status_code == 302
+    assert bucket.keys() == [_evidence_key(data)] and bucket.read(_evidence_key(data)) == data
+    evidence = Evidence.objects.select_related("blob").get()
+    assert evidence.blob.file.name == _evidence_key(data).removeprefix(f"{PREFIX}/")
+
+
+def test_a_large_upload_goes_to_the_bucket_whole(world, bucket, as_user, admin_a, settings):
+    """Over FILE_UPLOAD_MAX_MEMORY_SIZE the upload is a temporary file on disk: streamed up."""
+    data = pdf_bytes("x" * (settings.FILE_UPLOAD_MAX_MEMORY_SIZE + 1024))
+    assert _post_evidence(as_user(admin_a), data).status_code == 302
+    assert bucket.read(_evidence_key(data)) == data
+
+
 def test_a_write_that_lost_the_race_after_its_existence_check_takes_a_new_name(bucket):
     """The S3 backend checks a name then uploads; between the two another writer may store it.
     The upload itself is conditional, so the later writer gets a new name, not the object."""
