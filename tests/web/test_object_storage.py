@@ -213,6 +213,21 @@ def test_two_uploads_of_the_same_bytes_racing_leave_the_winner_s_object_in_place
     assert evidence.blob.file.name == _evidence_key(data).removeprefix(f"{PREFIX}/")
 
 
+def test_an_unreachable_bucket_is_a_clear_503_and_nothing_is_saved(world, bucket, as_user, admin_a):
+    """The server refuses the write (here: the bucket is gone): the uploader reads why, as when
+    a local folder is not writable, and no row points at a missing object."""
+    bucket.client.delete_bucket(Bucket=bucket.name)
+    response = _post_evidence(as_user(admin_a), pdf_bytes("nowhere"))
+    assert response.status_code == 503
+    assert (
+        b"The server could not store the file" in response.content
+        and b"Nothing was saved" in response.content
+    )
+    assert (EvidenceBlob.objects.count(), Evidence.objects.count()) == (0, 0)
+    bucket.client.create_bucket(Bucket=bucket.name)
+    assert _post_evidence(as_user(admin_a), pdf_bytes("nowhere")).status_code == 302
+
+
 def test_a_large_upload_goes_to_the_bucket_whole(world, bucket, as_user, admin_a, settings):
     """Over FILE_UPLOAD_MAX_MEMORY_SIZE the upload is a temporary file on disk: streamed up."""
     data = pdf_bytes("x" * (settings.FILE_UPLOAD_MAX_MEMORY_SIZE + 1024))

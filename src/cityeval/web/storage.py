@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.base import File
 from storages.backends.s3 import S3Storage
 from storages.utils import ReadBytesWrapper, clean_name
@@ -31,8 +31,16 @@ class ObjectStorage(S3Storage):
     """django-storages' S3 storage whose uploads never replace an existing object."""
 
     def _save(self, name: str, content: File) -> str:
-        if self.file_overwrite:
-            return str(super()._save(name, content))
+        """Store ``content``; a failure of the server or the connection is an OSError, as it is
+        for local files, so callers handle both storages alike."""
+        try:
+            if self.file_overwrite:
+                return str(super()._save(name, content))
+            return self._save_new(name, content)
+        except (BotoCoreError, ClientError) as err:
+            raise OSError(f"object storage could not store {name!r} in {self.bucket_name!r}: {err}") from err
+
+    def _save_new(self, name: str, content: File) -> str:
         for _attempt in range(NAME_ATTEMPTS):
             try:
                 return self._put_new(name, content)
