@@ -16,7 +16,9 @@ def add_ops_commands(commands: Any) -> None:
         description=(
             "Write the database dump (SQLite backup API or pg_dump), a copy of every file under "
             "MEDIA_ROOT and manifest.json (sizes and SHA-256 checksums) into DIR, which must be "
-            "new or empty. Reads the same environment as the web app."
+            "new or empty. Reads the same environment as the web app. Local file storage only: "
+            "with STORAGE_BACKEND=s3 it refuses, and the bucket is backed up with the storage "
+            "provider's tools (docs/deployment.md)."
         ),
     )
     p.add_argument("directory", metavar="DIR")
@@ -28,7 +30,8 @@ def add_ops_commands(commands: Any) -> None:
         description=(
             "Check every checksum in DIR/manifest.json, then restore the database and the files "
             "under MEDIA_ROOT. Refuses a backup of another database vendor, and a database or "
-            "MEDIA_ROOT that already holds data unless --force is given."
+            "MEDIA_ROOT that already holds data unless --force is given. Local file storage "
+            "only, as for backup."
         ),
     )
     p.add_argument("directory", metavar="DIR")

@@ -4,6 +4,13 @@ Development defaults are safe and need nothing: a SQLite file and local evidence
 ``./var``. Production sets ``DEBUG=0``, ``SECRET_KEY``, ``ALLOWED_HOSTS`` and usually
 ``DATABASE_URL``; the process refuses to start with ``DEBUG`` off and the placeholder key.
 ``.env.example`` lists every variable.
+
+Stored files (evidence, KKPD receipts, letters and exports) are local files under ``MEDIA_ROOT``
+by default. ``STORAGE_BACKEND=s3`` keeps them as private objects in an S3-compatible bucket:
+``S3_BUCKET`` (required), ``S3_ENDPOINT_URL`` (empty: AWS; e.g. a MinIO or Ceph address),
+``S3_REGION``, ``S3_PREFIX`` (a folder inside the bucket) and ``S3_ADDRESSING_STYLE`` (path or
+virtual; empty: boto3 chooses). The credentials are not settings: boto3 reads
+``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY`` (or an instance role) itself.
 """
 
 from __future__ import annotations
@@ -245,8 +252,34 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
+# Stored files (evidence, KKPD receipts, job outputs): local files under MEDIA_ROOT, or, with
+# STORAGE_BACKEND=s3, private objects in an S3-compatible bucket (decision record 0007). The
+# credentials are not settings: boto3 reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an
+# instance role) itself. docs/deployment.md describes each variable.
+STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local").strip().lower()
+if STORAGE_BACKEND == "local":
+    _default_storage: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif STORAGE_BACKEND == "s3":
+    from cityeval.web.storage import object_storage_options
+
+    if not env_str("S3_BUCKET", "").strip():
+        raise ImproperlyConfigured("STORAGE_BACKEND is s3 but S3_BUCKET is not set: name the bucket")
+    if env_str("S3_ADDRESSING_STYLE", "") not in ("", "auto", "path", "virtual"):
+        raise ImproperlyConfigured("S3_ADDRESSING_STYLE must be auto, path or virtual")
+    _default_storage = {
+        "BACKEND": "cityeval.web.storage.ObjectStorage",
+        "OPTIONS": object_storage_options(
+            bucket=env_str("S3_BUCKET", "").strip(),
+            endpoint_url=env_str("S3_ENDPOINT_URL", "").strip(),
+            region=env_str("S3_REGION", "").strip(),
+            prefix=env_str("S3_PREFIX", ""),
+            addressing_style=env_str("S3_ADDRESSING_STYLE", ""),
+        ),
+    }
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be local or s3, not {STORAGE_BACKEND!r}")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

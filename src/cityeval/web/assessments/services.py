@@ -289,9 +289,13 @@ def _blob_for(upload: UploadedFile, inspected: Inspected) -> EvidenceBlob:
         with transaction.atomic():
             blob.save()
     except IntegrityError:
-        # A concurrent upload of the same bytes was stored first: use it, drop our copy.
-        blob.file.delete(save=False)
-        return EvidenceBlob.objects.get(sha256=inspected.sha256)
+        # A concurrent upload of the same bytes was stored first: use it, drop our copy. Neither
+        # storage writes over an existing name (ours got a suffix), but should ours ever carry
+        # the winner's name, deleting it would delete the winner's file: keep it then.
+        winner = EvidenceBlob.objects.get(sha256=inspected.sha256)
+        if blob.file.name != winner.file.name:
+            blob.file.delete(save=False)
+        return winner
     return blob
 
 

@@ -1,16 +1,15 @@
 """Jobs: queue one (once per key), run it with progress, store its file, retry, recover.
 
 Effects happen once: a run first claims the job (a locked read; a job already done is left
-alone), the file is written whole under a temporary name and moved into place, and the job is
-marked done in the same locked transaction that records the file. A run that died half-way
-(``kill -9``) left no file in place and is queued again by :func:`job_recover_stale`.
+alone), the file is written whole through the storage (local or object storage, never over an
+existing file), and the job is marked done in the same locked transaction that records the
+file's name. A run that died half-way (``kill -9``) recorded no file and is queued again by
+:func:`job_recover_stale`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -183,23 +182,11 @@ def job_run(*, job_id: int) -> None:
 
 
 def _store(name: str, content: bytes) -> str:
-    """Write ``content`` whole, then put it in place: on local storage a temporary file in the
-    same folder renamed over the final name (atomic); on object storage one upload, which
-    appears only complete. Returns the stored name."""
-    try:
-        final = default_storage.path(name)
-    except NotImplementedError:
-        return default_storage.save(name, ContentFile(content))
-    os.makedirs(os.path.dirname(final), exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(final), suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        os.replace(temporary, final)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return name
+    """Write ``content`` through the configured storage (local files or an S3-compatible bucket)
+    and return the name it was stored under. Neither storage replaces an existing file: if a run
+    killed while writing left a partial file under ``name``, this one gets a new name, and the
+    job records only a name whose write completed."""
+    return default_storage.save(name, ContentFile(content))
 
 
 @task()

@@ -221,7 +221,12 @@ def _vendor() -> str:
 
 def _media_root() -> Path:
     if not isinstance(default_storage, FileSystemStorage):
-        raise BackupError("only local file storage (MEDIA_ROOT) is backed up by cityeval backup")
+        raise BackupError(
+            "stored files are in object storage (STORAGE_BACKEND=s3), and cityeval backup and restore handle "
+            "only local files (MEDIA_ROOT): back up the bucket with the storage provider's own "
+            "tools (versioning, replication or a bucket copy such as `aws s3 sync`) and the "
+            "database with pg_dump (docs/deployment.md, 'Object storage')"
+        )
     return Path(settings.MEDIA_ROOT)
 
 
