@@ -27,14 +27,15 @@ def _before_send(event: Event, hint: Hint) -> Event:
         event.setdefault("tags", {})["request_id"] = request_id
     request = event.get("request")
     if isinstance(request, dict):
-        if isinstance(request.get("url"), str):
-            request["url"] = masked_url(request["url"])
+        url = request.get("url")
+        if isinstance(url, str):
+            request["url"] = masked_url(url)
         request.pop("query_string", None)
         headers = request.get("headers")
         if isinstance(headers, dict):
-            for name in list(headers):
-                if name.lower() == "referer" and isinstance(headers[name], str):
-                    headers[name] = masked_url(headers[name])
+            for name, value in list(headers.items()):
+                if name.lower() == "referer" and isinstance(value, str):
+                    headers[name] = masked_url(value)
     return event
 
 
