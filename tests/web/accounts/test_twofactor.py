@@ -323,6 +323,25 @@ def test_api_tokens_are_not_asked_for_a_code(world, coordinator, settings):
     assert {r["slug"] for r in response.json()} == {"kab-deli-serdang", "kota-medan"}
 
 
+def test_an_authorization_header_does_not_stand_in_for_the_code(
+    world, admin_a, coordinator, as_user, clock, settings
+):
+    """Security review: any Authorization header used to skip the gate, so the password alone
+    opened pages, the API (through its session authentication) and minted a lasting token."""
+    enrol(as_user(admin_a), clock)
+    client = password_login(admin_a)
+    tokens = reverse("accounts:tokens")
+    for header in ("x", "Bearer junk"):
+        assert client.get(tokens, HTTP_AUTHORIZATION=header).status_code == 302
+        assert client.get("/api/regions", HTTP_AUTHORIZATION=header).status_code == 401
+        client.post(tokens, {"name": "persist"}, HTTP_AUTHORIZATION=header)
+    assert not admin_a.api_tokens.exists()
+    # A coordinator whose role requires a device and who has none is sent to enrol, header or not.
+    settings.TWO_FACTOR_REQUIRED_ROLES = ["coordinator"]
+    response = password_login(coordinator).get(reverse("home"), HTTP_AUTHORIZATION="x")
+    assert response.status_code == 302 and response["Location"].startswith(PAGE)
+
+
 def test_an_unknown_role_in_the_setting_stops_the_start(settings):
     settings.TWO_FACTOR_REQUIRED_ROLES = ["coordinater"]
     with pytest.raises(ImproperlyConfigured, match="coordinater"):

@@ -308,8 +308,11 @@ def safe_next(request: HttpRequest, value: str) -> str:
 class TwoFactorMiddleware:
     """After the password: a user with a device and an unverified session may open only the
     code page; a user whose role requires a device and who has none, only the enrolment
-    pages. Pages redirect there (with ``next``); the API answers 401 in JSON. A request with
-    an ``Authorization`` header is left to the API's token check: a token is its own credential."""
+    pages. Pages redirect there (with ``next``); the API answers 401 in JSON. Only the
+    session's user is gated: an API token is its own credential (a script sends no session
+    cookie, so its request reaches the API's token check untouched). An ``Authorization``
+    header beside an unfinished session changes nothing: it would otherwise open every page
+    and the API's session authentication with the password alone."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -320,7 +323,6 @@ class TwoFactorMiddleware:
             user is None
             or not user.is_authenticated
             or request.path.startswith(settings.STATIC_URL)
-            or "HTTP_AUTHORIZATION" in request.META
             or user.is_verified()
         ):
             return self.get_response(request)
