@@ -151,3 +151,23 @@ def test_a_new_topup_deadline_is_told_for_the_marked_items(world, mailed, admin_
     rows = Notice.objects.filter(kind=Kind.EVIDENCE_REQUESTED, user=admin_a).order_by("id")
     assert [n.params["until"] for n in rows] == ["", until.isoformat()]
     assert _who(Kind.EVIDENCE_REQUESTED) == ["admin_a", "admin_a"]  # the item is assigned to no OPD
+
+
+def test_a_deactivated_membership_hears_nothing_more(
+    world, mailed, admin_a, opd_a, django_capture_on_commit_callbacks
+):
+    """Security review: notices went by role and scope, so a contributor or an admin whose
+    membership was deactivated kept hearing about the region."""
+    from cityeval.web.accounts.models import Membership
+    from cityeval.web.notices.selectors import opd_contributors, region_admins
+
+    Membership.objects.filter(user=opd_a).update(active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        item_assign(
+            participation=world.participation_a, items=_items(world, 2), opd=world.opd_health, user=admin_a
+        )
+    assert not Notice.objects.exists() and mail.outbox == []
+    assert opd_contributors([world.opd_health.pk]) == []
+    assert admin_a in region_admins(world.region_a.pk)
+    Membership.objects.filter(user=admin_a).update(active=False)
+    assert admin_a not in region_admins(world.region_a.pk)

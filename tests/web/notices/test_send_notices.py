@@ -204,3 +204,11 @@ def test_a_bad_now_is_refused():
 
     with pytest.raises(CommandError, match="ISO"):
         call_command("send_notices", "--now", "tomorrow")
+
+
+def test_an_assessor_whose_role_was_deactivated_gets_no_scores_due_reminder(world, scoring):
+    from cityeval.web.accounts.models import Membership, Role
+
+    Membership.objects.filter(user__username="assessor", role=Role.ASSESSOR).update(active=False)
+    run(scoring.deadline - dt.timedelta(days=6))
+    assert not Notice.objects.filter(kind=Kind.SCORES_DUE).exists()

@@ -51,16 +51,16 @@ def _active(user_ids: Iterable[int]) -> list[User]:
 
 
 def region_admins(region_id: int) -> list[User]:
-    """The active regional admins of a region."""
-    ids = Membership.objects.filter(role=Role.REGIONAL_ADMIN, region_id=region_id).values_list(
+    """The active regional admins of a region (active account, active membership)."""
+    ids = Membership.objects.filter(role=Role.REGIONAL_ADMIN, region_id=region_id, active=True).values_list(
         "user_id", flat=True
     )
     return _active(ids)
 
 
 def opd_contributors(opd_ids: Iterable[int]) -> list[User]:
-    """The active contributors of these OPDs."""
-    ids = Membership.objects.filter(role=Role.OPD_CONTRIBUTOR, opd_id__in=list(opd_ids)).values_list(
-        "user_id", flat=True
-    )
+    """The active contributors of these OPDs (active account, active membership)."""
+    ids = Membership.objects.filter(
+        role=Role.OPD_CONTRIBUTOR, opd_id__in=list(opd_ids), active=True
+    ).values_list("user_id", flat=True)
     return _active(ids)

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from django.urls import reverse
 
-from cityeval.web.accounts.models import Membership
+from cityeval.web.accounts.models import Membership, Role
 from cityeval.web.evaluations.models import Cycle, Stage
 from cityeval.web.notices.models import Kind
 from cityeval.web.notices.services import Planned, reminder_window
@@ -52,9 +52,11 @@ def _for_panel_region(stage: Stage, panel_region: PanelRegion, days: int) -> lis
     )
     url = reverse("panels:region", kwargs={"cycle": cycle.slug, "stage": stage.kind, "region": region.slug})
     planned = []
-    members = PanelMember.objects.filter(panel=panel_region.panel, user__is_active=True).select_related(
-        "user"
-    )
+    # Members who still hold an active assessor role: a deactivated one hears nothing more.
+    assessors = Membership.objects.filter(role=Role.ASSESSOR, active=True).values("user_id")
+    members = PanelMember.objects.filter(
+        panel=panel_region.panel, user__is_active=True, user_id__in=assessors
+    ).select_related("user")
     for member in members.order_by("user_id"):
         missing = [code for code in items if code not in scored[member.user_id]]
         if member.user_id in submitted or member.user_id in conflicted or not missing:
