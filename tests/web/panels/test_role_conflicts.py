@@ -175,3 +175,28 @@ def test_a_member_with_a_declared_conflict_cannot_request_evidence(
     with pytest.raises(PanelRejected, match="declared a conflict"):
         evidence_request_toggle(panel_region=panel_region, item=LEVEL_ITEM, user=assessor3)
     assert EvidenceRequest.objects.count() == 0
+
+
+def test_a_deactivated_role_in_the_region_stays_a_conflict_on_the_panel_pages(
+    world, as_user, chair, panel_region, urls, role
+):
+    """Security review: the pages read active memberships only, so deactivating the regional
+    role re-opened the region's panel pages (and the interview) to its former member."""
+    give_role(world, chair, role).__class__.objects.filter(user=chair, region=world.region_a).update(
+        active=False
+    )
+    client = as_user(chair)
+    assert client.get(urls.region()).status_code == 404
+    assert client.get(urls.region("consolidation")).status_code == 404
+
+
+def test_a_deactivated_role_in_the_region_gives_no_evidence_through_the_panel(
+    world, assessor2, panel_region, role
+):
+    from django.http import Http404
+
+    give_role(world, assessor2, role).__class__.objects.filter(user=assessor2, region=world.region_a).update(
+        active=False
+    )
+    with pytest.raises(Http404):
+        require_evidence_reader(assessor2, world.participation_a)

@@ -118,7 +118,11 @@ def require_evidence_reader(user: User, participation) -> None:
 
     A panel member who also has a role in the region is conflicted there: their panel
     membership grants nothing, only their regional role does (through :func:`region_access`)."""
-    role_in_region = any(m.region_id == participation.region_id for m in memberships(user))
+    # A deactivated role there counts too: having held it is the conflict.
+    role_in_region = (
+        user.is_authenticated
+        and Membership.objects.filter(user=user, region_id=participation.region_id).exists()
+    )
     # is_authenticated: an assessor always is; it tells the type checker so.
     if user.is_authenticated and is_assessor(user) and not role_in_region:
         # Imported here: panels build on accounts, not the other way round.

@@ -17,7 +17,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from cityeval.engine import Framework
-from cityeval.web.accounts.access import User, is_assessor, is_coordinator, memberships
+from cityeval.web.accounts.access import User, is_assessor, is_coordinator
+from cityeval.web.accounts.models import Membership
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.panels.models import Conflict, Panel, PanelMember, PanelRegion, ScoreSubmission
 
@@ -129,7 +130,8 @@ def panel_region_access(user: User, *, cycle: str, stage: str, region: str) -> P
     conflicted = role_in_region = False
     if member is not None:
         region_id = panel_region.participation.region_id
-        role_in_region = any(m.region_id == region_id for m in memberships(user))
+        # Every membership, a deactivated one too: having held a role there is the conflict.
+        role_in_region = Membership.objects.filter(user=user, region_id=region_id).exists()
         if role_in_region and not coordinator:
             raise Http404
         submitted = ScoreSubmission.objects.filter(panel_region=panel_region, assessor=user).first()
