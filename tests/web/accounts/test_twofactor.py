@@ -264,6 +264,22 @@ def test_new_recovery_codes_replace_the_old_ones(world, admin_a, as_user, clock)
     assert AuditEntry.objects.filter(action=Action.RECOVERY_CODES_REGENERATE, user=admin_a).count() == 1
 
 
+def test_new_recovery_codes_made_in_a_session_signed_in_by_a_recovery_code_are_shown(
+    world, admin_a, as_user, clock
+):
+    """New user's walk: the session was verified by the recovery codes' device, which the
+    regeneration deleted, so the new codes were never shown and the old ones were void."""
+    _key, old = enrol(as_user(admin_a), clock)
+    client = password_login(admin_a)
+    assert client.post(VERIFY, {"code": old[0]}).status_code == 302
+    response = client.post(REGENERATE, {"code": old[1]})
+    assert response.status_code == 302 and response["Location"] == CODES
+    new = codes_on(client.get(CODES))
+    assert len(new) == 10 and not set(new) & set(old)
+    assert client.get(reverse("accounts:tokens")).status_code == 200  # still signed in
+    assert password_login(admin_a).post(VERIFY, {"code": new[0]}).status_code == 302
+
+
 def test_turning_it_off_needs_a_code(world, admin_a, as_user, clock):
     client = as_user(admin_a)
     key, _ = enrol(client, clock)

@@ -196,8 +196,14 @@ def code_check(*, user: User, code: str) -> Device:
 
 
 def _recovery_codes_new(user: User) -> list[str]:
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name=RECOVERY_NAME, confirmed=True)
+    """Replace the codes, keeping the device: a session signed in with a recovery code is
+    verified by that device, and deleting it would send the person back to the code step
+    with the old codes void and the new ones unseen."""
+    device = StaticDevice.objects.filter(user=user).order_by("id").first()
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name=RECOVERY_NAME, confirmed=True)
+    StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    StaticToken.objects.filter(device=device).delete()
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
     return codes
