@@ -83,8 +83,14 @@ def page_text(client, data: bytes, *, language: str, settings) -> tuple[int, str
             "row 2, column 'penilaian/s_service_3': '9' is not an answer 0, 1, 2, 3 or 4 (2 more bad "
             "values: row 3, column 'sex'; row 4, column 'start')",
         ),
+        (
+            # New user's walk: a header alone used to be "imported" as 0 responses, again and again.
+            csv_bytes(KOBO_HEADER, [], ";"),
+            "tabel memiliki judul tetapi tidak ada baris data",
+            "the table has a header but no data rows",
+        ),
     ],
-    ids=["answer-outside-the-range", "kobo-labels", "unknown-tool", "three-bad-values"],
+    ids=["answer-outside-the-range", "kobo-labels", "unknown-tool", "three-bad-values", "header-only"],
 )
 def test_a_refused_import_speaks_the_pages_language(
     as_user, admin_a, service_form, settings, data, indonesian, english

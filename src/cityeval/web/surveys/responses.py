@@ -234,6 +234,9 @@ def responses_import(
         raise ImportRejected([limit_message(exc)]) from None
     except InputError as exc:  # said in the page's language, from the error's code
         raise ImportRejected([input_error_text(exc)]) from None
+    if table.height == 0:  # a header alone: refused, not recorded as an import of nothing
+        empty = InputError("the table has a header but no data rows", code="no_data_rows")
+        raise ImportRejected([input_error_text(empty)])
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         locked = SurveyForm.objects.select_for_update().get(pk=form.pk)
