@@ -370,6 +370,8 @@ def test_the_environment_selects_the_bucket_and_boto3_reads_the_credentials(buck
         ({"STORAGE_BACKEND": "s3"}, "STORAGE_BACKEND is s3 but S3_BUCKET is not set"),
         ({"STORAGE_BACKEND": "ftp"}, "STORAGE_BACKEND must be local or s3, not 'ftp'"),
         ({"STORAGE_BACKEND": "s3", "S3_BUCKET": "b", "S3_ADDRESSING_STYLE": "dns"}, "must be auto, path or"),
+        # Not storage, but refused the same way (review): an hour that never comes sent no digest.
+        ({"NOTICE_DIGEST_HOUR": "24"}, "NOTICE_DIGEST_HOUR must be an hour from 0 to 23, not 24"),
     ],
 )
 def test_an_incomplete_storage_setting_stops_the_start_with_a_reason(tmp_path, values, message):

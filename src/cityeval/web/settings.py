@@ -264,7 +264,8 @@ elif STORAGE_BACKEND == "s3":
 
     if not env_str("S3_BUCKET", "").strip():
         raise ImproperlyConfigured("STORAGE_BACKEND is s3 but S3_BUCKET is not set: name the bucket")
-    if env_str("S3_ADDRESSING_STYLE", "") not in ("", "auto", "path", "virtual"):
+    S3_ADDRESSING_STYLE = env_str("S3_ADDRESSING_STYLE", "").strip().lower()
+    if S3_ADDRESSING_STYLE not in ("", "auto", "path", "virtual"):
         raise ImproperlyConfigured("S3_ADDRESSING_STYLE must be auto, path or virtual")
     _default_storage = {
         "BACKEND": "cityeval.web.storage.ObjectStorage",
@@ -273,7 +274,7 @@ elif STORAGE_BACKEND == "s3":
             endpoint_url=env_str("S3_ENDPOINT_URL", "").strip(),
             region=env_str("S3_REGION", "").strip(),
             prefix=env_str("S3_PREFIX", ""),
-            addressing_style=env_str("S3_ADDRESSING_STYLE", ""),
+            addressing_style=S3_ADDRESSING_STYLE,
         ),
     }
 else:
@@ -364,6 +365,8 @@ INVITATION_DAYS = env_int("INVITATION_DAYS", 14)
 # Notices: the daily digest goes out at the first `send_notices` run from this hour (in
 # TIME_ZONE) on, once a day.
 NOTICE_DIGEST_HOUR = env_int("NOTICE_DIGEST_HOUR", 7)
+if not 0 <= NOTICE_DIGEST_HOUR <= 23:  # an hour that never comes would send no digest, silently
+    raise ImproperlyConfigured(f"NOTICE_DIGEST_HOUR must be an hour from 0 to 23, not {NOTICE_DIGEST_HOUR}")
 
 # Logs go to standard error: LOG_FORMAT=json writes one JSON object per line (for a log
 # collector), text is for people. Every record carries the request's id (X-Request-ID). The
