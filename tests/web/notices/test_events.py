@@ -171,3 +171,17 @@ def test_a_deactivated_membership_hears_nothing_more(
     assert admin_a in region_admins(world.region_a.pk)
     Membership.objects.filter(user=admin_a).update(active=False)
     assert admin_a not in region_admins(world.region_a.pk)
+
+
+def test_the_plain_text_mail_is_not_html_escaped(world, mailed, admin_a, django_capture_on_commit_callbacks):
+    """Review: the .txt part was autoescaped, so "R&D" read "R&amp;D" in the subject and body."""
+    world.opd_health.name = "Dinas R&D <Kesehatan>"
+    world.opd_health.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        item_assign(
+            participation=world.participation_a, items=_items(world, 1), opd=world.opd_health, user=admin_a
+        )
+    (message,) = mail.outbox
+    assert "Dinas R&D <Kesehatan>" in message.subject and "&amp;" not in message.subject + message.body
+    ((html, _kind),) = message.alternatives
+    assert "Dinas R&amp;D &lt;Kesehatan&gt;" in html and "<Kesehatan>" not in html
