@@ -114,6 +114,8 @@ SECRET = "Sekret-Tok3n_abcdefghijklmnop"
         # No route matches: the segment after a known secret-bearing prefix is masked anyway.
         (f"/s/{SECRET}/no-such-page/", "/s/***/no-such-page/"),
         (f"/accounts/password/reset/MTIz/{SECRET}/extra/", "/accounts/password/reset/***/extra/"),
+        # Without its trailing slash (answered by a redirect) the token was logged whole (review).
+        (f"/accounts/password/reset/MTIz/{SECRET}", "/accounts/password/reset/***"),
     ],
 )
 def test_a_secret_in_the_path_is_not_logged(json_lines, world, path, logged):

@@ -45,7 +45,7 @@ SECRET_MASK = "***"
 # When the path resolves to no route (a mistyped link, a token with a trailing extra segment),
 # the segments after these prefixes are masked all the same: the routes above with secrets.
 SECRET_PREFIXES = re.compile(r"^(?P<prefix>.*?/(?:s|api/survey|accounts/invitation)/)(?P<secret>[^/]+)")
-SECRET_RESET = re.compile(r"^(?P<prefix>.*?/accounts/password/reset/)(?P<secret>[^/]+/[^/]+)(?=/)")
+SECRET_RESET = re.compile(r"^(?P<prefix>.*?/accounts/password/reset/)(?P<secret>[^/]+/[^/]+)(?=/|$)")
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 request_logger = logging.getLogger("cityeval.request")
