@@ -77,7 +77,9 @@ def _require(allowed: bool, actor: User, person_id: int) -> None:
 def _membership_set(*, membership: Membership, by: User, active: bool, reason: str) -> Membership:
     _require(may_change_membership(by, membership), by, membership.user_id)
     locked = (
-        Membership.objects.select_for_update().select_related("user", "region", "opd").get(pk=membership.pk)
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user", "region", "opd")
+        .get(pk=membership.pk)
     )
     if locked.active == active:
         return locked  # already so: nothing to change, nothing to record
