@@ -304,6 +304,43 @@ def test_an_invitation_accepted_again_reactivates_the_role(people):
     assert _membership(people.opd_a).active
 
 
+def test_an_invitation_sent_before_the_deactivation_is_withdrawn_with_it(people):
+    """Security review: a link sent before the deactivation brought the role back when used."""
+    from cityeval.web.accounts.invitations import InvitationDead
+
+    world = people.world
+    before = _invitation(
+        "inv-before", email=people.opd_a.email, region=world.region_a, opd=world.opd_health, by=people.admin_a
+    )
+    other_opd = _invitation(
+        "inv-other",
+        email=people.opd_a.email,
+        region=world.region_a,
+        opd=world.opd_education,
+        by=people.admin_a,
+    )
+    _deactivate(client_for(people.admin_a), people.opd_a, confirm="yes")
+    before.refresh_from_db()
+    other_opd.refresh_from_db()
+    assert before.revoked_at is not None and other_opd.revoked_at is None  # the same scope only
+    with pytest.raises(InvitationDead):
+        invitation_accept(token="inv-before", user=people.opd_a)
+    assert not _membership(people.opd_a).active
+    assert AuditEntry.objects.filter(action=Action.INVITATION_REVOKE, user=people.admin_a).count() == 1
+
+
+def test_a_deactivated_account_s_pending_invitations_are_withdrawn(people):
+    world = people.world
+    invitation = _invitation(
+        "inv-acct", email=people.opd_a2.email, region=world.region_a, opd=world.opd_health, by=people.admin_a
+    )
+    from cityeval.web.accounts.people import account_deactivate
+
+    account_deactivate(person=people.opd_a2, by=people.coordinator)
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+
+
 def test_a_deactivated_assessor_role_is_not_offered_for_a_panel(people):
     assert list(assessor_users()) == [people.assessor]
     Membership.objects.filter(user=people.assessor).update(active=False)

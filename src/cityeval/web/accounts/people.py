@@ -21,10 +21,11 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cityeval.web.accounts.access import is_coordinator, memberships
-from cityeval.web.accounts.invitations import pending_invitations
+from cityeval.web.accounts.invitations import invitation_audit, pending_invitations
 from cityeval.web.accounts.models import Invitation, Membership, Role
 from cityeval.web.audit import services as audit
 from cityeval.web.refusals import Refused
@@ -74,6 +75,20 @@ def _require(allowed: bool, actor: User, person_id: int) -> None:
 # --- writes -----------------------------------------------------------------------------------------
 
 
+def _invitations_withdraw(*, by: User, email: str, **scope) -> None:
+    """Withdraw the pending invitations to ``email`` (in ``scope``: role, region, OPD) when
+    its holder is deactivated: a link sent before would otherwise bring the role back."""
+    if not email:
+        return
+    pending = Invitation.objects.select_for_update().filter(
+        email__iexact=email, used_at=None, revoked_at=None, **scope
+    )
+    for invitation in pending.select_related("region", "opd"):
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        invitation_audit(audit.Action.INVITATION_REVOKE, by=by, invitation=invitation)
+
+
 def _membership_set(*, membership: Membership, by: User, active: bool, reason: str) -> Membership:
     _require(may_change_membership(by, membership), by, membership.user_id)
     locked = (
@@ -85,6 +100,9 @@ def _membership_set(*, membership: Membership, by: User, active: bool, reason: s
         return locked  # already so: nothing to change, nothing to record
     locked.active = active
     locked.save(update_fields=["active"])
+    if not active:
+        scope = {"role": locked.role, "region_id": locked.region_id, "opd_id": locked.opd_id}
+        _invitations_withdraw(by=by, email=locked.user.email, **scope)
     details = {
         "member": locked.user.get_username(),
         "role": locked.role,
@@ -122,6 +140,8 @@ def _account_set(*, person: User, by: User, active: bool, reason: str) -> User:
         return locked
     locked.is_active = active
     locked.save(update_fields=["is_active"])
+    if not active:
+        _invitations_withdraw(by=by, email=locked.email)
     details = {"member": locked.get_username(), "scope": "account"}
     if reason:
         details["reason"] = reason[:REASON_MAX]
