@@ -16,6 +16,7 @@ from django.urls import reverse
 from cityeval.web.accounts.access import acting_user
 from cityeval.web.accounts.models import ApiToken, Membership, Role
 from cityeval.web.accounts.services import token_create
+from cityeval.web.audit.models import Action, AuditEntry
 from tests.helpers.web import PASSWORD
 
 
@@ -151,6 +152,11 @@ def test_adduser_creates_a_user_with_a_role_and_refuses_bad_scopes(world):
     with pytest.raises(CommandError, match="is national"):
         call_command("adduser", "y", "--role", "coordinator", "--region", "kab-deli-serdang")
     assert not Membership.objects.filter(user__username__in=["x", "y"]).exists()
+    # A deactivated role is given back, not refused as held (review), and the trail says so.
+    Membership.objects.filter(user__username="kominfo", role="regional_admin").update(active=False)
+    call_command("adduser", "kominfo", "--role", "regional_admin", "--region", "kab-deli-serdang")
+    assert Membership.objects.get(user__username="kominfo", role="regional_admin").active
+    assert AuditEntry.objects.filter(action=Action.MEMBER_REACTIVATE, user=None).count() == 1
 
 
 def test_indonesian_stays_the_default_whatever_the_browser_asks_and_english_is_selectable(world, settings):

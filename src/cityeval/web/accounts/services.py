@@ -44,8 +44,20 @@ def token_revoke(*, token: ApiToken, user: User) -> None:
 def membership_grant(
     *, member: User, role: str, region: Region | None, opd: Opd | None, by: User | None
 ) -> Membership:
-    """Give ``member`` the ``role`` in a scope (``by`` None: a command). Raises IntegrityError
-    when they already have it there."""
+    """Give ``member`` the ``role`` in a scope (``by`` None: a command); a deactivated
+    membership there is reactivated. Raises IntegrityError when they already have it there."""
+    held = Membership.objects.filter(user=member, role=role, region=region, opd=opd, active=False).first()
+    if held is not None:
+        held.active = True
+        held.save(update_fields=["active"])
+        audit.record(
+            action=audit.Action.MEMBER_REACTIVATE,
+            user=by,
+            target=held,
+            region=region,
+            details={"member": member.get_username(), "role": role, "opd": opd.slug if opd else ""},
+        )
+        return held
     membership = Membership.objects.create(user=member, role=role, region=region, opd=opd)
     audit.record(
         action=audit.Action.MEMBERSHIP_GRANT,
