@@ -61,15 +61,29 @@ def test_another_persons_notice_is_404_and_stays_unread(admin_a, admin_b, as_use
 def test_opening_marks_read_and_goes_to_the_page(admin_a, as_user):
     notice = _notice(admin_a, url="/r/kab-deli-serdang/gmsc-2024/results/")
     client = as_user(admin_a)
-    # A GET changes nothing (the site answers a GET to an action with a redirect, not 405).
-    client.get(reverse("notices:open", kwargs={"notice": notice.public_id}))
-    notice.refresh_from_db()
-    assert notice.read_at is None
     response = client.post(reverse("notices:open", kwargs={"notice": notice.public_id}))
     assert response.status_code == 302 and response["Location"] == "/r/kab-deli-serdang/gmsc-2024/results/"
     notice.refresh_from_db()
     assert notice.read_at is not None
     assert client.get(reverse("notices:list")).context["nav_unread_notices"] == 0
+
+
+def test_the_mail_s_link_logs_in_then_marks_read_and_goes_to_the_page(admin_a):
+    """Review: a notice opened from its mail stayed unread (the mail linked the page itself)."""
+    from django.test import Client
+
+    from tests.helpers.web import PASSWORD
+
+    notice = _notice(admin_a, url="/r/kab-deli-serdang/gmsc-2024/results/")
+    link = reverse("notices:open", kwargs={"notice": notice.public_id})
+    client = Client()
+    login = client.get(link)
+    assert login.status_code == 302 and login["Location"] == f"{reverse('accounts:login')}?next={link}"
+    client.post(reverse("accounts:login"), {"username": admin_a.username, "password": PASSWORD})
+    response = client.get(link)
+    assert response.status_code == 302 and response["Location"] == "/r/kab-deli-serdang/gmsc-2024/results/"
+    notice.refresh_from_db()
+    assert notice.read_at is not None
 
 
 def test_a_stored_address_elsewhere_goes_to_the_list(admin_a, as_user):

@@ -130,7 +130,9 @@ def _texts(notices: list[Notice], language: str) -> list[dict[str, str]]:
         rows = []
         for notice in notices:
             title, body = notice_text(notice)
-            rows.append({"title": title, "body": body, "link": absolute_url(notice.url)})
+            # Through the notice's own link, so that opening it from the mail marks it read.
+            opener = reverse("notices:open", kwargs={"notice": notice.public_id})
+            rows.append({"title": title, "body": body, "link": absolute_url(opener)})
     return rows
 
 

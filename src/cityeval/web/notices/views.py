@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cityeval.web.accounts.access import acting_user
 from cityeval.web.listing import listing
@@ -36,8 +36,10 @@ def notice_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def notice_open(request: HttpRequest, notice: str) -> HttpResponse:
+    """Mark the notice read and go to its page: a POST from the list, a GET from the mail's
+    link (after logging in). Only the reader's own notices; 404 for anyone else's."""
     found = get_object_or_404(Notice, public_id=notice, user=acting_user(request))
     notice_read(notice=found)
     target = found.url
