@@ -150,6 +150,25 @@ def test_the_daily_digest_groups_a_persons_notices_once_a_day(deadline, region_s
     assert len(mail.outbox) == 3
 
 
+def test_the_digest_leaves_out_what_was_read_on_the_site(deadline, region_state, admin_a):
+    """Review: digests repeated notices the person had already opened on the site."""
+    NoticePreference.objects.create(user=admin_a, delivery=NoticePreference.Delivery.DAILY)
+    day = timezone.localtime(deadline - dt.timedelta(days=30), JAKARTA).date()
+    _published(admin_a, year=2021)
+    _published(admin_a, year=2022)
+    Notice.objects.filter(user=admin_a, dedupe_key="test:2021").update(read_at=timezone.now())
+    assert "1 daily digests" in run(dt.datetime.combine(day, dt.time(7, 30), JAKARTA))
+    digest = mail.outbox[-1]
+    assert digest.subject == "1 notifikasi baru · cityeval"
+    assert "GMSC 2022" in digest.body and "GMSC 2021" not in digest.body
+    # Everything read: no digest at all the next day.
+    Notice.objects.filter(user=admin_a).update(read_at=timezone.now())
+    _published(admin_a, year=2020)
+    Notice.objects.filter(user=admin_a, dedupe_key="test:2020").update(read_at=timezone.now())
+    next_day = day + dt.timedelta(days=1)
+    assert "0 daily digests" in run(dt.datetime.combine(next_day, dt.time(7, 30), JAKARTA))
+
+
 def _published(user, year=2023):
     notice_send(
         users=[user], kind=Kind.RESULTS_PUBLISHED, url="/results/", dedupe_key=f"test:{year}",

@@ -182,12 +182,14 @@ def _digest_due(preference: NoticePreference, now: dt.datetime) -> bool:
 
 
 def digests_send(*, now: dt.datetime, dry_run: bool = False) -> int:
-    """One digest per person with daily delivery whose notices are not all mailed, once a local
-    day from ``NOTICE_DIGEST_HOUR``; how many digests were sent (or would be)."""
+    """One digest per person with daily delivery who has notices neither mailed nor read on the
+    site, once a local day from ``NOTICE_DIGEST_HOUR``; how many digests were sent (or would be)."""
     preferences = NoticePreference.objects.filter(
         delivery=NoticePreference.Delivery.DAILY, user__is_active=True
     ).exclude(user__email="")
-    preferences = preferences.filter(user__notices__emailed_at=None).distinct().select_related("user")
+    # Notices not mailed and not read on the site meanwhile (one filter: the same notice).
+    preferences = preferences.filter(user__notices__emailed_at=None, user__notices__read_at=None)
+    preferences = preferences.distinct().select_related("user")
     due = [p for p in preferences.order_by("user_id") if _digest_due(p, now)]
     if dry_run:
         return len(due)
@@ -202,7 +204,7 @@ def _digest_send(preference: NoticePreference, now: dt.datetime) -> bool:
         if not _digest_due(locked, now):
             return False  # another run sent it meanwhile
         ids = list(
-            Notice.objects.filter(user=user, emailed_at=None)
+            Notice.objects.filter(user=user, emailed_at=None, read_at=None)
             .order_by("created_at", "pk")
             .values_list("pk", flat=True)[:DIGEST_MAX]
         )
