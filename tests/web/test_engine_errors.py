@@ -24,14 +24,21 @@ def test_a_coded_engine_error_is_said_in_indonesian():
         code="missing_column",
         params={"column": "group", "columns": "region"},
     )
+    # The message names the column: it is not said twice (review: "kolom 'group': … kolom 'group'").
     with translation.override("id"):
-        assert input_error_text(error) == (
-            "kolom 'group': tabel tidak memiliki kolom 'group' (kolom yang ada: region)"
-        )
+        assert input_error_text(error) == "tabel tidak memiliki kolom 'group' (kolom yang ada: region)"
     with translation.override("en"):
-        assert input_error_text(error) == (
-            "column 'group': the table has no column 'group' (columns found: region)"
-        )
+        assert input_error_text(error) == "the table has no column 'group' (columns found: region)"
+
+
+def test_a_byte_that_is_not_utf8_names_its_line_once():
+    error = InputError("not UTF-8", row=2, code="not_utf8", params={"byte": "0xe9", "line": 2})
+    with translation.override("en"):
+        assert input_error_text(error).startswith("not UTF-8 text (byte 0xe9 on line 2)")
+    # A place the message does not name is still said.
+    other = InputError("x", row=4, column="sex", code="not_a_sex", params={"value": "q"})
+    with translation.override("en"):
+        assert input_error_text(other) == "row 4, column 'sex': 'q' is not f or m (perempuan/laki-laki)"
 
 
 def test_an_error_without_a_code_keeps_its_english_message_with_a_translated_place():

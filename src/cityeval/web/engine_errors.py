@@ -154,7 +154,14 @@ def _more_bad_values(more: int, others: Sequence[Sequence[object]]) -> str:
 
 
 def input_error_text(exc: CityevalError) -> str:
-    """The error as a page shows it: place, then the message, translated when it has a code."""
+    """The error as a page shows it: place, then the message, translated when it has a code.
+    A place the translated message already names (the line of a byte that is not UTF-8, a
+    missing column) is not said twice."""
     message = message_text(exc)
-    place = where(getattr(exc, "row", None), getattr(exc, "column", None))
+    row, column = getattr(exc, "row", None), getattr(exc, "column", None)
+    params = getattr(exc, "params", None) or {}
+    if getattr(exc, "code", None) in MESSAGES:  # a translated message naming its own place
+        row = None if row is not None and params.get("line") == row else row
+        column = None if column is not None and params.get("column") == column else column
+    place = where(row, column)
     return f"{place}: {message}" if place else message
