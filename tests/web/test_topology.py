@@ -288,7 +288,7 @@ def test_two_app_servers_a_worker_and_a_bucket_share_sessions_files_limits_and_j
             ]  # fmt: skip
             process = stack.enter_context(_process(command, env, tmp_path / f"gunicorn-{name}.log"))
             servers.append((f"http://127.0.0.1:{port}", process))
-        stack.enter_context(_process([cityeval, "worker"], env, tmp_path / "worker.log"))
+        worker = stack.enter_context(_process([cityeval, "worker"], env, tmp_path / "worker.log"))
         (a, _), (b, _) = servers
         for server, process in servers:
             _wait(partial(_up, server, process), seconds=START_SECONDS, what=f"gunicorn on {server}")
@@ -350,7 +350,16 @@ def test_two_app_servers_a_worker_and_a_bucket_share_sessions_files_limits_and_j
         _wait(done, seconds=120, what="the worker to run the job")
         status, body, headers = coordinator.get(job_page + "download/")
         assert status == 200 and body.startswith(b"%PDF")
-        stored = bucket.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/jobs/")["Contents"]
-        assert [obj["Size"] for obj in stored] == [len(body)]
-        for server, process in servers:
-            assert process.poll() is None, f"gunicorn on {server} stopped"
+        (stored,) = bucket.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/jobs/")["Contents"]
+        assert bucket.get_object(Bucket=BUCKET, Key=stored["Key"])["Body"].read() == body
+        for process in (*(process for _, process in servers), worker):
+            assert process.poll() is None, f"{process.args} stopped"
+
+    # Each server answered what it was sent (its JSON request log, flushed when it stopped).
+    def paths(name: str) -> list[str]:
+        lines = (tmp_path / f"gunicorn-{name}.log").read_text().splitlines()
+        return [json.loads(line).get("path", "") for line in lines if line.startswith("{")]
+
+    evidence_path = links[0].decode()
+    assert evidence_path in paths("b") and evidence_path not in paths("a")
+    assert item_page + "evidence/" in paths("a") and item_page + "evidence/" not in paths("b")
