@@ -80,7 +80,7 @@ def _invitations_withdraw(*, by: User, email: str, **scope) -> None:
     its holder is deactivated: a link sent before would otherwise bring the role back."""
     if not email:
         return
-    pending = Invitation.objects.select_for_update().filter(
+    pending = Invitation.objects.select_for_update(of=("self",)).filter(
         email__iexact=email, used_at=None, revoked_at=None, **scope
     )
     for invitation in pending.select_related("region", "opd"):
