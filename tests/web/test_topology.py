@@ -49,6 +49,7 @@ from tests.helpers.object_storage import (
     require_all,
 )
 from tests.helpers.object_storage import s3_client as make_s3_client
+from tests.helpers.postgres import drop_database
 
 BIN = Path(sys.executable).parent
 START_SECONDS = 60.0
@@ -108,8 +109,7 @@ def _database() -> Iterator[str]:
     try:
         yield urlsplit(configured)._replace(path=f"/{name}").geturl()
     finally:
-        with psycopg.connect(configured, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(configured, name)
 
 
 @contextmanager

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.helpers.postgres import drop_database
+
 SETUP = """
 import django
 django.setup()
@@ -65,8 +67,7 @@ def database(tmp_path):
     try:
         yield url, postgres_rows
     finally:
-        with psycopg.connect(configured, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(configured, name)
 
 
 def _env(tmp_path: Path, url: str) -> dict[str, str]:
