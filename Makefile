@@ -10,9 +10,10 @@ demo: install
 	$(BIN)/cityeval demo --serve
 
 # `make test`: lint and types, then every test on the default SQLite database (browser tests
-# included), then the web tests again on PostgreSQL when CITYEVAL_TEST_DATABASE_URL names one
-# (browser tests left out there). `.ci/run` starts a PostgreSQL and sets CITYEVAL_REQUIRE_ALL=1,
-# which turns a skipped PostgreSQL pass or missing Chromium into a failure.
+# included) and, side by side with it, the web tests again on PostgreSQL when
+# CITYEVAL_TEST_DATABASE_URL names one (browser tests left out there): see tools/test_passes.sh.
+# `.ci/run` starts a PostgreSQL and sets CITYEVAL_REQUIRE_ALL=1, which turns a skipped
+# PostgreSQL pass or missing Chromium into a failure.
 test: dev
 	@case "$${CITYEVAL_REQUIRE_ALL:-}" in 1|true|yes|on) [ -n "$${CITYEVAL_TEST_DATABASE_URL:-}" ] || { \
 	  echo "make test: FAILED: CITYEVAL_REQUIRE_ALL=1 but CITYEVAL_TEST_DATABASE_URL is not set," \
@@ -20,18 +21,7 @@ test: dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	@echo "make test: pass 1: all tests on the default SQLite database"; start=$$(date +%s); \
-	env -u DATABASE_URL $(BIN)/python -m pytest; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests: that is a failure"; fi; \
-	echo "make test: SQLite pass: exit $$rc after $$(( $$(date +%s) - start ))s"; exit $$rc
-	@if [ -n "$${CITYEVAL_TEST_DATABASE_URL:-}" ]; then \
-	  echo "make test: pass 2: tests/web on PostgreSQL (CITYEVAL_TEST_DATABASE_URL), browser tests left out"; \
-	  start=$$(date +%s); \
-	  DATABASE_URL="$$CITYEVAL_TEST_DATABASE_URL" $(BIN)/python -m pytest tests/web -m "not browser"; rc=$$?; \
-	  if [ $$rc -eq 5 ]; then echo "make test: the PostgreSQL pass collected no tests: that is a failure"; fi; \
-	  echo "make test: PostgreSQL pass: exit $$rc after $$(( $$(date +%s) - start ))s"; exit $$rc; \
-	fi; \
-	echo "SKIPPED: PostgreSQL pass (set CITYEVAL_TEST_DATABASE_URL or run .ci/run)"
+	CITYEVAL_TEST_PYTHON=$(BIN)/python tools/test_passes.sh
 
 bench: dev
 	$(BIN)/python bench/run.py $(ARGS)
