@@ -8,7 +8,9 @@ from django.test import Client
 from django.urls import reverse
 
 from cityeval.engine import load_framework
+from cityeval.engine.framework import builtin_source
 from cityeval.web.evaluations.models import Cycle, FrameworkVersion, Participation
+from cityeval.web.evaluations.services import framework_version_builtin, framework_version_store
 from cityeval.web.regions.models import Province, Region
 
 TINY = (__import__("pathlib").Path(__file__).parents[2] / "engine" / "data" / "tiny.yaml").read_text(
@@ -190,3 +192,13 @@ def test_a_deeply_nested_framework_upload_is_a_problem_not_a_server_error(coordi
     )
     assert response.status_code == 400
     assert response.context["problems"] == ["invalid YAML: nested too deeply"]
+
+
+@pytest.mark.parametrize("name", ["gmsc-2022", "gmsc-2023", "gmsc-2024"])
+def test_a_builtin_version_is_the_one_its_text_uploaded_would_store(db, name):
+    """The built-in is stored from the cached (libyaml) parse; uploading the same text goes
+    through the strict parser: both must name one version, with the text as its source."""
+    builtin = framework_version_builtin(name)
+    uploaded = framework_version_store(text=builtin_source(name))
+    assert uploaded.pk == builtin.pk and builtin.source == builtin_source(name)
+    assert FrameworkVersion.objects.count() == 1

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cityeval.engine import Framework, parse_framework
+from cityeval.engine import Framework, load_framework, parse_framework
 from cityeval.engine.framework import builtin_source
 from cityeval.web.audit import services as audit
 from cityeval.web.evaluations import phases
@@ -27,15 +27,22 @@ from cityeval.web.regions.models import Region
 def framework_version_store(*, text: str, user: User | None = None) -> FrameworkVersion:
     """Validate a framework's YAML with the engine and store it under its hash (once)."""
     framework = parse_framework(text)  # raises FrameworkError naming the YAML path
+    return _stored(framework, text, user)
+
+
+def framework_version_builtin(name: str) -> FrameworkVersion:
+    """A built-in framework's version, stored once; its text ships with cityeval and is parsed
+    once per process (``load_framework`` caches it), not at every call."""
+    text = builtin_source(name)  # raises FrameworkError for an unknown name
+    return _stored(load_framework(name), text, None)
+
+
+def _stored(framework: Framework, text: str, user: User | None) -> FrameworkVersion:
     version, _ = FrameworkVersion.objects.get_or_create(
         digest=framework.hash,
         defaults={"code": framework.code, "title": framework.title.en, "source": text, "uploaded_by": user},
     )
     return version
-
-
-def framework_version_builtin(name: str) -> FrameworkVersion:
-    return framework_version_store(text=builtin_source(name))
 
 
 def framework_version_chosen(choice: str) -> FrameworkVersion:
