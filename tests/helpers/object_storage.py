@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
-import subprocess
 import sys
 import time
 import urllib.error
@@ -17,8 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.helpers.processes import free_port, running
+
 START_SECONDS = 30.0
-STOP_SECONDS = 10.0
 # Any non-empty pair: moto accepts every key; real credentials must never reach a test.
 ACCESS_KEY, SECRET_KEY, REGION = "testing", "testing", "us-east-1"
 JOB_FILE = b"%PDF-1.4\n% a job's output, kept byte for byte\n%%EOF\n"
@@ -37,12 +36,6 @@ def missing_reason() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _answers(url: str) -> bool:
     direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
     try:
@@ -56,12 +49,10 @@ def _answers(url: str) -> bool:
 def moto_server(log: Path) -> Iterator[str]:
     """Start ``python -m moto.server`` on 127.0.0.1 at a free port, wait until it answers, yield
     its address; stop it (terminate, then kill) whatever happens. Its output goes to ``log``."""
-    port = _free_port()
-    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    try:
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with running(command, log=log) as process:
         deadline = time.monotonic() + START_SECONDS
         while not _answers(f"{url}/moto-api/"):
             if process.poll() is not None or time.monotonic() > deadline:
@@ -69,13 +60,6 @@ def moto_server(log: Path) -> Iterator[str]:
                 raise RuntimeError(f"moto's server did not start on {url}:\n{output}")
             time.sleep(0.1)
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_SECONDS)
 
 
 def s3_client(endpoint_url: str) -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.processes import free_port, running
+
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str) -> tuple[int, bytes, dict]:
@@ -46,14 +41,13 @@ def test_gunicorn_serves_pages_and_static_files_with_debug_off(tmp_path):
     subprocess.run(
         [*manage, "collectstatic", "--no-input", "-v", "0"], env=env, check=True, capture_output=True
     )
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "cityeval.web.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
+    port = free_port()
+    command = [str(BIN / "gunicorn"), "cityeval.web.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+    log = tmp_path / "gunicorn.log"
+    with running(command, env=env, log=log) as server:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        for _ in range(600):  # up to a minute on a busy machine
+            assert server.poll() is None, log.read_text()
             try:
                 status, body, headers = _get(f"{base}/accounts/login/")
                 break
@@ -82,9 +76,6 @@ def test_gunicorn_serves_pages_and_static_files_with_debug_off(tmp_path):
         assert status == 200 and b"cdn." not in body
         bundle = next(p for p in body.decode().split('"') if "swagger-ui-bundle" in p)
         assert bundle.startswith("/static/ninja/") and _get(base + bundle)[0] == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    logged = [json.loads(line) for line in server.stdout.read().decode().splitlines() if line.startswith("{")]
+    logged = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     probes = [line for line in logged if line.get("path") == "/readyz"]
     assert probes and {"status": 200, "request_id": "lb-0001x"}.items() <= probes[-1].items()

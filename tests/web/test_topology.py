@@ -25,10 +25,8 @@ import http.cookiejar
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -50,10 +48,10 @@ from tests.helpers.object_storage import (
 )
 from tests.helpers.object_storage import s3_client as make_s3_client
 from tests.helpers.postgres import drop_database
+from tests.helpers.processes import free_port, running, wait_until
 
 BIN = Path(sys.executable).parent
 START_SECONDS = 60.0
-STOP_SECONDS = 15.0
 BUCKET, PREFIX = "cityeval-topology", "cityeval"
 HOME, OPEN_CYCLE, ITEM = "kab-deli-serdang", "gmsc-2025", "baseline.legal_basis"
 RESET_LIMIT = 3
@@ -90,12 +88,6 @@ def _skip_or_fail() -> None:
         pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def _database() -> Iterator[str]:
     """A new PostgreSQL database on the configured server, dropped afterwards: its URL."""
@@ -110,22 +102,6 @@ def _database() -> Iterator[str]:
         yield urlsplit(configured)._replace(path=f"/{name}").geturl()
     finally:
         drop_database(configured, name)
-
-
-@contextmanager
-def _process(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    """Start a process (output to ``log``); terminate it, then kill it, whatever happens."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_SECONDS)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -210,13 +186,6 @@ def _pdf(text: str) -> bytes:
     return bytes(out)
 
 
-def _wait(predicate, *, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-
-
 def _up(server: str, process: subprocess.Popen) -> bool:
     """Whether the server answers its readiness probe; a server that stopped fails at once."""
     assert process.poll() is None, f"{process.args} stopped (exit {process.returncode}); see its log"
@@ -281,17 +250,17 @@ def test_two_app_servers_a_worker_and_a_bucket_share_sessions_files_limits_and_j
 
         servers = []
         for name in ("a", "b"):
-            port = _free_port()
+            port = free_port()
             command = [
                 str(BIN / "gunicorn"), "cityeval.web.wsgi", "--bind", f"127.0.0.1:{port}",
                 "--workers", "1", "--timeout", "120", "--graceful-timeout", "30",
             ]  # fmt: skip
-            process = stack.enter_context(_process(command, env, tmp_path / f"gunicorn-{name}.log"))
+            process = stack.enter_context(running(command, env=env, log=tmp_path / f"gunicorn-{name}.log"))
             servers.append((f"http://127.0.0.1:{port}", process))
-        worker = stack.enter_context(_process([cityeval, "worker"], env, tmp_path / "worker.log"))
+        worker = stack.enter_context(running([cityeval, "worker"], env=env, log=tmp_path / "worker.log"))
         (a, _), (b, _) = servers
         for server, process in servers:
-            _wait(partial(_up, server, process), seconds=START_SECONDS, what=f"gunicorn on {server}")
+            wait_until(partial(_up, server, process), seconds=START_SECONDS, what=f"gunicorn on {server}")
             ready = json.loads(Browser().get(f"{server}/readyz")[1])
             assert ready["status"] == "ok", ready
 
@@ -347,7 +316,7 @@ def test_two_app_servers_a_worker_and_a_bucket_share_sessions_files_limits_and_j
             assert status == 200 and b'id="job-failed"' not in body, body[-2000:]
             return b'id="job-download"' in body
 
-        _wait(done, seconds=120, what="the worker to run the job")
+        wait_until(done, seconds=120, what="the worker to run the job")
         status, body, headers = coordinator.get(job_page + "download/")
         assert status == 200 and body.startswith(b"%PDF")
         (stored,) = bucket.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/jobs/")["Contents"]

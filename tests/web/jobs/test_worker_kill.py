@@ -16,7 +16,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from contextlib import closing
 from pathlib import Path
@@ -25,6 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.helpers.postgres import drop_database
+from tests.helpers.processes import stop, wait_until
 
 SETUP = """
 import django
@@ -88,22 +88,9 @@ def _job(rows, job_id: int) -> dict:
     return dict(zip(columns, row, strict=True))
 
 
-def _wait(predicate, *, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-
-
 def _worker(env: dict[str, str]) -> subprocess.Popen:
     command = [sys.executable, "-m", "cityeval.cli", "worker", "--interval", "0.2"]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
 
 
 def test_a_killed_worker_s_job_is_run_again_once(tmp_path, database):
@@ -115,20 +102,21 @@ def test_a_killed_worker_s_job_is_run_again_once(tmp_path, database):
 
     first = _worker(env)
     try:
-        _wait(lambda: _job(rows, job_id)["done"] >= 1, seconds=120, what="the first step")
+        wait_until(lambda: _job(rows, job_id)["done"] >= 1, seconds=120, what="the first step")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
     finally:
-        _stop(first)
+        stop(first, kill=True)
     killed = _job(rows, job_id)
     assert killed["status"] == "running" and killed["file_name"] == "" and killed["done"] < killed["total"]
 
     second = _worker(env)
     try:
-        _wait(lambda: _job(rows, job_id)["status"] != "running", seconds=60, what="it to be queued again")
-        _wait(lambda: _job(rows, job_id)["status"] == "done", seconds=180, what="the job to finish")
+        requeued = lambda: _job(rows, job_id)["status"] != "running"  # noqa: E731
+        wait_until(requeued, seconds=60, what="it to be queued again")
+        wait_until(lambda: _job(rows, job_id)["status"] == "done", seconds=180, what="the job to finish")
     finally:
-        _stop(second)
+        stop(second, kill=True)
     done = _job(rows, job_id)
     assert (done["attempts"], done["done"], done["total"]) == (2, killed["total"], killed["total"])
     files = sorted(p.name for p in (tmp_path / "media" / "jobs" / str(job_id)).iterdir())
