@@ -36,7 +36,7 @@ from cityeval.web.mail import MAIL_ERRORS
 from cityeval.web.refusals import refused_page
 from cityeval.web.regions.models import Opd, Region
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "cityeval.web.accounts.backends.AccountBackend"
 # A mail server that refuses or cannot be reached: the invitations are saved (pending) and can
 # be sent again from the list once it works (MAIL_ERRORS).
 MAIL_FAILED = gettext_lazy(
