@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
@@ -54,6 +55,61 @@ def test_repeated_failed_logins_lock_the_account_even_with_the_right_password(ad
     locked = client.post(reverse("accounts:login"), {"username": "admin_a", "password": PASSWORD})
     assert locked.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def _failures(username: str) -> int:
+    """The failed log-ins django-axes counts for ``username`` (every address)."""
+    return sum(a.failures_since_start for a in AccessAttempt.objects.filter(username=username))
+
+
+def test_a_deactivated_account_is_told_so_only_with_the_right_password_and_never_locked(admin_a, settings):
+    """Review: the right password of a deactivated account said "wrong password" and counted
+    towards the lock-out. Now it says the account is deactivated and counts nothing; a wrong
+    password still says "wrong" (a guess learns nothing about the account) and counts."""
+    admin_a.is_active = False
+    admin_a.save(update_fields=["is_active"])
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):  # more than the lock-out allows
+        right = client.post(reverse("accounts:login"), {"username": "admin_a", "password": PASSWORD})
+        assert right.status_code == 200
+        assert "This account has been deactivated" in right.text and "Contact your coordinator" in right.text
+        assert "Wrong username or password" not in right.text
+        assert "_auth_user_id" not in client.session
+    assert _failures("admin_a") == 0
+
+    wrong = client.post(reverse("accounts:login"), {"username": "admin_a", "password": "wrong"})
+    assert wrong.status_code == 200 and "Wrong username or password" in wrong.text
+    assert "deactivated" not in wrong.text
+    assert _failures("admin_a") == 1
+
+
+def test_a_deactivated_account_is_told_so_in_indonesian(admin_a, settings):
+    settings.LANGUAGE_CODE = "id"
+    admin_a.is_active = False
+    admin_a.save(update_fields=["is_active"])
+    page = Client().post(reverse("accounts:login"), {"username": "admin_a", "password": PASSWORD})
+    assert "Akun ini telah dinonaktifkan" in page.text and "koordinator" in page.text
+
+
+def test_a_locked_out_deactivated_account_stays_locked_even_with_the_right_password(admin_a, settings):
+    """The lock-out comes first: the deactivated message is no way round it."""
+    admin_a.is_active = False
+    admin_a.save(update_fields=["is_active"])
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("accounts:login"), {"username": "admin_a", "password": "wrong"})
+    locked = client.post(reverse("accounts:login"), {"username": "admin_a", "password": PASSWORD})
+    assert locked.status_code == 429 and b"deactivated" not in locked.content
+
+
+def test_a_session_of_a_deactivated_account_is_not_loaded(admin_a, as_user):
+    """The log-in backend lets the form see a deactivated account; a session never holds one."""
+    client = as_user(admin_a)
+    assert client.get(reverse("accounts:tokens")).status_code == 200
+    admin_a.is_active = False
+    admin_a.save(update_fields=["is_active"])
+    ended = client.get(reverse("accounts:tokens"))
+    assert ended.status_code == 302 and ended.url.startswith(reverse("accounts:login"))
 
 
 def test_production_hashes_passwords_with_argon2():

@@ -17,7 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cityeval.web.accounts.invitation_import import invitations_import
-from cityeval.web.accounts.invitations import AFFILIATION_CODES, invitation_create
+from cityeval.web.accounts.invitations import (
+    AFFILIATION_CODES,
+    AddressDeactivated,
+    invitation_accept,
+    invitation_create,
+)
 from cityeval.web.accounts.models import Invitation, Membership, Role
 from cityeval.web.panels.models import PanelMember
 from tests.helpers.web import client_for
@@ -417,3 +422,93 @@ def test_an_invitation_of_an_inviter_still_in_the_role_works(admin_a, world):
     _client, accepted = _accept(_link(mail.outbox[-1]))
     assert accepted.status_code == 302
     assert Membership.objects.get(user__email="tono@example.go.id").opd_id == world.opd_health.id
+
+
+# --- an address that belongs to a deactivated account ------------------------------------------
+# Review: opd_b (username "opd_b", a username unlike the address) deactivated by the coordinator
+# could be invited again at the same address and accept into a second, new account.
+
+
+def _deactivated_at(user, email: str) -> None:
+    user.email, user.is_active = email, False
+    user.save(update_fields=["email", "is_active"])
+
+
+def test_an_address_of_a_deactivated_account_is_refused_when_inviting(coordinator, opd_b, world, as_user):
+    _deactivated_at(opd_b, "sari@example.go.id")
+    refused = _invite_admin(as_user(coordinator), email="SARI@example.go.id")
+    assert refused.status_code == 400
+    assert "This address belongs to a deactivated account, so it cannot be invited" in refused.text
+    assert Invitation.objects.count() == 0 and mail.outbox == []
+
+
+def test_a_regional_admin_is_refused_the_same_way(admin_a, opd_b, world, as_user):
+    _deactivated_at(opd_b, "tono@example.go.id")
+    url = reverse("accounts:invitations_regional", kwargs={"region": "kab-deli-serdang"})
+    refused = as_user(admin_a).post(url, {"opd": "dinkes", "name": "Tono", "email": "tono@example.go.id"})
+    assert refused.status_code == 400 and "belongs to a deactivated account" in refused.text
+    assert Invitation.objects.count() == 0
+
+
+def test_a_deactivated_account_named_by_the_address_is_refused_too(coordinator, world, as_user):
+    """The accounts invitations make have the address as username (and maybe no e-mail)."""
+    get_user_model().objects.create_user(username="sari@example.go.id", password=PASSWORD, is_active=False)
+    assert _invite_admin(as_user(coordinator)).status_code == 400
+    assert Invitation.objects.count() == 0
+
+
+def test_a_bulk_file_names_the_row_of_a_deactivated_address(coordinator, opd_b, world, as_user):
+    _deactivated_at(opd_b, "made@example.go.id")
+    table = (
+        "region,name,email,role,affiliation\n"
+        "kab-deli-serdang,Sari,sari@example.go.id,regional_admin,\n"
+        "kota-medan,Made,made@example.go.id,regional_admin,\n"
+    )
+    response = as_user(coordinator).post(
+        reverse("accounts:invitations"), {"action": "import", "file": _csv(table)}
+    )
+    assert response.status_code == 400
+    assert "row 3" in response.text and "belongs to a deactivated account" in response.text
+    assert Invitation.objects.count() == 0 and mail.outbox == []
+
+
+def test_a_link_to_an_address_deactivated_since_makes_no_account(coordinator, opd_b, world, as_user):
+    """The invitation was sent first; the address's account is deactivated afterwards (here
+    written directly, so that no withdrawal of pending invitations happens): the link's page
+    and the accept both refuse, and nothing is made."""
+    _invite_admin(as_user(coordinator))
+    path = _link(mail.outbox[0])
+    _deactivated_at(opd_b, "sari@example.go.id")
+    page = Client().get(path)
+    assert page.status_code == 409
+    assert "belongs to a deactivated account" in page.text and "Contact your coordinator" in page.text
+    assert 'name="password1"' not in page.text
+    _client, accepted = _accept(path)
+    assert accepted.status_code == 409 and "belongs to a deactivated account" in accepted.text
+    assert list(get_user_model().objects.filter(email__iexact="sari@example.go.id")) == [opd_b]
+    assert not get_user_model().objects.filter(username="sari@example.go.id").exists()
+    assert not Membership.objects.filter(role=Role.REGIONAL_ADMIN, region=world.region_a).exists()
+    assert Invitation.objects.get().used_at is None
+
+    token = path.rstrip("/").rsplit("/", 1)[1]  # the service refuses on its own as well
+    with pytest.raises(AddressDeactivated):
+        invitation_accept(token=token, password=PASSWORD)
+    coordinator_client = as_user(coordinator)
+    ref = Invitation.objects.get().ref
+    resent = coordinator_client.post(reverse("accounts:invitation_resend", kwargs={"ref": ref}))
+    assert resent.status_code == 302 and len(mail.outbox) == 1  # not sent again
+    listed = coordinator_client.get(resent.url).content.decode()
+    assert "This address belongs to a deactivated account, so it cannot be invited" in listed
+
+
+def test_an_active_account_at_the_address_still_accepts(coordinator, opd_a, opd_b, world, as_user):
+    """A deactivated account beside an active one with the same address: the invitation goes to
+    the active account, which accepts while logged in; the deactivated one stays so."""
+    _deactivated_at(opd_b, "sari@example.go.id")
+    opd_a.email = "sari@example.go.id"
+    opd_a.save(update_fields=["email"])
+    assert _invite_admin(as_user(coordinator)).status_code == 302
+    assert as_user(opd_a).post(_link(mail.outbox[0])).status_code == 302
+    assert Membership.objects.filter(user=opd_a, role=Role.REGIONAL_ADMIN, region=world.region_a).exists()
+    opd_b.refresh_from_db()
+    assert not opd_b.is_active

@@ -4,11 +4,13 @@ unread count in the navigation. Anonymous → log-in page; another person's noti
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from cityeval.web.notices.models import Kind, Notice, NoticePreference
-from cityeval.web.notices.services import notice_send
+from cityeval.web.notices.services import NoAddress, notice_send, preference_save
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +113,7 @@ def test_the_list_pages_by_50(admin_a, as_user):
     assert len(client.get(reverse("notices:list") + "?page=2").context["rows"]) == 1
 
 
-def test_the_preference_is_saved_for_me_only(admin_a, admin_b, as_user):
+def test_the_preference_is_saved_for_me_only(mailed, admin_a, admin_b, as_user):
     client = as_user(admin_a)
     assert client.get(reverse("notices:preferences")).status_code == 200
     response = client.post(reverse("notices:preferences"), {"delivery": "daily", "language": "en"})
@@ -122,6 +124,42 @@ def test_the_preference_is_saved_for_me_only(admin_a, admin_b, as_user):
     bad = client.post(reverse("notices:preferences"), {"delivery": "hourly", "language": "en"})
     assert bad.status_code == 400
     assert NoticePreference.objects.get(user=admin_a).delivery == "daily"
+
+
+def test_without_an_address_the_mail_choices_are_shown_disabled_with_the_reason(admin_a, as_user):
+    """Review: a person with no e-mail address was offered e-mail delivery. The choices stay
+    visible (what would be possible) but disabled, beside the sentence that says why."""
+    assert admin_a.email == ""
+    page = as_user(admin_a).get(reverse("notices:preferences")).content.decode()
+    reason = "Your account has no e-mail address, so notices cannot be sent to you by e-mail"
+    assert reason in page and 'id="no-address"' in page
+    radios = re.findall(r'<input type="radio" name="delivery"[^>]*>', page)
+    assert len(radios) == 2 and all(" disabled" in radio for radio in radios)
+    assert re.search(r'<select name="language" id="notice-language" disabled', page)
+    assert re.search(r'<button type="submit" disabled>', page)
+
+
+def test_with_an_address_the_mail_choices_are_open(mailed, admin_a, as_user):
+    page = as_user(admin_a).get(reverse("notices:preferences")).content.decode()
+    assert "has no e-mail address" not in page
+    radios = re.findall(r'<input type="radio" name="delivery"[^>]*>', page)
+    assert len(radios) == 2 and not any("disabled" in radio for radio in radios)
+
+
+def test_without_an_address_a_posted_mail_choice_is_refused(admin_a, as_user):
+    for data in ({"delivery": "daily", "language": "en"}, {"delivery": "immediate", "language": ""}):
+        refused = as_user(admin_a).post(reverse("notices:preferences"), data)
+        assert refused.status_code == 400
+        assert "has no e-mail address" in refused.content.decode()
+    assert not NoticePreference.objects.filter(user=admin_a).exists()
+    with pytest.raises(NoAddress):  # the service refuses too, for any other caller
+        preference_save(user=admin_a, delivery="daily", language="en")
+
+
+def test_the_reason_is_said_in_indonesian(admin_a, as_user, settings):
+    settings.LANGUAGE_CODE = "id"
+    page = as_user(admin_a).get(reverse("notices:preferences")).content.decode()
+    assert "Akun Anda tidak memiliki alamat surel" in page
 
 
 def test_the_navigation_shows_the_unread_count(admin_a, as_user):

@@ -7,10 +7,13 @@ import uuid
 
 import pytest
 from django.test import Client, override_settings
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cityeval.engine.survey import question_name
 from cityeval.web.surveys.models import Response
 from cityeval.web.surveys.responses import identity_hash
+from tests.helpers.web import PASSWORD
 from tests.helpers.web_surveys import answers_post, public_url, started_ago
 
 
@@ -350,3 +353,49 @@ def test_the_page_is_light_enough_for_a_slow_connection(client, service_form):
     assert len(html) < 20_000
     assert len(html) + css.stat().st_size < 30_000
     assert html.count(b'rel="stylesheet"') == 1
+
+
+# --- a session whose two-factor sign-in is unfinished ------------------------------------------
+
+
+def _password_only(user) -> Client:
+    """A session after the password and before the two-factor code."""
+    client = Client()
+    response = client.post(reverse("accounts:login"), {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def test_a_session_waiting_for_its_code_answers_the_public_form_as_anyone(admin_a, service_form):
+    """Review: a person who gave the password but not yet the code was sent to the code page
+    from the public survey link. The questionnaire and its thank-you page are open to anyone;
+    such a session answers as an anonymous citizen (no staff "assisted" box, no assisting
+    staff recorded), while every other page still waits for the code."""
+    TOTPDevice.objects.create(user=admin_a, name="authenticator", confirmed=True)
+    client = _password_only(admin_a)
+    assert client.get(reverse("home"))["Location"].startswith(reverse("accounts:twofactor_verify"))
+
+    page = client.get(public_url(service_form))
+    assert page.status_code == 200 and 'name="response_id"' in page.text
+    assert 'name="assisted"' not in page.text
+    rid = rendered_id(page.text)
+    sent = client.post(public_url(service_form), answers_post(service_form, response_id=rid, assisted="on"))
+    assert sent.status_code == 302 and sent["Location"] == f"/s/{service_form.token}/thanks/"
+    stored = Response.objects.get(response_id=rid)
+    assert (stored.assisted, stored.assisted_by) == (False, None)
+    thanks = client.get(sent["Location"])
+    assert thanks.status_code == 200 and "Fill in another response" not in thanks.text
+    # The session is kept: after the code, the person is still signed in.
+    assert client.get(reverse("regions:dashboard", kwargs={"region": "kab-deli-serdang"})).status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_a_session_sent_to_enrolment_opens_the_public_form(coordinator, service_form, settings):
+    settings.TWO_FACTOR_REQUIRED_ROLES = ["coordinator"]
+    client = _password_only(coordinator)
+    assert client.get(reverse("home"))["Location"] == reverse("accounts:twofactor")
+    assert client.get(public_url(service_form)).status_code == 200
+
+
+def test_staff_who_finished_signing_in_still_see_the_assisted_box(admin_a, as_user, service_form):
+    assert 'name="assisted"' in as_user(admin_a).get(public_url(service_form)).text

@@ -18,9 +18,11 @@ from cityeval.web.accounts.access import acting_user, region_access, require_coo
 from cityeval.web.accounts.invitation_import import invitations_import
 from cityeval.web.accounts.invitations import (
     AFFILIATIONS,
+    AddressDeactivated,
     InvitationDead,
     InvitationRejected,
     account_for,
+    deactivated_account_for,
     invitation_accept,
     invitation_create,
     invitation_for,
@@ -36,7 +38,7 @@ from cityeval.web.mail import MAIL_ERRORS
 from cityeval.web.refusals import refused_page
 from cityeval.web.regions.models import Opd, Region
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "cityeval.web.accounts.backends.AccountBackend"
 # A mail server that refuses or cannot be reached: the invitations are saved (pending) and can
 # be sent again from the list once it works (MAIL_ERRORS).
 MAIL_FAILED = gettext_lazy(
@@ -167,6 +169,8 @@ def invitation_resend_view(request: HttpRequest, ref: str) -> HttpResponse:
     invitation = _managed(request, ref)
     try:
         invitation_resend(by=acting_user(request), invitation=invitation, request=request)
+    except AddressDeactivated as refused:
+        messages.error(request, str(refused))
     except MAIL_ERRORS:
         messages.error(request, str(MAIL_FAILED))
     else:
@@ -199,6 +203,9 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     except InvitationDead as dead:
         return refused_page(request, dead, status=dead.status)
     user = request.user if request.user.is_authenticated else None
+    if user is None and deactivated_account_for(invitation.email) is not None:
+        refusal = AddressDeactivated()  # said before a password is chosen; the accept refuses too
+        return refused_page(request, refusal, status=refusal.status)
     existing = account_for(invitation)
     errors: list[str] = []
     if request.method == "POST":

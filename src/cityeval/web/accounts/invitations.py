@@ -21,6 +21,7 @@ from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -55,6 +56,23 @@ class InvitationDead(Refused):
 
     status = 410
     default_message = _("This invitation link does not work: it was already used, withdrawn or has expired.")
+
+
+class AddressDeactivated(InvitationRejected):
+    """The invited address belongs to a deactivated account: accepting would make a second
+    account for the same person, around the coordinator's deactivation."""
+
+    status = 409
+    default_message = _(
+        "This e-mail address belongs to a deactivated account, so the invitation cannot make a new "
+        "account for it. Contact your coordinator: only they can reactivate the account."
+    )
+
+
+DEACTIVATED_ADDRESS = _(
+    "This address belongs to a deactivated account, so it cannot be invited. The coordinator can "
+    "reactivate the account on the People page instead."
+)
 
 
 def may_invite(user: User, *, role: str, region: Region | None, opd: Opd | None) -> bool:
@@ -101,7 +119,8 @@ def invitation_check(
     pending: bool = True,
 ) -> dict[str, str]:
     """The field errors of one invitation (empty when it is fine); with ``pending``, also
-    whether the address already has a live invitation for the role in this scope (one query)."""
+    whether the address already has a live invitation for the role in this scope (one query).
+    An address of a deactivated account is refused (``deactivated_account_for``)."""
     errors: dict[str, str] = {}
     try:
         validate_email(email)
@@ -118,6 +137,8 @@ def invitation_check(
         .exists()
     ):
         errors["email"] = str(_("This address already has a pending invitation for this role."))
+    if "email" not in errors and deactivated_account_for(email) is not None:
+        errors["email"] = str(DEACTIVATED_ADDRESS)
     return errors
 
 
@@ -246,6 +267,8 @@ def invitation_resend(*, by: User, invitation: Invitation, request: HttpRequest 
         raise PermissionDenied
     if not invitation.is_pending:
         raise InvitationDead
+    if deactivated_account_for(invitation.email) is not None:
+        raise AddressDeactivated(DEACTIVATED_ADDRESS)
     token = Invitation.new_token()
     now = timezone.now()
     invitation.digest = Invitation.digest_of(token)
@@ -288,6 +311,22 @@ def account_for(invitation: Invitation) -> User | None:
     return User.objects.filter(email__iexact=invitation.email, is_active=True).order_by("pk").first()
 
 
+def deactivated_account_for(email: str) -> User | None:
+    """A deactivated account with this address (as its e-mail or its username) when no active
+    account has it: an invitation would otherwise make the person a new account beside the one
+    the coordinator deactivated (whose username may differ from the address). Refused rather
+    than reactivated: bringing an account back is the coordinator's decision (People page).
+    With an active account at the address, the invitation is accepted by that account."""
+    email = email.strip()
+    if not email or User.objects.filter(email__iexact=email, is_active=True).exists():
+        return None
+    return (
+        User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email), is_active=False)
+        .order_by("pk")
+        .first()
+    )
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, password: str = "", user: User | None = None) -> User:
     """Use the invitation: for a new person, an account (their e-mail address is the username)
@@ -301,6 +340,8 @@ def invitation_accept(*, token: str, password: str = "", user: User | None = Non
     if not inviter_may_still(invitation):
         raise InvitationDead(INVITER_GONE)
     if user is None:
+        if deactivated_account_for(invitation.email) is not None:
+            raise AddressDeactivated
         if (
             account_for(invitation) is not None
             or User.objects.filter(username__iexact=invitation.email).exists()

@@ -6,8 +6,9 @@ Two levels, both kept, never deleted, so that what a person wrote stays attribut
   of their own region, the coordinator any membership. A deactivated membership gives no
   access (``access.memberships`` reads active ones only);
 - an **account** (``User.is_active``): the coordinator only. A deactivated account cannot log
-  in (Django's ModelBackend refuses it), its open sessions end at the next request (the
-  session's user is loaded through the same backend) and its API tokens are refused
+  in (the log-in form refuses it: with the right password it says the account is deactivated,
+  see ``backends.AccountBackend``), its open sessions end at the next request (the backend
+  loads the session's user only when active) and its API tokens are refused
   (``auth.TokenAuth``).
 
 Nobody deactivates or reactivates themselves: a person cannot lock themselves out, nor raise

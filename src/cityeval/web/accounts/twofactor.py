@@ -22,10 +22,11 @@ import base64
 import io
 import math
 from collections.abc import Callable
+from typing import TypeVar
 
 import segno
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -43,6 +44,8 @@ from cityeval.web.accounts.models import ResetRequest, Role
 from cityeval.web.accounts.passwords import HOUR
 from cityeval.web.audit import services as audit
 from cityeval.web.refusals import Refused
+
+_View = TypeVar("_View", bound=Callable[..., HttpResponse])
 
 RECOVERY_CODES = 10
 DEVICE_NAME = "authenticator"
@@ -295,11 +298,22 @@ _ENROL_OPEN = {
 }
 
 
-def _view_name(request: HttpRequest) -> str:
+def open_to_everyone(view: _View) -> _View:
+    """Mark a page that needs no account (the public survey questionnaire): an unfinished
+    sign-in does not send it to the code step, since anyone may open it. The page sees such a
+    session as anonymous: the sign-in is not finished, so it gives nothing the page would give
+    a signed-in person (e.g. staff's "assisted" checkbox)."""
+    view.cityeval_open_to_everyone = True  # type: ignore[attr-defined]
+    return view
+
+
+def _resolved(request: HttpRequest) -> tuple[str, bool]:
+    """The view's name, and whether it is open to everyone."""
     try:
-        return resolve(request.path_info).view_name
+        match = resolve(request.path_info)
     except Resolver404:
-        return ""
+        return "", False
+    return match.view_name, getattr(match.func, "cityeval_open_to_everyone", False)
 
 
 def safe_next(request: HttpRequest, value: str) -> str:
@@ -314,7 +328,8 @@ def safe_next(request: HttpRequest, value: str) -> str:
 class TwoFactorMiddleware:
     """After the password: a user with a device and an unverified session may open only the
     code page; a user whose role requires a device and who has none, only the enrolment
-    pages. Pages redirect there (with ``next``); the API answers 401 in JSON. Only the
+    pages. Pages redirect there (with ``next``); the API answers 401 in JSON. Pages
+    :func:`open_to_everyone` open for such a session too, as for an anonymous visitor. Only the
     session's user is gated: an API token is its own credential (a script sends no session
     cookie, so its request reaches the API's token check untouched). An ``Authorization``
     header beside an unfinished session changes nothing: it would otherwise open every page
@@ -338,7 +353,11 @@ class TwoFactorMiddleware:
             step, open_views = "accounts:twofactor", _ENROL_OPEN
         else:
             return self.get_response(request)
-        if _view_name(request) in open_views:
+        view_name, open_to_everyone = _resolved(request)
+        if open_to_everyone:
+            request.user = AnonymousUser()
+            return self.get_response(request)
+        if view_name in open_views:
             # The navigation shows only "Log out" while the sign-in is unfinished.
             request.cityeval_twofactor_step = step  # type: ignore[attr-defined]
             return self.get_response(request)

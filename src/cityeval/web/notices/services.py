@@ -21,11 +21,13 @@ from django.core.mail import get_connection
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from cityeval.web.mail import absolute_url, mail_build
 from cityeval.web.notices.models import Kind, Notice, NoticePreference
 from cityeval.web.notices.selectors import language_of, preference_of
 from cityeval.web.notices.texts import notice_text
+from cityeval.web.refusals import Refused
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +248,21 @@ def notices_read_all(*, user: User) -> int:
     return Notice.objects.filter(user=user, read_at=None).update(read_at=timezone.now())
 
 
+class NoAddress(Refused):
+    """E-mail choices for an account without an e-mail address: nothing could be mailed."""
+
+    status = 400
+    default_message = _(
+        "Your account has no e-mail address, so notices cannot be sent to you by e-mail: they are "
+        "shown on the notices page only."
+    )
+
+
 def preference_save(*, user: User, delivery: str, language: str) -> NoticePreference:
+    """Save how (and in which language) the person's notices are mailed; NoAddress when the
+    account has no e-mail address."""
+    if not user.email:
+        raise NoAddress
     preference = preference_of(user)
     preference.delivery = NoticePreference.Delivery(delivery)
     preference.language = language if language in {code for code, _n in settings.LANGUAGES} else ""

@@ -18,7 +18,7 @@ from cityeval.web.accounts.access import acting_user
 from cityeval.web.listing import listing
 from cityeval.web.notices.models import Notice, NoticePreference
 from cityeval.web.notices.selectors import language_of, notices_of, preference_of
-from cityeval.web.notices.services import notice_read, notices_read_all, preference_save
+from cityeval.web.notices.services import NoAddress, notice_read, notices_read_all, preference_save
 from cityeval.web.notices.texts import notice_text
 
 PER_PAGE = 50
@@ -67,7 +67,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         delivery = request.POST.get("delivery", "")
         language = request.POST.get("language", "")
-        if delivery not in NoticePreference.Delivery.values:
+        if not user.email:  # the choices are shown disabled; a hand-made post is refused too
+            errors["delivery"] = str(NoAddress.default_message)
+        elif delivery not in NoticePreference.Delivery.values:
             errors["delivery"] = _("Choose how you receive notices by e-mail.")
         elif language and language not in {code for code, _name in settings.LANGUAGES}:
             errors["language"] = _("Choose a language of the list.")
@@ -83,6 +85,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
             "deliveries": NoticePreference.Delivery.choices,
             "mail_language": language_of(user, preference),
             "has_email": bool(user.email),
+            "no_address": NoAddress.default_message,
             "errors": errors,
         },
         status=400 if errors else 200,

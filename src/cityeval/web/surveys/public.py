@@ -5,7 +5,8 @@ same rendered page twice — a double tap, a retry on a flaky network, the back 
 one response and answers both posts with the same thank-you page. Beside it, a start stamp
 signed for that form and that response id times the answer (``forms.started_token``): it vouches
 for one response only. CSRF protection stays on:
-Django's CSRF cookie needs no login.
+Django's CSRF cookie needs no login. Both pages open for a session whose two-factor sign-in is
+unfinished (password given, code not yet), which they treat as anonymous.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.shortcuts import redirect, render
 from cityeval.engine.survey import question_name
 from cityeval.web.accounts.access import memberships
 from cityeval.web.accounts.models import Role
+from cityeval.web.accounts.twofactor import open_to_everyone
 from cityeval.web.addresses import client_ip
 from cityeval.web.labels import page_label
 from cityeval.web.surveys import texts
@@ -132,6 +134,7 @@ def _closed(request: HttpRequest, form: SurveyForm) -> HttpResponse:
     return render(request, "surveys/public_closed.html", {"form": form, "title": page_label(texts.TITLE)})
 
 
+@open_to_everyone  # a signed-in person who has not yet given the code answers as anyone
 def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
     form = public_form(token)
     if request.method != "POST":
@@ -156,6 +159,7 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("surveys:thanks", token=form.token)
 
 
+@open_to_everyone
 def thanks(request: HttpRequest, token: str) -> HttpResponse:
     form = public_form(token)
     return render(

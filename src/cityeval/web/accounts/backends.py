@@ -1,0 +1,33 @@
+"""The log-in backend: Django's, except that the right password of a deactivated account is
+answered with that account, so that the log-in form can say the account is deactivated.
+
+Django's ``ModelBackend`` answers "nobody" for a deactivated account even with the right
+password, so the form said "wrong password" and django-axes counted a failure towards the
+lock-out (it counts Django's ``user_login_failed`` signal). Here the account comes back only
+after ``check_password`` succeeded, and the form (``AuthenticationForm.confirm_login_allowed``)
+refuses it with its own message, without logging in: someone guessing passwords learns nothing
+about the account's state, and its owner is told to ask the coordinator. The check costs the
+same one password hash for every account, so its time says nothing either.
+
+A session never belongs to a deactivated account: ``get_user`` still refuses it, so an open
+session ends at its next request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import AllowAllUsersModelBackend
+
+
+class AccountBackend(AllowAllUsersModelBackend):
+    """``authenticate``: the account whose password is right, deactivated or not (the log-in
+    form refuses a deactivated one); ``get_user`` (the session's user): active accounts only."""
+
+    def get_user(self, user_id: Any) -> Any:
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None
+
+    async def aget_user(self, user_id: Any) -> Any:
+        user = await super().aget_user(user_id)
+        return user if user is not None and user.is_active else None
