@@ -162,6 +162,7 @@ def test_labels_are_in_the_page_language(published, as_user, admin_a, world):
     client.cookies["django_language"] = "id"
     indonesian = client.get(PLANNER)
     assert escape(item.label.id) in indonesian.content.decode()
+    assert "Langkah berikutnya" in indonesian.content.decode()
 
 
 def test_the_simulation_is_the_engine_s_simulate_and_the_marks_rescored(published, as_user, admin_a, world):
