@@ -123,13 +123,16 @@ def _options(run: ResultRun) -> dict[str, Any]:
     }
 
 
-def region_plan(results: RegionResults, *, target: float | None = None) -> Plan:
+def region_plan(
+    results: RegionResults, *, target: float | None = None, table: pl.DataFrame | None = None
+) -> Plan:
     """The engine's plan for the region: every item below ``target`` (default the scale's
-    top) with the gain of raising it alone, best first."""
+    top) with the gain of raising it alone, best first. ``table``: the run's
+    :func:`planner_input`, when the caller has read it already."""
     run = results.access.require_run()
     try:
         found = plan(
-            planner_input(run),
+            planner_input(run) if table is None else table,
             results.access.framework,
             region=results.row.region.name,
             target_level=target,
@@ -150,12 +153,14 @@ def region_plan(results: RegionResults, *, target: float | None = None) -> Plan:
     return found
 
 
-def region_simulate(results: RegionResults, changes: Mapping[str, float]) -> tuple[float, int | None]:
+def region_simulate(
+    results: RegionResults, changes: Mapping[str, float], *, table: pl.DataFrame | None = None
+) -> tuple[float, int | None]:
     """The region's final and national rank with all ``changes`` (item → level) together."""
     run = results.access.require_run()
     try:
         return simulate(
-            planner_input(run),
+            planner_input(run) if table is None else table,
             results.access.framework,
             region=results.row.region.name,
             changes=changes,

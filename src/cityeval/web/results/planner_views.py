@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import polars as pl
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -25,6 +26,7 @@ from cityeval.web.results.planner import (
     action_plan_xlsx,
     item_owners,
     plan_rows,
+    planner_input,
     planner_results,
     ranked_count,
     region_plan,
@@ -78,8 +80,10 @@ def _choice(request: HttpRequest, results: RegionResults) -> PlannerChoice:
     return PlannerChoice(target=target, top=top, chosen=chosen, form=form)
 
 
-def _rows(results: RegionResults, choice: PlannerChoice) -> tuple[list[PlanRow], float, int | None]:
-    found = region_plan(results, target=choice.target)
+def _rows(
+    results: RegionResults, choice: PlannerChoice, table: pl.DataFrame
+) -> tuple[list[PlanRow], float, int | None]:
+    found = region_plan(results, target=choice.target, table=table)
     rows = plan_rows(found, results.access.framework, item_owners(results))
     return rows, found.final, found.rank
 
@@ -89,7 +93,8 @@ def planner(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
     results = planner_results(request.user, cycle, region)
     access = results.access
     choice = _choice(request, results)
-    rows, final, rank = _rows(results, choice)
+    table = planner_input(access.require_run())  # read once for the plan and the simulation
+    rows, final, rank = _rows(results, choice, table)
     candidates = {row.item for row in rows}
     chosen = [code for code in choice.chosen if code in candidates]
     left_out = [code for code in choice.chosen if code not in candidates]
@@ -97,7 +102,7 @@ def planner(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
     shown += [row for row in rows if row.item in chosen and row not in shown]
     simulation = None
     if chosen:
-        new_final, new_rank = region_simulate(results, dict.fromkeys(chosen, choice.target))
+        new_final, new_rank = region_simulate(results, dict.fromkeys(chosen, choice.target), table=table)
         simulation = {"items": chosen, "final": new_final, "gain": new_final - final, "rank": new_rank}
     context = {
         "access": access,
@@ -115,7 +120,6 @@ def planner(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
         "rows": shown,
         "candidates": len(rows),
         "simulation": simulation,
-        "export_query": request.GET.urlencode(),
     }
     return render(request, "results/planner.html", context)
 
@@ -126,9 +130,10 @@ def planner_export(request: HttpRequest, cycle: str, region: str) -> HttpRespons
     page lists with the same choices."""
     results = planner_results(request.user, cycle, region)
     choice = _choice(request, results)
-    rows, _final, _rank = _rows(results, choice)
+    rows, _final, _rank = _rows(results, choice, planner_input(results.access.require_run()))
     if choice.chosen:
-        rows = [row for row in rows if row.item in set(choice.chosen)]
+        chosen = set(choice.chosen)
+        rows = [row for row in rows if row.item in chosen]
     elif choice.top:
         rows = rows[: choice.top]
     name, year = results.row.region.name, results.access.cycle.name
