@@ -70,7 +70,9 @@ def test_the_admin_plans_and_simulates_on_a_desktop(transactional_db, page, live
     assert sorted(items) == sorted(chosen)
 
 
-def test_the_planner_works_on_a_phone_without_javascript(transactional_db, browser, live_server, phone_page):
+def test_the_planner_works_on_a_phone_without_javascript(
+    transactional_db, browser, live_server, phone_page, screenshot
+):
     passwords = {login.username: login.password for login in load_demo()}
     context = browser.new_context(
         base_url=live_server.url, locale="en-US", viewport=PHONE, is_mobile=True, has_touch=True,
@@ -89,3 +91,4 @@ def test_the_planner_works_on_a_phone_without_javascript(transactional_db, brows
     assert phone_page.locator("#simulated-final").is_visible()
     width, window = phone_page.evaluate(WIDTH)
     assert width <= window <= PHONE["width"], (width, window)
+    screenshot(phone_page, "phone-en-planner")

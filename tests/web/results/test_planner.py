@@ -160,9 +160,10 @@ def test_labels_are_in_the_page_language(published, as_user, admin_a, world):
     assert escape(item.label.en) in english.content.decode()
     client = as_user(admin_a)
     client.cookies["django_language"] = "id"
-    indonesian = client.get(PLANNER)
+    indonesian = client.get(PLANNER, {"item": OTHER_BASELINE})
     assert escape(item.label.id) in indonesian.content.decode()
     assert "Langkah berikutnya" in indonesian.content.decode()
+    assert "Dengan 1 butir yang dipilih pada level 4" in indonesian.content.decode()
 
 
 def test_the_simulation_is_the_engine_s_simulate_and_the_marks_rescored(published, as_user, admin_a, world):
