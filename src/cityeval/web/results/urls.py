@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cityeval.web.results import views
+from cityeval.web.results import planner_views, views
 
 app_name = "results"
 urlpatterns = [
@@ -16,4 +16,10 @@ urlpatterns = [
     path("results/<slug:cycle>/letter/", views.letter_details, name="letter_details"),
     path("r/<slug:region>/<slug:cycle>/results/", views.region, name="region"),
     path("r/<slug:region>/<slug:cycle>/results/letter.pdf", views.region_letter, name="region_letter"),
+    path("r/<slug:region>/<slug:cycle>/results/planner/", planner_views.planner, name="planner"),
+    path(
+        "r/<slug:region>/<slug:cycle>/results/planner/action-plan.xlsx",
+        planner_views.planner_export,
+        name="planner_export",
+    ),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from cityeval.web.evaluations.templatetags.cityeval import number
+from cityeval.web.results.planner import may_plan
 
 register = template.Library()
 
@@ -21,3 +22,12 @@ def share(value, scale_max) -> str:
     if value is None or not scale_max:
         return "0"
     return f"{max(0.0, min(100.0, 100 * float(value) / float(scale_max))):.1f}"
+
+
+@register.simple_tag(takes_context=True)
+def planner_allowed(context, region_id: int) -> bool:
+    """Whether the page's user may open the region's planner (for the link to it)."""
+    request, access = context.get("request"), context.get("access")
+    if request is None or access is None:
+        return False
+    return may_plan(request.user, access, region_id)

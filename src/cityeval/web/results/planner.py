@@ -1,0 +1,284 @@
+"""The what-if planner of a region's results: which items would raise its final most, what a
+chosen set of them gives together, and the action plan per OPD (issue 15).
+
+The planner reads the stored run (the published one, or the coordinator's before publication:
+:func:`~cityeval.web.results.selectors.region_results` decides) and hands the engine
+(:mod:`cityeval.engine.whatif`) the run's item scores as its input: every region's stored item
+score as the one score of its item. Raising an item sets that score to the target level, which
+is exactly what the engine's what-if does to a panel's scores (every score of the item becomes
+the level), so each gain, new final and new rank is the engine's, computed against the other
+regions' finals of the same run. The run's own parameters (consolidation, unscored rule) are
+used, and the current final the engine computes from the stored items must be the stored
+final: otherwise the planner refuses rather than show gains against another number.
+
+Only the region's regional admin and the national coordinator plan: everyone else gets 404
+(no role in the region) or 403 (an OPD contributor of the region).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cityeval.engine import Framework, InputError
+from cityeval.engine.numbers import TWO_DECIMALS
+from cityeval.engine.whatif import Plan, plan, simulate
+from cityeval.web.accounts.access import User, memberships, region_access
+from cityeval.web.accounts.models import Role
+from cityeval.web.assessments.selectors import assignments
+from cityeval.web.downloads import new_workbook
+from cityeval.web.engine_errors import input_error_text
+from cityeval.web.labels import page_label
+from cityeval.web.refusals import Refused
+from cityeval.web.results.models import ItemResult, RegionResult, ResultRun
+from cityeval.web.results.selectors import RegionResults, ResultsAccess, region_results
+
+STORED = "stored"  # the assessor name of a stored item score in the engine's input
+TOP_CHOICES = (10, 20, 50, 0)  # 0: every item
+DEFAULT_TOP = 10
+SAME_FINAL = 1e-9  # the engine's final of the stored items against the stored final
+
+
+class PlannerRefused(Refused):
+    """The planner cannot work on this run; the message says why."""
+
+    status = 409
+    default_message = gettext_lazy("The planner cannot be used on these results.")
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+def may_plan(user: User, access: ResultsAccess, region_id: int) -> bool:
+    """Whether ``user`` may open the planner of the region: its regional admin (on results
+    they may see) or the national coordinator, on item-level runs only."""
+    run = access.run
+    if run is None or run.level != ResultRun.Level.ITEM:
+        return False
+    if access.is_coordinator:
+        return True
+    return any(m.role == Role.REGIONAL_ADMIN and m.region_id == region_id for m in memberships(user))
+
+
+def planner_results(user: User, cycle: str, region: str) -> RegionResults:
+    """The region's results for its planner: 404 to anyone with no role in the region (and,
+    before publication, to everyone but the coordinator), 403 to an OPD contributor."""
+    rights = region_access(user, region)
+    if not (rights.is_admin or rights.is_coordinator):
+        raise PermissionDenied
+    results = region_results(user, cycle, region)
+    if not may_plan(user, results.access, results.row.region_id):
+        raise PlannerRefused(
+            _("These results were imported as component scores: the planner needs item scores.")
+        )
+    return results
+
+
+# --- the engine's input ----------------------------------------------------------------------
+
+
+def planner_input(run: ResultRun) -> pl.DataFrame:
+    """The run's item scores as the engine's item-level input (``region, group, item,
+    assessor, score``): one score per scored item, the stored item score. A region with no
+    scored item has one blank row, so that it is still listed (as a non-participant)."""
+    lines = {
+        pk: (name, group)
+        for pk, name, group in RegionResult.objects.filter(run=run).values_list(
+            "region_id", "region__name", "group"
+        )
+    }
+    rows = ItemResult.objects.filter(run=run).order_by("region_id", "item")
+    data: dict[str, list[Any]] = {c: [] for c in ("region", "group", "item", "assessor", "score")}
+    blank: dict[int, str] = {}
+    for region_id, item, score in rows.values_list("region_id", "item", "score"):
+        if score is None:
+            blank.setdefault(region_id, item)
+            continue
+        name, group = lines[region_id]
+        for column, value in zip(data, (name, group, item, STORED, score), strict=True):
+            data[column].append(value)
+    scored = set(data["region"])
+    for region_id, item in blank.items():
+        name, group = lines[region_id]
+        if name not in scored:
+            for column, value in zip(data, (name, group, item, STORED, None), strict=True):
+                data[column].append(value)
+    schema = {"region": pl.String, "group": pl.String, "item": pl.String, "assessor": pl.String}
+    return pl.DataFrame(data, schema={**schema, "score": pl.Float64})
+
+
+def _options(run: ResultRun) -> dict[str, Any]:
+    parameters = run.parameters or {}
+    return {
+        "consolidation": parameters.get("consolidation", "mean"),
+        "unscored": parameters.get("unscored", "skip"),
+    }
+
+
+def region_plan(
+    results: RegionResults, *, target: float | None = None, table: pl.DataFrame | None = None
+) -> Plan:
+    """The engine's plan for the region: every item below ``target`` (default the scale's
+    top) with the gain of raising it alone, best first. ``table``: the run's
+    :func:`planner_input`, when the caller has read it already."""
+    run = results.access.require_run()
+    try:
+        found = plan(
+            planner_input(run) if table is None else table,
+            results.access.framework,
+            region=results.row.region.name,
+            target_level=target,
+            **_options(run),
+        )
+    except InputError as exc:
+        raise PlannerRefused(
+            _("The planner cannot read these results: %(error)s") % {"error": input_error_text(exc)}
+        ) from None
+    if not math.isclose(found.final, results.row.final, rel_tol=0, abs_tol=SAME_FINAL):
+        raise PlannerRefused(
+            _(
+                "The item scores of these results give a final of %(computed).6f, not the "
+                "published %(stored).6f: the planner would not show true gains."
+            )
+            % {"computed": found.final, "stored": results.row.final}
+        )
+    return found
+
+
+def region_simulate(
+    results: RegionResults, changes: Mapping[str, float], *, table: pl.DataFrame | None = None
+) -> tuple[float, int | None]:
+    """The region's final and national rank with all ``changes`` (item → level) together."""
+    run = results.access.require_run()
+    try:
+        return simulate(
+            planner_input(run) if table is None else table,
+            results.access.framework,
+            region=results.row.region.name,
+            changes=changes,
+            **_options(run),
+        )
+    except InputError as exc:
+        raise PlannerRefused(
+            _("The planner cannot read these results: %(error)s") % {"error": input_error_text(exc)}
+        ) from None
+
+
+def ranked_count(run: ResultRun) -> int:
+    return RegionResult.objects.filter(run=run, rank_national__isnull=False).count()
+
+
+def target_levels(framework: Framework) -> list[float]:
+    """The levels an item can be raised to: the whole levels above the scale's bottom."""
+    low, high = framework.scale.min, framework.scale.max
+    levels = [float(n) for n in range(math.floor(low) + 1, math.floor(high) + 1)]
+    return levels if levels and levels[-1] == high else [*levels, float(high)]
+
+
+# --- the rows the page and the export show ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    item: str
+    label: str
+    component: str
+    component_label: str
+    weight: float
+    current: float | None
+    target: float
+    gain_final: float
+    new_final: float
+    new_rank: int | None
+    opd: str  # the owning OPD's name, "" when the item is not assigned
+
+
+def plan_rows(found: Plan, framework: Framework, owners: Mapping[str, str]) -> list[PlanRow]:
+    """The plan's items, best first, with their labels in the page's language and owner."""
+    items = framework.items_by_code
+    out = []
+    for row in found.items.iter_rows(named=True):
+        component, item = items[row["item"]]
+        out.append(
+            PlanRow(
+                item=row["item"],
+                label=page_label(item.label),
+                component=row["component"],
+                component_label=page_label(component.label),
+                weight=row["weight"],
+                current=row["current"],
+                target=row["target"],
+                gain_final=row["gain_final"],
+                new_final=row["new_final"],
+                new_rank=row["new_rank"],
+                opd=owners.get(row["item"], ""),
+            )
+        )
+    return out
+
+
+def item_owners(results: RegionResults) -> dict[str, str]:
+    """Item → the name of the OPD the region assigned it to in its self-assessment."""
+    return {code: a.opd.name for code, a in assignments(results.row.participation).items()}
+
+
+def by_opd(rows: list[PlanRow]) -> list[tuple[str, list[PlanRow]]]:
+    """The rows grouped by owning OPD (by name; unassigned items last), best first inside."""
+    groups: dict[str, list[PlanRow]] = {}
+    for row in rows:
+        groups.setdefault(row.opd, []).append(row)
+    return sorted(groups.items(), key=lambda pair: (pair[0] == "", pair[0].casefold()))
+
+
+def action_plan_xlsx(rows: list[PlanRow], *, title: str) -> bytes:
+    """The action plan as a workbook: one sheet, a title line, a header row, then the items
+    grouped per OPD (each group headed by its OPD's name, the OPD in every row too), best
+    gain first inside a group. Numbers keep full precision, shown with two decimals (gains
+    with four)."""
+    out = io.BytesIO()
+    workbook = new_workbook(out)
+    sheet = workbook.add_worksheet(_("Action plan")[:31])
+    bold = workbook.add_format({"bold": True})
+    group_head = workbook.add_format({"bold": True, "bg_color": "#E8EEF4"})
+    two = workbook.add_format({"num_format": TWO_DECIMALS})
+    four = workbook.add_format({"num_format": "0.0000"})
+    header = [
+        _("OPD"), _("Item"), _("Item name"), _("Component"), _("Current score"), _("Target"),
+        _("Gain in final"), _("New final"), _("New national rank"),
+    ]  # fmt: skip
+    sheet.write(0, 0, title, bold)
+    sheet.write_row(2, 0, header, bold)
+    r = 3
+    for opd, members in by_opd(rows):
+        name = opd or _("Not assigned to an OPD")
+        sheet.write(r, 0, name, group_head)
+        r += 1
+        for row in members:
+            sheet.write(r, 0, name)
+            sheet.write(r, 1, row.item)
+            sheet.write(r, 2, row.label)
+            sheet.write(r, 3, row.component_label)
+            if row.current is not None:
+                sheet.write(r, 4, row.current, two)
+            sheet.write(r, 5, row.target, two)
+            sheet.write(r, 6, row.gain_final, four)
+            sheet.write(r, 7, row.new_final, two)
+            if row.new_rank is not None:
+                sheet.write(r, 8, row.new_rank)
+            r += 1
+    sheet.freeze_panes(3, 0)
+    sheet.set_column(0, 0, 28)
+    sheet.set_column(1, 1, 30)
+    sheet.set_column(2, 2, 50)
+    sheet.set_column(3, 3, 18)
+    sheet.set_column(4, 8, 12)
+    workbook.close()
+    return out.getvalue()
