@@ -16,6 +16,7 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 from openpyxl import load_workbook
 
+from cityeval.engine import InputError
 from cityeval.web.accounts.models import Membership, Role
 from cityeval.web.jobs.models import Job
 from cityeval.web.jobs.services import job_run
@@ -158,3 +159,24 @@ def test_a_coordinator_who_lost_the_role_gets_a_failed_job_with_the_reason(compu
         "Only a national coordinator may have this done.",
         "",
     )
+
+
+def test_an_engine_error_fails_the_job_with_its_translated_message(
+    computed, as_user, coordinator, monkeypatch, settings
+):
+    """An error of the engine while the file is made is said on the job page in the asker's
+    language, as ``web.engine_errors`` translates it for the pages."""
+
+    def bad(*args, **kwargs):
+        raise InputError("'x' is not a number", row=4, code="not_a_number", params={"value": "x"})
+
+    monkeypatch.setattr("cityeval.web.results.jobs.national_table", bad)
+    settings.LANGUAGE_CODE = "id"
+    job = _queue(as_user(coordinator), "national", "xlsx")
+    settings.LANGUAGE_CODE = "en"
+    with pytest.raises(InputError):
+        job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("failed", "baris 4: 'x' bukan angka")
+    page = as_user(coordinator).get(f"/jobs/{job.pk}/").content.decode()
+    assert "baris 4: &#x27;x&#x27; bukan angka" in page and 'id="job-retry"' in page

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import polars as pl
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,7 +38,8 @@ class NotCoordinator(Refused):
     default_message = gettext_lazy("Only a national coordinator may have this done.")
 
 
-def _asker(job: Job):
+def _asker(job: Job) -> User:
+    """Who asked, still a national coordinator; else the job fails with the refusal."""
     user = job.created_by
     if user is None or not is_coordinator(user):
         raise NotCoordinator
