@@ -15,6 +15,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from cityeval.web.accounts.models import Membership, Role
+from cityeval.web.jobs.models import Job
+from cityeval.web.jobs.services import job_run
 from cityeval.web.panels.models import ConsolidatedScore, ItemScore
 from cityeval.web.results.models import RegionResult
 from tests.helpers.web import PASSWORD
@@ -119,7 +121,12 @@ def test_panel_scores_blind_consolidates_and_publishes(
     _submit(page, "#close-link")
     _submit(page, "#confirm-button")
     page.goto("/results/gmsc-2024/")
-    _submit(page, "#compute-form [type=submit]")
+    _submit(page, "#compute-form [type=submit]")  # queued: the job's page
+    job = Job.objects.get(kind=Job.Kind.RESULTS_COMPUTE)
+    assert page.url.endswith(f"/jobs/{job.pk}/")
+    job_run(job_id=job.pk)  # what the worker (cityeval worker) does
+    page.goto(f"/jobs/{job.pk}/")
+    _submit(page, "#job-result-link")
     _submit(page, "#publish-form [type=submit]")
     _submit(page, "#confirm-button")
     assert page.inner_text("#cycle-status") in ("Published", "Dipublikasikan")

@@ -12,6 +12,9 @@ class Job(models.Model):
 
     class Kind(models.TextChoices):
         CYCLE_LETTER = "cycle_letter", _("Whole-cycle letter")
+        NATIONAL_EXPORT = "national_export", _("National table download")
+        ITEMS_EXPORT = "items_export", _("Item scores download")
+        RESULTS_COMPUTE = "results_compute", _("Results computation")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -29,6 +32,9 @@ class Job(models.Model):
     task_id = models.CharField(max_length=64, blank=True)
     file_name = models.CharField(max_length=300, blank=True)  # in default_storage, once done
     download_name = models.CharField(max_length=150, blank=True)
+    # A job that makes no file (it writes to the database) says what it did and where to see it.
+    result_text = models.TextField(blank=True)
+    result_url = models.CharField(max_length=300, blank=True)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,10 +1,13 @@
-"""Jobs: queue one (once per key), run it with progress, store its file, retry, recover.
+"""Jobs: queue one (once per key), run it with progress, store its file or record what it did,
+retry, recover.
 
 Effects happen once: a run first claims the job (a locked read; a job already done is left
 alone), the file is written whole through the storage (local or object storage, never over an
 existing file), and the job is marked done in the same locked transaction that records the
-file's name. A run that died half-way (``kill -9``) recorded no file and is queued again by
-:func:`job_recover_stale`.
+file's name. A job that writes to the database instead (``IN_ONE_TRANSACTION``: computing a
+cycle's results) does its writes in the transaction that marks it done, which commits only if
+no other run of the job finished first. A run that died half-way (``kill -9``) recorded nothing
+and is queued again by :func:`job_recover_stale`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from importlib import import_module
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -22,20 +25,47 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
+from cityeval.engine import CityevalError
 from cityeval.web.audit import services as audit
 from cityeval.web.downloads import safe_filename
+from cityeval.web.engine_errors import input_error_text
 from cityeval.web.jobs.models import Job
 from cityeval.web.refusals import Refused
 
 logger = logging.getLogger(__name__)
 
-# What each kind of job runs: ``runner(job, progress) -> (file bytes, download name)``, where
+
+class JobFile(NamedTuple):
+    """What a job that makes a file returns: its content and the name it is downloaded as."""
+
+    content: bytes
+    name: str
+
+
+class JobLink(NamedTuple):
+    """What a job that writes to the database returns: what it did, in the asker's language,
+    and the page that shows it."""
+
+    text: str
+    url: str
+
+
+# What each kind of job runs: ``runner(job, progress) -> JobFile | JobLink``, where
 # ``progress(done, total)`` records how far it is. Imported by path: jobs know no app.
-RUNNERS = {Job.Kind.CYCLE_LETTER: "cityeval.web.results.letters.cycle_letter_job"}
+RUNNERS = {
+    Job.Kind.CYCLE_LETTER: "cityeval.web.results.letters.cycle_letter_job",
+    Job.Kind.NATIONAL_EXPORT: "cityeval.web.results.jobs.national_export_job",
+    Job.Kind.ITEMS_EXPORT: "cityeval.web.results.jobs.items_export_job",
+    Job.Kind.RESULTS_COMPUTE: "cityeval.web.results.jobs.results_compute_job",
+}
+# Kinds whose runner writes to the database: it runs inside the transaction that marks the job
+# done (one step: its progress is 0 of 1 while it runs, as nothing inside the transaction is
+# seen by others before it commits).
+IN_ONE_TRANSACTION = {Job.Kind.RESULTS_COMPUTE}
 Progress = Callable[[int, int], None]
 # Downloads the audit trail keeps, by kind: the action and what the file is. The whole-cycle
 # letter carries every region's feedback with the assessors' names, like the other reads of
@@ -154,31 +184,70 @@ def _progress(job: Job) -> Progress:
     return report
 
 
+class _FinishedElsewhere(Exception):
+    """Another run of the job finished first: this run's writes are rolled back."""
+
+
 def job_run(*, job_id: int) -> None:
     """Run the job (the worker's task): claim, build, store, mark done; a failure is recorded
-    with a message for the page and raised again for the queue's own record."""
+    with a message for the page (in the asker's language) and raised again for the queue's own
+    record."""
     job = _claim(job_id)
     if job is None:
         return
-    try:
-        module, _dot, name = RUNNERS[Job.Kind(job.kind)].rpartition(".")
-        runner = getattr(import_module(module), name)
-        content, download_name = runner(job, _progress(job))
-        stored = _store(f"jobs/{job.pk}/{safe_filename(download_name)}", content)
-    except Exception as exc:
-        message = str(exc.message) if isinstance(exc, Refused) else ""
-        Job.objects.filter(pk=job.pk).update(
-            status=Job.Status.FAILED, error=message, finished_at=timezone.now()
-        )
-        raise
+    with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
+        try:
+            module, _dot, name = RUNNERS[Job.Kind(job.kind)].rpartition(".")
+            runner = getattr(import_module(module), name)
+            if job.kind in IN_ONE_TRANSACTION:
+                _run_in_one_transaction(job, runner)
+                return
+            outcome = runner(job, _progress(job))
+            stored = _store(f"jobs/{job.pk}/{safe_filename(outcome.name)}", outcome.content)
+        except _FinishedElsewhere:
+            return
+        except Exception as exc:
+            Job.objects.filter(pk=job.pk).update(
+                status=Job.Status.FAILED, error=_failure_text(exc), finished_at=timezone.now()
+            )
+            raise
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
         if job.status == Job.Status.DONE:  # another run finished first: keep its file only
             default_storage.delete(stored)
             return
-        job.status, job.file_name, job.download_name = Job.Status.DONE, stored, safe_filename(download_name)
+        job.status, job.file_name, job.download_name = Job.Status.DONE, stored, safe_filename(outcome.name)
         job.done, job.finished_at = job.total, timezone.now()
         job.save(update_fields=["status", "file_name", "download_name", "done", "finished_at"])
+
+
+def _run_in_one_transaction(job: Job, runner: Callable[[Job, Progress], JobLink]) -> None:
+    """Run a job that writes to the database: its writes and the job's completion commit
+    together, and only if the job is still running (a late duplicate, or a run queued again
+    while this one was slow, rolls back its writes)."""
+    _progress(job)(0, 1)
+    with transaction.atomic():
+        outcome = runner(job, lambda done, total: None)
+        finished = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+            status=Job.Status.DONE,
+            result_text=outcome.text,
+            result_url=outcome.url,
+            done=1,
+            total=1,
+            finished_at=timezone.now(),
+        )
+        if not finished:
+            raise _FinishedElsewhere
+
+
+def _failure_text(exc: Exception) -> str:
+    """What the job page says about a failure: a refusal's message, an engine error translated;
+    anything else only in the server's log (empty here)."""
+    if isinstance(exc, Refused):
+        return str(exc.message)
+    if isinstance(exc, CityevalError):
+        return input_error_text(exc)
+    return ""
 
 
 def _store(name: str, content: bytes) -> str:

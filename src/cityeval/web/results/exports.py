@@ -5,28 +5,38 @@ written as text in XLSX; XLSX shows numbers with two decimals but keeps their fu
 
 The national table is in the component-level format of ``cityeval score``, so an analyst can
 re-score it with the CLI and get the same finals and ranks.
+
+The same files are made on a request (the download links) and by a background job
+(``results.jobs``), which reports each ``CHUNK`` of rows written.
 """
 
 from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
-from django.http import HttpResponse
 
 from cityeval.engine.numbers import TWO_DECIMALS
 from cityeval.engine.spreadsheet import write_csv
-from cityeval.web.downloads import file_response, new_workbook
+from cityeval.web.downloads import new_workbook
 
 FORMATS = ("csv", "xlsx", "json")
+CHUNK = 500  # rows written between two progress reports
+RowsWritten = Callable[[int], None]
 
 
-def table_xlsx(table: pl.DataFrame, *, sheet: str) -> bytes:
+def _no_report(rows: int) -> None:
+    return None
+
+
+def table_xlsx(table: pl.DataFrame, *, sheet: str, written: RowsWritten = _no_report) -> bytes:
     """One sheet with a header row; blanks stay blank, numbers keep full precision.
 
     Decimal numbers carry a two-decimal format, so a spreadsheet shows them as the pages do.
+    ``written(rows)`` is told how many rows are written, every ``CHUNK`` rows and at the end.
     """
     out = io.BytesIO()
     workbook = new_workbook(out)
@@ -40,20 +50,48 @@ def table_xlsx(table: pl.DataFrame, *, sheet: str) -> bytes:
                 worksheet.write(r, c, value, two_decimals)
             elif value is not None:
                 worksheet.write(r, c, value)
+        if r % CHUNK == 0:
+            written(r)
+    written(table.height)
     worksheet.freeze_panes(1, 1)
     worksheet.set_column(0, 0, 28)
     workbook.close()
     return out.getvalue()
 
 
-def table_download(
-    table: pl.DataFrame, *, fmt: str, filename: str, sheet: str, meta: dict[str, Any], key: str
-) -> HttpResponse:
-    """The table as CSV, XLSX or JSON (``meta`` plus the rows under ``key``)."""
+def table_csv(table: pl.DataFrame, *, written: RowsWritten = _no_report) -> str:
+    """``engine.spreadsheet.write_csv`` of the table, written ``CHUNK`` rows at a time (the same
+    text as in one go: each chunk is written with the header, which is kept only once)."""
+    header = write_csv(table.head(0))
+    parts = [header]
+    for start in range(0, table.height, CHUNK):
+        chunk = write_csv(table.slice(start, CHUNK))
+        parts.append(chunk.removeprefix(header))
+        written(min(start + CHUNK, table.height))
+    if table.height == 0:
+        written(0)
+    return "".join(parts)
+
+
+def table_file(
+    table: pl.DataFrame,
+    *,
+    fmt: str,
+    filename: str,
+    sheet: str,
+    meta: dict[str, Any],
+    key: str,
+    written: RowsWritten = _no_report,
+) -> tuple[bytes, str]:
+    """The table as CSV, XLSX or JSON (``meta`` plus the rows under ``key``): the file's content
+    and its name (``filename`` with the format's extension)."""
     if fmt == "csv":
-        return file_response(write_csv(table), filename=f"{filename}.csv")
-    if fmt == "xlsx":
-        return file_response(table_xlsx(table, sheet=sheet), filename=f"{filename}.xlsx")
-    payload = {**meta, key: table.to_dicts()}
-    text = json.dumps(payload, ensure_ascii=False, indent=1, default=str) + "\n"
-    return file_response(text, filename=f"{filename}.json")
+        content: bytes | str = table_csv(table, written=written)
+    elif fmt == "xlsx":
+        content = table_xlsx(table, sheet=sheet, written=written)
+    else:
+        payload = {**meta, key: table.to_dicts()}
+        content = json.dumps(payload, ensure_ascii=False, indent=1, default=str) + "\n"
+        written(table.height)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    return data, f"{filename}.{fmt}"

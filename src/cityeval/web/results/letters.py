@@ -18,6 +18,7 @@ from cityeval.engine.report import CycleReport, RegionReport
 from cityeval.web.accounts.access import is_coordinator
 from cityeval.web.downloads import file_response
 from cityeval.web.jobs.models import Job
+from cityeval.web.jobs.services import JobFile
 from cityeval.web.labels import page_language
 from cityeval.web.pdf import pdf_bytes
 from cityeval.web.refusals import Refused
@@ -96,7 +97,7 @@ def cycle_letter_context(access: ResultsAccess, report: CycleReport, *, with_fee
     }
 
 
-def cycle_letter_job(job: Job, progress: Callable[[int, int], None]) -> tuple[bytes, str]:
+def cycle_letter_job(job: Job, progress: Callable[[int, int], None]) -> JobFile:
     """The coordinator's whole-cycle letter with every region's feedback, made by a job:
     one step per region read, one for the PDF; access checked again for the job's author."""
     user = job.created_by
@@ -114,7 +115,7 @@ def cycle_letter_job(job: Job, progress: Callable[[int, int], None]) -> tuple[by
         context = cycle_letter_context(access, report, with_feedback=True)
         content = pdf_bytes(render_to_string("results/pdf/cycle_letter.html", context))
     progress(steps[0], steps[0])
-    return content, f"results-{access.cycle.slug}-feedback.pdf"
+    return JobFile(content, f"results-{access.cycle.slug}-feedback.pdf")
 
 
 class LetterRefused(Refused):

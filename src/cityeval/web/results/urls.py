@@ -11,6 +11,18 @@ urlpatterns = [
     path("results/<slug:cycle>/publish/", views.publish, name="publish"),
     path("results/<slug:cycle>/national.<str:fmt>", views.national_export, name="national_export"),
     path("results/<slug:cycle>/items.<str:fmt>", views.items_export, name="items_export"),
+    path(
+        "results/<slug:cycle>/national.<str:fmt>/prepare/",
+        views.export_prepare,
+        {"table": "national"},
+        name="national_export_prepare",
+    ),
+    path(
+        "results/<slug:cycle>/items.<str:fmt>/prepare/",
+        views.export_prepare,
+        {"table": "items"},
+        name="items_export_prepare",
+    ),
     path("results/<slug:cycle>/letter.pdf", views.cycle_letter, name="cycle_letter"),
     path("results/<slug:cycle>/letter/prepare/", views.cycle_letter_prepare, name="cycle_letter_prepare"),
     path("results/<slug:cycle>/letter/", views.letter_details, name="letter_details"),

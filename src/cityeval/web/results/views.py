@@ -23,8 +23,9 @@ from django.views.decorators.http import require_POST
 from cityeval.web.accounts.access import acting_user, require_coordinator
 from cityeval.web.audit import services as audit
 from cityeval.web.confirm import confirm_page, confirmed
+from cityeval.web.downloads import file_response
 from cityeval.web.evaluations import phases
-from cityeval.web.evaluations.models import Cycle
+from cityeval.web.evaluations.models import Cycle, Stage
 from cityeval.web.evaluations.phases import Activity
 from cityeval.web.evaluations.services import framework_version_chosen
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
@@ -34,9 +35,10 @@ from cityeval.web.labels import page_label
 from cityeval.web.listing import Filter, list_query, listing
 from cityeval.web.refusals import Refused
 from cityeval.web.results.charts import histogram_svg
-from cityeval.web.results.exports import FORMATS, table_download
+from cityeval.web.results.exports import FORMATS
 from cityeval.web.results.forms import HistoryImportForm, LetterDetailsForm
 from cityeval.web.results.history import history_import
+from cityeval.web.results.jobs import export_file
 from cityeval.web.results.letters import cycle_letter_context, pdf_response, region_charts
 from cityeval.web.results.models import LetterDetails, ResultRun
 from cityeval.web.results.selectors import (
@@ -45,7 +47,6 @@ from cityeval.web.results.selectors import (
     filter_choices,
     items_table,
     national_rows,
-    national_table,
     region_history,
     region_report_of,
     region_results,
@@ -56,7 +57,6 @@ from cityeval.web.results.selectors import (
 from cityeval.web.results.services import (
     cycle_publish,
     letter_details_save,
-    results_compute,
     scores_changed_since,
 )
 
@@ -112,6 +112,7 @@ def _table(request: HttpRequest, access: ResultsAccess) -> dict:
         "sort": sort,
         "descending": descending,
         "formats": FORMATS,
+        "job_formats": JOB_FORMATS,
         "headers": _headers(
             framework,
             sort=sort,
@@ -188,39 +189,53 @@ def region(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
 # --- exports ---------------------------------------------------------------------------------
 
 
-def _meta(access: ResultsAccess) -> dict:
-    run = access.require_run()
-    return {
-        "cycle": access.cycle.slug,
-        "year": access.cycle.year,
-        "status": access.cycle.status,
-        "framework": {"code": access.framework.code, "hash": run.framework_digest},
-        "computed_at": run.computed_at.isoformat(),
-        "level": run.level,
-        "parameters": run.parameters,
-    }
+def _export(request: HttpRequest, cycle: str, fmt: str, table: str) -> HttpResponse:
+    """A download made on the request, for everyone who may see the results (after publication
+    anonymous citizens too); the coordinator may also have it made by a job
+    (:func:`export_prepare`)."""
+    if fmt not in FORMATS:
+        raise Http404
+    content, name = export_file(results_access(request.user, cycle), table, fmt)
+    return file_response(content, filename=name)
 
 
 def national_export(request: HttpRequest, cycle: str, fmt: str) -> HttpResponse:
-    if fmt not in FORMATS:
-        raise Http404
-    access = results_access(request.user, cycle)
-    table = national_table(access.require_run(), access.framework)
-    return table_download(
-        table, fmt=fmt, filename=f"results-{access.cycle.slug}-national", sheet=_("Results"),
-        meta=_meta(access), key="regions",
-    )  # fmt: skip
+    return _export(request, cycle, fmt, "national")
 
 
 def items_export(request: HttpRequest, cycle: str, fmt: str) -> HttpResponse:
+    return _export(request, cycle, fmt, "items")
+
+
+JOB_FORMATS = ("xlsx", "csv")  # offered on the page; JSON, small, is asked for on the link
+EXPORT_KINDS = {"national": Job.Kind.NATIONAL_EXPORT, "items": Job.Kind.ITEMS_EXPORT}
+
+
+@login_required
+@require_POST
+def export_prepare(request: HttpRequest, cycle: str, fmt: str, table: str) -> HttpResponse:
+    """The coordinator has the national table or the item scores made by a background job
+    (the same file asked again, while the results and the cycle's status stay the same, is
+    the same job); its page shows the progress, then the download."""
+    require_coordinator(request.user)
     if fmt not in FORMATS:
         raise Http404
     access = results_access(request.user, cycle)
-    table = items_table(access.require_run())
-    return table_download(
-        table, fmt=fmt, filename=f"results-{access.cycle.slug}-items", sheet=_("Item scores"),
-        meta=_meta(access), key="items",
-    )  # fmt: skip
+    run = access.require_run()
+    language = get_language()
+    kind = EXPORT_KINDS[table]
+    job = job_enqueue(
+        user=acting_user(request),
+        kind=kind,
+        key=f"{kind}:{access.cycle.pk}:{run.pk}:{access.cycle.status}:{fmt}:{language}",
+        params={
+            "cycle": access.cycle.slug,
+            "cycle_name": access.cycle.name,
+            "language": language,
+            "format": fmt,
+        },
+    )
+    return redirect("jobs:job", job_id=job.pk)
 
 
 # --- letters ---------------------------------------------------------------------------------
@@ -309,19 +324,26 @@ def letter_details(request: HttpRequest, cycle: str) -> HttpResponse:
 @login_required
 @require_POST
 def compute(request: HttpRequest, cycle: str) -> HttpResponse:
+    """The coordinator computes the closed cycle's results: a background job (see
+    ``results.jobs``), whose page shows the outcome or the failure with a retry. Asked again
+    while it is queued or running, it is the same job (its key names the results it replaces);
+    once it is done, asking again computes again, as before. A cycle that does not allow
+    computing is refused here, with the reason, and nothing is queued."""
     require_coordinator(request.user)
     the_cycle = get_object_or_404(Cycle, slug=cycle)
-    try:
-        run = results_compute(cycle=the_cycle, user=acting_user(request))
-    except Refused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request,
-            _("Results computed for %(count)d regions with framework %(hash)s.")
-            % {"count": run.regions.count(), "hash": run.framework_digest[:12]},
-        )
-    return redirect("results:national", cycle=the_cycle.slug)
+    if reason := phases.refusal(the_cycle, Activity.COMPUTE):
+        messages.error(request, reason)
+        return redirect("results:national", cycle=the_cycle.slug)
+    stage = Stage.Kind.STAGE_II
+    current = ResultRun.objects.filter(cycle=the_cycle, is_current=True).values_list("pk", flat=True).first()
+    language = get_language()
+    job = job_enqueue(
+        user=acting_user(request),
+        kind=Job.Kind.RESULTS_COMPUTE,
+        key=f"results_compute:{the_cycle.pk}:{stage}:{current or '-'}",
+        params={"cycle": the_cycle.slug, "cycle_name": the_cycle.name, "language": language, "stage": stage},
+    )
+    return redirect("jobs:job", job_id=job.pk)
 
 
 def _publish_confirmation(request: HttpRequest, the_cycle: Cycle) -> HttpResponse:
