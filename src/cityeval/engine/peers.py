@@ -5,8 +5,8 @@ it by final.
 Plain tables in, plain tables out (polars, vectorised): the web's region page and the
 coordinator's distribution page call these, and so can a command-line report.
 
-Quantiles
----------
+Quantiles (docs/peers.md)
+-------------------------
 Every quantile here is numpy's default, ``method="linear"`` (Hyndman & Fan 1996, definition
 7; also R's default and polars' ``interpolation="linear"``, which is what computes them): for
 the n non-missing values sorted ``x[0] ≤ … ≤ x[n−1]``, the p-quantile sits at position

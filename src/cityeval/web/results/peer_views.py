@@ -1,5 +1,5 @@
 """The coordinator's distribution page: each component's median, quartiles and range over the
-cycle's regions, nationally and within each group (docs/uncertainty.md, "Peers").
+cycle's regions, nationally and within each group (docs/peers.md).
 
 Kept apart from the national page so that page stays fast. The national coordinator only:
 anonymous visitors are sent to log in, every other user gets 403, before and after
