@@ -20,12 +20,13 @@ Never rounds: presentation does.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final, Literal
 
 import polars as pl
 
 __all__ = ["QUANTILE_METHOD", "TIE_DECIMALS", "nearest_by_final", "peer_statistics", "score_distribution"]
 
-QUANTILE_METHOD = "linear"
+QUANTILE_METHOD: Final[Literal["linear"]] = "linear"
 """numpy's default quantile method (Hyndman & Fan definition 7); see the module's docstring."""
 
 TIE_DECIMALS = 9

@@ -123,7 +123,8 @@ def region_peers(access: ResultsAccess, row: RegionResult) -> RegionPeers | None
     codes = [code for code, _label in scores]
     stats = peer_statistics(table, region=name, scores=codes, peers=PEER_COLUMNS)
     by_set = stats.partition_by("peers", as_dict=True, maintain_order=True)
-    sets, cells = [], {code: [] for code in codes}
+    sets: list[PeerSet] = []
+    cells: dict[str, list[PeerCell]] = {code: [] for code in codes}
     for column in PEER_COLUMNS:
         part = by_set[(column,)]
         records = {r["score"]: r for r in part.iter_rows(named=True)}
@@ -170,7 +171,8 @@ class Distribution:
 
 
 def cycle_distribution(access: ResultsAccess) -> list[Distribution]:
-    """Each component's distribution over every participating region, then within each group."""
+    """Each component's distribution over every participating region, then within each group
+    (in the framework's order of groups)."""
     framework = access.framework
     table = peer_table(access.require_run(), framework, published_only=not access.is_coordinator)
     scores = _scores(framework)
@@ -178,7 +180,11 @@ def cycle_distribution(access: ResultsAccess) -> list[Distribution]:
     codes = [code for code, _label in scores]
     parts = [("all", _("All regions"), score_distribution(table, scores=codes))]
     grouped = score_distribution(table, scores=codes, by="group")
-    for (group,), part in grouped.partition_by("group", as_dict=True, maintain_order=True).items():
+    order = {code: i for i, code in enumerate(framework.group_codes)}
+    by_group = grouped.partition_by("group", as_dict=True, maintain_order=True)
+    for (group,), part in sorted(
+        by_group.items(), key=lambda item: (order.get(item[0][0], len(order)), item[0])
+    ):
         parts.append((str(group), _("Group: %(group)s") % {"group": group}, part))
     out = []
     for key, name, frame in parts:
