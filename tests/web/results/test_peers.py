@@ -119,8 +119,8 @@ def test_the_region_page_shows_its_peers_quartiles_by_hand(peer_world, as_user, 
     assert _cells(content, "peers-baseline")[1:] == [
         "1.00", "2.00 (1.00–3.00)", "2.50 (1.75–3.25)", "2.00 (1.50–2.50)",
     ]  # fmt: skip
-    # Kolaborasi is weighted for KPPN_IKN only: nothing for REGULER, Agam alone among kabupaten.
-    assert _cells(content, "peers-kolaborasi")[1:] == ["–", "–", "–", "3.00 (3.00–3.00)"]
+    # Kolaborasi is weighted for KPPN_IKN only: not a score of Deli Serdang (REGULER).
+    assert 'id="peers-kolaborasi"' not in content.decode()
     for heading in ("Group: REGULER", "Province: Sumatera Utara", "Kind: Regency (kabupaten)"):
         assert heading in content.decode()
     # One chart per peer set, each an image with a name and the table as its alternative.
@@ -131,6 +131,14 @@ def test_the_region_page_shows_its_peers_quartiles_by_hand(peer_world, as_user, 
     assert _nearest(content) == ["kab-agam", "kota-padang", "kota-binjai", "kota-medan", "kab-karo"]
     assert _cells(content, "nearest-kab-agam") == ["Kab. Agam", "2.90", "+0.10"]
     assert _cells(content, "nearest-kab-karo") == ["Kab. Karo", "1.20", "-1.60"]
+
+
+def test_a_missing_score_is_left_out_of_the_quartiles(peer_world, as_user):
+    """Agam (KPPN_IKN) has kolaborasi 3.0; among its group, its province (Padang is REGULER)
+    and the kabupaten (Deli Serdang and Karo are REGULER) no other region has one."""
+    content = as_user(None).get("/r/kab-agam/history-2023/results/").content
+    assert _cells(content, "peers-kolaborasi") == ["Collaboration", "3.00", *["3.00 (3.00–3.00)"] * 3]
+    assert _cells(content, "peers-final")[2:] == ["2.90 (2.90–2.90)", "2.58 (2.41–2.74)", "2.80 (2.00–2.85)"]
 
 
 def test_an_unpublished_region_is_not_among_the_peers_a_regional_admin_sees(

@@ -57,9 +57,10 @@ def peer_table(run: ResultRun, framework: Framework, *, published_only: bool) ->
     return pl.DataFrame(columns, schema=schema)
 
 
-def _scores(framework: Framework) -> list[tuple[str, str]]:
-    """(code, label) of each component, then the final."""
-    return [(c.code, page_label(c.label)) for c in framework.components] + [("final", _("Final"))]
+def _scores(framework: Framework, *, group: str | None = None) -> list[tuple[str, str]]:
+    """(code, label) of each component (only those ``group`` has, when given), then the final."""
+    components = [c for c in framework.components if group is None or c.applies_to(group)]
+    return [(c.code, page_label(c.label)) for c in components] + [("final", _("Final"))]
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,29 @@ def _set_name(column: str, value: str | None) -> str:
     return _("Kind: %(kind)s") % {"kind": kind}
 
 
+def _peer_chart(
+    framework: Framework, scores: list[tuple[str, str]], records: dict, *, region: str, set_name: str
+) -> str:
+    """One peer set's box plot: a row per score, the region's own score as the marker."""
+    boxes = [
+        BoxRow(
+            label,
+            records[code]["q1"],
+            records[code]["median"],
+            records[code]["q3"],
+            marker=records[code]["value"],
+        )
+        for code, label in scores
+    ]
+    return box_plot_svg(
+        boxes,
+        scale_min=framework.scale.min,
+        scale_max=framework.scale.max,
+        title=_("%(region)s against its peers (%(peers)s)") % {"region": region, "peers": set_name},
+        legend=(_("Peers: Q1 to Q3, median"), region),
+    )
+
+
 def region_peers(access: ResultsAccess, row: RegionResult) -> RegionPeers | None:
     """The region page's peers section; None for a region that did not take part."""
     if not row.participant:
@@ -119,7 +143,8 @@ def region_peers(access: ResultsAccess, row: RegionResult) -> RegionPeers | None
     name = row.region.name
     if table.filter(pl.col("region") == name).height != 1:
         return None
-    scores = _scores(framework)
+    # A component the region's group does not have (kolaborasi for REGULER) is not its score.
+    scores = _scores(framework, group=row.group)
     codes = [code for code, _label in scores]
     stats = peer_statistics(table, region=name, scores=codes, peers=PEER_COLUMNS)
     by_set = stats.partition_by("peers", as_dict=True, maintain_order=True)
@@ -130,23 +155,7 @@ def region_peers(access: ResultsAccess, row: RegionResult) -> RegionPeers | None
         records = {r["score"]: r for r in part.iter_rows(named=True)}
         value = part.item(0, "peer_value")
         set_name = _set_name(column, value)
-        boxes = [
-            BoxRow(
-                label,
-                records[code]["q1"],
-                records[code]["median"],
-                records[code]["q3"],
-                marker=records[code]["value"],
-            )
-            for code, label in scores
-        ]
-        chart = box_plot_svg(
-            boxes,
-            scale_min=framework.scale.min,
-            scale_max=framework.scale.max,
-            title=_("%(region)s against its peers (%(peers)s)") % {"region": name, "peers": set_name},
-            legend=(_("Peers: Q1 to Q3, median"), name),
-        )
+        chart = _peer_chart(framework, scores, records, region=name, set_name=set_name)
         sets.append(PeerSet(key=column, name=set_name, count=records["final"]["n"], chart=chart))
         for code in codes:
             r = records[code]
