@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from cityeval.engine.agreement import AlphaResult, agreement_by, icc, krippendorff_alpha
     from cityeval.engine.errors import CityevalError, FrameworkError, InputError
     from cityeval.engine.framework import Framework, builtin_frameworks, load_framework, parse_framework
+    from cityeval.engine.peers import nearest_by_final, peer_statistics, score_distribution
     from cityeval.engine.report import RegionReport, cycle_report, region_report
     from cityeval.engine.scoring import (
         ScoreResult,
@@ -47,13 +48,16 @@ __all__ = [
     "icc",
     "krippendorff_alpha",
     "load_framework",
+    "nearest_by_final",
     "parse_framework",
+    "peer_statistics",
     "plan",
     "previous_finals",
     "read_table",
     "region_report",
     "score",
     "score_components",
+    "score_distribution",
     "score_items",
     "simulate",
     "uncertainty",
@@ -75,6 +79,9 @@ _HOME = {
     "builtin_frameworks": "framework",
     "load_framework": "framework",
     "parse_framework": "framework",
+    "nearest_by_final": "peers",
+    "peer_statistics": "peers",
+    "score_distribution": "peers",
     "RegionReport": "report",
     "cycle_report": "report",
     "region_report": "report",

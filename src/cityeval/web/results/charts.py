@@ -1,6 +1,7 @@
 """The results charts as SVG text (no JavaScript, no image library), so a page and a PDF letter
 show the same picture: :func:`radar_svg` (scores per dimension or component, this year against
-last year) and :func:`histogram_svg` (the distribution of finals).
+last year), :func:`histogram_svg` (the distribution of finals) and :func:`box_plot_svg` (each
+component's median and quartiles, against a region's own score or with the whole range).
 
 They draw the engine's report data (``RegionReport.dimension_series`` and the like); the
 engine itself draws nothing. Chart coordinates are written with two decimals, which is drawing
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-__all__ = ["histogram_svg", "radar_geometry", "radar_svg"]
+__all__ = ["BoxRow", "box_plot_svg", "histogram_svg", "radar_geometry", "radar_svg"]
 
 RADAR_SIZE = 320.0  # diameter of the outer ring's bounding box, in SVG units
 RADAR_LABEL_ROOM = 120.0  # left and right of the chart, for axis labels
@@ -227,4 +229,139 @@ def histogram_svg(
         f'<text x="{left + plot_w:.2f}" y="{height - 8:.2f}" text-anchor="middle" font-size="10" '
         f'fill="#5b6572">{scale_max:g}</text></svg>'
     )
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class BoxRow:
+    """One row of a box plot: the quartiles of a score (None when there is no value), the
+    whiskers' ends (``low``, ``high``; none drawn when None) and a region's own score."""
+
+    label: str
+    q1: float | None
+    median: float | None
+    q3: float | None
+    low: float | None = None
+    high: float | None = None
+    marker: float | None = None
+
+
+BOX_ROW_HEIGHT = 46.0
+
+
+def box_plot_svg(
+    rows: Sequence[BoxRow],
+    *,
+    scale_min: float,
+    scale_max: float,
+    title: str = "",
+    legend: tuple[str, str | None] | None = None,
+    width: float = 360.0,
+) -> str:
+    """Horizontal box plots on the score scale, one per row, each under its label (labels
+    above the boxes, not beside them, so the chart stays readable on a phone's width).
+
+    A box spans Q1 to Q3 with a line at the median; whiskers run to ``low`` and ``high`` when
+    given; ``marker`` is drawn as a dark diamond (a region's own score). Values are clamped
+    to the scale. ``legend`` names the box and the marker (None: no marker in the legend) in
+    the page's language. The page
+    scales the SVG with CSS on ``svg.boxplot``; a table beside it carries the numbers.
+    """
+    if scale_max <= scale_min:
+        raise ValueError("scale_max must be above scale_min")
+    left, right, top = 12.0, 12.0, 8.0
+    plot_w = width - left - right
+    axis_y = top + BOX_ROW_HEIGHT * len(rows) + 4
+    legend_lines = 0 if legend is None else (1 if legend[1] is None else 2)
+    height = axis_y + 22 + 22 * legend_lines
+
+    def x(value: float) -> float:
+        share = min(1.0, max(0.0, (value - scale_min) / (scale_max - scale_min)))
+        return left + plot_w * share
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="boxplot" role="img" viewBox="0 0 {width:.0f} '
+        f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" '
+        f'aria-label="{escape(title, _QUOTE)}">',
+        f"<title>{escape(title)}</title>" if title else "",
+    ]
+    ticks = _ticks(scale_min, scale_max)
+    for tick in ticks:
+        parts.append(
+            f'<line class="grid" x1="{x(tick):.2f}" y1="{top:.2f}" x2="{x(tick):.2f}" y2="{axis_y:.2f}" '
+            f'stroke="#e3e7ec"/><text class="tick" x="{x(tick):.2f}" y="{axis_y + 14:.2f}" '
+            f'text-anchor="middle" font-size="11" fill="#5b6572">{tick:g}</text>'
+        )
+    for i, row in enumerate(rows):
+        parts.append(_box_row(row, x, top + i * BOX_ROW_HEIGHT))
+    if legend:
+        parts.append(_box_legend(legend, left, axis_y + 36))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _ticks(scale_min: float, scale_max: float) -> list[float]:
+    """Whole steps on a short scale (0–4 gives 0, 1, 2, 3, 4), else quarters."""
+    span = scale_max - scale_min
+    step = 1.0 if span <= 10 and float(span).is_integer() else span / 4
+    count = round(span / step)
+    return [scale_min + k * step for k in range(count + 1)]
+
+
+def _box_row(row: BoxRow, x: Any, y: float) -> str:
+    """A row's label, then its whiskers, box, median and marker (what is known of them)."""
+    mid = y + 30
+    parts = [
+        f'<g class="box-row"><text class="label" x="12" y="{y + 13:.2f}" font-size="13" fill="#1b1f24">'
+        f"{escape(row.label)}</text>"
+    ]
+    if row.low is not None and row.high is not None:
+        parts.append(
+            f'<line class="whisker" x1="{x(row.low):.2f}" y1="{mid:.2f}" x2="{x(row.high):.2f}" '
+            f'y2="{mid:.2f}" stroke="#5b6572"/>'
+        )
+        for end in (row.low, row.high):
+            parts.append(
+                f'<line x1="{x(end):.2f}" y1="{mid - 5:.2f}" x2="{x(end):.2f}" y2="{mid + 5:.2f}" '
+                'stroke="#5b6572"/>'
+            )
+    if row.q1 is not None and row.q3 is not None:
+        parts.append(
+            f'<rect class="box" x="{x(row.q1):.2f}" y="{mid - 8:.2f}" '
+            f'width="{max(1.0, x(row.q3) - x(row.q1)):.2f}" height="16" fill="#0b5cad" fill-opacity="0.25" '
+            f'stroke="#0b5cad" data-q1="{row.q1!r}" data-q3="{row.q3!r}"/>'
+        )
+    if row.median is not None:
+        parts.append(
+            f'<line class="median" x1="{x(row.median):.2f}" y1="{mid - 8:.2f}" x2="{x(row.median):.2f}" '
+            f'y2="{mid + 8:.2f}" stroke="#0b5cad" stroke-width="3" data-value="{row.median!r}"/>'
+        )
+    if row.marker is not None:
+        mx = x(row.marker)
+        parts.append(
+            f'<path class="marker" d="M{mx:.2f},{mid - 7:.2f} L{mx + 7:.2f},{mid:.2f} '
+            f'L{mx:.2f},{mid + 7:.2f} L{mx - 7:.2f},{mid:.2f} Z" fill="#9a3412" stroke="#ffffff" '
+            f'data-value="{row.marker!r}"/>'
+        )
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _box_legend(names: tuple[str, str | None], left: float, y: float) -> str:
+    """A box for the quartiles with its median; below it, when named, a diamond for the
+    region (one entry a line: translated names run long)."""
+    parts = [
+        f'<g class="legend" font-size="12"><rect x="{left:.2f}" y="{y - 9:.2f}" width="18" height="12" '
+        f'fill="#0b5cad" fill-opacity="0.25" stroke="#0b5cad"/><line x1="{left + 9:.2f}" y1="{y - 9:.2f}" '
+        f'x2="{left + 9:.2f}" y2="{y + 3:.2f}" stroke="#0b5cad" stroke-width="3"/>'
+        f'<text x="{left + 24:.2f}" y="{y + 1:.2f}">{escape(names[0])}</text>'
+    ]
+    if names[1] is not None:
+        y += 22
+        parts.append(
+            f'<path d="M{left + 9:.2f},{y - 10:.2f} L{left + 16:.2f},{y - 3:.2f} L{left + 9:.2f},{y + 4:.2f} '
+            f'L{left + 2:.2f},{y - 3:.2f} Z" fill="#9a3412"/>'
+            f'<text x="{left + 24:.2f}" y="{y + 1:.2f}">{escape(names[1])}</text>'
+        )
+    parts.append("</g>")
     return "".join(parts)

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from cityeval.web.results import planner_views, views
+from cityeval.web.results import peer_views, planner_views, views
 
 app_name = "results"
 urlpatterns = [
     path("results/", views.index, name="index"),
     path("results/history/import/", views.history, name="history_import"),
     path("results/<slug:cycle>/", views.national, name="national"),
+    path("results/<slug:cycle>/distribution/", peer_views.distribution, name="distribution"),
     path("results/<slug:cycle>/compute/", views.compute, name="compute"),
     path("results/<slug:cycle>/publish/", views.publish, name="publish"),
     path("results/<slug:cycle>/national.<str:fmt>", views.national_export, name="national_export"),

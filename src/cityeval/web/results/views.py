@@ -41,6 +41,7 @@ from cityeval.web.results.history import history_import
 from cityeval.web.results.jobs import export_file
 from cityeval.web.results.letters import cycle_letter_context, pdf_response, region_charts
 from cityeval.web.results.models import LetterDetails, ResultRun
+from cityeval.web.results.peers import region_peers
 from cityeval.web.results.selectors import (
     ResultsAccess,
     cycle_report_of,
@@ -182,6 +183,7 @@ def region(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
         "sees_feedback": results.sees_feedback,
         "items": items.to_dicts(),
         "history": region_history(results.row.region_id, coordinator=access.is_coordinator),
+        "peers": region_peers(access, results.row),
     }
     return render(request, "results/region.html", context)
 
