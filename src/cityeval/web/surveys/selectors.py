@@ -450,18 +450,18 @@ def proposed_levels(participation: Participation, *, quality: PlanQuality | None
         return {}
     framework = participation.cycle.framework.framework
     items = [
-        item
+        (item.code, item.statement)
         for _component, item in framework.items_for(participation.group)
         if item.kind == "survey" and item.statement is not None
     ]
-    statements = [item.statement for item in items if item.statement]
+    statements = [statement for _code, statement in items]
     means_key = f"{key}:means:{hashlib.sha256(repr(statements).encode()).hexdigest()}"
-    means = cache.get(means_key) if key else None
+    means: dict[str, float] | None = cache.get(means_key) if key else None
     if means is None:
         means = pooled_means(report.valid, statements=statements)
         if key:
             cache.set(means_key, means, QUALITY_CACHE_SECONDS)
-    return {item.code: means[item.statement] for item in items if item.statement in means}
+    return {code: means[statement] for code, statement in items if statement in means}
 
 
 def impact_flags(participation: Participation, *, quality: PlanQuality | None = None) -> dict[str, list[str]]:
