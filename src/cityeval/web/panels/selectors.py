@@ -56,7 +56,7 @@ def my_panel_regions(user: User) -> list[MyPanelRegion]:
     )
     regions_list = list(regions)
     frameworks: dict[int, Framework] = {}
-    codes_of: dict[tuple[int, str], set[str]] = {}  # per (framework, group): the items scored
+    codes_of: dict[tuple[int, str], set[str]] = {}  # per (framework, group): its items
     for pr in regions_list:
         framework_id, group = pr.participation.cycle.framework_id, pr.participation.group
         if framework_id not in frameworks:
@@ -74,7 +74,7 @@ def my_panel_regions(user: User) -> list[MyPanelRegion]:
     scored: dict[int, int] = {}
     if ids_of:
         matching = reduce(
-            or_, (Q(panel_region_id__in=ids, item__in=codes_of[key]) for key, ids in ids_of.items())
+            or_, (Q(panel_region_id__in=ids, item__in=sorted(codes_of[key])) for key, ids in ids_of.items())
         )
         scored = dict(
             ItemScore.objects.filter(matching, assessor=user)
