@@ -43,6 +43,29 @@ def test_the_scoring_page_shows_the_levels_to_the_assessor(world, as_user):
     assert "cityeval's guidance, not the ministry's." in row
 
 
+def test_the_scoring_page_keeps_its_drawn_levels_per_language(world, as_user, settings):
+    """The levels are drawn once per framework, item and language and kept by the process: an
+    English view, then an Indonesian one, then English again each show their own words."""
+    assessor = _user("panel_assessor", "assessor")
+    panel = Panel.objects.create(cycle=world.cycle, stage="stage_2", name="Panel 1")
+    PanelMember.objects.create(panel=panel, user=assessor, affiliation="university", organisation="USU")
+    PanelRegion.objects.create(panel=panel, participation=world.participation_a, stage="stage_2")
+    url = f"/panels/cycles/{world.cycle.slug}/stage_2/{world.region_a.slug}/"
+    client = as_user(assessor)
+
+    def row() -> str:
+        page = client.get(url).content.decode()
+        found = page[page.index(f'id="item-{LEVEL_ITEM}"') :]
+        return found[: found.index("</tr>")]
+
+    assert DRAFT_EN in row()
+    settings.LANGUAGE_CODE = "id"
+    indonesian = row()
+    assert DRAFT_ID in indonesian and DRAFT_EN not in indonesian
+    settings.LANGUAGE_CODE = "en"
+    assert DRAFT_EN in row()
+
+
 def test_the_programme_page_says_how_its_criteria_relate_to_the_quick_win_component(world, as_user, admin_a):
     from cityeval.web.programmes.models import Programme
 

@@ -18,10 +18,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cityeval.engine.framework import Item
 from cityeval.web.accounts.access import acting_user
 from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.phases import Activity, CycleClosed
@@ -124,6 +127,28 @@ def _interview_form(access: PanelRegionAccess, interview) -> InterviewForm:
     )
 
 
+# Each item's level descriptors drawn once per framework, item and language and kept for the
+# process: they are the framework's, the same on every scoring page (~100 items a page).
+_DESCRIPTORS: dict[tuple[str, str, str], str] = {}
+_DESCRIPTORS_MAX = 20_000
+
+
+def _descriptors_html(access: PanelRegionAccess, item: Item) -> str:
+    key = (access.cycle.framework.digest, item.code, get_language() or "")
+    html = _DESCRIPTORS.get(key)
+    if html is None:
+        descriptors = access.framework.descriptors_for(item)
+        html = (
+            render_to_string("assessments/_descriptors.html", {"descriptors": descriptors})
+            if descriptors
+            else ""
+        )
+        if len(_DESCRIPTORS) >= _DESCRIPTORS_MAX:
+            _DESCRIPTORS.clear()
+        _DESCRIPTORS[key] = html
+    return html
+
+
 def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> HttpResponse:
     viewer = acting_user(request)
     rows = scoring_rows(access, viewer)
@@ -153,7 +178,9 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
         "missing": missing,
         "item_total": len(rows),
         "scored": len(rows) - missing,
-        "descriptors": {row.item.code: access.framework.descriptors_for(row.item) for row in rows},
+        "descriptors": {row.item.code: _descriptors_html(access, row.item) for row in rows},
+        "revise_url": reverse("panels:revise", kwargs=_kwargs(access)),
+        "evidence_request_url": reverse("panels:evidence_request", kwargs=_kwargs(access)),
         "members": members_of(access.panel),
         "submitted_ids": set(access.panel_region.submissions.values_list("assessor_id", flat=True)),
         "interview": interview,

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from cityeval.engine import Framework
 from cityeval.web.accounts.access import User, is_assessor, is_coordinator, memberships
@@ -52,30 +54,45 @@ def my_panel_regions(user: User) -> list[MyPanelRegion]:
         "stage",
         "participation__region__name",
     )
+    regions_list = list(regions)
     frameworks: dict[int, Framework] = {}
-    submitted = set(ScoreSubmission.objects.filter(assessor=user).values_list("panel_region_id", flat=True))
-    scored: dict[int, set[str]] = defaultdict(set)
-    for panel_region_id, item in ItemScore.objects.filter(assessor=user).values_list(
-        "panel_region_id", "item"
-    ):
-        scored[panel_region_id].add(item)
-    out = []
-    for pr in regions:
-        framework_id = pr.participation.cycle.framework_id
+    codes_of: dict[tuple[int, str], set[str]] = {}  # per (framework, group): its items
+    for pr in regions_list:
+        framework_id, group = pr.participation.cycle.framework_id, pr.participation.group
         if framework_id not in frameworks:
             frameworks[framework_id] = FrameworkVersion.objects.get(pk=framework_id).framework
-        framework = frameworks[framework_id]
-        codes = {item.code for _component, item in framework.items_for(pr.participation.group)}
-        out.append(
-            MyPanelRegion(
-                panel_region=pr,
-                member=members[pr.panel_id],
-                submitted=pr.id in submitted,
-                scored=len(scored[pr.id] & codes),
-                expected=len(codes),
-            )
+        if (framework_id, group) not in codes_of:
+            codes_of[framework_id, group] = {
+                item.code for _component, item in frameworks[framework_id].items_for(group)
+            }
+    submitted = set(ScoreSubmission.objects.filter(assessor=user).values_list("panel_region_id", flat=True))
+    # The items scored per region, counted by the database: only the items of the region's
+    # group count (one condition per framework and group, not per region).
+    ids_of: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for pr in regions_list:
+        ids_of[pr.participation.cycle.framework_id, pr.participation.group].append(pr.id)
+    scored: dict[int, int] = {}
+    if ids_of:
+        matching = reduce(
+            or_, (Q(panel_region_id__in=ids, item__in=sorted(codes_of[key])) for key, ids in ids_of.items())
         )
-    return out
+        scored = dict(
+            ItemScore.objects.filter(matching, assessor=user)
+            .order_by()
+            .values("panel_region_id")
+            .annotate(n=Count("item", distinct=True))
+            .values_list("panel_region_id", "n")
+        )
+    return [
+        MyPanelRegion(
+            panel_region=pr,
+            member=members[pr.panel_id],
+            submitted=pr.id in submitted,
+            scored=scored.get(pr.id, 0),
+            expected=len(codes_of[pr.participation.cycle.framework_id, pr.participation.group]),
+        )
+        for pr in regions_list
+    ]
 
 
 # --- coordinator pages ----------------------------------------------------------------------------------

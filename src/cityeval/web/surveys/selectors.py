@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, NamedTuple, TypedDict
 
 import polars as pl
 from django.conf import settings
@@ -198,17 +198,24 @@ def quality_of(plan: SurveyPlan | None) -> QualityReport | None:
     Computed once per plan and kept in Django's cache until a response arrives or the
     plan changes (see :func:`_quality_key`): reading every response through the ORM and
     checking them takes time that grows with the responses."""
+    return _quality(plan)[0]
+
+
+def _quality(plan: SurveyPlan | None) -> tuple[QualityReport | None, str | None]:
+    """:func:`quality_of` and its cache key (None without forms): what the figures derived
+    from the report are cached under, so that they change with it."""
     forms = forms_of(plan)
     if plan is None or not forms:
-        return None
+        return None, None
     users = known_users(plan, forms)
     key = _quality_key(plan, forms, users)
     stored = cache.get(key)
     if stored is not None:
         responses, summary, cross_form, parameters = stored
-        return QualityReport(
+        report = QualityReport(
             responses, summary, MappingProxyType(cross_form), parameters=MappingProxyType(parameters)
         )
+        return report, key
     report = check_responses(
         responses_frame(forms),
         min_seconds=float(settings.SURVEY_MIN_SECONDS),
@@ -218,14 +225,24 @@ def quality_of(plan: SurveyPlan | None) -> QualityReport | None:
     # Stored as plain parts: the report's read-only mappings cannot be pickled.
     parts = (report.responses, report.forms, dict(report.cross_form), dict(report.parameters))
     cache.set(key, parts, QUALITY_CACHE_SECONDS)
-    return report
+    return report, key
 
 
-def plan_quality(participation: Participation) -> tuple[SurveyPlan | None, QualityReport | None]:
+class PlanQuality(NamedTuple):
+    """A participation's survey plan, its quality report and the report's cache key (None
+    without forms): computed once per request and shared by :func:`proposed_levels` and
+    :func:`impact_flags`."""
+
+    plan: SurveyPlan | None
+    report: QualityReport | None
+    key: str | None
+
+
+def plan_quality(participation: Participation) -> PlanQuality:
     """The participation's survey plan and its quality report, to share between the callers
     of one request (:func:`proposed_levels`, :func:`impact_flags`)."""
     plan = SurveyPlan.objects.filter(participation=participation).first()
-    return plan, quality_of(plan)
+    return PlanQuality(plan, *_quality(plan))
 
 
 @dataclass
@@ -417,37 +434,42 @@ def survey_stats(plan: SurveyPlan, report: QualityReport, *, n_boot: int | None 
 # --- for the assessors' pages ----------------------------------------------------------------
 
 
-def proposed_levels(
-    participation: Participation, *, quality: tuple[SurveyPlan | None, QualityReport | None] | None = None
-) -> dict[str, float]:
+def proposed_levels(participation: Participation, *, quality: PlanQuality | None = None) -> dict[str, float]:
     """The survey's proposed level per Impact item code (the survey mean of its statement),
     for the assessors' scoring pages. Empty until the region's survey has valid responses.
 
     Only ``survey`` items of the cycle's framework whose statement was asked in one of the
     region's forms and has at least one valid answer get a value; it is the unweighted mean of
     the valid responses (0–4), not rounded. ``quality``: :func:`plan_quality`, if known.
+
+    The means are cached beside the quality report, under its key (so they change with it:
+    a new response gives a new key) and the statements asked for.
     """
-    _plan, report = quality or plan_quality(participation)
+    _plan, report, key = quality or plan_quality(participation)
     if report is None:
         return {}
     framework = participation.cycle.framework.framework
     items = [
-        item
+        (item.code, item.statement)
         for _component, item in framework.items_for(participation.group)
         if item.kind == "survey" and item.statement is not None
     ]
-    means = pooled_means(report.valid, statements=[item.statement for item in items if item.statement])
-    return {item.code: means[item.statement] for item in items if item.statement in means}
+    statements = [statement for _code, statement in items]
+    means_key = f"{key}:means:{hashlib.sha256(repr(statements).encode()).hexdigest()}"
+    means: dict[str, float] | None = cache.get(means_key) if key else None
+    if means is None:
+        means = pooled_means(report.valid, statements=statements)
+        if key:
+            cache.set(means_key, means, QUALITY_CACHE_SECONDS)
+    return {code: means[statement] for code, statement in items if statement in means}
 
 
-def impact_flags(
-    participation: Participation, *, quality: tuple[SurveyPlan | None, QualityReport | None] | None = None
-) -> dict[str, list[str]]:
+def impact_flags(participation: Participation, *, quality: PlanQuality | None = None) -> dict[str, list[str]]:
     """Per Impact item code, the quality flags of the form that asked its statement (below
     target, exclusions by reason, respondents also in other forms, more respondents than the
     service's known users), for the assessors' scoring pages. Empty without forms.
     ``quality``: :func:`plan_quality`, if known."""
-    plan, report = quality or plan_quality(participation)
+    plan, report, _key = quality or plan_quality(participation)
     if report is None:
         return {}
     by_statement: dict[str, list[str]] = {}
