@@ -442,12 +442,18 @@ def test_an_address_of_a_deactivated_account_is_refused_when_inviting(coordinato
     assert Invitation.objects.count() == 0 and mail.outbox == []
 
 
-def test_a_regional_admin_is_refused_the_same_way(admin_a, opd_b, world, as_user):
+def test_a_regional_admin_is_not_told_which_addresses_are_deactivated(admin_a, opd_b, world, as_user):
+    """opd_b's account is in another region: admin A must not learn it exists or its state, so
+    the invitation goes out as any other; its link refuses and makes no second account."""
     _deactivated_at(opd_b, "tono@example.go.id")
     url = reverse("accounts:invitations_regional", kwargs={"region": "kab-deli-serdang"})
-    refused = as_user(admin_a).post(url, {"opd": "dinkes", "name": "Tono", "email": "tono@example.go.id"})
-    assert refused.status_code == 400 and "belongs to a deactivated account" in refused.text
-    assert Invitation.objects.count() == 0
+    sent = as_user(admin_a).post(url, {"opd": "dinkes", "name": "Tono", "email": "tono@example.go.id"})
+    assert sent.status_code == 302 and "deactivated" not in as_user(admin_a).get(url).text
+    page = Client().get(_link(mail.outbox[0]))
+    assert page.status_code == 409 and "belongs to a deactivated account" in page.text
+    _client, accepted = _accept(_link(mail.outbox[0]))
+    assert accepted.status_code == 409
+    assert list(get_user_model().objects.filter(email__iexact="tono@example.go.id")) == [opd_b]
 
 
 def test_a_deactivated_account_named_by_the_address_is_refused_too(coordinator, world, as_user):

@@ -17,13 +17,18 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from cityeval.engine import InputError
+from cityeval.web.accounts.models import Membership, Role
+from cityeval.web.audit.models import AuditEntry
 from cityeval.web.evaluations.models import Cycle
+from cityeval.web.jobs import services as job_services
 from cityeval.web.jobs.models import Job
-from cityeval.web.jobs.services import job_recover_stale, job_run
+from cityeval.web.jobs.services import JobFile, job_recover_stale, job_run
 from cityeval.web.results import services as results_services
+from cityeval.web.results.jobs import NotCoordinator
 from cityeval.web.results.models import RegionResult, ResultRun
 from cityeval.web.results.services import results_compute
 from tests.helpers.results import A_FINAL, B_FINAL, CYCLE, REGION_A, REGION_B
+from tests.helpers.web import make_user
 
 COMPUTE = f"/results/{CYCLE}/compute/"
 NATIONAL = f"/results/{CYCLE}/"
@@ -183,3 +188,66 @@ def test_outsiders_cannot_queue_a_compute_or_see_its_job(scored, as_user, coordi
         if name is None:
             assert response["Location"].startswith("/accounts/login/")
     assert Job.objects.count() == 1 and ResultRun.objects.count() == 1
+
+
+def test_a_job_whose_asker_lost_the_role_runs_for_the_next_coordinator_who_asks(scored, as_user, coordinator):
+    """X asks and leaves before the worker runs it: the job fails; Y asking (or retrying) must
+    compute, as Y, not fail again on X's lost role."""
+    job = _queue(as_user(coordinator))
+    Membership.objects.filter(user=coordinator, role=Role.COORDINATOR).update(active=False)
+    with pytest.raises(NotCoordinator):
+        job_run(job_id=job.pk)
+    other = make_user("coordinator2", Role.COORDINATOR)
+    again = _queue(as_user(other))
+    assert again.pk == job.pk and again.created_by == other
+    job_run(job_id=again.pk)
+    again.refresh_from_db()
+    assert again.status == Job.Status.DONE
+    run = ResultRun.objects.get(cycle=scored.cycle)
+    assert run.computed_by == other
+
+
+def test_the_retry_button_runs_the_job_as_whoever_pressed_it(scored, as_user, coordinator):
+    job = _queue(as_user(coordinator))
+    Membership.objects.filter(user=coordinator, role=Role.COORDINATOR).update(active=False)
+    with pytest.raises(NotCoordinator):
+        job_run(job_id=job.pk)
+    other = make_user("coordinator2", Role.COORDINATOR)
+    assert as_user(other).post(f"/jobs/{job.pk}/retry/").status_code == 302
+    job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.created_by) == (Job.Status.DONE, other)
+
+
+def test_the_compute_audit_entry_keeps_the_askers_network(scored, as_user, coordinator):
+    """Computed by the worker, the entry still says where the request came from (the test
+    client's 127.0.0.1, kept as its /24 network) and its request id."""
+    job = _queue(as_user(coordinator))
+    job_run(job_id=job.pk)
+    entry = AuditEntry.objects.get(action="results_compute")
+    assert entry.network == "127.0.0.0/24" and entry.user == coordinator
+
+
+def _slow_then_failing(job, progress):
+    """The first run of a job: so slow that it is taken for dead and run again to the end by
+    another worker, then it fails late (a storage error, say). Later runs make a small file."""
+    if job.attempts == 1:
+        Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=600))
+        assert job_recover_stale(stale_after=300) == 1
+        job_run(job_id=job.pk)  # the other worker's run, start to finish
+        raise RuntimeError("the first run fails late")
+    return JobFile(b"a,b\n", "national.csv")
+
+
+def test_a_run_that_fails_after_another_run_finished_leaves_the_job_done(
+    computed, as_user, coordinator, monkeypatch
+):
+    monkeypatch.setitem(job_services.RUNNERS, Job.Kind.NATIONAL_EXPORT, f"{__name__}._slow_then_failing")
+    as_user(coordinator).post(f"/results/{CYCLE}/national.csv/prepare/")
+    job = Job.objects.latest("pk")
+    with pytest.raises(RuntimeError):
+        job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.error) == (Job.Status.DONE, 2, "")
+    page = as_user(coordinator).get(f"/jobs/{job.pk}/").content.decode()
+    assert 'id="job-failed"' not in page and f"/jobs/{job.pk}/download/" in page

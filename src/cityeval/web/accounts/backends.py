@@ -5,9 +5,12 @@ Django's ``ModelBackend`` answers "nobody" for a deactivated account even with t
 password, so the form said "wrong password" and django-axes counted a failure towards the
 lock-out (it counts Django's ``user_login_failed`` signal). Here the account comes back only
 after ``check_password`` succeeded, and the form (``AuthenticationForm.confirm_login_allowed``)
-refuses it with its own message, without logging in: someone guessing passwords learns nothing
-about the account's state, and its owner is told to ask the coordinator. The check costs the
-same one password hash for every account, so its time says nothing either.
+refuses it with its own message, without logging in, and its owner is told to ask the
+coordinator. A wrong password is answered as for any account (and counts towards the lock-out),
+so only someone who has the right password learns that the account is deactivated, and with it
+that the password is right: a trade-off taken knowingly (docs/security.md), since the account
+cannot log in while deactivated. The check costs the same one password hash for every account,
+so its time says nothing.
 
 A session never belongs to a deactivated account: ``get_user`` still refuses it, so an open
 session ends at its next request.

@@ -117,10 +117,14 @@ def invitation_check(
     region: Region | None = None,
     opd: Opd | None = None,
     pending: bool = True,
+    tell_deactivated: bool = True,
 ) -> dict[str, str]:
     """The field errors of one invitation (empty when it is fine); with ``pending``, also
     whether the address already has a live invitation for the role in this scope (one query).
-    An address of a deactivated account is refused (``deactivated_account_for``)."""
+    With ``tell_deactivated`` (the coordinator, who sees every account on the People page), an
+    address of a deactivated account is refused (``deactivated_account_for``); anyone else is
+    not told which addresses those are: their invitation goes out and its link refuses to make
+    a second account, telling its owner to contact the coordinator."""
     errors: dict[str, str] = {}
     try:
         validate_email(email)
@@ -137,7 +141,7 @@ def invitation_check(
         .exists()
     ):
         errors["email"] = str(_("This address already has a pending invitation for this role."))
-    if "email" not in errors and deactivated_account_for(email) is not None:
+    if tell_deactivated and "email" not in errors and deactivated_account_for(email) is not None:
         errors["email"] = str(DEACTIVATED_ADDRESS)
     return errors
 
@@ -237,8 +241,9 @@ def invitation_create(
     if not may_invite(by, role=role, region=region, opd=opd):
         raise PermissionDenied
     errors = invitation_check(
-        email=email.strip(), name=name, role=role, affiliation=affiliation, region=region, opd=opd
-    )
+        email=email.strip(), name=name, role=role, affiliation=affiliation, region=region, opd=opd,
+        tell_deactivated=is_coordinator(by),
+    )  # fmt: skip
     if errors:
         raise InvitationRejected(next(iter(errors.values())), errors=errors)
     invitation, token = invitation_new(
@@ -267,8 +272,8 @@ def invitation_resend(*, by: User, invitation: Invitation, request: HttpRequest 
         raise PermissionDenied
     if not invitation.is_pending:
         raise InvitationDead
-    if deactivated_account_for(invitation.email) is not None:
-        raise AddressDeactivated(DEACTIVATED_ADDRESS)
+    if is_coordinator(by) and deactivated_account_for(invitation.email) is not None:
+        raise AddressDeactivated(DEACTIVATED_ADDRESS)  # others: the link itself refuses
     token = Invitation.new_token()
     now = timezone.now()
     invitation.digest = Invitation.digest_of(token)

@@ -36,7 +36,7 @@ class LoginForm(AuthenticationForm):
         "invalid_login": gettext_lazy(
             "Wrong username or password. Upper and lower case letters are different."
         ),
-        # Shown only after the right password (accounts.backends): a guess learns nothing.
+        # Shown only after the right password (accounts.backends): a wrong guess learns nothing.
         "inactive": gettext_lazy(
             "This account has been deactivated, so it cannot log in. Contact your coordinator if "
             "you still need it."

@@ -7,13 +7,15 @@ Callers write ``from cityeval.web.audit import services as audit`` and
 Where the action came from (the client's network, never its full address, and the request id
 of the structured logs) is read from ``request`` when given, else from the request being
 served (:class:`AuditOriginMiddleware` keeps it for the services, which take no request); a
-command or a background job has none.
+command has none, and a background job records the origin of the request that asked for it
+(:func:`current_origin` kept in its parameters, :func:`origin_kept` around its run).
 """
 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +26,7 @@ from django.http import HttpRequest, HttpResponse
 from cityeval.web.addresses import client_ip, network_of
 from cityeval.web.audit.models import Action, AuditEntry
 
-__all__ = ["Action", "AuditOriginMiddleware", "record"]
+__all__ = ["Action", "AuditOriginMiddleware", "current_origin", "origin_kept", "record"]
 
 # Set by ops.logs.RequestLogMiddleware (a key of META, so that neither imports the other).
 REQUEST_ID_META = "cityeval.request_id"
@@ -43,6 +45,23 @@ _origin: contextvars.ContextVar[Origin | None] = contextvars.ContextVar("audit_o
 def origin_of(request: HttpRequest) -> Origin:
     ip = client_ip(request)
     return Origin(network=network_of(ip) if ip else "", request_id=request.META.get(REQUEST_ID_META, ""))
+
+
+def current_origin() -> dict[str, str]:
+    """The origin of the request being served (empty outside one), to keep with work done later
+    for it, such as a background job."""
+    origin = _origin.get()
+    return {"network": origin.network, "request_id": origin.request_id} if origin else {}
+
+
+@contextmanager
+def origin_kept(kept: dict[str, str] | None) -> Iterator[None]:
+    """Record entries made inside with the origin ``current_origin`` kept (a job's asker's request)."""
+    token = _origin.set(Origin(kept.get("network", ""), kept.get("request_id", "")) if kept else None)
+    try:
+        yield
+    finally:
+        _origin.reset(token)
 
 
 class AuditOriginMiddleware:

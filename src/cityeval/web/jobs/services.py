@@ -89,10 +89,16 @@ def _enqueue(job: Job) -> None:
 @transaction.atomic
 def job_enqueue(*, user: User, kind: str, key: str, params: dict[str, Any]) -> Job:
     """The job for ``key``: the one already queued, running or done, else a new one queued
-    (a failed one is queued again). The queue row is written in the same transaction."""
+    (a failed one is queued again, now as ``user``'s: whoever asked first may have lost the
+    right since). The queue row is written in the same transaction. The request's origin is
+    kept for the audit entries the job records."""
+    params = {**params, "origin": audit.current_origin()}
     job, created = Job.objects.select_for_update().get_or_create(
         key=key, defaults={"kind": kind, "params": params, "created_by": user}
     )
+    if not created and job.status == Job.Status.FAILED:
+        job.created_by, job.params = user, params
+        job.save(update_fields=["created_by", "params"])
     if created or job.status == Job.Status.FAILED:
         _requeue(job)
     return job
@@ -126,10 +132,13 @@ def _requeue(job: Job) -> None:
 
 @transaction.atomic
 def job_retry(*, user: User, job_id: int) -> Job:
-    """Queue a failed job again (the retry button); anything else is refused."""
+    """Queue a failed job again (the retry button), now as ``user``'s (whoever asked first may
+    have lost the right since); anything else is refused."""
     job = Job.objects.select_for_update().get(pk=job_id)
     if job.status != Job.Status.FAILED:
         raise JobNotRetryable
+    job.created_by, job.params = user, {**job.params, "origin": audit.current_origin()}
+    job.save(update_fields=["created_by", "params"])
     _requeue(job)
     return job
 
@@ -195,7 +204,11 @@ def job_run(*, job_id: int) -> None:
     job = _claim(job_id)
     if job is None:
         return
-    with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
+    asked = job.params
+    with (
+        translation.override(asked.get("language") or settings.LANGUAGE_CODE),
+        audit.origin_kept(asked.get("origin")),
+    ):
         try:
             module, _dot, name = RUNNERS[Job.Kind(job.kind)].rpartition(".")
             runner = getattr(import_module(module), name)
@@ -207,7 +220,8 @@ def job_run(*, job_id: int) -> None:
         except _FinishedElsewhere:
             return
         except Exception as exc:
-            Job.objects.filter(pk=job.pk).update(
+            # A run queued again while this one was slow may have finished: its outcome stands.
+            Job.objects.filter(pk=job.pk).exclude(status=Job.Status.DONE).update(
                 status=Job.Status.FAILED, error=_failure_text(exc), finished_at=timezone.now()
             )
             raise
