@@ -216,7 +216,7 @@ def test_the_pages_are_in_indonesian(published_years, as_user, admin_a, coordina
     assert "Tabel terbitan yang diimpor" in content and "Dihitung oleh platform" in content
     assert "Dampak" in content  # the framework's own Indonesian label of the impact component
     national = as_user(coordinator).get(NATIONAL).content.decode()
-    assert "Nilai akhir dari tahun ke tahun" in national
+    assert "Indeks akhir dari tahun ke tahun" in national
 
 
 def test_the_pages_link_to_the_trends(published_years, as_user, admin_a, admin_b, coordinator):
