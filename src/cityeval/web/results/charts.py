@@ -460,7 +460,8 @@ def line_chart_svg(
             f'<text class="x-label" x="{x(i):.2f}" y="{top + plot_h + 17:.2f}" text-anchor="middle" '
             f'font-size="11" fill="#5b6572">{escape(label)}</text>'
         )
-    for k, line in enumerate(series):
+    # The first line (the final) is drawn last, on top of the others.
+    for k, line in reversed(list(enumerate(series))):
         colour, dash = LINE_STYLES[k % len(LINE_STYLES)]
         parts.append(_line(line, k, x, y, colour, dash))
     for k, line in enumerate(series):
