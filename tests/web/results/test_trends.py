@@ -30,6 +30,7 @@ from cityeval.web.evaluations.models import Cycle
 from cityeval.web.evaluations.services import framework_version_builtin
 from cityeval.web.regions.models import Region
 from cityeval.web.results.history import history_import
+from cityeval.web.results.models import RegionResult
 from cityeval.web.results.services import cycle_publish, results_compute
 from cityeval.web.results.trends import national_trends, region_trends
 from tests.helpers.results import REGION_A, REGION_B
@@ -259,3 +260,13 @@ def test_the_query_count_does_not_grow_with_years_or_regions(published_years, as
     after = (_queries(client, PAGE_B), _queries(boss, NATIONAL))
     assert b'id="trend-2021"' in client.get(PAGE_B).content
     assert after == before
+
+
+def test_a_non_participant_line_is_a_gap_not_its_stored_zero(published_years, as_user, admin_a):
+    RegionResult.objects.filter(run__cycle__slug="history-2022", region__slug=REGION_A).update(
+        participant=False, final=0.0, rank_national=None
+    )
+    content = as_user(admin_a).get(PAGE_A).content
+    assert _cells(content, "trend-2022")[1] == "did not take part"
+    trends = region_trends(Region.objects.get(slug=REGION_A), published_only=True)
+    assert [y.final for y in trends.years][:2] == [None, None]
