@@ -41,6 +41,8 @@ def _pages() -> dict[str, tuple[str | None, str]]:
         "cycle page": ("koordinator", f"/cycles/{CYCLE}/"),
         "region results": ("koordinator", f"/r/region-002/{CYCLE}/results/"),
         "regional dashboard": ("admin.region-002", "/r/region-002/"),
+        "region trends": ("admin.region-002", "/r/region-002/trends/"),
+        "national trends": ("koordinator", "/results/trends/"),
         "self-assessment overview": ("admin.region-002", f"/r/region-002/{CYCLE}/self-assessment/"),
         "scoring page": ("asesor01", f"/panels/cycles/{CYCLE}/stage_2/region-002/"),
         "my panels": ("asesor01", "/panels/"),

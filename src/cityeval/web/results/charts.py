@@ -1,7 +1,8 @@
 """The results charts as SVG text (no JavaScript, no image library), so a page and a PDF letter
 show the same picture: :func:`radar_svg` (scores per dimension or component, this year against
 last year), :func:`histogram_svg` (the distribution of finals) and :func:`box_plot_svg` (each
-component's median and quartiles, against a region's own score or with the whole range).
+component's median and quartiles, against a region's own score or with the whole range) and
+:func:`line_chart_svg` (scores or ranks year by year, with a gap where a year has no value).
 
 They draw the engine's report data (``RegionReport.dimension_series`` and the like); the
 engine itself draws nothing. Chart coordinates are written with two decimals, which is drawing
@@ -17,7 +18,16 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-__all__ = ["BoxRow", "box_plot_svg", "histogram_svg", "radar_geometry", "radar_svg"]
+__all__ = [
+    "BoxRow",
+    "LineSeries",
+    "box_plot_svg",
+    "histogram_svg",
+    "line_chart_svg",
+    "radar_geometry",
+    "radar_svg",
+    "rank_ticks",
+]
 
 RADAR_SIZE = 320.0  # diameter of the outer ring's bounding box, in SVG units
 RADAR_LABEL_ROOM = 120.0  # left and right of the chart, for axis labels
@@ -365,3 +375,158 @@ def _box_legend(names: tuple[str, str | None], left: float, y: float) -> str:
         )
     parts.append("</g>")
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class LineSeries:
+    """One line of a line chart: its name and one value per point of the x axis (None: no
+    value there, drawn as a gap)."""
+
+    label: str
+    values: Sequence[float | None]
+
+
+# Colour and dash of each line in turn: the first line (the final) solid and dark, the others
+# told apart by dash as well as colour, for readers who do not see the colours.
+LINE_STYLES = (
+    ("#0b5cad", ""),
+    ("#9a3412", "6 3"),
+    ("#1a7f37", "2 3"),
+    ("#8250df", "8 3 2 3"),
+    ("#9a6700", "4 4"),
+    ("#5b6572", "1 2"),
+    ("#bf3989", "10 4"),
+)
+
+
+def line_chart_svg(
+    x_labels: Sequence[str],
+    series: Sequence[LineSeries],
+    *,
+    scale_min: float,
+    scale_max: float,
+    title: str = "",
+    inverted: bool = False,
+    ticks: Sequence[float] | None = None,
+    width: float = 360.0,
+    height: float = 200.0,
+) -> str:
+    """Lines over the points of the x axis (years), one per series, with a legend below (one
+    entry a line, so it stays readable on a phone's width).
+
+    A value sits at its share of the way from ``scale_min`` to ``scale_max`` (clamped), from
+    the bottom up, or from the top down when ``inverted`` (a rank: 1 at the top). A line runs
+    only between neighbouring points that both have a value: a missing value breaks it (a
+    year a region did not take part is a gap, never a zero). Every value is also drawn as a
+    dot, so a value between two gaps shows. ``ticks`` are the y axis's guides (default: as
+    the box plot's). The page scales the SVG with CSS on ``svg.linechart``; a table beside it
+    carries the numbers.
+    """
+    if scale_max <= scale_min:
+        raise ValueError("scale_max must be above scale_min")
+    if not x_labels:
+        raise ValueError("a line chart needs at least one point")
+    for line in series:
+        if len(line.values) != len(x_labels):
+            raise ValueError(
+                f"the series {line.label!r} has {len(line.values)} values for {len(x_labels)} points"
+            )
+    left, right, top, bottom = 34.0, 14.0, 10.0, 24.0
+    plot_w, plot_h = width - left - right, height - top - bottom
+    total = height + 22 * len(series)
+    step = plot_w / max(1, len(x_labels) - 1)
+
+    def x(index: int) -> float:
+        return left + (step * index if len(x_labels) > 1 else plot_w / 2)
+
+    def y(value: float) -> float:
+        share = min(1.0, max(0.0, (value - scale_min) / (scale_max - scale_min)))
+        return top + plot_h * (share if inverted else 1 - share)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="linechart" role="img" viewBox="0 0 {width:.0f} '
+        f'{total:.0f}" width="{width:.0f}" height="{total:.0f}" '
+        f'aria-label="{escape(title, _QUOTE)}">',
+        f"<title>{escape(title)}</title>" if title else "",
+    ]
+    for tick in ticks if ticks is not None else _ticks(scale_min, scale_max):
+        parts.append(
+            f'<line class="grid" x1="{left:.2f}" y1="{y(tick):.2f}" x2="{left + plot_w:.2f}" '
+            f'y2="{y(tick):.2f}" stroke="#e3e7ec"/><text class="tick" x="{left - 6:.2f}" '
+            f'y="{y(tick) + 4:.2f}" text-anchor="end" font-size="11" fill="#5b6572">{tick:g}</text>'
+        )
+    for i, label in enumerate(x_labels):
+        parts.append(
+            f'<text class="x-label" x="{x(i):.2f}" y="{top + plot_h + 17:.2f}" text-anchor="middle" '
+            f'font-size="11" fill="#5b6572">{escape(label)}</text>'
+        )
+    # The first line (the final) is drawn last, on top of the others.
+    for k, line in reversed(list(enumerate(series))):
+        colour, dash = LINE_STYLES[k % len(LINE_STYLES)]
+        parts.append(_line(line, k, x, y, colour, dash))
+    for k, line in enumerate(series):
+        colour, dash = LINE_STYLES[k % len(LINE_STYLES)]
+        parts.append(_line_legend(line.label, colour, dash, left=12.0, y=height + 14 + 22 * k))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _segments(values: Sequence[float | None]) -> list[list[int]]:
+    """The runs of neighbouring indexes that all have a value (a None ends a run)."""
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for i, value in enumerate(values):
+        if value is None:
+            if current:
+                runs.append(current)
+            current = []
+        else:
+            current.append(i)
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _line(line: LineSeries, index: int, x: Any, y: Any, colour: str, dash: str) -> str:
+    dashed = f' stroke-dasharray="{dash}"' if dash else ""
+    parts = [f'<g class="series" data-series="{index}">']
+    for run in _segments(line.values):
+        if len(run) > 1:
+            points = " ".join(_xy(x(i), y(line.values[i])) for i in run)
+            parts.append(
+                f'<polyline class="segment" points="{points}" fill="none" stroke="{colour}" '
+                f'stroke-width="2"{dashed}/>'
+            )
+    for i, value in enumerate(line.values):
+        if value is not None:
+            parts.append(
+                f'<circle class="point" cx="{x(i):.2f}" cy="{y(value):.2f}" r="3.5" fill="{colour}" '
+                f'data-point="{i}" data-value="{value!r}"/>'
+            )
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _line_legend(label: str, colour: str, dash: str, *, left: float, y: float) -> str:
+    dashed = f' stroke-dasharray="{dash}"' if dash else ""
+    return (
+        f'<g class="legend" font-size="12"><line x1="{left:.2f}" y1="{y - 4:.2f}" x2="{left + 24:.2f}" '
+        f'y2="{y - 4:.2f}" stroke="{colour}" stroke-width="2"{dashed}/><circle cx="{left + 12:.2f}" '
+        f'cy="{y - 4:.2f}" r="3" fill="{colour}"/><text x="{left + 32:.2f}" y="{y:.2f}" fill="#1b1f24">'
+        f"{escape(label)}</text></g>"
+    )
+
+
+def rank_ticks(count: int) -> list[float]:
+    """Guides for a rank axis from 1 to ``count``: every rank up to 6, else 1, ``count`` and
+    round steps between (1, 2, 5, 10, 20, 50…: at most five steps)."""
+    if count <= 6:
+        return [float(r) for r in range(1, max(1, count) + 1)]
+    step = 1
+    while count / step > 5:
+        for factor in (2, 2.5, 2):
+            step = int(step * factor)
+            if count / step <= 5:
+                break
+    inner = [float(r) for r in range(step, count, step) if count - r >= step / 2]
+    return [1.0, *inner, float(count)]

@@ -6,6 +6,7 @@ from django import template
 
 from cityeval.web.evaluations.templatetags.cityeval import number
 from cityeval.web.results.planner import may_plan
+from cityeval.web.results.trends import may_see_trends
 
 register = template.Library()
 
@@ -31,3 +32,10 @@ def planner_allowed(context, region_id: int) -> bool:
     if request is None or access is None:
         return False
     return may_plan(request.user, access, region_id)
+
+
+@register.simple_tag(takes_context=True)
+def trends_allowed(context, region_id: int) -> bool:
+    """Whether the page's user may open the region's results over the years (for the link)."""
+    request = context.get("request")
+    return request is not None and may_see_trends(request.user, region_id)
