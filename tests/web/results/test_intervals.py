@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cityeval.engine.uncertainty import uncertainty
+from cityeval.web.evaluations.templatetags.cityeval import number
 from cityeval.web.panels.models import ConsolidatedScore, ItemScore
 from cityeval.web.panels.tables import consolidated_table, scores_tables
 from cityeval.web.regions.models import Region
@@ -232,9 +233,14 @@ def test_the_region_page_draws_the_interval_against_its_neighbours(computed, as_
     table = html.split('id="interval-table"')[1].split("</table>")[0]
     assert 'id="interval-kab-deli-serdang"' in table and 'id="interval-kota-medan" class="this"' in table
     text = _text(response.content)
-    assert f"lies between {b.rank_lo} and {b.rank_hi}" in text
-    assert f"national rank, 2 of 2, lies between {b.rank_lo} and {b.rank_hi}" in text
+    assert f"the final lies between {number(b.final_lo)} and {number(b.final_hi)} (final: 2.60)" in text
+    # B is below A in every draw but a handful (A's lowest final, all marks 3, is 2.98; B's highest 3.0).
+    assert (b.rank_lo, b.rank_hi) == (2, 2)
+    assert "national rank, 2 of 2, is 2 in at least 90% of them" in text
     assert "top 10 in 100% of them" in text  # two regions: always in the top 10
+    _set(computed, REGION_B, 2, 1, 2)
+    text = _text(as_user(coordinator).get(f"/r/{REGION_B}/{CYCLE}/results/").content)
+    assert "national rank, 2 of 2, lies between 1 and 2" in text
 
 
 def test_the_region_page_in_indonesian_says_it_in_words(computed, as_user, coordinator):
