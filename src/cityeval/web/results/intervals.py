@@ -155,6 +155,11 @@ def why_none(run: ResultRun, record: RunUncertainty | None) -> str:
             "These results were imported as component scores: without the assessors' marks, "
             "the uncertainty of the finals and ranks cannot be computed."
         )
+    if record is None and run.published_at is not None:
+        return _(
+            "These results were published before the uncertainty of finals and ranks was "
+            "computed with the results."
+        )
     if record is None:
         return _(
             "These results were computed before the uncertainty of finals and ranks was "
@@ -199,13 +204,20 @@ def tied_blocks(rows: list[tuple[int, int | None, int | None, int | None]]) -> d
 
     Example: intervals 1–3, 1–2, 2–5, 4–6, 5–6 → the first three form block 1 (1 and 2 start
     at or before 3); 4–6 and 5–6 block 2."""
-    ranked = sorted((r for r in rows if r[1] is not None), key=lambda r: (r[1], r[0]))
+    ranked = sorted(
+        (
+            (region, rank, rank if low is None else low, rank if high is None else high)
+            for region, rank, low, high in rows
+            if rank is not None
+        ),
+        key=lambda r: (r[1], r[0]),
+    )
     blocks: dict[int, int] = {}
     number, i = 0, 0
     while i < len(ranked):
-        end = ranked[i][3] if ranked[i][3] is not None else ranked[i][1]
+        end = ranked[i][3]
         j = i + 1
-        while j < len(ranked) and (ranked[j][2] if ranked[j][2] is not None else ranked[j][1]) <= end:
+        while j < len(ranked) and ranked[j][2] <= end:
             j += 1
         if j - i > 1:
             number += 1
@@ -305,7 +317,11 @@ def region_intervals(access: ResultsAccess, row: RegionResult) -> RegionInterval
     ranked = [line for line in lines if line[6] is not None]
 
     def neighbour(line: tuple) -> Neighbour:
-        return Neighbour(*line[1:9], this=line[0] == row.region_id)  # type: ignore[arg-type]
+        region_id, name, slug, final, low, high, rank, rank_lo, rank_hi = line[:9]
+        return Neighbour(
+            name=name, slug=slug, final=final, final_lo=low, final_hi=high, rank=rank, rank_lo=rank_lo,
+            rank_hi=rank_hi, this=region_id == row.region_id,
+        )  # fmt: skip
 
     own = neighbour(mine)
     if mine[6] is None:  # did not take part: no place in the ranking to draw
