@@ -10,7 +10,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cityeval.engine import score_items
 from cityeval.engine.uncertainty import uncertainty
+from cityeval.web.evaluations.models import Participation
 from cityeval.web.evaluations.templatetags.cityeval import number
 from cityeval.web.panels.models import ConsolidatedScore, ItemScore
 from cityeval.web.panels.tables import consolidated_table, scores_tables
@@ -21,7 +23,9 @@ from cityeval.web.results.intervals import (
     SEED,
     SOURCES,
     WEIGHT_RANGE,
+    intervals_store,
     national_intervals,
+    region_intervals,
     tied_blocks,
     uncertainty_input,
 )
@@ -271,8 +275,6 @@ def test_outsiders_see_nothing_before_publication(computed, as_user, persona, na
 
 
 def test_the_selectors_fail_closed_for_anyone_but_the_coordinator_before_publication(computed):
-    from cityeval.web.results.intervals import region_intervals
-
     outsider = ResultsAccess(cycle=computed.cycle, run=computed, is_coordinator=False)
     assert national_intervals(outsider).by_region == {} and national_intervals(outsider).record is None
     row = RegionResult.objects.select_related("region").get(run=computed, region__slug=REGION_A)
@@ -285,3 +287,29 @@ def test_everyone_sees_the_intervals_after_publication(published, as_user, perso
     client = as_user(persona(name))
     assert b'id="rank-intervals"' in client.get(NATIONAL).content
     assert b'id="interval-chart"' in client.get(REGION_A_PAGE).content
+
+
+def test_marks_that_do_not_give_back_the_stored_finals_store_no_interval(computed, as_user, coordinator):
+    """Leaving out the chair's consolidated score (2 instead of the panel's 3.6 on one of A's
+    items) re-scores A differently from its stored final: nothing is stored, the page says why."""
+    cycle = computed.cycle
+    framework = cycle.framework.framework
+    scores, _first = scores_tables(cycle, "stage_2")
+    result = score_items(scores, framework, overrides=consolidated_table(cycle, "stage_2"))
+    RunUncertainty.objects.filter(run=computed).delete()
+    RegionInterval.objects.filter(run=computed).delete()
+    participations = {
+        p.region.name: p for p in Participation.objects.filter(cycle=cycle).select_related("region")
+    }
+    record = intervals_store(
+        computed,
+        scores=scores,
+        overrides=None,
+        result=result,
+        framework=framework,
+        participations=participations,
+    )
+    assert record.reason == RunUncertainty.Reason.POINT_MISMATCH
+    assert not RegionInterval.objects.filter(run=computed).exists()
+    text = _text(as_user(coordinator).get(NATIONAL).content)
+    assert "did not give back the stored finals" in text and "1 (" not in text
