@@ -25,6 +25,7 @@ def _check(page: Any, screenshot: Any, name: str) -> None:
     assert cell.is_visible()
     assert re.match(rf"^{mine.rank_national} \({mine.rank_lo}–{mine.rank_hi}\)", cell.inner_text().strip())
     assert page.locator("#rank-intervals").is_visible()
+    screenshot(page, f"{name}-national")
     page.goto(f"/r/{home.slug}/{CYCLE}/results/")
     chart = page.locator("#interval-chart svg.intervals")
     chart.scroll_into_view_if_needed()

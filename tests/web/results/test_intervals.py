@@ -202,6 +202,11 @@ def test_the_intervals_cost_two_queries_whatever_the_number_of_regions(computed,
         large = national_intervals(access)
     assert len(few) == len(many) == 2
     assert len(small.by_region) == 2 and len(large.by_region) == 62
+    # The region page's neighbours: two queries too, among 62 regions (B is 2nd: 1 above, 5 below).
+    row = RegionResult.objects.select_related("region").get(run=computed, region__slug=REGION_B)
+    with CaptureQueriesContext(connection) as region_queries:
+        found = region_intervals(access, row)
+    assert len(region_queries) == 2 and len(found.neighbours) == 7 and found.ranked == 62
 
 
 def test_the_national_page_costs_the_same_queries_with_more_intervals(computed, as_user, coordinator):
