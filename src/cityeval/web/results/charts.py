@@ -20,9 +20,11 @@ from xml.sax.saxutils import escape
 
 __all__ = [
     "BoxRow",
+    "IntervalRow",
     "LineSeries",
     "box_plot_svg",
     "histogram_svg",
+    "interval_svg",
     "line_chart_svg",
     "radar_geometry",
     "radar_svg",
@@ -530,3 +532,117 @@ def rank_ticks(count: int) -> list[float]:
                 break
     inner = [float(r) for r in range(step, count, step) if count - r >= step / 2]
     return [1.0, *inner, float(count)]
+
+
+# --- intervals ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntervalRow:
+    """One row of an interval chart: a region's point final and its interval (``low``–``high``);
+    ``highlight`` marks the page's own region."""
+
+    label: str
+    value: float
+    low: float
+    high: float
+    highlight: bool = False
+
+
+INTERVAL_ROW_HEIGHT = 36.0
+_NICE_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 25.0, 50.0, 100.0)
+
+
+def interval_axis(
+    low: float, high: float, *, scale_min: float, scale_max: float
+) -> tuple[float, float, float]:
+    """The drawn range and tick step around ``low``–``high``: the nearest ticks outside them
+    (at most 6 steps, on the scale), so short intervals are not drawn as dots on a 0–4 axis."""
+    low, high = max(scale_min, min(low, high)), min(scale_max, max(low, high))
+    span = max(high - low, (scale_max - scale_min) / 100)
+    step = next((s for s in _NICE_STEPS if span / s <= 5), _NICE_STEPS[-1])
+    start = max(scale_min, math.floor(low / step + 1e-9) * step)
+    end = min(scale_max, math.ceil(high / step - 1e-9) * step)
+    if end <= start:
+        start, end = max(scale_min, start - step), min(scale_max, end + step)
+    return start, end, step
+
+
+def interval_svg(
+    rows: Sequence[IntervalRow],
+    *,
+    scale_min: float,
+    scale_max: float,
+    title: str = "",
+    legend: tuple[str, str] | None = None,
+    width: float = 360.0,
+) -> str:
+    """Horizontal intervals, one per row under its label (labels above the lines, so the chart
+    keeps a phone's width): a line from ``low`` to ``high`` with a dot at ``value``; the
+    highlighted row is drawn darker and thicker. The axis spans the rows' intervals, not the
+    whole scale (see :func:`interval_axis`); ticks carry their values. ``legend`` names the
+    line and the dot in the page's language. The page scales the SVG with CSS on
+    ``svg.intervals``; a table beside it carries the numbers."""
+    if scale_max <= scale_min:
+        raise ValueError("scale_max must be above scale_min")
+    start, end, step = interval_axis(
+        min((r.low for r in rows), default=scale_min),
+        max((r.high for r in rows), default=scale_max),
+        scale_min=scale_min,
+        scale_max=scale_max,
+    )
+    left, right, top = 12.0, 16.0, 8.0
+    plot_w = width - left - right
+    axis_y = top + INTERVAL_ROW_HEIGHT * len(rows) + 4
+    height = axis_y + 22 + (44 if legend else 0)
+
+    def x(value: float) -> float:
+        share = min(1.0, max(0.0, (value - start) / (end - start)))
+        return left + plot_w * share
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="intervals" role="img" viewBox="0 0 {width:.0f} '
+        f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" '
+        f'aria-label="{escape(title, _QUOTE)}">',
+        f"<title>{escape(title)}</title>" if title else "",
+    ]
+    count = round((end - start) / step)
+    for k in range(count + 1):
+        tick = start + k * step
+        parts.append(
+            f'<line class="grid" x1="{x(tick):.2f}" y1="{top:.2f}" x2="{x(tick):.2f}" y2="{axis_y:.2f}" '
+            f'stroke="#e3e7ec"/><text class="tick" x="{x(tick):.2f}" y="{axis_y + 14:.2f}" '
+            f'text-anchor="middle" font-size="11" fill="#5b6572">{round(tick, 6):g}</text>'
+        )
+    for i, row in enumerate(rows):
+        y = top + i * INTERVAL_ROW_HEIGHT
+        mid = y + 24
+        colour, stroke, weight = ("#9a3412", "3", "bold") if row.highlight else ("#0b5cad", "2", "normal")
+        parts.append(
+            f'<g class="interval-row{" this" if row.highlight else ""}">'
+            f'<text class="label" x="{left:.2f}" y="{y + 11:.2f}" font-size="12" font-weight="{weight}" '
+            f'fill="#1b1f24">{escape(row.label)}</text>'
+            f'<line class="interval" x1="{x(row.low):.2f}" y1="{mid:.2f}" x2="{x(row.high):.2f}" '
+            f'y2="{mid:.2f}" stroke="{colour}" stroke-width="{stroke}" data-low="{row.low!r}" '
+            f'data-high="{row.high!r}"/>'
+        )
+        for end_value in (row.low, row.high):
+            parts.append(
+                f'<line x1="{x(end_value):.2f}" y1="{mid - 5:.2f}" x2="{x(end_value):.2f}" '
+                f'y2="{mid + 5:.2f}" stroke="{colour}" stroke-width="{stroke}"/>'
+            )
+        parts.append(
+            f'<circle class="point" cx="{x(row.value):.2f}" cy="{mid:.2f}" r="4" fill="{colour}" '
+            f'stroke="#ffffff" data-value="{row.value!r}"/></g>'
+        )
+    if legend:
+        y = axis_y + 40
+        parts.append(
+            f'<g class="legend" font-size="12"><line x1="{left:.2f}" y1="{y - 4:.2f}" x2="{left + 22:.2f}" '
+            f'y2="{y - 4:.2f}" stroke="#0b5cad" stroke-width="2"/><text x="{left + 30:.2f}" y="{y:.2f}">'
+            f"{escape(legend[0])}</text>"
+            f'<circle cx="{left + 11:.2f}" cy="{y + 18:.2f}" r="4" fill="#0b5cad"/>'
+            f'<text x="{left + 30:.2f}" y="{y + 22:.2f}">{escape(legend[1])}</text></g>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

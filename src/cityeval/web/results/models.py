@@ -165,3 +165,47 @@ class LetterDetails(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cycle} — {self.number}"
+
+
+class RunUncertainty(models.Model):
+    """How far a run's finals and ranks can be trusted: the parameters of the Monte Carlo
+    (``cityeval.engine.uncertainty``) computed with an item-level run, and the sources' shares
+    of the variance of all finals together. ``reason`` says why there are no intervals when
+    the computation could not give them (the region rows are then absent)."""
+
+    class Reason(models.TextChoices):
+        NONE = "", _("Computed")
+        POINT_MISMATCH = "point_mismatch", _("The re-scored marks did not give back the stored finals")
+        FAILED = "failed", _("The engine refused the marks")
+
+    run = models.OneToOneField(ResultRun, on_delete=models.CASCADE, related_name="uncertainty")
+    draws = models.PositiveIntegerField(_("draws"))
+    seed = models.BigIntegerField(_("seed"))
+    sources = models.JSONField(_("sources"), default=list)  # ["assessors", "weights"]
+    weight_range = models.FloatField(_("weight range"), null=True, blank=True)
+    shares = models.JSONField(_("variance shares"), default=dict)  # {source: share or null}
+    parameters = models.JSONField(_("parameters"), default=dict)  # the engine's, as returned
+    seconds = models.FloatField(default=0.0)
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True, default=Reason.NONE)
+
+
+class RegionInterval(models.Model):
+    """A region's 90 % interval of the final, its national rank's 5th–95th percentile interval
+    and its chance of a top-10 rank, over the run's draws; unrounded, as the engine returned."""
+
+    run = models.ForeignKey(ResultRun, on_delete=models.CASCADE, related_name="intervals")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    final = models.FloatField(_("final"))  # the point result, as in RegionResult
+    final_lo = models.FloatField(_("final, 5th percentile"))
+    final_hi = models.FloatField(_("final, 95th percentile"))
+    rank_national = models.PositiveIntegerField(null=True, blank=True)
+    rank_lo = models.PositiveIntegerField(null=True, blank=True)
+    rank_hi = models.PositiveIntegerField(null=True, blank=True)
+    p_top10 = models.FloatField(_("chance of a top-10 rank"))
+    share_assessors = models.FloatField(null=True, blank=True)
+    share_weights = models.FloatField(null=True, blank=True)
+    share_survey = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "rank_national", "region_id"]
+        constraints = [models.UniqueConstraint(fields=["run", "region"], name="region_interval_unique")]

@@ -39,6 +39,7 @@ from cityeval.web.panels.tables import (
     scores_tables,
 )
 from cityeval.web.refusals import Refused
+from cityeval.web.results.intervals import intervals_store
 from cityeval.web.results.models import (
     AgreementResult,
     LetterDetails,
@@ -72,7 +73,8 @@ def results_compute(*, cycle: Cycle, stage: str = Stage.Kind.STAGE_II, user: Use
     an assessor with a conflict of interest with the region do not count. A region of the
     cycle that no assessor scored is listed as a non-participant (0 everywhere, not ranked).
     The new run becomes the current one; earlier runs are kept. It records the cycle's inputs
-    version, which publishing checks (:func:`scores_changed_since`).
+    version, which publishing checks (:func:`scores_changed_since`). The uncertainty of the
+    finals and ranks is computed and stored with it (``intervals.intervals_store``).
     """
     locked = phases.lock(cycle, Activity.COMPUTE)
     if stage not in Stage.Kind.values:
@@ -87,8 +89,9 @@ def results_compute(*, cycle: Cycle, stage: str = Stage.Kind.STAGE_II, user: Use
         )
     table = _with_unscored(scores, participations, framework)
     before, previous = previous_results(locked.year, exclude=locked)
+    overrides = consolidated_table(locked, stage)
     try:
-        result = score_items(table, framework, previous=previous, overrides=consolidated_table(locked, stage))
+        result = score_items(table, framework, previous=previous, overrides=overrides)
     except InputError as exc:
         raise ResultsRefused(
             _("The scores cannot be computed: %(error)s") % {"error": input_error_text(exc)}
@@ -115,6 +118,14 @@ def results_compute(*, cycle: Cycle, stage: str = Stage.Kind.STAGE_II, user: Use
     regions_store(run, result, framework, participations, panel_of)
     items_store(run, result, participations)
     _store_agreement(run, _agreement(first_marks, panels, framework))
+    intervals_store(
+        run,
+        scores=table,
+        overrides=overrides,
+        result=result,
+        framework=framework,
+        participations=participations,
+    )
     audit.record(
         action=audit.Action.RESULTS_COMPUTE, user=user, target=locked,
         details={"stage": stage, "run": str(run.public_id), "regions": len(participations)},

@@ -38,6 +38,7 @@ from cityeval.web.results.charts import histogram_svg
 from cityeval.web.results.exports import FORMATS
 from cityeval.web.results.forms import HistoryImportForm, LetterDetailsForm
 from cityeval.web.results.history import history_import
+from cityeval.web.results.intervals import region_intervals
 from cityeval.web.results.jobs import export_file
 from cityeval.web.results.letters import cycle_letter_context, pdf_response, region_charts
 from cityeval.web.results.models import LetterDetails, ResultRun
@@ -184,6 +185,7 @@ def region(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
         "items": items.to_dicts(),
         "history": region_history(results.row.region_id, coordinator=access.is_coordinator),
         "peers": region_peers(access, results.row),
+        "intervals": region_intervals(access, results.row),
     }
     return render(request, "results/region.html", context)
 

@@ -1,10 +1,14 @@
-"""Template filters of the results pages: signed improvements and score bars."""
+"""Template filters of the results pages: signed improvements, score bars, rank intervals."""
 
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from cityeval.web.evaluations.templatetags.cityeval import number
+from cityeval.web.results.intervals import NationalIntervals, national_intervals
 from cityeval.web.results.planner import may_plan
 from cityeval.web.results.trends import may_see_trends
 
@@ -39,3 +43,39 @@ def trends_allowed(context, region_id: int) -> bool:
     """Whether the page's user may open the region's results over the years (for the link)."""
     request = context.get("request")
     return request is not None and may_see_trends(request.user, region_id)
+
+
+@register.simple_tag(takes_context=True)
+def rank_intervals(context) -> NationalIntervals | None:
+    """The page's run's rank intervals and tied blocks (``intervals.national_intervals``: two
+    queries, whatever the number of regions), for :func:`rank_cell` and the legend."""
+    access = context.get("access")
+    if access is None or access.run is None:
+        return None
+    return national_intervals(access)
+
+
+@register.simple_tag
+def rank_cell(intervals: NationalIntervals | None, result) -> SafeString:
+    """The national table's rank cell: "32 (25–38)" with the rank's interval where there is
+    one, the tied block's mark, every other block shaded; the rank alone otherwise."""
+    rank = "–" if result.rank_national is None else str(result.rank_national)
+    found = intervals.get(result.region_id) if intervals is not None else None
+    if found is None or found.low is None or found.high is None:
+        return format_html('<td class="num">{}</td>', rank)
+    if found.block is None:
+        return format_html('<td class="num rank-interval">{} ({}–{})</td>', rank, found.low, found.high)
+    label = _("Tied block %(block)d: their rank intervals overlap") % {"block": found.block}
+    return format_html(
+        '<td class="num rank-interval tied{}" data-block="{}">{} ({}–{}) '
+        '<span class="tied-mark" title="{}"><span aria-hidden="true">≈{}</span>'
+        '<span class="sr-only">{}</span></span></td>',
+        " shaded" if found.shaded else "",
+        found.block,
+        rank,
+        found.low,
+        found.high,
+        label,
+        found.block,
+        label,
+    )
