@@ -300,3 +300,21 @@ def test_a_regional_admin_sees_no_national_job(as_user, admin_a, coordinator, wo
     job = job_enqueue(user=admin_a, kind="cycle_letter", key="letter", params={"region": world.region_a.pk})
     assert as_user(admin_a).get(f"/jobs/{job.pk}/").status_code == 403
     assert as_user(coordinator).get(f"/jobs/{job.pk}/").status_code == 200
+
+
+def test_the_import_page_lists_unfinished_import_jobs_for_who_may_open_them(
+    by_job, as_user, admin_a, coordinator, service_form
+):
+    failed = _queued(as_user(admin_a), _answer_5(), name="rusak.csv")
+    with pytest.raises(Exception):  # noqa: B017
+        job_run(job_id=failed.pk)
+    waiting = _queued(as_user(admin_a), kobo_csv(), name="kobo.csv")
+    link = f'<a href="/jobs/{failed.pk}/">rusak.csv</a>'
+    for who in (admin_a, coordinator):
+        page = as_user(who).get(IMPORT_PAGE).content.decode()
+        assert link in page and f'<a href="/jobs/{waiting.pk}/">kobo.csv</a>' in page
+    job_run(job_id=waiting.pk)
+    page = as_user(admin_a).get(IMPORT_PAGE).content.decode()
+    assert link in page and f"/jobs/{waiting.pk}/" not in page  # done: it is among the imports
+    other = as_user(coordinator).get(url("import", region="kota-medan")).content.decode()
+    assert f"/jobs/{failed.pk}/" not in other  # another region's page

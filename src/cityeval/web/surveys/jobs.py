@@ -75,6 +75,17 @@ def survey_import_enqueue(*, form: SurveyForm, data: bytes, file_name: str, kind
     return job
 
 
+def import_jobs_unfinished(*, region_id: int, user: User, everyone: bool) -> list[Job]:
+    """The region's import jobs queued, running or failed, for the import page: the user's own
+    (``everyone``: the coordinator's view, all of them) — the ones whose page they may open."""
+    jobs = Job.objects.filter(kind=Job.Kind.SURVEY_IMPORT, params__region=region_id).exclude(
+        status=Job.Status.DONE
+    )
+    if not everyone:
+        jobs = jobs.filter(created_by=user)
+    return list(jobs.order_by("-created_at")[:20])
+
+
 @dataclass(frozen=True)
 class PreparedImport:
     user: User

@@ -32,7 +32,7 @@ from cityeval.web.programmes.selectors import dimension_labels
 from cityeval.web.refusals import refused_page
 from cityeval.web.surveys import qr, recap
 from cityeval.web.surveys.forms import ImportForm, MarginsForm, PlanForm
-from cityeval.web.surveys.jobs import survey_import_enqueue
+from cityeval.web.surveys.jobs import import_jobs_unfinished, survey_import_enqueue
 from cityeval.web.surveys.models import ImportBatch
 from cityeval.web.surveys.plans import (
     form_set_open,
@@ -345,10 +345,25 @@ def import_responses(request: HttpRequest, region: str, cycle: str) -> HttpRespo
         if survey.plan
         else []
     )
+    unfinished = []
+    if survey.access.is_admin or survey.access.is_coordinator:
+        unfinished = import_jobs_unfinished(
+            region_id=survey.access.region.pk,
+            user=acting_user(request),
+            everyone=survey.access.is_coordinator,
+        )
     return render(
         request,
         "surveys/import.html",
-        _context(survey, upload_form=upload_form, errors=errors, batches=batches, forms=forms),
+        _context(
+            survey,
+            upload_form=upload_form,
+            errors=errors,
+            batches=batches,
+            forms=forms,
+            unfinished=unfinished,
+            sync_max_kb=settings.SURVEY_IMPORT_SYNC_MAX_KB,
+        ),
         status=400 if errors else 200,
     )
 
