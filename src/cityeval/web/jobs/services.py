@@ -257,7 +257,7 @@ def job_run(*, job_id: int) -> None:
         job.save(update_fields=["status", "file_name", "download_name", "done", "finished_at"])
 
 
-def _run_in_one_transaction(job: Job, runner: Callable[[Job, Progress], JobLink]) -> None:
+def _run_in_one_transaction(job: Job, runner: Callable[..., JobLink]) -> None:
     """Run a job that writes to the database: its writes and the job's completion commit
     together, and only if the job is still running (a late duplicate, or a run queued again
     while this one was slow, rolls back its writes)."""
