@@ -31,7 +31,8 @@ PEOPLE = ["admin_a", "admin_b", "opd_a", "opd_b"]
 def waiting(mailed):
     for name in PEOPLE:
         notice_send(
-            users=[mailed[name]], kind=Kind.RESULTS_PUBLISHED, params={"cycle": "GMSC 2024", "region": "Kab. Deli Serdang"},
+            users=[mailed[name]], kind=Kind.RESULTS_PUBLISHED,
+            params={"cycle": "GMSC 2024", "region": "Kab. Deli Serdang"},
             url="/results/", dedupe_key=f"published:{name}", mail=False,
         )  # fmt: skip
     mail.outbox.clear()
