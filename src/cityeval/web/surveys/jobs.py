@@ -17,6 +17,7 @@ be a regional admin of the survey's region.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -75,12 +76,13 @@ def survey_import_enqueue(*, form: SurveyForm, data: bytes, file_name: str, kind
     return job
 
 
-def import_jobs_unfinished(*, region_id: int, user: User, everyone: bool) -> list[Job]:
-    """The region's import jobs queued, running or failed, for the import page: the user's own
-    (``everyone``: the coordinator's view, all of them) — the ones whose page they may open."""
-    jobs = Job.objects.filter(kind=Job.Kind.SURVEY_IMPORT, params__region=region_id).exclude(
-        status=Job.Status.DONE
-    )
+def import_jobs_unfinished(*, forms: Sequence[SurveyForm], user: User, everyone: bool) -> list[Job]:
+    """The import jobs into ``forms`` (one survey's) queued, running or failed, for the import
+    page: the user's own (``everyone``: the coordinator's view, all of them) — the ones whose
+    page they may open."""
+    jobs = Job.objects.filter(
+        kind=Job.Kind.SURVEY_IMPORT, params__form__in=[form.pk for form in forms]
+    ).exclude(status=Job.Status.DONE)
     if not everyone:
         jobs = jobs.filter(created_by=user)
     return list(jobs.order_by("-created_at")[:20])

@@ -348,7 +348,7 @@ def import_responses(request: HttpRequest, region: str, cycle: str) -> HttpRespo
     unfinished = []
     if survey.access.is_admin or survey.access.is_coordinator:
         unfinished = import_jobs_unfinished(
-            region_id=survey.access.region.pk,
+            forms=forms,
             user=acting_user(request),
             everyone=survey.access.is_coordinator,
         )
