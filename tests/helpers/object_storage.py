@@ -74,7 +74,10 @@ def s3_client(endpoint_url: str) -> Any:
     )
 
 
-def tiny_job(job: Any, progress: Any) -> tuple[bytes, str]:
-    """A job runner (``runner(job, progress) -> (bytes, download name)``) with a known output."""
+def tiny_job(job: Any, progress: Any) -> Any:
+    """A job runner (``runner(job, progress) -> JobFile(bytes, download name)``) with a known
+    output."""
+    from cityeval.web.jobs.services import JobFile
+
     progress(1, 1)
-    return JOB_FILE, "tiny-letter.pdf"
+    return JobFile(JOB_FILE, "tiny-letter.pdf")

@@ -30,6 +30,8 @@ def _fast_and_isolated(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.LANGUAGE_CODE = "en"  # assertions read English; Indonesian is tested on its own
+    # The worker queues no periodic job (notices) but in the tests of that job, which turn it on.
+    settings.JOBS_NOTICES_EVERY_SECONDS = 0
 
 
 @dataclass

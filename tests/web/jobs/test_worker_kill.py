@@ -78,6 +78,7 @@ def _env(tmp_path: Path, url: str) -> dict[str, str]:
         MEDIA_ROOT=str(tmp_path / "media"),
         CITYEVAL_JOBS_STEP_DELAY="0.3",
         JOBS_STALE_SECONDS="2",
+        JOBS_NOTICES_EVERY_SECONDS="0",  # the letter job alone (no periodic notices job)
     )
     return env
 

@@ -275,15 +275,15 @@ def test_a_web_submission_stored_during_an_import_is_skipped_by_the_import(
     """The import reads the ids the form holds, then a web submission stores one of the file's
     ids, then the import writes: no error; the web response stands and the import counts that
     row as skipped."""
-    real = responses._rows_to_responses
+    real = Response.objects.bulk_create
 
-    def web_wins(table, form, batch):
+    def web_wins(objs, **kwargs):  # the import has read the held ids and is about to write
         Response.objects.create(
-            form=form, response_id="6f1c0c1e-0002", source="web", used_service=True, answers={}
+            form=service_form, response_id="6f1c0c1e-0002", source="web", used_service=True, answers={}
         )
-        return real(table, form, batch)
+        return real(objs, **kwargs)
 
-    monkeypatch.setattr(responses, "_rows_to_responses", web_wins)
+    monkeypatch.setattr(Response.objects, "bulk_create", web_wins)
     result = responses_import(
         form=service_form, data=kobo_csv(), file_name="kobo.csv", kind="kobo", user=admin_a
     )

@@ -49,6 +49,12 @@ def is_coordinator(user: User) -> bool:
     return any(m.role == Role.COORDINATOR for m in memberships(user))
 
 
+def is_regional_admin(user: User, region_id: object) -> bool:
+    """Whether ``user`` is (still) a regional admin of the region with id ``region_id``;
+    False for anything that is not a region's id."""
+    return any(m.role == Role.REGIONAL_ADMIN and m.region_id == region_id for m in memberships(user))
+
+
 def require_coordinator(user: User) -> None:
     """National management pages: coordinators only (others are members of the programme: 403)."""
     if not is_coordinator(user):

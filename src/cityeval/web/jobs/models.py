@@ -15,6 +15,8 @@ class Job(models.Model):
         NATIONAL_EXPORT = "national_export", _("National table download")
         ITEMS_EXPORT = "items_export", _("Item scores download")
         RESULTS_COMPUTE = "results_compute", _("Results computation")
+        SURVEY_IMPORT = "survey_import", _("Survey responses import")
+        NOTICES_SEND = "notices_send", _("Sending notices")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

@@ -5,9 +5,12 @@ Effects happen once: a run first claims the job (a locked read; a job already do
 alone), the file is written whole through the storage (local or object storage, never over an
 existing file), and the job is marked done in the same locked transaction that records the
 file's name. A job that writes to the database instead (``IN_ONE_TRANSACTION``: computing a
-cycle's results) does its writes in the transaction that marks it done, which commits only if
-no other run of the job finished first. A run that died half-way (``kill -9``) recorded nothing
-and is queued again by :func:`job_recover_stale`.
+cycle's results, importing survey responses) does its writes in the transaction that marks it
+done, which commits only if no other run of the job finished first; its reading and checking
+may come first, outside the transaction, with progress (``PREPARERS``). A job whose every
+effect claims itself (sending notices: each notice is claimed before it is mailed) returns a
+:class:`JobLink` outside any transaction. A run that died half-way (``kill -9``) recorded
+nothing but its claims and is queued again by :func:`job_recover_stale`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from importlib import import_module
 from typing import Any, NamedTuple
 
@@ -23,7 +27,9 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -61,11 +67,18 @@ RUNNERS = {
     Job.Kind.NATIONAL_EXPORT: "cityeval.web.results.jobs.national_export_job",
     Job.Kind.ITEMS_EXPORT: "cityeval.web.results.jobs.items_export_job",
     Job.Kind.RESULTS_COMPUTE: "cityeval.web.results.jobs.results_compute_job",
+    Job.Kind.SURVEY_IMPORT: "cityeval.web.surveys.jobs.survey_import_job",
+    Job.Kind.NOTICES_SEND: "cityeval.web.panels.jobs.notices_send_job",
 }
 # Kinds whose runner writes to the database: it runs inside the transaction that marks the job
-# done (one step: its progress is 0 of 1 while it runs, as nothing inside the transaction is
-# seen by others before it commits).
-IN_ONE_TRANSACTION = {Job.Kind.RESULTS_COMPUTE}
+# done (one step: its progress does not move while it runs, as nothing inside the transaction
+# is seen by others before it commits).
+IN_ONE_TRANSACTION = {Job.Kind.RESULTS_COMPUTE, Job.Kind.SURVEY_IMPORT}
+# Of those, the kinds that first read and check outside the transaction, with progress:
+# ``prepare(job, progress) -> prepared``, then ``runner(job, progress, prepared)`` inside it.
+PREPARERS = {
+    Job.Kind.SURVEY_IMPORT: "cityeval.web.surveys.jobs.survey_import_prepare",
+}
 Progress = Callable[[int, int], None]
 # Downloads the audit trail keeps, by kind: the action and what the file is. The whole-cycle
 # letter carries every region's feedback with the assessors' names, like the other reads of
@@ -87,11 +100,12 @@ def _enqueue(job: Job) -> None:
 
 
 @transaction.atomic
-def job_enqueue(*, user: User, kind: str, key: str, params: dict[str, Any]) -> Job:
+def job_enqueue(*, user: User | None, kind: str, key: str, params: dict[str, Any]) -> Job:
     """The job for ``key``: the one already queued, running or done, else a new one queued
     (a failed one is queued again, now as ``user``'s: whoever asked first may have lost the
     right since). The queue row is written in the same transaction. The request's origin is
-    kept for the audit entries the job records."""
+    kept for the audit entries the job records. ``user`` is None for the jobs the worker
+    queues itself (sending notices)."""
     params = {**params, "origin": audit.current_origin()}
     job, created = Job.objects.select_for_update().get_or_create(
         key=key, defaults={"kind": kind, "params": params, "created_by": user}
@@ -102,6 +116,26 @@ def job_enqueue(*, user: User, kind: str, key: str, params: dict[str, Any]) -> J
     if created or job.status == Job.Status.FAILED:
         _requeue(job)
     return job
+
+
+def job_schedule(*, kind: str, every: float, now: float | None = None) -> Job | None:
+    """Queue the job of ``kind`` for the current period of ``every`` seconds unless it exists
+    (queued, running, done or failed: a failed one waits for the next period, it is not
+    retried at every pass); the job, or None when the period's job was there already. Several
+    workers queue one job per period: its key names the period."""
+    start = int((time.time() if now is None else now) // every * every)
+    key = f"{kind}:{start}"
+    if Job.objects.filter(key=key).exists():
+        return None
+    try:
+        return job_enqueue(user=None, kind=kind, key=key, params={"period_start": start})
+    except IntegrityError:  # another worker queued it a moment ago
+        return None
+
+
+def _load(path: str) -> Callable[..., Any]:
+    module, _dot, name = path.rpartition(".")
+    return getattr(import_module(module), name)
 
 
 def job_download_record(*, user: User, job: Job, request: HttpRequest | None = None) -> None:
@@ -210,12 +244,14 @@ def job_run(*, job_id: int) -> None:
         audit.origin_kept(asked.get("origin")),
     ):
         try:
-            module, _dot, name = RUNNERS[Job.Kind(job.kind)].rpartition(".")
-            runner = getattr(import_module(module), name)
+            runner = _load(RUNNERS[Job.Kind(job.kind)])
             if job.kind in IN_ONE_TRANSACTION:
                 _run_in_one_transaction(job, runner)
                 return
             outcome = runner(job, _progress(job))
+            if isinstance(outcome, JobLink):
+                _finish_link(job, outcome)
+                return
             stored = _store(f"jobs/{job.pk}/{safe_filename(outcome.name)}", outcome.content)
         except _FinishedElsewhere:
             return
@@ -235,23 +271,40 @@ def job_run(*, job_id: int) -> None:
         job.save(update_fields=["status", "file_name", "download_name", "done", "finished_at"])
 
 
-def _run_in_one_transaction(job: Job, runner: Callable[[Job, Progress], JobLink]) -> None:
+def _run_in_one_transaction(job: Job, runner: Callable[..., JobLink]) -> None:
     """Run a job that writes to the database: its writes and the job's completion commit
     together, and only if the job is still running (a late duplicate, or a run queued again
     while this one was slow, rolls back its writes)."""
-    _progress(job)(0, 1)
+    progress = _progress(job)
+    progress(0, 1)
+    if job.kind in PREPARERS:  # reading and checking, seen step by step on the job's page
+        prepared = _load(PREPARERS[Job.Kind(job.kind)])(job, progress)
+        runner = partial(runner, prepared=prepared)
     with transaction.atomic():
         outcome = runner(job, lambda done, total: None)
         finished = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
             status=Job.Status.DONE,
             result_text=outcome.text,
             result_url=outcome.url,
-            done=1,
-            total=1,
+            done=Greatest(F("total"), 1),
+            total=Greatest(F("total"), 1),
             finished_at=timezone.now(),
         )
         if not finished:
             raise _FinishedElsewhere
+
+
+def _finish_link(job: Job, outcome: JobLink) -> None:
+    """Mark done a job whose effects claimed themselves one by one (a later run of the same
+    job finds nothing left to do, so marking it done twice changes nothing)."""
+    Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+        status=Job.Status.DONE,
+        result_text=outcome.text,
+        result_url=outcome.url,
+        done=Greatest(F("total"), 1),
+        total=Greatest(F("total"), 1),
+        finished_at=timezone.now(),
+    )
 
 
 def _failure_text(exc: Exception) -> str:

@@ -1,14 +1,18 @@
 """The worker loop behind ``cityeval worker``: django-tasks' database worker, with stale jobs
-queued again between its passes (the library leaves a task whose worker died as running)."""
+queued again between its passes (the library leaves a task whose worker died as running), and
+the notices job queued once per ``JOBS_NOTICES_EVERY_SECONDS`` (reminders due, e-mail not sent
+yet, daily digests: what ``cityeval manage send_notices`` does when run by cron)."""
 
 from __future__ import annotations
 
 import logging
 import time
 
+from django.conf import settings
 from django.utils.crypto import get_random_string
 
-from cityeval.web.jobs.services import job_recover_stale
+from cityeval.web.jobs.models import Job
+from cityeval.web.jobs.services import job_recover_stale, job_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +37,15 @@ def run_worker(*, interval: float = 1.0, batch: bool = False) -> None:
         logger.info("worker %s started", worker.worker_id)
     while True:
         job_recover_stale()
+        jobs_schedule()
         worker.run()
         if batch or not worker.running:
             return
         time.sleep(interval)
+
+
+def jobs_schedule() -> None:
+    """Queue the periodic jobs whose period has begun (one job per period, however many
+    workers run)."""
+    if settings.JOBS_NOTICES_EVERY_SECONDS > 0:
+        job_schedule(kind=Job.Kind.NOTICES_SEND, every=settings.JOBS_NOTICES_EVERY_SECONDS)

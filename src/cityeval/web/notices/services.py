@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -162,9 +162,12 @@ def notice_mail(*, notice_id: int, now: dt.datetime | None = None) -> bool:
     return True
 
 
-def notices_mail_pending(*, now: dt.datetime, dry_run: bool = False) -> int:
+def notices_mail_pending(
+    *, now: dt.datetime, dry_run: bool = False, progress: Callable[[int], None] | None = None
+) -> int:
     """Mail the immediate notices not mailed yet (their first send failed, or they were made
-    without mail by ``send_notices``); how many were sent (or would be, with ``dry_run``)."""
+    without mail by ``send_notices``); how many were sent (or would be, with ``dry_run``).
+    ``progress`` is told how many were handled after each one."""
     pending = Notice.objects.filter(
         # The retry's age on the real clock: ``now`` may be a test's or a catch-up's moment.
         emailed_at=None,
@@ -175,7 +178,15 @@ def notices_mail_pending(*, now: dt.datetime, dry_run: bool = False) -> int:
     ids = list(pending.order_by("pk").values_list("pk", flat=True))
     if dry_run:
         return len(ids)
-    return sum(notice_mail(notice_id=pk, now=now) for pk in ids)
+    return sum(
+        _each(notice_mail(notice_id=pk, now=now), number, progress) for number, pk in enumerate(ids, 1)
+    )
+
+
+def _each(sent: bool, number: int, progress: Callable[[int], None] | None) -> bool:
+    if progress is not None:
+        progress(number)
+    return sent
 
 
 def _digest_due(preference: NoticePreference, now: dt.datetime) -> bool:
@@ -183,9 +194,12 @@ def _digest_due(preference: NoticePreference, now: dt.datetime) -> bool:
     return local.hour >= settings.NOTICE_DIGEST_HOUR and preference.digest_sent_on != local.date()
 
 
-def digests_send(*, now: dt.datetime, dry_run: bool = False) -> int:
+def digests_send(
+    *, now: dt.datetime, dry_run: bool = False, progress: Callable[[int], None] | None = None
+) -> int:
     """One digest per person with daily delivery who has notices neither mailed nor read on the
-    site, once a local day from ``NOTICE_DIGEST_HOUR``; how many digests were sent (or would be)."""
+    site, once a local day from ``NOTICE_DIGEST_HOUR``; how many digests were sent (or would be).
+    ``progress`` is told how many people were handled after each one."""
     preferences = NoticePreference.objects.filter(
         delivery=NoticePreference.Delivery.DAILY, user__is_active=True
     ).exclude(user__email="")
@@ -195,7 +209,7 @@ def digests_send(*, now: dt.datetime, dry_run: bool = False) -> int:
     due = [p for p in preferences.order_by("user_id") if _digest_due(p, now)]
     if dry_run:
         return len(due)
-    return sum(_digest_send(p, now) for p in due)
+    return sum(_each(_digest_send(p, now), number, progress) for number, p in enumerate(due, 1))
 
 
 def _digest_send(preference: NoticePreference, now: dt.datetime) -> bool:

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -186,17 +187,23 @@ class ImportResult:
     same_file_before: ImportBatch | None  # an earlier import of the very same bytes
 
 
-def _rows_to_responses(table: pl.DataFrame, form: SurveyForm, batch: ImportBatch) -> list[Response]:
+ROWS_PER_STEP = 500  # rows checked between two progress reports of an import job
+
+
+def import_rows(
+    table: pl.DataFrame, form: SurveyForm, *, progress: Callable[[int], None] | None = None
+) -> list[Response]:
+    """The unsaved responses of a read export, not yet tied to their import batch; ``progress``
+    is told how many rows are done, every :data:`ROWS_PER_STEP` rows and at the end."""
     spec = spec_of(form)
     out = []
-    for row in table.iter_rows(named=True):
+    for number, row in enumerate(table.iter_rows(named=True), start=1):
         answers = {code: row.get(q) for code, q in zip(spec.statements, spec.questions, strict=True)}
         out.append(
             Response(
                 form=form,
                 response_id=row["response_id"],
                 source=Response.Source.IMPORT,
-                batch=batch,
                 started_at=row.get("started_at"),
                 ended_at=row.get("ended_at"),
                 used_service=row.get("used_service"),
@@ -209,15 +216,14 @@ def _rows_to_responses(table: pl.DataFrame, form: SurveyForm, batch: ImportBatch
                 review_state=row.get("review_state") or "",
             )
         )
+        if progress is not None and (number % ROWS_PER_STEP == 0 or number == table.height):
+            progress(number)
     return out
 
 
-def responses_import(
-    *, form: SurveyForm, data: bytes, file_name: str, kind: ImportKind, user: User
-) -> ImportResult:
-    """Import an export of ``form``: all rows or none. Rows whose id the form already holds
-    (and repeated ids within the file) are skipped and counted. Raises ImportRejected, or
-    CycleClosed unless the cycle is open (nothing imported)."""
+def responses_read(*, form: SurveyForm, data: bytes, kind: ImportKind) -> pl.DataFrame:
+    """Read and check an export of ``form`` (nothing stored): its rows as a table. Raises
+    ImportRejected, or CycleClosed unless the cycle is open."""
     require_open_cycle(form.plan.participation)
     if kind not in IMPORT_KINDS:
         raise ImportRejected([_("Unknown file format %(kind)s.") % {"kind": kind}])
@@ -237,7 +243,35 @@ def responses_import(
     if table.height == 0:  # a header alone: refused, not recorded as an import of nothing
         empty = InputError("the table has a header but no data rows", code="no_data_rows")
         raise ImportRejected([input_error_text(empty)])
-    digest = hashlib.sha256(data).hexdigest()
+    return table
+
+
+def responses_import(
+    *, form: SurveyForm, data: bytes, file_name: str, kind: ImportKind, user: User
+) -> ImportResult:
+    """Import an export of ``form``: all rows or none. Rows whose id the form already holds
+    (and repeated ids within the file) are skipped and counted. Raises ImportRejected, or
+    CycleClosed unless the cycle is open (nothing imported). A large file is imported the same
+    way by a background job (``surveys.jobs``): read and checked first, then stored."""
+    table = responses_read(form=form, data=data, kind=kind)
+    return responses_store(
+        form=form,
+        rows=import_rows(table, form),
+        digest=hashlib.sha256(data).hexdigest(),
+        file_name=file_name,
+        kind=kind,
+        user=user,
+    )
+
+
+def responses_store(
+    *, form: SurveyForm, rows: list[Response], digest: str, file_name: str, kind: str, user: User
+) -> ImportResult:
+    """Store the checked rows of one export (:func:`import_rows`) in one transaction with their
+    import batch, skipping every id the form already holds (and repeated ids); ``digest`` is the
+    file's SHA-256, which tells an earlier import of the very same file. CycleClosed unless the
+    cycle is still open."""
+    require_open_cycle(form.plan.participation)
     with transaction.atomic():
         locked = SurveyForm.objects.select_for_update().get(pk=form.pk)
         before = ImportBatch.objects.filter(form=locked, sha256=digest).order_by("uploaded_at").first()
@@ -251,17 +285,31 @@ def responses_import(
         )
         held = set(Response.objects.filter(form=locked).values_list("response_id", flat=True))
         fresh, seen = [], set()
-        for response in _rows_to_responses(table, locked, batch):
+        for response in rows:
             if response.response_id in held or response.response_id in seen:
                 continue
             seen.add(response.response_id)
+            response.batch = batch
             fresh.append(response)
         # A web submission may store one of these ids after ``held`` was read (it does not lock
         # the form): that row stands, this one is skipped, and the counts say what was stored.
         Response.objects.bulk_create(fresh, ignore_conflicts=True)
         added = Response.objects.filter(batch=batch).count()
-        batch.rows_added, batch.rows_skipped_duplicate = added, table.height - added
+        batch.rows_added, batch.rows_skipped_duplicate = added, len(rows) - added
         batch.save(update_fields=["rows_added", "rows_skipped_duplicate"])
     return ImportResult(
         batch=batch, added=batch.rows_added, skipped=batch.rows_skipped_duplicate, same_file_before=before
     )
+
+
+def import_summary(result: ImportResult) -> tuple[bool, str]:
+    """What the import page says after an import, in the active language: whether it is a
+    warning (the same file was imported before and added nothing), and the sentence."""
+    counts = {"added": result.added, "skipped": result.skipped, "file": result.batch.file_name}
+    if result.added == 0 and result.same_file_before is not None:
+        return True, _(
+            "%(file)s was imported before: nothing was added (%(skipped)d responses were already there)."
+        ) % counts
+    return False, _(
+        "%(file)s imported: %(added)d responses added, %(skipped)d already there and skipped."
+    ) % counts

@@ -10,6 +10,7 @@ stay readable. The public questionnaire is in ``public.py``.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -18,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cityeval.engine.limits import LimitError
+from cityeval.engine.limits import LimitError, check_bytes
 from cityeval.engine.survey import REASONS, template_csv, xlsform_bytes
 from cityeval.web.accounts.access import acting_user
 from cityeval.web.downloads import file_response
@@ -31,6 +32,7 @@ from cityeval.web.programmes.selectors import dimension_labels
 from cityeval.web.refusals import refused_page
 from cityeval.web.surveys import qr, recap
 from cityeval.web.surveys.forms import ImportForm, MarginsForm, PlanForm
+from cityeval.web.surveys.jobs import import_jobs_unfinished, survey_import_enqueue
 from cityeval.web.surveys.models import ImportBatch
 from cityeval.web.surveys.plans import (
     form_set_open,
@@ -41,7 +43,7 @@ from cityeval.web.surveys.plans import (
     plan_save,
 )
 from cityeval.web.surveys.readiness import STATUS_LABELS, FormNotReady
-from cityeval.web.surveys.responses import responses_import
+from cityeval.web.surveys.responses import ImportResult, import_summary, responses_import
 from cityeval.web.surveys.selectors import (
     REASON_LABELS,
     Survey,
@@ -311,14 +313,25 @@ def import_responses(request: HttpRequest, region: str, cycle: str) -> HttpRespo
             data = upload_form.cleaned_data
             upload = data["file"]
             try:
+                content = upload_bytes(upload, survey_limits())
+                if len(content) > settings.SURVEY_IMPORT_SYNC_MAX_KB * 1024:
+                    check_bytes(content, survey_limits())  # the checks that need no parsing
+                    job = survey_import_enqueue(
+                        form=form_of(survey, data["form"]),
+                        data=content,
+                        file_name=upload.name or "",
+                        kind=data["kind"],
+                        user=acting_user(request),
+                    )
+                    return redirect("jobs:job", job_id=job.pk)
                 result = responses_import(
                     form=form_of(survey, data["form"]),
-                    data=upload_bytes(upload, survey_limits()),
+                    data=content,
                     file_name=upload.name or "",
                     kind=data["kind"],
                     user=acting_user(request),
                 )
-            except LimitError as exc:  # refused before the file was read into memory
+            except LimitError as exc:  # refused before the file was parsed
                 errors = [limit_message(exc)]
             except ImportRejected as exc:
                 errors = exc.errors
@@ -332,28 +345,32 @@ def import_responses(request: HttpRequest, region: str, cycle: str) -> HttpRespo
         if survey.plan
         else []
     )
+    unfinished = []
+    if survey.access.is_admin or survey.access.is_coordinator:
+        unfinished = import_jobs_unfinished(
+            forms=forms,
+            user=acting_user(request),
+            everyone=survey.access.is_coordinator,
+        )
     return render(
         request,
         "surveys/import.html",
-        _context(survey, upload_form=upload_form, errors=errors, batches=batches, forms=forms),
+        _context(
+            survey,
+            upload_form=upload_form,
+            errors=errors,
+            batches=batches,
+            forms=forms,
+            unfinished=unfinished,
+            sync_max_kb=settings.SURVEY_IMPORT_SYNC_MAX_KB,
+        ),
         status=400 if errors else 200,
     )
 
 
-def _import_messages(request: HttpRequest, result) -> None:
-    counts = {"added": result.added, "skipped": result.skipped, "file": result.batch.file_name}
-    if result.added == 0 and result.same_file_before is not None:
-        messages.warning(
-            request,
-            _("%(file)s was imported before: nothing was added (%(skipped)d responses were already there).")
-            % counts,
-        )
-    else:
-        messages.success(
-            request,
-            _("%(file)s imported: %(added)d responses added, %(skipped)d already there and skipped.")
-            % counts,
-        )
+def _import_messages(request: HttpRequest, result: ImportResult) -> None:
+    warning, text = import_summary(result)
+    (messages.warning if warning else messages.success)(request, text)
 
 
 @login_required

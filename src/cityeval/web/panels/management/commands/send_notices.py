@@ -4,7 +4,9 @@ It makes the reminders that are due (self-assessment deadlines, scores due), mai
 notice of people with immediate delivery that is not mailed yet (new reminders, and earlier
 sends that failed), and sends the daily digests. It is idempotent: a reminder is one notice per
 person and window (its dedupe key), and a notice is mailed once, so running it twice sends
-nothing twice. It lives in ``panels``, the highest app whose data the reminders read.
+nothing twice. It lives in ``panels``, the highest app whose data the reminders read. With
+``cityeval worker`` running, the worker does the same as a job every hour (``panels.jobs``), and
+no scheduler is needed; running both is harmless.
 """
 
 from __future__ import annotations
@@ -14,9 +16,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from cityeval.web.assessments.reminders import self_assessment_reminders
-from cityeval.web.notices.services import digests_send, notices_mail_pending, planned_send
-from cityeval.web.panels.reminders import scores_due_reminders
+from cityeval.web.panels.jobs import notices_due_send
 
 
 def _moment(text: str) -> dt.datetime:
@@ -39,12 +39,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         now = _moment(options["now"]) if options["now"] else timezone.now()
         dry = options["dry_run"]
-        reminders = planned_send(self_assessment_reminders(now), dry_run=dry)
-        due = planned_send(scores_due_reminders(now), dry_run=dry)
-        mails = notices_mail_pending(now=now, dry_run=dry)
-        digests = digests_send(now=now, dry_run=dry)
+        sent = notices_due_send(now=now, dry_run=dry)
         verb = "would send" if dry else "sent"
         self.stdout.write(
-            f"{verb}: {reminders} self-assessment reminders, {due} scores-due reminders, "
-            f"{mails} e-mails, {digests} daily digests"
+            f"{verb}: {sent.reminders} self-assessment reminders, {sent.scores_due} scores-due reminders, "
+            f"{sent.mails} e-mails, {sent.digests} daily digests"
         )
