@@ -207,18 +207,6 @@ def test_a_job_whose_asker_lost_the_role_runs_for_the_next_coordinator_who_asks(
     assert run.computed_by == other
 
 
-def test_the_retry_button_runs_the_job_as_whoever_pressed_it(scored, as_user, coordinator):
-    job = _queue(as_user(coordinator))
-    Membership.objects.filter(user=coordinator, role=Role.COORDINATOR).update(active=False)
-    with pytest.raises(NotCoordinator):
-        job_run(job_id=job.pk)
-    other = make_user("coordinator2", Role.COORDINATOR)
-    assert as_user(other).post(f"/jobs/{job.pk}/retry/").status_code == 302
-    job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert (job.status, job.created_by) == (Job.Status.DONE, other)
-
-
 def test_the_compute_audit_entry_keeps_the_askers_network(scored, as_user, coordinator):
     """Computed by the worker, the entry still says where the request came from (the test
     client's 127.0.0.1, kept as its /24 network) and its request id."""

@@ -166,13 +166,12 @@ def _requeue(job: Job) -> None:
 
 @transaction.atomic
 def job_retry(*, user: User, job_id: int) -> Job:
-    """Queue a failed job again (the retry button), now as ``user``'s (whoever asked first may
-    have lost the right since); anything else is refused."""
+    """Queue a failed job again (the retry button), as the same asker's: a job that failed
+    because its asker lost the right is asked for again from its page, which makes it the new
+    asker's (``job_enqueue``); anything else is refused."""
     job = Job.objects.select_for_update().get(pk=job_id)
     if job.status != Job.Status.FAILED:
         raise JobNotRetryable
-    job.created_by, job.params = user, {**job.params, "origin": audit.current_origin()}
-    job.save(update_fields=["created_by", "params"])
     _requeue(job)
     return job
 
