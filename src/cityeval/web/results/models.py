@@ -165,3 +165,11 @@ class LetterDetails(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cycle} — {self.number}"
+
+
+# Follow-up actions live in their own module; imported here so that Django finds them.
+from cityeval.web.results.followup_models import (  # noqa: E402, F401
+    ActionChange,
+    ActionEvidence,
+    FollowUpAction,
+)
