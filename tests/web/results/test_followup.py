@@ -10,9 +10,11 @@ panelist3 on A and panelist4 on B only.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -293,6 +295,69 @@ def test_evidence_is_a_checked_link_or_a_note(health_action, admin_a, as_user):
     assert client.post(_url(health_action, "evidence/"), {"note": "Perda No. 3/2025"}).status_code == 302
     assert list(ActionEvidence.objects.values_list("url", "note")) == [("", "Perda No. 3/2025")]
     assert AuditEntry.objects.filter(action="followup_evidence").count() == 1
+
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << >> endobj\n%%EOF\n"
+
+
+def test_an_evidence_file_is_checked_on_content_and_stored_by_hash(health_action, admin_a, as_user):
+    client = as_user(admin_a)
+    page = _url(health_action, "evidence/")
+    fake = SimpleUploadedFile(
+        "report.pdf", b"<html><script>alert(1)</script></html>", content_type="application/pdf"
+    )
+    refused = client.post(page, {"file": fake})
+    assert refused.status_code == 422
+    assert "This file type is not allowed." in refused.content.decode()
+    assert not ActionEvidence.objects.exists()
+    upload = SimpleUploadedFile("../Laporan akhir.pdf", PDF, content_type="text/html")
+    assert client.post(page, {"file": upload, "note": "Final report"}).status_code == 302
+    evidence = ActionEvidence.objects.get()
+    assert (evidence.original_name, evidence.note) == ("Laporan akhir.pdf", "Final report")
+    assert (evidence.blob.sha256, evidence.blob.content_type) == (
+        hashlib.sha256(PDF).hexdigest(),
+        "application/pdf",
+    )
+
+
+def test_the_evidence_file_is_too_large_and_nothing_is_saved(health_action, admin_a, as_user, settings):
+    settings.EVIDENCE_MAX_MB = 1
+    big = SimpleUploadedFile("big.pdf", PDF + b"0" * (1024 * 1024 + 1), content_type="application/pdf")
+    response = as_user(admin_a).post(_url(health_action, "evidence/"), {"file": big})
+    assert response.status_code == 422
+    assert "larger than the limit of 1 MB" in response.content.decode()
+    assert not ActionEvidence.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [("admin_a", 200), ("opd_a", 200), ("coordinator", 200), ("opd_a2", 403), ("admin_b", 404),
+     ("nobody", 404), ("assessor", 404), ("panelist3", 404), (None, 302)],
+)  # fmt: skip
+def test_who_downloads_an_evidence_file(next_cycle, health_action, admin_a, as_user, persona, name, status):
+    as_user(admin_a).post(_url(health_action, "evidence/"), {"file": SimpleUploadedFile("plan.pdf", PDF)})
+    evidence = ActionEvidence.objects.get()
+    response = as_user(persona(name)).get(_url(health_action, f"evidence/{evidence.public_id}/"))
+    assert response.status_code == status
+    if status == 200:
+        assert b"".join(response.streaming_content) == PDF
+        assert response["Content-Disposition"].startswith("attachment")
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [("panelist3", 200), ("coordinator", 200), ("panelist4", 404), ("assessor", 404), ("admin_a", 404),
+     ("nobody", 404), (None, 302)],
+)  # fmt: skip
+def test_the_next_cycle_s_assessors_download_the_evidence(
+    next_cycle, health_action, admin_a, as_user, persona, name, status
+):
+    as_user(admin_a).post(_url(health_action, "evidence/"), {"file": SimpleUploadedFile("plan.pdf", PDF)})
+    evidence = ActionEvidence.objects.get()
+    review_page = as_user(persona("panelist3")).get(REVIEW).content.decode()
+    url = f"{REVIEW}evidence/{evidence.public_id}/"
+    assert f'href="{url}"' in review_page
+    assert as_user(persona(name)).get(url).status_code == status
 
 
 # --- append-only -------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any
 
 from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -36,7 +37,8 @@ from django.utils.translation import gettext_lazy
 
 from cityeval.web.accounts.access import RegionAccess, User, is_coordinator, region_access
 from cityeval.web.accounts.models import Membership
-from cityeval.web.assessments.services import link_problem
+from cityeval.web.assessments.services import clean_file_name, evidence_blob_store, link_problem
+from cityeval.web.assessments.uploads import UploadRejected, inspect_upload
 from cityeval.web.audit import services as audit
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.panels.models import Feedback, PanelMember
@@ -374,17 +376,35 @@ def action_update(
     return change
 
 
-def action_evidence_add(*, action: FollowUpAction, user: AuthUser, url: str, note: str) -> ActionEvidence:
-    """Evidence that the action was carried out: a link (http or https) and/or a note."""
+def action_evidence_add(
+    *,
+    action: FollowUpAction,
+    user: AuthUser,
+    url: str = "",
+    note: str = "",
+    upload: UploadedFile | None = None,
+) -> ActionEvidence:
+    """Evidence that the action was carried out: a file (checked on content, as the
+    self-assessment's evidence), a link (http or https) and/or a note."""
     url, note = (url or "").strip(), (note or "").strip()
-    if not url and not note:
-        raise FollowUpRefused(_("Give a link or a note."))
+    if not url and not note and upload is None:
+        raise FollowUpRefused(_("Give a file, a link or a note."))
     if url and (problem := link_problem(url)):
         raise FollowUpRefused(problem, errors={"url": problem})
+    inspected = None
+    if upload is not None:
+        try:
+            inspected = inspect_upload(upload)
+        except UploadRejected as exc:
+            raise FollowUpRefused(str(exc), errors={"file": str(exc)}) from None
     with transaction.atomic():
-        evidence = ActionEvidence.objects.create(action=action, url=url, note=note, added_by=user)
+        blob = evidence_blob_store(upload, inspected) if upload is not None and inspected else None
+        evidence = ActionEvidence.objects.create(
+            action=action, blob=blob, original_name=clean_file_name(upload.name) if upload else "",
+            url=url, note=note, added_by=user,
+        )  # fmt: skip
         audit.record(
             action=audit.Action.FOLLOWUP_EVIDENCE, user=user, target=action, region=action.region,
-            details={"link": bool(url), "note": bool(note)},
+            details={"file": blob.sha256 if blob else "", "link": bool(url), "note": bool(note)},
         )  # fmt: skip
     return evidence

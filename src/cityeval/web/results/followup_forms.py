@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cityeval.web.assessments.models import Evidence
+from cityeval.web.assessments.uploads import too_large_text
 from cityeval.web.regions.models import Opd, Region
 from cityeval.web.results.followup import TEXT_MAX
 from cityeval.web.results.followup_models import ActionStatus
@@ -68,5 +69,17 @@ class ActionUpdateForm(forms.Form):
 
 
 class EvidenceForm(forms.Form):
+    """A file (checked on content), a link and/or a note; at least one of them."""
+
+    file = forms.FileField(label=_("File"), required=False)
     url = forms.CharField(label=_("Link (http or https)"), max_length=URL_MAX, required=False)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, too_large: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.too_large = too_large  # an upload stopped for its size never arrives: say why
+
+    def clean(self):
+        if self.too_large:
+            self.add_error("file", too_large_text())
+        return super().clean()

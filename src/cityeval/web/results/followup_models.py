@@ -22,6 +22,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from cityeval.web.assessments.models import EvidenceBlob
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.panels.models import Feedback
 from cityeval.web.regions.models import Opd, Region
@@ -130,9 +131,14 @@ class ActionChange(AppendOnly):
 
 
 class ActionEvidence(AppendOnly):
-    """Evidence that an action was carried out: a link (http or https) and/or a text note."""
+    """Evidence that an action was carried out: a file (checked on content and stored once per
+    content hash, as the self-assessment's evidence: ``assessments.EvidenceBlob``), a link
+    (http or https) and/or a text note."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     action = models.ForeignKey(FollowUpAction, on_delete=models.PROTECT, related_name="evidence")
+    blob = models.ForeignKey(EvidenceBlob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
     url = models.URLField(_("link"), max_length=500, blank=True)
     note = models.TextField(_("note"), blank=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -142,5 +148,8 @@ class ActionEvidence(AppendOnly):
         ordering = ["action", "added_at", "id"]
         verbose_name = _("follow-up evidence")
         constraints = [
-            models.CheckConstraint(name="followup_evidence_not_empty", condition=~Q(url="") | ~Q(note=""))
+            models.CheckConstraint(
+                name="followup_evidence_not_empty",
+                condition=Q(blob__isnull=False) | ~Q(url="") | ~Q(note=""),
+            )
         ]

@@ -9,12 +9,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import acting_user, require_coordinator
+from cityeval.web.assessments.services import EvidenceNotStored
+from cityeval.web.assessments.uploads import SizeLimitHandler
+from cityeval.web.downloads import stored_file_response
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.results.followup import (
     ActionAccess,
@@ -33,6 +37,7 @@ from cityeval.web.results.followup import (
     split_text,
 )
 from cityeval.web.results.followup_forms import ActionCreateForm, ActionUpdateForm, EvidenceForm
+from cityeval.web.results.followup_models import ActionEvidence
 
 
 @login_required
@@ -167,24 +172,69 @@ def _add_errors(form, exc: FollowUpRefused) -> None:
         form.add_error(None, str(exc))
 
 
+@csrf_exempt  # CSRF is checked below, once the size-limiting upload handler is in place
 @login_required
-@require_POST
 def evidence_add(request: HttpRequest, region: str, action: str) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    # Before the body is parsed (by the CSRF check): an oversized file is never read in full.
+    handler = SizeLimitHandler(request)
+    request.upload_handlers.insert(0, handler)  # type: ignore[union-attr]
+    return _evidence_add(request, region, action, handler)
+
+
+@csrf_protect
+def _evidence_add(request: HttpRequest, region: str, action: str, handler: SizeLimitHandler) -> HttpResponse:
     access = action_access(request.user, region, action)
     _require_change(access)
-    form = EvidenceForm(request.POST)
+    form = EvidenceForm(request.POST, request.FILES, too_large=handler.exceeded)
     if form.is_valid():
+        data = form.cleaned_data
         try:
             action_evidence_add(
-                action=access.action, user=acting_user(request), url=form.cleaned_data["url"],
-                note=form.cleaned_data["note"],
+                action=access.action, user=acting_user(request), url=data["url"], note=data["note"],
+                upload=data["file"],
             )  # fmt: skip
+        except EvidenceNotStored as exc:
+            form.add_error("file", str(exc))
+            return _action_page(request, access, evidence_form=form, status=503)
         except FollowUpRefused as exc:
             _add_errors(form, exc)
         else:
             messages.success(request, _("Evidence added."))
             return redirect("results:followup_action", region=region, action=access.action.public_id)
     return _action_page(request, access, evidence_form=form, status=422)
+
+
+def _file(found: ActionEvidence) -> HttpResponse:
+    if found.blob is None:
+        raise Http404  # a link or a note: the page shows it
+    return stored_file_response(
+        found.blob.file.open("rb"), filename=found.original_name, content_type=found.blob.content_type
+    )
+
+
+@login_required
+def evidence_file(request: HttpRequest, region: str, action: str, evidence: str) -> HttpResponse:
+    """An evidence file, always as a download, to those who may read the action."""
+    access = action_access(request.user, region, action)
+    return _file(
+        get_object_or_404(
+            ActionEvidence.objects.select_related("blob"), action=access.action, public_id=evidence
+        )
+    )
+
+
+@login_required
+def review_file(request: HttpRequest, cycle: str, region: str, evidence: str) -> HttpResponse:
+    """An evidence file of an earlier cycle's action, to the assessors who may read the review."""
+    participation = review_access(request.user, cycle, region)
+    found = get_object_or_404(
+        ActionEvidence.objects.select_related("blob"),
+        action__in=earlier_actions(participation).values("id"),
+        public_id=evidence,
+    )
+    return _file(found)
 
 
 @login_required

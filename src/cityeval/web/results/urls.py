@@ -42,6 +42,16 @@ urlpatterns = [
         followup_views.evidence_add,
         name="followup_evidence",
     ),
+    path(
+        "r/<slug:region>/follow-up/<uuid:action>/evidence/<uuid:evidence>/",
+        followup_views.evidence_file,
+        name="followup_file",
+    ),
+    path(
+        "follow-up/review/<slug:cycle>/<slug:region>/evidence/<uuid:evidence>/",
+        followup_views.review_file,
+        name="followup_review_file",
+    ),
     path("r/<slug:region>/<slug:cycle>/results/", views.region, name="region"),
     path("r/<slug:region>/<slug:cycle>/results/letter.pdf", views.region_letter, name="region_letter"),
     path("r/<slug:region>/<slug:cycle>/results/planner/", planner_views.planner, name="planner"),
