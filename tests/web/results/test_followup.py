@@ -438,11 +438,11 @@ def test_the_rates_page_shows_the_hand_numbers(rated, coordinator, as_user):
 def test_the_pages_speak_indonesian(rated, next_cycle, admin_a, coordinator, panel_assessors, as_user):
     action = FollowUpAction.objects.filter(region=rated.region_a).first()
     pages = [
-        (admin_a, LIST, "Tindak lanjut"),
+        (admin_a, LIST, "Tindakan tindak lanjut"),
         (admin_a, CREATE, "Rekomendasi 1"),
         (admin_a, _url(action), "Riwayat"),
         (panel_assessors[2], REVIEW, "Tindak lanjut rekomendasi sebelumnya"),
-        (coordinator, RATES, "Tingkat tindak lanjut"),
+        (coordinator, RATES, "Tingkat tindak lanjut nasional"),
     ]
     for user, url, text in pages:
         client = as_user(user)

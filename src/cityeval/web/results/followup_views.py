@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -92,9 +93,12 @@ def create(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
             except FollowUpRefused as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(
-                    request, _("%(n)d action(s) made from the recommendation.") % {"n": len(made)}
+                text = ngettext(
+                    "%(n)d action made from the recommendation.",
+                    "%(n)d actions made from the recommendation.",
+                    len(made),
                 )
+                messages.success(request, text % {"n": len(made)})
                 return redirect("results:followup_region", region=rights.region.slug)
         status = 422
     context = {
