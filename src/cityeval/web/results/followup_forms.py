@@ -76,6 +76,7 @@ class EvidenceForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, too_large: bool = False, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "evidence_%s")  # the update form on the same page has a note too
         super().__init__(*args, **kwargs)
         self.too_large = too_large  # an upload stopped for its size never arrives: say why
 
