@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
@@ -309,14 +308,28 @@ def _date(value: dt.date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def _changes(action: FollowUpAction, new: dict[str, Any]) -> dict[str, list[str]]:
+def _changes(
+    action: FollowUpAction, *, text: str, opd: Opd | None, due_on: dt.date | None, done_on: dt.date | None
+) -> dict[str, list[str]]:
+    """The fields that change, as text: field → [old, new]."""
     shown = {
-        "text": (action.text, new["text"]),
-        "opd": (str(action.opd or ""), str(new["opd"] or "")),
-        "due_on": (_date(action.due_on), _date(new["due_on"])),
-        "done_on": (_date(action.done_on), _date(new["done_on"])),
+        "text": (action.text, text),
+        "opd": (str(action.opd or ""), str(opd or "")),
+        "due_on": (_date(action.due_on), _date(due_on)),
+        "done_on": (_date(action.done_on), _date(done_on)),
     }
     return {field: [old, now] for field, (old, now) in shown.items() if old != now}
+
+
+def _done_date(status: str, done_on: dt.date | None) -> dt.date | None:
+    """A done action's date: the given one (not in the future) or today; none otherwise."""
+    if status != ActionStatus.DONE:
+        return None
+    today = timezone.localdate()
+    if done_on is not None and done_on > today:
+        message = _("The done date cannot be in the future.")
+        raise FollowUpRefused(message, errors={"done_on": message})
+    return done_on or today
 
 
 def action_update(
@@ -338,34 +351,23 @@ def action_update(
     note = (note or "").strip()
     if status not in ActionStatus.values:
         raise FollowUpRefused(_("Choose a status."), errors={"status": _("Choose a status.")})
-    today = timezone.localdate()
-    if status == ActionStatus.DONE:
-        done_on = done_on or today
-        if done_on > today:
-            message = _("The done date cannot be in the future.")
-            raise FollowUpRefused(message, errors={"done_on": message})
-    else:
-        done_on = None
+    done_on = _done_date(status, done_on)
     with transaction.atomic():
         locked = FollowUpAction.objects.select_for_update().select_related("opd", "region").get(pk=action.pk)
-        new = {
-            "text": _clean_text(text) if assign else locked.text,
-            "opd": opd if assign else locked.opd,
-            "due_on": due_on,
-            "done_on": done_on,
-        }
-        _check_opd(locked.region, new["opd"])
+        new_text = _clean_text(text) if assign else locked.text
+        new_opd = opd if assign else locked.opd
+        _check_opd(locked.region, new_opd)
         if status == ActionStatus.DROPPED and locked.status != ActionStatus.DROPPED and not note:
             message = _("Say why the action is dropped.")
             raise FollowUpRefused(message, errors={"note": message})
-        changes = _changes(locked, new)
+        changes = _changes(locked, text=new_text, opd=new_opd, due_on=due_on, done_on=done_on)
         if status == locked.status and not changes and not note:
             raise FollowUpRefused(_("Nothing to save: nothing was changed and no note was written."))
         change = ActionChange.objects.create(
             action=locked, changed_by=user, from_status=locked.status, to_status=status, note=note,
             changes=changes,
         )  # fmt: skip
-        locked.status, locked.text, locked.opd = status, new["text"], new["opd"]
+        locked.status, locked.text, locked.opd = status, new_text, new_opd
         locked.due_on, locked.done_on = due_on, done_on
         locked.save()
         audit.record(

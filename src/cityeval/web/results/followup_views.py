@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -210,7 +210,7 @@ def _evidence_add(request: HttpRequest, region: str, action: str, handler: SizeL
     return _action_page(request, access, evidence_form=form, status=422)
 
 
-def _file(found: ActionEvidence) -> HttpResponse:
+def _file(found: ActionEvidence) -> FileResponse:
     if found.blob is None:
         raise Http404  # a link or a note: the page shows it
     return stored_file_response(
@@ -219,7 +219,7 @@ def _file(found: ActionEvidence) -> HttpResponse:
 
 
 @login_required
-def evidence_file(request: HttpRequest, region: str, action: str, evidence: str) -> HttpResponse:
+def evidence_file(request: HttpRequest, region: str, action: str, evidence: str) -> FileResponse:
     """An evidence file, always as a download, to those who may read the action."""
     access = action_access(request.user, region, action)
     return _file(
@@ -230,7 +230,7 @@ def evidence_file(request: HttpRequest, region: str, action: str, evidence: str)
 
 
 @login_required
-def review_file(request: HttpRequest, cycle: str, region: str, evidence: str) -> HttpResponse:
+def review_file(request: HttpRequest, cycle: str, region: str, evidence: str) -> FileResponse:
     """An evidence file of an earlier cycle's action, to the assessors who may read the review."""
     participation = review_access(request.user, cycle, region)
     found = get_object_or_404(
