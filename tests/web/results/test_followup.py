@@ -15,7 +15,7 @@ import hashlib
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -392,6 +392,18 @@ def test_the_history_and_evidence_are_append_only(health_action, admin_a):
         evidence.delete()
     with pytest.raises(FollowUpChanged):
         ActionEvidence.objects.update(note="y")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only")
+def test_the_database_refuses_changes_to_the_history_on_postgresql(health_action, admin_a):
+    """Past the models (raw SQL), PostgreSQL's trigger still refuses."""
+    ActionEvidence.objects.create(action=health_action, note="n", added_by=admin_a)
+    for table in ("results_actionchange", "results_actionevidence"):
+        for sql in (f"UPDATE {table} SET note = 'x'", f"DELETE FROM {table}"):
+            with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql)
+    assert list(ActionChange.objects.values_list("note", flat=True)) == [""]
+    assert list(ActionEvidence.objects.values_list("note", flat=True)) == ["n"]
 
 
 # --- the follow-up rate, by hand --------------------------------------------------------------

@@ -353,7 +353,11 @@ def action_update(
         raise FollowUpRefused(_("Choose a status."), errors={"status": _("Choose a status.")})
     done_on = _done_date(status, done_on)
     with transaction.atomic():
-        locked = FollowUpAction.objects.select_for_update().select_related("opd", "region").get(pk=action.pk)
+        locked = (
+            FollowUpAction.objects.select_for_update(of=("self",))
+            .select_related("opd", "region")
+            .get(pk=action.pk)
+        )
         new_text = _clean_text(text) if assign else locked.text
         new_opd = opd if assign else locked.opd
         _check_opd(locked.region, new_opd)
