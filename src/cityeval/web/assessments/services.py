@@ -299,6 +299,13 @@ def _blob_for(upload: UploadedFile, inspected: Inspected) -> EvidenceBlob:
     return blob
 
 
+def evidence_blob_store(upload: UploadedFile, inspected: Inspected) -> EvidenceBlob:
+    """The stored blob of a checked upload (``inspect_upload``), for another app's evidence
+    (the follow-up actions of ``results``): stored once per content hash, as here. Raises
+    EvidenceNotStored when the storage fails; call it inside the caller's transaction."""
+    return _blob_for(upload, inspected)
+
+
 def evidence_upload(*, participation: Participation, item: str, upload: UploadedFile, user: User) -> Evidence:
     """Store an evidence file for ``item``: checked by content, kept once per content hash,
     recorded with its original name, uploader and time. Raises EvidenceRejected. Evidence

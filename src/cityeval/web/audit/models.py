@@ -49,6 +49,9 @@ class Action(models.TextChoices):
     RESULTS_COMPUTE = "results_compute", _("Results computed")
     RESULTS_PUBLISH = "results_publish", _("Results published")
     ASSESSOR_DATA_DOWNLOAD = "assessor_data_download", _("Individual assessors' data read")
+    FOLLOWUP_CREATE = "followup_create", _("Follow-up action created")
+    FOLLOWUP_UPDATE = "followup_update", _("Follow-up action changed")
+    FOLLOWUP_EVIDENCE = "followup_evidence", _("Follow-up evidence added")
 
 
 class AuditEntryQuerySet(models.QuerySet):

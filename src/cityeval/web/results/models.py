@@ -209,3 +209,11 @@ class RegionInterval(models.Model):
     class Meta:
         ordering = ["run", "rank_national", "region_id"]
         constraints = [models.UniqueConstraint(fields=["run", "region"], name="region_interval_unique")]
+
+
+# Follow-up actions live in their own module; imported here so that Django finds them.
+from cityeval.web.results.followup_models import (  # noqa: E402, F401
+    ActionChange,
+    ActionEvidence,
+    FollowUpAction,
+)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cityeval.web.results import peer_views, planner_views, trend_views, views
+from cityeval.web.results import followup_views, peer_views, planner_views, trend_views, views
 
 app_name = "results"
 urlpatterns = [
@@ -30,6 +30,31 @@ urlpatterns = [
     path("results/<slug:cycle>/letter/prepare/", views.cycle_letter_prepare, name="cycle_letter_prepare"),
     path("results/<slug:cycle>/letter/", views.letter_details, name="letter_details"),
     path("r/<slug:region>/trends/", trend_views.region, name="trends"),
+    path("follow-up/", followup_views.rates, name="followup_rates"),
+    path("follow-up/review/<slug:cycle>/<slug:region>/", followup_views.review, name="followup_review"),
+    path("r/<slug:region>/follow-up/", followup_views.region_actions, name="followup_region"),
+    path("r/<slug:region>/follow-up/from/<slug:cycle>/", followup_views.create, name="followup_create"),
+    path("r/<slug:region>/follow-up/<uuid:action>/", followup_views.action, name="followup_action"),
+    path(
+        "r/<slug:region>/follow-up/<uuid:action>/change/",
+        followup_views.action_change,
+        name="followup_change",
+    ),
+    path(
+        "r/<slug:region>/follow-up/<uuid:action>/evidence/",
+        followup_views.evidence_add,
+        name="followup_evidence",
+    ),
+    path(
+        "r/<slug:region>/follow-up/<uuid:action>/evidence/<uuid:evidence>/",
+        followup_views.evidence_file,
+        name="followup_file",
+    ),
+    path(
+        "follow-up/review/<slug:cycle>/<slug:region>/evidence/<uuid:evidence>/",
+        followup_views.review_file,
+        name="followup_review_file",
+    ),
     path("r/<slug:region>/<slug:cycle>/results/", views.region, name="region"),
     path("r/<slug:region>/<slug:cycle>/results/letter.pdf", views.region_letter, name="region_letter"),
     path("r/<slug:region>/<slug:cycle>/results/planner/", planner_views.planner, name="planner"),
