@@ -28,6 +28,8 @@ NOT_REFUSALS = {
     "cityeval.web.ops.backup.BackupError": "the operator's backup command fails, on the command line",
     "cityeval.web.audit.models.AuditEntryChanged": "a programming error (code tried to change or "
     "delete an audit entry), never an answer to a user",
+    "cityeval.web.jobs.services._FinishedElsewhere": "the job runner's own signal that another run "
+    "of the job finished first, so this run's writes roll back; it never leaves the runner",
     "cityeval.web.results.followup_models.FollowUpChanged": "a programming error (code tried to "
     "change or delete a follow-up action's history or evidence), never an answer to a user",
 }
