@@ -504,3 +504,27 @@ def test_list_pages_query_counts_do_not_grow(next_cycle, w, admin_a, coordinator
         _more(w, admin_a, 2, region=region)
     large = [_queries(as_user(user), url) for user, url in pages]
     assert large == small
+
+
+def test_a_deactivated_assessor_no_longer_reads_the_follow_up_review(
+    next_cycle, health_action, admin_a, as_user, panel_assessors
+):
+    """A panel member whose assessor role was deactivated reads nothing more of the region, as
+    on the scoring page (the panel member row stays: it is the panel's history)."""
+    as_user(admin_a).post(_url(health_action, "evidence/"), {"file": SimpleUploadedFile("plan.pdf", PDF)})
+    evidence = ActionEvidence.objects.get()
+    panelist = panel_assessors[2]
+    Membership.objects.filter(user=panelist, role=Role.ASSESSOR).update(active=False)
+    client = as_user(panelist)
+    assert client.get(f"/panels/cycles/gmsc-2025/stage_2/{REGION_A}/").status_code == 404  # closed
+    assert client.get(REVIEW).status_code == 404
+    assert client.get(f"{REVIEW}evidence/{evidence.public_id}/").status_code == 404
+
+
+def test_imported_history_years_are_not_offered_for_follow_up(w, admin_a, as_user):
+    """An imported table of an earlier year has no recommendations: it is not offered."""
+    imported = Cycle.objects.exclude(pk=w.cycle.pk).filter(status=Cycle.Status.PUBLISHED)
+    assert imported.exists()
+    page = as_user(admin_a).get(f"/r/{REGION_A}/follow-up/").content.decode()
+    for cycle in imported:
+        assert f"/follow-up/from/{cycle.slug}/" not in page

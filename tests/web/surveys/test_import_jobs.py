@@ -318,3 +318,22 @@ def test_the_import_page_lists_unfinished_import_jobs_for_who_may_open_them(
     assert link in page and f"/jobs/{waiting.pk}/" not in page  # done: it is among the imports
     other = as_user(coordinator).get(url("import", region="kota-medan")).content.decode()
     assert f"/jobs/{failed.pk}/" not in other  # another region's page
+
+
+def test_sending_a_failed_file_again_leaves_no_stray_copy(settings, as_user, admin_a, service_form, world):
+    settings.SURVEY_IMPORT_SYNC_MAX_KB = 0
+    client = as_user(admin_a)
+    _upload(client, kobo_csv())
+    job = Job.objects.get()
+    first_file = job.params["file"]
+    Cycle.objects.filter(pk=world.cycle.pk).update(status=Cycle.Status.CLOSED)
+    with pytest.raises(Exception):  # noqa: B017
+        job_run(job_id=job.pk)
+    Cycle.objects.filter(pk=world.cycle.pk).update(status=Cycle.Status.OPEN)
+    _upload(client, kobo_csv())  # asked again from the page: the same job, queued again
+    job.refresh_from_db()
+    assert Job.objects.count() == 1 and job.params["file"] != first_file
+    job_run(job_id=job.pk)
+    assert Response.objects.count() == 3
+    # the first copy of the respondents' data is deleted, not left behind
+    assert not default_storage.exists(first_file)

@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cityeval.web.accounts.access import RegionAccess, User, is_coordinator, region_access
+from cityeval.web.accounts.access import RegionAccess, User, is_assessor, is_coordinator, region_access
 from cityeval.web.accounts.models import Membership
 from cityeval.web.assessments.services import clean_file_name, evidence_blob_store, link_problem
 from cityeval.web.assessments.uploads import UploadRejected, inspect_upload
@@ -121,7 +121,7 @@ def review_access(user: User, cycle: str, region: str) -> Participation:
     )
     if is_coordinator(user):
         return participation
-    if not user.is_authenticated:
+    if not (user.is_authenticated and is_assessor(user)):  # a deactivated assessor role reads nothing
         raise Http404
     on_panel = PanelMember.objects.filter(user=user, panel__regions__participation=participation).exists()
     # A role in the region, even a deactivated one, is a conflict: the panel grants nothing then.

@@ -39,6 +39,7 @@ from cityeval.web.results.followup import (
 )
 from cityeval.web.results.followup_forms import ActionCreateForm, ActionUpdateForm, EvidenceForm
 from cityeval.web.results.followup_models import ActionEvidence
+from cityeval.web.results.models import ResultRun
 
 
 @login_required
@@ -47,8 +48,14 @@ def region_actions(request: HttpRequest, region: str) -> HttpResponse:
     actions = (
         actions_visible(rights).select_related("cycle", "opd").order_by("-cycle__year", "created_at", "id")
     )
+    # Cycles published from panel scores: an imported table of an earlier year has no
+    # recommendations to follow up.
     published = (
-        rights.region.participations.filter(cycle__status=Cycle.Status.PUBLISHED)
+        rights.region.participations.filter(
+            cycle__status=Cycle.Status.PUBLISHED,
+            cycle__result_runs__is_current=True,
+            cycle__result_runs__level=ResultRun.Level.ITEM,
+        )
         .select_related("cycle")
         .order_by("-cycle__year")
     )

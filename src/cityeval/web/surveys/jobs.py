@@ -55,10 +55,12 @@ def survey_import_enqueue(*, form: SurveyForm, data: bytes, file_name: str, kind
     back = reverse(
         "surveys:import", kwargs={"region": participation.region.slug, "cycle": participation.cycle.slug}
     )
+    key = f"survey_import:{form.pk}:{user.pk}:{digest}:{imports_before}"
+    before = Job.objects.filter(key=key).values_list("params", flat=True).first() or {}
     job = job_enqueue(
         user=user,
         kind=Job.Kind.SURVEY_IMPORT,
-        key=f"survey_import:{form.pk}:{user.pk}:{digest}:{imports_before}",
+        key=key,
         params={
             "region": participation.region_id,
             "form": form.pk,
@@ -72,7 +74,9 @@ def survey_import_enqueue(*, form: SurveyForm, data: bytes, file_name: str, kind
         },
     )
     if job.params.get("file") != stored:
-        default_storage.delete(stored)
+        default_storage.delete(stored)  # the job already holds a copy of this very file
+    elif before.get("file") and before["file"] != stored:
+        default_storage.delete(before["file"])  # a failed job's copy, replaced by this one
     return job
 
 
