@@ -10,7 +10,7 @@ One planner, two sources of input (:class:`PlannerSource`):
   index is (mean, unscored items skipped). There is no national table before evaluation, so
   this source has no ranks. It is open to the region's admin and the coordinator while the
   cycle is open (the self-assessment open, submitted or past its deadline); before the cycle
-  opens (draft) and once it is closed or published it refuses with the reason (409): from then
+  opens (draft) and once it is closed or published it refuses with the reason (a page refusal, 403): from then
   on the planner of the published results is the one to use.
 
 The results source reads the stored run (the published one, or the coordinator's before publication:
@@ -226,7 +226,7 @@ def claims_refusal(cycle: Cycle) -> str | None:
 
 def claims_source(user: User, cycle: str, region: str) -> PlannerSource:
     """The planner of the region's self-assessment claims: 404 to anyone with no role in the
-    region, 403 to an OPD contributor, 409 with the reason outside the open cycle."""
+    region, 403 to an OPD contributor, a refusal with the reason outside the open cycle."""
     sa = self_assessment_for(user, region, cycle)
     if not (sa.access.is_admin or sa.access.is_coordinator):
         raise PermissionDenied
