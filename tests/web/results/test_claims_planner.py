@@ -221,6 +221,16 @@ def test_the_gains_match_the_hand_calculation(claims, as_user, admin_a):
     assert _row(lower, "output.regulation").gain_final == pytest.approx(0.2 * 1)
 
 
+def test_with_no_claims_each_item_would_score_its_empty_component(world, as_user, admin_a):
+    """No claim: every component counts 0, so raising one item to 4 gives its component 4 —
+    a gain of weight × 4: outcome 1.2, output, impact and quick win 0.8, baseline 0.4."""
+    page = as_user(admin_a).get(PLANNER, {"top": "0"})
+    assert page.status_code == 200 and page.context["final"] == 0.0
+    gains = {row.item.split(".")[0]: round(row.gain_final, 12) for row in page.context["rows"]}
+    assert gains == {"outcome": 1.2, "output": 0.8, "impact": 0.8, "quick_win": 0.8, "baseline": 0.4}
+    assert page.context["rows"][0].item.startswith("outcome.")
+
+
 def test_the_simulation_is_the_claims_rescored(claims, as_user, admin_a):
     framework = claims.cycle.framework.framework
     chosen = ["output.regulation", "baseline.legal_basis", "quick_win.benefits"]

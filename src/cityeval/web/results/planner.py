@@ -174,7 +174,6 @@ class PlannerSource:
     options: dict[str, Any]
     stored_final: float | None
     ranked: int | None
-    published: bool
 
     @property
     def claims(self) -> bool:
@@ -206,7 +205,6 @@ def results_source(results: RegionResults) -> PlannerSource:
         options=_options(run),
         stored_final=results.row.final,
         ranked=ranked_count(run),
-        published=results.access.published,
     )
 
 
@@ -245,7 +243,6 @@ def claims_source(user: User, cycle: str, region: str) -> PlannerSource:
         options={"consolidation": "mean", "unscored": "skip"},  # as the claimed index scores
         stored_final=None,
         ranked=None,
-        published=False,
     )
 
 
