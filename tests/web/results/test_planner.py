@@ -26,9 +26,11 @@ from cityeval.web.regions.models import Province, Region
 from cityeval.web.results.planner import planner_input
 from cityeval.web.results.services import results_compute
 from tests.helpers.results import A_FINAL, A_SCORES, B_SCORES, CONSOLIDATED_ITEM, CYCLE, REGION_A, REGION_B
+from tests.web.results.helpers import pdf_text
 
 PLANNER = f"/r/{REGION_A}/{CYCLE}/results/planner/"
 EXPORT = f"/r/{REGION_A}/{CYCLE}/results/planner/action-plan.xlsx"
+PDF = f"/r/{REGION_A}/{CYCLE}/results/planner/action-plan.pdf"
 REGION_PAGE = f"/r/{REGION_A}/{CYCLE}/results/"
 OTHER_BASELINE = "baseline.council_meeting"
 
@@ -67,7 +69,7 @@ def _row(response, item: str):
 
 # --- who may plan ------------------------------------------------------------------------------
 
-URLS = [PLANNER, EXPORT]
+URLS = [PLANNER, EXPORT, PDF]
 
 
 @pytest.mark.parametrize("name", ["admin_a", "coordinator"])
@@ -265,3 +267,31 @@ def test_without_a_choice_the_action_plan_holds_the_listed_items(published, as_u
     sheet = load_workbook(io.BytesIO(response.content)).active
     items = [row for row in list(sheet.iter_rows(values_only=True))[3:] if row[1] is not None]
     assert len(items) == 20
+
+
+def test_the_pdf_action_plan_holds_the_same_rows_per_opd(published, as_user, admin_a, world):
+    """The PDF (pdftotext, poppler-utils) has the XLSX's rows: one table per OPD, unassigned
+    last, best gain first inside, with the new national rank."""
+    health = ["baseline.legal_basis", "baseline.council_meeting"]
+    for code in health:
+        ItemAssignment.objects.create(
+            participation=world.participation_a, item=code, opd=world.opd_health, assigned_by=admin_a
+        )
+    chosen = [*health, "outcome.realisation_governance"]
+    response = as_user(admin_a).get(PDF, {"item": chosen})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].endswith(f'action-plan-{REGION_A}-{CYCLE}.pdf"')
+    text = pdf_text(response.content)
+    assert "Action plan of Kab. Deli Serdang" in text and "New national rank" in text
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    heads = [i for i, line in enumerate(lines) if line in ("Dinas Kesehatan", "Not assigned to an OPD")]
+    assert [lines[i] for i in heads] == ["Dinas Kesehatan", "Not assigned to an OPD"]
+    codes = [line.split()[0] for line in lines if line.split()[0] in chosen]
+    assert codes == chosen  # 0.04, then 0.008 under Dinas Kesehatan; the unassigned item last
+    first = next(line for line in lines if line.startswith(CONSOLIDATED_ITEM))
+    assert "2.00" in first and "4.00" in first and "+0.0400" in first and first.endswith("1")
+    client = as_user(admin_a)
+    client.cookies["django_language"] = "id"
+    indonesian = pdf_text(client.get(PDF, {"item": chosen}).content)
+    assert "Rencana aksi Kab. Deli Serdang" in indonesian and "Belum ditugaskan ke OPD" in indonesian
+    assert "Peringkat" in indonesian and "+0,0400" in indonesian

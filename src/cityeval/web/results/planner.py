@@ -1,7 +1,19 @@
-"""The what-if planner of a region's results: which items would raise its final most, what a
-chosen set of them gives together, and the action plan per OPD (issue 15).
+"""The what-if planner of a region: which items would raise its final most, what a chosen set
+of them gives together, and the action plan per OPD as XLSX or PDF (issue 15).
 
-The planner reads the stored run (the published one, or the coordinator's before publication:
+One planner, two sources of input (:class:`PlannerSource`):
+
+- the region's results (:func:`results_source`), described below;
+- before evaluation, the region's own self-assessment claims (:func:`claims_source`): the
+  claimed index's table (:func:`claimed_planner_input`, one "assessor", the level that counts
+  for each item, derived from the thresholds where the item has them), scored as the claimed
+  index is (mean, unscored items skipped). There is no national table before evaluation, so
+  this source has no ranks. It is open to the region's admin and the coordinator while the
+  cycle is open (the self-assessment open, submitted or past its deadline); before the cycle
+  opens (draft) and once it is closed or published it refuses with the reason (a page refusal, 403): from then
+  on the planner of the published results is the one to use.
+
+The results source reads the stored run (the published one, or the coordinator's before publication:
 :func:`~cityeval.web.results.selectors.region_results` decides) and hands the engine
 (:mod:`cityeval.engine.whatif`) the run's item scores as its input: every region's stored item
 score as the one score of its item. Raising an item sets that score to the target level, which
@@ -25,6 +37,8 @@ from typing import Any
 
 import polars as pl
 from django.core.exceptions import PermissionDenied
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -33,11 +47,19 @@ from cityeval.engine.numbers import TWO_DECIMALS
 from cityeval.engine.whatif import Plan, plan, simulate
 from cityeval.web.accounts.access import User, memberships, region_access
 from cityeval.web.accounts.models import Role
-from cityeval.web.assessments.selectors import assignments
+from cityeval.web.assessments.selectors import (
+    assignments,
+    claims_table,
+    latest_answers,
+    self_assessment_for,
+)
 from cityeval.web.downloads import new_workbook
 from cityeval.web.engine_errors import input_error_text
+from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.labels import page_label
+from cityeval.web.pdf import pdf_bytes
 from cityeval.web.refusals import Refused
+from cityeval.web.regions.models import Region
 from cityeval.web.results.models import ItemResult, RegionResult, ResultRun
 from cityeval.web.results.selectors import RegionResults, ResultsAccess, region_results
 
@@ -115,6 +137,13 @@ def planner_input(run: ResultRun) -> pl.DataFrame:
     return pl.DataFrame(data, schema={**schema, "score": pl.Float64})
 
 
+def claimed_planner_input(participation: Participation) -> pl.DataFrame:
+    """The region's latest self-assessment claims as the engine's item-level input: the
+    claimed index's own table (one row per expected item, assessor ``self``, the level that
+    counts, blank where nothing counts)."""
+    return claims_table(participation, latest_answers(participation))
+
+
 def _options(run: ResultRun) -> dict[str, Any]:
     parameters = run.parameters or {}
     return {
@@ -123,53 +152,149 @@ def _options(run: ResultRun) -> dict[str, Any]:
     }
 
 
-def region_plan(
-    results: RegionResults, *, target: float | None = None, table: pl.DataFrame | None = None
-) -> Plan:
-    """The engine's plan for the region: every item below ``target`` (default the scale's
-    top) with the gain of raising it alone, best first. ``table``: the run's
-    :func:`planner_input`, when the caller has read it already."""
+RESULTS = "results"
+CLAIMS = "claims"
+
+
+@dataclass(frozen=True)
+class PlannerSource:
+    """What one planner page works on: the engine's input ``table`` and how to score it, the
+    region's name in it, and where the page links. ``stored_final``: the published final the
+    engine must reproduce (results only). ``ranked``: how many regions the national table
+    ranks (None for claims: there is no national table before evaluation)."""
+
+    kind: str  # RESULTS or CLAIMS
+    region: Region
+    cycle: Cycle
+    participation: Participation
+    framework: Framework
+    group: str
+    table: pl.DataFrame
+    name: str
+    options: dict[str, Any]
+    stored_final: float | None
+    ranked: int | None
+
+    @property
+    def claims(self) -> bool:
+        return self.kind == CLAIMS
+
+    @property
+    def url_prefix(self) -> str:
+        """The prefix of the planner's URL names: ``results:planner``, ``results:claims_planner``."""
+        return "results:claims_planner" if self.claims else "results:planner"
+
+    @property
+    def file_stem(self) -> str:
+        kind = "claimed-action-plan" if self.claims else "action-plan"
+        return f"{kind}-{self.region.slug}-{self.cycle.slug}"
+
+
+def results_source(results: RegionResults) -> PlannerSource:
+    """The planner of the region's stored results (the run read once)."""
     run = results.access.require_run()
+    return PlannerSource(
+        kind=RESULTS,
+        region=results.row.region,
+        cycle=results.access.cycle,
+        participation=results.row.participation,
+        framework=results.access.framework,
+        group=results.row.group,
+        table=planner_input(run),
+        name=results.row.region.name,
+        options=_options(run),
+        stored_final=results.row.final,
+        ranked=ranked_count(run),
+    )
+
+
+def claims_refusal(cycle: Cycle) -> str | None:
+    """Why the planner of the claims is not open in the cycle's status; None while it is."""
+    if cycle.status == Cycle.Status.DRAFT:
+        return _(
+            "The cycle is not open yet: the planner of the claimed index opens with the self-assessment."
+        )
+    if cycle.status != Cycle.Status.OPEN:
+        return _(
+            "The self-assessment of this cycle is closed: the claims are being evaluated. Plan "
+            "from the results once they are published."
+        )
+    return None
+
+
+def claims_source(user: User, cycle: str, region: str) -> PlannerSource:
+    """The planner of the region's self-assessment claims: 404 to anyone with no role in the
+    region, 403 to an OPD contributor, a refusal with the reason outside the open cycle."""
+    sa = self_assessment_for(user, region, cycle)
+    if not (sa.access.is_admin or sa.access.is_coordinator):
+        raise PermissionDenied
+    participation = sa.participation
+    if reason := claims_refusal(participation.cycle):
+        raise PlannerRefused(reason)
+    return PlannerSource(
+        kind=CLAIMS,
+        region=sa.access.region,
+        cycle=participation.cycle,
+        participation=participation,
+        framework=sa.framework,
+        group=participation.group,
+        table=claimed_planner_input(participation),
+        name=participation.region.slug,  # the claims table names the region by its slug
+        options={"consolidation": "mean", "unscored": "skip"},  # as the claimed index scores
+        stored_final=None,
+        ranked=None,
+    )
+
+
+def _read_error(source: PlannerSource, exc: InputError) -> PlannerRefused:
+    if source.claims:
+        return PlannerRefused(
+            _("The planner cannot read these claims: %(error)s") % {"error": input_error_text(exc)}
+        )
+    return PlannerRefused(
+        _("The planner cannot read these results: %(error)s") % {"error": input_error_text(exc)}
+    )
+
+
+def region_plan(source: PlannerSource, *, target: float | None = None) -> Plan:
+    """The engine's plan for the region: every item below ``target`` (default the scale's
+    top) with the gain of raising it alone, best first."""
     try:
         found = plan(
-            planner_input(run) if table is None else table,
-            results.access.framework,
-            region=results.row.region.name,
+            source.table,
+            source.framework,
+            region=source.name,
             target_level=target,
-            **_options(run),
+            **source.options,
         )
     except InputError as exc:
-        raise PlannerRefused(
-            _("The planner cannot read these results: %(error)s") % {"error": input_error_text(exc)}
-        ) from None
-    if not math.isclose(found.final, results.row.final, rel_tol=0, abs_tol=SAME_FINAL):
+        raise _read_error(source, exc) from None
+    stored = source.stored_final
+    if stored is not None and not math.isclose(found.final, stored, rel_tol=0, abs_tol=SAME_FINAL):
         raise PlannerRefused(
             _(
                 "The item scores of these results give a final of %(computed).6f, not the "
                 "published %(stored).6f: the planner would not show true gains."
             )
-            % {"computed": found.final, "stored": results.row.final}
+            % {"computed": found.final, "stored": stored}
         )
     return found
 
 
-def region_simulate(
-    results: RegionResults, changes: Mapping[str, float], *, table: pl.DataFrame | None = None
-) -> tuple[float, int | None]:
-    """The region's final and national rank with all ``changes`` (item → level) together."""
-    run = results.access.require_run()
+def region_simulate(source: PlannerSource, changes: Mapping[str, float]) -> tuple[float, int | None]:
+    """The region's final and national rank (None for claims) with all ``changes`` (item →
+    level) together."""
     try:
-        return simulate(
-            planner_input(run) if table is None else table,
-            results.access.framework,
-            region=results.row.region.name,
+        final, rank = simulate(
+            source.table,
+            source.framework,
+            region=source.name,
             changes=changes,
-            **_options(run),
+            **source.options,
         )
     except InputError as exc:
-        raise PlannerRefused(
-            _("The planner cannot read these results: %(error)s") % {"error": input_error_text(exc)}
-        ) from None
+        raise _read_error(source, exc) from None
+    return final, None if source.claims else rank
 
 
 def ranked_count(run: ResultRun) -> int:
@@ -201,8 +326,11 @@ class PlanRow:
     opd: str  # the owning OPD's name, "" when the item is not assigned
 
 
-def plan_rows(found: Plan, framework: Framework, owners: Mapping[str, str]) -> list[PlanRow]:
-    """The plan's items, best first, with their labels in the page's language and owner."""
+def plan_rows(
+    found: Plan, framework: Framework, owners: Mapping[str, str], *, ranks: bool = True
+) -> list[PlanRow]:
+    """The plan's items, best first, with their labels in the page's language and owner
+    (``ranks=False``: no new ranks, for the claims, which have no national table)."""
     items = framework.items_by_code
     out = []
     for row in found.items.iter_rows(named=True):
@@ -218,16 +346,16 @@ def plan_rows(found: Plan, framework: Framework, owners: Mapping[str, str]) -> l
                 target=row["target"],
                 gain_final=row["gain_final"],
                 new_final=row["new_final"],
-                new_rank=row["new_rank"],
+                new_rank=row["new_rank"] if ranks else None,
                 opd=owners.get(row["item"], ""),
             )
         )
     return out
 
 
-def item_owners(results: RegionResults) -> dict[str, str]:
+def item_owners(participation: Participation) -> dict[str, str]:
     """Item → the name of the OPD the region assigned it to in its self-assessment."""
-    return {code: a.opd.name for code, a in assignments(results.row.participation).items()}
+    return {code: a.opd.name for code, a in assignments(participation).items()}
 
 
 def by_opd(rows: list[PlanRow]) -> list[tuple[str, list[PlanRow]]]:
@@ -238,11 +366,20 @@ def by_opd(rows: list[PlanRow]) -> list[tuple[str, list[PlanRow]]]:
     return sorted(groups.items(), key=lambda pair: (pair[0] == "", pair[0].casefold()))
 
 
-def action_plan_xlsx(rows: list[PlanRow], *, title: str) -> bytes:
-    """The action plan as a workbook: one sheet, a title line, a header row, then the items
-    grouped per OPD (each group headed by its OPD's name, the OPD in every row too), best
-    gain first inside a group. Numbers keep full precision, shown with two decimals (gains
-    with four)."""
+def action_plan_header(*, ranks: bool = True) -> list[str]:
+    """The action plan's columns, in the page's language (no rank column for the claims)."""
+    header = [
+        _("OPD"), _("Item"), _("Item name"), _("Component"), _("Current score"), _("Target"),
+        _("Gain in final"), _("New final"), _("New national rank"),
+    ]  # fmt: skip
+    return header if ranks else header[:-1]
+
+
+def action_plan_xlsx(rows: list[PlanRow], *, title: str, ranks: bool = True, note: str = "") -> bytes:
+    """The action plan as a workbook: one sheet, a title line (and ``note`` under it), a
+    header row, then the items grouped per OPD (each group headed by its OPD's name, the OPD in
+    every row too), best gain first inside a group. Numbers keep full precision, shown with
+    two decimals (gains with four). ``ranks=False`` leaves the rank column out."""
     out = io.BytesIO()
     workbook = new_workbook(out)
     sheet = workbook.add_worksheet(_("Action plan")[:31])
@@ -250,11 +387,10 @@ def action_plan_xlsx(rows: list[PlanRow], *, title: str) -> bytes:
     group_head = workbook.add_format({"bold": True, "bg_color": "#E8EEF4"})
     two = workbook.add_format({"num_format": TWO_DECIMALS})
     four = workbook.add_format({"num_format": "0.0000"})
-    header = [
-        _("OPD"), _("Item"), _("Item name"), _("Component"), _("Current score"), _("Target"),
-        _("Gain in final"), _("New final"), _("New national rank"),
-    ]  # fmt: skip
+    header = action_plan_header(ranks=ranks)
     sheet.write(0, 0, title, bold)
+    if note:
+        sheet.write(1, 0, note)
     sheet.write_row(2, 0, header, bold)
     r = 3
     for opd, members in by_opd(rows):
@@ -271,7 +407,7 @@ def action_plan_xlsx(rows: list[PlanRow], *, title: str) -> bytes:
             sheet.write(r, 5, row.target, two)
             sheet.write(r, 6, row.gain_final, four)
             sheet.write(r, 7, row.new_final, two)
-            if row.new_rank is not None:
+            if ranks and row.new_rank is not None:
                 sheet.write(r, 8, row.new_rank)
             r += 1
     sheet.freeze_panes(3, 0)
@@ -279,6 +415,25 @@ def action_plan_xlsx(rows: list[PlanRow], *, title: str) -> bytes:
     sheet.set_column(1, 1, 30)
     sheet.set_column(2, 2, 50)
     sheet.set_column(3, 3, 18)
-    sheet.set_column(4, 8, 12)
+    sheet.set_column(4, len(header) - 1, 12)
     workbook.close()
     return out.getvalue()
+
+
+def action_plan_pdf(rows: list[PlanRow], *, title: str, ranks: bool = True, note: str = "") -> bytes:
+    """The action plan as a PDF (A4 landscape): the same rows and columns as the workbook,
+    one table per OPD (unassigned items last), best gain first inside a group; in the active
+    language."""
+    groups = [(opd or _("Not assigned to an OPD"), members) for opd, members in by_opd(rows)]
+    html = render_to_string(
+        "results/pdf/action_plan.html",
+        {
+            "title": title,
+            "note": note,
+            "header": action_plan_header(ranks=ranks)[1:],  # the OPD heads its table
+            "groups": groups,
+            "ranks": ranks,
+            "made": timezone.localdate(),
+        },
+    )
+    return pdf_bytes(html)

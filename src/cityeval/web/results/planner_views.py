@@ -1,7 +1,9 @@
-"""The planner pages of a region's results (:mod:`cityeval.web.results.planner`): the items
-that would raise the final most, a simulation of a chosen set, and the action plan as XLSX.
+"""The planner pages of a region (:mod:`cityeval.web.results.planner`): the items that would
+raise the final most, a simulation of a chosen set, and the action plan as XLSX or PDF; from
+the region's results, or before evaluation from its self-assessment claims (one page and one
+template, switched on the source).
 
-Both are read-only GET pages (the simulation changes nothing), so they work without
+All are read-only GET pages (the simulation changes nothing), so they work without
 JavaScript and can be bookmarked.
 """
 
@@ -9,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import polars as pl
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -22,18 +24,19 @@ from cityeval.web.evaluations.templatetags.cityeval import number
 from cityeval.web.results.planner import (
     DEFAULT_TOP,
     TOP_CHOICES,
+    PlannerSource,
     PlanRow,
+    action_plan_pdf,
     action_plan_xlsx,
+    claims_source,
     item_owners,
     plan_rows,
-    planner_input,
     planner_results,
-    ranked_count,
     region_plan,
     region_simulate,
+    results_source,
     target_levels,
 )
-from cityeval.web.results.selectors import RegionResults
 
 
 class PlannerForm(forms.Form):
@@ -65,10 +68,9 @@ class PlannerChoice:
     form: PlannerForm
 
 
-def _choice(request: HttpRequest, results: RegionResults) -> PlannerChoice:
-    framework = results.access.framework
-    levels = target_levels(framework)
-    items = [item.code for _component, item in framework.items_for(results.row.group)]
+def _choice(request: HttpRequest, source: PlannerSource) -> PlannerChoice:
+    levels = target_levels(source.framework)
+    items = [item.code for _component, item in source.framework.items_for(source.group)]
     initial = {"target": f"{levels[-1]:g}", "top": str(DEFAULT_TOP)}
     form = PlannerForm(request.GET or None, levels=levels, items=items, initial=initial)
     target, top, chosen = levels[-1], DEFAULT_TOP, []
@@ -80,21 +82,29 @@ def _choice(request: HttpRequest, results: RegionResults) -> PlannerChoice:
     return PlannerChoice(target=target, top=top, chosen=chosen, form=form)
 
 
-def _rows(
-    results: RegionResults, choice: PlannerChoice, table: pl.DataFrame
-) -> tuple[list[PlanRow], float, int | None]:
-    found = region_plan(results, target=choice.target, table=table)
-    rows = plan_rows(found, results.access.framework, item_owners(results))
-    return rows, found.final, found.rank
+def _rows(source: PlannerSource, choice: PlannerChoice) -> tuple[list[PlanRow], float, int | None]:
+    found = region_plan(source, target=choice.target)
+    owners = item_owners(source.participation)
+    rows = plan_rows(found, source.framework, owners, ranks=not source.claims)
+    return rows, found.final, None if source.claims else found.rank
 
 
-@login_required
-def planner(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
-    results = planner_results(request.user, cycle, region)
-    access = results.access
-    choice = _choice(request, results)
-    table = planner_input(access.require_run())  # read once for the plan and the simulation
-    rows, final, rank = _rows(results, choice, table)
+def _urls(source: PlannerSource) -> dict[str, str]:
+    kwargs = {"region": source.region.slug, "cycle": source.cycle.slug}
+    prefix = source.url_prefix
+    urls = {
+        "page": reverse(prefix, kwargs=kwargs),
+        "xlsx": reverse(f"{prefix}_export", kwargs=kwargs),
+        "pdf": reverse(f"{prefix}_pdf", kwargs=kwargs),
+    }
+    back = "assessments:overview" if source.claims else "results:region"
+    urls["back"] = reverse(back, kwargs=kwargs)
+    return urls
+
+
+def _page(request: HttpRequest, source: PlannerSource, context: dict) -> HttpResponse:
+    choice = _choice(request, source)
+    rows, final, rank = _rows(source, choice)
     candidates = {row.item for row in rows}
     chosen = [code for code in choice.chosen if code in candidates]
     left_out = [code for code in choice.chosen if code not in candidates]
@@ -102,13 +112,15 @@ def planner(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
     shown += [row for row in rows if row.item in chosen and row not in shown]
     simulation = None
     if chosen:
-        new_final, new_rank = region_simulate(results, dict.fromkeys(chosen, choice.target), table=table)
+        new_final, new_rank = region_simulate(source, dict.fromkeys(chosen, choice.target))
         simulation = {"items": chosen, "final": new_final, "gain": new_final - final, "rank": new_rank}
     context = {
-        "access": access,
-        "cycle": access.cycle,
-        "region": results.row.region,
-        "result": results.row,
+        **context,
+        "source": source,
+        "claims": source.claims,
+        "urls": _urls(source),
+        "cycle": source.cycle,
+        "region": source.region,
         "form": choice.form,
         "target": choice.target,
         "top": choice.top,
@@ -116,7 +128,7 @@ def planner(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
         "left_out": left_out,
         "final": final,
         "rank": rank,
-        "ranked": ranked_count(access.require_run()),
+        "ranked": source.ranked,
         "rows": shown,
         "candidates": len(rows),
         "simulation": simulation,
@@ -124,21 +136,65 @@ def planner(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
     return render(request, "results/planner.html", context)
 
 
-@login_required
-def planner_export(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
-    """The action plan as XLSX, grouped per OPD: the chosen items if any, else the items the
-    page lists with the same choices."""
-    results = planner_results(request.user, cycle, region)
-    choice = _choice(request, results)
-    rows, _final, _rank = _rows(results, choice, planner_input(results.access.require_run()))
+def _plan_file(request: HttpRequest, source: PlannerSource, kind: str) -> HttpResponse:
+    """The action plan grouped per OPD, as ``kind`` (xlsx or pdf): the chosen items if any,
+    else the items the page lists with the same choices."""
+    choice = _choice(request, source)
+    rows, _final, _rank = _rows(source, choice)
     if choice.chosen:
         chosen = set(choice.chosen)
         rows = [row for row in rows if row.item in chosen]
     elif choice.top:
         rows = rows[: choice.top]
-    name, year = results.row.region.name, results.access.cycle.name
-    title = _("Action plan of %(region)s · %(cycle)s") % {"region": name, "cycle": year}
-    content = action_plan_xlsx(rows, title=title)
-    return file_response(
-        content, filename=f"action-plan-{results.row.region.slug}-{results.access.cycle.slug}.xlsx"
-    )
+    names = {"region": source.region.name, "cycle": source.cycle.name}
+    if source.claims:
+        title = _("Action plan of %(region)s from the claimed index · %(cycle)s") % names
+        note = _(
+            "Before evaluation: gains in the claimed index, computed from the region's own "
+            "self-assessment claims. National ranks are not available before evaluation."
+        )
+    else:
+        title = _("Action plan of %(region)s · %(cycle)s") % names
+        note = ""
+    make = action_plan_pdf if kind == "pdf" else action_plan_xlsx
+    content = make(rows, title=title, ranks=not source.claims, note=note)
+    return file_response(content, filename=f"{source.file_stem}.{kind}")
+
+
+# --- the planner of the results ----------------------------------------------------------------
+
+
+@login_required
+def planner(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
+    results = planner_results(request.user, cycle, region)
+    return _page(request, results_source(results), {"access": results.access, "result": results.row})
+
+
+@login_required
+def planner_export(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
+    """The action plan as XLSX."""
+    return _plan_file(request, results_source(planner_results(request.user, cycle, region)), "xlsx")
+
+
+@login_required
+def planner_pdf(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
+    """The action plan as PDF."""
+    return _plan_file(request, results_source(planner_results(request.user, cycle, region)), "pdf")
+
+
+# --- the planner of the self-assessment claims, before evaluation ------------------------------
+
+
+@login_required
+def claims_planner(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
+    return _page(request, claims_source(request.user, cycle, region), {})
+
+
+@login_required
+def claims_planner_export(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
+    return _plan_file(request, claims_source(request.user, cycle, region), "xlsx")
+
+
+@login_required
+def claims_planner_pdf(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
+    return _plan_file(request, claims_source(request.user, cycle, region), "pdf")

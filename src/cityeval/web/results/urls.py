@@ -63,4 +63,25 @@ urlpatterns = [
         planner_views.planner_export,
         name="planner_export",
     ),
+    path(
+        "r/<slug:region>/<slug:cycle>/results/planner/action-plan.pdf",
+        planner_views.planner_pdf,
+        name="planner_pdf",
+    ),
+    # the planner of the self-assessment claims, before evaluation (linked from its overview)
+    path(
+        "r/<slug:region>/<slug:cycle>/self-assessment/planner/",
+        planner_views.claims_planner,
+        name="claims_planner",
+    ),
+    path(
+        "r/<slug:region>/<slug:cycle>/self-assessment/planner/action-plan.xlsx",
+        planner_views.claims_planner_export,
+        name="claims_planner_export",
+    ),
+    path(
+        "r/<slug:region>/<slug:cycle>/self-assessment/planner/action-plan.pdf",
+        planner_views.claims_planner_pdf,
+        name="claims_planner_pdf",
+    ),
 ]
