@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy
 
 from cityeval.engine.report import CycleReport, RegionReport
 from cityeval.web.accounts.access import is_coordinator
-from cityeval.web.evaluations.models import Cycle
 from cityeval.web.downloads import file_response
+from cityeval.web.evaluations.models import Cycle
 from cityeval.web.jobs.models import Job
 from cityeval.web.jobs.services import JobFile
 from cityeval.web.labels import page_language
