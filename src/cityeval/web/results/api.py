@@ -145,6 +145,11 @@ def _rank(rank: Rank | None) -> RankOut | None:
     return RankOut(position=rank.position, of=rank.of) if rank is not None else None
 
 
+def _interval(access: ResultsAccess, region_id: int) -> IntervalOut | None:
+    found = region_interval(access, region_id)
+    return IntervalOut(**found) if found is not None else None
+
+
 def _run_out(access: ResultsAccess) -> RunOut:
     run = access.require_run()
     return RunOut(
@@ -200,7 +205,7 @@ def region(request: HttpRequest, cycle: str, slug: str):
         if results.sees_feedback
         else None,
         agreement=[AgreementOut.model_validate(a, from_attributes=True) for a in report.agreement],
-        intervals=region_interval(results.access, results.row.region_id),
+        intervals=_interval(results.access, results.row.region_id),
     )
 
 
