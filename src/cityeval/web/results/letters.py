@@ -2,6 +2,11 @@
 
 The charts are SVG drawn by ``charts.py`` (no JavaScript), embedded inline in the page and in the
 letter. Letters are HTML templates rendered by WeasyPrint; nothing external is fetched.
+
+The region letter draws what the region page draws, with the same chart functions and the same
+visibility: the radar charts, the peers box plots (``peers.region_peers``), the final's
+interval chart (``intervals.region_intervals``, or the sentence why there is none) and the
+trend over the years (``trends``), each with its numbers in a table.
 """
 
 from __future__ import annotations
