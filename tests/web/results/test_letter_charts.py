@@ -108,6 +108,15 @@ def test_the_letter_draws_the_trend_with_its_table(published, as_user):
     assert "2024 3.57 1 of 2 3.28 3.60 3.60 3.60 3.60 Computed by the platform" in text
 
 
+def test_the_letter_s_trend_numbers_equal_the_trends_page(published, as_user, admin_a):
+    client = as_user(admin_a)
+    text = _letter(client)
+    rows = _cells(client.get(f"/r/{REGION_A}/trends/").content.decode(), "trends")
+    assert len(rows) == 2
+    for row in rows:
+        assert " ".join(row) in text, row
+
+
 def test_the_trend_stops_at_the_letter_s_year(published, as_user, coordinator):
     """A later year's results (imported 2025) are not in the 2024 letter."""
     history_import(
