@@ -23,6 +23,7 @@ from tests.helpers.results import A_FINAL, CONSOLIDATED_ITEM, CYCLE
 NATIONAL_COLUMNS = [
     "region", "group", "baseline", "output", "outcome", "impact", "quick_win",
     "final", "improvement", "rank_national", "province", "rank_province",
+    "final_lo", "final_hi", "rank_lo", "rank_hi", "p_top10",
 ]  # fmt: skip
 
 

@@ -3,7 +3,9 @@
 Reading (national table, a region's report, consolidated item scores): the coordinator at any
 time after computation; everyone, anonymous included, once the cycle is published; otherwise
 404. Feedback appears in a region's report for the coordinator and, after publication, for
-the region's own members only. Compute and publish: the coordinator (403 to others); a
+the region's own members only. The national table and a region's report carry the stored
+intervals of finals and ranks (``final_lo, final_hi, rank_lo, rank_hi, p_top10``; empty when
+the run has none), read under the same rules. Compute and publish: the coordinator (403 to others); a
 refusal (cycle not closed, already published, no results) is 409 with the reason.
 """
 
@@ -23,6 +25,7 @@ from cityeval.web.accounts.access import acting_user, require_coordinator
 from cityeval.web.accounts.auth import TokenAuth
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.refusals import ApiError, Refused, api_refusal
+from cityeval.web.results.exports import region_interval, with_intervals
 from cityeval.web.results.selectors import (
     ResultsAccess,
     items_table,
@@ -107,6 +110,17 @@ class AgreementOut(Schema):
     n_coders: int
 
 
+class IntervalOut(Schema):
+    """The region's 90 % interval of the final (5th–95th percentile over the draws), its
+    national rank's, and its chance of a top-10 rank."""
+
+    final_lo: float
+    final_hi: float
+    rank_lo: int | None
+    rank_hi: int | None
+    p_top10: float
+
+
 class RegionResultOut(Schema):
     run: RunOut
     region: str
@@ -124,10 +138,16 @@ class RegionResultOut(Schema):
     dimensions: list[DimensionOut]
     feedback: list[FeedbackOut] | None  # None: not visible to this user
     agreement: list[AgreementOut]
+    intervals: IntervalOut | None  # None: the run has none for this region
 
 
 def _rank(rank: Rank | None) -> RankOut | None:
     return RankOut(position=rank.position, of=rank.of) if rank is not None else None
+
+
+def _interval(access: ResultsAccess, region_id: int) -> IntervalOut | None:
+    found = region_interval(access, region_id)
+    return IntervalOut(**found) if found is not None else None
 
 
 def _run_out(access: ResultsAccess) -> RunOut:
@@ -146,9 +166,10 @@ def _run_out(access: ResultsAccess) -> RunOut:
 
 @router.get(_BASE, response=NationalOut, auth=PUBLIC)
 def national(request: HttpRequest, cycle: str):
-    """The national table, unrounded, in the component-level format of ``cityeval score``."""
+    """The national table, unrounded, in the component-level format of ``cityeval score``,
+    with each region's intervals (empty where the run has none)."""
     access = results_access(request.user, cycle)
-    table = national_table(access.require_run(), access.framework)
+    table = with_intervals(access, national_table(access.require_run(), access.framework))
     return NationalOut(run=_run_out(access), regions=table.to_dicts())
 
 
@@ -162,7 +183,7 @@ def items(request: HttpRequest, cycle: str):
 @router.get(_BASE + "/regions/{slug}", response=RegionResultOut, auth=PUBLIC)
 def region(request: HttpRequest, cycle: str, slug: str):
     """One region's report: components, final, improvement, ranks, dimensions, agreement,
-    and the assessors' feedback when the user may see it."""
+    the intervals of its final and rank, and the assessors' feedback when the user may see it."""
     results = region_results(request.user, cycle, slug)
     report = region_report_of(results)
     return RegionResultOut(
@@ -184,6 +205,7 @@ def region(request: HttpRequest, cycle: str, slug: str):
         if results.sees_feedback
         else None,
         agreement=[AgreementOut.model_validate(a, from_attributes=True) for a in report.agreement],
+        intervals=_interval(results.access, results.row.region_id),
     )
 
 

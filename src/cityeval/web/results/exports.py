@@ -6,6 +6,12 @@ written as text in XLSX; XLSX shows numbers with two decimals but keeps their fu
 The national table is in the component-level format of ``cityeval score``, so an analyst can
 re-score it with the CLI and get the same finals and ranks.
 
+The national table carries each region's stored intervals (issue 15, ``results.intervals``):
+``final_lo, final_hi`` (the final's 5th and 95th percentiles over the draws), ``rank_lo,
+rank_hi`` (the national rank's) and ``p_top10``, empty where the run has none; the JSON says
+how they were drawn (``uncertainty``). They are read, failing closed, only where the results
+are: by the coordinator, and by everyone else once the cycle is published.
+
 The same files are made on a request (the download links) and by a background job
 (``results.jobs``), which reports each ``CHUNK`` of rows written.
 """
@@ -22,6 +28,9 @@ import polars as pl
 from cityeval.engine.numbers import TWO_DECIMALS
 from cityeval.engine.spreadsheet import write_csv
 from cityeval.web.downloads import new_workbook
+from cityeval.web.evaluations.models import Cycle
+from cityeval.web.results.models import RegionInterval, ResultRun, RunUncertainty
+from cityeval.web.results.selectors import ResultsAccess
 
 FORMATS = ("csv", "xlsx", "json")
 CHUNK = 500  # rows written between two progress reports
@@ -30,6 +39,71 @@ RowsWritten = Callable[[int], None]
 
 def _no_report(rows: int) -> None:
     return None
+
+
+INTERVAL_COLUMNS = {
+    "final_lo": pl.Float64,
+    "final_hi": pl.Float64,
+    "rank_lo": pl.Int64,
+    "rank_hi": pl.Int64,
+    "p_top10": pl.Float64,
+}
+
+
+def _readable(access: ResultsAccess) -> ResultRun | None:
+    """The run whose intervals ``access`` may read: the coordinator's always, anyone else's
+    only once the cycle is published (fails closed, whatever the caller checked)."""
+    if not access.is_coordinator and access.cycle.status != Cycle.Status.PUBLISHED:
+        return None
+    return access.run
+
+
+def uncertainty_meta(access: ResultsAccess) -> dict | None:
+    """How the run's intervals were drawn (draws, seed, sources, weight range), or None when
+    it has none (imported, computed before them, or could not be stored)."""
+    run = _readable(access)
+    record = (
+        None
+        if run is None
+        else RunUncertainty.objects.filter(run=run, reason=RunUncertainty.Reason.NONE).first()
+    )
+    if record is None:
+        return None
+    return {
+        "draws": record.draws,
+        "seed": record.seed,
+        "sources": record.sources,
+        "weight_range": record.weight_range,
+        "percentiles": [5, 95],  # final_lo/final_hi and rank_lo/rank_hi over the draws
+    }
+
+
+def region_interval(access: ResultsAccess, region_id: int) -> dict[str, Any] | None:
+    """One region's stored intervals (the columns of :data:`INTERVAL_COLUMNS`), or None where
+    the run or the region has none. One query."""
+    run = _readable(access)
+    if run is None:
+        return None
+    return RegionInterval.objects.filter(run=run, region_id=region_id).values(*INTERVAL_COLUMNS).first()
+
+
+def with_intervals(access: ResultsAccess, table: pl.DataFrame) -> pl.DataFrame:
+    """``table`` (one row per region, by name) with the run's stored intervals: ``final_lo,
+    final_hi, rank_lo, rank_hi, p_top10``, unrounded, empty where the run or region has none.
+    One query."""
+    run = _readable(access)
+    rows = (
+        RegionInterval.objects.filter(run=run).values_list("region__name", *INTERVAL_COLUMNS)
+        if run is not None
+        else []
+    )
+    found = {name: values for name, *values in rows}
+    empty = [None] * len(INTERVAL_COLUMNS)
+    names = table["region"].to_list()
+    return table.with_columns(
+        pl.Series(column, [found.get(name, empty)[i] for name in names], dtype=dtype)
+        for i, (column, dtype) in enumerate(INTERVAL_COLUMNS.items())
+    )
 
 
 def table_xlsx(table: pl.DataFrame, *, sheet: str, written: RowsWritten = _no_report) -> bytes:

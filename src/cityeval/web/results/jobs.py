@@ -26,7 +26,7 @@ from cityeval.web.evaluations.models import Cycle
 from cityeval.web.jobs.models import Job
 from cityeval.web.jobs.services import JobFile, JobLink
 from cityeval.web.refusals import Refused
-from cityeval.web.results.exports import RowsWritten, table_file
+from cityeval.web.results.exports import RowsWritten, table_file, uncertainty_meta, with_intervals
 from cityeval.web.results.selectors import ResultsAccess, items_table, national_table, results_access
 from cityeval.web.results.services import results_compute
 
@@ -57,15 +57,17 @@ def export_meta(access: ResultsAccess) -> dict:
         "computed_at": run.computed_at.isoformat(),
         "level": run.level,
         "parameters": run.parameters,
+        "uncertainty": uncertainty_meta(access),
     }
 
 
 def export_table(access: ResultsAccess, table_name: str) -> tuple[pl.DataFrame, str, str]:
-    """The current results' national table (``table_name`` "national") or item scores
-    ("items"), with the XLSX sheet's name and the JSON key of its rows."""
+    """The current results' national table (``table_name`` "national", with the intervals of
+    finals and ranks) or item scores ("items"), with the XLSX sheet's name and the JSON key of
+    its rows."""
     run = access.require_run()
     if table_name == "national":
-        return national_table(run, access.framework), _("Results"), "regions"
+        return with_intervals(access, national_table(run, access.framework)), _("Results"), "regions"
     return items_table(run), _("Item scores"), "items"
 
 

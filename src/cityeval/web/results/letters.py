@@ -2,6 +2,11 @@
 
 The charts are SVG drawn by ``charts.py`` (no JavaScript), embedded inline in the page and in the
 letter. Letters are HTML templates rendered by WeasyPrint; nothing external is fetched.
+
+The region letter draws what the region page draws, with the same chart functions and the same
+visibility: the radar charts, the peers box plots (``peers.region_peers``), the final's
+interval chart (``intervals.region_intervals``, or the sentence why there is none) and the
+trend over the years (``trends``), each with its numbers in a table.
 """
 
 from __future__ import annotations
@@ -17,14 +22,24 @@ from django.utils.translation import gettext_lazy
 from cityeval.engine.report import CycleReport, RegionReport
 from cityeval.web.accounts.access import is_coordinator
 from cityeval.web.downloads import file_response
+from cityeval.web.evaluations.models import Cycle
 from cityeval.web.jobs.models import Job
 from cityeval.web.jobs.services import JobFile
 from cityeval.web.labels import page_language
 from cityeval.web.pdf import pdf_bytes
 from cityeval.web.refusals import Refused
 from cityeval.web.results.charts import histogram_svg, radar_svg
+from cityeval.web.results.intervals import region_intervals
 from cityeval.web.results.models import LetterDetails
-from cityeval.web.results.selectors import ResultsAccess, cycle_report_of, results_access
+from cityeval.web.results.peers import region_peers
+from cityeval.web.results.selectors import (
+    RegionResults,
+    ResultsAccess,
+    cycle_report_of,
+    region_report_of,
+    results_access,
+)
+from cityeval.web.results.trends import RegionTrends, _region_charts, region_trends, trend_runs
 
 RADAR_MIN_AXES = 3  # below three axes a radar is a line, not a shape: the tables suffice
 
@@ -74,6 +89,50 @@ def cycle_charts(report: CycleReport, *, year: int, previous_year: int | None) -
         )
         if finals
         else None,
+    }
+
+
+def letter_trends(access: ResultsAccess, results: RegionResults) -> RegionTrends | None:
+    """The region's results year by year as its letter shows them: the trends page's data and
+    charts, cut at the letter's cycle (a letter does not speak of later years) and, as a letter
+    is sent out, of the other cycles only the published ones. None when the region took part in
+    none of them."""
+    region = results.row.region
+    published_only = not access.is_coordinator
+
+    def kept(cycle: Cycle) -> bool:
+        return cycle.year <= access.cycle.year and (
+            cycle.status == Cycle.Status.PUBLISHED or cycle.pk == access.cycle.pk
+        )
+
+    trends = region_trends(region, published_only=published_only)
+    years = [y for y in trends.years if kept(y.cycle)]
+    if not any(y.took_part for y in years):
+        return None
+    runs = [r for r in trend_runs(published_only=published_only) if kept(r.cycle)]
+    scores_chart, rank_chart = _region_charts(region, runs, trends.components, years)
+    return RegionTrends(region, trends.components, years, scores_chart, rank_chart)
+
+
+def region_letter_context(results: RegionResults) -> dict:
+    """What the region's letter needs: its report, radar charts, peers, intervals and trends,
+    each chart drawn by the same code as the pages, with the same visibility."""
+    access = results.access
+    run = access.require_run()
+    report = region_report_of(results)
+    previous = run.previous_cycle.year if run.previous_cycle is not None else None
+    return {
+        "cycle": access.cycle,
+        "run": run,
+        "region": results.row.region,
+        "report": report,
+        "framework": access.framework,
+        "charts": region_charts(report, year=access.cycle.year, previous_year=previous),
+        "sees_feedback": results.sees_feedback,
+        "letter": LetterDetails.objects.filter(cycle=access.cycle).first(),
+        "peers": region_peers(access, results.row),
+        "intervals": region_intervals(access, results.row),
+        "trends": letter_trends(access, results),
     }
 
 

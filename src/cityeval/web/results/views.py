@@ -40,7 +40,12 @@ from cityeval.web.results.forms import HistoryImportForm, LetterDetailsForm
 from cityeval.web.results.history import history_import
 from cityeval.web.results.intervals import region_intervals
 from cityeval.web.results.jobs import export_file
-from cityeval.web.results.letters import cycle_letter_context, pdf_response, region_charts
+from cityeval.web.results.letters import (
+    cycle_letter_context,
+    pdf_response,
+    region_charts,
+    region_letter_context,
+)
 from cityeval.web.results.models import LetterDetails, ResultRun
 from cityeval.web.results.peers import region_peers
 from cityeval.web.results.selectors import (
@@ -248,17 +253,7 @@ def export_prepare(request: HttpRequest, cycle: str, fmt: str, table: str) -> Ht
 def region_letter(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
     results = region_results(request.user, cycle, region)
     access = results.access
-    report = region_report_of(results)
-    context = {
-        "cycle": access.cycle,
-        "run": access.require_run(),
-        "region": results.row.region,
-        "report": report,
-        "framework": access.framework,
-        "charts": region_charts(report, year=access.cycle.year, previous_year=_previous_year(access)),
-        "sees_feedback": results.sees_feedback,
-        "letter": LetterDetails.objects.filter(cycle=access.cycle).first(),
-    }
+    context = region_letter_context(results)
     filename = f"results-{access.cycle.slug}-{results.row.region.slug}.pdf"
     return pdf_response(request, "results/pdf/region_letter.html", context, filename=filename)
 
