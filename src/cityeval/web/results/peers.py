@@ -26,6 +26,7 @@ from cityeval.web.regions.models import Region
 from cityeval.web.results.charts import BoxRow, box_plot_svg
 from cityeval.web.results.models import RegionResult, ResultRun
 from cityeval.web.results.selectors import ResultsAccess
+from cityeval.web.results.stored import run_lines
 
 PEER_COLUMNS = ("group", "province", "kind")
 NEAREST = 5
@@ -33,27 +34,34 @@ NEAREST = 5
 
 def peer_table(run: ResultRun, framework: Framework, *, published_only: bool) -> pl.DataFrame:
     """The run's participating regions, one row each: ``region, slug, group, province, kind``,
-    one column per component and ``final``. One query.
+    one column per component and ``final``. Two queries: the run's lines (cached, see
+    :func:`~cityeval.web.results.stored.run_lines`) and the regions' names, slugs and kinds,
+    read now, as is whether the cycle is published.
 
     ``published_only``: nothing unless the run's cycle is published (for every user but the
     national coordinator)."""
-    rows = RegionResult.objects.filter(run=run, participant=True)
-    if published_only:
-        rows = rows.filter(run__cycle__status=Cycle.Status.PUBLISHED)
     codes = list(framework.component_codes)
     columns: dict[str, list] = {c: [] for c in ("region", "slug", *PEER_COLUMNS, *codes, "final")}
-    fields = ("region__name", "region__slug", "group", "province", "region__kind", "components", "final")
-    for name, slug, group, province, kind, components, final in rows.values_list(*fields):
-        for column, value in zip(
-            ("region", "slug", *PEER_COLUMNS), (name, slug, group, province, kind), strict=True
-        ):
-            columns[column].append(value)
-        for code in codes:
-            columns[code].append(components.get(code))
-        columns["final"].append(final)
     schema = {c: pl.String for c in ("region", "slug", *PEER_COLUMNS)} | {
         c: pl.Float64 for c in (*codes, "final")
     }
+    if published_only and not Cycle.objects.filter(pk=run.cycle_id, status=Cycle.Status.PUBLISHED).exists():
+        return pl.DataFrame(columns, schema=schema)
+    lines = [line for line in run_lines(run) if line["participant"]]
+    ids = RegionResult.objects.filter(run=run).values("region_id")
+    regions = {
+        pk: rest for pk, *rest in Region.objects.filter(pk__in=ids).values_list("pk", "name", "slug", "kind")
+    }
+    for line in lines:
+        name, slug, kind = regions[line["region_id"]]
+        columns["region"].append(name)
+        columns["slug"].append(slug)
+        columns["group"].append(line["group"])
+        columns["province"].append(line["province"])
+        columns["kind"].append(kind)
+        for code in codes:
+            columns[code].append(line["components"].get(code))
+        columns["final"].append(line["final"])
     return pl.DataFrame(columns, schema=schema)
 
 

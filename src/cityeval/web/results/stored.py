@@ -12,10 +12,12 @@ from types import MappingProxyType
 from typing import Any
 
 import polars as pl
+from django.core.cache import cache
 
 from cityeval.engine import Framework
 from cityeval.engine.scoring import ScoreResult
 from cityeval.web.evaluations.models import Participation
+from cityeval.web.regions.models import Region
 from cityeval.web.results.models import DimensionResult, ItemResult, RegionResult, ResultRun
 
 BATCH = 2000
@@ -117,44 +119,86 @@ def items_store(run: ResultRun, result: ScoreResult, participations: dict[str, P
 # --- load -----------------------------------------------------------------------------------
 
 
+LINES_CACHE_SECONDS = 3600
+LINE_FIELDS = (
+    "region_id",
+    "group",
+    "province",
+    "components",
+    "component_items",
+    "final",
+    "previous_final",
+    "improvement",
+    "rank_national",
+    "rank_province",
+    "coverage",
+    "participant",
+)
+
+
+def run_lines(run: ResultRun) -> list[dict[str, Any]]:
+    """The run's stored lines (one per region, in the table's order: national rank, then the
+    region's name), each a dict of :data:`LINE_FIELDS`: the run's own columns, never the
+    region's name, slug or kind, which are read fresh by whoever needs them.
+
+    One query, then kept in the cache under the run's public id: a run's lines are written
+    once, with the run, and never changed (see :mod:`.models`), and a public id (a random
+    UUID) is never given to another run, even where a database reuses a rolled-back primary key.
+    """
+    key = f"results:run-lines:{run.public_id}"
+    lines = cache.get(key)
+    if lines is None:
+        rows = RegionResult.objects.filter(run=run).order_by("rank_national", "region__name")
+        lines = [dict(zip(LINE_FIELDS, values, strict=True)) for values in rows.values_list(*LINE_FIELDS)]
+        cache.set(key, lines, LINES_CACHE_SECONDS)
+    return lines
+
+
+def region_names(run: ResultRun) -> dict[int, str]:
+    """The name of each region of the run, read now (names are the region's, not the run's)."""
+    ids = RegionResult.objects.filter(run=run).values("region_id")
+    return dict(Region.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
 def stored_result(run: ResultRun, framework: Framework, *, region_id: int | None = None) -> ScoreResult:
     """The stored run as the engine's ScoreResult, for the report builders.
 
     ``regions`` always holds every region (rank totals need them); with ``region_id`` the
     long tables (components, dimensions) hold that region only.
     """
-    rows = list(RegionResult.objects.filter(run=run).select_related("region"))
+    lines = run_lines(run)
+    names = region_names(run)
     codes = framework.component_codes
     item_level = run.level == ResultRun.Level.ITEM
-    regions: dict[str, list[Any]] = {c: [] for c in ("region", "group", "province", *codes)}
-    for name in ("final", "previous_final", "improvement", "rank_national", "rank_province", "participant"):
-        regions[name] = []
+    plain = ["final", "previous_final", "improvement", "rank_national", "rank_province", "participant"]
     if item_level:
-        regions["coverage"] = []
+        plain.append("coverage")
+    regions: dict[str, list[Any]] = {
+        "region": [names[line["region_id"]] for line in lines],
+        "group": [line["group"] for line in lines],
+        "province": [line["province"] for line in lines],
+    }
+    for code in codes:
+        regions[code] = [line["components"].get(code) for line in lines]
+    for name in plain:
+        regions[name] = [line[name] for line in lines]
     components: dict[str, list[Any]] = {c: [] for c in ("region", "component", "weight", "score")}
     if item_level:
         components |= {"items_scored": [], "items_expected": [], "coverage": []}
-    for r in rows:
-        for name in regions:
-            if name == "region":
-                regions[name].append(r.region.name)
-            elif name in codes:
-                regions[name].append(r.components.get(name))
-            else:
-                regions[name].append(getattr(r, name))
-        if region_id is not None and r.region_id != region_id:
+    for line in lines:
+        if region_id is not None and line["region_id"] != region_id:
             continue
-        for code, weight in framework.weights_for(r.group).items():
-            components["region"].append(r.region.name)
+        name = names[line["region_id"]]
+        for code, weight in framework.weights_for(line["group"]).items():
+            components["region"].append(name)
             components["component"].append(code)
             components["weight"].append(weight)
-            components["score"].append(r.components.get(code))
+            components["score"].append(line["components"].get(code))
             if item_level:
-                scored, expected = r.component_items.get(code, [0, 0])
+                scored, expected = line["component_items"].get(code, [0, 0])
                 components["items_scored"].append(scored)
                 components["items_expected"].append(expected)
                 components["coverage"].append(scored / expected if expected else None)
-    names = {r.region_id: r.region.name for r in rows}
     return ScoreResult(
         framework_code=framework.code,
         framework_hash=run.framework_digest,
