@@ -47,21 +47,27 @@ def peer_table(run: ResultRun, framework: Framework, *, published_only: bool) ->
     }
     if published_only and not Cycle.objects.filter(pk=run.cycle_id, status=Cycle.Status.PUBLISHED).exists():
         return pl.DataFrame(columns, schema=schema)
-    lines = [line for line in run_lines(run) if line["participant"]]
+    lines = run_lines(run)
     ids = RegionResult.objects.filter(run=run).values("region_id")
     regions = {
-        pk: rest for pk, *rest in Region.objects.filter(pk__in=ids).values_list("pk", "name", "slug", "kind")
+        pk: rest
+        for pk, *rest in Region.objects.filter(pk__in=ids)
+        .order_by()
+        .values_list("pk", "name", "slug", "kind")
     }
-    for line in lines:
-        name, slug, kind = regions[line["region_id"]]
+    for i, pk in enumerate(lines["region_id"]):
+        if not lines["participant"][i]:
+            continue
+        name, slug, kind = regions[pk]
         columns["region"].append(name)
         columns["slug"].append(slug)
-        columns["group"].append(line["group"])
-        columns["province"].append(line["province"])
+        columns["group"].append(lines["group"][i])
+        columns["province"].append(lines["province"][i])
         columns["kind"].append(kind)
+        scores = lines["components"][i]
         for code in codes:
-            columns[code].append(line["components"].get(code))
-        columns["final"].append(line["final"])
+            columns[code].append(scores.get(code))
+        columns["final"].append(lines["final"][i])
     return pl.DataFrame(columns, schema=schema)
 
 
