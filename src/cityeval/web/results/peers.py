@@ -2,12 +2,14 @@
 coordinator's distribution page), from one stored run.
 
 The statistics are the engine's (:mod:`cityeval.engine.peers`: quantiles by linear
-interpolation, numpy's default); this module reads the run's lines in one query, whatever the
-number of regions, and shapes what the pages show.
+interpolation, numpy's default); this module reads the run's lines (kept by the process once
+read, :func:`~cityeval.web.results.stored.run_lines`) and the regions' names in a constant
+number of queries, whatever the number of regions, and shapes what the pages show.
 
 Visibility: the peers come from the run the page shows, which a user other than the national
 coordinator sees only once it is published (``results_access``); and, failing closed, this
-module reads a run's lines for such a user only when its cycle is published. Only regions that
+module gives a run's lines to such a user only when its cycle is published (checked on every
+read, never kept). Only regions that
 took part count: a non-participant's zeros would pull every median down.
 """
 
@@ -34,9 +36,10 @@ NEAREST = 5
 
 def peer_table(run: ResultRun, framework: Framework, *, published_only: bool) -> pl.DataFrame:
     """The run's participating regions, one row each: ``region, slug, group, province, kind``,
-    one column per component and ``final``. Two queries: the run's lines (cached, see
-    :func:`~cityeval.web.results.stored.run_lines`) and the regions' names, slugs and kinds,
-    read now, as is whether the cycle is published.
+    one column per component and ``final``. At most three queries, whatever the number of
+    regions: whether the cycle is published (``published_only``), the run's lines (once per
+    process, see :func:`~cityeval.web.results.stored.run_lines`) and the regions' names, slugs
+    and kinds (always read now).
 
     ``published_only``: nothing unless the run's cycle is published (for every user but the
     national coordinator)."""
