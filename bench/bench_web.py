@@ -62,7 +62,7 @@ users = get_user_model().objects
 def session(username):
     user = users.get(username=username)
     s = store()
-    s[SESSION_KEY], s[BACKEND_SESSION_KEY] = str(user.pk), "django.contrib.auth.backends.ModelBackend"
+    s[SESSION_KEY], s[BACKEND_SESSION_KEY] = str(user.pk), "cityeval.web.accounts.backends.AccountBackend"
     s[HASH_SESSION_KEY] = user.get_session_auth_hash()
     s.create()
     return s.session_key

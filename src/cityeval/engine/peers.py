@@ -34,16 +34,16 @@ TIE_DECIMALS = 9
 3.6 − 3.5 and 3.5 − 3.4 tie although their floating-point differences are not equal."""
 
 
-def _long(table: pl.DataFrame, scores: Sequence[str], keys: Sequence[str]) -> pl.DataFrame:
+def _long(frame: pl.LazyFrame, scores: Sequence[str], keys: Sequence[str]) -> pl.LazyFrame:
     """One row per (keys…, score, value) with the missing values left out."""
     return (
-        table.select(*keys, *[pl.col(s).cast(pl.Float64) for s in scores])
+        frame.select(*keys, *[pl.col(s).cast(pl.Float64) for s in scores])
         .unpivot(index=list(keys), on=list(scores), variable_name="score", value_name="value")
         .drop_nulls("value")
     )
 
 
-def _summary(long: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+def _summary(long: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
     value = pl.col("value")
     return long.group_by(*keys, "score").agg(
         pl.len().cast(pl.UInt32).alias("n"),
@@ -55,6 +55,16 @@ def _summary(long: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
     )
 
 
+def _distribution(frame: pl.LazyFrame, scores: Sequence[str], by: str | None) -> pl.LazyFrame:
+    """:func:`score_distribution`, as a query plan (collected once by the caller)."""
+    keys = [by] if by is not None else []
+    found = _summary(_long(frame, scores, keys), keys)
+    order = pl.LazyFrame({"score": list(scores), "_order": list(range(len(scores)))})
+    base = order if by is None else frame.select(pl.col(by).unique().sort()).join(order, how="cross")
+    out = base.join(found, on=[*keys, "score"], how="left").sort(*keys, "_order").drop("_order")
+    return out.with_columns(pl.col("n").fill_null(0))
+
+
 def score_distribution(table: pl.DataFrame, *, scores: Sequence[str], by: str | None = None) -> pl.DataFrame:
     """Each score's distribution over the table's rows (or within each value of ``by``):
     ``[by,] score, n, min, q1, median, q3, max`` in the order of ``scores`` (and of ``by``'s
@@ -63,16 +73,7 @@ def score_distribution(table: pl.DataFrame, *, scores: Sequence[str], by: str | 
     Example (hand computation): finals 1, 2, 4, 8 → n = 4, min 1, Q1 at h = 0.75: 1 + 0.75 × 1
     = 1.75, median at h = 1.5: 2 + 0.5 × 2 = 3, Q3 at h = 2.25: 4 + 0.25 × 4 = 5, max 8.
     """
-    keys = [by] if by is not None else []
-    found = _summary(_long(table, scores, keys), keys)
-    order = pl.DataFrame({"score": list(scores), "_order": list(range(len(scores)))})
-    if by is None:
-        frame = order
-    else:
-        values = table.select(pl.col(by).unique().sort())
-        frame = values.join(order, how="cross")
-    out = frame.join(found, on=[*keys, "score"], how="left").sort(*keys, "_order").drop("_order")
-    return out.with_columns(pl.col("n").fill_null(0))
+    return _distribution(table.lazy(), scores, by).collect()
 
 
 def peer_statistics(
@@ -95,23 +96,25 @@ def peer_statistics(
     own = table.filter(pl.col("region") == region)
     if own.height != 1:
         raise KeyError(region)
+    if not peers:
+        raise ValueError("name at least one peer column")
+    # One query plan for every peer set, collected once (a region page asks this per view).
+    frame = table.lazy()
     parts = []
     for column in peers:
         value = own.item(0, column)
         # A region with no value here (an unknown kind) has no peers in that column.
-        members = table.filter(pl.col(column) == value) if value is not None else table.clear()
-        stats = score_distribution(members, scores=scores)
+        members = frame.filter(pl.col(column) == value) if value is not None else table.clear().lazy()
         parts.append(
-            stats.with_columns(
+            _distribution(members, scores, None).with_columns(
                 pl.lit(column).alias("peers"),
                 pl.lit(None if value is None else str(value), dtype=pl.String).alias("peer_value"),
-                pl.Series("value", [own.item(0, s) for s in scores], dtype=pl.Float64),
             )
         )
-    if not parts:
-        raise ValueError("name at least one peer column")
+    stats = pl.concat(parts).collect()
+    values = [own.item(0, s) for s in scores] * len(peers)
     columns = ["peers", "peer_value", "score", "value", "n", "min", "q1", "median", "q3", "max"]
-    return pl.concat([p.select(columns) for p in parts])
+    return stats.with_columns(pl.Series("value", values, dtype=pl.Float64)).select(columns)
 
 
 def nearest_by_final(table: pl.DataFrame, *, region: str, count: int = 5) -> pl.DataFrame:

@@ -86,3 +86,20 @@ def test_the_pages_render_in_indonesian_with_indonesian_labels(claims, as_user, 
     assert "Masterplan smart city memiliki dasar hukum" in overview
     item = client.get(urls.item("outcome.realisation_governance"), HTTP_ACCEPT_LANGUAGE="id")
     assert item.status_code == 200
+
+
+def test_a_new_claim_is_scored_anew_although_the_index_was_remembered(
+    claims, world, answer, as_user, opd_a, urls
+):
+    """The index is remembered under every item's counted level: a changed claim gives a new
+    index. From the hand calculation above (2.40): impact.service.1 from 3 to 1 lowers impact
+    to 1.0 and the final by 0.2 × 2 = 0.4 → 2.00; a quick-win claim of 4 (1 of 12 items) adds
+    0.2 × 4 = 0.8 → 2.80."""
+    assert claimed_index(world.participation_a).final == pytest.approx(2.40)
+    answer("impact.service.1", level=1)
+    assert claimed_index(world.participation_a).final == pytest.approx(2.00)
+    answer("quick_win.benefits", level=4)
+    page = as_user(opd_a).get(urls.overview).content.decode()
+    assert '<div class="big" id="claimed-final">2.80</div>' in page
+    # Region B's claim (quick win 4) is B's alone: A's index did not take it from the memory.
+    assert claimed_index(world.participation_b).final == pytest.approx(0.2 * 4)

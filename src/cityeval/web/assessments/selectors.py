@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import polars as pl
@@ -215,7 +217,7 @@ class ClaimedIndex:
     coverage: float
     items_scored: int
     items_expected: int
-    components: list[ClaimedComponent]
+    components: tuple[ClaimedComponent, ...]  # shared between requests (see claimed_index)
     framework_code: str
     framework_hash: str
 
@@ -246,13 +248,30 @@ def claims_table(participation: Participation, answers: dict[str, LatestAnswer])
 def claimed_index(
     participation: Participation, answers: dict[str, LatestAnswer] | None = None
 ) -> ClaimedIndex:
-    """Score the latest claims with the engine's ``score_items``, as assessors would be."""
+    """Score the latest claims with the engine's ``score_items``, as assessors would be.
+
+    Remembered by the process under everything it is computed from (the framework's content
+    hash, the group, the region and every item's counted level): a changed claim is a new key,
+    scored anew. The overview page asks this on every view."""
     framework = participation.cycle.framework.framework
     if answers is None:
         answers = latest_answers(participation)
-    result = score_items(claims_table(participation, answers), framework)
+    table = claims_table(participation, answers)
+    key = (
+        participation.cycle.framework.digest,
+        participation.group,
+        participation.region.slug,
+        tuple(table["item"].to_list()),
+        tuple(table["score"].to_list()),
+    )
+    with _claimed_lock:
+        found = _claimed.get(key)
+        if found is not None:
+            _claimed.move_to_end(key)
+            return found
+    result = score_items(table, framework)
     region = result.regions.row(0, named=True)
-    components = [
+    components = tuple(
         ClaimedComponent(
             code=row["component"],
             label=framework.component(row["component"]).label,
@@ -263,8 +282,8 @@ def claimed_index(
             coverage=row["coverage"],
         )
         for row in result.components.iter_rows(named=True)
-    ]
-    return ClaimedIndex(
+    )
+    index = ClaimedIndex(
         final=region["final"],
         coverage=region["coverage"],
         items_scored=sum(c.items_scored for c in components),
@@ -273,3 +292,13 @@ def claimed_index(
         framework_code=result.framework_code,
         framework_hash=result.framework_hash,
     )
+    with _claimed_lock:
+        _claimed[key] = index
+        while len(_claimed) > CLAIMED_KEPT:
+            _claimed.popitem(last=False)
+    return index
+
+
+CLAIMED_KEPT = 2048  # claimed indexes a process remembers (a few hundred bytes each)
+_claimed: OrderedDict[tuple, ClaimedIndex] = OrderedDict()
+_claimed_lock = threading.Lock()

@@ -2,12 +2,14 @@
 coordinator's distribution page), from one stored run.
 
 The statistics are the engine's (:mod:`cityeval.engine.peers`: quantiles by linear
-interpolation, numpy's default); this module reads the run's lines in one query, whatever the
-number of regions, and shapes what the pages show.
+interpolation, numpy's default); this module reads the run's lines (kept by the process once
+read, :func:`~cityeval.web.results.stored.run_lines`) and the regions' names in a constant
+number of queries, whatever the number of regions, and shapes what the pages show.
 
 Visibility: the peers come from the run the page shows, which a user other than the national
 coordinator sees only once it is published (``results_access``); and, failing closed, this
-module reads a run's lines for such a user only when its cycle is published. Only regions that
+module gives a run's lines to such a user only when its cycle is published (checked on every
+read, never kept). Only regions that
 took part count: a non-participant's zeros would pull every median down.
 """
 
@@ -26,6 +28,7 @@ from cityeval.web.regions.models import Region
 from cityeval.web.results.charts import BoxRow, box_plot_svg
 from cityeval.web.results.models import RegionResult, ResultRun
 from cityeval.web.results.selectors import ResultsAccess
+from cityeval.web.results.stored import run_lines
 
 PEER_COLUMNS = ("group", "province", "kind")
 NEAREST = 5
@@ -33,27 +36,41 @@ NEAREST = 5
 
 def peer_table(run: ResultRun, framework: Framework, *, published_only: bool) -> pl.DataFrame:
     """The run's participating regions, one row each: ``region, slug, group, province, kind``,
-    one column per component and ``final``. One query.
+    one column per component and ``final``. At most three queries, whatever the number of
+    regions: whether the cycle is published (``published_only``), the run's lines (once per
+    process, see :func:`~cityeval.web.results.stored.run_lines`) and the regions' names, slugs
+    and kinds (always read now).
 
     ``published_only``: nothing unless the run's cycle is published (for every user but the
     national coordinator)."""
-    rows = RegionResult.objects.filter(run=run, participant=True)
-    if published_only:
-        rows = rows.filter(run__cycle__status=Cycle.Status.PUBLISHED)
     codes = list(framework.component_codes)
     columns: dict[str, list] = {c: [] for c in ("region", "slug", *PEER_COLUMNS, *codes, "final")}
-    fields = ("region__name", "region__slug", "group", "province", "region__kind", "components", "final")
-    for name, slug, group, province, kind, components, final in rows.values_list(*fields):
-        for column, value in zip(
-            ("region", "slug", *PEER_COLUMNS), (name, slug, group, province, kind), strict=True
-        ):
-            columns[column].append(value)
-        for code in codes:
-            columns[code].append(components.get(code))
-        columns["final"].append(final)
     schema = {c: pl.String for c in ("region", "slug", *PEER_COLUMNS)} | {
         c: pl.Float64 for c in (*codes, "final")
     }
+    if published_only and not Cycle.objects.filter(pk=run.cycle_id, status=Cycle.Status.PUBLISHED).exists():
+        return pl.DataFrame(columns, schema=schema)
+    lines = run_lines(run)
+    ids = RegionResult.objects.filter(run=run).values("region_id")
+    regions = {
+        pk: rest
+        for pk, *rest in Region.objects.filter(pk__in=ids)
+        .order_by()
+        .values_list("pk", "name", "slug", "kind")
+    }
+    for i, pk in enumerate(lines["region_id"]):
+        if not lines["participant"][i]:
+            continue
+        name, slug, kind = regions[pk]
+        columns["region"].append(name)
+        columns["slug"].append(slug)
+        columns["group"].append(lines["group"][i])
+        columns["province"].append(lines["province"][i])
+        columns["kind"].append(kind)
+        scores = lines["components"][i]
+        for code in codes:
+            columns[code].append(scores.get(code))
+        columns["final"].append(lines["final"][i])
     return pl.DataFrame(columns, schema=schema)
 
 

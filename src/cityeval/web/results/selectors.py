@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -393,14 +395,23 @@ class HistoryPoint:
 
 
 def region_history(region_id: int, *, coordinator: bool) -> list[HistoryPoint]:
-    """The region's final in every cycle whose results the user may see, oldest first."""
-    rows = RegionResult.objects.filter(run__is_current=True, region_id=region_id).select_related("run__cycle")
+    """The region's final in every cycle whose results the user may see, oldest first. One
+    query, whatever the number of cycles: each run's count of ranked regions is a subquery."""
+    ranked = (
+        RegionResult.objects.filter(run=OuterRef("run"), rank_national__isnull=False)
+        .order_by()
+        .values("run")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
+        RegionResult.objects.filter(run__is_current=True, region_id=region_id)
+        .select_related("run__cycle")
+        .annotate(ranked=Coalesce(Subquery(ranked), 0))
+    )
     if not coordinator:
         rows = rows.filter(run__cycle__status=Cycle.Status.PUBLISHED)
-    out = []
-    for r in sorted(rows, key=lambda r: r.run.cycle.year):
-        ranked = RegionResult.objects.filter(run=r.run, rank_national__isnull=False).count()
-        out.append(
-            HistoryPoint(cycle=r.run.cycle, final=r.final, rank_national=r.rank_national, ranked=ranked)
-        )
-    return out
+    return [
+        HistoryPoint(cycle=r.run.cycle, final=r.final, rank_national=r.rank_national, ranked=r.ranked)
+        for r in sorted(rows, key=lambda r: r.run.cycle.year)
+    ]

@@ -8,6 +8,10 @@ half (``stored_result``) sit together so that a column added to one is added to 
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -16,6 +20,7 @@ import polars as pl
 from cityeval.engine import Framework
 from cityeval.engine.scoring import ScoreResult
 from cityeval.web.evaluations.models import Participation
+from cityeval.web.regions.models import Region
 from cityeval.web.results.models import DimensionResult, ItemResult, RegionResult, ResultRun
 
 BATCH = 2000
@@ -117,44 +122,115 @@ def items_store(run: ResultRun, result: ScoreResult, participations: dict[str, P
 # --- load -----------------------------------------------------------------------------------
 
 
+LINE_FIELDS = (
+    "region_id",
+    "group",
+    "province",
+    "components",
+    "component_items",
+    "final",
+    "previous_final",
+    "improvement",
+    "rank_national",
+    "rank_province",
+    "coverage",
+    "participant",
+)
+LINES_KEPT = 16  # runs whose lines a process keeps (a national run's lines: about 0.5 MB)
+
+
+@dataclass(frozen=True)
+class RunLines:
+    """A run's stored lines as columns (one tuple per field of :data:`LINE_FIELDS`, one entry
+    per region, in the table's order: national rank, then the region's name). Shared between
+    requests: read them, never change them (``components`` and ``component_items`` hold the
+    stored dicts)."""
+
+    columns: Mapping[str, tuple[Any, ...]]
+
+    def __getitem__(self, field: str) -> tuple[Any, ...]:
+        return self.columns[field]
+
+    def __len__(self) -> int:
+        return len(self.columns["region_id"])
+
+
+_kept_lines: OrderedDict[tuple[int, str], RunLines] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def run_lines(run: ResultRun) -> RunLines:
+    """The run's stored lines: the run's own columns, never the region's name, slug or kind,
+    which are read fresh by whoever needs them.
+
+    One query, then kept by the process under the run's primary key and public id: a run's
+    lines are written once, with the run, and never changed (see :mod:`.models`); a public id
+    (a random UUID) is never given to another run, even where a database reuses the primary
+    key of a rolled-back run.
+    """
+    key = (run.pk, str(run.public_id))
+    with _kept_lock:
+        lines = _kept_lines.get(key)
+        if lines is not None:
+            _kept_lines.move_to_end(key)
+            return lines
+    rows = RegionResult.objects.filter(run=run).order_by("rank_national", "region__name")
+    values = list(rows.values_list(*LINE_FIELDS))
+    lines = RunLines(
+        MappingProxyType({field: tuple(v[i] for v in values) for i, field in enumerate(LINE_FIELDS)})
+    )
+    with _kept_lock:
+        _kept_lines[key] = lines
+        while len(_kept_lines) > LINES_KEPT:
+            _kept_lines.popitem(last=False)
+    return lines
+
+
+def region_names(run: ResultRun) -> dict[int, str]:
+    """The name of each region of the run, read now (names are the region's, not the run's)."""
+    ids = RegionResult.objects.filter(run=run).values("region_id")
+    return dict(Region.objects.filter(pk__in=ids).order_by().values_list("pk", "name"))
+
+
 def stored_result(run: ResultRun, framework: Framework, *, region_id: int | None = None) -> ScoreResult:
     """The stored run as the engine's ScoreResult, for the report builders.
 
     ``regions`` always holds every region (rank totals need them); with ``region_id`` the
     long tables (components, dimensions) hold that region only.
     """
-    rows = list(RegionResult.objects.filter(run=run).select_related("region"))
+    lines = run_lines(run)
+    names = region_names(run)
     codes = framework.component_codes
     item_level = run.level == ResultRun.Level.ITEM
-    regions: dict[str, list[Any]] = {c: [] for c in ("region", "group", "province", *codes)}
-    for name in ("final", "previous_final", "improvement", "rank_national", "rank_province", "participant"):
-        regions[name] = []
+    plain = ["final", "previous_final", "improvement", "rank_national", "rank_province", "participant"]
     if item_level:
-        regions["coverage"] = []
+        plain.append("coverage")
+    regions: dict[str, Any] = {
+        "region": [names[pk] for pk in lines["region_id"]],
+        "group": lines["group"],
+        "province": lines["province"],
+    }
+    for code in codes:
+        regions[code] = [scores.get(code) for scores in lines["components"]]
+    for name in plain:
+        regions[name] = lines[name]
     components: dict[str, list[Any]] = {c: [] for c in ("region", "component", "weight", "score")}
     if item_level:
         components |= {"items_scored": [], "items_expected": [], "coverage": []}
-    for r in rows:
-        for name in regions:
-            if name == "region":
-                regions[name].append(r.region.name)
-            elif name in codes:
-                regions[name].append(r.components.get(name))
-            else:
-                regions[name].append(getattr(r, name))
-        if region_id is not None and r.region_id != region_id:
+    for i, pk in enumerate(lines["region_id"]):
+        if region_id is not None and pk != region_id:
             continue
-        for code, weight in framework.weights_for(r.group).items():
-            components["region"].append(r.region.name)
+        scores, items = lines["components"][i], lines["component_items"][i]
+        for code, weight in framework.weights_for(lines["group"][i]).items():
+            components["region"].append(names[pk])
             components["component"].append(code)
             components["weight"].append(weight)
-            components["score"].append(r.components.get(code))
+            components["score"].append(scores.get(code))
             if item_level:
-                scored, expected = r.component_items.get(code, [0, 0])
+                scored, expected = items.get(code, [0, 0])
                 components["items_scored"].append(scored)
                 components["items_expected"].append(expected)
                 components["coverage"].append(scored / expected if expected else None)
-    names = {r.region_id: r.region.name for r in rows}
     return ScoreResult(
         framework_code=framework.code,
         framework_hash=run.framework_digest,

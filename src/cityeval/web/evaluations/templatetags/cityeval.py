@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from django import template
 from django.utils.formats import get_format
@@ -31,7 +32,17 @@ def number(value, places: int = 2, *, signed: bool = False) -> str:
         return "–"
     if not isinstance(value, int | float | Decimal):
         value = float(value)
-    return format_number(value, int(places), signed=signed, decimal_mark=get_format("DECIMAL_SEPARATOR"))
+    mark = get_format("DECIMAL_SEPARATOR")
+    if isinstance(value, Decimal) and not value.is_finite():  # a signalling NaN has no hash
+        return format_number(value, int(places), signed=signed, decimal_mark=mark)
+    return _formatted(value, int(places), signed, mark)
+
+
+@lru_cache(maxsize=4096)
+def _formatted(value: float | int | Decimal, places: int, signed: bool, decimal_mark: str) -> str:
+    """:func:`format_number`, remembered: a page writes the same scores many times (a pure
+    function of its arguments; equal numbers, as 3 and 3.0, are written alike)."""
+    return format_number(value, places, signed=signed, decimal_mark=decimal_mark)
 
 
 @register.filter
