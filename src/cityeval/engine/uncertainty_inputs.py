@@ -14,6 +14,7 @@ to 100; groups a set does not name keep the framework's weights.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -38,11 +39,12 @@ class SurveyCounts:
     item: np.ndarray  # item index (order of framework.items_by_code)
     counts: np.ndarray  # (S, 5)
 
-    @property
+    # Cached: the Monte Carlo asks for them once per block of draws.
+    @cached_property
     def means(self) -> np.ndarray:
         return (self.counts @ np.asarray(ANSWER_VALUES, dtype=np.float64)) / self.counts.sum(axis=1)
 
-    @property
+    @cached_property
     def respondents(self) -> np.ndarray:
         return self.counts.sum(axis=1)
 
@@ -55,23 +57,39 @@ class SurveyCounts:
         """
         n = self.respondents.astype(np.int64)
         dtype = np.uint16 if (len(ANSWER_VALUES) - 1) * int(n.max(initial=0)) < 2**16 else np.int32
-        out = np.empty((draws, len(n)), dtype=dtype)
+        # Held rows × draws (each row's draws side by side, as they are drawn) and handed out
+        # transposed: a view, no copy.
+        out = np.empty((len(n), draws), dtype=dtype)
         lengths = 1 << np.ceil(np.log2((len(ANSWER_VALUES) - 1) * n + 1)).astype(np.int64)
         # Rows in blocks keep the working arrays small; the uniforms are drawn block by block
         # in row order, so the result depends on the seed only.
         for first in range(0, len(n), _SAMPLER_ROWS):
-            block = np.arange(first, min(first + _SAMPLER_ROWS, len(n)))
-            uniform = rng.random((len(block), draws))
-            for length in np.unique(lengths[block]):
-                rows = block[lengths[block] == length]
+            last = min(first + _SAMPLER_ROWS, len(n))
+            uniform = rng.random((last - first, draws))
+            sizes = np.unique(lengths[first:last])
+            for length in sizes:
+                if len(sizes) == 1:  # one support size in the block: every row at once
+                    rows: slice | np.ndarray = slice(first, last)
+                    drawn = uniform
+                else:
+                    rows = first + np.flatnonzero(lengths[first:last] == length)
+                    drawn = uniform[rows - first]
                 cdf = _sum_cdf(self.counts[rows] / n[rows, None], n[rows], int(length))
                 top = (len(ANSWER_VALUES) - 1) * n[rows]
-                out[:, rows] = np.minimum(_inverse_cdf(cdf, uniform[rows - first]), top[:, None]).T
-        return out
+                out[rows] = np.minimum(_inverse_cdf(cdf, drawn), top[:, None])
+        return out.T
 
     def deviation(self, totals: np.ndarray) -> np.ndarray:
         """``x̄* − x̄``: each drawn mean ``T / n`` less the observed mean."""
         return totals / self.respondents[None, :] - self.means[None, :]
+
+    def deviation_by_row(self, totals: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`deviation` of ``totals`` (``draws × rows``), rows × draws, for ``rows`` only
+        (all by default): the same numbers, laid out as the sampler holds them."""
+        by_row = totals.T if rows is None else totals.T[rows]
+        if rows is None:
+            return by_row / self.respondents[:, None] - self.means[:, None]
+        return by_row / self.respondents[rows, None] - self.means[rows, None]
 
 
 def _sum_cdf(shares: np.ndarray, n: np.ndarray, length: int) -> np.ndarray:
@@ -96,18 +114,24 @@ def _inverse_cdf(cdf: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     cells = np.minimum(np.ceil(cdf * size).astype(np.int64), size)  # smallest g: g/K >= cdf[j, k]
     offsets = np.arange(rows)[:, None] * (size + 1)
     histogram = np.bincount((offsets + cells).ravel(), minlength=rows * (size + 1))
-    guide = np.cumsum(histogram.reshape(rows, size + 1), axis=1).ravel()
+    # The guide as flat positions in ``cdf``, capped at the row's last point: capping the small
+    # table spares a pass over the draws.
     start = np.arange(rows)[:, None] * size
-    index = start + guide[offsets + (uniform * size).astype(np.int64)]  # flat position in cdf
-    ends = np.broadcast_to(start + size - 1, uniform.shape)
-    flat = cdf.ravel()
-    index = np.minimum(index, ends).ravel()
-    u, last = uniform.ravel(), ends.ravel()
+    guide = np.minimum(np.cumsum(histogram.reshape(rows, size + 1), axis=1), size - 1)
+    guide += start
+    cell = (uniform * size).astype(np.intp)
+    cell += offsets
+    index = guide.ravel()[cell].ravel()  # flat position in cdf
+    del cell
+    flat, u = cdf.ravel(), uniform.ravel()
     todo = np.flatnonzero(flat[index] <= u)
     while todo.size:
         index[todo] += 1
-        todo = todo[(index[todo] < last[todo]) & (flat[np.minimum(index[todo], last[todo])] <= u[todo])]
-    return index.reshape(uniform.shape) - start
+        last = (todo // uniform.shape[1]) * size + size - 1
+        todo = todo[(index[todo] < last) & (flat[np.minimum(index[todo], last)] <= u[todo])]
+    index = index.reshape(uniform.shape)
+    index -= start
+    return index
 
 
 def survey_counts(table: pl.DataFrame, framework: Framework, regions: pl.DataFrame) -> SurveyCounts:
