@@ -76,7 +76,8 @@ class SurveyCounts:
                     drawn = uniform[rows - first]
                 cdf = _sum_cdf(self.counts[rows] / n[rows, None], n[rows], int(length))
                 top = (len(ANSWER_VALUES) - 1) * n[rows]
-                out[rows] = np.minimum(_inverse_cdf(cdf, drawn), top[:, None])
+                index = _inverse_cdf(cdf, drawn)
+                out[rows] = np.minimum(index, top[:, None], out=index)
         return out.T
 
     def deviation(self, totals: np.ndarray) -> np.ndarray:
@@ -86,10 +87,13 @@ class SurveyCounts:
     def deviation_by_row(self, totals: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """:meth:`deviation` of ``totals`` (``draws × rows``), rows × draws, for ``rows`` only
         (all by default): the same numbers, laid out as the sampler holds them."""
-        by_row = totals.T if rows is None else totals.T[rows]
         if rows is None:
-            return by_row / self.respondents[:, None] - self.means[:, None]
-        return by_row / self.respondents[rows, None] - self.means[rows, None]
+            out = totals.T / self.respondents[:, None]
+            out -= self.means[:, None]
+        else:
+            out = totals.T[rows] / self.respondents[rows, None]
+            out -= self.means[rows, None]
+        return out
 
 
 def _sum_cdf(shares: np.ndarray, n: np.ndarray, length: int) -> np.ndarray:

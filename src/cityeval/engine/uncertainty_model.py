@@ -147,6 +147,7 @@ def components(model: Model, sample: Sample, counts: SurveyCounts | None) -> np.
     counted = sample.drawn
     if counted is None and sample.picks is not None and model.consolidation != "median":
         counted = drawn(sample.picks)
+    spare: dict[int, np.ndarray] = {}  # the fast way's clipping changes, kept between blocks
     for start in range(0, sample.draws, step):
         block = slice(start, min(start + step, sample.draws))
         draws = block.stop - start
@@ -155,7 +156,7 @@ def components(model: Model, sample: Sample, counts: SurveyCounts | None) -> np.
             moved = None
             if survey is not None and counts is not None:
                 moved = counts.deviation_by_row(survey[block], parts.moved_rows)
-            out[block] = _linear(model, parts, multiplicity, moved)
+            out[block] = _linear(model, parts, multiplicity, moved, spare)
         else:
             picks = sample.picks[block] if sample.picks is not None else None
             items = _items(model, picks, multiplicity, draws)  # (R, d, I)
@@ -195,8 +196,8 @@ class _Linear:
     rows: np.ndarray  # survey-moved rows whose item is scored: region index
     keep: np.ndarray  # which rows of the survey counts those are
     moved_rows: np.ndarray | None  # ``keep``, or None when it keeps every row
-    position: np.ndarray  # their item's place among ``survey_scores``' items
-    survey_scores: np.ndarray  # (R, A, I_s) the assessors' scores of the survey-moved items
+    cell: np.ndarray  # their (region, item) cell among the R × I_s survey-moved cells
+    survey_scores: np.ndarray  # (R, I_s, A) the assessors' scores of the survey-moved items
     survey_component: np.ndarray  # (I_s, C)
 
 
@@ -215,28 +216,40 @@ def _linear_parts(model: Model, counts: SurveyCounts | None) -> _Linear:
         rows=np.zeros(0, dtype=np.int64) if counts is None else counts.region[keep],
         keep=keep,
         moved_rows=None if keep.all() else keep,
-        position=position,
-        survey_scores=model.scores[:, :, items] / panel,
+        cell=(np.zeros(0, dtype=np.int64) if counts is None else counts.region[keep]) * len(items) + position,
+        survey_scores=(model.scores[:, :, items] / panel).transpose(0, 2, 1).copy(),
         survey_component=model.item_component[items],
     )
 
 
-def _linear(model: Model, parts: _Linear, multiplicity: np.ndarray, moved: np.ndarray | None) -> np.ndarray:
+def _linear(
+    model: Model,
+    parts: _Linear,
+    multiplicity: np.ndarray,
+    moved: np.ndarray | None,
+    spare: dict[int, np.ndarray],
+) -> np.ndarray:
     """The fast way (complete panels, mean): ``draws × regions × components``. ``moved``: the
-    survey deviations of the kept rows, ``rows × draws``."""
+    survey deviations of the kept rows, ``rows × draws``. ``spare``: arrays of the changes by
+    number of draws, reused from block to block (only the kept rows' cells are ever written,
+    so the others stay 0)."""
     totals = np.matmul(multiplicity, parts.sums)  # (R, d, C), times the panel size
     if moved is not None and parts.rows.size:
         # The panel's score of each survey-moved item in each draw, then the change clipping
         # makes, summed into the components through the item → component matrix.
-        panel_scores = np.matmul(multiplicity, parts.survey_scores)  # (R, d, I_s)
-        item = panel_scores[parts.rows, :, parts.position]  # (S, d)
+        # Laid out region × item × draw, so that a row's draws are side by side.
+        panel_scores = np.matmul(parts.survey_scores, multiplicity.transpose(0, 2, 1))  # (R, I_s, d)
+        n_regions, n_moved, draws = panel_scores.shape
+        item = panel_scores.reshape(n_regions * n_moved, draws)[parts.cell]  # (S, d)
         shifted = np.add(item, moved, out=moved)
         np.clip(shifted, model.low, model.high, out=shifted)
         shifted -= item
-        changes = np.zeros_like(panel_scores)
-        changes[parts.rows, :, parts.position] = shifted
+        changes = spare.get(draws)
+        if changes is None:
+            changes = spare[draws] = np.zeros_like(panel_scores)
+        changes.reshape(n_regions * n_moved, draws)[parts.cell] = shifted
         panel = np.maximum(model.panel, 1)[:, None, None]
-        totals += (changes @ parts.survey_component) * panel
+        totals += np.matmul(changes.transpose(0, 2, 1), parts.survey_component) * panel
     return (totals / parts.divisor).transpose(1, 0, 2)
 
 
