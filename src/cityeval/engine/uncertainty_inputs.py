@@ -29,6 +29,8 @@ ANSWER_VALUES = (0, 1, 2, 3, 4)
 _COUNT_COLUMNS = tuple(f"count_{k}" for k in ANSWER_VALUES)
 _WEIGHT_TOLERANCE = 1e-6
 _SAMPLER_ROWS = 512  # survey rows sampled at a time: small arrays reuse freed memory
+_GUIDE_CELLS = 1  # guide cells per point of the distribution (a power of two)
+_GUIDE_STEPS = 2  # steps forward from the guide's start before the rest are counted directly
 
 
 @dataclass(frozen=True)
@@ -108,31 +110,40 @@ def _inverse_cdf(cdf: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     """For each row ``j`` of ``cdf`` (rows × K, K a power of two) and draw ``u`` of ``uniform``
     (rows × draws), the smallest ``k`` with ``cdf[j, k] > u``: inverse transform sampling.
 
-    A guide table (Chen & Asau 1974) holds, per row and cell ``g``, ``#{k : cdf[j, k] <= g/K}``,
-    where a draw in ``[g/K, (g+1)/K)`` starts; a few vectorised steps forward finish it (none
-    for most draws). ``K`` being a power of two, ``cdf·K`` and ``u·K`` are exact in floating
-    point, so the start never passes the answer. Draws are laid out row by row so that the
-    look-ups of one row stay in the same few cache lines.
+    A guide table (Chen & Asau 1974) of ``G`` cells (``G`` a power of two, one per point)
+    holds, per row and cell ``g``, ``#{k : cdf[j, k] <= g/G}``, where a draw in
+    ``[g/G, (g+1)/G)`` starts; a step or two forward finishes it (none for most draws), and the
+    few draws still short (far in a tail, where the cdf is nearly flat) are counted directly.
+    ``G`` being a power of two, ``cdf·G`` and ``u·G`` are exact in floating point, so the start
+    never passes the answer. Draws are laid out row by row so that the look-ups of one row stay
+    in the same few cache lines.
     """
     rows, size = cdf.shape
-    cells = np.minimum(np.ceil(cdf * size).astype(np.int64), size)  # smallest g: g/K >= cdf[j, k]
-    offsets = np.arange(rows)[:, None] * (size + 1)
-    histogram = np.bincount((offsets + cells).ravel(), minlength=rows * (size + 1))
+    grid = _GUIDE_CELLS * size  # cells of the guide, a power of two
+    cells = np.minimum(np.ceil(cdf * grid).astype(np.int64), grid)  # smallest g: g/G >= cdf[j, k]
+    offsets = np.arange(rows)[:, None] * (grid + 1)
+    histogram = np.bincount((offsets + cells).ravel(), minlength=rows * (grid + 1))
     # The guide as flat positions in ``cdf``, capped at the row's last point: capping the small
     # table spares a pass over the draws.
     start = np.arange(rows)[:, None] * size
-    guide = np.minimum(np.cumsum(histogram.reshape(rows, size + 1), axis=1), size - 1)
+    guide = np.minimum(np.cumsum(histogram.reshape(rows, grid + 1), axis=1), size - 1)
     guide += start
-    cell = (uniform * size).astype(np.intp)
+    cell = (uniform * grid).astype(np.intp)
     cell += offsets
     index = guide.ravel()[cell].ravel()  # flat position in cdf
     del cell
     flat, u = cdf.ravel(), uniform.ravel()
     todo = np.flatnonzero(flat[index] <= u)
-    while todo.size:
+    for _step in range(_GUIDE_STEPS):
         index[todo] += 1
         last = (todo // uniform.shape[1]) * size + size - 1
         todo = todo[(index[todo] < last) & (flat[np.minimum(index[todo], last)] <= u[todo])]
+    if todo.size:
+        # The few draws still short, far in a tail of nearly flat cdf: the answer is the number
+        # of the row's points at or below the draw (cdf does not decrease), at most the last.
+        row = todo // uniform.shape[1]
+        below = np.count_nonzero(cdf[row] <= u[todo, None], axis=1)
+        index[todo] = row * size + np.minimum(below, size - 1)
     index = index.reshape(uniform.shape)
     index -= start
     return index
