@@ -165,25 +165,36 @@ def survey_counts(table: pl.DataFrame, framework: Framework, regions: pl.DataFra
             if item.kind == "survey" and item.statement is not None:
                 code = item.statement if key == "statement" else item.code
                 links.setdefault((group, code), []).append(item.code)
-    rows, items, counts = [], [], []
-    for row in table.sort(ROW).iter_rows(named=True):
+    # One row per (row, linked item), rows in file order and a row's items in framework order.
+    link_rows = [
+        (g, code, item_index[item], k) for (g, code), items in links.items() for k, item in enumerate(items)
+    ]
+    linked = pl.DataFrame(
+        link_rows,
+        schema={"_group": pl.String, key: pl.String, "_item": pl.Int64, "_order": pl.Int64},
+        orient="row",
+    )
+    table = table.select(ROW, "region", key, *_COUNT_COLUMNS).sort(ROW).with_row_index("_pos")
+    table = table.with_columns(
+        pl.col("region").replace_strict(group_of, default=None, return_dtype=pl.String).alias("_group")
+    )
+    joined = table.join(linked, on=["_group", key], how="left").sort("_pos", "_order")
+    missing = joined.filter(pl.col("_item").is_null())
+    if missing.height:
+        row = missing.row(0, named=True)
         if row["region"] not in region_index:
             raise InputError(f"region {row['region']!r} is not in the scores", row=row[ROW], column="region")
-        linked = links.get((group_of[row["region"]], row[key]), [])
-        if not linked:
-            raise InputError(
-                f"no survey item of group {group_of[row['region']]!r} is linked to {key} {row[key]!r}",
-                row=row[ROW],
-                column=key,
-            )
-        for code in linked:
-            rows.append(region_index[row["region"]])
-            items.append(item_index[code])
-            counts.append([row[c] for c in _COUNT_COLUMNS])
+        raise InputError(
+            f"no survey item of group {group_of[row['region']]!r} is linked to {key} {row[key]!r}",
+            row=row[ROW],
+            column=key,
+        )
     return SurveyCounts(
-        region=np.asarray(rows, dtype=np.int64),
-        item=np.asarray(items, dtype=np.int64),
-        counts=np.asarray(counts, dtype=np.float64).reshape(-1, len(ANSWER_VALUES)),
+        region=joined.get_column("region").replace_strict(region_index, return_dtype=pl.Int64).to_numpy(),
+        item=joined.get_column("_item").to_numpy(),
+        counts=joined.select(pl.col(c).cast(pl.Float64) for c in _COUNT_COLUMNS)
+        .to_numpy()
+        .reshape(-1, len(ANSWER_VALUES)),
     )
 
 
