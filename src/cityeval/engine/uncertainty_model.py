@@ -31,7 +31,7 @@ __all__ = ["Model", "Sample", "components", "drawn", "model_of"]
 _CHUNK_CELLS = 250_000  # region × item cells per block of draws: small blocks reuse freed memory
 # The fast way works on region × (component + survey item) cells, a few arrays of each: blocks
 # this large keep the per-block overhead small for the few tens of MB they take.
-_FAST_CHUNK_CELLS = 2_000_000
+_FAST_CHUNK_CELLS = 1_000_000
 
 
 @dataclass(frozen=True)
