@@ -60,7 +60,7 @@ class Sample:
     survey: np.ndarray | None  # (D, S) survey totals drawn per count row
     weights: np.ndarray | None  # (D, G, C)
     draws: int
-    # (D, R, A) how often each assessor was drawn, as floats (see :func:`drawn`); counted from
+    # (D, R, A) how often each assessor was drawn (see :func:`drawn`); counted from
     # ``picks`` when needed if not given
     drawn: np.ndarray | None = None
 
@@ -151,7 +151,10 @@ def components(model: Model, sample: Sample, counts: SurveyCounts | None) -> np.
     for start in range(0, sample.draws, step):
         block = slice(start, min(start + step, sample.draws))
         draws = block.stop - start
-        multiplicity = _members(model, draws) if counted is None else counted[block].transpose(1, 0, 2)
+        if counted is None:
+            multiplicity = _members(model, draws)
+        else:  # floats for the products, block by block (the counts are kept small)
+            multiplicity = counted[block].astype(np.float64).transpose(1, 0, 2)
         if parts is not None:
             moved = None
             if survey is not None and counts is not None:
@@ -177,14 +180,16 @@ def _members(model: Model, draws: int) -> np.ndarray:
 
 
 def drawn(picks: np.ndarray) -> np.ndarray:
-    """How often each assessor was drawn, ``draws × regions × assessors``, as floats: one count
-    over all the draws (a block's ``regions × draws × assessors`` is a transposed view)."""
+    """How often each assessor was drawn, ``draws × regions × assessors``: one count over all
+    the draws, as small integers (a block's ``regions × draws × assessors`` floats are its
+    transposed copy)."""
     draws, n_regions, n_assessors = picks.shape
     size = draws * n_regions * n_assessors
     cell = (np.arange(draws * n_regions, dtype=np.int64) * n_assessors).reshape(draws, n_regions, 1) + picks
     cell[picks < 0] = size  # past the panel: counted in a last cell, dropped
     tally = np.bincount(cell.ravel(), minlength=size + 1)[:size]
-    return tally.reshape(draws, n_regions, n_assessors).astype(np.float64)
+    small = np.uint8 if n_assessors < 2**8 else np.int64  # whole counts, exact in either
+    return tally.reshape(draws, n_regions, n_assessors).astype(small)
 
 
 @dataclass(frozen=True)
