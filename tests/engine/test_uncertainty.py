@@ -4,6 +4,7 @@ hand-checked variance shares, ranks of tied blocks, determinism and the errors."
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import random
 from pathlib import Path
 
@@ -267,3 +268,72 @@ def test_bad_options_and_weight_sets_are_refused():
     )
     with pytest.raises(InputError, match="sums to 90, not 100"):
         weight_sets(bad, TINY)
+
+
+_PINNED_COUNTS = {
+    "region": [f"R{r:02d}" for r in range(12)],
+    "statement": ["service.1"] * 12,
+    # Respondents from 1 to 25: rows of different support sizes share a block of the sampler.
+    **{f"count_{k}": [(r * (k + 2)) % 7 + (k == 2) for r in range(12)] for k in range(5)},
+}
+
+
+@pytest.mark.parametrize(
+    ("consolidation", "unscored", "digest", "first", "shares", "rank_lo", "rank_hi", "p_top10"),
+    [
+        (
+            "mean",  # complete panels: the linear way
+            "skip",
+            "c51bf059fbba160ff94ef654821b80398d2e2f126d968b33f193eb22547b56f8",
+            [3.3416276356433183, 2.51449234105165, 2.2744169583500997, 1.654225213201689],
+            {"assessors": 0.861801752219227, "survey": 0.03330370992642356, "weights": 0.011865954704592124},
+            [1, 2, 2, 2, 2, 2, 3, 2, 3, 2, 4, 9],
+            [1, 8, 11, 11, 11, 12, 9, 10, 12, 12, 12, 12],
+            [
+                *(1.0, 1.0, 0.9333333333333333, 0.9333333333333333, 0.8666666666666667),
+                *(0.8333333333333334, 1.0, 1.0, 0.7666666666666667, 0.8333333333333334),
+                *(0.7333333333333333, 0.13333333333333333),
+            ],
+        ),
+        (
+            "median",  # the item-by-item way
+            "zero",
+            "bd7f6f90d431f9b5ea8354da67773c58b115b955d45cc15c8a6d0d03d6b1927a",
+            [2.392535127921014, 2.521306594983855, 1.9565229768450498, 1.0888026918815203],
+            {"assessors": 1.0562076050214233, "survey": 0.019073173003599942, "weights": 0.01717149898454663},
+            [1, 1, 2, 1, 1, 2, 3, 1, 5, 5, 8, 9],
+            [11, 9, 8, 10, 6, 12, 12, 11, 10, 11, 12, 12],
+            [
+                *(0.9333333333333333, 1.0, 1.0, 0.9666666666666667, 1.0, 0.7333333333333333),
+                *(0.8333333333333334, 0.8333333333333334, 0.9666666666666667, 0.8666666666666667),
+                *(0.6, 0.26666666666666666),
+            ],
+        ),
+    ],
+)
+def test_a_seed_gives_the_numbers_it_gave_before_the_engine_was_made_faster(
+    consolidation, unscored, digest, first, shares, rank_lo, rank_hi, p_top10
+):
+    """Regression pin of the random stream. The expected values were computed with the code
+    BEFORE the speed-up of the uncertainty engine (commit 5dd47aa, December 2026) on this
+    machine's numpy/OpenBLAS (x86_64, little-endian); the faster code must give every draw
+    bit for bit (the SHA-256 of the ``draws × regions`` finals), not just close numbers.
+    All three sources, variance shares, mixed survey sizes (n = 1 … 25) in one block."""
+    table = _random_cycle(8, regions=12, assessors=3, province=True)
+    result = uncertainty(
+        table,
+        TINY,
+        draws=30,
+        seed=2026,
+        sources=("assessors", "survey", "weights"),
+        survey=pl.DataFrame(_PINNED_COUNTS),
+        consolidation=consolidation,
+        unscored=unscored,
+    )
+    assert result.finals.shape == (30, 12)
+    assert result.finals[0, :4].tolist() == first
+    assert dict(result.shares) == shares
+    assert result.regions["rank_lo"].to_list() == rank_lo
+    assert result.regions["rank_hi"].to_list() == rank_hi
+    assert result.regions["p_top10"].to_list() == p_top10
+    assert hashlib.sha256(np.ascontiguousarray(result.finals, dtype="<f8").tobytes()).hexdigest() == digest

@@ -51,7 +51,7 @@ from cityeval.engine.errors import InputError
 from cityeval.engine.framework import Framework
 from cityeval.engine.scoring import RANK_DECIMALS, Consolidation, Unscored, score_items
 from cityeval.engine.uncertainty_inputs import SurveyCounts, WeightSets, survey_counts
-from cityeval.engine.uncertainty_model import Model, Sample, components, model_of
+from cityeval.engine.uncertainty_model import Model, Sample, components, drawn, model_of
 
 __all__ = ["SOURCES", "SURVEY_SOURCE", "UncertaintyResult", "competition_ranks", "uncertainty"]
 
@@ -176,12 +176,14 @@ def _sample(
     weight_sets: WeightSets | None,
     counts: SurveyCounts | None,
 ) -> Sample:
-    picks = survey = weights = None
+    picks = survey = weights = counted = None
     if "assessors" in active:
         n_regions, n_assessors, _ = model.scores.shape
         uniform = rng.random((draws, n_regions, n_assessors))
         picks = np.floor(uniform * model.panel[None, :, None]).astype(np.int64)
         picks[:, np.arange(n_assessors)[None, :] >= model.panel[:, None]] = -1
+        if model.consolidation == "mean":  # counted once: the variance shares reuse the picks
+            counted = drawn(picks)
     if "survey" in active and counts is not None:
         survey = counts.totals(rng, draws)
     if "weights" in active:
@@ -192,13 +194,14 @@ def _sample(
             factors = rng.uniform(1 - weight_range, 1 + weight_range, (draws, *model.weights.shape))
             raw = model.weights[None] * factors
             weights = raw / raw.sum(axis=2, keepdims=True)
-    return Sample(picks=picks, survey=survey, weights=weights, draws=draws)
+    return Sample(picks=picks, survey=survey, weights=weights, draws=draws, drawn=counted)
 
 
 def _mix(a: Sample, b: Sample, source: str) -> Sample:
     """``A_B^i``: the draws of ``a`` with ``source`` taken from ``b``."""
     return Sample(
         picks=b.picks if source == "assessors" else a.picks,
+        drawn=b.drawn if source == "assessors" else a.drawn,
         survey=b.survey if source == "survey" else a.survey,
         weights=b.weights if source == "weights" else a.weights,
         draws=a.draws,

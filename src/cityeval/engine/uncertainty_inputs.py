@@ -14,6 +14,7 @@ to 100; groups a set does not name keep the framework's weights.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -28,6 +29,8 @@ ANSWER_VALUES = (0, 1, 2, 3, 4)
 _COUNT_COLUMNS = tuple(f"count_{k}" for k in ANSWER_VALUES)
 _WEIGHT_TOLERANCE = 1e-6
 _SAMPLER_ROWS = 512  # survey rows sampled at a time: small arrays reuse freed memory
+_GUIDE_CELLS = 1  # guide cells per point of the distribution (a power of two)
+_GUIDE_STEPS = 2  # steps forward from the guide's start before the rest are counted directly
 
 
 @dataclass(frozen=True)
@@ -38,11 +41,12 @@ class SurveyCounts:
     item: np.ndarray  # item index (order of framework.items_by_code)
     counts: np.ndarray  # (S, 5)
 
-    @property
+    # Cached: the Monte Carlo asks for them once per block of draws.
+    @cached_property
     def means(self) -> np.ndarray:
         return (self.counts @ np.asarray(ANSWER_VALUES, dtype=np.float64)) / self.counts.sum(axis=1)
 
-    @property
+    @cached_property
     def respondents(self) -> np.ndarray:
         return self.counts.sum(axis=1)
 
@@ -55,23 +59,43 @@ class SurveyCounts:
         """
         n = self.respondents.astype(np.int64)
         dtype = np.uint16 if (len(ANSWER_VALUES) - 1) * int(n.max(initial=0)) < 2**16 else np.int32
-        out = np.empty((draws, len(n)), dtype=dtype)
+        # Held rows × draws (each row's draws side by side, as they are drawn) and handed out
+        # transposed: a view, no copy.
+        out = np.empty((len(n), draws), dtype=dtype)
         lengths = 1 << np.ceil(np.log2((len(ANSWER_VALUES) - 1) * n + 1)).astype(np.int64)
         # Rows in blocks keep the working arrays small; the uniforms are drawn block by block
         # in row order, so the result depends on the seed only.
         for first in range(0, len(n), _SAMPLER_ROWS):
-            block = np.arange(first, min(first + _SAMPLER_ROWS, len(n)))
-            uniform = rng.random((len(block), draws))
-            for length in np.unique(lengths[block]):
-                rows = block[lengths[block] == length]
+            last = min(first + _SAMPLER_ROWS, len(n))
+            uniform = rng.random((last - first, draws))
+            sizes = np.unique(lengths[first:last])
+            for length in sizes:
+                if len(sizes) == 1:  # one support size in the block: every row at once
+                    rows: slice | np.ndarray = slice(first, last)
+                    drawn = uniform
+                else:
+                    rows = first + np.flatnonzero(lengths[first:last] == length)
+                    drawn = uniform[rows - first]
                 cdf = _sum_cdf(self.counts[rows] / n[rows, None], n[rows], int(length))
                 top = (len(ANSWER_VALUES) - 1) * n[rows]
-                out[:, rows] = np.minimum(_inverse_cdf(cdf, uniform[rows - first]), top[:, None]).T
-        return out
+                index = _inverse_cdf(cdf, drawn)
+                out[rows] = np.minimum(index, top[:, None], out=index)
+        return out.T
 
     def deviation(self, totals: np.ndarray) -> np.ndarray:
         """``x̄* − x̄``: each drawn mean ``T / n`` less the observed mean."""
         return totals / self.respondents[None, :] - self.means[None, :]
+
+    def deviation_by_row(self, totals: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`deviation` of ``totals`` (``draws × rows``), rows × draws, for ``rows`` only
+        (all by default): the same numbers, laid out as the sampler holds them."""
+        if rows is None:
+            out = totals.T / self.respondents[:, None]
+            out -= self.means[:, None]
+        else:
+            out = totals.T[rows] / self.respondents[rows, None]
+            out -= self.means[rows, None]
+        return out
 
 
 def _sum_cdf(shares: np.ndarray, n: np.ndarray, length: int) -> np.ndarray:
@@ -86,28 +110,43 @@ def _inverse_cdf(cdf: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     """For each row ``j`` of ``cdf`` (rows × K, K a power of two) and draw ``u`` of ``uniform``
     (rows × draws), the smallest ``k`` with ``cdf[j, k] > u``: inverse transform sampling.
 
-    A guide table (Chen & Asau 1974) holds, per row and cell ``g``, ``#{k : cdf[j, k] <= g/K}``,
-    where a draw in ``[g/K, (g+1)/K)`` starts; a few vectorised steps forward finish it (none
-    for most draws). ``K`` being a power of two, ``cdf·K`` and ``u·K`` are exact in floating
-    point, so the start never passes the answer. Draws are laid out row by row so that the
-    look-ups of one row stay in the same few cache lines.
+    A guide table (Chen & Asau 1974) of ``G`` cells (``G`` a power of two, one per point)
+    holds, per row and cell ``g``, ``#{k : cdf[j, k] <= g/G}``, where a draw in
+    ``[g/G, (g+1)/G)`` starts; a step or two forward finishes it (none for most draws), and the
+    few draws still short (far in a tail, where the cdf is nearly flat) are counted directly.
+    ``G`` being a power of two, ``cdf·G`` and ``u·G`` are exact in floating point, so the start
+    never passes the answer. Draws are laid out row by row so that the look-ups of one row stay
+    in the same few cache lines.
     """
     rows, size = cdf.shape
-    cells = np.minimum(np.ceil(cdf * size).astype(np.int64), size)  # smallest g: g/K >= cdf[j, k]
-    offsets = np.arange(rows)[:, None] * (size + 1)
-    histogram = np.bincount((offsets + cells).ravel(), minlength=rows * (size + 1))
-    guide = np.cumsum(histogram.reshape(rows, size + 1), axis=1).ravel()
+    grid = _GUIDE_CELLS * size  # cells of the guide, a power of two
+    cells = np.minimum(np.ceil(cdf * grid).astype(np.int64), grid)  # smallest g: g/G >= cdf[j, k]
+    offsets = np.arange(rows)[:, None] * (grid + 1)
+    histogram = np.bincount((offsets + cells).ravel(), minlength=rows * (grid + 1))
+    # The guide as flat positions in ``cdf``, capped at the row's last point: capping the small
+    # table spares a pass over the draws.
     start = np.arange(rows)[:, None] * size
-    index = start + guide[offsets + (uniform * size).astype(np.int64)]  # flat position in cdf
-    ends = np.broadcast_to(start + size - 1, uniform.shape)
-    flat = cdf.ravel()
-    index = np.minimum(index, ends).ravel()
-    u, last = uniform.ravel(), ends.ravel()
+    guide = np.minimum(np.cumsum(histogram.reshape(rows, grid + 1), axis=1), size - 1)
+    guide += start
+    cell = (uniform * grid).astype(np.intp)
+    cell += offsets
+    index = guide.ravel()[cell].ravel()  # flat position in cdf
+    del cell
+    flat, u = cdf.ravel(), uniform.ravel()
     todo = np.flatnonzero(flat[index] <= u)
-    while todo.size:
+    for _step in range(_GUIDE_STEPS):
         index[todo] += 1
-        todo = todo[(index[todo] < last[todo]) & (flat[np.minimum(index[todo], last[todo])] <= u[todo])]
-    return index.reshape(uniform.shape) - start
+        last = (todo // uniform.shape[1]) * size + size - 1
+        todo = todo[(index[todo] < last) & (flat[np.minimum(index[todo], last)] <= u[todo])]
+    if todo.size:
+        # The few draws still short, far in a tail of nearly flat cdf: the answer is the number
+        # of the row's points at or below the draw (cdf does not decrease), at most the last.
+        row = todo // uniform.shape[1]
+        below = np.count_nonzero(cdf[row] <= u[todo, None], axis=1)
+        index[todo] = row * size + np.minimum(below, size - 1)
+    index = index.reshape(uniform.shape)
+    index -= start
+    return index
 
 
 def survey_counts(table: pl.DataFrame, framework: Framework, regions: pl.DataFrame) -> SurveyCounts:
@@ -126,25 +165,36 @@ def survey_counts(table: pl.DataFrame, framework: Framework, regions: pl.DataFra
             if item.kind == "survey" and item.statement is not None:
                 code = item.statement if key == "statement" else item.code
                 links.setdefault((group, code), []).append(item.code)
-    rows, items, counts = [], [], []
-    for row in table.sort(ROW).iter_rows(named=True):
+    # One row per (row, linked item), rows in file order and a row's items in framework order.
+    link_rows = [
+        (g, code, item_index[item], k) for (g, code), items in links.items() for k, item in enumerate(items)
+    ]
+    linked = pl.DataFrame(
+        link_rows,
+        schema={"_group": pl.String, key: pl.String, "_item": pl.Int64, "_order": pl.Int64},
+        orient="row",
+    )
+    table = table.select(ROW, "region", key, *_COUNT_COLUMNS).sort(ROW).with_row_index("_pos")
+    table = table.with_columns(
+        pl.col("region").replace_strict(group_of, default=None, return_dtype=pl.String).alias("_group")
+    )
+    joined = table.join(linked, on=["_group", key], how="left").sort("_pos", "_order")
+    missing = joined.filter(pl.col("_item").is_null())
+    if missing.height:
+        row = missing.row(0, named=True)
         if row["region"] not in region_index:
             raise InputError(f"region {row['region']!r} is not in the scores", row=row[ROW], column="region")
-        linked = links.get((group_of[row["region"]], row[key]), [])
-        if not linked:
-            raise InputError(
-                f"no survey item of group {group_of[row['region']]!r} is linked to {key} {row[key]!r}",
-                row=row[ROW],
-                column=key,
-            )
-        for code in linked:
-            rows.append(region_index[row["region"]])
-            items.append(item_index[code])
-            counts.append([row[c] for c in _COUNT_COLUMNS])
+        raise InputError(
+            f"no survey item of group {group_of[row['region']]!r} is linked to {key} {row[key]!r}",
+            row=row[ROW],
+            column=key,
+        )
     return SurveyCounts(
-        region=np.asarray(rows, dtype=np.int64),
-        item=np.asarray(items, dtype=np.int64),
-        counts=np.asarray(counts, dtype=np.float64).reshape(-1, len(ANSWER_VALUES)),
+        region=joined.get_column("region").replace_strict(region_index, return_dtype=pl.Int64).to_numpy(),
+        item=joined.get_column("_item").to_numpy(),
+        counts=joined.select(pl.col(c).cast(pl.Float64) for c in _COUNT_COLUMNS)
+        .to_numpy()
+        .reshape(-1, len(ANSWER_VALUES)),
     )
 
 

@@ -26,9 +26,12 @@ from cityeval.engine.framework import Framework
 from cityeval.engine.scoring_checks import catalogue, check_item_table
 from cityeval.engine.uncertainty_inputs import SurveyCounts
 
-__all__ = ["Model", "Sample", "components", "model_of"]
+__all__ = ["Model", "Sample", "components", "drawn", "model_of"]
 
 _CHUNK_CELLS = 250_000  # region × item cells per block of draws: small blocks reuse freed memory
+# The fast way works on region × (component + survey item) cells, a few arrays of each: blocks
+# this large keep the per-block overhead small for the few tens of MB they take.
+_FAST_CHUNK_CELLS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,9 @@ class Sample:
     survey: np.ndarray | None  # (D, S) survey totals drawn per count row
     weights: np.ndarray | None  # (D, G, C)
     draws: int
+    # (D, R, A) how often each assessor was drawn (see :func:`drawn`); counted from
+    # ``picks`` when needed if not given
+    drawn: np.ndarray | None = None
 
 
 def model_of(
@@ -133,34 +139,57 @@ def components(model: Model, sample: Sample, counts: SurveyCounts | None) -> np.
     fast = model.complete and model.consolidation == "mean"
     moved_items = 0 if counts is None else len(np.unique(counts.item))
     cells = n_regions * (model.item_component.shape[1] + moved_items if fast else n_items)
-    step = max(1, _CHUNK_CELLS // max(1, cells))
+    step = max(1, (_FAST_CHUNK_CELLS if fast else _CHUNK_CELLS) // max(1, cells))
     out = np.empty((sample.draws, n_regions, model.item_component.shape[1]))
     survey = sample.survey if counts is not None else None
     parts = _linear_parts(model, counts) if fast else None
+    # Counted once for all the draws (the median way reads the picks themselves).
+    counted = sample.drawn
+    if counted is None and sample.picks is not None and model.consolidation != "median":
+        counted = drawn(sample.picks)
+    spare: dict[int, np.ndarray] = {}  # the fast way's clipping changes, kept between blocks
     for start in range(0, sample.draws, step):
         block = slice(start, min(start + step, sample.draws))
-        picks = sample.picks[block] if sample.picks is not None else None
-        moved = None if survey is None or counts is None else counts.deviation(survey[block])
+        draws = block.stop - start
+        if counted is None:
+            multiplicity = _members(model, draws)
+        else:  # floats for the products, block by block (the counts are kept small)
+            multiplicity = counted[block].astype(np.float64).transpose(1, 0, 2)
         if parts is not None:
-            out[block] = _linear(model, parts, _multiplicity(model, picks, block.stop - start), moved)
+            moved = None
+            if survey is not None and counts is not None:
+                moved = counts.deviation_by_row(survey[block], parts.moved_rows)
+            out[block] = _linear(model, parts, multiplicity, moved, spare)
         else:
-            items = _items(model, picks, block.stop - start)  # (R, d, I)
-            if moved is not None and counts is not None:
+            picks = sample.picks[block] if sample.picks is not None else None
+            items = _items(model, picks, multiplicity, draws)  # (R, d, I)
+            if survey is not None and counts is not None:
                 rows, columns = counts.region, counts.item
-                shifted = items[rows, :, columns] + moved.T
+                shifted = items[rows, :, columns] + counts.deviation_by_row(survey[block])
                 items[rows, :, columns] = np.clip(shifted, model.low, model.high)
             out[block] = _aggregate(model, items).transpose(1, 0, 2)
     return out
 
 
-def _multiplicity(model: Model, picks: np.ndarray | None, draws: int) -> np.ndarray:
-    """How often each assessor was drawn, ``regions × draws × assessors``."""
+def _members(model: Model, draws: int) -> np.ndarray:
+    """Each panel member once in every draw (the assessors not drawn), ``regions × draws ×
+    assessors``."""
     n_regions, n_assessors, _ = model.scores.shape
-    if picks is None:
-        members = (np.arange(n_assessors)[None, :] < model.panel[:, None]).astype(np.float64)
-        return np.broadcast_to(members[:, None, :], (n_regions, draws, n_assessors))
-    counts = np.stack([(picks == a).sum(axis=2) for a in range(n_assessors)], axis=2)
-    return counts.transpose(1, 0, 2).astype(np.float64)
+    members = (np.arange(n_assessors)[None, :] < model.panel[:, None]).astype(np.float64)
+    return np.broadcast_to(members[:, None, :], (n_regions, draws, n_assessors))
+
+
+def drawn(picks: np.ndarray) -> np.ndarray:
+    """How often each assessor was drawn, ``draws × regions × assessors``: one count over all
+    the draws, as small integers (a block's ``regions × draws × assessors`` floats are its
+    transposed copy)."""
+    draws, n_regions, n_assessors = picks.shape
+    size = draws * n_regions * n_assessors
+    cell = (np.arange(draws * n_regions, dtype=np.int64) * n_assessors).reshape(draws, n_regions, 1) + picks
+    cell[picks < 0] = size  # past the panel: counted in a last cell, dropped
+    tally = np.bincount(cell.ravel(), minlength=size + 1)[:size]
+    small = np.uint8 if n_assessors < 2**8 else np.int64  # whole counts, exact in either
+    return tally.reshape(draws, n_regions, n_assessors).astype(small)
 
 
 @dataclass(frozen=True)
@@ -171,8 +200,9 @@ class _Linear:
     divisor: np.ndarray  # (R, 1, C): panel size × items counted in the component (1 if none)
     rows: np.ndarray  # survey-moved rows whose item is scored: region index
     keep: np.ndarray  # which rows of the survey counts those are
-    position: np.ndarray  # their item's place among ``survey_scores``' items
-    survey_scores: np.ndarray  # (R, A, I_s) the assessors' scores of the survey-moved items
+    moved_rows: np.ndarray | None  # ``keep``, or None when it keeps every row
+    cell: np.ndarray  # their (region, item) cell among the R × I_s survey-moved cells
+    survey_scores: np.ndarray  # (R, I_s, A) the assessors' scores of the survey-moved items
     survey_component: np.ndarray  # (I_s, C)
 
 
@@ -190,33 +220,48 @@ def _linear_parts(model: Model, counts: SurveyCounts | None) -> _Linear:
         divisor=panel * np.maximum(per_component, 1.0),
         rows=np.zeros(0, dtype=np.int64) if counts is None else counts.region[keep],
         keep=keep,
-        position=position,
-        survey_scores=model.scores[:, :, items] / panel,
+        moved_rows=None if keep.all() else keep,
+        cell=(np.zeros(0, dtype=np.int64) if counts is None else counts.region[keep]) * len(items) + position,
+        survey_scores=(model.scores[:, :, items] / panel).transpose(0, 2, 1).copy(),
         survey_component=model.item_component[items],
     )
 
 
-def _linear(model: Model, parts: _Linear, multiplicity: np.ndarray, moved: np.ndarray | None) -> np.ndarray:
-    """The fast way (complete panels, mean): ``draws × regions × components``."""
+def _linear(
+    model: Model,
+    parts: _Linear,
+    multiplicity: np.ndarray,
+    moved: np.ndarray | None,
+    spare: dict[int, np.ndarray],
+) -> np.ndarray:
+    """The fast way (complete panels, mean): ``draws × regions × components``. ``moved``: the
+    survey deviations of the kept rows, ``rows × draws``. ``spare``: arrays of the changes by
+    number of draws, reused from block to block (only the kept rows' cells are ever written,
+    so the others stay 0)."""
     totals = np.matmul(multiplicity, parts.sums)  # (R, d, C), times the panel size
     if moved is not None and parts.rows.size:
         # The panel's score of each survey-moved item in each draw, then the change clipping
         # makes, summed into the components through the item → component matrix.
-        panel_scores = np.matmul(multiplicity, parts.survey_scores)  # (R, d, I_s)
-        item = panel_scores[parts.rows, :, parts.position]  # (S, d)
-        changes = np.zeros_like(panel_scores)
-        shifted = np.clip(item + moved[:, parts.keep].T, model.low, model.high)
-        changes[parts.rows, :, parts.position] = shifted - item
+        # Laid out region × item × draw, so that a row's draws are side by side.
+        panel_scores = np.matmul(parts.survey_scores, multiplicity.transpose(0, 2, 1))  # (R, I_s, d)
+        n_regions, n_moved, draws = panel_scores.shape
+        item = panel_scores.reshape(n_regions * n_moved, draws)[parts.cell]  # (S, d)
+        shifted = np.add(item, moved, out=moved)
+        np.clip(shifted, model.low, model.high, out=shifted)
+        shifted -= item
+        changes = spare.get(draws)
+        if changes is None:
+            changes = spare[draws] = np.zeros_like(panel_scores)
+        changes.reshape(n_regions * n_moved, draws)[parts.cell] = shifted
         panel = np.maximum(model.panel, 1)[:, None, None]
-        totals += (changes @ parts.survey_component) * panel
+        totals += np.matmul(changes.transpose(0, 2, 1), parts.survey_component) * panel
     return (totals / parts.divisor).transpose(1, 0, 2)
 
 
-def _items(model: Model, picks: np.ndarray | None, draws: int) -> np.ndarray:
+def _items(model: Model, picks: np.ndarray | None, multiplicity: np.ndarray, draws: int) -> np.ndarray:
     """Item scores (NaN where unscored), ``regions × draws × items``."""
     if model.consolidation == "median":
         return _median_items(model, picks, draws)
-    multiplicity = _multiplicity(model, picks, draws)
     # (R, d, A) @ (R, A, I): each region's draws of panel members weight its assessors' scores.
     weighted = np.matmul(multiplicity, model.scores)
     counted = np.matmul(multiplicity, model.scored)
