@@ -289,7 +289,8 @@ def test_the_xlsx_holds_the_rows_per_opd_without_ranks(claims, as_user, admin_a)
     assert "claimed index" in values[0][0]
     assert "not available before evaluation" in values[1][0]
     assert values[2] == [
-        "OPD", "Item", "Item name", "Component", "Current score", "Target", "Gain in final", "New final",
+        "OPD", "Item", "Item name", "Component", "Current score", "Target",
+        "Gain in claimed index", "New claimed index",
     ]  # fmt: skip
     items = [row for row in values[3:] if row[1] is not None]
     by_opd: dict[str, list[str]] = {}
@@ -375,3 +376,19 @@ def test_the_page_and_the_pdf_are_in_indonesian(claims, as_user, admin_a):
     assert _groups(text)["Belum ditugaskan ke OPD"] == ["quick_win.benefits"]
     sheet = load_workbook(io.BytesIO(client.get(EXPORT, {"item": CHOSEN}).content)).active
     assert list(sheet.iter_rows(values_only=True))[2][2] == "Nama butir"
+
+
+def test_claims_planner_speaks_of_the_claimed_index_not_the_final(claims, as_user, admin_a):
+    """Before evaluation the gains are in the region's claimed index, not in the final (the
+    assessors' index): the table, its name and the action plan's columns say so."""
+    html = as_user(admin_a).get(PLANNER).content.decode()
+    assert "Claimed index" in html
+    assert "Gain in final" not in html and "Items that would raise the final most" not in html
+    assert "Gain in claimed index" in html and "Items that would raise the claimed index most" in html
+
+
+def test_claims_action_plan_columns_speak_of_the_claimed_index(claims, as_user, admin_a):
+    content = as_user(admin_a).get(EXPORT).content
+    sheet = load_workbook(io.BytesIO(content)).active
+    header = [c.value for c in sheet[3]]
+    assert header[-2:] == ["Gain in claimed index", "New claimed index"], header

@@ -367,12 +367,12 @@ def by_opd(rows: list[PlanRow]) -> list[tuple[str, list[PlanRow]]]:
 
 
 def action_plan_header(*, ranks: bool = True) -> list[str]:
-    """The action plan's columns, in the page's language (no rank column for the claims)."""
-    header = [
-        _("OPD"), _("Item"), _("Item name"), _("Component"), _("Current score"), _("Target"),
-        _("Gain in final"), _("New final"), _("New national rank"),
-    ]  # fmt: skip
-    return header if ranks else header[:-1]
+    """The action plan's columns, in the page's language. Without ranks (the claims, before
+    evaluation) the gains are in the claimed index, not the final, and there is no rank."""
+    header = [_("OPD"), _("Item"), _("Item name"), _("Component"), _("Current score"), _("Target")]
+    if not ranks:
+        return [*header, _("Gain in claimed index"), _("New claimed index")]
+    return [*header, _("Gain in final"), _("New final"), _("New national rank")]
 
 
 def action_plan_xlsx(rows: list[PlanRow], *, title: str, ranks: bool = True, note: str = "") -> bytes:
