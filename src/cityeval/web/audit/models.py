@@ -6,11 +6,12 @@ may record into it: it sits lowest in ``tools/import_graph.APP_ORDER``.
 Append-only in the code: :class:`AuditEntry` refuses ``save()`` of a stored row and
 ``delete()``, its queryset refuses ``update()`` and ``delete()``. On PostgreSQL a trigger
 (migration 0002) refuses UPDATE and DELETE as well, for whatever bypasses the model.
+:class:`AppendOnly` is that behaviour for any model (the follow-up history uses it too).
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 from django.conf import settings
 from django.db import models
@@ -21,8 +22,41 @@ class AuditEntryChanged(Exception):
     """Something tried to change or delete an audit entry."""
 
 
-def _refuse(*args: Any, **kwargs: Any) -> NoReturn:
-    raise AuditEntryChanged("audit entries are append-only: they are never changed or deleted")
+class AppendOnlyQuerySet(models.QuerySet):
+    """Refuses every bulk change or deletion, with its model's ``changed`` exception."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise self.model.changed(self.model.changed_message)
+
+    update = _refuse
+    delete = _refuse
+    _raw_delete = _refuse
+    bulk_update = _refuse
+
+
+class AppendOnly(models.Model):
+    """A row written once and never changed or deleted: ``save()`` of a stored row, ``delete()``
+    and the queryset's ``update()``, ``delete()`` and ``bulk_update()`` raise ``changed``."""
+
+    changed: ClassVar[type[Exception]] = Exception
+    changed_message: ClassVar[str] = "these rows are append-only: they are never changed or deleted"
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None or not self._state.adding:
+            self.refuse()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        self.refuse()
+
+    @classmethod
+    def refuse(cls) -> NoReturn:
+        raise cls.changed(cls.changed_message)
 
 
 class Action(models.TextChoices):
@@ -54,15 +88,11 @@ class Action(models.TextChoices):
     FOLLOWUP_EVIDENCE = "followup_evidence", _("Follow-up evidence added")
 
 
-class AuditEntryQuerySet(models.QuerySet):
-    update = _refuse
-    delete = _refuse
-    _raw_delete = _refuse
-    bulk_update = _refuse
-
-
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnly):
     """Who did what, to what, in which region, when and from where."""
+
+    changed = AuditEntryChanged
+    changed_message = "audit entries are append-only: they are never changed or deleted"
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
@@ -92,8 +122,6 @@ class AuditEntry(models.Model):
     network = models.CharField(_("from network"), max_length=50, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
 
-    objects = AuditEntryQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
@@ -102,11 +130,3 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_text}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None or not self._state.adding:
-            _refuse()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        _refuse()

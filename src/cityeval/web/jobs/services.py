@@ -281,7 +281,16 @@ def _run_in_one_transaction(job: Job, runner: Callable[..., JobLink]) -> None:
         runner = partial(runner, prepared=prepared)
     with transaction.atomic():
         outcome = runner(job, lambda done, total: None)
-        finished = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+        if not _finish_link(job, outcome):
+            raise _FinishedElsewhere
+
+
+def _finish_link(job: Job, outcome: JobLink) -> bool:
+    """Mark a running job done with its outcome; whether it was still running (another run of
+    it may have finished first). For a job whose effects claimed themselves one by one, a later
+    run finds nothing left to do, so marking it done twice changes nothing."""
+    return bool(
+        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
             status=Job.Status.DONE,
             result_text=outcome.text,
             result_url=outcome.url,
@@ -289,20 +298,6 @@ def _run_in_one_transaction(job: Job, runner: Callable[..., JobLink]) -> None:
             total=Greatest(F("total"), 1),
             finished_at=timezone.now(),
         )
-        if not finished:
-            raise _FinishedElsewhere
-
-
-def _finish_link(job: Job, outcome: JobLink) -> None:
-    """Mark done a job whose effects claimed themselves one by one (a later run of the same
-    job finds nothing left to do, so marking it done twice changes nothing)."""
-    Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
-        status=Job.Status.DONE,
-        result_text=outcome.text,
-        result_url=outcome.url,
-        done=Greatest(F("total"), 1),
-        total=Greatest(F("total"), 1),
-        finished_at=timezone.now(),
     )
 
 

@@ -15,7 +15,6 @@ refuses ``save()`` of a stored row and ``delete()``, their queryset ``update()``
 from __future__ import annotations
 
 import uuid
-from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
@@ -23,6 +22,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cityeval.web.assessments.models import EvidenceBlob
+from cityeval.web.audit.models import AppendOnly
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.panels.models import Feedback
 from cityeval.web.regions.models import Opd, Region
@@ -30,34 +30,6 @@ from cityeval.web.regions.models import Opd, Region
 
 class FollowUpChanged(Exception):
     """Something tried to change or delete a follow-up action's history or evidence."""
-
-
-def _refuse(*args: Any, **kwargs: Any) -> NoReturn:
-    raise FollowUpChanged("a follow-up action's history and evidence are append-only")
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    update = _refuse
-    delete = _refuse
-    _raw_delete = _refuse
-    bulk_update = _refuse
-
-
-class AppendOnly(models.Model):
-    """A row that is written once and never changed or deleted."""
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None or not self._state.adding:
-            _refuse()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        _refuse()
 
 
 class ActionStatus(models.TextChoices):
@@ -107,6 +79,9 @@ class ActionChange(AppendOnly):
     [old, new], as text) and a note. The first row of an action is its creation
     (``from_status`` empty)."""
 
+    changed = FollowUpChanged
+    changed_message = "a follow-up action's history and evidence are append-only"
+
     action = models.ForeignKey(FollowUpAction, on_delete=models.PROTECT, related_name="history")
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
@@ -134,6 +109,9 @@ class ActionEvidence(AppendOnly):
     """Evidence that an action was carried out: a file (checked on content and stored once per
     content hash, as the self-assessment's evidence: ``assessments.EvidenceBlob``), a link
     (http or https) and/or a text note."""
+
+    changed = FollowUpChanged
+    changed_message = "a follow-up action's history and evidence are append-only"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     action = models.ForeignKey(FollowUpAction, on_delete=models.PROTECT, related_name="evidence")
