@@ -39,7 +39,7 @@ from cityeval.web.results.selectors import (
     region_report_of,
     results_access,
 )
-from cityeval.web.results.trends import RegionTrends, _region_charts, region_trends, trend_runs
+from cityeval.web.results.trends import RegionTrends, region_trends
 
 RADAR_MIN_AXES = 3  # below three axes a radar is a line, not a shape: the tables suffice
 
@@ -105,13 +105,8 @@ def letter_trends(access: ResultsAccess, results: RegionResults) -> RegionTrends
             cycle.status == Cycle.Status.PUBLISHED or cycle.pk == access.cycle.pk
         )
 
-    trends = region_trends(region, published_only=published_only)
-    years = [y for y in trends.years if kept(y.cycle)]
-    if not any(y.took_part for y in years):
-        return None
-    runs = [r for r in trend_runs(published_only=published_only) if kept(r.cycle)]
-    scores_chart, rank_chart = _region_charts(region, runs, trends.components, years)
-    return RegionTrends(region, trends.components, years, scores_chart, rank_chart)
+    trends = region_trends(region, published_only=published_only, keep=kept)
+    return trends if any(y.took_part for y in trends.years) else None
 
 
 def region_letter_context(results: RegionResults) -> dict:

@@ -14,6 +14,7 @@ zero.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -112,11 +113,13 @@ def _ranked_counts(runs: list[ResultRun]) -> dict[int, int]:
     return {row["run_id"]: row["n"] for row in counts}
 
 
-def region_trends(region: Region, *, published_only: bool) -> RegionTrends:
+def region_trends(
+    region: Region, *, published_only: bool, keep: Callable[[Cycle], bool] | None = None
+) -> RegionTrends:
     """The region's final, components and national rank in every cycle with results the user
-    may see, oldest first (three queries). A cycle without the region, or where it did not take
-    part, is a year with no values."""
-    runs = trend_runs(published_only=published_only)
+    may see (and ``keep`` keeps, as a letter cuts at its own year), oldest first (three queries).
+    A cycle without the region, or where it did not take part, is a year with no values."""
+    runs = [r for r in trend_runs(published_only=published_only) if keep is None or keep(r.cycle)]
     lines = {
         r.run_id: r
         for r in RegionResult.objects.filter(run__in=runs, region=region, participant=True).only(
