@@ -46,7 +46,7 @@ def peak_mib(module: str, name: str, *args: str) -> float:
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONPATH": str(HERE)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))},
     )
     return float(json.loads(result.stdout.strip().splitlines()[-1])["peak_mib"])
 
