@@ -5,9 +5,10 @@ Effects happen once: a run first claims the job (a locked read; a job already do
 alone), the file is written whole through the storage (local or object storage, never over an
 existing file), and the job is marked done in the same locked transaction that records the
 file's name. A job that writes to the database instead (``IN_ONE_TRANSACTION``: computing a
-cycle's results, importing survey responses or regions) does its writes in the transaction that marks it
-done, which commits only if no other run of the job finished first; its reading and checking
-may come first, outside the transaction, with progress (``PREPARERS``). A job whose every
+cycle's results, importing survey responses or regions) does its writes in the transaction that
+marks it done, which commits only if no other run of the job finished first; its reading and
+checking may come first, outside the transaction, with progress (``PREPARERS``); an import's
+upload is stored for it and deleted once imported (``job_enqueue_upload``). A job whose every
 effect claims itself (sending notices: each notice is claimed before it is mailed) returns a
 :class:`JobLink` outside any transaction. A run that died half-way (``kill -9``) recorded
 nothing but its claims and is queued again by :func:`job_recover_stale`.
