@@ -120,7 +120,19 @@ def read_upload(upload: UploadedFile, *, limits: ReadLimits | None = None) -> pl
     refusing it (ImportRejected) when it is over ``limits`` (default :func:`table_limits`)."""
     limits = limits or table_limits()
     try:
-        return read_table(upload_bytes(upload, limits), limits=limits)
+        data = upload_bytes(upload, limits)
+    except LimitError as exc:
+        raise ImportRejected([limit_message(exc)]) from None
+    return read_bytes(data, limits=limits)
+
+
+def read_bytes(data: bytes, *, limits: ReadLimits | None = None) -> pl.DataFrame:
+    """Read a CSV or XLSX file's bytes (an upload, or one stored for a job) into a table of text
+    columns, refusing it (ImportRejected) when it is over ``limits`` (default
+    :func:`table_limits`)."""
+    limits = limits or table_limits()
+    try:
+        return read_table(data, limits=limits)
     except LimitError as exc:
         raise ImportRejected([limit_message(exc)]) from None
     except InputError as exc:
@@ -148,6 +160,7 @@ __all__ = [
     "RowErrors",
     "cell",
     "limit_message",
+    "read_bytes",
     "read_upload",
     "survey_limits",
     "table_limits",

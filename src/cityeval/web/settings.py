@@ -319,6 +319,10 @@ SURVEY_IMPORT_MAX_COLUMNS = env_int("SURVEY_IMPORT_MAX_COLUMNS", 1_000)
 # 18 s); a larger one is stored and imported by a background job (`cityeval worker`) whose
 # page shows the rows checked. 0: every file by a job.
 SURVEY_IMPORT_SYNC_MAX_KB = env_int("SURVEY_IMPORT_SYNC_MAX_KB", 256)
+# A regions file up to this size (in KB) is imported during the upload's request (a national
+# list of 550 regions is about 25 KB); a larger one is stored and imported by a background job
+# whose page shows the rows checked. 0: every file by a job.
+REGION_IMPORT_SYNC_MAX_KB = env_int("REGION_IMPORT_SYNC_MAX_KB", 256)
 
 # Impact survey: new responses to one form per clock hour — refused beyond the limit from one
 # address (an IPv6 /64); accepted but marked "burst" (excluded from the statistics) beyond the

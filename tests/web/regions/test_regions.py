@@ -21,7 +21,7 @@ def _csv(text: str, name: str = "regions.csv") -> SimpleUploadedFile:
 # --- national pages: coordinator only -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", ["regions:region_list", "regions:region_import"])
+@pytest.mark.parametrize("url", ["regions:region_list", "evaluations:region_import"])
 def test_national_region_pages_are_for_the_coordinator(url, coordinator, admin_a, opd_a, as_user):
     assert as_user(coordinator).get(reverse(url)).status_code == 200
     assert as_user(admin_a).get(reverse(url)).status_code == 403
@@ -33,7 +33,7 @@ def test_the_region_import_creates_provinces_and_regions(coordinator, as_user):
     upload = _csv(
         "province,region,code\nAceh,Kota Banda Aceh,11.71\nAceh,Kab. Aceh Besar,11.06\nRiau,Kota Pekanbaru,\n"
     )
-    response = as_user(coordinator).post(reverse("regions:region_import"), {"file": upload})
+    response = as_user(coordinator).post(reverse("evaluations:region_import"), {"file": upload})
     assert response.status_code == 302
     banda = Region.objects.get(name="Kota Banda Aceh")
     assert (banda.kind, banda.province.name, banda.code, banda.slug) == (
@@ -52,7 +52,7 @@ def test_a_region_import_with_a_bad_row_saves_nothing_and_names_the_rows(coordin
         "province,region\nAceh,Kota Banda Aceh\n,Kota Sabang\nAceh,Kota Banda Aceh\nJambi,Muaro Jambi\n"
         "Riau,Kota Medan\n"
     )
-    response = as_user(coordinator).post(reverse("regions:region_import"), {"file": upload})
+    response = as_user(coordinator).post(reverse("evaluations:region_import"), {"file": upload})
     assert response.status_code == 400
     errors = response.context["errors"]
     assert errors == [
@@ -74,7 +74,7 @@ def test_the_region_import_reads_xlsx_by_content(coordinator, as_user):
         sheet.write_row(r, 0, row)
     book.close()
     upload = SimpleUploadedFile("regions.bin", buffer.getvalue())
-    response = as_user(coordinator).post(reverse("regions:region_import"), {"file": upload})
+    response = as_user(coordinator).post(reverse("evaluations:region_import"), {"file": upload})
     assert response.status_code == 302
     assert Region.objects.filter(name="Kab. Badung").exists()
     assert Region.objects.filter(name="Kota Medan").count() == 1  # already there: unchanged
@@ -82,7 +82,7 @@ def test_the_region_import_reads_xlsx_by_content(coordinator, as_user):
 
 def test_a_broken_upload_is_a_clear_error(coordinator, as_user):
     upload = SimpleUploadedFile("regions.csv", b"province,region\nAceh,Kota \xe9\n")
-    response = as_user(coordinator).post(reverse("regions:region_import"), {"file": upload})
+    response = as_user(coordinator).post(reverse("evaluations:region_import"), {"file": upload})
     assert response.context["errors"] == [
         "not UTF-8 text (byte 0xe9 on line 2); save it as 'CSV UTF-8' or as XLSX"
     ]

@@ -11,22 +11,20 @@ regional admin of the region) and the coordinators', nobody else's.
 from __future__ import annotations
 
 import html
-from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from cityeval.web.accounts.models import Membership
 from cityeval.web.evaluations.models import Cycle
-from cityeval.web.jobs import services as job_services
 from cityeval.web.jobs.models import Job
-from cityeval.web.jobs.services import job_enqueue, job_recover_stale, job_run
+from cityeval.web.jobs.services import job_enqueue, job_run
 from cityeval.web.surveys import responses as survey_responses
 from cityeval.web.surveys.models import ImportBatch, Response
 from cityeval.web.surveys.responses import responses_import
+from tests.helpers.jobs import progress_recorded, run_again_after_a_kill
 from tests.helpers.web_surveys import (
     KOBO_HEADER,
     KOBO_ROWS,
@@ -91,19 +89,7 @@ def test_the_job_stores_what_the_synchronous_import_stores(
     rows,
 ):
     monkeypatch.setattr(survey_responses, "ROWS_PER_STEP", 1)
-    reports: list[tuple[int, int]] = []
-    real_progress = job_services._progress
-
-    def recorded(job):
-        report = real_progress(job)
-
-        def both(done, total):
-            reports.append((done, total))
-            report(done, total)
-
-        return both
-
-    monkeypatch.setattr(job_services, "_progress", recorded)
+    reports = progress_recorded(monkeypatch)
     client = as_user(admin_a)
     job = _queued(client, data, name=name, kind=kind)
     assert (job.kind, job.created_by, job.status) == ("survey_import", admin_a, "queued")
@@ -200,10 +186,7 @@ def test_an_import_killed_while_storing_runs_again_and_stores_each_response_once
     assert default_storage.exists(job.params["file"])  # kept for the run that follows
 
     monkeypatch.setattr("cityeval.web.surveys.jobs.responses_store", real_store)
-    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=600))
-    assert job_recover_stale(stale_after=300) == 1
-    job_run(job_id=job.pk)
-    job.refresh_from_db()
+    job = run_again_after_a_kill(job)
     assert (job.status, job.attempts, job.done, job.total) == ("done", 2, 4, 4)
     assert {r.response_id for r in Response.objects.all()} == KOBO_IDS and Response.objects.count() == 3
     assert ImportBatch.objects.count() == 1

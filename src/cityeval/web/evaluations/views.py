@@ -1,7 +1,8 @@
-"""Cycles and frameworks: the national coordinator's pages."""
+"""Cycles, frameworks and the regions import: the national coordinator's pages."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
@@ -13,12 +14,14 @@ from django.views.decorators.http import require_POST
 
 from cityeval.engine import FrameworkError
 from cityeval.engine.framework import MAX_FRAMEWORK_BYTES
+from cityeval.engine.limits import LimitError, check_bytes
 from cityeval.web.accounts.access import acting_user, require_coordinator
 from cityeval.web.confirm import confirm_page, confirmed
 from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.forms import CycleEditForm, CycleForm, FrameworkUploadForm, ParticipantForm
 from cityeval.web.evaluations.models import Cycle, Stage
 from cityeval.web.evaluations.phases import Activity
+from cityeval.web.evaluations.region_imports import region_import_enqueue, region_import_jobs_unfinished
 from cityeval.web.evaluations.services import (
     cycle_create,
     cycle_transition,
@@ -28,12 +31,21 @@ from cityeval.web.evaluations.services import (
     participation_add,
     participations_import,
 )
-from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
+from cityeval.web.imports import (
+    REFUSED_STATUS,
+    ImportRejected,
+    limit_message,
+    read_bytes,
+    read_upload,
+    table_limits,
+    upload_bytes,
+)
 from cityeval.web.listing import Filter, Listing, listing
 from cityeval.web.refusals import Refused
 from cityeval.web.regions.forms import UploadForm
 from cityeval.web.regions.models import Region
 from cityeval.web.regions.selectors import back_to_finder, region_filters, region_finder
+from cityeval.web.regions.services import region_import_summary, regions_import
 
 
 @login_required
@@ -289,3 +301,41 @@ def cycle_change(request: HttpRequest, cycle: str, action: str) -> HttpResponse:
     else:
         messages.success(request, _("Cycle is now %(status)s.") % {"status": the_cycle.get_status_display()})
     return redirect("evaluations:cycle_detail", cycle=the_cycle.slug)
+
+
+@login_required
+def region_import(request: HttpRequest) -> HttpResponse:
+    """Import regions from a CSV or XLSX file: in the request up to ``REGION_IMPORT_SYNC_MAX_KB``,
+    else by a background job whose page the upload redirects to (``region_imports``)."""
+    require_coordinator(request.user)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            content = upload_bytes(upload, table_limits())
+            if len(content) > settings.REGION_IMPORT_SYNC_MAX_KB * 1024:
+                check_bytes(content, table_limits())  # the checks that need no parsing
+                job = region_import_enqueue(
+                    data=content, file_name=upload.name or "", user=acting_user(request)
+                )
+                return redirect("jobs:job", job_id=job.pk)
+            report = regions_import(table=read_bytes(content))
+        except LimitError as exc:  # refused before the file was parsed
+            errors = [limit_message(exc)]
+        except ImportRejected as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, region_import_summary(report))
+            return redirect("regions:region_list")
+    return render(
+        request,
+        "evaluations/region_import.html",
+        {
+            "form": form,
+            "errors": errors,
+            "unfinished": region_import_jobs_unfinished(),
+            "sync_max_kb": settings.REGION_IMPORT_SYNC_MAX_KB,
+        },
+        status=REFUSED_STATUS if errors else 200,
+    )

@@ -16,6 +16,7 @@ class Job(models.Model):
         ITEMS_EXPORT = "items_export", _("Item scores download")
         RESULTS_COMPUTE = "results_compute", _("Results computation")
         SURVEY_IMPORT = "survey_import", _("Survey responses import")
+        REGION_IMPORT = "region_import", _("Import regions")
         NOTICES_SEND = "notices_send", _("Sending notices")
 
     class Status(models.TextChoices):

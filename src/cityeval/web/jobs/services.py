@@ -5,9 +5,10 @@ Effects happen once: a run first claims the job (a locked read; a job already do
 alone), the file is written whole through the storage (local or object storage, never over an
 existing file), and the job is marked done in the same locked transaction that records the
 file's name. A job that writes to the database instead (``IN_ONE_TRANSACTION``: computing a
-cycle's results, importing survey responses) does its writes in the transaction that marks it
-done, which commits only if no other run of the job finished first; its reading and checking
-may come first, outside the transaction, with progress (``PREPARERS``). A job whose every
+cycle's results, importing survey responses or regions) does its writes in the transaction that
+marks it done, which commits only if no other run of the job finished first; its reading and
+checking may come first, outside the transaction, with progress (``PREPARERS``); an import's
+upload is stored for it and deleted once imported (``job_enqueue_upload``). A job whose every
 effect claims itself (sending notices: each notice is claimed before it is mailed) returns a
 :class:`JobLink` outside any transaction. A run that died half-way (``kill -9``) recorded
 nothing but its claims and is queued again by :func:`job_recover_stale`.
@@ -68,16 +69,18 @@ RUNNERS = {
     Job.Kind.ITEMS_EXPORT: "cityeval.web.results.jobs.items_export_job",
     Job.Kind.RESULTS_COMPUTE: "cityeval.web.results.jobs.results_compute_job",
     Job.Kind.SURVEY_IMPORT: "cityeval.web.surveys.jobs.survey_import_job",
+    Job.Kind.REGION_IMPORT: "cityeval.web.evaluations.region_imports.region_import_job",
     Job.Kind.NOTICES_SEND: "cityeval.web.panels.jobs.notices_send_job",
 }
 # Kinds whose runner writes to the database: it runs inside the transaction that marks the job
 # done (one step: its progress does not move while it runs, as nothing inside the transaction
 # is seen by others before it commits).
-IN_ONE_TRANSACTION = {Job.Kind.RESULTS_COMPUTE, Job.Kind.SURVEY_IMPORT}
+IN_ONE_TRANSACTION = {Job.Kind.RESULTS_COMPUTE, Job.Kind.SURVEY_IMPORT, Job.Kind.REGION_IMPORT}
 # Of those, the kinds that first read and check outside the transaction, with progress:
 # ``prepare(job, progress) -> prepared``, then ``runner(job, progress, prepared)`` inside it.
 PREPARERS = {
     Job.Kind.SURVEY_IMPORT: "cityeval.web.surveys.jobs.survey_import_prepare",
+    Job.Kind.REGION_IMPORT: "cityeval.web.evaluations.region_imports.region_import_prepare",
 }
 Progress = Callable[[int, int], None]
 # Downloads the audit trail keeps, by kind: the action and what the file is. The whole-cycle
@@ -116,6 +119,44 @@ def job_enqueue(*, user: User | None, kind: str, key: str, params: dict[str, Any
     if created or job.status == Job.Status.FAILED:
         _requeue(job)
     return job
+
+
+def job_enqueue_upload(
+    *, user: User, kind: str, key: str, folder: str, data: bytes, digest: str, file_name: str,
+    params: dict[str, Any],
+) -> Job:  # fmt: skip
+    """Store an upload that a job of ``kind`` imports, under ``folder`` through the storage
+    (never over another file), and queue the job for ``key`` (which names the file by its
+    ``digest``, SHA-256), with the stored name, the digest and the upload's name in its params.
+    The same key while its job is queued, running or done is that job: this copy is not kept.
+    A failed job is queued again with this copy, and its own copy is deleted."""
+    stored = default_storage.save(
+        f"{folder}/{digest[:16]}-{safe_filename(file_name or 'export')}", ContentFile(data)
+    )
+    before = Job.objects.filter(key=key).values_list("params", flat=True).first() or {}
+    job = job_enqueue(
+        user=user,
+        kind=kind,
+        key=key,
+        params={**params, "file": stored, "file_name": file_name[:255], "sha256": digest},
+    )
+    if job.params.get("file") != stored:
+        default_storage.delete(stored)  # the job already holds a copy of this very file
+    elif before.get("file") and before["file"] != stored:
+        default_storage.delete(before["file"])  # a failed job's copy, replaced by this one
+    return job
+
+
+def job_upload_read(job: Job) -> bytes:
+    """The bytes of the upload a job imports (stored by :func:`job_enqueue_upload`)."""
+    with default_storage.open(job.params["file"], "rb") as file:
+        return file.read()
+
+
+def job_upload_forget(job: Job) -> None:
+    """Delete the job's stored upload once the transaction that imports it commits (a failed
+    import keeps it for the retry)."""
+    transaction.on_commit(partial(default_storage.delete, job.params["file"]))
 
 
 def job_schedule(*, kind: str, every: float, now: float | None = None) -> Job | None:

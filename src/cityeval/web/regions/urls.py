@@ -5,7 +5,6 @@ from cityeval.web.regions import views
 app_name = "regions"
 urlpatterns = [
     path("regions/", views.region_list, name="region_list"),
-    path("regions/import/", views.region_import, name="region_import"),
     path("r/<slug:region>/", views.dashboard, name="dashboard"),
     path("r/<slug:region>/opds/", views.opd_list, name="opd_list"),
 ]

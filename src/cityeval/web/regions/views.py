@@ -1,4 +1,5 @@
-"""Regions: the national list and import (coordinator), each region's dashboard and OPDs."""
+"""Regions: the national list (coordinator), each region's dashboard and OPDs. The regions
+import is the coordinator's page in ``evaluations`` (it may queue a job: ``region_imports``)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ from django.utils.translation import gettext as _
 
 from cityeval.web.accounts.access import region_access, require_coordinator
 from cityeval.web.evaluations.models import Participation
-from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.labels import page_language
 from cityeval.web.listing import listing
 from cityeval.web.programmes.selectors import programme_overview
-from cityeval.web.regions.forms import OpdForm, UploadForm
+from cityeval.web.regions.forms import OpdForm
 from cityeval.web.regions.models import Region
 from cityeval.web.regions.selectors import region_filters
-from cityeval.web.regions.services import opd_create, regions_import
+from cityeval.web.regions.services import opd_create
 
 
 @login_required
@@ -35,31 +35,6 @@ def region_list(request: HttpRequest) -> HttpResponse:
         search_label=_("Region name or code"),
     )
     return render(request, "regions/region_list.html", {"listing": found})
-
-
-@login_required
-def region_import(request: HttpRequest) -> HttpResponse:
-    require_coordinator(request.user)
-    form = UploadForm(request.POST or None, request.FILES or None)
-    errors: list[str] = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            report = regions_import(table=read_upload(form.cleaned_data["file"]))
-        except ImportRejected as exc:
-            errors = exc.errors
-        else:
-            messages.success(
-                request,
-                _("Imported: %(created)d new regions, %(unchanged)d already present.")
-                % {"created": report.created, "unchanged": report.unchanged},
-            )
-            return redirect("regions:region_list")
-    return render(
-        request,
-        "regions/region_import.html",
-        {"form": form, "errors": errors},
-        status=REFUSED_STATUS if errors else 200,
-    )
 
 
 @login_required

@@ -19,19 +19,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 
 from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 
 from cityeval.web.accounts.access import is_regional_admin
-from cityeval.web.downloads import safe_filename
 from cityeval.web.jobs.models import Job
-from cityeval.web.jobs.services import JobLink, Progress, job_enqueue
+from cityeval.web.jobs.services import (
+    JobLink,
+    Progress,
+    job_enqueue_upload,
+    job_upload_forget,
+    job_upload_read,
+)
 from cityeval.web.refusals import Refused
 from cityeval.web.surveys.models import ImportBatch, Response, SurveyForm
 from cityeval.web.surveys.responses import import_rows, import_summary, responses_read, responses_store
@@ -48,36 +49,27 @@ def survey_import_enqueue(*, form: SurveyForm, data: bytes, file_name: str, kind
     ran, sending it again is a new job, which adds nothing and says so, as on the page."""
     participation = form.plan.participation
     digest = hashlib.sha256(data).hexdigest()
-    stored = default_storage.save(
-        f"imports/surveys/{form.pk}/{digest[:16]}-{safe_filename(file_name or 'export')}", ContentFile(data)
-    )
     imports_before = ImportBatch.objects.filter(form=form).count()
     back = reverse(
         "surveys:import", kwargs={"region": participation.region.slug, "cycle": participation.cycle.slug}
     )
-    key = f"survey_import:{form.pk}:{user.pk}:{digest}:{imports_before}"
-    before = Job.objects.filter(key=key).values_list("params", flat=True).first() or {}
-    job = job_enqueue(
+    return job_enqueue_upload(
         user=user,
         kind=Job.Kind.SURVEY_IMPORT,
-        key=key,
+        key=f"survey_import:{form.pk}:{user.pk}:{digest}:{imports_before}",
+        folder=f"imports/surveys/{form.pk}",
+        data=data,
+        digest=digest,
+        file_name=file_name,
         params={
             "region": participation.region_id,
             "form": form.pk,
             "form_code": form.code,
-            "file": stored,
-            "file_name": file_name[:255],
             "kind": kind,
-            "sha256": digest,
             "language": get_language(),
             "back_url": back,
         },
     )
-    if job.params.get("file") != stored:
-        default_storage.delete(stored)  # the job already holds a copy of this very file
-    elif before.get("file") and before["file"] != stored:
-        default_storage.delete(before["file"])  # a failed job's copy, replaced by this one
-    return job
 
 
 def import_jobs_unfinished(*, forms: Sequence[SurveyForm], user: User, everyone: bool) -> list[Job]:
@@ -115,9 +107,7 @@ def survey_import_prepare(job: Job, progress: Progress) -> PreparedImport:
     """Read and check the stored file (one step), then its rows: ``rows + 1`` steps in all, the
     last one storing them."""
     user, form = _asker_form(job)
-    with default_storage.open(job.params["file"], "rb") as file:
-        data = file.read()
-    table = responses_read(form=form, data=data, kind=job.params["kind"])
+    table = responses_read(form=form, data=job_upload_read(job), kind=job.params["kind"])
     total = table.height + 1
     progress(0, total)
     rows = import_rows(table, form, progress=lambda done: progress(done, total))
@@ -135,6 +125,6 @@ def survey_import_job(job: Job, progress: Progress, prepared: PreparedImport) ->
         kind=job.params["kind"],
         user=prepared.user,
     )
-    transaction.on_commit(partial(default_storage.delete, job.params["file"]))
+    job_upload_forget(job)
     _warning, text = import_summary(result)
     return JobLink(text, job.params["back_url"])
