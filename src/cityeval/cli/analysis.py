@@ -11,10 +11,8 @@ import json
 from typing import Any
 
 import polars as pl
-from rich.console import Console
-from rich.table import Table
 
-from cityeval.cli.output import NullWriter, emit, progress_line
+from cityeval.cli.output import NullWriter, emit, new_console, new_table, progress_line
 from cityeval.engine import InputError, load_framework, read_table
 from cityeval.engine.numbers import format_number
 from cityeval.engine.spreadsheet import write_csv
@@ -210,7 +208,7 @@ def _require_items(table: pl.DataFrame, path: str) -> None:
 
 def _uncertainty_text(regions: pl.DataFrame, shares: Any, parameters: dict[str, Any]) -> str:
 
-    table = Table(title="Final and rank with 90 % intervals")
+    table = new_table(title="Final and rank with 90 % intervals")
     for column in ("region", "group", "final (90 %)", "rank (5–95 %)", "top 10"):
         table.add_column(column, justify="left" if column in ("region", "group") else "right")
     for row in regions.iter_rows(named=True):
@@ -227,7 +225,7 @@ def _uncertainty_text(regions: pl.DataFrame, shares: Any, parameters: dict[str, 
             rank,
             f"{format_number(row['p_top10'] * 100, 0)}%",
         )
-    console = Console(record=True, width=160, file=NullWriter())
+    console = new_console(record=True, width=160, file=NullWriter())
     console.print(table)
     described = ", ".join(
         f"{k} {format_number(v * 100, 0)}%" if v is not None else f"{k} –" for k, v in shares.items()
@@ -317,7 +315,7 @@ def _whatif_text(region: str, final: float, rank: int | None, items: pl.DataFram
 
     ranked = rank if rank is not None else "–"
     title = f"{region}: final {format_number(final)}, rank {ranked} — one item at a time"
-    table = Table(title=title)
+    table = new_table(title=title)
     for column in ("item", "component", "current", "target", "gain", "new final", "new rank"):
         table.add_column(column, justify="left" if column in ("item", "component") else "right")
     for row in items.iter_rows(named=True):
@@ -331,6 +329,6 @@ def _whatif_text(region: str, final: float, rank: int | None, items: pl.DataFram
             format_number(row["new_final"]),
             "–" if row["new_rank"] is None else str(row["new_rank"]),
         )
-    console = Console(record=True, width=160, file=NullWriter())
+    console = new_console(record=True, width=160, file=NullWriter())
     console.print(table)
     return console.export_text()

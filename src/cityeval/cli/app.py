@@ -11,14 +11,21 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from rich.console import Console
-from rich.table import Table
 
 from cityeval import __version__
-from cityeval.cli.output import EXIT_USAGE, NullWriter, emit, make_console, progress_line, results_table
+from cityeval.cli.output import (
+    EXIT_USAGE,
+    NullWriter,
+    emit,
+    make_console,
+    new_console,
+    new_table,
+    progress_line,
+    results_table,
+)
 from cityeval.engine import (
     CityevalError,
     Framework,
@@ -31,6 +38,9 @@ from cityeval.engine import (
 )
 from cityeval.engine.scoring import ScoreResult
 from cityeval.engine.spreadsheet import write_csv
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -141,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_frameworks(args: argparse.Namespace) -> int:
-    table = Table(title="Built-in frameworks / Kerangka bawaan")
+    table = new_table(title="Built-in frameworks / Kerangka bawaan")
     for column in ("name", "title", "hash", "groups", "items"):
         table.add_column(column)
     for name in builtin_frameworks():
@@ -160,7 +170,7 @@ def _cmd_framework_show(args: argparse.Namespace) -> int:
     console.print(f"scale {fw.scale.min:g}–{fw.scale.max:g}")
     if fw.notes:
         console.print(fw.notes.strip(), style="dim")
-    weights = Table(title="Components and weights (%)")
+    weights = new_table(title="Components and weights (%)")
     weights.add_column("component")
     weights.add_column("label")
     for g in fw.group_codes:
@@ -173,7 +183,7 @@ def _cmd_framework_show(args: argparse.Namespace) -> int:
         weights.add_row(c.code, f"{c.label.id} / {c.label.en}", *cells)
     console.print(weights)
     if fw.dimensions:
-        tree = Table(title="Dimensions")
+        tree = new_table(title="Dimensions")
         for column in ("dimension", "sub-dimensions", "statements"):
             tree.add_column(column)
         for d in fw.dimensions:
@@ -182,7 +192,7 @@ def _cmd_framework_show(args: argparse.Namespace) -> int:
             tree.add_row(f"{d.code} — {d.label.id}", subs, str(count))
         console.print(tree)
     if args.items:
-        items = Table(title="Items")
+        items = new_table(title="Items")
         for column in ("component", "code", "kind", "label (id)", "label (en)"):
             items.add_column(column)
         for c in fw.components:
@@ -266,7 +276,7 @@ def _as_json(result: ScoreResult, fw: Framework) -> dict[str, Any]:
 
 
 def _table_text(result: ScoreResult, fw: Framework) -> str:
-    console = Console(record=True, width=160, file=NullWriter())
+    console = new_console(record=True, width=160, file=NullWriter())
     console.print(results_table(result, fw))
     if result.non_participants:
         console.print("Non-participants (all components 0 or missing): " + ", ".join(result.non_participants))
@@ -315,7 +325,9 @@ def _serve_demo(console: Console, *, port: int) -> None:
     console.print("Preparing the web demo database …")
     call_command("migrate", verbosity=0, interactive=False)
     logins = load_demo()
-    table = Table(title=f"Web demo: http://127.0.0.1:{port}/  (one login per role; new passwords each run)")
+    table = new_table(
+        title=f"Web demo: http://127.0.0.1:{port}/  (one login per role; new passwords each run)"
+    )
     for column in ("role", "username", "password", "sees"):
         table.add_column(column)
     for login in logins:

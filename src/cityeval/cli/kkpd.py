@@ -10,10 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from rich.console import Console
-from rich.table import Table
 
-from cityeval.cli.output import NullWriter, emit
+from cityeval.cli.output import NullWriter, emit, new_console, new_table
 from cityeval.engine.spreadsheet import write_csv
 
 if TYPE_CHECKING:
@@ -141,8 +139,8 @@ def _as_json(result: CheckResult) -> dict[str, Any]:
 
 def _table_text(result: CheckResult, checked: int) -> str:
 
-    console = Console(record=True, width=160, file=NullWriter())
-    table = Table(title=f"KKPD flags ({result.flags.height} on {checked} transactions)")
+    console = new_console(record=True, width=160, file=NullWriter())
+    table = new_table(title=f"KKPD flags ({result.flags.height} on {checked} transactions)")
     for column in OUTPUT_COLUMNS:
         table.add_column(
             column, justify="right" if column == "amount" else "left", no_wrap=column != "detail"

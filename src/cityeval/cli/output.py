@@ -10,14 +10,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from cityeval.engine import Framework, InputError
 from cityeval.engine.numbers import format_number
 from cityeval.engine.scoring import ScoreResult
+
+if TYPE_CHECKING:  # rich is imported when something is printed: start-up stays short
+    from rich.console import Console
+    from rich.table import Table
 
 EXIT_USAGE = 2
 PROGRESS_DELAY_SECONDS = 1.0
@@ -26,7 +27,7 @@ PROGRESS_DELAY_SECONDS = 1.0
 def results_table(result: ScoreResult, fw: Framework, *, title: str | None = None) -> Table:
     """A rich table of the results, values rounded half up to 2 decimals as the letters print them."""
     summary = result.summary(fw.component_codes)
-    table = Table(title=title)
+    table = new_table(title=title)
     for column in summary.columns:
         text = column in ("region", "group", "province")
         table.add_column(column, justify="left" if text else "right", no_wrap=text)
@@ -68,7 +69,21 @@ class NullWriter(io.StringIO):
 
 
 def make_console() -> Console:
-    return Console(width=None if sys.stdout.isatty() else 160)
+    return new_console(width=None if sys.stdout.isatty() else 160)
+
+
+def new_console(**options: Any) -> Console:
+    """A rich console, rich imported only now (a command writing a file never needs it)."""
+    from rich.console import Console
+
+    return Console(**options)
+
+
+def new_table(**options: Any) -> Table:
+    """A rich table, rich imported only now."""
+    from rich.table import Table
+
+    return Table(**options)
 
 
 @contextmanager
@@ -87,7 +102,7 @@ def progress_line(title: str) -> Iterator[Any]:
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=new_console(stderr=True),
         transient=True,
     )
     task = progress.add_task(title, total=None)

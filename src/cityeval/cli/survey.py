@@ -29,10 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from rich.console import Console
-from rich.table import Table
 
-from cityeval.cli.output import NullWriter, emit
+from cityeval.cli.output import NullWriter, emit, new_console, new_table
 from cityeval.engine import InputError, load_framework
 from cityeval.engine.numbers import format_number
 from cityeval.engine.spreadsheet import write_csv
@@ -109,12 +107,12 @@ def _cmd_forms(args: argparse.Namespace) -> int:
     from cityeval.engine.survey import form_choices
 
     fw = load_framework(args.framework)
-    table = Table(title=f"Survey forms of {fw.code}")
+    table = new_table(title=f"Survey forms of {fw.code}")
     for column in ("form", "mode", "dimension", "statements"):
         table.add_column(column)
     for form in form_choices(fw):
         table.add_row(form.code, form.mode, form.dimension, ", ".join(form.statements))
-    console = Console(width=160)
+    console = new_console(width=160)
     console.print(table)
     console.print("A region runs each dimension either combined (one form) or split (one per sub-dimension).")
     return 0
@@ -202,9 +200,9 @@ def _as_json(
 
 
 def _as_text(export: str, form: str, stats: pl.DataFrame, report: QualityReport, salt_note: str) -> str:
-    console = Console(record=True, width=120, file=NullWriter())
+    console = new_console(record=True, width=120, file=NullWriter())
     console.print(f"{export} · form {form}")
-    table = Table(title="Statement means (0–4), 95 % bootstrap interval")
+    table = new_table(title="Statement means (0–4), 95 % bootstrap interval")
     for column in _STAT_COLUMNS:
         table.add_column(column, justify="left" if column == "statement" else "right")
     for row in stats.iter_rows(named=True):

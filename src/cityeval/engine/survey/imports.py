@@ -91,7 +91,7 @@ from cityeval.engine.survey.forms import (
     FormSpec,
 )
 from cityeval.engine.survey.timestamps import fill_unparsed, timestamps_expr
-from cityeval.engine.tables import check_repeated_header, malformed_csv, short_row_error
+from cityeval.engine.tables import check_repeated_header, malformed_csv, per_distinct, short_row_error
 
 __all__ = ["REVIEW_STATES", "Kind", "read_responses", "response_columns", "template_csv"]
 
@@ -454,7 +454,9 @@ def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec
 
     def coded(name: str, decode: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
         header = columns.get(name)
-        return _per_value(raw, header, decode) if header is not None else decode(text(name))
+        if header is None:
+            return decode(text(name))
+        return per_distinct(raw.get_column(header), pl.col(header), decode)
 
     parsed = raw.select(
         pl.col(_ROW),
@@ -489,16 +491,6 @@ def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec
 def _with_identities(parsed: pl.DataFrame, form: FormSpec, salt: str) -> pl.DataFrame:
     hashes = _hash_identities(parsed.get_column("__digits__"), salt)
     return parsed.with_columns(hashes.alias("identity_hash")).select(list(response_columns(form)))
-
-
-def _per_value(raw: pl.DataFrame, header: str, decode: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
-    """``decode`` applied to the column, worked out once per distinct value when there are few
-    (answers, yes/no, bands: a handful of values in a million rows) and looked up per row."""
-    values = raw.get_column(header).unique().drop_nulls()
-    if not values.len() or values.len() > max(raw.height // 8, 64):
-        return decode(pl.col(header))
-    decoded = pl.select(decode(pl.lit(values))).to_series()  # every decoder keeps a blank blank
-    return pl.col(header).replace_strict(values, decoded, default=None, return_dtype=decoded.dtype)
 
 
 def _yes_no(text: pl.Expr) -> pl.Expr:
