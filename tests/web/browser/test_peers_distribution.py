@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from cityeval.web.demo import load_demo
 from cityeval.web.evaluations.templatetags.cityeval import number
@@ -21,6 +23,16 @@ CYCLE = "gmsc-2024"
 COORDINATOR = "koordinator"
 ADMIN = "admin.deliserdang"
 WIDTH = "[document.documentElement.scrollWidth, window.innerWidth]"
+# Every text of every box plot whose box (as Chromium lays it out) leaves the chart's viewBox,
+# where the SVG clips it: [chart's label, text, left, right, bottom, viewBox width, height].
+CLIPPED = """() => [...document.querySelectorAll("svg.boxplot")].flatMap(svg => {
+  const view = svg.viewBox.baseVal;
+  return [...svg.querySelectorAll("text")].map(t => [t, t.getBBox()])
+    .filter(([t, b]) => b.x < view.x - 0.5 || b.x + b.width > view.x + view.width + 0.5
+                        || b.y + b.height > view.y + view.height + 0.5)
+    .map(([t, b]) => [svg.getAttribute("aria-label"), t.textContent, b.x, b.x + b.width,
+                      b.y + b.height, view.width, view.height]);
+})"""
 # Components looked at one after the other, then the final: the first and the last of the
 # framework's components and the weighted final.
 CHOSEN = ("baseline", "quick_win", "final")
@@ -91,6 +103,7 @@ def _check_page(page: Any) -> None:
         assert f"{len(_stored('final', None if key == 'all' else key))} region" in heading, heading
         for score in CHOSEN:
             _check_score(page, key, score)
+    assert page.evaluate(CLIPPED) == []
 
 
 def test_the_coordinator_reads_the_distribution_on_a_desktop(transactional_db, page, live_server, screenshot):
@@ -111,6 +124,20 @@ def test_the_distribution_fits_a_phone(transactional_db, phone_page, live_server
         box = chart.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= window + 0.5, box
     screenshot(phone_page, "phone-en-peers-distribution")
+    # In Indonesian (longer words, a decimal comma): still no sideways scroll.
+    phone_page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "id", "url": live_server.url}]
+    )
+    phone_page.reload()
+    assert phone_page.evaluate("document.documentElement.lang") == "id"
+    with translation.override("id"):
+        median = number(_expected(_stored("final"))["median"])
+    assert "," in median
+    assert phone_page.locator("#distribution-all-final td").nth(4).inner_text() == median
+    assert phone_page.evaluate(CLIPPED) == []
+    scroll, window = phone_page.evaluate(WIDTH)
+    assert scroll <= window, (scroll, window)
+    screenshot(phone_page, "phone-id-peers-distribution")
 
 
 def test_a_regional_admin_is_refused_and_an_anonymous_visitor_sent_to_log_in(
