@@ -65,3 +65,33 @@ def test_whiskers_reach_the_lowest_and_the_highest_and_missing_rows_draw_no_box(
 def test_a_box_plot_needs_a_scale():
     with pytest.raises(ValueError):
         box_plot_svg([BoxRow("Final", 1.0, 2.0, 3.0)], scale_min=4.0, scale_max=4.0)
+
+
+def test_a_long_legend_is_wrapped_within_the_chart_and_the_chart_grows_to_hold_it():
+    # The legend's text starts at 12 + 24 = 36 and may reach 348: 312 units; at 0.56 × 12 =
+    # 6.72 units a character that is 46 characters a line (312 / 6.72 = 46.4). The Indonesian
+    # legend (54 characters) takes two lines, broken at the last space before the 47th
+    # character; the English one (45) and the region's name keep one each.
+    indonesian = "Q1 sampai Q3, median; garis: terendah sampai tertinggi"
+    rows = [BoxRow("Final", 1.0, 2.0, 3.0, low=0.0, high=4.0)]
+    short = ET.fromstring(
+        box_plot_svg(
+            rows, scale_min=0.0, scale_max=4.0, legend=("Q1 to Q3, median; whiskers: lowest to highest", None)
+        )
+    )
+    long = ET.fromstring(box_plot_svg(rows, scale_min=0.0, scale_max=4.0, legend=(indonesian, "Kab. Deli")))
+    legend = next(e for e in long.iter(f"{SVG}g") if e.get("class") == "legend")
+    texts = [(t.text, float(t.get("x")), float(t.get("y"))) for t in legend.iter(f"{SVG}text")]
+    # One row: the axis at 8 + 46 + 4 = 58, the legend's first line at 58 + 36 + 1 = 95, the
+    # next 15 below; the region's entry 22 + 15 below the first entry.
+    assert texts == [
+        ("Q1 sampai Q3, median; garis: terendah sampai", 36.0, 95.0),
+        ("tertinggi", 36.0, 110.0),
+        ("Kab. Deli", 36.0, 132.0),
+    ]
+    assert all(len(text) <= 46 for text, _x, _y in texts)
+    # The chart's height: 58 + 22, then 22 an entry and 15 an extra line: 80 + 22 + 15 + 22.
+    assert long.get("height") == "139" and long.get("viewBox") == "0 0 360 139"
+    assert short.get("height") == "102"  # 58 + 22 + 22: one line, as before
+    (marker,) = legend.iter(f"{SVG}path")
+    assert marker.get("d").startswith("M21.00,121.00 ")  # the diamond beside the region's name

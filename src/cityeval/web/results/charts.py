@@ -13,6 +13,7 @@ could import it too.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -259,6 +260,12 @@ class BoxRow:
 
 
 BOX_ROW_HEIGHT = 46.0
+BOX_LEGEND_ROOM = 24.0  # from the legend's left edge to its text: the swatch and a gap
+BOX_LEGEND_LINE = 15.0  # between the lines of a wrapped legend entry
+# The widest average glyph of the pages' sans-serif fonts at the legend's 12 units, a little
+# generous (DejaVu Sans sets the Indonesian legend at about 0.52 em a character): a line
+# of this many characters fits the chart whatever the font. The SVG clips what does not fit.
+BOX_LEGEND_CHAR = 0.56 * 12
 
 
 def box_plot_svg(
@@ -284,8 +291,11 @@ def box_plot_svg(
     left, right, top = 12.0, 12.0, 8.0
     plot_w = width - left - right
     axis_y = top + BOX_ROW_HEIGHT * len(rows) + 4
-    legend_lines = 0 if legend is None else (1 if legend[1] is None else 2)
-    height = axis_y + 22 + 22 * legend_lines
+    # Translated legends run long (Indonesian is about a fifth longer): each entry is wrapped
+    # at spaces into lines that fit the chart's width.
+    room = width - left - right - BOX_LEGEND_ROOM
+    entries = [] if legend is None else [_wrap(name, room) for name in legend if name is not None]
+    height = axis_y + 22 + sum(22 + BOX_LEGEND_LINE * (len(lines) - 1) for lines in entries)
 
     def x(value: float) -> float:
         share = min(1.0, max(0.0, (value - scale_min) / (scale_max - scale_min)))
@@ -306,8 +316,8 @@ def box_plot_svg(
         )
     for i, row in enumerate(rows):
         parts.append(_box_row(row, x, top + i * BOX_ROW_HEIGHT))
-    if legend:
-        parts.append(_box_legend(legend, left, axis_y + 36))
+    if entries:
+        parts.append(_box_legend(entries, left, axis_y + 36))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -359,22 +369,36 @@ def _box_row(row: BoxRow, x: Any, y: float) -> str:
     return "".join(parts)
 
 
-def _box_legend(names: tuple[str, str | None], left: float, y: float) -> str:
+def _wrap(text: str, room: float) -> list[str]:
+    """``text`` in lines (broken at spaces) that each fit ``room`` units of the legend."""
+    most = max(1, math.floor(room / BOX_LEGEND_CHAR))
+    return textwrap.wrap(text, most, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+def _box_legend(entries: list[list[str]], left: float, y: float) -> str:
     """A box for the quartiles with its median; below it, when named, a diamond for the
-    region (one entry a line: translated names run long)."""
-    parts = [
-        f'<g class="legend" font-size="12"><rect x="{left:.2f}" y="{y - 9:.2f}" width="18" height="12" '
-        f'fill="#0b5cad" fill-opacity="0.25" stroke="#0b5cad"/><line x1="{left + 9:.2f}" y1="{y - 9:.2f}" '
-        f'x2="{left + 9:.2f}" y2="{y + 3:.2f}" stroke="#0b5cad" stroke-width="3"/>'
-        f'<text x="{left + 24:.2f}" y="{y + 1:.2f}">{escape(names[0])}</text>'
-    ]
-    if names[1] is not None:
-        y += 22
-        parts.append(
-            f'<path d="M{left + 9:.2f},{y - 10:.2f} L{left + 16:.2f},{y - 3:.2f} L{left + 9:.2f},{y + 4:.2f} '
-            f'L{left + 2:.2f},{y - 3:.2f} Z" fill="#9a3412"/>'
-            f'<text x="{left + 24:.2f}" y="{y + 1:.2f}">{escape(names[1])}</text>'
-        )
+    region (one entry a line: translated names run long; an entry too long for the chart's
+    width over several lines, see :func:`_wrap`)."""
+    parts = ['<g class="legend" font-size="12">']
+    for k, lines in enumerate(entries):
+        if k == 0:
+            parts.append(
+                f'<rect x="{left:.2f}" y="{y - 9:.2f}" width="18" height="12" fill="#0b5cad" '
+                f'fill-opacity="0.25" stroke="#0b5cad"/><line x1="{left + 9:.2f}" y1="{y - 9:.2f}" '
+                f'x2="{left + 9:.2f}" y2="{y + 3:.2f}" stroke="#0b5cad" stroke-width="3"/>'
+            )
+        else:
+            y += 22 + BOX_LEGEND_LINE * (len(entries[k - 1]) - 1)
+            parts.append(
+                f'<path d="M{left + 9:.2f},{y - 10:.2f} L{left + 16:.2f},{y - 3:.2f} L{left + 9:.2f},'
+                f'{y + 4:.2f} L{left + 2:.2f},{y - 3:.2f} Z" fill="#9a3412"/>'
+            )
+        # One text element a line (no tspans): the PDF letters' SVG renderer draws them alike.
+        for i, line in enumerate(lines):
+            parts.append(
+                f'<text x="{left + BOX_LEGEND_ROOM:.2f}" y="{y + 1 + BOX_LEGEND_LINE * i:.2f}">'
+                f"{escape(line)}</text>"
+            )
     parts.append("</g>")
     return "".join(parts)
 
