@@ -34,13 +34,14 @@ from __future__ import annotations
 import io
 import os
 import struct
-import subprocess
 import sys
 import tempfile
 import time
 import zipfile
 import zlib
 from pathlib import Path
+
+from compare import measured
 
 TARGET_SECONDS = 5.0
 TARGET_MB = 300.0
@@ -284,21 +285,17 @@ def _unpacked(data: bytes) -> int:
 
 
 def _in_child(path: Path, target: str) -> tuple[str, float, float]:
-    """Run the reading in a fresh process; its outcome, seconds and peak RSS (MB)."""
-    process = subprocess.Popen(
+    """Run the reading in a fresh process; its outcome, seconds and peak RSS (MiB, its own:
+    started through ``peak.py``, see there)."""
+    process, _, peak = measured(
         [sys.executable, "-c", _CHILD, str(path), target],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
         cwd=tempfile.gettempdir(),
         env={**os.environ, "CITYEVAL_DATA_DIR": tempfile.gettempdir()},
     )
-    out, err = process.stdout.read(), process.stderr.read()  # type: ignore[union-attr]
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
-        return f"child failed ({process.returncode}): {err.decode()[-300:]}", 0.0, usage.ru_maxrss / 1024
-    outcome, seconds = out.decode().strip().rsplit(" ", 1)
-    return outcome, float(seconds), usage.ru_maxrss / 1024  # ru_maxrss is in kB on Linux
+        return f"child failed ({process.returncode}): {process.stderr.decode()[-300:]}", 0.0, peak
+    outcome, seconds = process.stdout.decode().strip().rsplit(" ", 1)
+    return outcome, float(seconds), peak
 
 
 def run() -> None:

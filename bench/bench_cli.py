@@ -9,18 +9,17 @@ interleaved, medians and min–max. Target: cityeval ≤ 2× the plain script.
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import polars as pl
 
 from bench_scoring import national_cycle, weights_table
 from cityeval.engine import load_framework
+from compare import measured
 
 ROUNDS = 5
 TARGET_RATIO = 2.0
@@ -28,17 +27,12 @@ HERE = Path(__file__).parent
 
 
 def _run(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak MiB of one run of ``command`` (its output thrown away)."""
-    start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        raise SystemExit(
-            f"{' '.join(command)} failed: {child.stderr.read().decode() if child.stderr else ''}"
-        )
-    return seconds, usage.ru_maxrss / 1024
+    """Wall seconds and peak MiB of one run of ``command`` (its output thrown away), measured by
+    ``peak.py`` so that the peak is the command's own, not this process's."""
+    done, seconds, peak = measured(command, stdout=subprocess.DEVNULL)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(command)} failed: {done.stderr.decode()}")
+    return seconds, peak
 
 
 def run() -> dict[str, float]:

@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).parent
 
@@ -39,6 +40,23 @@ def interleaved(contenders: Mapping[str, Callable[[], object]], rounds: int) -> 
     return times
 
 
+def measured(command: list[str], **popen: Any) -> tuple[subprocess.CompletedProcess[bytes], float, float]:
+    """Run ``command`` through ``peak.py``: its completed process (stderr without peak.py's
+    line), wall seconds and peak MiB of its own, not inherited from this process."""
+    popen.setdefault("stdout", subprocess.PIPE)
+    done = subprocess.run([sys.executable, str(HERE / "peak.py"), *command], stderr=subprocess.PIPE, **popen)
+    err, _, last = done.stderr.rstrip().rpartition(b"\n")
+    figures = json.loads(last)
+    done.stderr = err
+    return done, figures["seconds"], figures["peak_mib"]
+
+
+def _path_with_here() -> str:
+    """PYTHONPATH with this folder first, keeping the caller's (an optional peer installed
+    outside the virtualenv stays importable)."""
+    return os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
+
+
 def peak_mib(module: str, name: str, *args: str) -> float:
     """MiB the contender ``name`` of ``bench_<module>`` adds to its process's peak RSS."""
     result = subprocess.run(
@@ -46,7 +64,7 @@ def peak_mib(module: str, name: str, *args: str) -> float:
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))},
+        env={**os.environ, "PYTHONPATH": _path_with_here()},
     )
     return float(json.loads(result.stdout.strip().splitlines()[-1])["peak_mib"])
 
