@@ -15,14 +15,16 @@ and its commands are run from them.
    by both app servers; then the upgrade commands of section 8, the backup unit's commands and
    the restore commands of section 10, after which the session from before the backup still
    works. On SQLite it skips, unless CITYEVAL_REQUIRE_ALL=1 and no PostgreSQL pass follows;
-   without nginx, openssl or gunicorn it skips, or fails under CITYEVAL_REQUIRE_ALL=1.
+   without nginx, openssl, curl or gunicorn it skips, or fails under CITYEVAL_REQUIRE_ALL=1.
 
 Paths are moved to the test's folders (``/opt/cityeval/.venv/bin/`` to this virtualenv's, ``/var/lib/
-cityeval``, ``/var/backups/cityeval``, ``/etc/cityeval/env``, ports 8000/8001, nginx's 80/443 to
-free loopback ports); nothing else is changed but ``--workers 3``, run as ``--workers 1`` to keep
-the test small. Lines the test cannot run as written (``git``, ``make install``, ``systemctl``,
-``sudo -u postgres``) are listed below with what it does instead. Every process is ours, bound
-to 127.0.0.1, stopped by its pid (terminate, then kill); every wait is bounded.
+cityeval``, ``/var/backups/cityeval``, ``/etc/cityeval/env``, the certificate's), ports 8000/8001
+and nginx's 80/443 to free loopback ports; the environment file gets its own secret key, database
+and e-mail back end (no Sentry, no SMTP). Nothing else is changed but ``--workers 3``, run as
+``--workers 1`` to keep the test small. Lines the test cannot run as written (``git``, ``make
+install``, ``systemctl``, ``sudo -u postgres``) are listed below with what it does instead. Every
+process is ours, bound to 127.0.0.1, stopped by its pid (terminate, then kill); every wait is
+bounded.
 """
 
 from __future__ import annotations
@@ -190,7 +192,7 @@ def _postgres_url() -> str | None:
 
 def _skip_or_fail() -> None:
     """As the topology test: PostgreSQL only; a missing tool skips, or fails under
-    CITYEVAL_REQUIRE_ALL=1 (``.ci/run`` installs nginx and openssl)."""
+    CITYEVAL_REQUIRE_ALL=1 (``.ci/run`` installs nginx, openssl and curl)."""
     if _postgres_url() is None:
         reason = "the deployment test runs on PostgreSQL only (DATABASE_URL names none)"
         if require_all() and not os.environ.get("CITYEVAL_TEST_DATABASE_URL"):
@@ -262,6 +264,7 @@ def _environment(places: Places, database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "EMAIL_BACKEND": "locmem",
     }
+    places.env_file.touch(mode=0o600)  # it holds the database's password, as in the guide (0640)
     places.env_file.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
     ours = ("DATABASE_", "CITYEVAL_", "DJANGO_", "S3_", "STORAGE_", "AWS_", "EMAIL_", "SENTRY_")
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
