@@ -16,7 +16,6 @@ import html
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
@@ -187,8 +186,8 @@ def test_a_run_queued_again_while_the_first_was_slow_leaves_one_import(
     by_job, as_user, coordinator, monkeypatch
 ):
     """The first run is still checking when its job is queued again and a second worker runs
-    it to the end; the first run's storing then fails and rolls back: the regions are there once
-    and the job keeps the second run's outcome."""
+    it to the end; the first run then finds the regions created and stores nothing: the regions
+    are there once and the job keeps the second run's outcome."""
     job = _queued(as_user(coordinator), GOOD)
     real_prepare = region_imports.region_import_prepare
     second_run: list[bool] = []
@@ -201,13 +200,66 @@ def test_a_run_queued_again_while_the_first_was_slow_leaves_one_import(
         return prepared
 
     monkeypatch.setattr(region_imports, "region_import_prepare", slow)
-    with pytest.raises(IntegrityError):  # the regions exist: this run's writes are rolled back
+    with pytest.raises(region_imports.RegionsChangedMeanwhile):  # the regions exist now
         job_run(job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.attempts, job.result_text) == (
         "done", 2, "Imported: 2 new regions, 1 already present.",
     )  # fmt: skip
     assert _regions() == IMPORTED
+
+
+def test_regions_another_import_created_meanwhile_fail_the_job_clearly_and_a_retry_counts_them(
+    by_job, as_user, coordinator, monkeypatch
+):
+    """Two coordinators import overlapping files: the second job's rows were checked before the
+    first job created the regions. It stores nothing and says why (found by the review of this
+    feature: it failed with the database's unique-name error and no message); its retry counts
+    them as already present."""
+    other = as_user(make_user("coordinator_too", Role.COORDINATOR))
+    first, second = _queued(as_user(coordinator), GOOD), _queued(other, GOOD)
+    real_prepare = region_imports.region_import_prepare
+
+    def checked_then_overtaken(job, progress):
+        prepared = real_prepare(job, progress)
+        if job.pk == second.pk:
+            job_run(job_id=first.pk)  # the first coordinator's job ends meanwhile
+        return prepared
+
+    monkeypatch.setattr(region_imports, "region_import_prepare", checked_then_overtaken)
+    with pytest.raises(region_imports.RegionsChangedMeanwhile):
+        job_run(job_id=second.pk)
+    first.refresh_from_db(), second.refresh_from_db()
+    assert first.result_text == "Imported: 2 new regions, 1 already present."
+    assert second.status == "failed" and second.error.startswith(
+        "Some of these regions were created by another import while this file was being checked."
+    )
+    assert _regions() == IMPORTED
+
+    assert other.post(f"/jobs/{second.pk}/retry/").status_code == 302
+    job_run(job_id=second.pk)
+    second.refresh_from_db()
+    assert (second.status, second.result_text) == ("done", "Imported: 0 new regions, 3 already present.")
+    assert _regions() == IMPORTED
+
+
+def test_a_clash_only_the_database_sees_is_refused_the_same_way(by_job, as_user, coordinator, monkeypatch):
+    """A region created between the job's last look and its write (another server's import, at
+    the same moment) reaches the database's unique constraint: the same clear refusal, nothing
+    stored."""
+    job = _queued(as_user(coordinator), GOOD)
+    real_store = region_services.regions_store
+
+    def raced(*, plan):
+        name, slug, kind, *_ = plan.to_create[0]
+        Region.objects.create(name=name, slug=slug, kind=kind, province=Province.objects.first(), code="")
+        return real_store(plan=plan)
+
+    monkeypatch.setattr(region_imports, "regions_store", raced)
+    with pytest.raises(region_imports.RegionsChangedMeanwhile):
+        job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and _regions() == WORLD
 
 
 def test_a_refused_file_fails_the_job_with_the_pages_message_and_stores_nothing(

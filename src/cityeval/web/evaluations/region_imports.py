@@ -24,6 +24,8 @@ from __future__ import annotations
 import hashlib
 
 from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 
@@ -38,6 +40,7 @@ from cityeval.web.jobs.services import (
     job_upload_read,
 )
 from cityeval.web.refusals import Refused
+from cityeval.web.regions.models import Region
 from cityeval.web.regions.services import (
     RegionImportPlan,
     region_import_summary,
@@ -49,6 +52,15 @@ from cityeval.web.regions.services import (
 class NotCoordinator(Refused):
     status = 403
     default_message = gettext_lazy("Only a national coordinator may import regions.")
+
+
+class RegionsChangedMeanwhile(Refused):
+    status = 409
+    default_message = gettext_lazy(
+        "Some of these regions were created by another import while this file was being checked. "
+        "Nothing was imported from it: try again, and the regions now present will be counted as "
+        "already present."
+    )
 
 
 def region_import_enqueue(*, data: bytes, file_name: str, user: User) -> Job:
@@ -95,6 +107,14 @@ def region_import_prepare(job: Job, progress: Progress) -> RegionImportPlan:
 def region_import_job(job: Job, progress: Progress, prepared: RegionImportPlan) -> JobLink:
     """Create the checked regions (inside the job's transaction); the stored upload is deleted
     once that commits (a failed import keeps it for the retry)."""
-    report = regions_store(plan=prepared)
+    names = [name for name, *_ in prepared.to_create]
+    slugs = [slug for _, slug, *_ in prepared.to_create]
+    if Region.objects.filter(Q(name__in=names) | Q(slug__in=slugs)).exists():
+        raise RegionsChangedMeanwhile
+    try:
+        with transaction.atomic():  # a savepoint: a clash found only by the database is refused too
+            report = regions_store(plan=prepared)
+    except IntegrityError:
+        raise RegionsChangedMeanwhile from None
     job_upload_forget(job)
     return JobLink(region_import_summary(report), reverse("regions:region_list"))
