@@ -233,10 +233,10 @@ X_FRAME_OPTIONS = "DENY"
 # last X-Forwarded-For hop it adds (log-in limits, survey abuse limits).
 BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
-AXES_IPWARE_PROXY_COUNT = 1 if BEHIND_PROXY else None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if BEHIND_PROXY else ["REMOTE_ADDR"]
-)
+# The address django-axes counts failed log-ins by is the one the rest of the app uses (the last
+# X-Forwarded-For hop behind our proxy): django-ipware is not installed, and without this axes
+# would count REMOTE_ADDR, which behind nginx is the proxy's own address for every client.
+AXES_CLIENT_IP_CALLABLE = "cityeval.web.addresses.client_ip"
 
 # Nothing shared lives in the cache (the survey's abuse limits are counted in the database,
 # see surveys.limits), so each process keeps its own.

@@ -57,6 +57,27 @@ def test_repeated_failed_logins_lock_the_account_even_with_the_right_password(ad
     assert "_auth_user_id" not in client.session
 
 
+def test_behind_the_proxy_the_lock_out_counts_each_client_by_its_forwarded_address(admin_a, settings):
+    """Behind nginx every request comes from 127.0.0.1; the lock-out must count the client nginx
+    names (the last X-Forwarded-For hop), as the rest of the app does. Before (found in review)
+    axes counted 127.0.0.1, so five wrong passwords from anywhere locked the account for all."""
+    settings.BEHIND_PROXY = True
+    login = reverse("accounts:login")
+
+    def attempt(client_address: str, password: str = "wrong") -> int:
+        forwarded = f"198.51.100.7, {client_address}"  # a claimed hop, then the one nginx adds
+        headers = {"HTTP_X_FORWARDED_FOR": forwarded, "REMOTE_ADDR": "127.0.0.1"}
+        return Client().post(login, {"username": "admin_a", "password": password}, **headers).status_code
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        last = attempt("203.0.113.9")
+    assert last == 429  # that client is locked out
+    assert attempt("203.0.113.9", PASSWORD) == 429
+    assert attempt("192.0.2.44", PASSWORD) == 302  # another client logs in
+    addresses = set(AccessAttempt.objects.filter(username="admin_a").values_list("ip_address", flat=True))
+    assert addresses == {"203.0.113.9"}
+
+
 def _failures(username: str) -> int:
     """The failed log-ins django-axes counts for ``username`` (every address)."""
     return sum(a.failures_since_start for a in AccessAttempt.objects.filter(username=username))
