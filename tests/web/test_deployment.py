@@ -59,6 +59,7 @@ ROOT = Path(__file__).parents[2]
 DEPLOY = ROOT / "deploy"
 GUIDE = ROOT / "docs" / "deployment.md"
 BIN = Path(sys.executable).parent
+NGINX_LOG = "/var/log/nginx/cityeval.log"  # the site's access log (no request line)
 HOST = "cityeval.example.go.id"  # the guide's host name, kept: nginx and ALLOWED_HOSTS use it
 START_SECONDS = 60.0
 SHOWN = re.compile(r"^<!-- (deploy/[^ ]+) -->\n```[a-z]*\n(.*?)^```$", re.M | re.S)
@@ -300,6 +301,8 @@ def _nginx_configuration(places: Places, folder: Path, http_port: int, https_por
     }.items():
         assert site.count(guide) == 1, f"{guide!r} not once in deploy/nginx-cityeval.conf"
         site = site.replace(guide, here)
+    assert site.count(NGINX_LOG) == 2, f"{NGINX_LOG!r} not in both servers of deploy/nginx-cityeval.conf"
+    site = site.replace(NGINX_LOG, str(folder / "cityeval.log"))
     (folder / "site.conf").write_text(site)
     temp = folder / "temp"
     temp.mkdir()
@@ -489,6 +492,16 @@ def _check_https(site: Site, browser: Client, http_port: int) -> None:
     assert status == 200 and body.strip() == b"ok"
     status, body, _ = browser.request("/readyz")
     assert status == 200 and json.loads(body)["status"] == "ok"
+
+    # A survey link's secret, over HTTP and HTTPS, is in no line of nginx's logs for the site,
+    # which has a line for each request.
+    secret = "s3cret-survey-link-token-for-the-log-check"
+    browser.request(f"/s/{secret}/")
+    Client(f"http://127.0.0.1:{http_port}").request(f"/s/{secret}/")
+    access = (site.folder / "cityeval.log").read_text()
+    assert access.count("\n") >= 8 and '"GET" 200' in access and '"GET" 301' in access
+    for log in site.folder.glob("*.log"):
+        assert secret not in log.read_text(errors="replace"), log.name
 
 
 def _log_in(browser: Client, credentials: dict[str, str]) -> None:
