@@ -93,5 +93,19 @@ def test_a_long_legend_is_wrapped_within_the_chart_and_the_chart_grows_to_hold_i
     # The chart's height: 58 + 22, then 22 an entry and 15 an extra line: 80 + 22 + 15 + 22.
     assert long.get("height") == "139" and long.get("viewBox") == "0 0 360 139"
     assert short.get("height") == "102"  # 58 + 22 + 22: one line, as before
+    # An upper-case name (as official lists write them) counts its capitals wide, 0.8 × 12 = 9.6
+    # units: "KABUPATEN KEPULAUAN SIAU TAGULANDANG BIARO" set in DejaVu Sans is about 389 units,
+    # over the 312 there is room for (found in review: it was one clipped line). The first
+    # three words are 22 capitals and 2 spaces (224.6 units); with " TAGULANDANG" 337.0: over.
+    upper = ET.fromstring(
+        box_plot_svg(
+            rows, scale_min=0.0, scale_max=4.0, legend=("Q1", "KABUPATEN KEPULAUAN SIAU TAGULANDANG BIARO")
+        )
+    )
+    upper_legend = next(e for e in upper.iter(f"{SVG}g") if e.get("class") == "legend")
+    assert [t.text for t in upper_legend.iter(f"{SVG}text")][1:] == [
+        "KABUPATEN KEPULAUAN SIAU",
+        "TAGULANDANG BIARO",
+    ]
     (marker,) = legend.iter(f"{SVG}path")
     assert marker.get("d").startswith("M21.00,121.00 ")  # the diamond beside the region's name

@@ -13,7 +13,6 @@ could import it too.
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -262,10 +261,12 @@ class BoxRow:
 BOX_ROW_HEIGHT = 46.0
 BOX_LEGEND_ROOM = 24.0  # from the legend's left edge to its text: the swatch and a gap
 BOX_LEGEND_LINE = 15.0  # between the lines of a wrapped legend entry
-# The widest average glyph of the pages' sans-serif fonts at the legend's 12 units, a little
-# generous (DejaVu Sans sets the Indonesian legend at about 0.52 em a character): a line
-# of this many characters fits the chart whatever the font. The SVG clips what does not fit.
+# Glyph widths at the legend's 12 units, a little generous for the pages' sans-serif fonts:
+# DejaVu Sans sets mixed-case text at about 0.52 em a character and capitals at about 0.77 em,
+# so capitals count wide: an upper-case region name, as official lists write them, fits as well
+# as a mixed-case one. The SVG clips what does not fit.
 BOX_LEGEND_CHAR = 0.56 * 12
+BOX_LEGEND_WIDE_CHAR = 0.8 * 12
 
 
 def box_plot_svg(
@@ -369,10 +370,21 @@ def _box_row(row: BoxRow, x: Any, y: float) -> str:
     return "".join(parts)
 
 
+def _legend_width(text: str) -> float:
+    """The width ``text`` may take in the legend, in the chart's units (see BOX_LEGEND_CHAR)."""
+    return sum(BOX_LEGEND_WIDE_CHAR if c.isupper() else BOX_LEGEND_CHAR for c in text)
+
+
 def _wrap(text: str, room: float) -> list[str]:
-    """``text`` in lines (broken at spaces) that each fit ``room`` units of the legend."""
-    most = max(1, math.floor(room / BOX_LEGEND_CHAR))
-    return textwrap.wrap(text, most, break_long_words=False, break_on_hyphens=False) or [""]
+    """``text`` in lines (broken at spaces) that each fit ``room`` units of the legend; a word
+    longer than that keeps a line of its own."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and _legend_width(f"{lines[-1]} {word}") <= room:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
 
 
 def _box_legend(entries: list[list[str]], left: float, y: float) -> str:
