@@ -85,11 +85,11 @@ def _named_elsewhere(names: set[str], leaving: list[int]) -> set[str]:
     if not names:
         return set()
     others = Job.objects.exclude(pk__in=leaving).filter(Q(file_name__in=names) | Q(params__file__in=names))
-    named = set()
+    named: set[str] = set()
     for file_name, params in others.values_list("file_name", "params"):
         named.add(file_name)
-        if isinstance(params, dict):
-            named.add(params.get("file"))
+        if isinstance(params, dict) and isinstance(params.get("file"), str):
+            named.add(params["file"])
     return names & named
 
 
