@@ -22,7 +22,7 @@ from django.utils import timezone
 from cityeval.web.audit.models import AuditEntry
 from cityeval.web.jobs import retention
 from cityeval.web.jobs.models import Job
-from cityeval.web.jobs.services import job_enqueue_upload, job_run
+from cityeval.web.jobs.services import job_enqueue_upload, job_run, job_schedule
 from cityeval.web.jobs.worker import PRUNE_EVERY_SECONDS, run_worker
 
 pytestmark = pytest.mark.django_db
@@ -224,6 +224,15 @@ def test_the_worker_queues_and_runs_the_deletion_once_a_day(
     assert _exists(*(jobs[key] for key in GONE_FILES)) == [False, False]
     run_worker(batch=True)  # the same day: no second job
     assert Job.objects.filter(kind=Job.Kind.JOBS_PRUNE).count() == 1
+
+
+def test_the_jobs_outcome_is_in_the_sites_language(jobs, settings, django_capture_on_commit_callbacks):
+    settings.LANGUAGE_CODE = "id"
+    job = job_schedule(kind=Job.Kind.JOBS_PRUNE, every=PRUNE_EVERY_SECONDS)
+    with django_capture_on_commit_callbacks(execute=True):
+        job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.result_text == "5 pekerjaan yang sudah selesai dan 2 berkas tersimpan dihapus."
 
 
 def test_the_worker_queues_no_deletion_when_everything_is_kept(settings, in_test_worker):

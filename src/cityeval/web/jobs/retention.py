@@ -107,7 +107,8 @@ def _batch(due: Q, after: int, *, dry_run: bool, pruned: Pruned) -> int | None:
     """Delete (or count) one batch of due jobs with pk above ``after``; the last pk seen, or
     None when there were none."""
     with transaction.atomic():
-        jobs = list(Job.objects.select_for_update().filter(due, pk__gt=after).order_by("pk")[:BATCH])
+        rows = Job.objects.filter(due, pk__gt=after).order_by("pk")
+        jobs = list((rows if dry_run else rows.select_for_update())[:BATCH])
         if not jobs:
             return None
         leaving = [job.pk for job in jobs]
