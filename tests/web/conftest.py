@@ -30,8 +30,10 @@ def _fast_and_isolated(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.LANGUAGE_CODE = "en"  # assertions read English; Indonesian is tested on its own
-    # The worker queues no periodic job (notices) but in the tests of that job, which turn it on.
+    # The worker queues no periodic job (notices, deleting old jobs) but in the tests of those
+    # jobs, which turn them on.
     settings.JOBS_NOTICES_EVERY_SECONDS = 0
+    settings.JOBS_KEEP_DAYS = settings.JOBS_SCHEDULED_KEEP_DAYS = 0
 
 
 @dataclass

@@ -426,3 +426,9 @@ JOBS_STEP_DELAY = env_float("CITYEVAL_JOBS_STEP_DELAY", 0.0)
 # `cityeval worker` queues a notices job (reminders due, unsent e-mail, daily digests) once in
 # every period of this many seconds; 0 leaves notices to `cityeval manage send_notices` (cron).
 JOBS_NOTICES_EVERY_SECONDS = env_int("JOBS_NOTICES_EVERY_SECONDS", 3600)
+# `cityeval worker` deletes, once a day, the jobs finished (done or failed) more than
+# JOBS_KEEP_DAYS days ago with their stored files (downloads, uploads kept for a retry), and the
+# jobs the worker queues itself (sending notices, this deletion; they have no file) after
+# JOBS_SCHEDULED_KEEP_DAYS days; 0 keeps those jobs for ever. `cityeval manage prune_jobs`.
+JOBS_KEEP_DAYS = env_int("JOBS_KEEP_DAYS", 30)
+JOBS_SCHEDULED_KEEP_DAYS = env_int("JOBS_SCHEDULED_KEEP_DAYS", 7)

@@ -78,7 +78,9 @@ def _env(tmp_path: Path, url: str) -> dict[str, str]:
         MEDIA_ROOT=str(tmp_path / "media"),
         CITYEVAL_JOBS_STEP_DELAY="0.3",
         JOBS_STALE_SECONDS="2",
-        JOBS_NOTICES_EVERY_SECONDS="0",  # the letter job alone (no periodic notices job)
+        JOBS_NOTICES_EVERY_SECONDS="0",  # the letter job alone (no periodic notices job,
+        JOBS_KEEP_DAYS="0",  # nor the daily deletion of old jobs)
+        JOBS_SCHEDULED_KEEP_DAYS="0",
     )
     return env
 

@@ -86,6 +86,7 @@ class Action(models.TextChoices):
     FOLLOWUP_CREATE = "followup_create", _("Follow-up action created")
     FOLLOWUP_UPDATE = "followup_update", _("Follow-up action changed")
     FOLLOWUP_EVIDENCE = "followup_evidence", _("Follow-up evidence added")
+    JOBS_PRUNE = "jobs_prune", _("Old background jobs deleted")
 
 
 class AuditEntry(AppendOnly):

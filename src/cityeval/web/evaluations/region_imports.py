@@ -25,7 +25,7 @@ import hashlib
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 
@@ -68,7 +68,10 @@ def region_import_enqueue(*, data: bytes, file_name: str, user: User) -> Job:
     same person before its import ran is the same job (the second copy is not kept); once it
     ran, sending it again is a new job, which creates nothing and says so, as the page does."""
     digest = hashlib.sha256(data).hexdigest()
-    imports_before = Job.objects.filter(kind=Job.Kind.REGION_IMPORT, status=Job.Status.DONE).count()
+    # The last import done so far names this one: a count of them would go down when old jobs
+    # are deleted (jobs.retention) and could name an earlier, done import of the same file.
+    done = Job.objects.filter(kind=Job.Kind.REGION_IMPORT, status=Job.Status.DONE)
+    imports_before = done.aggregate(last=Max("pk"))["last"] or 0
     return job_enqueue_upload(
         user=user,
         kind=Job.Kind.REGION_IMPORT,

@@ -18,6 +18,7 @@ class Job(models.Model):
         SURVEY_IMPORT = "survey_import", _("Survey responses import")
         REGION_IMPORT = "region_import", _("Import regions")
         NOTICES_SEND = "notices_send", _("Sending notices")
+        JOBS_PRUNE = "jobs_prune", _("Deleting old jobs")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

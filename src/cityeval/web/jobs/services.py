@@ -71,6 +71,7 @@ RUNNERS = {
     Job.Kind.SURVEY_IMPORT: "cityeval.web.surveys.jobs.survey_import_job",
     Job.Kind.REGION_IMPORT: "cityeval.web.evaluations.region_imports.region_import_job",
     Job.Kind.NOTICES_SEND: "cityeval.web.panels.jobs.notices_send_job",
+    Job.Kind.JOBS_PRUNE: "cityeval.web.jobs.retention.jobs_prune_job",
 }
 # Kinds whose runner writes to the database: it runs inside the transaction that marks the job
 # done (one step: its progress does not move while it runs, as nothing inside the transaction

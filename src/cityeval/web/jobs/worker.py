@@ -1,7 +1,9 @@
 """The worker loop behind ``cityeval worker``: django-tasks' database worker, with stale jobs
 queued again between its passes (the library leaves a task whose worker died as running), and
 the notices job queued once per ``JOBS_NOTICES_EVERY_SECONDS`` (reminders due, e-mail not sent
-yet, daily digests: what ``cityeval manage send_notices`` does when run by cron)."""
+yet, daily digests: what ``cityeval manage send_notices`` does when run by cron), and the
+deletion of old finished jobs once a day (``retention``: what ``cityeval manage prune_jobs``
+does)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from cityeval.web.jobs.models import Job
 from cityeval.web.jobs.services import job_recover_stale, job_schedule
 
 logger = logging.getLogger(__name__)
+# Old finished jobs are deleted once a day (``retention.jobs_prune``; periods start at 00:00 UTC).
+PRUNE_EVERY_SECONDS = 86400
 
 
 def run_worker(*, interval: float = 1.0, batch: bool = False) -> None:
@@ -49,3 +53,5 @@ def jobs_schedule() -> None:
     workers run)."""
     if settings.JOBS_NOTICES_EVERY_SECONDS > 0:
         job_schedule(kind=Job.Kind.NOTICES_SEND, every=settings.JOBS_NOTICES_EVERY_SECONDS)
+    if settings.JOBS_KEEP_DAYS > 0 or settings.JOBS_SCHEDULED_KEEP_DAYS > 0:
+        job_schedule(kind=Job.Kind.JOBS_PRUNE, every=PRUNE_EVERY_SECONDS)
