@@ -514,7 +514,8 @@ def impact_counts(cycle: Cycle) -> pl.DataFrame:
     form's own name (its id) keeps the rules, which all look within one form, to that form.
     Two queries, whatever the number of regions.
     """
-    columns = {"region": pl.String(), "statement": pl.String()} | {f"count_{k}": pl.Int64() for k in range(5)}
+    columns: dict[str, pl.DataType] = {"region": pl.String(), "statement": pl.String()}
+    columns |= {f"count_{k}": pl.Int64() for k in range(5)}
     forms = list(
         SurveyForm.objects.filter(plan__participation__cycle=cycle)
         .select_related("plan__participation__region")
@@ -545,7 +546,7 @@ def impact_counts(cycle: Cycle) -> pl.DataFrame:
     )
     statements = sorted(set(linked.get_column("statement").to_list()))
     counts = pooled_counts(valid, statements=statements, by=("region",))
-    return counts.join(linked, on=["region", "statement"], how="semi").select(list(columns)).cast(columns)
+    return counts.join(linked, on=["region", "statement"], how="semi").select(list(columns))
 
 
 def impact_flags(participation: Participation, *, quality: PlanQuality | None = None) -> dict[str, list[str]]:
