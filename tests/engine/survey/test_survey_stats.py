@@ -25,6 +25,7 @@ from cityeval.engine.survey import (
     cronbach_alpha,
     feldt_interval,
     form_alphas,
+    pooled_counts,
     pooled_means,
     statement_stats,
 )
@@ -267,6 +268,29 @@ def test_pooled_means_pool_the_forms_and_leave_rejected_reviews_out():
     ).with_columns(review_state=pl.Series(["", "", "", None, "rejected"]))
     assert pooled_means(table, statements=["service.1"]) == {"service.1": 13 / 4}
     assert statement_stats(table, by=())["mean"].to_list() == [13 / 4]
+
+
+def test_pooled_counts_by_region_pool_the_forms_by_hand():
+    """By hand: region x answers service.1 4, 4, 3 in form a and 2 in form b (a rejected 0 left
+    out) → n 4, counts 0, 0, 1, 1, 2; region y answers it 1 → n 1, count_1 1. service.2, asked
+    of y only (x left it blank), has one row; a statement without a column has none."""
+    table = pl.DataFrame(
+        {
+            "region": ["x", "x", "x", "x", "x", "y"],
+            "form": ["a", "a", "a", "b", "b", "a"],
+            "s_service_1": [4, 4, 3, 2, 0, 1],
+            "s_service_2": [None, None, None, None, None, 3],
+        },
+        schema_overrides={"s_service_1": pl.Int8, "s_service_2": pl.Int8},
+    ).with_columns(review_state=pl.Series(["", "", "", None, "rejected", None]))
+    counts = pooled_counts(table, statements=["service.1", "service.2", "policy.1"], by=("region",))
+    assert counts.rows() == [
+        ("x", "service.1", 4, 0, 0, 1, 1, 2),
+        ("y", "service.1", 1, 0, 1, 0, 0, 0),
+        ("y", "service.2", 1, 0, 0, 0, 1, 0),
+    ]
+    assert counts.columns == ["region", "statement", "n", *[f"count_{k}" for k in range(5)]]
+    assert pooled_counts(table, statements=["policy.1"], by=("region",)).height == 0
 
 
 def _spec(code, statements):

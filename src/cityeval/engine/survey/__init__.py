@@ -45,6 +45,7 @@ from cityeval.engine.survey.stats import (
     cronbach_alpha,
     feldt_interval,
     form_alphas,
+    pooled_counts,
     pooled_means,
     statement_stats,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "form_choices",
     "form_id",
     "identity_hash",
+    "pooled_counts",
     "pooled_means",
     "question_name",
     "rake",

@@ -58,6 +58,7 @@ __all__ = [
     "cronbach_alpha",
     "feldt_interval",
     "form_alphas",
+    "pooled_counts",
     "pooled_means",
     "statement_stats",
 ]
@@ -147,28 +148,55 @@ def statement_stats(
     )
 
 
+def pooled_counts(
+    responses: pl.DataFrame, *, statements: Sequence[str], by: Sequence[str] = ()
+) -> pl.DataFrame:
+    """The answer counts of each statement over every response of a group (``by``; ``()`` for
+    one group), whichever form asked it, rejected reviews left out: what :func:`pooled_means`
+    averages and what the uncertainty analysis's survey source resamples
+    (:func:`cityeval.engine.uncertainty_inputs.survey_counts`, wide form).
+    ``statements``: statement codes; one without a column, or without answers, has no row.
+
+    Output, sorted by ``*by`` then the statements' order: ``*by, statement`` (the statement
+    code), ``n``, ``count_0 … count_4``.
+
+    Example: answers 4, 4, 3 in one form and 2 in another → n 4, counts 0, 0, 1, 1, 2.
+    """
+    by = list(by)
+    for column in by:
+        if column not in responses.columns:
+            raise InputError(f"the responses have no column {column!r}", column=column)
+    schema: dict[str, pl.DataType] = {c: responses.schema[c] for c in by}
+    schema |= {"statement": pl.String(), "n": pl.Int64()} | {f"count_{k}": pl.Int64() for k in ANSWERS}
+    present = [s for s in statements if responses.schema.get(question_name(s), pl.Null) != pl.Null]
+    if not present:
+        return pl.DataFrame(schema=schema)
+    table = responses
+    if "review_state" in table.columns:
+        table = table.filter((pl.col("review_state") != "rejected").fill_null(True))
+    counts = _counts(table, [question_name(s) for s in present], by, None)
+    return counts.filter(pl.col("n") > 0).select(
+        *by,
+        pl.col("statement").replace_strict({question_name(s): s for s in present}, return_dtype=pl.String),
+        "n",
+        *[f"count_{k}" for k in ANSWERS],
+    )
+
+
 def pooled_means(responses: pl.DataFrame, *, statements: Sequence[str]) -> dict[str, float]:
     """The unweighted mean answer (0–4) of each statement over every response, whichever form
     asked it: the survey's proposed level shown to assessors. ``statements``: statement codes.
 
     The same mean as :func:`statement_stats` with ``by=()`` (the count-weighted mean of the
-    answers, rejected reviews left out), without its interval. A statement with no column, or
-    no answer, has no entry.
+    answers of :func:`pooled_counts`, rejected reviews left out), without its interval. A
+    statement with no column, or no answer, has no entry.
 
     Example: answers 4, 4, 3 in one form and 2 in another → 13/4 = 3.25.
     """
-    present = [s for s in statements if responses.schema.get(question_name(s), pl.Null) != pl.Null]
-    if not present:
-        return {}
-    table = responses
-    if "review_state" in table.columns:
-        table = table.filter((pl.col("review_state") != "rejected").fill_null(True))
-    counts = _counts(table, [question_name(s) for s in present], [], None)
     means = {}
-    for row in counts.iter_rows(named=True):
-        if row["n"]:
-            total = sum(k * row[f"count_{k}"] for k in ANSWERS)
-            means[statement_code(row["statement"])] = total / row["n"]
+    for row in pooled_counts(responses, statements=statements).iter_rows(named=True):
+        total = sum(k * row[f"count_{k}"] for k in ANSWERS)
+        means[row["statement"]] = total / row["n"]
     return means
 
 

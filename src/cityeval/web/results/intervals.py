@@ -5,14 +5,20 @@ stored per region, and what the national and region pages show of it.
 **Computed** by :func:`intervals_store`, inside ``services.results_compute`` (so in the
 compute job's transaction): ``DRAWS`` draws with seed ``SEED`` over the sources ``SOURCES`` —
 the assessors (each region's panel resampled with replacement) and the weights (each component
-weight times a factor uniform in ±``WEIGHT_RANGE``, renormalised) — with the variance shares.
-The survey source is left out: a run holds no survey answer counts (the panels' marks already
-hold the survey level the assessors were proposed), and the survey statistics are per form and
-statement, not per run. The marks are the ones the run was scored from; an item whose score a
-panel chair consolidated counts the chair's score from every assessor who marked it, so it does
-not vary (the chair decided it). The engine's point finals must give back the run's stored
-finals, else no interval is stored and the reason is kept. Imported runs (component scores, no
-marks) get none: the pages say why.
+weight times a factor uniform in ±``WEIGHT_RANGE``, renormalised) — and, when the cycle's
+survey has counted answers for at least one region, the survey (``SURVEY``: each Impact item's
+statement's answers resampled with replacement, the item's score moved by the resampled mean's
+deviation, docs/uncertainty.md) — with the variance shares. The survey's answer counts are the
+ones behind the assessors' proposed levels (``surveys.selectors.impact_counts``: the responses
+the survey's quality rules keep, pooled over the region's forms, two queries for the cycle);
+the number of regions and statements they cover is kept in the record's parameters
+(``survey_regions``, ``survey_statements``; absent from runs computed before the survey was
+included). The survey moves no point score, so the point finals are the same with it or
+without. The marks are the ones the run was scored from; an item whose score a panel chair
+consolidated counts the chair's score from every assessor who marked it, so it does not vary
+(the chair decided it). The engine's point finals must give back the run's stored finals, else
+no interval is stored and the reason is kept. Imported runs (component scores, no marks) get
+none: the pages say why.
 
 **Shown**: the national table's rank cell reads "32 (25–38)" — the point rank and the 5th–95th
 percentile interval of the rank over the draws — and regions in one *tied block* carry its
@@ -20,7 +26,9 @@ number. Blocks are formed in national rank order: a block starts with a region a
 following region whose rank interval starts at or before the end of the first region's rank
 interval, so every member's interval overlaps its first region's; a block of one is no block.
 The region page draws its final's 90 % interval against the ``NEIGHBOURS`` regions above and
-below it in the national ranking.
+below it in the national ranking. Both say which sources the run's draws varied
+(:func:`method_text`, from the stored record, so a run keeps saying what it was computed with)
+and their shares of the variance.
 
 Visibility: the pages' own (``results_access``); and, failing closed, the rows of a run are
 read for anyone but the national coordinator only once its cycle is published. Every read
@@ -35,19 +43,23 @@ from typing import Any
 
 import polars as pl
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cityeval.engine import Framework, InputError
 from cityeval.engine.scoring import ScoreResult
 from cityeval.engine.uncertainty import uncertainty
 from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.evaluations.templatetags.cityeval import percent
 from cityeval.web.results.charts import IntervalRow, interval_svg
 from cityeval.web.results.models import RegionInterval, RegionResult, ResultRun, RunUncertainty
 from cityeval.web.results.selectors import ResultsAccess
 from cityeval.web.results.stored import BATCH, finite_or_none
+from cityeval.web.surveys.selectors import impact_counts
 
 DRAWS = 1000
 SEED = 0  # the engine's and `cityeval uncertainty`'s default: the same draws on the same marks
 SOURCES = ("assessors", "weights")
+SURVEY = "survey"  # added to SOURCES when the cycle's survey has counted answers
 WEIGHT_RANGE = 0.2
 NEIGHBOURS = 5
 TOLERANCE = 1e-9  # the engine's point final against the stored one
@@ -86,9 +98,14 @@ def intervals_store(
     framework: Framework,
     participations: dict[str, Participation],
 ) -> RunUncertainty:
-    """Run the Monte Carlo on the marks ``run`` was scored from (``result``) and store it."""
+    """Run the Monte Carlo on the marks ``run`` was scored from (``result``) and store it,
+    with the survey source when the cycle's survey has counted answers (see the module's
+    docstring)."""
     started = time.perf_counter()
-    record = RunUncertainty(run=run, draws=DRAWS, seed=SEED, sources=list(SOURCES), weight_range=WEIGHT_RANGE)
+    counts = impact_counts(run.cycle)
+    sources = (*SOURCES, SURVEY) if counts.height else SOURCES
+    record = RunUncertainty(run=run, draws=DRAWS, seed=SEED, sources=list(sources), weight_range=WEIGHT_RANGE)
+    survey = {"survey_regions": counts.get_column("region").n_unique(), "survey_statements": counts.height}
     options = {k: result.parameters[k] for k in ("consolidation", "unscored") if k in result.parameters}
     try:
         outcome = uncertainty(
@@ -96,17 +113,19 @@ def intervals_store(
             framework,
             draws=DRAWS,
             seed=SEED,
-            sources=SOURCES,
+            sources=sources,
             weight_range=WEIGHT_RANGE,
+            survey=counts if counts.height else None,
             **options,
         )
     except (InputError, ValueError):
         record.reason = RunUncertainty.Reason.FAILED
+        record.parameters = survey
         record.seconds = time.perf_counter() - started
         record.save()
         return record
     record.seconds = time.perf_counter() - started
-    record.parameters = dict(outcome.parameters)
+    record.parameters = dict(outcome.parameters) | survey
     record.shares = {source: finite_or_none(value) for source, value in outcome.shares.items()}
     stored = dict(zip(result.regions["region"].to_list(), result.regions["final"].to_list(), strict=True))
     table = outcome.regions
@@ -175,6 +194,43 @@ def why_none(run: ResultRun, record: RunUncertainty | None) -> str:
     return ""
 
 
+SOURCE_LABELS = {
+    "assessors": gettext_lazy("assessors"),
+    "weights": gettext_lazy("weights"),
+    SURVEY: gettext_lazy("survey"),
+}
+
+
+def method_text(record: RunUncertainty) -> str:
+    """What each of the run's draws varied, the sources used and, when the survey's sampling is
+    not among them, why; in the page's language, from the stored record (so a run computed
+    before the survey was included still says so)."""
+    values = {"range": percent(record.weight_range), "seed": record.seed}
+    if SURVEY in record.sources:
+        what = _(
+            "Each re-computation draws the region's panel again (its assessors, with replacement), "
+            "varies every component weight by up to ±%(range)s and draws the survey's counted "
+            "answers to each Impact statement again (its respondents, with replacement) (seed %(seed)s)."
+        )
+        why = ""
+    else:
+        what = _(
+            "Each re-computation draws the region's panel again (its assessors, with replacement) and "
+            "varies every component weight by up to ±%(range)s (seed %(seed)s)."
+        )
+        if "survey_regions" in record.parameters:
+            why = _(
+                "The survey's sampling is not included: no region has counted survey answers to its "
+                "Impact statements."
+            )
+        else:
+            why = _("The survey's sampling is not included: these intervals were computed before it was.")
+    used = _("Sources: %(sources)s.") % {
+        "sources": ", ".join(str(SOURCE_LABELS.get(s, s)) for s in record.sources)
+    }
+    return " ".join(part for part in (what % values, used, why) if part)
+
+
 @dataclass(frozen=True)
 class RankInterval:
     rank: int | None
@@ -193,6 +249,7 @@ class NationalIntervals:
     reason: str
     by_region: dict[int, RankInterval] = field(default_factory=dict)
     blocks: int = 0  # tied blocks of two or more regions
+    method: str = ""  # method_text of the record
 
     def get(self, region_id: int) -> RankInterval | None:
         return self.by_region.get(region_id)
@@ -260,7 +317,11 @@ def national_intervals(access: ResultsAccess) -> NationalIntervals:
         for region_id, rank, low, high in rows
     }
     return NationalIntervals(
-        record=record, reason="", by_region=by_region, blocks=max(blocks.values(), default=0)
+        record=record,
+        reason="",
+        by_region=by_region,
+        blocks=max(blocks.values(), default=0),
+        method=method_text(record),
     )
 
 
@@ -290,6 +351,7 @@ class RegionIntervals:
     neighbours: list[Neighbour] = field(default_factory=list)
     chart: str = ""
     shares: dict[str, Any] = field(default_factory=dict)
+    method: str = ""  # method_text of the record
 
 
 def region_intervals(access: ResultsAccess, row: RegionResult) -> RegionIntervals:
@@ -325,7 +387,9 @@ def region_intervals(access: ResultsAccess, row: RegionResult) -> RegionInterval
 
     own = neighbour(mine)
     if mine[6] is None:  # did not take part: no place in the ranking to draw
-        return RegionIntervals(reason="", record=record, own=own, p_top10=mine[9], ranked=len(ranked))
+        return RegionIntervals(
+            reason="", record=record, own=own, p_top10=mine[9], ranked=len(ranked), method=method_text(record)
+        )
     place = ranked.index(mine)
     around = [neighbour(line) for line in ranked[max(0, place - NEIGHBOURS) : place + NEIGHBOURS + 1]]
     chart = interval_svg(
@@ -341,7 +405,7 @@ def region_intervals(access: ResultsAccess, row: RegionResult) -> RegionInterval
         % {"region": row.region.name},
         legend=(_("Interval of the final (90%)"), _("Final")),
     )
-    by_source = zip(("assessors", "weights", "survey"), mine[10:13], strict=True)
+    by_source = zip(("assessors", "weights", SURVEY), mine[10:13], strict=True)
     shares = {source: value for source, value in by_source if source in record.sources}
     return RegionIntervals(
         reason="",
@@ -352,4 +416,5 @@ def region_intervals(access: ResultsAccess, row: RegionResult) -> RegionInterval
         neighbours=around,
         chart=chart,
         shares=shares,
+        method=method_text(record),
     )

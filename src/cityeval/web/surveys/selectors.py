@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, NamedTuple, TypedDict
 import polars as pl
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Max
-from django.db.models.functions import TruncHour
+from django.db.models import Count, Max, QuerySet, TextField
+from django.db.models.functions import Cast, TruncHour
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -31,6 +31,7 @@ from cityeval.engine.survey import (
     QualityReport,
     check_responses,
     form_alphas,
+    pooled_counts,
     pooled_means,
     question_name,
     rake,
@@ -135,35 +136,82 @@ def known_users(plan: SurveyPlan, forms: Sequence[SurveyForm]) -> dict[str, int]
     return out
 
 
+_RESPONSE_FIELDS = (
+    "response_id", "form_id", "started_at", "ended_at", "used_service", "age_band", "sex", "district",
+    "identity_hash", "assisted", "review_state", "burst",
+)  # fmt: skip
+_BLANK_IS_NULL = ("age_band", "sex", "district", "identity_hash", "review_state")
+_FRAME_ROWS = 50_000  # responses turned into a table at a time
+
+
 def responses_frame(forms: Sequence[SurveyForm]) -> pl.DataFrame:
     """Every stored response of ``forms`` as the table the engine's reader returns (one
     column per statement of any of the forms; null where a form does not ask it), plus the
     ``burst`` flag set at submission."""
+    return _frame(forms, Response.objects.filter(form__in=forms), {f.pk: f.code for f in forms})
+
+
+def _frame(forms: Sequence[SurveyForm], responses: QuerySet[Response], names: dict[int, str]) -> pl.DataFrame:
+    """:func:`responses_frame` of the ``responses`` (of ``forms``), each form named ``names``
+    in the ``form`` column. One query, in submission order within each form (the order the
+    quality rules keep the first of), read in blocks; the answers are read as their stored JSON
+    text and decoded by polars, one column per statement of the forms (a national cycle holds
+    half a million responses)."""
     schema: dict[str, pl.DataType] = {}
     for form in forms:
         schema.update(response_columns(spec_of(form)))
     schema["burst"] = pl.Boolean()  # the web app's flag, checked by the engine like the others
-    by_pk = {f.pk: f for f in forms}
-    rows = []
-    for r in Response.objects.filter(form__in=forms).order_by("form_id", "submitted_at", "id"):
-        row = {
-            "response_id": r.response_id,
-            "form": by_pk[r.form_id].code,
-            "started_at": r.started_at,
-            "ended_at": r.ended_at,
-            "used_service": r.used_service,
-            "age_band": r.age_band or None,
-            "sex": r.sex or None,
-            "district": r.district or None,
-            "identity_hash": r.identity_hash or None,
-            "assisted": r.assisted,
-            "review_state": r.review_state or None,
-            "burst": r.burst,
-        }
-        for code, value in r.answers.items():
-            row[question_name(code)] = value
-        rows.append(row)
-    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+    if not forms:
+        return pl.DataFrame(schema=schema)
+    codes = list(dict.fromkeys(code for form in forms for code in form.statements))
+    fixed = {name: pl.Int64() if name == "form_id" else schema[name] for name in _RESPONSE_FIELDS}
+    query = (
+        responses.order_by("form_id", "submitted_at", "id")
+        .annotate(answers_text=Cast("answers", output_field=TextField()))
+        .values_list(*_RESPONSE_FIELDS, "answers_text")
+    )
+    parts: list[pl.DataFrame] = []
+    rows: list[tuple] = []
+    for line in query.iterator(chunk_size=2000):
+        rows.append(line)
+        if len(rows) == _FRAME_ROWS:
+            parts.append(_frame_part(rows, fixed, codes, names, schema))
+            rows = []
+    if rows or not parts:
+        parts.append(_frame_part(rows, fixed, codes, names, schema))
+    return pl.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def _frame_part(
+    rows: list[tuple], fixed: dict[str, pl.DataType], codes: list[str], names: dict[int, str], schema: dict
+) -> pl.DataFrame:
+    """One block of :func:`_frame`'s rows (the ``fixed`` fields and the answers' JSON text) as
+    the reader's table of ``schema``."""
+    table = pl.DataFrame(rows, schema=fixed | {"answers": pl.String()}, orient="row")
+    if codes:
+        answers = table.get_column("answers").str.json_decode(pl.Struct({code: pl.Int8() for code in codes}))
+        decoded = answers.struct.unnest().rename({code: question_name(code) for code in codes})
+        table = table.hstack(decoded)
+    return table.with_columns(
+        pl.col("form_id").replace_strict(names, return_dtype=pl.String).alias("form"),
+        *(pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in _BLANK_IS_NULL),
+    ).select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+
+
+def quality_check(
+    responses: pl.DataFrame,
+    *,
+    known_users: dict[str, int] | None = None,
+    targets: dict[str, int] | None = None,
+) -> QualityReport:
+    """The engine's quality check of ``responses`` (:func:`responses_frame`) with the site's
+    rules: every response of the survey is checked with these, wherever it is counted."""
+    return check_responses(
+        responses,
+        min_seconds=float(settings.SURVEY_MIN_SECONDS),
+        known_users=known_users,
+        targets=targets,
+    )
 
 
 # Long enough to outlive a busy day; the key changes anyway as soon as a response arrives.
@@ -216,11 +264,8 @@ def _quality(plan: SurveyPlan | None) -> tuple[QualityReport | None, str | None]
             responses, summary, MappingProxyType(cross_form), parameters=MappingProxyType(parameters)
         )
         return report, key
-    report = check_responses(
-        responses_frame(forms),
-        min_seconds=float(settings.SURVEY_MIN_SECONDS),
-        known_users=users,
-        targets={f.code: f.target for f in forms},
+    report = quality_check(
+        responses_frame(forms), known_users=users, targets={f.code: f.target for f in forms}
     )
     # Stored as plain parts: the report's read-only mappings cannot be pickled.
     parts = (report.responses, report.forms, dict(report.cross_form), dict(report.parameters))
@@ -462,6 +507,55 @@ def proposed_levels(participation: Participation, *, quality: PlanQuality | None
         if key:
             cache.set(means_key, means, QUALITY_CACHE_SECONDS)
     return {code: means[statement] for code, statement in items if statement in means}
+
+
+def impact_counts(cycle: Cycle) -> pl.DataFrame:
+    """The answer counts behind every region's proposed levels (:func:`proposed_levels`) in
+    ``cycle``, for the uncertainty analysis's survey source
+    (:func:`cityeval.engine.uncertainty_inputs.survey_counts`, wide form): ``region`` (the
+    region's name), ``statement``, ``count_0 … count_4``, one row per region and statement
+    linked to a survey item of the region's group with at least one valid answer.
+
+    The same responses count as in the survey's statistics and proposed levels: every response
+    of the region's forms through :func:`quality_check` (an excluded response — not a user,
+    duplicate, too fast, burst, rejected… — does not count), pooled over the forms that asked
+    the statement. The region's forms are checked together with every other region's: each
+    form's own name (its id) keeps the rules, which all look within one form, to that form.
+    Two queries, whatever the number of regions.
+    """
+    columns: dict[str, pl.DataType] = {"region": pl.String(), "statement": pl.String()}
+    columns |= {f"count_{k}": pl.Int64() for k in range(5)}
+    forms = list(
+        SurveyForm.objects.filter(plan__participation__cycle=cycle)
+        .select_related("plan__participation__region")
+        .order_by("id")
+    )
+    if not forms:
+        return pl.DataFrame(schema=columns)
+    framework = cycle.framework.framework
+    responses = _frame(
+        forms,
+        Response.objects.filter(form__plan__participation__cycle=cycle),
+        {f.pk: str(f.pk) for f in forms},
+    )
+    participations = {f.plan.participation.region.name: f.plan.participation for f in forms}
+    linked = pl.DataFrame(
+        [
+            (name, item.statement)
+            for name, participation in participations.items()
+            for _component, item in framework.items_for(participation.group)
+            if item.kind == "survey" and item.statement is not None
+        ],
+        schema={"region": pl.String(), "statement": pl.String()},
+        orient="row",
+    ).unique()
+    region_of = {str(f.pk): f.plan.participation.region.name for f in forms}
+    valid = quality_check(responses).valid.with_columns(
+        pl.col("form").replace_strict(region_of, return_dtype=pl.String).alias("region")
+    )
+    statements = sorted(set(linked.get_column("statement").to_list()))
+    counts = pooled_counts(valid, statements=statements, by=("region",))
+    return counts.join(linked, on=["region", "statement"], how="semi").select(list(columns))
 
 
 def impact_flags(participation: Participation, *, quality: PlanQuality | None = None) -> dict[str, list[str]]:
