@@ -16,7 +16,8 @@ the number of regions and statements they cover is kept in the record's paramete
 included). The survey moves no point score, so the point finals are the same with it or
 without. The marks are the ones the run was scored from; an item whose score a panel chair
 consolidated counts the chair's score from every assessor who marked it, so it does not vary
-(the chair decided it). The engine's point finals must give back the run's stored finals, else
+with the panel (the chair decided it); a consolidated Impact item still moves with the survey's
+sampling, as every Impact item with counted answers does. The engine's point finals must give back the run's stored finals, else
 no interval is stored and the reason is kept. Imported runs (component scores, no marks) get
 none: the pages say why.
 
@@ -208,15 +209,16 @@ def method_text(record: RunUncertainty) -> str:
     values = {"range": percent(record.weight_range), "seed": record.seed}
     if SURVEY in record.sources:
         what = _(
-            "Each re-computation draws the region's panel again (its assessors, with replacement), "
+            "Each re-computation draws each region's panel again (its assessors, with replacement), "
             "varies every component weight by up to ±%(range)s and draws the survey's counted "
-            "answers to each Impact statement again (its respondents, with replacement) (seed %(seed)s)."
+            "answers to each Impact statement again (its respondents, with replacement); random "
+            "seed %(seed)s."
         )
         why = ""
     else:
         what = _(
-            "Each re-computation draws the region's panel again (its assessors, with replacement) and "
-            "varies every component weight by up to ±%(range)s (seed %(seed)s)."
+            "Each re-computation draws each region's panel again (its assessors, with replacement) "
+            "and varies every component weight by up to ±%(range)s; random seed %(seed)s."
         )
         if "survey_regions" in record.parameters:
             why = _(
