@@ -17,9 +17,9 @@ included). The survey moves no point score, so the point finals are the same wit
 without. The marks are the ones the run was scored from; an item whose score a panel chair
 consolidated counts the chair's score from every assessor who marked it, so it does not vary
 with the panel (the chair decided it); a consolidated Impact item still moves with the survey's
-sampling, as every Impact item with counted answers does. The engine's point finals must give back the run's stored finals, else
-no interval is stored and the reason is kept. Imported runs (component scores, no marks) get
-none: the pages say why.
+sampling, as every Impact item with counted answers does. The engine's point finals must give
+back the run's stored finals, else no interval is stored and the reason is kept. Imported runs
+(component scores, no marks) get none: the pages say why.
 
 **Shown**: the national table's rank cell reads "32 (25–38)" — the point rank and the 5th–95th
 percentile interval of the rank over the draws — and regions in one *tied block* carry its
