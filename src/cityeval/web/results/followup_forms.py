@@ -106,4 +106,4 @@ class EvidenceForm(forms.Form):
         """The name of the file chosen in a refused submission: a browser never keeps a chosen
         file when the form comes back, so the page must say it has to be chosen again."""
         upload = self.files.get(self.add_prefix("file")) if self.is_bound else None
-        return upload.name if upload is not None else ""
+        return (upload.name or "") if upload is not None else ""
