@@ -69,3 +69,42 @@ def test_the_admin_updates_an_action_on_a_phone(transactional_db, phone_page, li
     assert width <= window <= PHONE["width"], (width, window)
     screenshot(phone_page, "phone-en-followup-action")
     _stored(text, note)
+
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << >> endobj\n%%EOF\n"
+
+
+def _add_evidence(page: Any, url: str) -> None:
+    page.set_input_files(
+        "#evidence_file", files=[{"name": "Laporan.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    page.fill("#evidence_url", url)
+    with page.expect_navigation():
+        page.click("#evidence-form button[type=submit]")
+
+
+def test_a_refused_evidence_form_says_so_at_the_top_of_a_phone(
+    transactional_db, phone_page, live_server, screenshot
+):
+    """The walkthrough's phone: the only error was far down the page and the chosen file was
+    silently lost. Now the error and the lost file are summed up in view at the top; a bare
+    domain is taken as an https link, with the file."""
+    passwords = {login.username: login.password for login in load_demo()}
+    _follow_up(phone_page, live_server, passwords[ADMIN], text="Publish the plan", note="Started")
+    phone_page.fill("#evidence_note", "Laporan triwulan")
+    _add_evidence(phone_page, "ftp://contoh.go.id/laporan.pdf")
+    summary = phone_page.locator("#form-errors")
+    box = summary.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= PHONE["height"], box
+    text = summary.inner_text()
+    assert "Link (http or https)" in text and "The file “Laporan.pdf” was not saved: choose it again." in text
+    assert phone_page.input_value("#evidence_note") == "Laporan triwulan"
+    screenshot(phone_page, "phone-en-followup-evidence-refused")
+    _add_evidence(phone_page, "www.contoh.go.id")
+    evidence = phone_page.locator("#evidence").inner_text()
+    assert (
+        "Laporan.pdf" in evidence
+        and "https://www.contoh.go.id" in evidence
+        and "Laporan triwulan" in evidence
+    )
+    assert phone_page.locator("#form-errors").count() == 0

@@ -329,6 +329,93 @@ def test_the_evidence_file_is_too_large_and_nothing_is_saved(health_action, admi
     assert not ActionEvidence.objects.exists()
 
 
+def _summary(page: str) -> str:
+    """The error summary at the top of the action page (before the action's text), or ""."""
+    start = page.find('id="form-errors"')
+    if start < 0 or start > page.find('id="action-text"'):
+        return ""
+    return page[start : page.index("</div>", start)]
+
+
+def test_a_bare_domain_is_taken_as_an_https_link_with_the_file(health_action, admin_a, as_user):
+    """The walkthrough's case: a chosen file and "www.contoh.go.id" — both are kept."""
+    upload = SimpleUploadedFile("Laporan.pdf", PDF, content_type="application/pdf")
+    data = {"file": upload, "url": "www.contoh.go.id", "note": "Laporan triwulan"}
+    assert as_user(admin_a).post(_url(health_action, "evidence/"), data).status_code == 302
+    evidence = ActionEvidence.objects.get()
+    assert (evidence.url, evidence.note, evidence.original_name) == (
+        "https://www.contoh.go.id",
+        "Laporan triwulan",
+        "Laporan.pdf",
+    )
+    assert evidence.blob.sha256 == hashlib.sha256(PDF).hexdigest()
+
+
+def test_a_refused_link_keeps_the_note_and_says_the_file_must_be_chosen_again(
+    health_action, admin_a, as_user
+):
+    upload = SimpleUploadedFile("Laporan.pdf", PDF, content_type="application/pdf")
+    data = {"file": upload, "url": "javascript:alert(1)", "note": "Laporan triwulan"}
+    response = as_user(admin_a).post(_url(health_action, "evidence/"), data)
+    assert response.status_code == 422
+    page = response.content.decode()
+    summary = _summary(page)
+    assert "Give a full web address starting with http:// or https://" in summary
+    assert 'href="#evidence_url"' in summary
+    assert "The file “Laporan.pdf” was not saved: choose it again." in summary
+    assert "Laporan triwulan</textarea>" in page
+    assert not ActionEvidence.objects.exists()
+
+
+def test_a_done_date_with_another_status_is_refused_not_dropped(health_action, admin_a, as_user):
+    client = as_user(admin_a)
+    response = client.post(_url(health_action, "change/"), {"status": "in_progress", "done_on": "2026-01-05"})
+    assert response.status_code == 422
+    assert "A done date is only for a done action" in _summary(response.content.decode())
+    health_action.refresh_from_db()
+    assert (health_action.status, health_action.done_on) == ("planned", None)
+    assert ActionChange.objects.filter(action=health_action).count() == 1
+
+
+def test_leaving_done_clears_the_date_still_in_the_form_and_the_history_keeps_it(
+    health_action, admin_a, as_user
+):
+    client = as_user(admin_a)
+    assert (
+        client.post(_url(health_action, "change/"), {"status": "done", "done_on": "2026-01-05"}).status_code
+        == 302
+    )
+    # The form shows the done date; reopening the action leaves it there.
+    reopen = {"status": "in_progress", "done_on": "2026-01-05", "note": "Not signed after all"}
+    assert client.post(_url(health_action, "change/"), reopen).status_code == 302
+    health_action.refresh_from_db()
+    assert (health_action.status, health_action.done_on) == ("in_progress", None)
+    last = ActionChange.objects.filter(action=health_action).last()
+    assert last.changes == {"done_on": ["2026-01-05", ""]}
+
+
+def test_the_history_shows_dates_in_the_page_s_format(health_action, admin_a, as_user):
+    client = as_user(admin_a)
+    data = {"status": "planned", "text": "Publish the plan", "due_on": "2026-12-08"}
+    assert client.post(_url(health_action, "change/"), data).status_code == 302
+    history = client.get(_url(health_action)).content.decode().split('id="history"')[1]
+    assert "– → Dec. 8, 2026" in history and "2026-12-08" not in history
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
+    history = client.get(_url(health_action)).content.decode().split('id="history"')[1]
+    assert "– → 8 Des 2026" in history
+
+
+def test_a_refused_drop_keeps_the_input_and_says_why_at_the_top(health_action, admin_a, as_user):
+    data = {"status": "dropped", "due_on": "2027-03-31", "note": ""}
+    response = as_user(admin_a).post(_url(health_action, "change/"), data)
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "Say why the action is dropped." in _summary(page)
+    assert 'href="#id_note"' in _summary(page)
+    assert '<option value="dropped" selected>' in page
+    assert 'value="2027-03-31"' in page
+
+
 @pytest.mark.parametrize(
     ("name", "status"),
     [("admin_a", 200), ("opd_a", 200), ("coordinator", 200), ("opd_a2", 403), ("admin_b", 404),
@@ -465,6 +552,7 @@ def test_the_pages_speak_indonesian(rated, next_cycle, admin_a, coordinator, pan
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
     refused = client.post(_url(action, "change/"), {"status": "dropped"}).content.decode()
     assert "Sebutkan alasan tindakan dihentikan." in refused
+    assert "Tidak ada yang disimpan. Perbaiki hal berikut lalu coba lagi:" in refused
 
 
 # --- queries do not grow with the data --------------------------------------------------------

@@ -321,9 +321,15 @@ def _changes(
     return {field: [old, now] for field, (old, now) in shown.items() if old != now}
 
 
-def _done_date(status: str, done_on: dt.date | None) -> dt.date | None:
-    """A done action's date: the given one (not in the future) or today; none otherwise."""
+def _done_date(status: str, done_on: dt.date | None, kept: dt.date | None) -> dt.date | None:
+    """A done action's date: the given one (not in the future) or today. Any other status has
+    none: the date the action already had (``kept``, still in the form when it leaves *done*) is
+    cleared, as the history keeps it, but a date newly given with another status is refused
+    rather than silently dropped."""
     if status != ActionStatus.DONE:
+        if done_on is not None and done_on != kept:
+            message = _("A done date is only for a done action: choose the status Done or clear the date.")
+            raise FollowUpRefused(message, errors={"done_on": message})
         return None
     today = timezone.localdate()
     if done_on is not None and done_on > today:
@@ -347,17 +353,18 @@ def action_update(
     """Change an action's status, dates (and with ``assign``, for the regional admin, its
     ``text`` and owning ``opd``) with a note, appended to its history; a note alone is a history
     row too. Dropping needs the reason (the note). ``done_on`` is kept only for a done action:
-    the given date (not in the future) or today."""
+    the given date (not in the future) or today; with another status a new date is refused and
+    the action's former one cleared."""
     note = (note or "").strip()
     if status not in ActionStatus.values:
         raise FollowUpRefused(_("Choose a status."), errors={"status": _("Choose a status.")})
-    done_on = _done_date(status, done_on)
     with transaction.atomic():
         locked = (
             FollowUpAction.objects.select_for_update(of=("self",))
             .select_related("opd", "region")
             .get(pk=action.pk)
         )
+        done_on = _done_date(status, done_on, locked.done_on)
         new_text = _clean_text(text) if assign else locked.text
         new_opd = opd if assign else locked.opd
         _check_opd(locked.region, new_opd)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cityeval.web.assessments.models import Evidence
+from cityeval.web.assessments.services import link_problem
 from cityeval.web.assessments.uploads import too_large_text
 from cityeval.web.regions.models import Opd, Region
 from cityeval.web.results.followup import TEXT_MAX
@@ -80,7 +84,26 @@ class EvidenceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.too_large = too_large  # an upload stopped for its size never arrives: say why
 
+    def clean_url(self) -> str:
+        """A bare domain ("www.contoh.go.id") is taken as an https link, as Django's URLField
+        does with ``assume_scheme``; any other scheme is kept, and the service's check says
+        what is wrong with it."""
+        url = self.cleaned_data["url"].strip()
+        if not url:
+            return ""
+        with contextlib.suppress(ValidationError):  # link_problem below says why, in the project's words
+            url = forms.URLField(assume_scheme="https").to_python(url)
+        if problem := link_problem(url):
+            raise ValidationError(problem)
+        return url
+
     def clean(self):
         if self.too_large:
             self.add_error("file", too_large_text())
         return super().clean()
+
+    def lost_file(self) -> str:
+        """The name of the file chosen in a refused submission: a browser never keeps a chosen
+        file when the form comes back, so the page must say it has to be chosen again."""
+        upload = self.files.get(self.add_prefix("file")) if self.is_bound else None
+        return (upload.name or "") if upload is not None else ""

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import acting_user, require_coordinator
-from cityeval.web.assessments.services import EvidenceNotStored
+from cityeval.web.assessments.services import EvidenceNotStored, clean_file_name
 from cityeval.web.assessments.uploads import SizeLimitHandler
 from cityeval.web.downloads import stored_file_response
 from cityeval.web.evaluations.models import Cycle
@@ -131,10 +131,15 @@ def _action_page(
             "text": action.text, "opd": action.opd_id,
         }  # fmt: skip
         update_form = ActionUpdateForm(region=action.region, assign=access.may_assign, initial=initial)
+    refused = next((f for f in (update_form, evidence_form) if f is not None and f.is_bound), None)
+    lost = evidence_form.lost_file() if evidence_form is not None else ""
     context = {
         "region": action.region,
         "action": action,
         "access": access,
+        # A refused form is summed up at the top of the page (on a phone its fields are far below).
+        "refused_form": refused,
+        "lost_file": clean_file_name(lost) if lost else "",
         "history": list(action.history.select_related("changed_by")),
         "evidence": list(action.evidence.select_related("added_by")),
         "update_form": update_form,

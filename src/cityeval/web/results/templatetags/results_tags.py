@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import template
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -19,6 +22,17 @@ register = template.Library()
 def signed(value, places: int = 2) -> str:
     """An improvement for reading: ``+0.15``, ``-0.26``, ``–`` when there is none."""
     return number(value, places, signed=True)
+
+
+@register.filter
+def iso_date(value) -> str:
+    """A date kept as ISO text (a follow-up action's history: ``2026-12-08``) in the page's date
+    format (``8 Des 2026``); anything else as it is."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value
+    return date_format(day, "DATE_FORMAT")
 
 
 @register.filter
