@@ -276,12 +276,25 @@ class _CpuMeter:
     """CPU used by the app servers' and PostgreSQL's processes between start() and stop(), and
     by the generator's processes (children of this one, ended by stop())."""
 
-    def __init__(self, servers: list[int], database: list[int]) -> None:
+    def __init__(self, servers: list[int], database: list[int], logs: list[Path]) -> None:
         self.roots = {"app servers": servers, "PostgreSQL": database}
+        self.logs = logs
+
+    def handled(self) -> Counter[str]:
+        """The survey API requests the servers have answered so far (their JSON request log)."""
+        kinds: Counter[str] = Counter()
+        for log in self.logs:
+            for line in log.read_text(errors="replace").splitlines():
+                if '"path": "/api/survey/***/start"' in line:
+                    kinds["start"] += 1
+                elif '"path": "/api/survey/***/responses"' in line:
+                    kinds["submit"] += 1
+        return kinds
 
     def start(self) -> None:
         self.before = {name: _cpu(_tree(roots)) for name, roots in self.roots.items()}
         self.generator = _children_cpu()
+        self.answered = self.handled()
         self.began = time.monotonic()
 
     def stop(self) -> dict[str, float]:
@@ -292,6 +305,7 @@ class _CpuMeter:
             out[name] = sum(used - self.before[name].get(pid, 0.0) for pid, used in after.items())
         # The generator's processes have ended (and been waited for) by now.
         out["load generator"] = _children_cpu() - self.generator
+        self.answered = self.handled() - self.answered
         return out
 
 
@@ -423,10 +437,16 @@ def _survey_load(env: dict[str, str], ports: list[int], forms: list[dict], meter
     errors = len(failed)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"  CPU used in the load's {meter.wall:.1f} s (load average now {load}; {os.cpu_count()} cores):")
+    # Per submission handled (a start and a submit), counting the requests the servers answered,
+    # also those whose client had given up waiting: the servers did that work too.
+    answered = meter.answered
+    pairs = (answered["start"] + answered["submit"]) / 2
+    print(f"    (the servers answered {answered['start']} starts and {answered['submit']} submits "
+          f"in that time, some after their client gave up)")  # fmt: skip
     for name, seconds in cpu.items():
-        per = seconds * 1000 / len(accepted) if accepted else float("nan")
+        per = seconds * 1000 / pairs if pairs else float("nan")
         print(f"    {name:<14} {seconds:6.1f} s = {seconds / meter.wall:.2f} cores; "
-              f"{per:.1f} ms per accepted one, {per * RATE / 1000:.1f} cores at {RATE:g}/s")  # fmt: skip
+              f"{per:.1f} ms per submission, {per * RATE / 1000:.1f} cores at {RATE:g}/s")  # fmt: skip
     print(f"  errors (non-2xx or exceptions): {errors}" + (f" — {dict(kinds)}" if kinds else ""))
     sent = {
         "ids": [r["response_id"] for r in records if r["response_id"]],
@@ -438,10 +458,14 @@ def _survey_load(env: dict[str, str], ports: list[int], forms: list[dict], meter
           f"{check['duplicates']} duplicated, {check['stored_not_accepted']} stored but not accepted, "
           f"{check['accepted_not_stored']} accepted but not stored; "
           f"{check['burst']} marked burst")  # fmt: skip
-    stored_ok = check["stored"] == len(accepted) == check["distinct"] and not check["stored_not_accepted"]
+    if check["stored_not_accepted"]:
+        print("    (stored but not accepted: the client gave up waiting after the server had stored the "
+              "response; a retry with the same response_id would get 200, created: false)")  # fmt: skip
+    # Every accepted submission stored, exactly once.
+    stored_ok = not check["accepted_not_stored"] and not check["duplicates"]
     met = errors == 0 and stored_ok and achieved >= 0.95 * RATE and len(records) == total
     print(f"  target {RATE:g}/s with 0 errors: {'met' if met else 'NOT met'}"
-          + ("" if stored_ok else " (stored ≠ accepted)"))  # fmt: skip
+          + ("" if stored_ok else " (an accepted submission not stored exactly once)"))  # fmt: skip
     return met
 
 
@@ -481,6 +505,31 @@ def _letter(env: dict[str, str], worker: subprocess.Popen, folder: Path) -> None
           f"PDF {len(pdf) / 1024:,.0f} KiB, {pages if pages is not None else '?'} pages")  # fmt: skip
 
 
+@contextmanager
+def _database() -> Iterator[str]:
+    """A new database: on CITYEVAL_BENCH_DATABASE_URL's server (dropped afterwards), else in a
+    throwaway cluster (``bench_results``). Without Django in this process: the servers use it."""
+    server = os.environ.get("CITYEVAL_BENCH_DATABASE_URL")
+    if not server:
+        from bench_results import _throwaway_cluster
+
+        with _throwaway_cluster() as url:
+            yield url
+        return
+    import psycopg
+    from psycopg import sql
+
+    name = f"cityeval_bench_prod_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(server, autocommit=True) as connection:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            connection.execute(drop)
+
+
 # --- the run ----------------------------------------------------------------------------------------
 
 
@@ -490,8 +539,6 @@ def run() -> None:
             "  skipped: PostgreSQL's binaries (initdb, pg_ctl) are not installed (apt-get install postgresql)"
         )
         return
-    from bench_results import _database
-
     folder = Path(tempfile.mkdtemp(prefix="cityeval-bench-prod."))
     try:
         reuse = os.environ.get("BENCH_PROD_DATABASE_URL")
@@ -562,7 +609,7 @@ def _run(folder: Path, url: str, *, load: bool) -> None:
                 print("  the servers did not start")
                 return
             print("\n  1. survey API load")
-            meter = _CpuMeter([server.pid for server in servers], _postmaster(url))
+            meter = _CpuMeter([server.pid for server in servers], _postmaster(url), logs[:2])
             _survey_load(env, ports, forms, meter)
             print("\n  2. whole-cycle letter job")
             _letter(env, worker, folder)
