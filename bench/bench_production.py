@@ -10,8 +10,9 @@ deploy/cityeval.env). The data is ``cityeval manage load_national``: 550 regions
 BENCH_PROD_RESPONSES=55,000 stored survey responses (a ninth of the fixture's default, to keep
 the load near two minutes). BENCH_PROD_DATABASE_URL reuses a database loaded by an earlier run.
 
-1. Survey API. An open-loop generator (BENCH_PROD_GENERATORS=2 processes, BENCH_PROD_CLIENTS=1000
-   threads in all: enough for every submission of 10 s to be in flight at once) starts one
+1. Survey API. An open-loop generator (BENCH_PROD_GENERATORS=2 processes, BENCH_PROD_CLIENTS
+   threads in all, by default rate × 20 s: every submission can wait out both of its requests'
+   10 s timeouts without holding up a later one) starts one
    complete submission — ``GET /api/survey/{token}/start``, then ``POST
    /api/survey/{token}/responses`` with every statement answered — every 1/rate seconds
    (BENCH_PROD_RATE=100 per second) for BENCH_PROD_SECONDS=20 s, whether or not the earlier ones
@@ -65,11 +66,12 @@ REGIONS = int(os.environ.get("BENCH_PROD_REGIONS", "550"))
 RESPONSES = int(os.environ.get("BENCH_PROD_RESPONSES", "55000"))
 WORKERS = int(os.environ.get("BENCH_PROD_WORKERS", "3"))
 GENERATORS = int(os.environ.get("BENCH_PROD_GENERATORS", "2"))
-CLIENTS = int(os.environ.get("BENCH_PROD_CLIENTS", "1000"))
+TIMEOUT = 10.0  # seconds, each request
+# Threads enough for every submission started in 2 × TIMEOUT to be in flight at once.
+CLIENTS = int(os.environ.get("BENCH_PROD_CLIENTS", str(round(RATE * 2 * TIMEOUT))))
 FORMS = int(os.environ.get("BENCH_PROD_FORMS", "20"))
 DRAIN = float(os.environ.get("BENCH_PROD_DRAIN", "30"))
 LETTER_DEADLINE = float(os.environ.get("BENCH_PROD_LETTER_DEADLINE", "300"))
-TIMEOUT = 10.0  # seconds, each request
 LATE_MS = 20.0  # a submission starting later than this after its slot was started late
 CYCLE = "national-2024"
 BIN = Path(sys.executable).parent
