@@ -26,7 +26,7 @@ the load near two minutes). BENCH_PROD_DATABASE_URL reuses a database loaded by 
    generator used (from /proc: what 100/s would need), and the database check: the stored
    responses with the submissions' ids equal the accepted (201) ones, each id once.
 2. The whole-cycle letter (the coordinator's, with every region's feedback): queued as its page
-   queues it (``jobs.services.job_enqueue`` with the page's key and parameters), run by the
+   queues it (``results.jobs.cycle_letter_enqueue``, as the page does), run by the
    worker; the time from queue to done is the Job row's (``created_at`` to ``finished_at``),
    polled until done or BENCH_PROD_LETTER_DEADLINE=300 s. Prints the PDF's size and its page
    count (read from the PDF's page tree: pypdf is not a dependency).
@@ -120,7 +120,7 @@ print(json.dumps({
 }))
 """
 
-# Queues the coordinator's whole-cycle letter as results.views.cycle_letter_prepare does, then
+# Queues the coordinator's whole-cycle letter through the page's own service, then
 # polls the Job row until the worker has finished it.
 LETTER = """
 import json, time
@@ -131,23 +131,13 @@ from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.jobs.models import Job
-from cityeval.web.jobs.services import job_enqueue
-from cityeval.web.results.models import LetterDetails
+from cityeval.web.results.jobs import cycle_letter_enqueue
 from cityeval.web.results.selectors import results_access
 user = get_user_model().objects.get(username="koordinator")
 access = results_access(user, "%(cycle)s")
 run = access.require_run()
-details = LetterDetails.objects.filter(cycle=access.cycle).first()
-language = settings.LANGUAGE_CODE
-edited = details.updated_at.isoformat() if details else "-"
-key = f"cycle_letter:{access.cycle.pk}:{run.pk}:feedback:{language}:{edited}"
-Job.objects.filter(key=key).delete()  # a reused database's earlier letter: made again
-job = job_enqueue(
-    user=user,
-    kind=Job.Kind.CYCLE_LETTER,
-    key=key,
-    params={"cycle": access.cycle.slug, "cycle_name": access.cycle.name, "language": language},
-)
+Job.objects.filter(kind=Job.Kind.CYCLE_LETTER).delete()  # a reused database's earlier letter: made again
+job = cycle_letter_enqueue(user=user, access=access, language=settings.LANGUAGE_CODE)
 deadline = time.monotonic() + %(deadline)f
 while True:
     job.refresh_from_db()

@@ -24,9 +24,10 @@ from django.utils.translation import gettext_lazy
 from cityeval.web.accounts.access import is_coordinator
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.jobs.models import Job
-from cityeval.web.jobs.services import JobFile, JobLink
+from cityeval.web.jobs.services import JobFile, JobLink, job_enqueue
 from cityeval.web.refusals import Refused
 from cityeval.web.results.exports import RowsWritten, table_file, uncertainty_meta, with_intervals
+from cityeval.web.results.models import LetterDetails
 from cityeval.web.results.selectors import ResultsAccess, items_table, national_table, results_access
 from cityeval.web.results.services import results_compute
 
@@ -36,6 +37,21 @@ Progress = Callable[[int, int], None]
 class NotCoordinator(Refused):
     status = 403
     default_message = gettext_lazy("Only a national coordinator may have this done.")
+
+
+def cycle_letter_enqueue(*, user: User, access: ResultsAccess, language: str) -> Job:
+    """Queue the whole-cycle letter with every region's feedback: one job per letter content
+    (the run, the letter details as last edited, the language), so the same letter asked again
+    is the same job."""
+    run = access.require_run()
+    details = LetterDetails.objects.filter(cycle=access.cycle).first()
+    edited = details.updated_at.isoformat() if details else "-"
+    return job_enqueue(
+        user=user,
+        kind=Job.Kind.CYCLE_LETTER,
+        key=f"cycle_letter:{access.cycle.pk}:{run.pk}:feedback:{language}:{edited}",
+        params={"cycle": access.cycle.slug, "cycle_name": access.cycle.name, "language": language},
+    )
 
 
 def _asker(job: Job) -> User:

@@ -39,7 +39,7 @@ from cityeval.web.results.exports import FORMATS
 from cityeval.web.results.forms import HistoryImportForm, LetterDetailsForm
 from cityeval.web.results.history import history_import
 from cityeval.web.results.intervals import region_intervals
-from cityeval.web.results.jobs import export_file
+from cityeval.web.results.jobs import cycle_letter_enqueue, export_file
 from cityeval.web.results.letters import (
     cycle_letter_context,
     pdf_response,
@@ -276,17 +276,7 @@ def cycle_letter_prepare(request: HttpRequest, cycle: str) -> HttpResponse:
     same letter asked again is the same job), then its page shows the progress."""
     require_coordinator(request.user)
     access = results_access(request.user, cycle)
-    run = access.require_run()
-    details = LetterDetails.objects.filter(cycle=access.cycle).first()
-    language = get_language()
-    # One job per letter content: this run, these letter details, this language.
-    edited = details.updated_at.isoformat() if details else "-"
-    job = job_enqueue(
-        user=acting_user(request),
-        kind=Job.Kind.CYCLE_LETTER,
-        key=f"cycle_letter:{access.cycle.pk}:{run.pk}:feedback:{language}:{edited}",
-        params={"cycle": access.cycle.slug, "cycle_name": access.cycle.name, "language": language},
-    )
+    job = cycle_letter_enqueue(user=acting_user(request), access=access, language=get_language())
     # Every assessor's feedback, by name: the audit trail keeps who asked for it.
     audit.record(
         action=audit.Action.ASSESSOR_DATA_DOWNLOAD, user=acting_user(request), target=access.cycle,
