@@ -7,11 +7,15 @@ One planner, two sources of input (:class:`PlannerSource`):
 - before evaluation, the region's own self-assessment claims (:func:`claims_source`): the
   claimed index's table (:func:`claimed_planner_input`, one "assessor", the level that counts
   for each item, derived from the thresholds where the item has them), scored as the claimed
-  index is (mean, unscored items skipped). There is no national table before evaluation, so
-  this source has no ranks. It is open to the region's admin and the coordinator while the
-  cycle is open (the self-assessment open, submitted or past its deadline); before the cycle
-  opens (draft) and once it is closed or published it refuses with the reason (a page refusal, 403): from then
-  on the planner of the published results is the one to use.
+  index is (mean, unscored items skipped). An item with no level that counts is then out of
+  its component's mean, so "raising" it is answering it, not a comparable gain: only the
+  answered items are ranked (:func:`answered`), the others are listed apart
+  (:func:`unanswered_items`), and with no claim that counts nothing is ranked. There is no
+  national table before evaluation, so this source has no ranks. It is open to the region's
+  admin and the coordinator while the cycle is open (the self-assessment open, submitted or
+  past its deadline); before the cycle opens (draft) and once it is closed or published it
+  refuses with the reason (a page refusal, 403): from then on the planner of the published
+  results is the one to use.
 
 The results source reads the stored run (the published one, or the coordinator's before publication:
 :func:`~cityeval.web.results.selectors.region_results` decides) and hands the engine
