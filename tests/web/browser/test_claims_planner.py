@@ -77,8 +77,11 @@ class Claims:
         )
 
     def below(self) -> list[str]:
-        """The items below the target level (unanswered ones included)."""
-        return [c for c in self.codes if self.levels.get(c) is None or self.levels[c] < self.top]
+        """The answered items below the target level (the ones the planner ranks)."""
+        return [c for c in self.codes if c in self.levels and self.levels[c] < self.top]
+
+    def unanswered(self) -> list[str]:
+        return [c for c in self.codes if c not in self.levels]
 
     def gain(self, item: str) -> float:
         return self.index({item: self.top}) - self.index()
@@ -117,7 +120,11 @@ def _check_table(page: Any, claims: Claims) -> list[str]:
     assert page.locator("#rank-unavailable").inner_text().startswith("Not available before evaluation")
     assert page.locator("#planner-table th", has_text="New national rank").count() == 0
     below = claims.below()
-    assert page.locator("#planner-form p.help").first.inner_text().startswith(f"{len(below)} items are below")
+    assert (
+        page.locator("#planner-form p.help")
+        .first.inner_text()
+        .startswith(f"{len(below)} answered items are below")
+    )
     rows = page.locator("#planner-table tbody tr")
     assert rows.count() == min(10, len(below))  # the default limit
     listed = page.locator("#planner-table input[name=item]").evaluate_all("boxes => boxes.map(b => b.value)")
@@ -153,16 +160,21 @@ def test_the_admin_plans_from_the_claims_on_a_desktop(transactional_db, page, li
     claims = _claims()
     _open(page, live_server, passwords[ADMIN], claims)
     listed = _check_table(page, claims)
-    # The best item and an unanswered item of the same component listed below it: raised
-    # together they do not add their gains up (the component's mean gains an item), so only
-    # the claims re-scored with both raised give the simulated index.
+    assert not set(listed) & set(claims.unanswered())  # only answered items are ranked
+    # the unanswered items, listed apart: their count, and each one under its component
+    unanswered = claims.unanswered()
+    assert page.locator("#unanswered h2").inner_text() == f"{len(unanswered)} unanswered items"
+    shown = page.locator("#unanswered li code").evaluate_all("codes => codes.map(c => c.textContent)")
+    assert sorted(shown) == sorted(unanswered)
+    # "Simulate" with nothing chosen says what to do
+    with page.expect_navigation():
+        page.click("#planner-simulate")
+    assert page.locator("#nothing-chosen").is_visible() and page.locator("#simulation").count() == 0
+    # The best item and the next answered item of the same component (below the target): the
+    # claims re-scored with both raised give the simulated index.
     component = {code: found[0].code for code, found in claims.framework.items_by_code.items()}
-    same = [c for c in listed[1:] if component[c] == component[listed[0]] and c not in claims.levels]
-    assert same, "no unanswered item of the best item's component is listed"
-    chosen = [listed[0], same[0]]
-    gains = claims.gain(chosen[0]) + claims.gain(chosen[1])
-    together = claims.index(dict.fromkeys(chosen, claims.top)) - claims.index()
-    assert abs(together - gains) > 1e-3, (together, gains)
+    same = [c for c in claims.below() if component[c] == component[listed[0]] and c != listed[0]]
+    chosen = [listed[0], same[0] if same else listed[1]]
     home = claims.region
     dinkes = home.opds.get(name=OPD)
     ItemAssignment.objects.create(
@@ -172,6 +184,7 @@ def test_the_admin_plans_from_the_claims_on_a_desktop(transactional_db, page, li
         assigned_by=get_user_model().objects.get(username=ADMIN),
     )
     _simulate(page, claims, chosen)
+    assert page.locator("#nothing-chosen").count() == 0
     assert page.locator(f"[id='plan-{listed[0]}'] td").last.inner_text() == OPD
     screenshot(page, "desktop-en-claims-planner")
     with page.expect_download() as download:
@@ -184,6 +197,10 @@ def test_the_admin_plans_from_the_claims_on_a_desktop(transactional_db, page, li
     assert header[6:8] == ("Gain in claimed index", "New claimed index")
     assert "New national rank" not in header
     items = {line[1]: line for line in lines[3:] if line[1] is not None}
+    together = claims.index(dict.fromkeys(chosen, claims.top))
+    assert lines[-1][0] == "The 2 items of this plan together at level 4"
+    assert lines[-1][6] == pytest.approx(together - claims.index(), abs=1e-9)
+    assert lines[-1][7] == pytest.approx(together, abs=1e-9)
     assert sorted(items) == sorted(chosen)
     top = items[listed[0]]
     assert top[0] == OPD

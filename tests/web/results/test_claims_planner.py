@@ -6,12 +6,17 @@ re-scores it with ``score_items`` with one item changed.
 
 Hand values (the claims of tests/web/assessments/test_claimed_index.py; gmsc-2024, REGULER
 weights 10/20/30/20/20 %, a component's score = mean of its scored items, unscored items
-skipped, a component with none counts 0): claimed index 2.40. Raising
+skipped, a component with none counts 0): claimed index 0.1 × 3.5 + 0.2 × 2 + 0.3 × 3.5 +
+0.2 × 3 + 0.2 × 0 = 2.40. Raising the answered items below 4, best first:
 
-- a quick-win item (none claimed) to 4: quick win 0 → 4, gain 0.2 × 4 = 0.8;
 - output.regulation 2 → 4 (output's only claim): gain 0.2 × 2 = 0.4;
-- an unclaimed impact item to 4: impact mean(3, 4) = 3.5 against 3, gain 0.2 × 0.5 = 0.1;
+- impact.service.1 3 → 4 (impact's only claim): gain 0.2 × 1 = 0.2;
+- outcome.realisation_governance 3 → 4: outcome mean(4, 4) = 4 against 3.5, gain 0.3 × 0.5 = 0.15;
 - baseline.legal_basis 3 → 4: baseline mean(4, 4) = 4 against 3.5, gain 0.1 × 0.5 = 0.05.
+
+An unanswered item is out of its component's mean, so "raising" it is answering it, not a
+comparable gain (a quick-win item would "gain" 0.2 × 4 = 0.8, an impact item 0.2 × 0.5 = 0.1):
+those are not ranked but listed apart, by component. With no claim at all nothing is ranked.
 
 When it is open (as defined in :mod:`cityeval.web.results.planner`): while the cycle is open —
 the self-assessment open, submitted, or past its deadline. Before the cycle opens (draft) and
@@ -196,9 +201,8 @@ def test_each_gain_is_the_claims_rescored_with_that_item_changed(claims, as_user
     framework = claims.cycle.framework.framework
     page = as_user(admin_a).get(PLANNER, {"top": "0"})
     rows = page.context["rows"]
-    expected_items = {item.code for _c, item in framework.items_for("REGULER")}
-    below = {code for code in expected_items if COUNTED.get(code, 0) < 4}
-    assert {row.item for row in rows} == below  # every item not claimed at 4 is a candidate
+    below = {code for code, level in COUNTED.items() if level < 4}
+    assert {row.item for row in rows} == below  # every answered item not claimed at 4
     for row in rows:
         assert row.current == COUNTED.get(row.item)
         new_final = _claimed_final(framework, {row.item: 4.0})
@@ -210,38 +214,113 @@ def test_each_gain_is_the_claims_rescored_with_that_item_changed(claims, as_user
 def test_the_gains_match_the_hand_calculation(claims, as_user, admin_a):
     page = as_user(admin_a).get(PLANNER, {"top": "0"})
     rows = page.context["rows"]
-    assert [row.item for row in rows[:12]] == sorted(r.item for r in rows if r.item.startswith("quick_win."))
-    assert all(row.gain_final == pytest.approx(0.8) for row in rows[:12])
-    assert rows[12].item == "output.regulation" and rows[12].gain_final == pytest.approx(0.4)
-    assert _row(page, "impact.service.2").gain_final == pytest.approx(0.1)
-    assert _row(page, "baseline.legal_basis").gain_final == pytest.approx(0.05)
+    assert [(row.item, round(row.gain_final, 12)) for row in rows] == [
+        ("output.regulation", 0.4),
+        ("impact.service.1", 0.2),
+        ("outcome.realisation_governance", 0.15),
+        ("baseline.legal_basis", 0.05),
+    ]
+    assert page.context["candidates"] == 4
+    assert "4 answered items are below the target level." in page.content.decode()
     # a lower target: items claimed at 3 or more are not listed, and the gain follows the level
     lower = as_user(admin_a).get(PLANNER, {"top": "0", "target": "3"})
     assert "baseline.legal_basis" not in {row.item for row in lower.context["rows"]}
     assert _row(lower, "output.regulation").gain_final == pytest.approx(0.2 * 1)
 
 
-def test_with_no_claims_each_item_would_score_its_empty_component(world, as_user, admin_a):
-    """No claim: every component counts 0, so raising one item to 4 gives its component 4 —
-    a gain of weight × 4: outcome 1.2, output, impact and quick win 0.8, baseline 0.4."""
-    page = as_user(admin_a).get(PLANNER, {"top": "0"})
+def test_with_no_claims_nothing_is_ranked_and_the_page_points_to_the_self_assessment(world, as_user, admin_a):
+    """No claim: every component counts 0, so each item would "gain" its component's weight × 4
+    (every outcome item 1.2, ...): a ranking of nothing. The page says so and links to the
+    self-assessment; the action plan files refuse with the same reason."""
+    client = as_user(admin_a)
+    page = client.get(PLANNER, {"top": "0"})
     assert page.status_code == 200 and page.context["final"] == 0.0
-    gains = {row.item.split(".")[0]: round(row.gain_final, 12) for row in page.context["rows"]}
-    assert gains == {"outcome": 1.2, "output": 0.8, "impact": 0.8, "quick_win": 0.8, "baseline": 0.4}
-    assert page.context["rows"][0].item.startswith("outcome.")
+    assert page.context["rows"] == [] and page.context["no_claims"]
+    html = page.content.decode()
+    assert 'id="no-claims"' in html and "No claim counts yet" in html
+    assert f'<a href="{OVERVIEW}" id="no-claims-link">' in html
+    assert 'id="planner-table"' not in html and 'id="planner-simulate"' not in html
+    assert 'id="unanswered"' not in html  # every item: the message says it
+    for url in (EXPORT, PDF):
+        refused = client.get(url)
+        assert refused.status_code == 403 and "No claim counts yet" in refused.content.decode(), url
+    client.cookies["django_language"] = "id"
+    indonesian = client.get(PLANNER).content.decode()
+    assert "Belum ada klaim yang dihitung" in indonesian and "Buka penilaian mandiri" in indonesian
+
+
+def test_a_claim_with_no_level_is_not_a_claim_to_plan_from(world, as_user, admin_a):
+    """A count answered without thresholds gives no level: with only that, nothing counts."""
+    AnswerRevision.objects.create(
+        participation=world.participation_a,
+        item="baseline.programmes_last_year",
+        raw_value=12,
+        narrative="",
+        author=admin_a,
+    )
+    page = as_user(admin_a).get(PLANNER)
+    assert page.context["no_claims"] and page.context["rows"] == []
+
+
+def test_unanswered_items_are_listed_apart_by_component(claims, as_user, admin_a):
+    framework = claims.cycle.framework.framework
+    page = as_user(admin_a).get(PLANNER, {"top": "0"})
+    ranked = {row.item for row in page.context["rows"]}
+    groups = page.context["unanswered"]
+    listed = {code: group.component for group in groups for code, _label in group.items}
+    expected = {
+        item.code: component.code
+        for component, item in framework.items_for("REGULER")
+        if item.code not in COUNTED
+    }
+    assert listed == expected and not (set(listed) & ranked)
+    assert "baseline.programmes_last_year" in listed  # answered, but no level counts
+    assert [g.component for g in groups] == ["baseline", "output", "outcome", "impact", "quick_win"]
+    assert page.context["unanswered_count"] == len(expected)
+    html = page.content.decode()
+    assert f"{len(expected)} unanswered items" in html
+    assert "does not count in the claimed index until it is answered" in html
+    quick_wins = [code for code, component in expected.items() if component == "quick_win"]
+    assert f"Quick win · {len(quick_wins)} items" in html or f"· {len(quick_wins)} items" in html
+    for code in quick_wins:
+        assert f"<code>{code}</code>" in html and f'value="{code}"' not in html  # no checkbox
 
 
 def test_the_simulation_is_the_claims_rescored(claims, as_user, admin_a):
     framework = claims.cycle.framework.framework
-    chosen = ["output.regulation", "baseline.legal_basis", "quick_win.benefits"]
+    chosen = ["output.regulation", "baseline.legal_basis", "impact.service.1"]
     page = as_user(admin_a).get(PLANNER, {"item": chosen})
     simulation = page.context["simulation"]
     expected = _claimed_final(framework, dict.fromkeys(chosen, 4.0))
-    assert expected == pytest.approx(CLAIMED_FINAL + 0.4 + 0.05 + 0.8)
+    assert expected == pytest.approx(CLAIMED_FINAL + 0.4 + 0.05 + 0.2)
     assert simulation["final"] == pytest.approx(expected, abs=1e-12)
     assert simulation["rank"] is None
     html = page.content.decode()
     assert 'id="simulated-rank"' not in html
+
+
+def test_an_unanswered_item_chosen_by_address_is_left_out_with_the_reason(claims, as_user, admin_a):
+    page = as_user(admin_a).get(
+        PLANNER, {"item": ["output.regulation", "quick_win.benefits"], "simulate": "1"}
+    )
+    assert page.context["simulation"]["items"] == ["output.regulation"]
+    assert page.context["left_unanswered"] == ["quick_win.benefits"] and page.context["left_out"] == []
+    html = page.content.decode()
+    assert 'id="left-unanswered"' in html and "<code>quick_win.benefits</code>" in html
+    assert 'id="nothing-chosen"' not in html
+
+
+def test_simulate_with_nothing_chosen_says_so(claims, as_user, admin_a):
+    client = as_user(admin_a)
+    page = client.get(PLANNER, {"target": "4", "top": "10", "simulate": "1"})
+    assert page.context["simulation"] is None
+    html = page.content.decode()
+    assert 'id="nothing-chosen"' in html and "No item to simulate" in html
+    only_unanswered = client.get(PLANNER, {"item": "quick_win.benefits", "simulate": "1"}).content.decode()
+    assert 'id="nothing-chosen"' in only_unanswered
+    assert 'id="nothing-chosen"' not in client.get(PLANNER, {"top": "10"}).content.decode()  # "Show"
+    client.cookies["django_language"] = "id"
+    assert "Tidak ada butir untuk disimulasikan" in client.get(PLANNER, {"simulate": "1"}).content.decode()
 
 
 def test_ranks_are_labelled_unavailable(claims, as_user, admin_a):
@@ -268,14 +347,15 @@ def _assign(world, admin_a):
     for code, opd in (
         ("output.regulation", world.opd_health),
         ("baseline.legal_basis", world.opd_health),
-        ("impact.service.2", world.opd_education),
+        ("impact.service.1", world.opd_education),
     ):
         ItemAssignment.objects.create(
             participation=world.participation_a, item=code, opd=opd, assigned_by=admin_a
         )
 
 
-CHOSEN = ["output.regulation", "baseline.legal_basis", "impact.service.2", "quick_win.benefits"]
+CHOSEN = ["output.regulation", "baseline.legal_basis", "impact.service.1", "outcome.realisation_governance"]
+TOGETHER = CLAIMED_FINAL + 0.4 + 0.05 + 0.2 + 0.15  # the four answered items raised to 4
 
 
 def test_the_xlsx_holds_the_rows_per_opd_without_ranks(claims, as_user, admin_a):
@@ -298,11 +378,37 @@ def test_the_xlsx_holds_the_rows_per_opd_without_ranks(claims, as_user, admin_a)
         by_opd.setdefault(row[0], []).append(row[1])
     assert by_opd == {
         "Dinas Kesehatan": ["output.regulation", "baseline.legal_basis"],  # 0.4, then 0.05
-        "Dinas Pendidikan": ["impact.service.2"],
-        "Not assigned to an OPD": ["quick_win.benefits"],
+        "Dinas Pendidikan": ["impact.service.1"],
+        "Not assigned to an OPD": ["outcome.realisation_governance"],
     }
     first = next(row for row in items if row[1] == "output.regulation")
     assert first[4:8] == [2.0, 4.0, pytest.approx(0.4), pytest.approx(CLAIMED_FINAL + 0.4)]
+    # after a blank row, the four together: the claims re-scored with all of them at 4
+    framework = claims.cycle.framework.framework
+    expected = _claimed_final(framework, dict.fromkeys(CHOSEN, 4.0))
+    assert expected == pytest.approx(TOGETHER, abs=1e-12)
+    assert values[-2] == [None] * 8
+    assert values[-1][0] == "The 4 items of this plan together at level 4"
+    assert values[-1][4:] == [
+        None,
+        4.0,
+        pytest.approx(expected - CLAIMED_FINAL, abs=1e-12),
+        pytest.approx(expected, abs=1e-12),
+    ]
+    assert len(values[-1]) == 8  # no rank before evaluation
+
+
+def test_the_action_plan_s_together_line_is_the_page_s_simulation(claims, as_user, admin_a):
+    """The same chosen set gives the same new claimed index and gain on the page and in the
+    files, with the page's precision (gain +0.800 → 3.20)."""
+    client = as_user(admin_a)
+    simulation = client.get(PLANNER, {"item": CHOSEN}).context["simulation"]
+    assert simulation["final"] == pytest.approx(TOGETHER, abs=1e-12)
+    assert simulation["gain"] == pytest.approx(0.8, abs=1e-12)
+    text = pdf_text(client.get(PDF, {"item": CHOSEN}).content)
+    line = next(line for line in text.splitlines() if "items of this plan together" in line)
+    assert "The 4 items of this plan together at level 4" in line
+    assert "4.00" in line and "+0.800" in line and "3.20" in line
 
 
 def _groups(text: str) -> dict[str, list[str]]:
@@ -329,28 +435,27 @@ def test_the_pdf_holds_the_same_rows_per_opd(claims, as_user, admin_a):
     assert "Action plan of Kab. Deli Serdang from the claimed index" in text
     assert _groups(text) == {
         "Dinas Kesehatan": ["output.regulation", "baseline.legal_basis"],
-        "Dinas Pendidikan": ["impact.service.2"],
-        "Not assigned to an OPD": ["quick_win.benefits"],
+        "Dinas Pendidikan": ["impact.service.1"],
+        "Not assigned to an OPD": ["outcome.realisation_governance"],
     }
     line = next(line for line in text.splitlines() if line.strip().startswith("output.regulation"))
-    assert "2.00" in line and "+0.4000" in line and "2.80" in line
+    assert "2.00" in line and "+0.400" in line and "2.80" in line and "+0.4000" not in line
     assert "New national rank" not in text
 
 
 def test_without_a_choice_the_pdf_holds_the_listed_items(claims, as_user, admin_a):
+    """The listed items are the answered ones below the target, best first (none assigned)."""
     text = pdf_text(as_user(admin_a).get(PDF, {"top": "10"}).content)
-    assert [code for codes in _groups(text).values() for code in codes] == [
-        f"quick_win.{c}" for c in _quick_wins(claims)[:10]
-    ]
-
-
-def _quick_wins(world) -> list[str]:
-    framework = world.cycle.framework.framework
-    return sorted(
-        item.code.removeprefix("quick_win.")
-        for _c, item in framework.items_for("REGULER")
-        if item.code.startswith("quick_win.")
-    )
+    assert _groups(text) == {
+        "Not assigned to an OPD": [
+            "output.regulation",
+            "impact.service.1",
+            "outcome.realisation_governance",
+            "baseline.legal_basis",
+        ]
+    }
+    line = next(line for line in text.splitlines() if "items of this plan together" in line)
+    assert "+0.800" in line and "3.20" in line
 
 
 # --- the page's language -------------------------------------------------------------------------
@@ -372,8 +477,8 @@ def test_the_page_and_the_pdf_are_in_indonesian(claims, as_user, admin_a):
     assert "Nama butir" in text
     assert item.label.id.split()[0] in text
     line = next(line for line in text.splitlines() if line.strip().startswith("output.regulation"))
-    assert "2,00" in line and "+0,4000" in line  # the Indonesian decimal mark
-    assert _groups(text)["Belum ditugaskan ke OPD"] == ["quick_win.benefits"]
+    assert "2,00" in line and "+0,400" in line and "+0,4000" not in line  # the Indonesian decimal mark
+    assert _groups(text)["Belum ditugaskan ke OPD"] == ["outcome.realisation_governance"]
     sheet = load_workbook(io.BytesIO(client.get(EXPORT, {"item": CHOSEN}).content)).active
     assert list(sheet.iter_rows(values_only=True))[2][2] == "Nama butir"
 

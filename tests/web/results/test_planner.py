@@ -185,6 +185,22 @@ def test_the_simulation_is_the_engine_s_simulate_and_the_marks_rescored(publishe
     assert f'value="{OTHER_BASELINE}" checked' in content
 
 
+def test_simulate_with_nothing_chosen_says_so(published, as_user, admin_a):
+    """The "Simulate" button sends ``simulate=1``: with no item (or only items already at the
+    target) the page says what to do instead of showing nothing new."""
+    client = as_user(admin_a)
+    html = client.get(PLANNER, {"target": "4", "top": "10", "simulate": "1"}).content.decode()
+    assert 'id="nothing-chosen"' in html and 'id="simulation"' not in html
+    assert 'name="simulate" value="1"' in html  # the button that sends it
+    at_target = client.get(PLANNER, {"target": "3", "item": OTHER_BASELINE, "simulate": "1"})
+    assert 'id="nothing-chosen"' in at_target.content.decode() and at_target.context["left_out"] == [
+        OTHER_BASELINE
+    ]
+    chosen = client.get(PLANNER, {"item": OTHER_BASELINE, "simulate": "1"}).content.decode()
+    assert 'id="nothing-chosen"' not in chosen and 'id="simulation"' in chosen
+    assert 'id="nothing-chosen"' not in client.get(PLANNER).content.decode()
+
+
 def test_a_rank_change_in_region_b(published, as_user, admin_b, world):
     """B (2.6) overtakes A (3.568) if every item reaches 4: the new rank is 1."""
     framework = world.cycle.framework.framework
@@ -243,7 +259,8 @@ def test_the_action_plan_holds_the_rows_per_opd(published, as_user, admin_a, wor
     values = [list(row) for row in sheet.iter_rows(values_only=True)]
     header = values[2]
     assert header[:3] == ["OPD", "Item", "Item name"]
-    items = [row for row in values[3:] if row[1] is not None]
+    end = values.index([None] * len(header), 3)  # a blank row ends the items
+    items = [row for row in values[3:end] if row[1] is not None]
     by_opd: dict[str, list[str]] = {}
     for row in items:
         by_opd.setdefault(row[0], []).append(row[1])
@@ -252,11 +269,23 @@ def test_the_action_plan_holds_the_rows_per_opd(published, as_user, admin_a, wor
         "Dinas Pendidikan": education,
         "Not assigned to an OPD": ["outcome.realisation_governance"],
     }
-    groups = [row[0] for row in values[3:] if row[1] is None]
+    groups = [row[0] for row in values[3:end] if row[1] is None]
     assert groups == ["Dinas Kesehatan", "Dinas Pendidikan", "Not assigned to an OPD"]
     first = next(row for row in items if row[1] == CONSOLIDATED_ITEM)
     assert first[4] == 2.0 and first[5] == 4.0 and first[8] == 1
     assert first[6] == pytest.approx(0.04, abs=1e-12) and first[7] == pytest.approx(A_FINAL + 0.04, abs=1e-12)
+    # the page's precision: gains signed with three decimals, scores with two (values kept)
+    cells = {cell.column_letter: cell for cell in sheet[4 + values[3:].index(first)]}
+    assert cells["G"].number_format == "+0.000;-0.000;0.000" and cells["H"].number_format == "0.00"
+    # after the blank row: the chosen items together, the marks re-scored with all four at 4
+    framework = world.cycle.framework.framework
+    together = values[end + 1]
+    expected = _final(framework, dict.fromkeys(chosen, 4.0))
+    assert together[0] == "The 4 items of this plan together at level 4"
+    assert together[5] == 4.0 and together[8] == 1
+    assert together[7] == pytest.approx(expected, abs=1e-12)
+    assert together[6] == pytest.approx(expected - A_FINAL, abs=1e-12)
+    assert values[end + 2 :] == []
     # the page names the owner too
     page = as_user(admin_a).get(PLANNER)
     assert _row(page, CONSOLIDATED_ITEM).opd == "Dinas Kesehatan"
@@ -289,9 +318,18 @@ def test_the_pdf_action_plan_holds_the_same_rows_per_opd(published, as_user, adm
     codes = [line.split()[0] for line in lines if line.split()[0] in chosen]
     assert codes == chosen  # 0.04, then 0.008 under Dinas Kesehatan; the unassigned item last
     first = next(line for line in lines if line.startswith(CONSOLIDATED_ITEM))
-    assert "2.00" in first and "4.00" in first and "+0.0400" in first and first.endswith("1")
+    assert "2.00" in first and "4.00" in first and "+0.040" in first and first.endswith("1")
+    assert "+0.0400" not in first  # gains with the page's three decimals
+    # the chosen items together, as the page's simulation shows them
+    framework = world.cycle.framework.framework
+    expected = _final(framework, dict.fromkeys(chosen, 4.0))
+    page = as_user(admin_a).get(PLANNER, {"item": chosen}).context["simulation"]
+    assert page["final"] == pytest.approx(expected, abs=1e-12)
+    line = next(line for line in lines if line.startswith("The 3 items of this plan together at level 4"))
+    assert f"{expected - A_FINAL:+.3f}" in line and f"{expected:.2f}" in line and line.endswith(" 1")
     client = as_user(admin_a)
     client.cookies["django_language"] = "id"
     indonesian = pdf_text(client.get(PDF, {"item": chosen}).content)
     assert "Rencana aksi Kab. Deli Serdang" in indonesian and "Belum ditugaskan ke OPD" in indonesian
-    assert "Peringkat" in indonesian and "+0,0400" in indonesian
+    assert "Peringkat" in indonesian and "+0,040" in indonesian and "+0,0400" not in indonesian
+    assert "3 butir rencana ini bersama-sama pada level 4" in indonesian

@@ -7,11 +7,15 @@ One planner, two sources of input (:class:`PlannerSource`):
 - before evaluation, the region's own self-assessment claims (:func:`claims_source`): the
   claimed index's table (:func:`claimed_planner_input`, one "assessor", the level that counts
   for each item, derived from the thresholds where the item has them), scored as the claimed
-  index is (mean, unscored items skipped). There is no national table before evaluation, so
-  this source has no ranks. It is open to the region's admin and the coordinator while the
-  cycle is open (the self-assessment open, submitted or past its deadline); before the cycle
-  opens (draft) and once it is closed or published it refuses with the reason (a page refusal, 403): from then
-  on the planner of the published results is the one to use.
+  index is (mean, unscored items skipped). An item with no level that counts is then out of
+  its component's mean, so "raising" it is answering it, not a comparable gain: only the
+  answered items are ranked (:func:`answered`), the others are listed apart
+  (:func:`unanswered_items`), and with no claim that counts nothing is ranked. There is no
+  national table before evaluation, so this source has no ranks. It is open to the region's
+  admin and the coordinator while the cycle is open (the self-assessment open, submitted or
+  past its deadline); before the cycle opens (draft) and once it is closed or published it
+  refuses with the reason (a page refusal, 403): from then on the planner of the published
+  results is the one to use.
 
 The results source reads the stored run (the published one, or the coordinator's before publication:
 :func:`~cityeval.web.results.selectors.region_results` decides) and hands the engine
@@ -40,7 +44,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from cityeval.engine import Framework, InputError
 from cityeval.engine.numbers import TWO_DECIMALS
@@ -56,6 +60,7 @@ from cityeval.web.assessments.selectors import (
 from cityeval.web.downloads import new_workbook
 from cityeval.web.engine_errors import input_error_text
 from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.evaluations.templatetags.cityeval import number
 from cityeval.web.labels import page_label
 from cityeval.web.pdf import pdf_bytes
 from cityeval.web.refusals import Refused
@@ -67,6 +72,9 @@ STORED = "stored"  # the assessor name of a stored item score in the engine's in
 TOP_CHOICES = (10, 20, 50, 0)  # 0: every item
 DEFAULT_TOP = 10
 SAME_FINAL = 1e-9  # the engine's final of the stored items against the stored final
+#: The page's precision: gains with three decimals (signed), finals and levels with two.
+GAIN_PLACES = 3
+GAIN_FORMAT = "+0.000;-0.000;0.000"  # the XLSX number format of a gain: the value is kept
 
 
 class PlannerRefused(Refused):
@@ -353,6 +361,55 @@ def plan_rows(
     return out
 
 
+def answered(rows: list[PlanRow]) -> list[PlanRow]:
+    """The rows of items with a level that counts (for the claims: the answered items). An item
+    with none is left out of its component's mean, so "raising" it from nothing is not a gain
+    of the same kind: it answers the item, and what that does depends on the level claimed."""
+    return [row for row in rows if row.current is not None]
+
+
+@dataclass(frozen=True)
+class UnansweredComponent:
+    """The items of one component with no level that counts in the claims."""
+
+    component: str
+    label: str
+    items: list[tuple[str, str]]  # (code, label in the page's language)
+
+
+def unanswered_items(source: PlannerSource) -> list[UnansweredComponent]:
+    """The claims' items with no level that counts (unanswered, or answered with a value that
+    gives no level), by component in the framework's order; whatever the target level."""
+    blank = set(source.table.filter(pl.col("score").is_null())["item"].to_list())
+    groups: dict[str, UnansweredComponent] = {}
+    for component, item in source.framework.items_for(source.group):
+        if item.code not in blank:
+            continue
+        group = groups.setdefault(
+            component.code, UnansweredComponent(component.code, page_label(component.label), [])
+        )
+        group.items.append((item.code, page_label(item.label)))
+    return list(groups.values())
+
+
+@dataclass(frozen=True)
+class Together:
+    """A set of items raised together to ``target``: the new final (claimed index), its gain
+    over the current one and the new national rank (None for the claims)."""
+
+    items: list[str]
+    target: float
+    final: float
+    gain: float
+    rank: int | None
+
+
+def together(source: PlannerSource, items: list[str], *, target: float, final: float) -> Together:
+    """The engine's simulation of ``items`` raised together to ``target`` against ``final``."""
+    new_final, new_rank = region_simulate(source, dict.fromkeys(items, target))
+    return Together(items=items, target=target, final=new_final, gain=new_final - final, rank=new_rank)
+
+
 def item_owners(participation: Participation) -> dict[str, str]:
     """Item → the name of the OPD the region assigned it to in its self-assessment."""
     return {code: a.opd.name for code, a in assignments(participation).items()}
@@ -375,18 +432,39 @@ def action_plan_header(*, ranks: bool = True) -> list[str]:
     return [*header, _("Gain in final"), _("New final"), _("New national rank")]
 
 
-def action_plan_xlsx(rows: list[PlanRow], *, title: str, ranks: bool = True, note: str = "") -> bytes:
+def together_label(found: Together) -> str:
+    """The name of the line of the plan's items together, in the page's language."""
+    level = number(found.target, 0 if found.target.is_integer() else 2)
+    return ngettext(
+        "The %(n)d item of this plan at level %(level)s",
+        "The %(n)d items of this plan together at level %(level)s",
+        len(found.items),
+    ) % {"n": len(found.items), "level": level}
+
+
+def action_plan_xlsx(
+    rows: list[PlanRow],
+    *,
+    title: str,
+    ranks: bool = True,
+    note: str = "",
+    combined: Together | None = None,
+) -> bytes:
     """The action plan as a workbook: one sheet, a title line (and ``note`` under it), a
     header row, then the items grouped per OPD (each group headed by its OPD's name, the OPD in
-    every row too), best gain first inside a group. Numbers keep full precision, shown with
-    two decimals (gains with four). ``ranks=False`` leaves the rank column out."""
+    every row too), best gain first inside a group, and after a blank row the ``combined``
+    line: the plan's items raised together (gain, new final, new rank in their columns).
+    Numbers keep full precision, shown as the page shows them: two decimals, gains signed with
+    three. ``ranks=False`` leaves the rank column out."""
     out = io.BytesIO()
     workbook = new_workbook(out)
     sheet = workbook.add_worksheet(_("Action plan")[:31])
     bold = workbook.add_format({"bold": True})
     group_head = workbook.add_format({"bold": True, "bg_color": "#E8EEF4"})
     two = workbook.add_format({"num_format": TWO_DECIMALS})
-    four = workbook.add_format({"num_format": "0.0000"})
+    gain = workbook.add_format({"num_format": GAIN_FORMAT})
+    bold_two = workbook.add_format({"bold": True, "num_format": TWO_DECIMALS})
+    bold_gain = workbook.add_format({"bold": True, "num_format": GAIN_FORMAT})
     header = action_plan_header(ranks=ranks)
     sheet.write(0, 0, title, bold)
     if note:
@@ -405,11 +483,19 @@ def action_plan_xlsx(rows: list[PlanRow], *, title: str, ranks: bool = True, not
             if row.current is not None:
                 sheet.write(r, 4, row.current, two)
             sheet.write(r, 5, row.target, two)
-            sheet.write(r, 6, row.gain_final, four)
+            sheet.write(r, 6, row.gain_final, gain)
             sheet.write(r, 7, row.new_final, two)
             if ranks and row.new_rank is not None:
                 sheet.write(r, 8, row.new_rank)
             r += 1
+    if combined is not None:
+        r += 1
+        sheet.write(r, 0, together_label(combined), bold)
+        sheet.write(r, 5, combined.target, bold_two)
+        sheet.write(r, 6, combined.gain, bold_gain)
+        sheet.write(r, 7, combined.final, bold_two)
+        if ranks and combined.rank is not None:
+            sheet.write(r, 8, combined.rank, bold)
     sheet.freeze_panes(3, 0)
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 1, 30)
@@ -420,10 +506,17 @@ def action_plan_xlsx(rows: list[PlanRow], *, title: str, ranks: bool = True, not
     return out.getvalue()
 
 
-def action_plan_pdf(rows: list[PlanRow], *, title: str, ranks: bool = True, note: str = "") -> bytes:
+def action_plan_pdf(
+    rows: list[PlanRow],
+    *,
+    title: str,
+    ranks: bool = True,
+    note: str = "",
+    combined: Together | None = None,
+) -> bytes:
     """The action plan as a PDF (A4 landscape): the same rows and columns as the workbook,
-    one table per OPD (unassigned items last), best gain first inside a group; in the active
-    language."""
+    one table per OPD (unassigned items last), best gain first inside a group, then the
+    ``combined`` line; in the active language, with the page's precision."""
     groups = [(opd or _("Not assigned to an OPD"), members) for opd, members in by_opd(rows)]
     html = render_to_string(
         "results/pdf/action_plan.html",
@@ -433,6 +526,8 @@ def action_plan_pdf(rows: list[PlanRow], *, title: str, ranks: bool = True, note
             "header": action_plan_header(ranks=ranks)[1:],  # the OPD heads its table
             "groups": groups,
             "ranks": ranks,
+            "combined": combined,
+            "combined_label": together_label(combined) if combined else "",
             "made": timezone.localdate(),
         },
     )

@@ -24,10 +24,12 @@ from cityeval.web.evaluations.templatetags.cityeval import number
 from cityeval.web.results.planner import (
     DEFAULT_TOP,
     TOP_CHOICES,
+    PlannerRefused,
     PlannerSource,
     PlanRow,
     action_plan_pdf,
     action_plan_xlsx,
+    answered,
     claims_source,
     item_owners,
     plan_rows,
@@ -36,6 +38,8 @@ from cityeval.web.results.planner import (
     region_simulate,
     results_source,
     target_levels,
+    together,
+    unanswered_items,
 )
 
 
@@ -83,10 +87,20 @@ def _choice(request: HttpRequest, source: PlannerSource) -> PlannerChoice:
 
 
 def _rows(source: PlannerSource, choice: PlannerChoice) -> tuple[list[PlanRow], float, int | None]:
+    """The ranked rows, the current final and rank. For the claims only the answered items are
+    ranked: an unanswered one is out of its component's mean, so its "gain" is not comparable
+    (:func:`~cityeval.web.results.planner.unanswered_items` lists them apart)."""
     found = region_plan(source, target=choice.target)
     owners = item_owners(source.participation)
     rows = plan_rows(found, source.framework, owners, ranks=not source.claims)
+    if source.claims:
+        rows = answered(rows)
     return rows, found.final, None if source.claims else found.rank
+
+
+def _no_claims(source: PlannerSource) -> bool:
+    """Whether the claims have no level that counts at all: nothing to plan from yet."""
+    return source.claims and source.table["score"].null_count() == source.table.height
 
 
 def _urls(source: PlannerSource) -> dict[str, str]:
@@ -105,9 +119,12 @@ def _urls(source: PlannerSource) -> dict[str, str]:
 def _page(request: HttpRequest, source: PlannerSource, context: dict) -> HttpResponse:
     choice = _choice(request, source)
     rows, final, rank = _rows(source, choice)
+    unanswered = unanswered_items(source) if source.claims else []
+    blank = {code for group in unanswered for code, _label in group.items}
     candidates = {row.item for row in rows}
     chosen = [code for code in choice.chosen if code in candidates]
-    left_out = [code for code in choice.chosen if code not in candidates]
+    left_out = [code for code in choice.chosen if code not in candidates and code not in blank]
+    left_unanswered = [code for code in choice.chosen if code in blank]
     shown = list(rows[: choice.top] if choice.top else rows)
     shown += [row for row in rows if row.item in chosen and row not in shown]
     simulation = None
@@ -126,6 +143,11 @@ def _page(request: HttpRequest, source: PlannerSource, context: dict) -> HttpRes
         "top": choice.top,
         "chosen": set(chosen),
         "left_out": left_out,
+        "left_unanswered": left_unanswered,
+        "nothing_chosen": "simulate" in request.GET and not chosen,
+        "no_claims": _no_claims(source),
+        "unanswered": unanswered,
+        "unanswered_count": len(blank),
         "final": final,
         "rank": rank,
         "ranked": source.ranked,
@@ -139,8 +161,10 @@ def _page(request: HttpRequest, source: PlannerSource, context: dict) -> HttpRes
 def _plan_file(request: HttpRequest, source: PlannerSource, kind: str) -> HttpResponse:
     """The action plan grouped per OPD, as ``kind`` (xlsx or pdf): the chosen items if any,
     else the items the page lists with the same choices."""
+    if _no_claims(source):
+        raise PlannerRefused(_no_claims_text())
     choice = _choice(request, source)
-    rows, _final, _rank = _rows(source, choice)
+    rows, final, _rank = _rows(source, choice)
     if choice.chosen:
         chosen = set(choice.chosen)
         rows = [row for row in rows if row.item in chosen]
@@ -156,9 +180,21 @@ def _plan_file(request: HttpRequest, source: PlannerSource, kind: str) -> HttpRe
     else:
         title = _("Action plan of %(region)s · %(cycle)s") % names
         note = ""
+    combined = None
+    if rows:
+        items = [row.item for row in rows]
+        combined = together(source, items, target=choice.target, final=final)
     make = action_plan_pdf if kind == "pdf" else action_plan_xlsx
-    content = make(rows, title=title, ranks=not source.claims, note=note)
+    content = make(rows, title=title, ranks=not source.claims, note=note, combined=combined)
     return file_response(content, filename=f"{source.file_stem}.{kind}")
+
+
+def _no_claims_text() -> str:
+    return _(
+        "No claim counts yet: the planner works from the region's self-assessment claims. "
+        "Answer items in the self-assessment first; the planner then shows which answered items "
+        "would raise the claimed index most."
+    )
 
 
 # --- the planner of the results ----------------------------------------------------------------
