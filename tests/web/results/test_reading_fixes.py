@@ -21,6 +21,7 @@ from django.utils import translation
 from cityeval.web.results.letters import region_letter_context
 from cityeval.web.results.models import RegionInterval, RunUncertainty
 from cityeval.web.results.selectors import region_results
+from cityeval.web.results.templatetags.results_tags import breakable
 from tests.helpers.results import CYCLE, REGION_A
 
 NATIONAL = f"/results/{CYCLE}/"
@@ -152,6 +153,9 @@ def test_the_interval_caption_matches_the_drawing(published, as_user):
 
 
 def test_the_planner_names_each_item_first_and_its_code_small(published, as_user, admin_a, world):
+    """Hand example of the break points: ``output.opd_involvement`` → ``output.<wbr>opd_<wbr>involvement``."""
+    assert breakable("output.opd_involvement") == "output.<wbr>opd_<wbr>involvement"
+    assert breakable("a<b") == "a&lt;b"  # escaped
     page = as_user(admin_a).get(PLANNER).content.decode()
     rows = re.findall(r'<tr id="plan-([^"]+)">(.*?)</tr>', page, flags=re.S)
     assert rows
@@ -160,4 +164,6 @@ def test_the_planner_names_each_item_first_and_its_code_small(published, as_user
         first = row.split("</td>")[0]
         label = first.split("<label>")[1].split("</label>")[0]
         assert _text(label) == items[code][1].label.en  # the readable name, in the label
-        assert f'<code class="item-code">{code}</code>' in first and code not in _text(label)
+        small = first.split('<code class="item-code">')[1].split("</code>")[0]
+        # The code, small, breakable after its dots and underscores only (not "output.regulatio/n").
+        assert small == re.sub(r"([._])", r"\1<wbr>", code) and code not in _text(label)
