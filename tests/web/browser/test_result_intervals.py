@@ -15,6 +15,12 @@ from cityeval.web.results.models import RegionInterval
 
 CYCLE = "gmsc-2024"
 WIDTH = "[document.documentElement.scrollWidth, window.innerWidth]"
+# A table's frame: how wide its table is against the frame, and the frame's background (the
+# scroll shadows, site.css).
+FRAME = "(e) => [e.scrollWidth, e.clientWidth, getComputedStyle(e).backgroundImage]"
+# How many lines a cell's text takes (a range broken as "3,27– / 3,34" takes two).
+LINES = """(e) => { const r = document.createRange(); r.selectNodeContents(e);
+  return new Set([...r.getClientRects()].map((b) => Math.round(b.top))).size; }"""
 
 
 def _check(page: Any, screenshot: Any, name: str) -> None:
@@ -25,6 +31,11 @@ def _check(page: Any, screenshot: Any, name: str) -> None:
     assert cell.is_visible()
     assert re.match(rf"^{mine.rank_national} \({mine.rank_lo}–{mine.rank_hi}\)", cell.inner_text().strip())
     assert page.locator("#rank-intervals").is_visible()
+    table, frame, background = page.locator("#national-table").locator("xpath=..").evaluate(FRAME)
+    if page.viewport_size and page.viewport_size["width"] >= 1280:  # the whole table fits a desktop
+        assert table <= frame, f"the national table is {table - frame} px wider than its frame"
+    assert background.count("radial-gradient") == 2  # the shadows that show a table scrolls on
+    assert cell.evaluate(LINES) == 1
     screenshot(page, f"{name}-national")
     page.goto(f"/r/{home.slug}/{CYCLE}/results/")
     chart = page.locator("#interval-chart svg.intervals")
@@ -38,6 +49,8 @@ def _check(page: Any, screenshot: Any, name: str) -> None:
     scroll_width, inner_width = page.evaluate(WIDTH)
     assert scroll_width <= inner_width, "the page scrolls sideways"
     assert page.locator("#interval-table tr.this").count() == 1
+    for range_cell in page.locator("#interval-table tr.this td.num").all():  # "3,27–3,34" on one line
+        assert range_cell.evaluate(LINES) == 1, range_cell.inner_text()
     assert str(mine.rank_national) in page.locator("#intervals-words").inner_text()
     screenshot(page, name)
 
@@ -50,3 +63,13 @@ def test_the_intervals_on_a_desktop(transactional_db, page, live_server, screens
 def test_the_interval_chart_fits_a_phone(transactional_db, phone_page, live_server, screenshot):
     load_demo()
     _check(phone_page, screenshot, "phone-en-result-intervals")
+
+
+def test_the_national_table_fits_a_desktop_in_indonesian(transactional_db, page, live_server, screenshot):
+    """The walkthrough's case: Indonesian headings run longer; the table was 15 px too wide."""
+    load_demo()
+    page.context.add_cookies([{"name": "django_language", "value": "id", "url": live_server.url}])
+    page.goto(f"/results/{CYCLE}/")
+    table, frame, _background = page.locator("#national-table").locator("xpath=..").evaluate(FRAME)
+    assert table <= frame, f"the national table is {table - frame} px wider than its frame"
+    screenshot(page, "desktop-id-national-table")

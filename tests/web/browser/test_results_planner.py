@@ -21,6 +21,13 @@ from tests.helpers.browser import PHONE, TIMEOUT_MS, log_in
 
 ADMIN = "admin.deliserdang"
 WIDTH = "[document.documentElement.scrollWidth, window.innerWidth]"
+# An element's text line by line, as drawn (each character placed by its box's top).
+LINES = """(e) => { const lines = new Map(); const walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) for (let i = 0; i < n.length; i++) {
+    const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + 1);
+    const top = Math.round(r.getBoundingClientRect().top);
+    lines.set(top, (lines.get(top) || "") + n.data[i]); }
+  return [...lines.keys()].sort((a, b) => a - b).map((k) => lines.get(k)); }"""
 
 
 def _expected(items: list[str]) -> tuple[str, int | None]:
@@ -91,4 +98,11 @@ def test_the_planner_works_on_a_phone_without_javascript(
     assert phone_page.locator("#simulated-final").is_visible()
     width, window = phone_page.evaluate(WIDTH)
     assert width <= window <= PHONE["width"], (width, window)
+    # Each item is named by its readable name; its code, small below, breaks only after a dot or
+    # an underscore (the walkthrough saw "output.regulatio/n").
+    codes = phone_page.locator("#planner-table .item-code")
+    assert codes.count() == 10
+    for k in range(codes.count()):
+        lines = codes.nth(k).evaluate(LINES)
+        assert all(line.endswith((".", "_")) for line in lines[:-1]), lines
     screenshot(phone_page, "phone-en-planner")

@@ -7,7 +7,18 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from cityeval.web.results.charts import histogram_svg, radar_geometry, radar_svg
+from cityeval.web.results.charts import (
+    BoxRow,
+    IntervalRow,
+    LineSeries,
+    box_plot_svg,
+    histogram_svg,
+    interval_svg,
+    line_chart_svg,
+    radar_geometry,
+    radar_svg,
+    tick_label,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -74,3 +85,54 @@ def test_histogram_counts_by_hand():
     svg = histogram_svg([0.5, 1.0, 1.99, 4.0], scale_min=0.0, scale_max=4.0, bins=4)
     bars = [int(r.get("data-count")) for r in ET.fromstring(svg).iter(f"{SVG}rect")]
     assert bars == [1, 2, 0, 1]
+
+
+# --- axis labels in the page's number format (issue 15: "0.5" on an Indonesian page) -------------
+
+
+def _axis(svg: str) -> list[str]:
+    """The axis labels of a chart: its tick texts (the histogram's are the texts at its foot)."""
+    root = ET.fromstring(svg)
+    ticks = [t.text or "" for t in root.iter(f"{SVG}text") if t.get("class") == "tick"]
+    if ticks:
+        return ticks
+    foot = max(float(t.get("y", 0)) for t in root.iter(f"{SVG}text"))
+    return [t.text or "" for t in root.iter(f"{SVG}text") if float(t.get("y", 0)) == foot]
+
+
+def test_a_tick_label_is_as_short_as_its_value_with_the_page_s_decimal_mark():
+    assert [tick_label(v, ",") for v in (2.25, 3.0, 0.5, 0.875, 0.0, 12.0)] == [
+        "2,25",
+        "3",
+        "0,5",
+        "0,875",
+        "0",
+        "12",
+    ]
+    assert [tick_label(v) for v in (2.25, 3.0, 0.5)] == ["2.25", "3", "0.5"]
+    # A step's float residue is not printed: 0.1 × 3 is 0.30000000000000004.
+    assert tick_label(0.1 * 3, ",") == "0,3" and tick_label(3.1 + 0.1 * 2, ",") == "3,3"
+
+
+def test_every_chart_writes_its_axis_with_the_given_decimal_mark():
+    """Hand-worked axes: the histogram's eight bins of 0.5 over 0–4; the interval chart's steps
+    of 0.1 over 3.1–3.6 (``interval_axis``); the box plot's quarters of 0–3.5 (0.875 each); the
+    radar's four rings over 0–5 (1.25 each); the line chart's two given ticks."""
+    histogram = histogram_svg([1.0, 2.2], scale_min=0.0, scale_max=4.0, bins=8, decimal_mark=",")
+    assert _axis(histogram) == ["0", "0,5", "1", "1,5", "2", "2,5", "3", "3,5", "4"]
+    intervals = interval_svg(
+        [IntervalRow("1. A", 3.5, 3.4, 3.6), IntervalRow("2. B", 3.2, 3.1, 3.35, highlight=True)],
+        scale_min=0, scale_max=4, decimal_mark=",",
+    )  # fmt: skip
+    assert _axis(intervals) == ["3,1", "3,2", "3,3", "3,4", "3,5", "3,6"]
+    box = box_plot_svg([BoxRow("Final", 1.0, 2.0, 3.0)], scale_min=0.0, scale_max=3.5, decimal_mark=",")
+    assert _axis(box) == ["0", "0,875", "1,75", "2,625", "3,5"]
+    radar = radar_svg([("a", 1.0, None), ("b", 2.0, None), ("c", 3.0, None)], scale_max=5.0, decimal_mark=",")
+    assert _axis(radar) == ["1,25", "2,5", "3,75", "5"]
+    line = line_chart_svg(
+        ["2023", "2024"], [LineSeries("Final", [1.0, 2.0])], scale_min=0, scale_max=4, ticks=[0.5, 1.5],
+        decimal_mark=",",
+    )  # fmt: skip
+    assert _axis(line) == ["0,5", "1,5"]
+    # English keeps the point (the default: a command-line report has no page language).
+    assert _axis(histogram_svg([1.0], scale_min=0.0, scale_max=4.0, bins=8))[1] == "0.5"

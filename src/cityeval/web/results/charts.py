@@ -6,8 +6,9 @@ component's median and quartiles, against a region's own score or with the whole
 
 They draw the engine's report data (``RegionReport.dimension_series`` and the like); the
 engine itself draws nothing. Chart coordinates are written with two decimals, which is drawing
-precision, not a score. Plain Python: nothing here needs Django, so a command-line report
-could import it too.
+precision, not a score. Axis labels are numbers for reading: each chart takes the page's
+``decimal_mark`` (``","`` in Indonesian) and writes them with :func:`tick_label`. Plain Python:
+nothing here needs Django, so a command-line report could import it too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
+
+from cityeval.engine.numbers import format_number
 
 __all__ = [
     "BoxRow",
@@ -29,11 +32,21 @@ __all__ = [
     "radar_geometry",
     "radar_svg",
     "rank_ticks",
+    "tick_label",
 ]
 
 RADAR_SIZE = 320.0  # diameter of the outer ring's bounding box, in SVG units
 RADAR_LABEL_ROOM = 120.0  # left and right of the chart, for axis labels
 RADAR_TOP_ROOM = 28.0
+
+
+def tick_label(value: float, decimal_mark: str = ".") -> str:
+    """An axis label as short as its value allows (``3``, ``2.25``; never ``3.00``), written by
+    the tables' number format with the page's decimal mark (``2,25`` in Indonesian), so that a
+    chart and the table beside it write numbers alike. Up to four decimals: tick steps are
+    quarters of a short scale or round steps of the interval axis."""
+    places = len(f"{round(value, 4):g}".partition(".")[2]) if math.isfinite(value) else 0
+    return format_number(value, places, decimal_mark=decimal_mark)
 
 
 def radar_geometry(count: int, *, size: float = RADAR_SIZE) -> tuple[float, float, float, list[float]]:
@@ -57,6 +70,7 @@ def radar_svg(
     title: str = "",
     legend: tuple[str, str] | None = None,
     size: float = RADAR_SIZE,
+    decimal_mark: str = ".",
 ) -> str:
     """A radar chart as an SVG document: one axis per ``(label, this year, last year)``.
 
@@ -90,7 +104,9 @@ def radar_svg(
         f'aria-label="{escape(title, _QUOTE)}">',
         f"<title>{escape(title)}</title>" if title else "",
     ]
-    parts += _rings(point, count, rings=rings, scale_min=scale_min, scale_max=scale_max)
+    parts += _rings(
+        point, count, rings=rings, scale_min=scale_min, scale_max=scale_max, decimal_mark=decimal_mark
+    )
     parts += _axes([label for label, _now, _before in dimensions], point, angles, cx, cy, radius, scale_max)
     previous = [before for _label, _now, before in dimensions]
     current = [now for _label, now, _before in dimensions]
@@ -107,7 +123,9 @@ def radar_svg(
 _QUOTE = {'"': "&quot;"}
 
 
-def _rings(point: Any, count: int, *, rings: int, scale_min: float, scale_max: float) -> list[str]:
+def _rings(
+    point: Any, count: int, *, rings: int, scale_min: float, scale_max: float, decimal_mark: str
+) -> list[str]:
     """Concentric guides at even steps of the scale, each with its value at the first axis."""
     parts = []
     for ring in range(1, rings + 1):
@@ -120,7 +138,7 @@ def _rings(point: Any, count: int, *, rings: int, scale_min: float, scale_max: f
         x, y = point(0, value)
         parts.append(
             f'<text class="tick" x="{x + 4:.2f}" y="{y + 4:.2f}" font-size="10" fill="#5b6572">'
-            f"{value:g}</text>"
+            f"{tick_label(value, decimal_mark)}</text>"
         )
     return parts
 
@@ -196,6 +214,7 @@ def histogram_svg(
     title: str = "",
     width: float = 480.0,
     height: float = 200.0,
+    decimal_mark: str = ".",
 ) -> str:
     """The distribution of finals as an SVG bar chart: ``bins`` equal bins over the scale.
 
@@ -235,11 +254,11 @@ def histogram_svg(
             )
         parts.append(
             f'<text x="{x:.2f}" y="{height - 8:.2f}" text-anchor="middle" font-size="10" fill="#5b6572">'
-            f"{scale_min + i * step:g}</text>"
+            f"{tick_label(scale_min + i * step, decimal_mark)}</text>"
         )
     parts.append(
         f'<text x="{left + plot_w:.2f}" y="{height - 8:.2f}" text-anchor="middle" font-size="10" '
-        f'fill="#5b6572">{scale_max:g}</text></svg>'
+        f'fill="#5b6572">{tick_label(scale_max, decimal_mark)}</text></svg>'
     )
     return "".join(parts)
 
@@ -277,6 +296,7 @@ def box_plot_svg(
     title: str = "",
     legend: tuple[str, str | None] | None = None,
     width: float = 360.0,
+    decimal_mark: str = ".",
 ) -> str:
     """Horizontal box plots on the score scale, one per row, each under its label (labels
     above the boxes, not beside them, so the chart stays readable on a phone's width).
@@ -313,7 +333,7 @@ def box_plot_svg(
         parts.append(
             f'<line class="grid" x1="{x(tick):.2f}" y1="{top:.2f}" x2="{x(tick):.2f}" y2="{axis_y:.2f}" '
             f'stroke="#e3e7ec"/><text class="tick" x="{x(tick):.2f}" y="{axis_y + 14:.2f}" '
-            f'text-anchor="middle" font-size="11" fill="#5b6572">{tick:g}</text>'
+            f'text-anchor="middle" font-size="11" fill="#5b6572">{tick_label(tick, decimal_mark)}</text>'
         )
     for i, row in enumerate(rows):
         parts.append(_box_row(row, x, top + i * BOX_ROW_HEIGHT))
@@ -448,6 +468,7 @@ def line_chart_svg(
     ticks: Sequence[float] | None = None,
     width: float = 360.0,
     height: float = 200.0,
+    decimal_mark: str = ".",
 ) -> str:
     """Lines over the points of the x axis (years), one per series, with a legend below (one
     entry a line, so it stays readable on a phone's width).
@@ -491,7 +512,8 @@ def line_chart_svg(
         parts.append(
             f'<line class="grid" x1="{left:.2f}" y1="{y(tick):.2f}" x2="{left + plot_w:.2f}" '
             f'y2="{y(tick):.2f}" stroke="#e3e7ec"/><text class="tick" x="{left - 6:.2f}" '
-            f'y="{y(tick) + 4:.2f}" text-anchor="end" font-size="11" fill="#5b6572">{tick:g}</text>'
+            f'y="{y(tick) + 4:.2f}" text-anchor="end" font-size="11" fill="#5b6572">'
+            f"{tick_label(tick, decimal_mark)}</text>"
         )
     for i, label in enumerate(x_labels):
         parts.append(
@@ -612,10 +634,12 @@ def interval_svg(
     title: str = "",
     legend: tuple[str, str] | None = None,
     width: float = 360.0,
+    decimal_mark: str = ".",
 ) -> str:
     """Horizontal intervals, one per row under its label (labels above the lines, so the chart
     keeps a phone's width): a line from ``low`` to ``high`` with a dot at ``value``; the
-    highlighted row is drawn darker and thicker. The axis spans the rows' intervals, not the
+    highlighted row is drawn in red-brown, thicker and with its label in bold (the pages'
+    caption says so: ``intervals.interval_caption``). The axis spans the rows' intervals, not the
     whole scale (see :func:`interval_axis`); ticks carry their values. ``legend`` names the
     line and the dot in the page's language. The page scales the SVG with CSS on
     ``svg.intervals``; a table beside it carries the numbers."""
@@ -648,7 +672,7 @@ def interval_svg(
         parts.append(
             f'<line class="grid" x1="{x(tick):.2f}" y1="{top:.2f}" x2="{x(tick):.2f}" y2="{axis_y:.2f}" '
             f'stroke="#e3e7ec"/><text class="tick" x="{x(tick):.2f}" y="{axis_y + 14:.2f}" '
-            f'text-anchor="middle" font-size="11" fill="#5b6572">{round(tick, 6):g}</text>'
+            f'text-anchor="middle" font-size="11" fill="#5b6572">{tick_label(tick, decimal_mark)}</text>'
         )
     for i, row in enumerate(rows):
         y = top + i * INTERVAL_ROW_HEIGHT

@@ -50,7 +50,7 @@ from cityeval.engine import Framework, InputError
 from cityeval.engine.scoring import ScoreResult
 from cityeval.engine.uncertainty import uncertainty
 from cityeval.web.evaluations.models import Cycle, Participation
-from cityeval.web.evaluations.templatetags.cityeval import percent
+from cityeval.web.evaluations.templatetags.cityeval import decimal_mark, percent
 from cityeval.web.results.charts import IntervalRow, interval_svg
 from cityeval.web.results.models import RegionInterval, RegionResult, ResultRun, RunUncertainty
 from cityeval.web.results.selectors import ResultsAccess
@@ -234,6 +234,34 @@ def method_text(record: RunUncertainty) -> str:
 
 
 @dataclass(frozen=True)
+class Share:
+    """One source's share of the variance, named in the page's language."""
+
+    source: str
+    label: str
+    value: float | None
+
+
+def ordered_shares(record: RunUncertainty, shares: dict[str, Any]) -> list[Share]:
+    """``shares`` in the order of ``record.sources`` (the order "Sources: …" names them), then
+    any other stored source, so the national page, the region page and the letter list the
+    sources alike. Values are shown as estimated, never clipped: a first-order share may come
+    out above 100 % or below 0 % (docs/uncertainty.md, "Variance shares")."""
+    order = [s for s in record.sources if s in shares] + [s for s in shares if s not in record.sources]
+    return [Share(source=s, label=str(SOURCE_LABELS.get(s, s)), value=shares[s]) for s in order]
+
+
+def interval_caption() -> str:
+    """The interval chart's caption: how the region is drawn (``charts.interval_svg``'s
+    highlight: red-brown, a thicker line, a bold name) and how many neighbours it shows."""
+    return _(
+        "This region (red-brown, with a thicker line and its name in bold) among up to %(n)d "
+        "regions ranked above it and %(n)d below it: the line is the final's 90%% interval, the "
+        "dot the final."
+    ) % {"n": NEIGHBOURS}
+
+
+@dataclass(frozen=True)
 class RankInterval:
     rank: int | None
     low: int | None
@@ -252,6 +280,7 @@ class NationalIntervals:
     by_region: dict[int, RankInterval] = field(default_factory=dict)
     blocks: int = 0  # tied blocks of two or more regions
     method: str = ""  # method_text of the record
+    shares: list[Share] = field(default_factory=list)  # of all finals, in the sources' order
 
     def get(self, region_id: int) -> RankInterval | None:
         return self.by_region.get(region_id)
@@ -324,6 +353,7 @@ def national_intervals(access: ResultsAccess) -> NationalIntervals:
         by_region=by_region,
         blocks=max(blocks.values(), default=0),
         method=method_text(record),
+        shares=ordered_shares(record, record.shares),
     )
 
 
@@ -352,8 +382,9 @@ class RegionIntervals:
     ranked: int = 0
     neighbours: list[Neighbour] = field(default_factory=list)
     chart: str = ""
-    shares: dict[str, Any] = field(default_factory=dict)
+    shares: list[Share] = field(default_factory=list)  # of this final, in the sources' order
     method: str = ""  # method_text of the record
+    caption: str = ""  # the chart's (interval_caption)
 
 
 def region_intervals(access: ResultsAccess, row: RegionResult) -> RegionIntervals:
@@ -406,6 +437,7 @@ def region_intervals(access: ResultsAccess, row: RegionResult) -> RegionInterval
         title=_("The final's 90%% interval of %(region)s and of its neighbours in the national ranking")
         % {"region": row.region.name},
         legend=(_("Interval of the final (90%)"), _("Final")),
+        decimal_mark=decimal_mark(),
     )
     by_source = zip(("assessors", "weights", SURVEY), mine[10:13], strict=True)
     shares = {source: value for source, value in by_source if source in record.sources}
@@ -417,6 +449,7 @@ def region_intervals(access: ResultsAccess, row: RegionResult) -> RegionInterval
         ranked=len(ranked),
         neighbours=around,
         chart=chart,
-        shares=shares,
+        shares=ordered_shares(record, shares),
         method=method_text(record),
+        caption=interval_caption(),
     )

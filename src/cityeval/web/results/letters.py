@@ -23,6 +23,7 @@ from cityeval.engine.report import CycleReport, RegionReport
 from cityeval.web.accounts.access import is_coordinator
 from cityeval.web.downloads import file_response
 from cityeval.web.evaluations.models import Cycle
+from cityeval.web.evaluations.templatetags.cityeval import decimal_mark
 from cityeval.web.jobs.models import Job
 from cityeval.web.jobs.services import JobFile
 from cityeval.web.labels import page_language
@@ -51,7 +52,14 @@ def _legend(year: int, previous_year: int | None) -> tuple[str, str]:
 def _radar(series, *, scale_max: float, scale_min: float, title: str, legend: tuple[str, str]) -> str | None:
     if len(series) < RADAR_MIN_AXES or all(now is None for _label, now, _before in series):
         return None
-    return radar_svg(series, scale_max=scale_max, scale_min=scale_min, title=title, legend=legend)
+    return radar_svg(
+        series,
+        scale_max=scale_max,
+        scale_min=scale_min,
+        title=title,
+        legend=legend,
+        decimal_mark=decimal_mark(),
+    )
 
 
 def region_charts(report: RegionReport, *, year: int, previous_year: int | None) -> dict[str, str | None]:
@@ -86,6 +94,7 @@ def cycle_charts(report: CycleReport, *, year: int, previous_year: int | None) -
             title=_("Distribution of finals"),
             scale_min=report.scale_min,
             scale_max=report.scale_max,
+            decimal_mark=decimal_mark(),
         )
         if finals
         else None,

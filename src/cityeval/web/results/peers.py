@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from cityeval.engine import Framework
 from cityeval.engine.peers import nearest_by_final, peer_statistics, score_distribution
 from cityeval.web.evaluations.models import Cycle
+from cityeval.web.evaluations.templatetags.cityeval import decimal_mark
 from cityeval.web.labels import page_label
 from cityeval.web.regions.models import Region
 from cityeval.web.results.charts import BoxRow, box_plot_svg
@@ -148,6 +149,7 @@ def _peer_chart(
         scale_max=framework.scale.max,
         title=_("%(region)s against its peers (%(peers)s)") % {"region": region, "peers": set_name},
         legend=(_("Peers: Q1 to Q3, median"), region),
+        decimal_mark=decimal_mark(),
     )
 
 
@@ -222,6 +224,7 @@ def cycle_distribution(access: ResultsAccess) -> list[Distribution]:
             scale_max=framework.scale.max,
             title=_("Distribution of each component (%(regions)s)") % {"regions": name},
             legend=(_("Q1 to Q3, median; whiskers: lowest to highest"), None),
+            decimal_mark=decimal_mark(),
         )
         count = next(r["n"] for r in rows if r["score"] == "final")
         out.append(Distribution(key=key, name=name, count=count, chart=chart, rows=rows))

@@ -26,6 +26,7 @@ from cityeval.engine.peers import score_distribution
 from cityeval.web.accounts.access import REGION_ROLES, User, memberships
 from cityeval.web.accounts.models import Role
 from cityeval.web.evaluations.models import Cycle
+from cityeval.web.evaluations.templatetags.cityeval import decimal_mark
 from cityeval.web.labels import page_label
 from cityeval.web.regions.models import Region
 from cityeval.web.results.charts import BoxRow, LineSeries, box_plot_svg, line_chart_svg, rank_ticks
@@ -170,6 +171,7 @@ def _region_charts(
         scale_min=scale_min,
         scale_max=scale_max,
         title=_("%(region)s: final and components, year by year") % {"region": region.name},
+        decimal_mark=decimal_mark(),
     )
     ranks = [float(y.rank_national) if y.rank_national is not None else None for y in years]
     if all(r is None for r in ranks):
@@ -183,6 +185,7 @@ def _region_charts(
         inverted=True,
         ticks=rank_ticks(deepest),
         title=_("%(region)s: national rank, year by year (1 is the top)") % {"region": region.name},
+        decimal_mark=decimal_mark(),
     )
     return scores, rank
 
@@ -247,5 +250,6 @@ def national_trends(*, published_only: bool) -> NationalTrends:
         scale_max=scale_max,
         title=_("Distribution of the finals, year by year"),
         legend=(_("Q1 to Q3, median; whiskers: lowest to highest"), None),
+        decimal_mark=decimal_mark(),
     )
     return NationalTrends(years, chart)

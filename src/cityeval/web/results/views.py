@@ -28,6 +28,7 @@ from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, Stage
 from cityeval.web.evaluations.phases import Activity
 from cityeval.web.evaluations.services import framework_version_chosen
+from cityeval.web.evaluations.templatetags.cityeval import decimal_mark
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.jobs.models import Job
 from cityeval.web.jobs.services import job_enqueue
@@ -131,6 +132,7 @@ def _table(request: HttpRequest, access: ResultsAccess) -> dict:
             title=_("Distribution of finals"),
             scale_min=framework.scale.min,
             scale_max=framework.scale.max,
+            decimal_mark=decimal_mark(),
         )
         if finals
         else None,

@@ -24,6 +24,12 @@ def label(value: Label | None) -> str:
     return page_label(value) if isinstance(value, Label) else str(value)
 
 
+def decimal_mark() -> str:
+    """The decimal mark of the page's language (``,`` in Indonesian, ``.`` in English): for the
+    numbers of tables and the axis labels of charts alike."""
+    return str(get_format("DECIMAL_SEPARATOR"))
+
+
 def number(value, places: int = 2, *, signed: bool = False) -> str:
     """A number for reading on a page: rounded half up as the ministry's letters print it
     (:mod:`cityeval.engine.numbers`), with the decimal mark of the page's language (``2,13`` in
@@ -32,7 +38,7 @@ def number(value, places: int = 2, *, signed: bool = False) -> str:
         return "–"
     if not isinstance(value, int | float | Decimal):
         value = float(value)
-    mark = get_format("DECIMAL_SEPARATOR")
+    mark = decimal_mark()
     if isinstance(value, Decimal) and not value.is_finite():  # a signalling NaN has no hash
         return format_number(value, int(places), signed=signed, decimal_mark=mark)
     return _formatted(value, int(places), signed, mark)

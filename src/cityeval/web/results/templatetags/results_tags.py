@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django import template
 from django.utils.formats import date_format
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from cityeval.web.evaluations.templatetags.cityeval import number
@@ -41,6 +42,13 @@ def share(value, scale_max) -> str:
     if value is None or not scale_max:
         return "0"
     return f"{max(0.0, min(100.0, 100 * float(value) / float(scale_max))):.1f}"
+
+
+@register.filter
+def breakable(code: str) -> SafeString:
+    """An item code that may break after its dots and underscores, not mid-word, where a narrow
+    column needs it (``output.opd_<wbr>involvement``)."""
+    return mark_safe(re.sub(r"([._])", r"\1<wbr>", str(escape(code))))  # safe: escaped first
 
 
 @register.simple_tag(takes_context=True)
