@@ -60,6 +60,8 @@ from contextlib import ExitStack, contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
+from serving import free_port, server_environment
+
 RATE = float(os.environ.get("BENCH_PROD_RATE", "100"))
 SECONDS = float(os.environ.get("BENCH_PROD_SECONDS", "20"))
 REGIONS = int(os.environ.get("BENCH_PROD_REGIONS", "550"))
@@ -544,20 +546,10 @@ def run() -> None:
 
 
 def _run(folder: Path, url: str, *, load: bool) -> None:
-    from bench_results import _free_port
-
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="cityeval.web.settings",
-        DATABASE_URL=url,
+    env = server_environment(
+        folder,
+        url,
         DB_CONN_MAX_AGE="60",
-        CITYEVAL_DATA_DIR=str(folder),
-        MEDIA_ROOT=str(folder / "media"),
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(60),
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_COOKIES="0",
-        BEHIND_PROXY="0",
         LOG_FORMAT="json",
         JOBS_NOTICES_EVERY_SECONDS="0",  # no notices job beside the letter
     )
@@ -581,9 +573,9 @@ def _run(folder: Path, url: str, *, load: bool) -> None:
     if not forms:
         print("  no open survey form in the national cycle: nothing to submit to")
         return
-    ports = [_free_port()]
+    ports = [free_port()]
     while len(ports) < 2:
-        ports += [port for port in [_free_port()] if port not in ports]
+        ports += [port for port in [free_port()] if port not in ports]
     print(f"  2 app servers: gunicorn --workers {WORKERS} on 127.0.0.1:{ports[0]}, :{ports[1]}; 1 worker")
     logs: list[Path] = []
     with ExitStack() as stack:

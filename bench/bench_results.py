@@ -19,7 +19,6 @@ import os
 import random
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -27,6 +26,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from serving import free_port
 
 REGIONS = 550
 KPPN_SHARE = 50
@@ -47,12 +48,6 @@ def _pg_bindir() -> Path:
     return found[-1].parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def _throwaway_cluster() -> Iterator[str]:
     """initdb into a temporary folder (as the postgres user when root), start, yield a URL."""
@@ -70,7 +65,7 @@ def _throwaway_cluster() -> Iterator[str]:
     data = folder / "data"
     as_pg(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
           "--no-sync", "--auth-local=trust", "--auth-host=scram-sha-256")  # fmt: skip
-    port = _free_port()
+    port = free_port()
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off -c synchronous_commit=off"
     as_pg(
         str(bindir / "pg_ctl"),

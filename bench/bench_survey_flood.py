@@ -22,10 +22,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +31,8 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from serving import free_port, server_environment
 
 POSTS = int(os.environ.get("BENCH_FLOOD_POSTS", "2640"))
 ADDRESSES = int(os.environ.get("BENCH_FLOOD_ADDRESSES", "110"))
@@ -64,12 +64,6 @@ from cityeval.web.surveys.models import RateCounter, Response
 new = Response.objects.filter(source="web", ip_hash__gt="")
 print(new.count(), new.filter(burst=True).count(), RateCounter.objects.count())
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _request(
@@ -118,18 +112,7 @@ def _ready(port: int, token: str, deadline: float) -> bool:
 
 def run() -> None:
     folder = Path(tempfile.mkdtemp(prefix="cityeval-flood-"))
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="cityeval.web.settings",
-        DATABASE_URL=f"sqlite:///{folder / 'flood.sqlite3'}",
-        CITYEVAL_DATA_DIR=str(folder),
-        MEDIA_ROOT=str(folder / "media"),
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(60),
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_COOKIES="0",
-        BEHIND_PROXY="0",
-    )
+    env = server_environment(folder, f"sqlite:///{folder / 'flood.sqlite3'}")
     started = time.monotonic()
     python = str(BIN / "python")
     prepared = subprocess.run([python, "-c", PREPARE], env=env, capture_output=True, text=True, timeout=300)
@@ -139,7 +122,7 @@ def run() -> None:
         return
     form = json.loads(prepared.stdout.strip().splitlines()[-1])
     print(f"  demo database ready in {time.monotonic() - started:.1f} s")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "cityeval.web.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
          "--threads", "2", "--timeout", "30", "--log-level", "warning"],

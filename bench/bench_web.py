@@ -25,7 +25,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from serving import free_port, server_environment
 
 REGIONS = int(os.environ.get("BENCH_WEB_REGIONS", "550"))
 RESPONSES = int(os.environ.get("BENCH_WEB_RESPONSES", str(REGIONS * 900)))
@@ -102,12 +103,6 @@ django.setup()
 from cityeval.web.evaluations.models import Cycle
 print(int(Cycle.objects.filter(slug="%(cycle)s").exists()))
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(port: int, session: str | None, path: str) -> tuple[int, float]:
@@ -234,25 +229,14 @@ def run() -> dict[str, float]:
 
 
 def _run(folder: Path, url: str, load: bool) -> dict[str, float]:
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="cityeval.web.settings",
-        DATABASE_URL=url,
-        CITYEVAL_DATA_DIR=str(folder),
-        MEDIA_ROOT=str(folder / "media"),
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(60),
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_COOKIES="0",
-        BEHIND_PROXY="0",
-    )
+    env = server_environment(folder, url)
     engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     print(f"  {engine}; {REGIONS} regions, {RESPONSES:,} responses")
     print(f"  gunicorn {WORKERS} workers × {THREADS} threads on 127.0.0.1")
     pages = _prepare(env, load)
     if pages is None:
         return {}
-    port = _free_port()
+    port = free_port()
     log = (folder / "server.log").open("w")  # a file, not a pipe: a full pipe would stall the server
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "cityeval.web.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),

@@ -1,0 +1,35 @@
+"""What the benchmarks that serve the web app share: a free loopback port, and the environment
+of a production-like server (DEBUG off, a fresh secret, local files in a throwaway folder)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from pathlib import Path
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (the caller binds it soon after)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_environment(folder: Path, database_url: str, **extra: str) -> dict[str, str]:
+    """This process's environment with the settings of a served cityeval: the database, data
+    and media folders under ``folder``, DEBUG off, a new secret key, loopback only, plain HTTP
+    (no proxy, cookies not marked secure); ``extra`` adds or overrides settings."""
+    return dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="cityeval.web.settings",
+        DATABASE_URL=database_url,
+        CITYEVAL_DATA_DIR=str(folder),
+        MEDIA_ROOT=str(folder / "media"),
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(60),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_COOKIES="0",
+        BEHIND_PROXY="0",
+        **extra,
+    )
