@@ -497,3 +497,15 @@ def test_claims_action_plan_columns_speak_of_the_claimed_index(claims, as_user, 
     sheet = load_workbook(io.BytesIO(content)).active
     header = [c.value for c in sheet[3]]
     assert header[-2:] == ["Gain in claimed index", "New claimed index"], header
+
+
+def test_a_claims_pdf_with_no_row_below_the_target_speaks_of_answered_items():
+    """With every answered item at the target and others unanswered, the claims plan has no rows:
+    its PDF must not say that every item is at the target (found in review; the page said
+    "every answered item" already)."""
+    from cityeval.web.results.planner import action_plan_pdf
+
+    claims = pdf_text(action_plan_pdf([], title="Rencana", ranks=False))
+    results = pdf_text(action_plan_pdf([], title="Rencana", ranks=True))
+    assert "Every answered item is at or above the target level already." in " ".join(claims.split())
+    assert "Every item is at or above the target level already." in " ".join(results.split())
