@@ -60,7 +60,7 @@ from contextlib import ExitStack, contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
-from serving import free_port, server_environment
+from serving import free_port, request_json, server_environment
 
 RATE = float(os.environ.get("BENCH_PROD_RATE", "100"))
 SECONDS = float(os.environ.get("BENCH_PROD_SECONDS", "20"))
@@ -201,19 +201,11 @@ def _request(
     """(status, JSON body, ms, error) of one request on a new connection from ``source``;
     status 0 and the error's text when it raised."""
     began = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=(source, 0))
     try:
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        connection.request(method, path, body=data, headers=headers)
-        response = connection.getresponse()
-        payload = response.read()
-        parsed = json.loads(payload) if payload.startswith(b"{") else {}
-        return response.status, parsed, (time.perf_counter() - began) * 1000, ""
+        status, parsed = request_json(port, source, method, path, body, timeout=timeout)
     except (OSError, ValueError, http.client.HTTPException) as error:
         return 0, {}, (time.perf_counter() - began) * 1000, type(error).__name__
-    finally:
-        connection.close()
+    return status, parsed, (time.perf_counter() - began) * 1000, ""
 
 
 def _source(number: int) -> str:

@@ -19,7 +19,6 @@ each request times out after 10 s and the flood stops after ``DEADLINE`` seconds
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import shutil
@@ -32,7 +31,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from serving import free_port, server_environment
+from serving import free_port, request_json, server_environment
 
 POSTS = int(os.environ.get("BENCH_FLOOD_POSTS", "2640"))
 ADDRESSES = int(os.environ.get("BENCH_FLOOD_ADDRESSES", "110"))
@@ -69,20 +68,12 @@ print(new.count(), new.filter(burst=True).count(), RateCounter.objects.count())
 def _request(
     port: int, source: str, method: str, path: str, body: dict | None = None, *, quiet: bool = False
 ) -> tuple[int, dict]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
     try:
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        connection.request(method, path, body=data, headers=headers)
-        response = connection.getresponse()
-        payload = response.read()
-        return response.status, (json.loads(payload) if payload.startswith(b"{") else {})
+        return request_json(port, source, method, path, body)
     except OSError as error:
         if not quiet:
             print(f"  {method} {path} from {source}: {error}")
         return 0, {}
-    finally:
-        connection.close()
 
 
 def _respond(port: int, form: dict, source: str) -> int:

@@ -1,8 +1,11 @@
-"""What the benchmarks that serve the web app share: a free loopback port, and the environment
-of a production-like server (DEBUG off, a fresh secret, local files in a throwaway folder)."""
+"""What the benchmarks that serve the web app share: a free loopback port, the environment of a
+production-like server (DEBUG off, a fresh secret, local files in a throwaway folder), and one
+JSON request to it from a chosen loopback address."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import secrets
 import socket
@@ -33,3 +36,21 @@ def server_environment(folder: Path, database_url: str, **extra: str) -> dict[st
         BEHIND_PROXY="0",
         **extra,
     )
+
+
+def request_json(
+    port: int, source: str, method: str, path: str, body: dict | None = None, *, timeout: float = 10
+) -> tuple[int, dict]:
+    """(status, JSON object or {}) of one request on a new connection from the loopback address
+    ``source``; raises what the connection raises (OSError, http.client.HTTPException, a bad
+    JSON body's ValueError)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=(source, 0))
+    try:
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        connection.request(method, path, body=data, headers=headers)
+        response = connection.getresponse()
+        payload = response.read()
+        return response.status, (json.loads(payload) if payload.startswith(b"{") else {})
+    finally:
+        connection.close()
