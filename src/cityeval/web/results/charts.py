@@ -95,14 +95,11 @@ def radar_svg(
     height = cy + radius + RADAR_TOP_ROOM + (22 if legend else 0)
 
     def point(index: int, value: float) -> tuple[float, float]:
-        reach = radius * min(1.0, max(0.0, (value - scale_min) / (scale_max - scale_min)))
+        reach = radius * _share(value, scale_min, scale_max)
         return cx + reach * math.cos(angles[index]), cy + reach * math.sin(angles[index])
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="radar" role="img" viewBox="0 0 {width:.0f} '
-        f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" '
-        f'aria-label="{escape(title, _QUOTE)}">',
-        f"<title>{escape(title)}</title>" if title else "",
+        *_svg_open("radar", width, height, title),
     ]
     parts += _rings(
         point, count, rings=rings, scale_min=scale_min, scale_max=scale_max, decimal_mark=decimal_mark
@@ -121,6 +118,22 @@ def radar_svg(
 
 
 _QUOTE = {'"': "&quot;"}
+
+
+def _svg_open(kind: str, width: float, height: float, title: str) -> list[str]:
+    """A chart's opening tag (class ``kind``, its size, the title as its accessible name) and
+    its ``<title>``: the first parts of every chart here."""
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{kind}" role="img" viewBox="0 0 {width:.0f} '
+        f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" '
+        f'aria-label="{escape(title, _QUOTE)}">',
+        f"<title>{escape(title)}</title>" if title else "",
+    ]
+
+
+def _share(value: float, low: float, high: float) -> float:
+    """Where ``value`` stands between ``low`` and ``high``, from 0 to 1, clamped."""
+    return min(1.0, max(0.0, (value - low) / (high - low)))
 
 
 def _rings(
@@ -232,10 +245,7 @@ def histogram_svg(
     plot_w, plot_h = width - left - 10, height - bottom - room
     bar_w = plot_w / bins
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="histogram" role="img" viewBox="0 0 {width:.0f} '
-        f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" '
-        f'aria-label="{escape(title, _QUOTE)}">',
-        f"<title>{escape(title)}</title>" if title else "",
+        *_svg_open("histogram", width, height, title),
         f'<line x1="{left}" y1="{room + plot_h:.2f}" x2="{left + plot_w:.2f}" y2="{room + plot_h:.2f}" '
         'stroke="#5b6572"/>',
     ]
@@ -319,14 +329,11 @@ def box_plot_svg(
     height = axis_y + 22 + sum(22 + BOX_LEGEND_LINE * (len(lines) - 1) for lines in entries)
 
     def x(value: float) -> float:
-        share = min(1.0, max(0.0, (value - scale_min) / (scale_max - scale_min)))
+        share = _share(value, scale_min, scale_max)
         return left + plot_w * share
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="boxplot" role="img" viewBox="0 0 {width:.0f} '
-        f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" '
-        f'aria-label="{escape(title, _QUOTE)}">',
-        f"<title>{escape(title)}</title>" if title else "",
+        *_svg_open("boxplot", width, height, title),
     ]
     ticks = _ticks(scale_min, scale_max)
     for tick in ticks:
@@ -499,14 +506,11 @@ def line_chart_svg(
         return left + (step * index if len(x_labels) > 1 else plot_w / 2)
 
     def y(value: float) -> float:
-        share = min(1.0, max(0.0, (value - scale_min) / (scale_max - scale_min)))
+        share = _share(value, scale_min, scale_max)
         return top + plot_h * (share if inverted else 1 - share)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="linechart" role="img" viewBox="0 0 {width:.0f} '
-        f'{total:.0f}" width="{width:.0f}" height="{total:.0f}" '
-        f'aria-label="{escape(title, _QUOTE)}">',
-        f"<title>{escape(title)}</title>" if title else "",
+        *_svg_open("linechart", width, total, title),
     ]
     for tick in ticks if ticks is not None else _ticks(scale_min, scale_max):
         parts.append(
@@ -657,14 +661,11 @@ def interval_svg(
     height = axis_y + 22 + (44 if legend else 0)
 
     def x(value: float) -> float:
-        share = min(1.0, max(0.0, (value - start) / (end - start)))
+        share = _share(value, start, end)
         return left + plot_w * share
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="intervals" role="img" viewBox="0 0 {width:.0f} '
-        f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" '
-        f'aria-label="{escape(title, _QUOTE)}">',
-        f"<title>{escape(title)}</title>" if title else "",
+        *_svg_open("intervals", width, height, title),
     ]
     count = round((end - start) / step)
     for k in range(count + 1):
