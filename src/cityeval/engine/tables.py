@@ -264,10 +264,8 @@ def number_parse(table: pl.DataFrame, column: str) -> tuple[pl.Expr, pl.Expr]:
         return value, value.is_nan() | value.is_infinite()
     text = pl.col(column).cast(pl.String)
     source = table.get_column(column).cast(pl.String)
-    return (
-        per_distinct(source, text, lambda t: _number_text(t)[0]),
-        per_distinct(source, text, lambda t: _number_text(t)[1], default=False),
-    )
+    value, refused = per_distinct_each(source, text, _number_text, defaults=(None, False))
+    return value, refused
 
 
 def _number_text(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -293,11 +291,30 @@ def per_distinct(
 
     ``decode`` must give a null for a null (or ``default`` must be what it gives).
     """
+    (decoded,) = per_distinct_each(values, column, lambda text: (decode(text),), defaults=(default,))
+    return decoded
+
+
+def per_distinct_each(
+    values: pl.Series,
+    column: pl.Expr,
+    decode: Callable[[pl.Expr], tuple[pl.Expr, ...]],
+    *,
+    defaults: tuple[Any, ...],
+) -> tuple[pl.Expr, ...]:
+    """:func:`per_distinct` for a ``decode`` giving several expressions (a number and its
+    refusal flag): the distinct values are found and decoded once for all of them."""
     distinct = values.unique().drop_nulls()
     if not distinct.len() or distinct.len() > max(len(values) // 8, 64):
-        return decode(column) if default is None else decode(column).fill_null(default)
-    decoded = pl.select(decode(pl.lit(distinct))).to_series()
-    return column.replace_strict(distinct, decoded, default=default, return_dtype=decoded.dtype)
+        return tuple(
+            expr if default is None else expr.fill_null(default)
+            for expr, default in zip(decode(column), defaults, strict=True)
+        )
+    decoded = pl.select(*(expr.alias(f"__{k}__") for k, expr in enumerate(decode(pl.lit(distinct)))))
+    return tuple(
+        column.replace_strict(distinct, series, default=default, return_dtype=series.dtype)
+        for series, default in zip(decoded.get_columns(), defaults, strict=True)
+    )
 
 
 def parse_numbers(table: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
