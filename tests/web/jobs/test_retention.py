@@ -294,6 +294,23 @@ def test_a_deleted_jobs_page_is_gone_and_the_import_pages_still_open(
     assert page.status_code == 200 and f"/jobs/{region_import.pk}/" not in page.content.decode()
 
 
+def test_a_retry_of_a_job_deleted_meanwhile_is_404_not_an_error(world, coordinator, as_user, monkeypatch):
+    """Try again pressed while the retention job deletes the job: the page's check found it, the
+    retry's locked read does not."""
+    from cityeval.web.jobs import views
+
+    failed = _job("export", FAILED, days_ago=31)
+    checked = views._job_for
+
+    def checked_then_deleted(request, job_id):
+        job = checked(request, job_id)
+        Job.objects.filter(pk=job_id).delete()
+        return job
+
+    monkeypatch.setattr(views, "_job_for", checked_then_deleted)
+    assert as_user(coordinator).post(f"/jobs/{failed.pk}/retry/").status_code == 404
+
+
 def test_a_regions_file_imported_again_after_old_imports_went_is_a_new_job(
     settings, coordinator, as_user, django_capture_on_commit_callbacks
 ):

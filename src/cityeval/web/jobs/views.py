@@ -45,7 +45,10 @@ def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
 @require_POST
 def job_retry_view(request: HttpRequest, job_id: int) -> HttpResponse:
     _job_for(request, job_id)
-    job_retry(user=acting_user(request), job_id=job_id)
+    try:
+        job_retry(user=acting_user(request), job_id=job_id)
+    except Job.DoesNotExist:  # deleted (kept days over) between the check and the retry
+        raise Http404 from None
     return redirect("jobs:job", job_id=job_id)
 
 
