@@ -159,6 +159,14 @@ class Places:
         return text
 
 
+def test_the_proxy_takes_the_largest_upload_the_app_takes(settings):
+    """nginx refuses a body over client_max_body_size before the app sees it: the site's limit
+    must leave room for the largest file the app's default limits allow, with its form."""
+    (limit,) = re.findall(r"client_max_body_size (\d+)m;", (DEPLOY / "nginx-cityeval.conf").read_text())
+    largest = max(settings.EVIDENCE_MAX_MB, settings.SURVEY_IMPORT_MAX_MB, settings.IMPORT_MAX_MB)
+    assert int(limit) > largest
+
+
 def test_the_unit_files_pass_systemd_analyze_verify(tmp_path):
     tool = shutil.which("systemd-analyze")
     if tool is None:
@@ -296,6 +304,9 @@ def _nginx_configuration(places: Places, folder: Path, http_port: int, https_por
     for guide, here in {
         "listen 80;": f"listen 127.0.0.1:{http_port};",
         "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
+        # IPv6 listeners are left out here: a CI container may have no IPv6 loopback.
+        "    listen [::]:80;\n": "",
+        "    listen [::]:443 ssl;\n": "",
         f"/etc/letsencrypt/live/{HOST}/fullchain.pem": str(cert),
         f"/etc/letsencrypt/live/{HOST}/privkey.pem": str(key),
     }.items():
@@ -530,15 +541,18 @@ def _backup_by_unit(site: Site) -> Path:
     """The backup unit's ExecStart and ExecStartPost, as systemd runs them, with a backup older
     than 14 days to remove: the new backup."""
     aged = site.places.backups / "20000101T023000Z"
-    aged.mkdir()
+    foreign = site.places.backups / "copied-by-hand"  # as old, but not the unit's: it stays
     old = time.time() - 20 * 86400
-    os.utime(aged, (old, old))
+    for folder in (aged, foreign):
+        folder.mkdir()
+        os.utime(folder, (old, old))
     kept = set(site.places.backups.iterdir()) - {aged}
     unit = _unit("cityeval-backup.service")
     for key in ("Service.ExecStart", "Service.ExecStartPost"):
         (line,) = unit[key]
         site.run([site.places.local(part) for part in _command(line)], key)
     (backup,) = set(site.places.backups.iterdir()) - kept  # the aged one is gone
+    assert foreign.is_dir()
     assert re.fullmatch(r"\d{8}T\d{6}Z", backup.name), backup
     assert json.loads((backup / "manifest.json").read_text())["database"]["vendor"] == "postgresql"
     return backup
