@@ -22,9 +22,10 @@ from cityeval.engine import score_items
 from cityeval.engine.whatif import simulate
 from cityeval.web.assessments.models import ItemAssignment
 from cityeval.web.evaluations.models import Participation
+from cityeval.web.panels.models import ItemScore
 from cityeval.web.regions.models import Province, Region
 from cityeval.web.results.planner import planner_input
-from cityeval.web.results.services import results_compute
+from cityeval.web.results.services import cycle_publish, results_compute
 from tests.helpers.results import A_FINAL, A_SCORES, B_SCORES, CONSOLIDATED_ITEM, CYCLE, REGION_A, REGION_B
 from tests.web.results.helpers import pdf_text
 
@@ -180,6 +181,11 @@ def test_the_simulation_is_the_engine_s_simulate_and_the_marks_rescored(publishe
     assert final == pytest.approx(_final(framework, dict.fromkeys(chosen, 4.0)), abs=1e-12)
     # by hand: baseline (4 + 4 + 3 × 3.6) / 5 = 3.76, 0.48 above 3.28, × 10 %
     assert simulation["gain"] == pytest.approx(0.048, abs=1e-12)
+    # The page says gains add up in the final: 0.04 + 0.008, the two items' own gains.
+    alone = as_user(admin_a).get(PLANNER, {"target": "4", "top": "0"})
+    each = sum(_row(alone, code).gain_final for code in chosen)
+    assert simulation["gain"] == pytest.approx(each, abs=1e-12)
+    assert "their gains add up in the final" in alone.content.decode()
     content = response.content.decode()
     assert 'id="simulated-final"' in content and "+0.048" in content
     assert f'value="{OTHER_BASELINE}" checked' in content
@@ -238,6 +244,35 @@ def test_a_region_nobody_scored_does_not_stop_the_planner(
     )
     assert binjai_page.status_code == 200
     assert binjai_page.context["final"] == 0
+
+
+@pytest.fixture
+def with_a_gap(scored, history_2023, coordinator):
+    """The published results with no score of A's OTHER_BASELINE (the panel left it blank),
+    computed under the default "skip" rule."""
+    ItemScore.objects.filter(panel_region__participation__region__slug=REGION_A, item=OTHER_BASELINE).delete()
+    run = results_compute(cycle=scored.cycle, user=coordinator)
+    cycle_publish(cycle=scored.cycle, user=coordinator)
+    return run
+
+
+@pytest.mark.parametrize("target", ["4", "3"])
+def test_an_item_the_panel_did_not_score_is_listed_apart_not_ranked(with_a_gap, as_user, admin_a, target):
+    """Under "skip" the blank item is out of baseline's mean: by hand, baseline is
+    (2 + 3 × 3.6) / 4 = 3.2. Scoring it 3 would give (12.8 + 3) / 5 = 3.16, a "gain" of
+    -0.004 that is not of the same kind as raising a scored item: it is not in the table.
+    Raising legal_basis to 4: (4 + 10.8) / 4 = 3.7, 0.5 × 10 % = +0.05."""
+    response = as_user(admin_a).get(PLANNER, {"target": target, "top": "0", "item": [OTHER_BASELINE]})
+    assert response.status_code == 200
+    assert OTHER_BASELINE not in {row.item for row in response.context["rows"]}
+    (group,) = response.context["unanswered"]
+    assert group.component == "baseline" and [code for code, _label in group.items] == [OTHER_BASELINE]
+    assert response.context["left_unanswered"] == [OTHER_BASELINE] and response.context["simulation"] is None
+    content = response.content.decode()
+    assert 'id="unanswered"' in content and "1 item not scored" in content
+    assert "not scored by the panel" in content and "answer them in the self-assessment" not in content
+    if target == "4":
+        assert _row(response, CONSOLIDATED_ITEM).gain_final == pytest.approx(0.05, abs=1e-12)
 
 
 # --- the action plan ------------------------------------------------------------------------------

@@ -25,7 +25,10 @@ is exactly what the engine's what-if does to a panel's scores (every score of th
 the level), so each gain, new final and new rank is the engine's, computed against the other
 regions' finals of the same run. The run's own parameters (consolidation, unscored rule) are
 used, and the current final the engine computes from the stored items must be the stored
-final: otherwise the planner refuses rather than show gains against another number.
+final: otherwise the planner refuses rather than show gains against another number. Under the
+"skip" rule an item the panel did not score is out of its component's mean, as an unanswered
+claim is: it is listed apart, not ranked, in the same way. Under the "zero" rule it counts 0 and
+is ranked like any other item.
 
 Only the region's regional admin and the national coordinator plan: everyone else gets 404
 (no role in the region) or 403 (an OPD contributor of the region).
@@ -186,6 +189,12 @@ class PlannerSource:
     @property
     def claims(self) -> bool:
         return self.kind == CLAIMS
+
+    @property
+    def skips_blank(self) -> bool:
+        """Whether an item with no score is out of its component's mean (the "skip" rule, which
+        the claims always use): then it is listed apart (:func:`unanswered_items`), not ranked."""
+        return self.options.get("unscored") == "skip"
 
     @property
     def url_prefix(self) -> str:
@@ -378,12 +387,16 @@ class UnansweredComponent:
 
 
 def unanswered_items(source: PlannerSource) -> list[UnansweredComponent]:
-    """The claims' items with no level that counts (unanswered, or answered with a value that
-    gives no level), by component in the framework's order; whatever the target level."""
-    blank = set(source.table.filter(pl.col("score").is_null())["item"].to_list())
+    """The region's items with no level that counts (claims: unanswered, or answered with a
+    value that gives no level; results: not scored by the panel), by component in the
+    framework's order, whatever the target level; none unless the source skips them."""
+    if not source.skips_blank:
+        return []
+    mine = source.table.filter((pl.col("region") == source.name) & pl.col("score").is_not_null())
+    counted = set(mine["item"].to_list())
     groups: dict[str, UnansweredComponent] = {}
     for component, item in source.framework.items_for(source.group):
-        if item.code not in blank:
+        if item.code in counted:
             continue
         group = groups.setdefault(
             component.code, UnansweredComponent(component.code, page_label(component.label), [])

@@ -87,13 +87,14 @@ def _choice(request: HttpRequest, source: PlannerSource) -> PlannerChoice:
 
 
 def _rows(source: PlannerSource, choice: PlannerChoice) -> tuple[list[PlanRow], float, int | None]:
-    """The ranked rows, the current final and rank. For the claims only the answered items are
-    ranked: an unanswered one is out of its component's mean, so its "gain" is not comparable
+    """The ranked rows, the current final and rank. Under the "skip" rule (always for the
+    claims) only the items with a level are ranked: one without is out of its component's mean,
+    so its "gain" is not comparable
     (:func:`~cityeval.web.results.planner.unanswered_items` lists them apart)."""
     found = region_plan(source, target=choice.target)
     owners = item_owners(source.participation)
     rows = plan_rows(found, source.framework, owners, ranks=not source.claims)
-    if source.claims:
+    if source.skips_blank:
         rows = answered(rows)
     return rows, found.final, None if source.claims else found.rank
 
@@ -119,7 +120,7 @@ def _urls(source: PlannerSource) -> dict[str, str]:
 def _page(request: HttpRequest, source: PlannerSource, context: dict) -> HttpResponse:
     choice = _choice(request, source)
     rows, final, rank = _rows(source, choice)
-    unanswered = unanswered_items(source) if source.claims else []
+    unanswered = unanswered_items(source)
     blank = {code for group in unanswered for code, _label in group.items}
     candidates = {row.item for row in rows}
     chosen = [code for code in choice.chosen if code in candidates]
