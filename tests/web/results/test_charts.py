@@ -112,6 +112,12 @@ def test_a_tick_label_is_as_short_as_its_value_with_the_page_s_decimal_mark():
     assert [tick_label(v) for v in (2.25, 3.0, 0.5)] == ["2.25", "3", "0.5"]
     # A step's float residue is not printed: 0.1 × 3 is 0.30000000000000004.
     assert tick_label(0.1 * 3, ",") == "0,3" and tick_label(3.1 + 0.1 * 2, ",") == "3,3"
+    # Large values keep the same rule (``g`` would have written 1.5e+06 and counted 5 decimals).
+    assert [tick_label(v, ",") for v in (1_500_000.0, 2_000_000.0, 1e7 + 0.25)] == [
+        "1500000",
+        "2000000",
+        "10000000,25",
+    ]
 
 
 def test_every_chart_writes_its_axis_with_the_given_decimal_mark():

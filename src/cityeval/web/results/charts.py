@@ -45,7 +45,8 @@ def tick_label(value: float, decimal_mark: str = ".") -> str:
     the tables' number format with the page's decimal mark (``2,25`` in Indonesian), so that a
     chart and the table beside it write numbers alike. Up to four decimals: tick steps are
     quarters of a short scale or round steps of the interval axis."""
-    places = len(f"{round(value, 4):g}".partition(".")[2]) if math.isfinite(value) else 0
+    # Fixed-point, not ``g``: 1.5e6 must count one decimal, not the digits of "1.5e+06".
+    places = len(f"{round(value, 4):.4f}".rstrip("0").partition(".")[2]) if math.isfinite(value) else 0
     return format_number(value, places, decimal_mark=decimal_mark)
 
 
