@@ -514,7 +514,8 @@ def impact_counts(cycle: Cycle) -> pl.DataFrame:
     ``cycle``, for the uncertainty analysis's survey source
     (:func:`cityeval.engine.uncertainty_inputs.survey_counts`, wide form): ``region`` (the
     region's name), ``statement``, ``count_0 … count_4``, one row per region and statement
-    linked to a survey item of the region's group with at least one valid answer.
+    linked to a survey item of the region's group with at least one valid answer, in region then
+    statement order.
 
     The same responses count as in the survey's statistics and proposed levels: every response
     of the region's forms through :func:`quality_check` (an excluded response — not a user,
@@ -555,7 +556,13 @@ def impact_counts(cycle: Cycle) -> pl.DataFrame:
     )
     statements = sorted(set(linked.get_column("statement").to_list()))
     counts = pooled_counts(valid, statements=statements, by=("region",))
-    return counts.join(linked, on=["region", "statement"], how="semi").select(list(columns))
+    # In (region, statement) order: the engine draws the rows in their order, so a join's order
+    # (not guaranteed) must not change a run's intervals.
+    return (
+        counts.join(linked, on=["region", "statement"], how="semi")
+        .select(list(columns))
+        .sort("region", "statement")
+    )
 
 
 def impact_flags(participation: Participation, *, quality: PlanQuality | None = None) -> dict[str, list[str]]:
