@@ -155,6 +155,18 @@ def test_a_file_another_job_still_names_is_kept(django_capture_on_commit_callbac
     assert _exists(shared, result) == [True, True]
 
 
+def test_a_done_import_naming_a_failed_imports_upload_does_not_keep_it(django_capture_on_commit_callbacks):
+    """The done import's own upload went when it was imported; the name it still holds in its
+    params is the failed import's file now, and nothing needs it once that job goes."""
+    shared = _stored("imports/surveys/abc-kobo.csv")
+    _job("old-failed", FAILED, days_ago=31, kind=Job.Kind.SURVEY_IMPORT, params={"file": shared})
+    _job("recent-done", DONE, days_ago=1, kind=Job.Kind.SURVEY_IMPORT, params={"file": shared})
+    with django_capture_on_commit_callbacks(execute=True):
+        pruned = retention.jobs_prune()
+    assert _left() == {"recent-done"} and pruned.files == [shared] and pruned.kept == []
+    assert _exists(shared) == [False]
+
+
 def test_a_done_imports_upload_name_given_to_a_new_upload_stays(
     coordinator, django_capture_on_commit_callbacks
 ):

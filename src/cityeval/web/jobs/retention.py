@@ -6,7 +6,8 @@ retry). The jobs the worker queues itself (``SCHEDULED_KINDS``: sending notices 
 this deletion every day) have no file and go after ``JOBS_SCHEDULED_KEEP_DAYS`` days. A queued
 or running job is never deleted. A done import's upload was deleted when it was imported
 (``job_upload_forget``), and its name may since have been given to a new upload of the same
-file: it is left alone. A file another job (one that stays) still names is kept.
+file: it is left alone. A file another job (one that stays) still names is kept; a done
+import's name of its old upload does not keep it.
 
 Jobs are deleted in batches of ``BATCH`` rows, each in its own transaction with its audit
 entry; the files of a batch are deleted once that transaction commits, so a rollback loses no
@@ -81,15 +82,18 @@ def _files_of(job: Job) -> list[str]:
 
 
 def _named_elsewhere(names: set[str], leaving: list[int]) -> set[str]:
-    """Of ``names``, those a job that stays names (its result, or an upload in its params)."""
+    """Of ``names``, those a job that stays names (its result, or an upload in its params that
+    is still its own: not a done import's, which was deleted when imported, so its name may
+    since be another upload's)."""
     if not names:
         return set()
     others = Job.objects.exclude(pk__in=leaving).filter(Q(file_name__in=names) | Q(params__file__in=names))
     named: set[str] = set()
-    for file_name, params in others.values_list("file_name", "params"):
+    for file_name, params, status in others.values_list("file_name", "params", "status"):
         named.add(file_name)
-        if isinstance(params, dict) and isinstance(params.get("file"), str):
-            named.add(params["file"])
+        upload = params.get("file") if isinstance(params, dict) else None
+        if isinstance(upload, str) and status != Job.Status.DONE:
+            named.add(upload)
     return names & named
 
 
