@@ -60,6 +60,19 @@ def test_the_demo_publishes_2024_against_the_imported_2023(demo_cycle):
     assert medan.final == pytest.approx(
         expected.filter(pl.col("region") == "Kota Medan")["final"][0], abs=1e-12
     )
+    # Deli Serdang's is the CLI's with legal_basis consolidated to 4 (README): its baseline (5
+    # items, weight 10 %) rises by (4 - the panel's mean) / 5, its final by a tenth of that.
+    framework = framework_version_builtin("gmsc-2024").framework
+    cli = score(scores, framework)
+    cli_home = cli.regions.filter(pl.col("region") == demo.HOME).row(0, named=True)
+    mean = scores.filter((pl.col("region") == demo.HOME) & (pl.col("item") == "baseline.legal_basis"))[
+        "score"
+    ].mean()
+    rise = (4.0 - mean) / 5
+    assert home.components["baseline"] == pytest.approx(cli_home["baseline"] + rise, abs=1e-12)
+    assert home.final == pytest.approx(cli_home["final"] + 0.1 * rise, abs=1e-12)
+    assert (round(cli_home["baseline"], 2), round(home.components["baseline"], 2)) == (3.24, 3.28)
+    assert round(cli_home["final"], 2) == round(home.final, 2) == 3.30
 
 
 def test_the_default_2023_history_has_every_component_its_group_needs(db):
