@@ -127,7 +127,6 @@ def test_a_link_is_recorded(world, client_a, admin_a, urls):
     [
         ("javascript:alert(1)", b"starting with http:// or https://"),
         ("ftp://example.org/a.pdf", b"starting with http:// or https://"),
-        ("example.org", b"starting with http:// or https://"),
         ("https://" + "x" * 600 + ".org", b"at most 500 characters"),
     ],
 )
@@ -136,6 +135,13 @@ def test_only_http_and_https_links_are_accepted(world, client_a, urls, url, mess
     assert response.status_code == 200
     assert message in response.content
     assert counts() == (0, 0)
+
+
+@pytest.mark.parametrize("typed", ["www.deliserdangkab.go.id/sk.pdf", "  deliserdangkab.go.id/sk.pdf "])
+def test_a_bare_domain_is_taken_as_an_https_link(world, client_a, urls, typed):
+    """As on the follow-up page: what people type from a letterhead is a link, not an error."""
+    assert client_a.post(urls.evidence(), {"kind": "link", "url": typed}).status_code == 302
+    assert Evidence.objects.get().url == "https://" + typed.strip()
 
 
 def test_a_link_is_not_downloadable(world, client_a, urls):

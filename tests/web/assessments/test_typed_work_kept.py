@@ -72,7 +72,7 @@ def test_a_refused_link_saves_neither_the_answer_nor_the_file(world, as_user, ad
     """A link the service refuses (not http/https) is refused before anything is saved: found by
     review, the answer and the file used to be stored before the link was checked."""
     upload = SimpleUploadedFile("sk.pdf", pdf_bytes(), content_type="application/pdf")
-    for bad in ("www.example.com/sk", "ftp://example.com/sk.pdf"):
+    for bad in ("javascript:alert(1)", "ftp://example.com/sk.pdf"):
         response = as_user(admin_a).post(urls.evidence(), one_form(kind="link", url=bad, file=upload))
         assert response.status_code == 200
         assert "Give a full web address starting with http:// or https://" in response.content.decode()

@@ -3,6 +3,7 @@ so the pages and the API apply the same rules."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import cast
 
 from django import forms
@@ -92,13 +93,25 @@ class EvidenceFileForm(forms.Form):
         return super().clean()
 
 
+def web_address(url: str) -> str:
+    """A typed link as evidence keeps it: stripped, and a bare domain ("www.contoh.go.id/sk")
+    taken as an https link, as Django's URLField does with ``assume_scheme``. Any other scheme
+    is kept as typed, for :func:`link_problem` to say what is wrong with it."""
+    url = url.strip()
+    if not url:
+        return ""
+    with contextlib.suppress(forms.ValidationError):  # link_problem says why, in the project's words
+        url = forms.URLField(assume_scheme="https").to_python(url)
+    return url
+
+
 class EvidenceLinkForm(forms.Form):
     url = forms.CharField(label=_("Link (http or https)"), max_length=URL_MAX)
 
     def clean_url(self) -> str:
         # The service's own rule, checked here too so that the item page's one form refuses a
         # bad link before it saves the answer or the file typed beside it.
-        url = self.cleaned_data["url"].strip()
+        url = web_address(self.cleaned_data["url"])
         if problem := link_problem(url):
             raise forms.ValidationError(problem)
         return url

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from cityeval.web.assessments.forms import web_address
 from cityeval.web.assessments.models import Evidence
 from cityeval.web.assessments.services import link_problem
 from cityeval.web.assessments.uploads import too_large_text
@@ -85,14 +84,11 @@ class EvidenceForm(forms.Form):
         self.too_large = too_large  # an upload stopped for its size never arrives: say why
 
     def clean_url(self) -> str:
-        """A bare domain ("www.contoh.go.id") is taken as an https link, as Django's URLField
-        does with ``assume_scheme``; any other scheme is kept, and the service's check says
-        what is wrong with it."""
-        url = self.cleaned_data["url"].strip()
+        """As the self-assessment's evidence link (:func:`web_address`): a bare domain is an
+        https link."""
+        url = web_address(self.cleaned_data["url"])
         if not url:
             return ""
-        with contextlib.suppress(ValidationError):  # link_problem below says why, in the project's words
-            url = forms.URLField(assume_scheme="https").to_python(url)
         if problem := link_problem(url):
             raise ValidationError(problem)
         return url
