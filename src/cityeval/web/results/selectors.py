@@ -119,9 +119,28 @@ def visible_cycles(user: User) -> list[tuple[Cycle, ResultRun | None]]:
 # --- the national table ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class NationalLine:
+    """What the national table shows of a region's line: the stored ``RegionResult``'s columns
+    and the region's name and link, read as plain values (a page of 50 from 550 lines needs
+    neither the 550 model instances nor their items per component)."""
+
+    region_id: int
+    region_name: str
+    region_slug: str
+    group: str
+    province: str
+    final: float
+    improvement: float | None
+    rank_national: int | None
+    rank_province: int | None
+    coverage: float | None
+    participant: bool
+
+
 @dataclass(frozen=True)
 class NationalRow:
-    result: RegionResult
+    result: NationalLine
     components: list[float | None]  # in the framework's component order
 
 
@@ -146,8 +165,23 @@ def _sort_key(column: str, framework: Framework) -> Callable[[NationalRow], Any]
         index = framework.component_codes.index(column)
         return lambda row: row.components[index]
     if column == "region":
-        return lambda row: row.result.region.name.casefold()
+        return lambda row: row.result.region_name.casefold()
     return lambda row: getattr(row.result, column)
+
+
+_LINE_FIELDS = (
+    "region_id",
+    "region__name",
+    "region__slug",
+    "group",
+    "province",
+    "final",
+    "improvement",
+    "rank_national",
+    "rank_province",
+    "coverage",
+    "participant",
+)
 
 
 def national_rows(
@@ -165,7 +199,7 @@ def national_rows(
 
     An unknown ``sort`` falls back to the national rank. Ties keep the rank order.
     """
-    rows = RegionResult.objects.filter(run=run).select_related("region")
+    rows = RegionResult.objects.filter(run=run)
     if province:
         rows = rows.filter(province=province)
     if group:
@@ -173,12 +207,15 @@ def national_rows(
     if search:
         rows = rows.filter(region__name__icontains=search)
     codes = framework.component_codes
-    out = [NationalRow(r, [r.components.get(code) for code in codes]) for r in rows]
+    out = [
+        NationalRow(NationalLine(*line), [components.get(code) for code in codes])
+        for *line, components in rows.values_list(*_LINE_FIELDS, "components")
+    ]
     out.sort(
         key=lambda row: (
             row.result.rank_national is None,
             row.result.rank_national or 0,
-            row.result.region.name,
+            row.result.region_name,
         )
     )
     if sort not in sortable_columns(framework):

@@ -9,6 +9,8 @@ coordinator (403 to other logged-in users).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -16,6 +18,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.html import format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -28,7 +32,7 @@ from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, Stage
 from cityeval.web.evaluations.phases import Activity
 from cityeval.web.evaluations.services import framework_version_chosen
-from cityeval.web.evaluations.templatetags.cityeval import decimal_mark
+from cityeval.web.evaluations.templatetags.cityeval import decimal_mark, percent, score
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.jobs.models import Job
 from cityeval.web.jobs.services import job_enqueue
@@ -39,7 +43,7 @@ from cityeval.web.results.charts import histogram_svg
 from cityeval.web.results.exports import FORMATS
 from cityeval.web.results.forms import HistoryImportForm, LetterDetailsForm
 from cityeval.web.results.history import history_import
-from cityeval.web.results.intervals import region_intervals
+from cityeval.web.results.intervals import NationalIntervals, national_intervals, region_intervals
 from cityeval.web.results.jobs import cycle_letter_enqueue, export_file
 from cityeval.web.results.letters import (
     cycle_letter_context,
@@ -50,6 +54,7 @@ from cityeval.web.results.letters import (
 from cityeval.web.results.models import LetterDetails, ResultRun
 from cityeval.web.results.peers import region_peers
 from cityeval.web.results.selectors import (
+    NationalRow,
     ResultsAccess,
     cycle_report_of,
     filter_choices,
@@ -67,6 +72,7 @@ from cityeval.web.results.services import (
     letter_details_save,
     scores_changed_since,
 )
+from cityeval.web.results.templatetags.results_tags import rank_cell, signed
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -114,8 +120,12 @@ def _table(request: HttpRequest, access: ResultsAccess) -> dict:
         run, framework, sort=sort, descending=descending, province=province, group=group, search=query.search
     )
     finals = [r.result.final for r in rows if r.result.rank_national is not None]
+    table = listing(request, rows, filters=filters, id="national", search_label=_("Region name"))
+    intervals = national_intervals(access)
     return {
-        "table": listing(request, rows, filters=filters, id="national", search_label=_("Region name")),
+        "table": table,
+        "intervals": intervals,
+        "rows": _table_rows(table.items, cycle=access.cycle.slug, intervals=intervals),
         "ranked": run.regions.filter(rank_national__isnull=False).count(),
         "sort": sort,
         "descending": descending,
@@ -137,6 +147,44 @@ def _table(request: HttpRequest, access: ResultsAccess) -> dict:
         if finals
         else None,
     }
+
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
+
+def _table_rows(rows: Sequence[NationalRow], *, cycle: str, intervals: NationalIntervals) -> list[dict]:
+    """The page's lines of the national table as the cells show them, written once here
+    rather than by a template filter per cell (the same filters: ``score``, ``signed``,
+    ``percent``, ``rank_cell``)."""
+    # One reversal for every region's link: a slug is written into the path unchanged.
+    placeholder = "region-slug-placeholder"
+    link = reverse("results:region", kwargs={"cycle": cycle, "region": placeholder})
+    before, _placeholder, after = link.partition(placeholder)
+    lines = []
+    for row in rows:
+        line = row.result
+        slug = line.region_slug
+        lines.append(
+            {
+                "slug": slug,
+                "url": before + slug + after
+                if _SLUG.fullmatch(slug)
+                else reverse("results:region", kwargs={"cycle": cycle, "region": slug}),
+                "name": line.region_name,
+                "participant": line.participant,
+                "final": score(line.final),
+                "rank_cell": rank_cell(intervals, line),
+                "group": line.group,
+                "province": line.province,
+                "components": format_html_join(
+                    "", '<td class="num">{}</td>', ((score(value),) for value in row.components)
+                ),
+                "improvement": signed(line.improvement),
+                "rank_province": "–" if line.rank_province is None else localize(line.rank_province),
+                "coverage": percent(line.coverage),
+            }
+        )
+    return lines
 
 
 def _headers(framework, *, sort: str, descending: bool, query: dict[str, str]) -> list[dict]:
