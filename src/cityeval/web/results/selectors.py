@@ -29,6 +29,7 @@ from cityeval.web.accounts.access import User, is_coordinator, memberships
 from cityeval.web.accounts.models import Role
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.panels.tables import feedback_for
+from cityeval.web.regions.models import Region
 from cityeval.web.results.models import (
     AgreementResult,
     DimensionResult,
@@ -36,7 +37,7 @@ from cityeval.web.results.models import (
     RegionResult,
     ResultRun,
 )
-from cityeval.web.results.stored import stored_result
+from cityeval.web.results.stored import run_lines, stored_result
 
 REGIONAL_ROLES = (Role.REGIONAL_ADMIN, Role.OPD_CONTRIBUTOR)
 
@@ -169,10 +170,9 @@ def _sort_key(column: str, framework: Framework) -> Callable[[NationalRow], Any]
     return lambda row: getattr(row.result, column)
 
 
-_LINE_FIELDS = (
+# The run's columns of a NationalLine, in its order (around the region's name and slug).
+_LINE_COLUMNS = (
     "region_id",
-    "region__name",
-    "region__slug",
     "group",
     "province",
     "final",
@@ -199,18 +199,22 @@ def national_rows(
 
     An unknown ``sort`` falls back to the national rank. Ties keep the rank order.
     """
-    rows = RegionResult.objects.filter(run=run)
-    if province:
-        rows = rows.filter(province=province)
-    if group:
-        rows = rows.filter(group=group)
+    lines = run_lines(run)
+    # Names and slugs are the region's, read now (every region: about 550, fewer than the
+    # run's subquery costs); a search matches as the database does.
+    regions = Region.objects.order_by()
     if search:
-        rows = rows.filter(region__name__icontains=search)
+        regions = regions.filter(name__icontains=search)
+    named = {pk: (name, slug) for pk, name, slug in regions.values_list("pk", "name", "slug")}
     codes = framework.component_codes
-    out = [
-        NationalRow(NationalLine(*line), [components.get(code) for code in codes])
-        for *line, components in rows.values_list(*_LINE_FIELDS, "components")
-    ]
+    out = []
+    columns = zip(*(lines[field] for field in (*_LINE_COLUMNS, "components")), strict=True)
+    for pk, group_, province_, *values, components in columns:
+        if pk not in named or (province and province_ != province) or (group and group_ != group):
+            continue
+        name, slug = named[pk]
+        line = NationalLine(pk, name, slug, group_, province_, *values)
+        out.append(NationalRow(line, [components.get(code) for code in codes]))
     out.sort(
         key=lambda row: (
             row.result.rank_national is None,
@@ -229,10 +233,13 @@ def national_rows(
 
 def filter_choices(run: ResultRun) -> tuple[list[str], list[str]]:
     """The provinces and groups present in a run, for the filter form."""
-    rows = RegionResult.objects.filter(run=run)
-    provinces = sorted(set(rows.values_list("province", flat=True)))
-    groups = sorted(set(rows.values_list("group", flat=True)))
-    return provinces, groups
+    lines = run_lines(run)
+    return sorted(set(lines["province"])), sorted(set(lines["group"]))
+
+
+def ranked_count(run: ResultRun) -> int:
+    """How many of the run's regions have a national rank."""
+    return sum(rank is not None for rank in run_lines(run)["rank_national"])
 
 
 # --- tables for exports ----------------------------------------------------------------------
