@@ -9,7 +9,6 @@ coordinator (403 to other logged-in users).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
@@ -37,7 +36,7 @@ from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.jobs.models import Job
 from cityeval.web.jobs.services import job_enqueue
 from cityeval.web.labels import page_label
-from cityeval.web.listing import Filter, list_query, listing
+from cityeval.web.listing import Filter, list_query, listing, slug_links
 from cityeval.web.refusals import Refused
 from cityeval.web.results.charts import histogram_svg
 from cityeval.web.results.exports import FORMATS
@@ -150,17 +149,11 @@ def _table(request: HttpRequest, access: ResultsAccess) -> dict:
     }
 
 
-_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
-
-
 def _table_rows(rows: Sequence[NationalRow], *, cycle: str, intervals: NationalIntervals) -> list[dict]:
     """The page's lines of the national table as the cells show them, written once here
     rather than by a template filter per cell (the same filters: ``score``, ``signed``,
     ``percent``, ``rank_cell``)."""
-    # One reversal for every region's link: a slug is written into the path unchanged.
-    placeholder = "region-slug-placeholder"
-    link = reverse("results:region", kwargs={"cycle": cycle, "region": placeholder})
-    before, _placeholder, after = link.partition(placeholder)
+    link = slug_links("results:region", slug="region", cycle=cycle)
     lines = []
     for row in rows:
         line = row.result
@@ -168,9 +161,7 @@ def _table_rows(rows: Sequence[NationalRow], *, cycle: str, intervals: NationalI
         lines.append(
             {
                 "slug": slug,
-                "url": before + slug + after
-                if _SLUG.fullmatch(slug)
-                else reverse("results:region", kwargs={"cycle": cycle, "region": slug}),
+                "url": link(slug),
                 "name": line.region_name,
                 "participant": line.participant,
                 "final": score(line.final),
