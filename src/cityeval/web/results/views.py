@@ -57,10 +57,10 @@ from cityeval.web.results.selectors import (
     ResultsAccess,
     cycle_report_of,
     filter_choices,
-    items_table,
     national_rows,
     ranked_count,
     region_history,
+    region_items,
     region_report_of,
     region_results,
     results_access,
@@ -218,7 +218,6 @@ def region(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
     access = results.access
     report = region_report_of(results)
     run = access.require_run()
-    items = items_table(run, region_id=results.row.region_id)
     context = {
         "access": access,
         "cycle": access.cycle,
@@ -229,7 +228,7 @@ def region(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
         "framework": access.framework,
         "charts": region_charts(report, year=access.cycle.year, previous_year=_previous_year(access)),
         "sees_feedback": results.sees_feedback,
-        "items": items.to_dicts(),
+        "items": region_items(run, results.row.region_id),
         "history": region_history(results.row.region_id, coordinator=access.is_coordinator),
         "peers": region_peers(access, results.row),
         "intervals": region_intervals(access, results.row),
