@@ -9,6 +9,7 @@ coordinator (403 to other logged-in users).
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
@@ -18,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import localize
-from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -31,7 +32,7 @@ from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, Stage
 from cityeval.web.evaluations.phases import Activity
 from cityeval.web.evaluations.services import framework_version_chosen
-from cityeval.web.evaluations.templatetags.cityeval import decimal_mark, percent, score
+from cityeval.web.evaluations.templatetags.cityeval import decimal_mark, number_formatter
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.jobs.models import Job
 from cityeval.web.jobs.services import job_enqueue
@@ -72,7 +73,7 @@ from cityeval.web.results.services import (
     letter_details_save,
     scores_changed_since,
 )
-from cityeval.web.results.templatetags.results_tags import rank_cell, signed
+from cityeval.web.results.templatetags.results_tags import rank_cell
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -151,29 +152,28 @@ def _table(request: HttpRequest, access: ResultsAccess) -> dict:
 
 def _table_rows(rows: Sequence[NationalRow], *, cycle: str, intervals: NationalIntervals) -> list[dict]:
     """The page's lines of the national table as the cells show them, written once here
-    rather than by a template filter per cell (the same filters: ``score``, ``signed``,
-    ``percent``, ``rank_cell``)."""
+    rather than by a template filter per cell: the same texts as the filters ``score``,
+    ``signed``, ``percent`` and the tag ``rank_cell``, with the decimal mark read once."""
     link = slug_links("results:region", slug="region", cycle=cycle)
+    number = number_formatter()
     lines = []
     for row in rows:
         line = row.result
-        slug = line.region_slug
+        components = "".join(f'<td class="num">{html.escape(number(value))}</td>' for value in row.components)
         lines.append(
             {
-                "slug": slug,
-                "url": link(slug),
+                "slug": line.region_slug,
+                "url": link(line.region_slug),
                 "name": line.region_name,
                 "participant": line.participant,
-                "final": score(line.final),
+                "final": number(line.final),
                 "rank_cell": rank_cell(intervals, line),
                 "group": line.group,
                 "province": line.province,
-                "components": format_html_join(
-                    "", '<td class="num">{}</td>', ((score(value),) for value in row.components)
-                ),
-                "improvement": signed(line.improvement),
+                "components": mark_safe(components),  # safe: every value escaped above
+                "improvement": number(line.improvement, signed=True),
                 "rank_province": "–" if line.rank_province is None else localize(line.rank_province),
-                "coverage": percent(line.coverage),
+                "coverage": "–" if line.coverage is None else number(float(line.coverage) * 100, 0) + "%",
             }
         )
     return lines
