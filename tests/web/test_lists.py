@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from cityeval.web.evaluations.models import Participation
+from cityeval.web.listing import slug_links
 from cityeval.web.panels.models import PanelRegion
 from tests.helpers.web import without_csrf_tokens
 from tests.web.national import add_panels, add_regions, add_run, name_of
@@ -127,6 +128,40 @@ def test_the_participants_are_searched_filtered_and_paged(world, many, as_user, 
     waiting = client.get(f"{url}?status=not_submitted&kind=kota").content.decode()
     assert "1–50 of 60" in waiting  # Kota Medan and the 60 odd i ≤ 120, less Kota Uji 003
     assert _rows(client.get(f"{url}?q=uji&page=3").content, "participants-table")[-1] == "Kota Uji 119"
+
+
+def test_the_participants_total_and_links_stay_the_same_when_the_list_is_narrowed(
+    world, many, as_user, coordinator
+):
+    """The heading counts every participant (122) with or without a search; each row links
+    the region's dashboard for the cycle, and a submitted one in the open cycle its reopening,
+    as the routes write them."""
+    client = as_user(coordinator)
+    url = _cycle_url(world)
+    Participation.objects.filter(region__slug="uji-050").update(submitted_at=timezone.now())
+    for query in ("", "?q=uji+05", "?status=submitted"):
+        assert "Participating regions (122)" in client.get(f"{url}{query}").content.decode()
+    page = client.get(f"{url}?q=uji+05").content.decode()
+    dashboard = reverse("regions:dashboard", kwargs={"region": "uji-050"})
+    reopen = reverse("assessments:reopen", kwargs={"region": "uji-050", "cycle": world.cycle.slug})
+    assert f'<a href="{dashboard}?cycle={world.cycle.slug}">Kab. Uji 050</a>' in page
+    assert f'<a href="{reopen}">' in page
+    assert page.count("/self-assessment/reopen/") == 1  # the submitted one only
+
+
+def test_slug_links_write_what_reverse_writes():
+    """One reversal per page, then the slug written in: the same URL as reversing each, and a
+    value the slug converter refuses is refused as reverse refuses it."""
+    link = slug_links("results:region", slug="region", cycle="national-2024")
+    for slug in ("kota-medan", "region_001", "KAB-9"):
+        assert link(slug) == reverse("results:region", kwargs={"region": slug, "cycle": "national-2024"})
+    with pytest.raises(NoReverseMatch):
+        link("kota medan/x")
+    # A cycle's slug that holds the placeholder text itself: every link is reversed whole.
+    odd = slug_links("results:region", slug="region", cycle="slug-placeholder")
+    assert odd("kota-medan") == reverse(
+        "results:region", kwargs={"region": "kota-medan", "cycle": "slug-placeholder"}
+    )
 
 
 def test_the_add_region_finder_lists_only_regions_outside_the_cycle(world, many, as_user, coordinator):

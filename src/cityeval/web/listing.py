@@ -5,6 +5,7 @@ own link. One helper for every list, so that they all behave alike; the template
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
@@ -14,6 +15,7 @@ from typing import Any, cast
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, QueryDict
+from django.urls import reverse
 from django.utils.functional import Promise
 
 PER_PAGE = 50
@@ -169,3 +171,25 @@ def listing(
         for n in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     ]
     return result
+
+
+# --- links to one page per region, for a list of many -------------------------------------------
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # the <slug:…> converter's, written into a path unchanged
+_PLACEHOLDER = "slug-placeholder"
+
+
+def slug_links(viewname: str, *, slug: str, **kwargs: Any) -> Callable[[str], str]:
+    """A function from a slug to ``reverse(viewname, kwargs={slug: <it>, **kwargs})``: the same
+    URL, reversed once. A value the slug converter does not take is reversed as it is (and is
+    refused as it would be)."""
+    pattern = reverse(viewname, kwargs={slug: _PLACEHOLDER, **kwargs})
+    before, _placeholder, after = pattern.partition(_PLACEHOLDER)
+    once = pattern.count(_PLACEHOLDER) == 1  # else another argument holds it too: reverse each
+
+    def link(value: str) -> str:
+        if once and _SLUG.fullmatch(value):
+            return before + value + after
+        return reverse(viewname, kwargs={slug: value, **kwargs})
+
+    return link

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.template import Context, Template
 from django.utils import translation
 
+from cityeval.web.evaluations.templatetags.cityeval import number_formatter
 from cityeval.web.regions.models import Region
 from cityeval.web.results.exports import table_xlsx
 from cityeval.web.results.models import RegionResult
@@ -38,6 +39,19 @@ def test_the_score_filters_round_half_up_in_the_page_s_language(value, indonesia
     for language, expected in (("id", indonesian), ("en", english)):
         with translation.override(language):
             assert FILTERS.render(Context({"v": value, "p": 0.125})) == f"{expected} 13%"
+
+
+@pytest.mark.parametrize(
+    ("value", "indonesian", "english"),
+    [(2.125, "2,13 +2,13", "2.13 +2.13"), (-0.265, "-0,27 -0,27", "-0.27 -0.27"), (None, "– –", "– –")],
+)
+def test_a_tables_number_formatter_writes_what_the_filters_write(value, indonesian, english):
+    """``number_formatter`` (the decimal mark read once for a table) against the same
+    hand-rounded texts as the filters, in each language."""
+    for language, expected in (("id", indonesian), ("en", english)):
+        with translation.override(language):
+            number = number_formatter()
+            assert f"{number(value)} {number(value, signed=True)}" == expected
 
 
 def _national(client, language: str) -> str:

@@ -40,7 +40,7 @@ from cityeval.web.imports import (
     table_limits,
     upload_bytes,
 )
-from cityeval.web.listing import Filter, Listing, listing
+from cityeval.web.listing import Filter, Listing, listing, slug_links
 from cityeval.web.refusals import Refused
 from cityeval.web.regions.forms import UploadForm
 from cityeval.web.regions.models import Region
@@ -160,14 +160,19 @@ def _cycle_page(
     request: HttpRequest, the_cycle: Cycle, form: ParticipantForm | None = None, *, status: int = 200
 ) -> HttpResponse:
     framework = the_cycle.framework.framework
+    participants = _participants(request, the_cycle, framework.group_codes)
     return render(
         request,
         "evaluations/cycle_detail.html",
         {
             "cycle": the_cycle,
             "framework": framework,
-            "participants": _participants(request, the_cycle, framework.group_codes),
-            "participant_total": the_cycle.participations.count(),
+            "participants": participants,
+            "participant_rows": _participant_rows(the_cycle, participants),
+            # The listing counted them already when nothing narrows it.
+            "participant_total": participants.count
+            if not participants.narrowed
+            else the_cycle.participations.count(),
             "found": region_finder(request, Region.objects.exclude(participations__cycle=the_cycle)),
             "form": form or ParticipantForm(groups=framework.group_codes),
             "upload_form": UploadForm(),
@@ -182,7 +187,7 @@ def _participants(request: HttpRequest, the_cycle: Cycle, groups: tuple[str, ...
     statuses = [("submitted", _("Submitted")), ("not_submitted", _("Not submitted"))]
     return listing(
         request,
-        the_cycle.participations.select_related("region", "region__province").order_by("region__name"),
+        the_cycle.participations.order_by("region__name").values(*PARTICIPANT_FIELDS),
         search=("region__name", "region__code"),
         filters=[
             *region_filters("region__"),
@@ -192,6 +197,27 @@ def _participants(request: HttpRequest, the_cycle: Cycle, groups: tuple[str, ...
         id="participants",
         search_label=_("Region name or code"),
     )
+
+
+PARTICIPANT_FIELDS = ("pk", "group", "submitted_at", "region__name", "region__slug", "region__province__name")
+
+
+def _participant_rows(the_cycle: Cycle, participants: Listing) -> list[dict]:
+    """The page's participants as the table shows them, each link reversed once for the page."""
+    dashboard = slug_links("regions:dashboard", slug="region")
+    reopen = slug_links("assessments:reopen", slug="region", cycle=the_cycle.slug)
+    open_ = the_cycle.status == Cycle.Status.OPEN
+    return [
+        {
+            "name": p["region__name"],
+            "province": p["region__province__name"],
+            "group": p["group"],
+            "dashboard": dashboard(p["region__slug"]),
+            "submitted": p["submitted_at"] is not None,
+            "reopen": reopen(p["region__slug"]) if open_ and p["submitted_at"] else "",
+        }
+        for p in participants.items
+    ]
 
 
 def _by_submission(participations: QuerySet, status: str) -> QuerySet:

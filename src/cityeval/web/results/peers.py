@@ -59,19 +59,19 @@ def peer_table(run: ResultRun, framework: Framework, *, published_only: bool) ->
         .order_by()
         .values_list("pk", "name", "slug", "kind")
     }
-    for i, pk in enumerate(lines["region_id"]):
-        if not lines["participant"][i]:
-            continue
-        name, slug, kind = regions[pk]
-        columns["region"].append(name)
-        columns["slug"].append(slug)
-        columns["group"].append(lines["group"][i])
-        columns["province"].append(lines["province"][i])
-        columns["kind"].append(kind)
-        scores = lines["components"][i]
-        for code in codes:
-            columns[code].append(scores.get(code))
-        columns["final"].append(lines["final"][i])
+    # Column by column over the participants' positions: the same table as a loop over the
+    # lines appending to every column, at a fraction of the cost.
+    taking_part = [i for i, participant in enumerate(lines["participant"]) if participant]
+    named = [regions[lines["region_id"][i]] for i in taking_part]
+    columns["region"] = [name for name, _slug, _kind in named]
+    columns["slug"] = [slug for _name, slug, _kind in named]
+    columns["kind"] = [kind for _name, _slug, kind in named]
+    for column in ("group", "province", "final"):
+        values = lines[column]
+        columns[column] = [values[i] for i in taking_part]
+    scores = [lines["components"][i] for i in taking_part]
+    for code in codes:
+        columns[code] = [s.get(code) for s in scores]
     return pl.DataFrame(columns, schema=schema)
 
 
@@ -160,7 +160,8 @@ def region_peers(access: ResultsAccess, row: RegionResult) -> RegionPeers | None
     framework = access.framework
     table = peer_table(access.require_run(), framework, published_only=not access.is_coordinator)
     name = row.region.name
-    if table.filter(pl.col("region") == name).height != 1:
+    own_rows = table.filter(pl.col("region") == name)
+    if own_rows.height != 1:
         return None
     # A component the region's group does not have (kolaborasi for REGULER) is not its score.
     scores = _scores(framework, group=row.group)
@@ -179,7 +180,7 @@ def region_peers(access: ResultsAccess, row: RegionResult) -> RegionPeers | None
         for code in codes:
             r = records[code]
             cells[code].append(PeerCell(n=r["n"], q1=r["q1"], median=r["median"], q3=r["q3"]))
-    own = table.filter(pl.col("region") == name).row(0, named=True)
+    own = own_rows.row(0, named=True)
     lines = [PeerLine(code, label, own[code], cells[code]) for code, label in scores]
     slugs = dict(zip(table["region"], table["slug"], strict=True))
     nearest = [

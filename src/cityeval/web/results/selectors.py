@@ -29,6 +29,7 @@ from cityeval.web.accounts.access import User, is_coordinator, memberships
 from cityeval.web.accounts.models import Role
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.panels.tables import feedback_for
+from cityeval.web.regions.models import Region
 from cityeval.web.results.models import (
     AgreementResult,
     DimensionResult,
@@ -36,7 +37,7 @@ from cityeval.web.results.models import (
     RegionResult,
     ResultRun,
 )
-from cityeval.web.results.stored import stored_result
+from cityeval.web.results.stored import run_lines, stored_result
 
 REGIONAL_ROLES = (Role.REGIONAL_ADMIN, Role.OPD_CONTRIBUTOR)
 
@@ -119,9 +120,28 @@ def visible_cycles(user: User) -> list[tuple[Cycle, ResultRun | None]]:
 # --- the national table ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class NationalLine:
+    """What the national table shows of a region's line: the stored ``RegionResult``'s columns
+    and the region's name and link, read as plain values (a page of 50 from 550 lines needs
+    neither the 550 model instances nor their items per component)."""
+
+    region_id: int
+    region_name: str
+    region_slug: str
+    group: str
+    province: str
+    final: float
+    improvement: float | None
+    rank_national: int | None
+    rank_province: int | None
+    coverage: float | None
+    participant: bool
+
+
 @dataclass(frozen=True)
 class NationalRow:
-    result: RegionResult
+    result: NationalLine
     components: list[float | None]  # in the framework's component order
 
 
@@ -146,8 +166,22 @@ def _sort_key(column: str, framework: Framework) -> Callable[[NationalRow], Any]
         index = framework.component_codes.index(column)
         return lambda row: row.components[index]
     if column == "region":
-        return lambda row: row.result.region.name.casefold()
+        return lambda row: row.result.region_name.casefold()
     return lambda row: getattr(row.result, column)
+
+
+# The run's columns of a NationalLine, in its order (around the region's name and slug).
+_LINE_COLUMNS = (
+    "region_id",
+    "group",
+    "province",
+    "final",
+    "improvement",
+    "rank_national",
+    "rank_province",
+    "coverage",
+    "participant",
+)
 
 
 def national_rows(
@@ -165,20 +199,27 @@ def national_rows(
 
     An unknown ``sort`` falls back to the national rank. Ties keep the rank order.
     """
-    rows = RegionResult.objects.filter(run=run).select_related("region")
-    if province:
-        rows = rows.filter(province=province)
-    if group:
-        rows = rows.filter(group=group)
+    lines = run_lines(run)
+    # Names and slugs are the region's, read now (every region: about 550, fewer than the
+    # run's subquery costs); a search matches as the database does.
+    regions = Region.objects.order_by()
     if search:
-        rows = rows.filter(region__name__icontains=search)
+        regions = regions.filter(name__icontains=search)
+    named = {pk: (name, slug) for pk, name, slug in regions.values_list("pk", "name", "slug")}
     codes = framework.component_codes
-    out = [NationalRow(r, [r.components.get(code) for code in codes]) for r in rows]
+    out = []
+    columns = zip(*(lines[field] for field in (*_LINE_COLUMNS, "components")), strict=True)
+    for pk, group_, province_, *values, components in columns:
+        if pk not in named or (province and province_ != province) or (group and group_ != group):
+            continue
+        name, slug = named[pk]
+        line = NationalLine(pk, name, slug, group_, province_, *values)
+        out.append(NationalRow(line, [components.get(code) for code in codes]))
     out.sort(
         key=lambda row: (
             row.result.rank_national is None,
             row.result.rank_national or 0,
-            row.result.region.name,
+            row.result.region_name,
         )
     )
     if sort not in sortable_columns(framework):
@@ -192,10 +233,13 @@ def national_rows(
 
 def filter_choices(run: ResultRun) -> tuple[list[str], list[str]]:
     """The provinces and groups present in a run, for the filter form."""
-    rows = RegionResult.objects.filter(run=run)
-    provinces = sorted(set(rows.values_list("province", flat=True)))
-    groups = sorted(set(rows.values_list("group", flat=True)))
-    return provinces, groups
+    lines = run_lines(run)
+    return sorted(set(lines["province"])), sorted(set(lines["group"]))
+
+
+def ranked_count(run: ResultRun) -> int:
+    """How many of the run's regions have a national rank."""
+    return sum(rank is not None for rank in run_lines(run)["rank_national"])
 
 
 # --- tables for exports ----------------------------------------------------------------------
@@ -237,6 +281,23 @@ ITEM_EXPORT_COLUMNS = (
     "region", "group", "province", "component", "item", "dimension",
     "n_assessors", "panel_score", "consolidated", "score",
 )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class RegionItem:
+    """One line of the region page's item scores."""
+
+    item: str
+    n_assessors: int
+    score: float | None
+    consolidated: bool
+
+
+def region_items(run: ResultRun, region_id: int) -> list[RegionItem]:
+    """The region's consolidated item scores for its page, in the order of
+    :func:`items_table` (component, then item): one query, no table of the cycle."""
+    rows = ItemResult.objects.filter(run=run, region_id=region_id).order_by("component", "item")
+    return [RegionItem(*row) for row in rows.values_list("item", "n_assessors", "score", "consolidated")]
 
 
 def items_table(run: ResultRun, *, region_id: int | None = None) -> pl.DataFrame:
@@ -408,6 +469,8 @@ def region_history(region_id: int, *, coordinator: bool) -> list[HistoryPoint]:
         RegionResult.objects.filter(run__is_current=True, region_id=region_id)
         .select_related("run__cycle")
         .annotate(ranked=Coalesce(Subquery(ranked), 0))
+        # The cycles' order (one current run each), without the lines' own (the region's name).
+        .order_by("-run__cycle__year", "run__cycle__slug")
     )
     if not coordinator:
         rows = rows.filter(run__cycle__status=Cycle.Status.PUBLISHED)
