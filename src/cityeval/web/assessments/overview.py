@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
+from typing import Any
 from urllib.parse import quote
 
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.formats import localize
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
@@ -62,6 +63,8 @@ def item_urls(region: str, cycle: str) -> Callable[[str], str]:
 
 
 # One row of an item table, as the template wrote it (the template keeps the table around it).
+# Every value is escaped as the template escaped it (``html.escape``, which Django's ``escape``
+# applies), except the raw value: ``floatformat``'s output is marked safe, as in the template.
 _ROW = (
     '\n  <tr id="item-{code}">\n    {select}\n'
     '    <td><a href="{url}">{label}</a><br><code class="help">{code}</code></td>\n'
@@ -73,7 +76,7 @@ _ROW = (
     "  </tr>"
 )
 _SELECT = '<td><input type="checkbox" name="items" value="{code}" aria-label="{code}"></td>'
-_NO_OPD = mark_safe('<span class="help">–</span>')
+_NO_OPD = '<span class="help">–</span>'
 _RAW = '<br><span class="help">{}</span>'
 
 
@@ -86,48 +89,64 @@ class TableText:
     rows: list[SafeString]
 
 
-def _row(
-    row: ItemRow, *, url: Callable[[str], str], language: str, select: bool, levels: dict[float, str]
-) -> SafeString:
-    item, answer, assignment = row.item, row.answer, row.assignment
-    percent_unit = item.unit == "percent"
-    level, raw = MISSING, ""
-    if answer is not None:
-        if answer.level is not None:
-            # Equal numbers are written alike (see cityeval's ``number``): a page has few levels.
-            level = levels.get(answer.level) or levels.setdefault(answer.level, score(answer.level))
-        if answer.revision.raw_value is not None:
-            raw = format_html(
-                _RAW, floatformat(answer.revision.raw_value, "-2") + ("%" if percent_unit else "")
+class _RowWriter:
+    """Writes the rows of one page. What repeats from row to row (the address's start, the
+    language, the texts of a level, a count, a kind or a status) is worked out once: equal
+    values are written alike (see cityeval's ``number``)."""
+
+    def __init__(self, *, region: str, cycle: str, select: bool) -> None:
+        self.url = item_urls(region, cycle)
+        self.language = page_language()
+        self.select = select
+        self.texts: dict[tuple[str, object], str] = {}
+
+    def _once(self, kind: str, value, write: Callable[[Any], object]) -> str:
+        found = self.texts.get((kind, value))
+        if found is None:
+            found = self.texts[(kind, value)] = escape(str(write(value)))
+        return found
+
+    def row(self, row: ItemRow) -> SafeString:
+        item, answer, assignment = row.item, row.answer, row.assignment
+        percent_unit = item.unit == "percent"
+        level, raw = MISSING, ""
+        if answer is not None:
+            if answer.level is not None:
+                level = self._once("level", answer.level, score)
+            if answer.revision.raw_value is not None:
+                raw = _RAW.format(
+                    floatformat(answer.revision.raw_value, "-2") + ("%" if percent_unit else "")
+                )
+        status = row.status
+        code = escape(item.code)
+        return mark_safe(  # every value above is escaped
+            _ROW.format(
+                code=code,
+                select=_SELECT.format(code=code) if self.select else "",
+                url=escape(self.url(item.code)),
+                label=escape(label_text(item.label, self.language)),
+                kind=self._once("kind", item.kind, KIND_LABELS.get) + (" (%)" if percent_unit else ""),
+                opd=escape(assignment.opd.short_name or assignment.opd.name)
+                if assignment is not None
+                else _NO_OPD,
+                level=level,
+                raw=raw,
+                evidence=self._once("count", row.evidence, localize),
+                badge=BADGES.get(status, "bad"),
+                status=self._once("status", status, STATUS_LABELS.get),
             )
-    status = row.status
-    return format_html(
-        _ROW,
-        code=item.code,
-        select=format_html(_SELECT, code=item.code) if select else "",
-        url=url(item.code),
-        label=label_text(item.label, language),
-        kind=str(KIND_LABELS.get(item.kind)) + (" (%)" if percent_unit else ""),
-        opd=(assignment.opd.short_name or assignment.opd.name) if assignment is not None else _NO_OPD,
-        level=level,
-        raw=raw,
-        evidence=localize(row.evidence),
-        badge=BADGES.get(status, "bad"),
-        status=str(STATUS_LABELS.get(status)),
-    )
+        )
 
 
 def overview_tables(blocks: list[ComponentRows], *, region: str, cycle: str, select: bool) -> list[TableText]:
     """The item tables of the overview in the active language, from ``item_rows``' blocks;
     ``select``: each row starts with the assignment's checkbox."""
-    url = item_urls(region, cycle)
-    language = page_language()
-    levels: dict[float, str] = {}
+    writer = _RowWriter(region=region, cycle=cycle, select=select)
     return [
         TableText(
-            label=label_text(block.component.label, language),
+            label=label_text(block.component.label, writer.language),
             weight=percent(block.weight),
-            rows=[_row(row, url=url, language=language, select=select, levels=levels) for row in block.rows],
+            rows=[writer.row(row) for row in block.rows],
         )
         for block in blocks
     ]
