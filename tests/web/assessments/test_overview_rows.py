@@ -6,6 +6,8 @@ escaped them."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from cityeval.engine import load_framework
@@ -81,3 +83,20 @@ def test_a_row_shows_its_cells_escaped(world, as_user, admin_a, assign, answer, 
 def test_a_contributor_gets_no_checkboxes(world, as_user, opd_a, urls):
     page = as_user(opd_a).get(urls.overview).content.decode()
     assert f'<tr id="item-{LEVEL_ITEM}">' in page and 'type="checkbox"' not in page
+
+
+def test_more_answers_cost_no_more_queries(world, as_user, admin_a, answer, urls):
+    """The overview reads the answers' levels and raw values only (``latest_answers(full=False)``):
+    a field it did not read would cost a query per answer."""
+    client = as_user(admin_a)
+    answer(LEVEL_ITEM, level=2)
+    client.get(urls.overview)
+    with CaptureQueriesContext(connection) as one:
+        client.get(urls.overview)
+    answer(LEVEL_ITEM, level=3)
+    answer(COUNT_ITEM, level=1, raw_value=4)
+    answer(THRESHOLD_ITEM, raw_value=50)
+    with CaptureQueriesContext(connection) as four:
+        page = client.get(urls.overview).content.decode()
+    assert len(four) == len(one)
+    assert '<td class="num">2.00<br><span class="help">50%</span></td>' in _row(page, THRESHOLD_ITEM)

@@ -108,14 +108,15 @@ class LatestAnswer:
     level: float | None  # the counted level, see counted_level
 
 
-# What the overview and the claimed index read of a revision: not its author nor its narrative.
-_LEVEL_FIELDS = ("id", "participation_id", "item", "level", "raw_value", "created_at")
+# What the overview and the claimed index read of a revision: the level and the raw value (not
+# its author, narrative or time: reading and converting those was most of the read's cost).
+_LEVEL_FIELDS = ("id", "item", "level", "raw_value")
 
 
 def latest_answers(participation: Participation, *, full: bool = True) -> dict[str, LatestAnswer]:
     """The latest revision of each answered item, with the number of revisions. ``full=False``
-    reads only the levels and raw values (no author, no narrative: each would then cost a
-    query per revision), for pages that show only those."""
+    reads only the levels and raw values (any other field would then cost a query per
+    revision), for pages that show only those."""
     framework = participation.cycle.framework.framework
     latest: dict[str, AnswerRevision] = {}
     counts: dict[str, int] = {}
