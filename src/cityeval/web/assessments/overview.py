@@ -1,11 +1,13 @@
-"""The self-assessment overview's item tables as display text: every cell of a row computed once
-in Python, so that the template writes strings instead of resolving a URL, a label, two
-dictionary look-ups and a number format per row (about 110 rows at GMSC size, which made the
-table most of the page's cost).
+"""The self-assessment overview's item tables: each row's HTML written once in Python, so that
+the template writes one string per row instead of resolving a URL, a label, two dictionary
+look-ups, a number format and a dozen variables per row (about 110 rows at GMSC size, which
+made the table most of the page's cost). The template keeps the headings and the table around
+the rows.
 
-Each cell is what the template wrote before: ``{% url 'assessments:item' … %}``, ``|label``,
-``kind_labels|get:``, ``short_name|default:name``, ``|score``, ``|floatformat:"-2"`` and
-``status_labels|get:``, in the page's language.
+Each cell is the text the template wrote before, from the same functions:
+``{% url 'assessments:item' … %}`` (:func:`item_urls`), ``|label``, ``kind_labels|get:``,
+``short_name|default:name``, ``|score``, ``|floatformat:"-2"`` and ``status_labels|get:``, in
+the page's language, escaped as the template escaped it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from urllib.parse import quote
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.formats import localize
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
@@ -41,7 +44,7 @@ BADGES = {"answered": "ok", "no_evidence": "warn"}  # any other status: "bad"
 MISSING = "–"
 
 # What ``reverse`` leaves unquoted (the ``pchar`` of RFC 3986), as django.urls.resolvers has it.
-_URL_SAFE = "!$&'()*+,;=" + "/~:@"
+_URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
 
 
 def item_urls(region: str, cycle: str) -> Callable[[str], str]:
