@@ -8,8 +8,10 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from cityeval.web.notices.models import Kind, Notice, NoticePreference
+from cityeval.web.notices.selectors import unread_count
 from cityeval.web.notices.services import NoAddress, notice_send, preference_save
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +186,15 @@ def test_the_unread_count_costs_one_query(admin_a, rf, django_assert_num_queries
     request.user = admin_a
     with django_assert_num_queries(1):
         assert unread(request) == {"nav_unread_notices": 2}
+
+
+def test_the_unread_count_is_the_orms_count(admin_a, admin_b, coordinator):
+    """The navigation's count (written as SQL) against the ORM's: read notices, another
+    person's notices and a person with none are counted as the ORM counts them."""
+    for n in range(1, 4):
+        _notice(admin_a, n)
+    _notice(admin_b, 9)
+    Notice.objects.filter(user=admin_a, dedupe_key="test:2").update(read_at=timezone.now())
+    for user in (admin_a, admin_b, coordinator):
+        assert unread_count(user) == Notice.objects.filter(user=user, read_at=None).count()
+    assert [unread_count(u) for u in (admin_a, admin_b, coordinator)] == [2, 1, 0]

@@ -122,6 +122,12 @@ def device_of(user: AnyUser) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
+def has_device(user: AnyUser) -> bool:
+    """Whether the user has a confirmed authenticator device (what :func:`device_of` finds,
+    without reading it: the sign-in gate asks this on every request of an unverified session)."""
+    return user.is_authenticated and TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
 def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
@@ -347,7 +353,7 @@ class TwoFactorMiddleware:
             or user.is_verified()
         ):
             return self.get_response(request)
-        if device_of(user) is not None:
+        if has_device(user):
             step, open_views = "accounts:twofactor_verify", _VERIFY_OPEN
         elif required_for(user):
             step, open_views = "accounts:twofactor", _ENROL_OPEN

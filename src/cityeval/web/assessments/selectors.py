@@ -108,16 +108,20 @@ class LatestAnswer:
     level: float | None  # the counted level, see counted_level
 
 
-def latest_answers(participation: Participation) -> dict[str, LatestAnswer]:
-    """The latest revision of each answered item, with the number of revisions."""
+# What the overview and the claimed index read of a revision: the level and the raw value (not
+# its author, narrative or time: reading and converting those was most of the read's cost).
+_LEVEL_FIELDS = ("id", "item", "level", "raw_value")
+
+
+def latest_answers(participation: Participation, *, full: bool = True) -> dict[str, LatestAnswer]:
+    """The latest revision of each answered item, with the number of revisions. ``full=False``
+    reads only the levels and raw values (any other field would then cost a query per
+    revision), for pages that show only those."""
     framework = participation.cycle.framework.framework
     latest: dict[str, AnswerRevision] = {}
     counts: dict[str, int] = {}
-    rows = (
-        AnswerRevision.objects.filter(participation=participation)
-        .select_related("author")
-        .order_by("item", "-created_at", "-id")
-    )
+    rows = AnswerRevision.objects.filter(participation=participation).order_by("item", "-created_at", "-id")
+    rows = rows.select_related("author") if full else rows.only(*_LEVEL_FIELDS)
     for revision in rows:
         latest.setdefault(revision.item, revision)
         counts[revision.item] = counts.get(revision.item, 0) + 1
@@ -139,7 +143,10 @@ def answer_history(participation: Participation, item: str) -> list[AnswerRevisi
 
 
 def evidence_counts(participation: Participation) -> dict[str, int]:
-    rows = Evidence.objects.filter(participation=participation).values("item").annotate(n=Count("id"))
+    # order_by(): the model's ordering would join the participation, its cycle and region for nothing.
+    rows = (
+        Evidence.objects.filter(participation=participation).order_by().values("item").annotate(n=Count("id"))
+    )
     return {row["item"]: row["n"] for row in rows}
 
 

@@ -11,8 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from cityeval.web.accounts.access import regions_of
+from cityeval.web.assessments.overview import STATUS_LABELS
 from cityeval.web.assessments.tasks import task_lists
-from cityeval.web.assessments.views import STATUS_LABELS
 
 
 @login_required

@@ -18,7 +18,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cityeval.web.accounts.access import acting_user, require_evidence_reader
@@ -30,6 +29,7 @@ from cityeval.web.assessments.forms import (
     EvidenceLinkForm,
 )
 from cityeval.web.assessments.models import AnswerRevision, Evidence
+from cityeval.web.assessments.overview import KIND_LABELS, overview_tables
 from cityeval.web.assessments.selectors import (
     SelfAssessment,
     answer_history,
@@ -65,17 +65,6 @@ from cityeval.web.evaluations.templatetags.cityeval import label
 from cityeval.web.kkpd.summary import runs_kkpd, summary_file_name, summary_pdf
 from cityeval.web.refusals import Refused, refused_page
 
-KIND_LABELS = {
-    "level": gettext_lazy("Level"),
-    "quantity": gettext_lazy("Quantity"),
-    "survey": gettext_lazy("Survey"),
-}
-STATUS_LABELS = {
-    "missing": gettext_lazy("Not answered"),
-    "no_evidence": gettext_lazy("Answered, no evidence"),
-    "answered": gettext_lazy("Answered"),
-}
-
 
 def _refused(request: HttpRequest, sa: SelfAssessment, refusal: Refused | str) -> HttpResponse:
     """A write the closed self-assessment does not take: 403 with the reason."""
@@ -110,10 +99,14 @@ def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
     sa = self_assessment_for(request.user, region, cycle)
     participation = sa.participation
     opd_filter = request.GET.get("opd") or None
-    answers = latest_answers(participation)
+    answers = latest_answers(participation, full=False)
     reason = phases.self_assessment_refusal(participation)
     opds = list(sa.access.region.opds.all())
     blocks = item_rows(participation, answers=answers, opd=opd_filter)
+    can_manage = sa.access.is_admin and reason is None
+    tables = overview_tables(
+        blocks, region=sa.access.region.slug, cycle=participation.cycle.slug, select=can_manage
+    )
     context = {
         "access": sa.access,
         "region": sa.access.region,
@@ -121,6 +114,7 @@ def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
         "cycle": participation.cycle,
         "framework": sa.framework,
         "blocks": blocks,
+        "tables": tables,
         "opd_progress": opd_progress(
             participation, blocks if opd_filter is None else item_rows(participation, answers=answers)
         )
@@ -129,11 +123,9 @@ def overview(request: HttpRequest, region: str, cycle: str) -> HttpResponse:
         "index": claimed_index(participation, answers),
         "closed_reason": reason,
         "topup": sorted(topup_until(participation).items()),
-        "can_manage": sa.access.is_admin and reason is None,
+        "can_manage": can_manage,
         "opds": opds,
         "opd_filter": opd_filter,
-        "kind_labels": KIND_LABELS,
-        "status_labels": STATUS_LABELS,
         "can_reopen": sa.access.is_coordinator and participation.submitted_at is not None,
         "status_history": StatusChange.objects.filter(participation=participation).select_related(
             "changed_by"

@@ -1,0 +1,42 @@
+"""The two-factor gate asks on every request of an unverified session whether the user has a
+confirmed device (``twofactor.has_device``, an EXISTS query instead of reading the device): a
+device confirmed after the session began still gates that session at its next request, a
+device still being enrolled does not, and the question costs one query."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cityeval.web.accounts.twofactor import device_of, has_device
+
+VERIFY = reverse("accounts:twofactor_verify")
+
+
+def test_a_device_confirmed_after_the_password_gates_the_open_session(world, admin_a, as_user):
+    client = as_user(admin_a)  # signed in with the password only: not verified
+    home = reverse("accounts:tokens")
+    assert client.get(home).status_code == 200
+    enrolling = TOTPDevice.objects.create(user=admin_a, name="authenticator", confirmed=False)
+    assert client.get(home).status_code == 200  # an unconfirmed device gates nothing
+    assert not has_device(admin_a) and device_of(admin_a) is None
+    enrolling.confirmed = True
+    enrolling.save()
+    response = client.get(home)
+    assert response.status_code == 302 and response["Location"].startswith(VERIFY)
+    assert has_device(admin_a) and device_of(admin_a) == enrolling
+
+
+def test_another_users_device_does_not_gate(world, admin_a, admin_b, as_user):
+    TOTPDevice.objects.create(user=admin_b, name="authenticator", confirmed=True)
+    assert as_user(admin_a).get(reverse("accounts:tokens")).status_code == 200
+    assert not has_device(admin_a) and has_device(admin_b)
+
+
+def test_the_question_is_one_exists_query(world, admin_a):
+    with CaptureQueriesContext(connection) as queries:
+        assert has_device(admin_a) is False
+    assert len(queries) == 1 and "otp_totp_totpdevice" in queries[0]["sql"]
+    assert " LIMIT 1" in queries[0]["sql"] and '"key"' not in queries[0]["sql"]
