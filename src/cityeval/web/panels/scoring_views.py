@@ -42,7 +42,6 @@ from cityeval.web.panels.scoresheet import (
     consolidation_table,
     interview_of,
     latest_feedback,
-    missing_items,
     score_revisions,
     scoring_rows,
 )
@@ -162,7 +161,10 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
     feedback = latest_feedback(access.panel_region, assessor=None if access.sees_all_scores else viewer)
     mine = feedback.pop(viewer.pk, None)
     reason = phases.refusal(access.cycle, Activity.SCORING)
-    missing = len(missing_items(access.panel_region, viewer)) if access.member else 0
+    revisions = score_revisions(access.panel_region, viewer) if access.member else {}
+    # The items the member has not scored yet: those without a revision (missing_items, read
+    # from the revisions already at hand).
+    missing = sum(1 for row in rows if row.item.code not in revisions) if access.member else 0
     context = {
         "access": access,
         "panel": access.panel,
@@ -174,7 +176,7 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
         "framework": access.framework,
         "blocks": list(blocks.values()),
         "scores_form": scores_form,
-        "revisions": score_revisions(access.panel_region, viewer) if access.member else {},
+        "revisions": revisions,
         "missing": missing,
         "item_total": len(rows),
         "scored": len(rows) - missing,
