@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
+
 from django import template
 from django.template.base import render_value_in_context
 from django.template.defaultfilters import floatformat, linebreaksbr
 from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -23,26 +25,32 @@ def mark(value: Mark) -> SafeString:
     """One assessor's mark of an item as the scoring page shows it: the counted score, the
     first mark and the reason of a revision after discussion, the note, and whether a
     conflict of interest leaves it out. A filter rather than an included template: the page
-    of a submitted panel shows several hundred marks."""
-    parts = [format_html("<strong>{}</strong>", score(value.score))]
+    of a submitted panel shows several hundred marks (hence plain escaping rather than
+    ``format_html``, with the same output)."""
+    counted = value.counted
+    parts = ["<strong>", _escape(score(counted.score)), "</strong>"]
     if value.revised:
-        first = format_html("{} {} · ", _("first mark"), score(value.first.score)) if value.first else ""
-        parts.append(
-            format_html(
-                ' <span class="help revision">({}{}: {})</span>',
-                first,
-                _("after discussion"),
-                value.revised.reason,
-            )
-        )
-    if value.note:
-        parts.append(format_html(' <span class="help">{}</span>', value.note))
+        first = value.first
+        parts += [
+            ' <span class="help revision">(',
+            f"{_escape(_('first mark'))} {_escape(score(first.score))} · " if first else "",
+            _escape(_("after discussion")),
+            ": ",
+            _escape(value.revised.reason),
+            ")</span>",
+        ]
+    if counted.note:
+        parts += [' <span class="help">', _escape(counted.note), "</span>"]
     if value.excluded:
-        parts.append(
-            format_html(' <span class="badge warn">{}</span>', _("does not count: conflict of interest"))
-        )
-    # Every part went through format_html, which escapes what it is given.
-    return mark_safe("".join(parts) + "\n")
+        parts += [' <span class="badge warn">', _escape(_("does not count: conflict of interest")), "</span>"]
+    parts.append("\n")
+    # Every text part above is escaped.
+    return mark_safe("".join(parts))
+
+
+def _escape(text: str) -> str:
+    """What ``conditional_escape`` gives for plain text, without its lazy-text wrapper."""
+    return html.escape(str(text))
 
 
 # --- the rows of the scoring page's item tables ---------------------------------------------------
