@@ -78,8 +78,10 @@ def latest_scores(
     # The assessors are read once each and shared by their rows, not joined to every row: a
     # region's sheet holds ~100 rows per assessor.
     users = get_user_model().objects.in_bulk({row.assessor_id for row in latest.values()})
+    assessor_field = ItemScore._meta.get_field("assessor")
     for row in latest.values():
-        row.assessor = users[row.assessor_id]
+        # The row's own assessor (its assessor_id), cached as select_related would.
+        assessor_field.set_cached_value(row, users[row.assessor_id])
     excluded = conflicted_members(panel_region)
     out: dict[str, dict[int, Mark]] = defaultdict(dict)
     for (item, assessor_id, _kind), _row in latest.items():

@@ -12,7 +12,7 @@ from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in django-stubs
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -173,6 +173,7 @@ class _RowWriter:
         if row.evidence:
             parts.append('<ul class="evidence">')
             for e in row.evidence:
+                url: str
                 if e.blob:
                     url = conditional_escape(
                         reverse("assessments:evidence_download", kwargs={"evidence": e.public_id})
@@ -209,7 +210,8 @@ class _RowWriter:
             parts.append(mark(row.mine) if row.mine else "–")
         parts.append("\n      ")
         if row.mine:
-            n = self.revisions.get(row.item.code) if self.revisions else None
+            # A member's own mark has at least one revision, counted in ``revisions``.
+            n = self.revisions[row.item.code]
             text = ngettext("%(n)s revision", "%(n)s revisions", n) % {"n": self.value(n)}
             parts += ['<div class="help">', text, "</div>"]
         parts.append("\n      ")
@@ -219,10 +221,10 @@ class _RowWriter:
         return "".join(parts)
 
     def _revise_form(self, row: ScoringRow) -> str:
-        chosen = bool(self.revision) and self.revision_item == row.item.code
+        revision = self.revision
+        chosen = bool(revision) and self.revision_item == row.item.code
         errors = ""
-        if chosen:
-            revision = self.revision
+        if chosen and revision is not None:
             errors = (
                 self.value(revision.non_field_errors())
                 + self.value(revision["score"].errors)
