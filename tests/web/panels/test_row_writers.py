@@ -140,3 +140,38 @@ def test_the_rows_are_written_in_the_pages_language(world, as_user, chair, panel
     english = client.get(urls.region()).content.decode()
     assert "Tanpa bukti dukung" in indonesian and "No evidence" in english
     assert "Tanpa bukti dukung" not in english
+
+
+def test_the_score_inputs_are_written_as_djangos_templates_write_them(world):
+    """The score form's renderer writes its number inputs, text areas and empty error lists in
+    Python; Django's default renderer (its templates) is the oracle, for empty, typed, rejected
+    and marked-up values, and for lists that hold errors (left to the templates)."""
+    from django.forms.renderers import get_default_renderer
+
+    from cityeval.web.panels.forms import ScoresForm, note_field, score_field
+
+    framework = world.cycle.framework.framework
+    codes = [item.code for _c, item in framework.items_for(world.participation_a.group)][:4]
+    data = {
+        score_field(codes[0]): "2.5",
+        note_field(codes[0]): 'a "quoted" <note> & more\nline',
+        score_field(codes[1]): "abc",
+        note_field(codes[2]): "a note without a score",
+    }
+    initial = {score_field(codes[3]): 1.25, note_field(codes[3]): "<initial>"}
+    for bound in (False, True):
+        args = (data,) if bound else ()
+        fast = ScoresForm(*args, initial=initial, codes=codes, framework=framework)
+        slow = ScoresForm(
+            *args, initial=initial, codes=codes, framework=framework, renderer=get_default_renderer()
+        )
+        assert fast.renderer is not slow.renderer and fast.renderer.djangos_own
+        if bound:
+            assert not fast.is_valid() and not slow.is_valid()
+        for name in fast.fields:
+            assert str(fast[name]) == str(slow[name])
+            assert str(fast[name].errors) == str(slow[name].errors)
+        assert str(fast.non_field_errors()) == str(slow.non_field_errors())
+    assert 'value="2.5"' in str(fast[score_field(codes[0])])
+    assert "a &quot;quoted&quot; &lt;note&gt; &amp; more\nline</textarea>" in str(fast[note_field(codes[0])])
+    assert 'class="errorlist' in str(slow[score_field(codes[1])].errors)
