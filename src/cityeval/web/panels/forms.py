@@ -3,10 +3,15 @@ pages and the API apply the same rules."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import cast
 
 from django import forms
 from django.contrib.auth.models import User
+from django.forms.renderers import BaseRenderer, get_default_renderer
+from django.utils.functional import cached_property
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeData
 from django.utils.translation import gettext_lazy as _
 
 from cityeval.engine import Framework
@@ -99,6 +104,89 @@ class RevisionForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=NOTE_MAX, required=False)
 
 
+class ScoreInputsRenderer(BaseRenderer):
+    """The score form's renderer: its ~220 inputs (a number and a text area per item) and their
+    empty error lists are written in Python, as Django's own templates write them
+    (``widgets/input.html``, ``attrs.html``, ``textarea.html``, ``errors/list/ul.html``): each
+    through the template engine took most of the page of a member still scoring. Everything
+    else, and everything when a project overrides one of those templates, goes to the default
+    renderer."""
+
+    _OWN = (
+        "django/forms/widgets/number.html",
+        "django/forms/widgets/input.html",
+        "django/forms/widgets/attrs.html",
+        "django/forms/widgets/textarea.html",
+        "django/forms/errors/list/default.html",
+        "django/forms/errors/list/ul.html",
+    )
+
+    def __init__(self) -> None:
+        default = get_default_renderer()
+        self.form_template_name = default.form_template_name
+        self.formset_template_name = default.formset_template_name
+        self.field_template_name = default.field_template_name
+        self.bound_field_class = getattr(default, "bound_field_class", None)
+
+    def get_template(self, template_name: str):
+        return get_default_renderer().get_template(template_name)
+
+    @cached_property
+    def djangos_own(self) -> bool:
+        """Whether the templates written here are Django's own (not overridden)."""
+        own = Path(forms.__file__).parent / "templates"
+        for name in self._OWN:
+            origin = getattr(getattr(self.get_template(name), "template", None), "origin", None)
+            if origin is None or not Path(origin.name).is_relative_to(own):
+                return False
+        return True
+
+    def render(self, template_name: str, context, request=None) -> str:
+        if self.djangos_own:
+            if (
+                template_name == "django/forms/widgets/number.html"
+                and context["widget"].get("type") == "number"
+            ):
+                return _input(context["widget"])
+            if template_name == "django/forms/widgets/textarea.html":
+                return _textarea(context["widget"])
+            if template_name == "django/forms/errors/list/default.html" and not context["errors"]:
+                return ""
+        return super().render(template_name, context, request=request)
+
+
+def _formatted(value) -> str:
+    """``{{ value|stringformat:'s' }}``."""
+    text = "%s" % (str(value) if isinstance(value, tuple) else value)
+    return text if isinstance(value, SafeData) else conditional_escape(text)
+
+
+def _attrs(attrs: dict) -> str:
+    """``widgets/attrs.html``."""
+    return "".join(
+        f" {conditional_escape(name)}" + ("" if value is True else f'="{_formatted(value)}"')
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def _input(widget: dict) -> str:
+    """``widgets/input.html``, stripped as the renderer strips it."""
+    value = f' value="{_formatted(widget["value"])}"' if widget["value"] is not None else ""
+    return (
+        f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"'
+        f"{value}{_attrs(widget['attrs'])}>"
+    )
+
+
+def _textarea(widget: dict) -> str:
+    """``widgets/textarea.html``, stripped as the renderer strips it."""
+    value = conditional_escape(widget["value"]) if widget["value"] else ""
+    return (
+        f'<textarea name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
+    )
+
+
 def score_field(code: str) -> str:
     return f"score-{code}"
 
@@ -113,6 +201,7 @@ class ScoresForm(forms.Form):
     evidence" buttons can be forms of their own in the same table."""
 
     FORM_ID = "scores-form"
+    default_renderer = ScoreInputsRenderer()
 
     def __init__(self, *args, codes: list[str], framework: Framework, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User as AuthUser
 
 from cityeval.engine import Framework
@@ -68,12 +69,19 @@ def latest_scores(
 ) -> dict[str, dict[int, Mark]]:
     """Each assessor's marks per item: ``{item: {assessor_id: Mark}}``. With ``assessor``, only
     that assessor's scores are read (the blind view)."""
-    rows = ItemScore.objects.filter(panel_region=panel_region).select_related("assessor")
+    rows = ItemScore.objects.filter(panel_region=panel_region)
     if assessor is not None:
         rows = rows.filter(assessor=assessor)
     latest: dict[tuple[str, int, str], ItemScore] = {}
     for row in rows.order_by("item", "assessor_id", "-created_at", "-id"):
         latest.setdefault((row.item, row.assessor_id, row.kind), row)
+    # The assessors are read once each and shared by their rows, not joined to every row: a
+    # region's sheet holds ~100 rows per assessor.
+    users = get_user_model().objects.in_bulk({row.assessor_id for row in latest.values()})
+    assessor_field = ItemScore._meta.get_field("assessor")
+    for row in latest.values():
+        # The row's own assessor (its assessor_id), cached as select_related would.
+        assessor_field.set_cached_value(row, users[row.assessor_id])
     excluded = conflicted_members(panel_region)
     out: dict[str, dict[int, Mark]] = defaultdict(dict)
     for (item, assessor_id, _kind), _row in latest.items():
@@ -149,15 +157,16 @@ def scoring_rows(access: PanelRegionAccess, viewer: AuthUser) -> list[ScoringRow
         evidence[row.item].append(row)
     scores = latest_scores(access.panel_region, assessor=None if access.sees_all_scores else viewer)
     requested = evidence_requests(access.panel_region)
+    viewer_id = viewer.pk
     rows = []
     for component, item in framework.items_for(participation.group):
         by_assessor = scores.get(item.code, {})
-        mine = by_assessor.get(viewer.pk)
+        mine = by_assessor.get(viewer_id)
         others = (
             []
             if not access.sees_all_scores
             else sorted(
-                (s for uid, s in by_assessor.items() if uid != viewer.pk),
+                (s for uid, s in by_assessor.items() if uid != viewer_id),
                 key=lambda s: s.assessor.get_username(),
             )
         )

@@ -42,7 +42,6 @@ from cityeval.web.panels.scoresheet import (
     consolidation_table,
     interview_of,
     latest_feedback,
-    missing_items,
     score_revisions,
     scoring_rows,
 )
@@ -152,17 +151,29 @@ def _descriptors_html(access: PanelRegionAccess, item: Item) -> str:
 def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> HttpResponse:
     viewer = acting_user(request)
     rows = scoring_rows(access, viewer)
-    scores_form = forms.get("scores_form") or _scores_form(access, rows)
+    reason = phases.refusal(access.cycle, Activity.SCORING)
+    can_score = access.may_score and reason is None
+    can_mark_first = can_score and access.submitted is None
+    # The score inputs are shown only to a member giving their first marks: only then is the
+    # form (two fields per item) built.
+    scores_form = forms.get("scores_form") or (_scores_form(access, rows) if can_mark_first else None)
     blocks: dict[str, dict] = {}
     for row in rows:
         code = row.item.code
         block = blocks.setdefault(row.component.code, {"component": row.component, "rows": []})
-        block["rows"].append((row, scores_form[score_field(code)], scores_form[note_field(code)]))
+        fields = (
+            (scores_form[score_field(code)], scores_form[note_field(code)])
+            if scores_form is not None
+            else (None, None)
+        )
+        block["rows"].append((row, *fields))
     interview = interview_of(access.panel_region)
     feedback = latest_feedback(access.panel_region, assessor=None if access.sees_all_scores else viewer)
     mine = feedback.pop(viewer.pk, None)
-    reason = phases.refusal(access.cycle, Activity.SCORING)
-    missing = len(missing_items(access.panel_region, viewer)) if access.member else 0
+    revisions = score_revisions(access.panel_region, viewer) if access.member else {}
+    # The items the member has not scored yet: those without a revision (missing_items, read
+    # from the revisions already at hand).
+    missing = sum(1 for row in rows if row.item.code not in revisions) if access.member else 0
     context = {
         "access": access,
         "panel": access.panel,
@@ -174,7 +185,7 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
         "framework": access.framework,
         "blocks": list(blocks.values()),
         "scores_form": scores_form,
-        "revisions": score_revisions(access.panel_region, viewer) if access.member else {},
+        "revisions": revisions,
         "missing": missing,
         "item_total": len(rows),
         "scored": len(rows) - missing,
@@ -198,9 +209,9 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
             else None
         ),
         "closed_reason": reason,
-        "can_score": access.may_score and reason is None,
-        "can_mark_first": access.may_score and reason is None and access.submitted is None,
-        "can_revise": access.may_score and reason is None and access.submitted is not None,
+        "can_score": can_score,
+        "can_mark_first": can_mark_first,
+        "can_revise": can_score and access.submitted is not None,
         "revision": forms.get("revision_form"),
         "can_edit_interview": access.may_edit_interview
         and phases.refusal(access.cycle, Activity.PANELS) is None,
