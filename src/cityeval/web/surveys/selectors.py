@@ -108,6 +108,15 @@ def public_form(token: str) -> SurveyForm:
     )
 
 
+def submission_form(token: str) -> SurveyForm:
+    """The form behind a public link with what taking a response needs: its plan and
+    participation (the cycle's id), not the region, cycle and framework the page shows. The
+    API's start and submission read it on every call: six tables joined, with the framework's
+    YAML, cost PostgreSQL more to plan and send than the rest of the call. 404 for an unknown
+    token."""
+    return get_object_or_404(SurveyForm, token=token)
+
+
 def forms_of(plan: SurveyPlan | None) -> list[WithAnnotations[SurveyForm, _Received]]:
     """The plan's forms with ``received`` (every stored response) annotated."""
     if plan is None:
