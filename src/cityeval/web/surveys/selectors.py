@@ -109,11 +109,11 @@ def public_form(token: str) -> SurveyForm:
 
 
 def submission_form(token: str) -> SurveyForm:
-    """The form behind a public link with what taking a response needs: its plan and
-    participation (the cycle's id), not the region, cycle and framework the page shows. The
-    API's start and submission read it on every call: six tables joined, with the framework's
-    YAML, cost PostgreSQL more to plan and send than the rest of the call. 404 for an unknown
-    token."""
+    """The form behind a public link, alone, for the API's start and submission (404 for an
+    unknown token): they need none of the region, cycle and framework the page shows
+    (:func:`public_form`), and ``services.form_accepts_responses`` reads the cycle itself. Six
+    tables joined with the framework's YAML cost PostgreSQL more to plan and send than the rest
+    of the call."""
     return get_object_or_404(SurveyForm, token=token)
 
 
