@@ -7,7 +7,7 @@ The writes themselves live in ``plans.py`` (the plan, its forms and the raking m
 
 from __future__ import annotations
 
-from django.db.models import Exists, F
+from django.db.models import BooleanField, Exists, F, Value
 from django.utils.translation import gettext_lazy
 
 from cityeval.engine.survey import FormSpec
@@ -73,18 +73,22 @@ def form_accepts_responses(form: SurveyForm) -> bool:
     # so that nothing the form holds is trusted; a split form's one programme is checked in the
     # same query, a combined form's sub-dimensions come from the framework parsed once per
     # process.
-    cycles = Cycle.objects.filter(participations__survey_plan__id=form.plan_id)
-    cycles = cycles.annotate(framework_digest=F("framework__digest"))
+    split_named: Exists | Value = Value(None, output_field=BooleanField())  # combined: checked below
     if form.subdimension:
-        named = PlanEntry.objects.filter(
-            plan_id=form.plan_id, subdimension=form.subdimension, programme__isnull=False
+        split_named = Exists(
+            PlanEntry.objects.filter(
+                plan_id=form.plan_id, subdimension=form.subdimension, programme__isnull=False
+            )
         )
-        cycles = cycles.annotate(named=Exists(named))
-    cycle = cycles.get()
+    cycle = (
+        Cycle.objects.filter(participations__survey_plan__id=form.plan_id)
+        .annotate(framework_digest=F("framework__digest"), named=split_named)
+        .get()
+    )
     if phases.refusal(cycle, Activity.SURVEY) is not None:
         return False
     if form.subdimension:
-        return cycle.named
+        return bool(cycle.named)
     return not unnamed_of(form, subdimensions_of(framework_of(cycle.framework_digest), form.dimension, None))
 
 
