@@ -17,8 +17,9 @@ The policy, as a survey operator needs it:
 - Responses entered by the region's logged-in staff ("assisted") are not counted: they are
   attributable and an office shares one address.
 
-Counters are rows of :class:`RateCounter`, one per key and window, incremented by an
-``UPDATE … SET count = count + 1`` (atomic on SQLite and PostgreSQL). Django's database cache
+Counters are rows of :class:`RateCounter`, one per key and window, made or incremented by one
+``INSERT … ON CONFLICT DO UPDATE SET count = count + 1 RETURNING count`` (atomic on SQLite and
+PostgreSQL; an SQLite without RETURNING updates, else inserts). Django's database cache
 is not used because its ``incr`` is a read followed by a write, which loses counts under
 concurrency.
 """
