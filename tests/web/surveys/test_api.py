@@ -265,3 +265,134 @@ def test_a_submission_too_soon_after_its_start_is_stored_and_excluded_as_on_the_
     report = quality_of(service_form.plan)
     assert report is not None
     assert report.responses.filter(response_id=data["response_id"])["reason"].to_list() == ["too_fast"]
+
+
+# --- one respondent's flow stays cheap, and reads what it decides on fresh -------------------------
+
+
+def _start_and_submit(form, *, ip: str = "10.7.0.1"):
+    client = Client(REMOTE_ADDR=ip)
+    start = client.get(f"/api/survey/{form.token}/start")
+    if start.status_code != 200:
+        return start, None
+    body = start.json()
+    data = payload(form, response_id=body["response_id"], started=body["started"])
+    return start, post(client, submit_url(form), data)
+
+
+def test_the_api_refuses_at_once_what_was_closed_a_moment_ago(world, service_form):
+    """Nothing the flow decides on is remembered between calls: the link's switch, the cycle's
+    status and the plan's programme are read again by every start and every submission."""
+    from cityeval.web.evaluations.models import Cycle
+    from cityeval.web.surveys.models import PlanEntry
+    from cityeval.web.surveys.plans import form_set_open
+
+    start, submitted = _start_and_submit(service_form)
+    assert (start.status_code, submitted.status_code) == (200, 201)
+    open_start = Client().get(f"/api/survey/{service_form.token}/start").json()
+    form_set_open(form=service_form, is_open=False)
+    late = payload(service_form, response_id=open_start["response_id"], started=open_start["started"])
+    assert post(Client(), submit_url(service_form), late).status_code == 409
+    assert Client().get(f"/api/survey/{service_form.token}/start").status_code == 409
+    form_set_open(form=service_form, is_open=True)
+    assert post(Client(), submit_url(service_form), late).status_code == 201
+    entry = PlanEntry.objects.get(plan=service_form.plan, subdimension="service")
+    programme = entry.programme
+    PlanEntry.objects.filter(pk=entry.pk).update(programme=None)
+    assert [r.status_code for r in _start_and_submit(service_form, ip="10.7.0.2") if r] == [409]
+    PlanEntry.objects.filter(pk=entry.pk).update(programme=programme)
+    Cycle.objects.filter(pk=world.cycle.pk).update(status=Cycle.Status.CLOSED)
+    assert [r.status_code for r in _start_and_submit(service_form, ip="10.7.0.3") if r] == [409]
+    Cycle.objects.filter(pk=world.cycle.pk).update(status=Cycle.Status.OPEN)
+    start, submitted = _start_and_submit(service_form, ip="10.7.0.4")
+    assert (start.status_code, submitted.status_code) == (200, 201)
+    assert Response.objects.filter(form=service_form).count() == 3
+
+
+def test_a_combined_form_takes_api_responses_only_while_each_service_is_named(world, e_padi, lapor):
+    """The combined governance form asks about service, policy and bureaucracy: its
+    sub-dimensions come from the cycle's framework (read by its content hash, not joined with
+    the form), and every one must name its programme."""
+    from cityeval.web.programmes.models import Programme
+    from cityeval.web.surveys.models import PlanEntry
+    from cityeval.web.surveys.plans import EntryInput, PlanInput, form_set_open, forms_generate, plan_save
+    from cityeval.web.surveys.readiness import framework_of
+
+    spkd = Programme.objects.create(
+        region=world.region_a, name="Satu Data Deli", dimension="governance", subdimension="bureaucracy",
+        owner=world.opd_health, status="running", start_year=2021,
+    )  # fmt: skip
+    entries = {"service": e_padi, "policy": lapor, "bureaucracy": spkd}
+    data = PlanInput(
+        target=50, demographics=False, modes={"governance": "combined"},
+        entries={sub: EntryInput(programme=p) for sub, p in entries.items()},
+    )  # fmt: skip
+    plan = plan_save(participation=world.participation_a, data=data)
+    forms_generate(plan=plan)
+    governance = plan.forms.get(code="governance")
+    form_set_open(form=governance, is_open=True)
+    digest = world.cycle.framework.digest
+    assert framework_of(digest).hash == digest  # the framework stored under that hash
+    governance_subs = [
+        s.code for d in framework_of(digest).dimensions if d.code == "governance" for s in d.subdimensions
+    ]
+    assert governance_subs == ["service", "policy", "bureaucracy"]
+    client = Client(REMOTE_ADDR="10.8.0.1")
+    start = client.get(f"/api/survey/{governance.token}/start")
+    assert start.status_code == 200
+    answers = {code: 2 for code in governance.statements}
+    body = {"response_id": start.json()["response_id"], "started": start.json()["started"],
+            "used_service": True, "answers": answers}  # fmt: skip
+    PlanEntry.objects.filter(plan=plan, subdimension="bureaucracy").update(programme=None)
+    assert client.get(f"/api/survey/{governance.token}/start").status_code == 409
+    assert post(client, submit_url(governance), body).status_code == 409
+    PlanEntry.objects.filter(plan=plan, subdimension="bureaucracy").update(programme=spkd)
+    assert post(client, submit_url(governance), body).status_code == 201
+    assert Response.objects.filter(form=governance).count() == 1
+
+
+def test_one_respondents_flow_asks_the_database_little(service_form):
+    """A start reads the form, then its cycle (reached from its plan, with the framework's hash
+    and, for a split form, whether its programme is named): 2 statements. A submission adds the
+    stored-id check, the two counters (one statement each) and the insert: 6 — it was 3 and 16
+    (plus four BEGIN/COMMIT) before issue 13's work. Savepoints the test's own transaction
+    needs and the hourly sweep of old counters are not counted."""
+    from django.db import connection
+
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        if not sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", 'DELETE FROM "surveys_ratecounter"')):
+            statements.append(sql)
+        return execute(sql, params, many, context)
+
+    client = Client(REMOTE_ADDR="10.9.0.1")
+    with connection.execute_wrapper(record):
+        start = client.get(f"/api/survey/{service_form.token}/start").json()
+    assert len(statements) == 2
+    statements.clear()
+    data = payload(service_form, response_id=start["response_id"], started=start["started"])
+    with connection.execute_wrapper(record):
+        assert post(client, submit_url(service_form), data).status_code == 201
+    assert len(statements) == 6
+    assert sum(s.startswith('INSERT INTO "surveys_ratecounter"') for s in statements) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_losing_the_race_for_its_id_outside_a_transaction_answers_200(monkeypatch, service_form):
+    """As in production, no transaction is held around the insert (one INSERT is atomic): when
+    another request stores the same id between the check and the insert, the insert fails,
+    nothing is left half done, and the caller gets the stored response (200, created false)."""
+    from cityeval.web.surveys import responses
+
+    data = payload(service_form)
+    real = responses.form_accepts_responses
+
+    def other_request_wins(form):
+        Response.objects.create(form=form, response_id=data["response_id"], source="web", answers={})
+        return real(form)
+
+    monkeypatch.setattr(responses, "form_accepts_responses", other_request_wins)
+    response = post(Client(), submit_url(service_form), data)
+    assert response.status_code == 200 and response.json()["created"] is False
+    assert Response.objects.filter(response_id=data["response_id"]).count() == 1

@@ -399,3 +399,15 @@ def test_a_session_sent_to_enrolment_opens_the_public_form(coordinator, service_
 
 def test_staff_who_finished_signing_in_still_see_the_assisted_box(admin_a, as_user, service_form):
     assert 'name="assisted"' in as_user(admin_a).get(public_url(service_form)).text
+
+
+def test_the_identity_hash_is_sha256_of_the_salt_and_the_numbers_digits():
+    """By hand: 0812-3456-7890 → digits 081234567890 → country code 6281234567890; the hash is
+    SHA-256 of the salt followed by those digits. No number, no hash (and no engine call)."""
+    import hashlib
+
+    from cityeval.web.surveys.responses import identity_salt
+
+    expected = hashlib.sha256((identity_salt() + "6281234567890").encode()).hexdigest()
+    assert identity_hash("0812-3456-7890") == expected
+    assert identity_hash("") == ""

@@ -32,7 +32,7 @@ from cityeval.web.surveys.forms import START_MAX_AGE, start_stamp, started_at, s
 from cityeval.web.surveys.limits import RateLimited
 from cityeval.web.surveys.public import client_ip
 from cityeval.web.surveys.responses import Submission, response_submit
-from cityeval.web.surveys.selectors import form_rows, public_form, quality_of, survey_for, survey_stats
+from cityeval.web.surveys.selectors import form_rows, quality_of, submission_form, survey_for, survey_stats
 from cityeval.web.surveys.services import InvalidInput, SurveyClosed, form_accepts_responses
 
 router = Router(tags=["survey"])
@@ -191,7 +191,7 @@ def start_response(request: HttpRequest, token: str):
     """A new ``response_id`` and a start token signed for it and this form (no account): the
     respondent starts answering now. Send both with the response. Unknown token 404, closed
     link 409."""
-    form = public_form(token)
+    form = submission_form(token)
     if not form_accepts_responses(form):
         return api_error(409, "This survey link is closed.")
     response_id = str(uuid.uuid4())
@@ -214,7 +214,7 @@ def submit_response(request: HttpRequest, token: str, payload: ResponseIn):
     24 hours old, sent with the ``response_id`` handed out with it (422 otherwise). The session
     is ignored (no CSRF check here): ``assisted: true`` is refused with 422 — staff mark
     assisted responses on the web form."""
-    form = public_form(token)
+    form = submission_form(token)
     if payload.assisted:
         refused = _("Assisted responses are entered by region staff on the web form, not through the API.")
         return api_error(422, "Invalid response.", {"assisted": [refused]})

@@ -17,8 +17,9 @@ The policy, as a survey operator needs it:
 - Responses entered by the region's logged-in staff ("assisted") are not counted: they are
   attributable and an office shares one address.
 
-Counters are rows of :class:`RateCounter`, one per key and window, incremented by an
-``UPDATE … SET count = count + 1`` (atomic on SQLite and PostgreSQL). Django's database cache
+Counters are rows of :class:`RateCounter`, one per key and window, made or incremented by one
+``INSERT … ON CONFLICT DO UPDATE SET count = count + 1 RETURNING count`` (atomic on SQLite and
+PostgreSQL; an SQLite without RETURNING updates, else inserts). Django's database cache
 is not used because its ``incr`` is a read followed by a write, which loses counts under
 concurrency.
 """
@@ -29,7 +30,8 @@ import datetime as dt
 import ipaddress
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -54,19 +56,56 @@ def count(key: str, *, window: int = HOUR, now: dt.datetime | None = None) -> in
     now = now or timezone.now()
     start = int(now.timestamp()) // window * window
     name = f"{key}@{start}"
+    expires_at = dt.datetime.fromtimestamp(start + window, tz=dt.UTC)
+    connection = connections[router.db_for_write(RateCounter)]
+    if connection.features.can_return_columns_from_insert:
+        counted = _upsert(connection, name, expires_at)
+    else:
+        counted = _update_or_create(name, expires_at)
+    if counted == 1 and _swept.get(window) != start:
+        # A new window opened: forget the ones that are over (indexed, so cheap). Once per
+        # window and process is enough: windows are aligned to the clock, so no row expires
+        # between two windows' starts, and a row past its window is never read again.
+        RateCounter.objects.filter(expires_at__lt=now).delete()
+        _swept[window] = start
+    return counted
+
+
+# Per window length, the start of the last window in which this process deleted the counters
+# that were over.
+_swept: dict[int, int] = {}
+
+
+def _upsert(connection: BaseDatabaseWrapper, name: str, expires_at: dt.datetime) -> int:
+    """One statement (PostgreSQL, SQLite 3.35+): insert the window's row with 1, or add one to
+    it; the row is locked while it changes, so concurrent calls get distinct counts."""
+    quote = connection.ops.quote_name
+    table, key, counted, expires = (
+        quote(RateCounter._meta.db_table),
+        quote(RateCounter._meta.get_field("key").column),
+        quote(RateCounter._meta.get_field("count").column),
+        RateCounter._meta.get_field("expires_at"),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({key}, {counted}, {quote(expires.column)}) VALUES (%s, 1, %s) "
+            f"ON CONFLICT ({key}) DO UPDATE SET {counted} = {table}.{counted} + 1 RETURNING {counted}",
+            [name, expires.get_db_prep_value(expires_at, connection)],
+        )
+        return cursor.fetchone()[0]
+
+
+def _update_or_create(name: str, expires_at: dt.datetime) -> int:
+    """The same count without ``INSERT … RETURNING``: an update, else an insert."""
     with transaction.atomic():
         if RateCounter.objects.filter(key=name).update(count=F("count") + 1):
             return RateCounter.objects.filter(key=name).values_list("count", flat=True).get()
         try:
             with transaction.atomic():
-                RateCounter.objects.create(
-                    key=name, count=1, expires_at=dt.datetime.fromtimestamp(start + window, tz=dt.UTC)
-                )
+                RateCounter.objects.create(key=name, count=1, expires_at=expires_at)
         except IntegrityError:  # another process opened the window first
             RateCounter.objects.filter(key=name).update(count=F("count") + 1)
             return RateCounter.objects.filter(key=name).values_list("count", flat=True).get()
-    # A new window opened: forget the ones that are over (indexed, so cheap).
-    RateCounter.objects.filter(expires_at__lt=now).delete()
     return 1
 
 
@@ -93,13 +132,12 @@ def submission_check(*, form: SurveyForm, address: str, network: str, exempt: bo
     if exempt:
         return False
     now = timezone.now()
-    # One transaction (one commit) for the two counts; rows are always locked in the same
-    # order (address, network), so concurrent submissions cannot deadlock.
-    with transaction.atomic():
-        from_address = count(f"ip:{form.pk}:{address[:32]}", now=now)
-        from_network = 0
-        if from_address <= settings.SURVEY_LIMIT_PER_IP_HOUR:
-            from_network = count(f"net:{form.pk}:{network[:32]}", now=now)
+    # Each count is one statement that locks one row while it changes it, so concurrent
+    # submissions cannot deadlock, and no transaction is held around the two.
+    from_address = count(f"ip:{form.pk}:{address[:32]}", now=now)
+    from_network = 0
+    if from_address <= settings.SURVEY_LIMIT_PER_IP_HOUR:
+        from_network = count(f"net:{form.pk}:{network[:32]}", now=now)
     if from_address > settings.SURVEY_LIMIT_PER_IP_HOUR:
         raise RateLimited
     return from_network > settings.SURVEY_BURST_PER_NETWORK_HOUR

@@ -8,10 +8,13 @@ public page treats it as closed), and every page shows the same status the publi
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cityeval.engine import Framework
+from cityeval.web.evaluations.models import FrameworkVersion
 from cityeval.web.labels import page_language
 from cityeval.web.programmes.selectors import subdimension_labels
 from cityeval.web.refusals import Refused
@@ -52,12 +55,25 @@ def subdimensions_of(framework: Framework, dimension: str, subdimension: str | N
 def unnamed_subdimensions(form: SurveyForm) -> list[str]:
     """The form's sub-dimensions whose service the plan does not name (no programme chosen)."""
     framework = form.plan.participation.cycle.framework.framework
+    return unnamed_of(form, subdimensions_of(framework, form.dimension, form.subdimension))
+
+
+def unnamed_of(form: SurveyForm, subdimensions: list[str]) -> list[str]:
+    """Which of ``subdimensions`` the form's plan names no programme for, read now."""
     named = set(
-        PlanEntry.objects.filter(plan_id=form.plan_id, programme__isnull=False).values_list(
-            "subdimension", flat=True
-        )
+        PlanEntry.objects.filter(plan_id=form.plan_id, programme__isnull=False)
+        .order_by()
+        .values_list("subdimension", flat=True)
     )
-    return [sub for sub in subdimensions_of(framework, form.dimension, form.subdimension) if sub not in named]
+    return [sub for sub in subdimensions if sub not in named]
+
+
+@lru_cache(maxsize=8)
+def framework_of(digest: str) -> Framework:
+    """The framework stored under ``digest``, read and parsed once per process: a version is
+    stored under the hash of its content and never changes, so the digest names it for good.
+    (Reading a cycle's framework through a join brings its YAML, ~45 KB, with every row.)"""
+    return FrameworkVersion.objects.get(digest=digest).framework
 
 
 def link_status(*, is_open: bool, cycle_open: bool, unnamed: bool) -> str:

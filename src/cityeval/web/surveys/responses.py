@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import polars as pl
@@ -61,6 +62,8 @@ def identity_salt() -> str:
 def identity_hash(value: str) -> str:
     """The deployment's salted hash of a phone number, by the engine's one rule (the same as
     for imported rows, so web and imported respondents match); "" without digits."""
+    if not value:  # nothing to hash (the number is optional): no need to ask the engine
+        return ""
     return engine_identity_hash(value, salt=identity_salt()) or ""
 
 
@@ -132,9 +135,9 @@ def response_submit(
     excluded by the quality check.
     Raises SurveyClosed, InvalidInput or RateLimited, storing nothing.
     """
-    existing = Response.objects.filter(form=form, response_id=submission.response_id).first()
-    if existing is not None:
-        return existing, False
+    stored = Response.objects.filter(form=form, response_id=submission.response_id)
+    if stored.exists():  # (the common case, a new id, reads no row)
+        return stored.get(), False
     if not form_accepts_responses(form):
         raise SurveyClosed
     errors = submission_errors(form, submission)
@@ -151,8 +154,11 @@ def response_submit(
     if not submission.used_service:
         answers = {code: None for code in form.statements}
     assisted = bool(submission.assisted and assisted_by is not None)
+    # One INSERT is atomic by itself: a transaction around it only when the caller holds one,
+    # which the insert losing the race below must leave usable (a savepoint).
+    atomic = transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
+        with atomic:
             response = Response.objects.create(
                 form=form,
                 response_id=submission.response_id,

@@ -108,6 +108,15 @@ def public_form(token: str) -> SurveyForm:
     )
 
 
+def submission_form(token: str) -> SurveyForm:
+    """The form behind a public link, alone, for the API's start and submission (404 for an
+    unknown token): they need none of the region, cycle and framework the page shows
+    (:func:`public_form`), and ``services.form_accepts_responses`` reads the cycle itself. Six
+    tables joined with the framework's YAML cost PostgreSQL more to plan and send than the rest
+    of the call."""
+    return get_object_or_404(SurveyForm, token=token)
+
+
 def forms_of(plan: SurveyPlan | None) -> list[WithAnnotations[SurveyForm, _Received]]:
     """The plan's forms with ``received`` (every stored response) annotated."""
     if plan is None:

@@ -7,16 +7,17 @@ The writes themselves live in ``plans.py`` (the plan, its forms and the raking m
 
 from __future__ import annotations
 
+from django.db.models import BooleanField, Exists, F, Value
 from django.utils.translation import gettext_lazy
 
 from cityeval.engine.survey import FormSpec
 from cityeval.web.evaluations import phases
-from cityeval.web.evaluations.models import Participation
+from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.evaluations.phases import Activity
 from cityeval.web.imports import ImportRejected
 from cityeval.web.refusals import Refused
-from cityeval.web.surveys.models import SurveyForm
-from cityeval.web.surveys.readiness import unnamed_subdimensions
+from cityeval.web.surveys.models import PlanEntry, SurveyForm
+from cityeval.web.surveys.readiness import framework_of, subdimensions_of, unnamed_of
 
 __all__ = [
     "ImportRejected",
@@ -64,8 +65,31 @@ def require_open_cycle(participation: Participation) -> None:
 
 def form_accepts_responses(form: SurveyForm) -> bool:
     """A form takes new responses while its link is open, its cycle is open and it names the
-    service of every sub-dimension it asks about."""
-    return form.is_open and cycle_is_open(form.plan.participation) and not unnamed_subdimensions(form)
+    service of every sub-dimension it asks about. The cycle's status and the plan's programmes
+    are read from the database now (not from the form's related objects, which may be stale)."""
+    if not form.is_open:
+        return False
+    # The cycle (with its framework's content hash, not its YAML) reached from the form's plan,
+    # so that nothing the form holds is trusted; a split form's one programme is checked in the
+    # same query, a combined form's sub-dimensions come from the framework parsed once per
+    # process.
+    split_named: Exists | Value = Value(None, output_field=BooleanField())  # combined: checked below
+    if form.subdimension:
+        split_named = Exists(
+            PlanEntry.objects.filter(
+                plan_id=form.plan_id, subdimension=form.subdimension, programme__isnull=False
+            )
+        )
+    cycle = (
+        Cycle.objects.filter(participations__survey_plan__id=form.plan_id)
+        .annotate(framework_digest=F("framework__digest"), named=split_named)
+        .get()
+    )
+    if phases.refusal(cycle, Activity.SURVEY) is not None:
+        return False
+    if form.subdimension:
+        return bool(cycle.named)
+    return not unnamed_of(form, subdimensions_of(framework_of(cycle.framework_digest), form.dimension, None))
 
 
 # --- the plan -------------------------------------------------------------------------------
