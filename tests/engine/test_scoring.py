@@ -305,6 +305,18 @@ def test_blanks_around_values_and_two_spellings_of_a_group_score_as_clean_values
     assert result.regions["final"][0] == pytest.approx(2.0)
 
 
+def test_scores_written_as_text_score_as_the_numbers_they_name():
+    """As a CSV reads them: "3,5" is 3.5 (a decimal comma), "-" a blank score. By hand
+    (tiny.yaml, group A): first.a = (3.5 + 2) / 2 = 2.75, first = 2.75; final 0.4 × 2.75 = 1.1."""
+    table = _tiny_scores(
+        [("R", "A", "first.a", "x", 0), ("R", "A", "first.a", "y", 0), ("R", "A", "first.b", "x", 0)]
+    )
+    result = score_items(table.with_columns(score=pl.Series(["3,5", "2", "-"])), TINY)
+    item = result.items.filter(pl.col("item") == "first.a").row(0, named=True)
+    assert (item["score"], item["n_assessors"]) == (2.75, 2)
+    assert result.regions["final"][0] == pytest.approx(1.1)
+
+
 def test_it_names_a_missing_component_for_the_group():
     table = _components([("R1", "P", "A", 3.0, 3.0), ("R2", "P", "A", 2.0, None)])
     error = _error(table)

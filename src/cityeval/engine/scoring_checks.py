@@ -19,7 +19,15 @@ import polars as pl
 
 from cityeval.engine.errors import InputError
 from cityeval.engine.framework import Framework
-from cityeval.engine.tables import ROW, first_row, number_parse, parse_numbers, require_columns, with_rows
+from cityeval.engine.tables import (
+    ROW,
+    first_row,
+    number_parse,
+    number_values,
+    parse_numbers,
+    require_columns,
+    with_rows,
+)
 
 __all__ = [
     "ITEM_COLUMNS",
@@ -142,12 +150,20 @@ def _checked_at_once(
     attributes = ["group", *(["province"] if "province" in table.columns else [])]
     if any(table.schema[c] != pl.String for c in [*_TEXT, *attributes]):
         return None  # numbers as text: the row by row checks cast them
-    frames = pl.collect_all([table.lazy().select(pl.col(c).unique()) for c in ("region", "assessor")])
-    regions, assessors = (frame.to_series() for frame in frames)
+    text_scores = table.schema["score"] == pl.String
+    looked_at = ["region", "assessor", *(["score"] if text_scores else [])]
+    frames = pl.collect_all([table.lazy().select(pl.col(c).unique()) for c in looked_at])
+    regions, assessors = (frame.to_series() for frame in frames[:2])
     if not (_clean(regions) and _clean(assessors)):
         return None
     items = pl.Series(list(framework.items_by_code), dtype=pl.String)
-    value, refused = number_parse(table, "score")
+    if text_scores:
+        scores = _score_values(table, frames[2].to_series().drop_nulls())
+        if scores is None:
+            return None
+        value, refused = scores
+    else:
+        value, refused = number_parse(table, "score")
     lazy = table.lazy().with_columns(
         value.alias("__score__"),
         _numbered("region", regions),
@@ -217,6 +233,18 @@ def _checked_groups(
         value, _ = number_parse(table, "score")
         kept = table.with_columns(as_codes, value.alias("score"))
     return CheckedItems(regions=per_region.with_columns(as_codes), per_item=per_item, table=kept)
+
+
+def _score_values(table: pl.DataFrame, texts: pl.Series) -> tuple[pl.Expr, pl.Expr] | None:
+    """The scores as numbers, from ``texts``, their distinct values: each decoded once and
+    looked up by its place among them (no text is refused: None if one is). With many distinct
+    texts, each row is decoded as :func:`number_parse` does."""
+    if texts.len() > max(table.height // 8, 64):
+        return number_parse(table, "score")
+    values, refused = number_values(texts)
+    if refused.any():
+        return None
+    return pl.lit(values).gather(pl.col("score").cast(pl.Enum(texts)).to_physical()), pl.lit(False)
 
 
 def _clean(values: pl.Series, *, optional: bool = False) -> bool:

@@ -28,6 +28,7 @@ __all__ = [
     "malformed_csv",
     "normalise_header",
     "number_parse",
+    "number_values",
     "parse_numbers",
     "per_distinct",
     "read_table",
@@ -293,6 +294,14 @@ def number_parse(table: pl.DataFrame, column: str) -> tuple[pl.Expr, pl.Expr]:
     source = table.get_column(column).cast(pl.String)
     value, refused = per_distinct_each(source, text, _number_text, defaults=(None, False))
     return value, refused
+
+
+def number_values(texts: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Each text's Float64 value as :func:`parse_numbers` reads it, and a flag true where it
+    refuses the text: for a column's distinct values, looked up per row by the caller."""
+    value, refused = _number_text(pl.lit(texts.cast(pl.String)))
+    decoded = pl.select(value.alias("value"), refused.alias("refused"))
+    return decoded.get_column("value"), decoded.get_column("refused")
 
 
 def _number_text(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
