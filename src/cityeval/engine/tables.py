@@ -24,6 +24,7 @@ from cityeval.engine.spreadsheet import NEUTRALISED
 __all__ = [
     "ROW",
     "check_repeated_header",
+    "few_distinct",
     "first_row",
     "malformed_csv",
     "normalise_header",
@@ -215,6 +216,16 @@ def _tidy(table: pl.DataFrame) -> pl.DataFrame:
     return table
 
 
+def few_distinct(table: pl.DataFrame) -> dict[str, pl.Series]:
+    """The distinct values (without null) of each column that has few: answers, regions, items,
+    scores, not ids, timestamps or free text. Which columns have few is guessed from the first
+    rows, so a caller must give the same answer for a column it is wrong about, only slower."""
+    sample = table.head(_SAMPLE_ROWS).select(pl.all().n_unique()).row(0, named=True)
+    few = [name for name, count in sample.items() if count <= _SAMPLE_ROWS // 4]
+    frames = pl.collect_all([table.lazy().select(pl.col(name).unique()) for name in few])
+    return {name: frame.to_series().drop_nulls() for name, frame in zip(few, frames, strict=True)}
+
+
 def _stripped_cells(table: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     """Every cell without surrounding blanks, and the columns with a (stripped) cell starting
     with an apostrophe.
@@ -227,10 +238,8 @@ def _stripped_cells(table: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     """
     if not table.height:
         return table, []
-    sample = table.head(_SAMPLE_ROWS).select(pl.all().n_unique()).row(0, named=True)
-    few = [name for name, count in sample.items() if count <= _SAMPLE_ROWS // 4]
-    frames = pl.collect_all([table.lazy().select(pl.col(name).unique()) for name in few])
-    distinct = {name: frame.to_series().drop_nulls() for name, frame in zip(few, frames, strict=True)}
+    distinct = few_distinct(table)
+    few = list(distinct)
     stripped = {name: values.str.strip_chars() for name, values in distinct.items()}
     clean = [name for name in few if stripped[name].equals(distinct[name])]
     others = [name for name in table.columns if name not in clean]
