@@ -1,12 +1,12 @@
 """Checks of scoring input tables, item-level and component-level.
 
-Each check refuses the first bad row with an :class:`InputError` naming its row and column. The
-item-level checks run as one lazy plan over the table: every check is a flag column, regions'
-groups and provinces are compared by ``n_unique`` and duplicate scores found by counting
-distinct (region, item, assessor) keys, and only rows that break a check (none, on good input)
-come back to Python. The first problem is then picked in the order the checks are listed in
-:func:`check_item_table`, so a table with several problems is refused for the same one whichever
-way it is checked.
+Each check refuses the first bad row with an :class:`InputError` naming its row and column.
+The item-level checks first ask only whether a table has any problem, with a few counts in one
+lazy plan that also groups the scores the scoring needs (:func:`_checked_at_once`): a good
+table, the usual case, is read once and no row is looked for. Only a table those counts cannot
+vouch for is checked row by row (:func:`_checked_row_by_row`): every check is a flag column,
+and the first problem is picked in the order the checks are listed in :func:`check_item_table`,
+so a table with several problems is refused for the same one whichever way it is checked.
 """
 
 from __future__ import annotations
@@ -157,13 +157,10 @@ def _checked_at_once(
     if not (_clean(regions) and _clean(assessors)):
         return None
     items = pl.Series(list(framework.items_by_code), dtype=pl.String)
-    if text_scores:
-        scores = _score_values(table, frames[2].to_series().drop_nulls())
-        if scores is None:
-            return None
-        value, refused = scores
-    else:
-        value, refused = number_parse(table, "score")
+    scores = _score_values(table, frames[2].to_series()) if text_scores else number_parse(table, "score")
+    if scores is None:
+        return None
+    value, refused = scores
     lazy = table.lazy().with_columns(
         value.alias("__score__"),
         _numbered("region", regions),
@@ -171,12 +168,11 @@ def _checked_at_once(
         _numbered("assessor", assessors),
     )
     lazy = lazy.with_columns((pl.col(REGION_NUMBER) * items.len() + pl.col("__item__")).alias(ITEM_KEY))
-    scale = framework.scale
     summary = lazy.select(
         pl.len().alias("rows"),
         pl.col("__item__").null_count().alias("unknown items"),
         refused.any().alias("not a number"),
-        ((pl.col("__score__") < scale.min) | (pl.col("__score__") > scale.max)).any().alias("outside"),
+        _outside(framework).any().alias("outside"),
         _distinct_keys(regions.len() * items.len(), assessors.len()),
     )
     per_region = lazy.group_by(REGION_NUMBER, maintain_order=True).agg(
@@ -185,17 +181,16 @@ def _checked_at_once(
     per_key = lazy.select(ITEM_KEY, pl.col("__score__").alias("score")).group_by(ITEM_KEY).agg(*per_item)
     found, per_region_table, per_item_table = pl.collect_all([summary, per_region, per_key])
     counts = found.row(0, named=True)
+    one_value = [f"one {c}" for c in attributes]
     if (
         counts["unknown items"]
         or counts["not a number"]
         or counts["outside"]
         or counts["distinct"] < counts["rows"]
-        or not per_region_table.select(pl.all_horizontal(pl.col("^one .*$")).all()).item()
+        or not per_region_table.select(pl.all_horizontal(one_value).all()).item()
     ):
         return None
-    return _checked_groups(
-        table, per_region_table.drop(pl.col("^one .*$")), per_item_table, framework, keep_table
-    )
+    return _checked_groups(table, per_region_table.drop(one_value), per_item_table, framework, keep_table)
 
 
 def _checked_groups(
@@ -239,12 +234,18 @@ def _score_values(table: pl.DataFrame, texts: pl.Series) -> tuple[pl.Expr, pl.Ex
     """The scores as numbers, from ``texts``, their distinct values: each decoded once and
     looked up by its place among them (no text is refused: None if one is). With many distinct
     texts, each row is decoded as :func:`number_parse` does."""
+    texts = texts.drop_nulls()
     if texts.len() > max(table.height // 8, 64):
         return number_parse(table, "score")
     values, refused = number_values(texts)
     if refused.any():
         return None
     return pl.lit(values).gather(pl.col("score").cast(pl.Enum(texts)).to_physical()), pl.lit(False)
+
+
+def _outside(framework: Framework) -> pl.Expr:
+    scale = framework.scale
+    return (pl.col("__score__") < scale.min) | (pl.col("__score__") > scale.max)
 
 
 def _clean(values: pl.Series, *, optional: bool = False) -> bool:
