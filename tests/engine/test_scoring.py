@@ -233,6 +233,90 @@ def test_it_refuses_a_region_in_two_groups():
     assert (error.row, error.column) == (3, "group")
 
 
+# The item checks count problems over the whole table first and look for the bad row only when
+# there is one: a problem past a region's first row, or one that only stripping shows, is still
+# found and named by its row (the first, in the order the checks are listed).
+@pytest.mark.parametrize(
+    ("rows", "where", "reason"),
+    [
+        (
+            [
+                ("R", "A", "first.a", "x", 3),
+                ("R", "A", "first.b", "x", 3),
+                ("R", "B", "second.count", "x", 3),
+            ],
+            (4, "group"),
+            "region 'R' has group 'B' here but 'A' on an earlier row",
+        ),
+        (
+            [
+                ("R", "A", "first.a", "x", 3),
+                ("S", "A", "first.a", "x", 3),
+                ("S", "A", "extra.only_b", "x", 3),
+            ],
+            (4, "item"),
+            "item 'extra.only_b' is not scored for group 'A'",
+        ),
+        (
+            [("R", "A", "first.a", "x", 3), ("S", "A", "first.a", "x", 2), ("S", "A", "first.b", "x", -1)],
+            (4, "score"),
+            "-1 is outside the scale 0–4",
+        ),
+        (
+            [("R", "A", "first.a", "x", 3), ("R", "A", "first.b", "y", 4), ("R", "A", "first.a", " x ", 4)],
+            (2, "assessor"),
+            "assessor 'x' scored item 'first.a' of 'R' more than once",
+        ),
+        (
+            [("R", "A", "first.a", "x", 3), ("R", "A", " ", "y", 4), ("R", "Z", "first.b", "y", 9)],
+            (3, "item"),
+            "the value is empty",
+        ),
+    ],
+)
+def test_a_problem_past_a_regions_first_row_is_named_by_its_row(rows, where, reason):
+    error = _error(_tiny_scores(rows))
+    assert ((error.row, error.column), error.reason) == (where, reason)
+
+
+def test_a_province_that_changes_within_a_region_is_named_by_its_row():
+    table = _tiny_scores([("R", "A", "first.a", "x", 3), ("R", "A", "first.b", "x", 3)])
+    error = _error(table.with_columns(province=pl.Series(["P", " Q"])))
+    assert (error.row, error.column) == (3, "province")
+    assert error.reason == "region 'R' has province 'Q' here but 'P' on an earlier row"
+
+
+def test_blanks_around_values_and_two_spellings_of_a_group_score_as_clean_values_do():
+    """By hand (tiny.yaml, group A): first.a = (3 + 4) / 2 = 3.5, the only scored item of
+    "first" (40 %); second.count = 1 the only one of "second" (60 %): final 0.4·3.5 + 0.6·1 = 2."""
+    clean = _tiny_scores(
+        [("R", "A", "first.a", "x", 3), ("R", "A", "first.a", "y", 4), ("R", "A", "second.count", "x", 1)]
+    ).with_columns(province=pl.lit("P"))
+    messy = _tiny_scores(
+        [
+            (" R", "a", "first.a ", "x", 3),
+            ("R ", "A", " first.a", " y", 4),
+            ("R", " A", "second.count", "x", 1),
+        ]
+    ).with_columns(province=pl.Series(["P", " P", "P "]))
+    result = score_items(messy, TINY)
+    assert result.regions.equals(score_items(clean, TINY).regions)
+    assert result.regions.select("region", "group", "province").row(0) == ("R", "A", "P")
+    assert result.regions["final"][0] == pytest.approx(2.0)
+
+
+def test_scores_written_as_text_score_as_the_numbers_they_name():
+    """As a CSV reads them: "3,5" is 3.5 (a decimal comma), "-" a blank score. By hand
+    (tiny.yaml, group A): first.a = (3.5 + 2) / 2 = 2.75, first = 2.75; final 0.4 × 2.75 = 1.1."""
+    table = _tiny_scores(
+        [("R", "A", "first.a", "x", 0), ("R", "A", "first.a", "y", 0), ("R", "A", "first.b", "x", 0)]
+    )
+    result = score_items(table.with_columns(score=pl.Series(["3,5", "2", "-"])), TINY)
+    item = result.items.filter(pl.col("item") == "first.a").row(0, named=True)
+    assert (item["score"], item["n_assessors"]) == (2.75, 2)
+    assert result.regions["final"][0] == pytest.approx(1.1)
+
+
 def test_it_names_a_missing_component_for_the_group():
     table = _components([("R1", "P", "A", 3.0, 3.0), ("R2", "P", "A", 2.0, None)])
     error = _error(table)

@@ -34,3 +34,14 @@ def test_cells_are_stripped_once_and_only_neutralised_cells_lose_their_apostroph
     table = read_table(b"region,note\n  '=Kab. A ,'hello\n'-B, x \n")
     assert table.get_column("region").to_list() == ["=Kab. A", "-B"]
     assert table.get_column("note").to_list() == ["'hello", "x"]
+
+
+def test_a_value_to_strip_far_down_a_column_is_stripped_whether_the_column_has_few_values_or_many():
+    """Columns are looked at through their distinct values when the first rows show few (the
+    answers here), cell by cell when they show many (the ids): a padded value past those first
+    rows is stripped either way, and a column that needs nothing keeps its values."""
+    rows = [f"id{k},3,x" for k in range(2500)] + [" id-last ,  4 ,x", "'=y,'=z,x"]
+    table = read_table(("id,answer,same\n" + "\n".join(rows) + "\n").encode())
+    assert table.get_column("id").to_list()[-2:] == ["id-last", "=y"]
+    assert table.get_column("answer").to_list()[-3:] == ["3", "4", "=z"]
+    assert table.get_column("same").unique().to_list() == ["x"]

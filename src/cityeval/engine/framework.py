@@ -49,7 +49,10 @@ _WEIGHT_TOLERANCE = 1e-9
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    # Each model's validator is built when it is first used, not when its class is defined:
+    # validating a framework builds the ones it needs in one go, and a command that only
+    # imports this module (or loads one framework) does not pay for a dozen separate builds.
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class Label(_Model):

@@ -1,12 +1,12 @@
 """Checks of scoring input tables, item-level and component-level.
 
-Each check refuses the first bad row with an :class:`InputError` naming its row and column. The
-item-level checks run as one lazy plan over the table: every check is a flag column, regions'
-groups and provinces are compared by ``n_unique`` and duplicate scores found by counting
-distinct (region, item, assessor) keys, and only rows that break a check (none, on good input)
-come back to Python. The first problem is then picked in the order the checks are listed in
-:func:`check_item_table`, so a table with several problems is refused for the same one whichever
-way it is checked.
+Each check refuses the first bad row with an :class:`InputError` naming its row and column.
+The item-level checks first ask only whether a table has any problem, with a few counts in one
+lazy plan that also groups the scores the scoring needs (:func:`_checked_at_once`): a good
+table, the usual case, is read once and no row is looked for. Only a table those counts cannot
+vouch for is checked row by row (:func:`_checked_row_by_row`): every check is a flag column,
+and the first problem is picked in the order the checks are listed in :func:`check_item_table`,
+so a table with several problems is refused for the same one whichever way it is checked.
 """
 
 from __future__ import annotations
@@ -19,7 +19,15 @@ import polars as pl
 
 from cityeval.engine.errors import InputError
 from cityeval.engine.framework import Framework
-from cityeval.engine.tables import ROW, first_row, number_parse, parse_numbers, require_columns, with_rows
+from cityeval.engine.tables import (
+    ROW,
+    first_row,
+    number_parse,
+    number_values,
+    parse_numbers,
+    require_columns,
+    with_rows,
+)
 
 __all__ = [
     "ITEM_COLUMNS",
@@ -109,13 +117,171 @@ def check_item_scores(
     keep_table: bool = False,
 ) -> CheckedItems:
     """Check an item-score table as :func:`check_item_table` does, and in the same plan group
-    its checked rows by (region, item) with the ``per_item`` aggregations.
+    its checked rows by (region, item) with the ``per_item`` aggregations (of ``score``, the
+    scores as numbers).
 
     The scoring needs only those groups, so on good input the table is read once and no
-    checked copy of it is made unless ``keep_table`` asks for one.
+    checked copy of it is made unless ``keep_table`` asks for one. A good table is told from a
+    bad one by a few counts (:func:`_checked_at_once`); only a table that fails one of them
+    (or has values to strip) is checked row by row, to name its first bad row.
     """
     table = with_group(with_rows(scores), framework, default_group)
     require_columns(table, ITEM_COLUMNS, what="item-score table")
+    checked = _checked_at_once(table, framework, per_item, keep_table)
+    if checked is not None:
+        return checked
+    return _checked_row_by_row(table, framework, per_item, keep_table)
+
+
+def _checked_at_once(
+    table: pl.DataFrame, framework: Framework, per_item: Sequence[pl.Expr], keep_table: bool
+) -> CheckedItems | None:
+    """The checked groups of a table that passes every check, or None if it may fail one.
+
+    Nothing here looks for a bad row: each check is a count or a comparison over the whole
+    table, computed in one plan with the groups the scoring needs: how many items are not the
+    framework's (an empty item is none of them), how many distinct (region, item, assessor)
+    keys there are, whether each region has one group and one province (its smallest value is
+    its largest). Groups and provinces are then checked once per region, regions and assessors
+    among their distinct values. None of these can miss a problem; a table they cannot vouch
+    for goes to the row by row checks, which find the problem or pass it (two spellings of one
+    group in a region, say).
+    """
+    attributes = ["group", *(["province"] if "province" in table.columns else [])]
+    if any(table.schema[c] != pl.String for c in [*_TEXT, *attributes]):
+        return None  # numbers as text: the row by row checks cast them
+    text_scores = table.schema["score"] == pl.String
+    looked_at = ["region", "assessor", *(["score"] if text_scores else [])]
+    frames = pl.collect_all([table.lazy().select(pl.col(c).unique()) for c in looked_at])
+    regions, assessors = (frame.to_series() for frame in frames[:2])
+    if not (_clean(regions) and _clean(assessors)):
+        return None
+    items = pl.Series(list(framework.items_by_code), dtype=pl.String)
+    scores = _score_values(table, frames[2].to_series()) if text_scores else number_parse(table, "score")
+    if scores is None:
+        return None
+    value, refused = scores
+    lazy = table.lazy().with_columns(
+        value.alias("__score__"),
+        _numbered("region", regions),
+        _numbered("item", items),  # null for an empty or unknown item
+        _numbered("assessor", assessors),
+    )
+    lazy = lazy.with_columns((pl.col(REGION_NUMBER) * items.len() + pl.col("__item__")).alias(ITEM_KEY))
+    summary = lazy.select(
+        pl.len().alias("rows"),
+        pl.col("__item__").null_count().alias("unknown items"),
+        refused.any().alias("not a number"),
+        _outside(framework).any().alias("outside"),
+        _distinct_keys(regions.len() * items.len(), assessors.len()),
+    )
+    per_region = lazy.group_by(REGION_NUMBER, maintain_order=True).agg(
+        pl.col("region", *attributes).first(), *[_one_value(c) for c in attributes]
+    )
+    per_key = lazy.select(ITEM_KEY, pl.col("__score__").alias("score")).group_by(ITEM_KEY).agg(*per_item)
+    found, per_region_table, per_item_table = pl.collect_all([summary, per_region, per_key])
+    counts = found.row(0, named=True)
+    one_value = [f"one {c}" for c in attributes]
+    if (
+        counts["unknown items"]
+        or counts["not a number"]
+        or counts["outside"]
+        or counts["distinct"] < counts["rows"]
+        or not per_region_table.select(pl.all_horizontal(one_value).all()).item()
+    ):
+        return None
+    return _checked_groups(table, per_region_table.drop(one_value), per_item_table, framework, keep_table)
+
+
+def _checked_groups(
+    table: pl.DataFrame,
+    per_region: pl.DataFrame,
+    per_item: pl.DataFrame,
+    framework: Framework,
+    keep_table: bool,
+) -> CheckedItems | None:
+    """The last checks, per region (its group) and per (region, item) (its group scores the
+    item), and what :func:`_checked_at_once` returns; or None if one of them fails."""
+    spellings = per_region.get_column("group")
+    if not _clean(spellings) or (
+        "province" in per_region.columns and not _clean(per_region.get_column("province"), optional=True)
+    ):
+        return None
+    resolved = {value: framework.resolve_group(value) for value in spellings.unique()}
+    codes = {value: code for value, code in resolved.items() if code is not None}
+    if len(codes) < len(resolved):
+        return None  # an unknown group
+    groups = list(framework.group_codes)
+    items = list(framework.items_by_code)
+    scored = [{item.code for _, item in framework.items_for(group)} for group in groups]
+    applies = pl.Series([item in group_items for group_items in scored for item in items])
+    first = per_region.sort(REGION_NUMBER).get_column("group").to_list()  # region by region
+    region_group = pl.Series([groups.index(codes[value]) for value in first], dtype=pl.Int64)
+    group_of_key = pl.lit(region_group).gather(pl.col(ITEM_KEY) // len(items))
+    if not per_item.select(
+        pl.lit(applies).gather(group_of_key * len(items) + pl.col(ITEM_KEY) % len(items)).all()
+    ).item():
+        return None  # an item its group does not score
+    as_codes = pl.col("group").replace_strict(codes, return_dtype=pl.String)
+    kept = None
+    if keep_table:
+        value, _ = number_parse(table, "score")
+        kept = table.with_columns(as_codes, value.alias("score"))
+    return CheckedItems(regions=per_region.with_columns(as_codes), per_item=per_item, table=kept)
+
+
+def _score_values(table: pl.DataFrame, texts: pl.Series) -> tuple[pl.Expr, pl.Expr] | None:
+    """The scores as numbers, from ``texts``, their distinct values: each decoded once and
+    looked up by its place among them (no text is refused: None if one is). With many distinct
+    texts, each row is decoded as :func:`number_parse` does."""
+    texts = texts.drop_nulls()
+    if texts.len() > max(table.height // 8, 64):
+        return number_parse(table, "score")
+    values, refused = number_values(texts)
+    if refused.any():
+        return None
+    return pl.lit(values).gather(pl.col("score").cast(pl.Enum(texts)).to_physical()), pl.lit(False)
+
+
+def _outside(framework: Framework) -> pl.Expr:
+    scale = framework.scale
+    return (pl.col("__score__") < scale.min) | (pl.col("__score__") > scale.max)
+
+
+def _clean(values: pl.Series, *, optional: bool = False) -> bool:
+    """No value needs stripping, and unless ``optional`` none is empty."""
+    present = values.drop_nulls()
+    if not optional and (present.len() < values.len() or (present == "").any()):
+        return False
+    return present.equals(present.str.strip_chars())
+
+
+def _one_value(column: str) -> pl.Expr:
+    """A region's rows all have the same value in the column (all nulls count as one value)."""
+    nulls = pl.col(column).null_count()
+    same = (pl.col(column).min() == pl.col(column).max()) & (nulls == 0)
+    return (same | (nulls == pl.len())).alias(f"one {column}")
+
+
+def _distinct_keys(pairs: int, assessors: int) -> pl.Expr:
+    """How many distinct (region, item, assessor) keys: fewer than rows means a duplicate.
+
+    The numbered key is exact; only where (region, item) pairs × assessors could overflow it
+    are the text keys hashed instead (equal keys hash alike, so a duplicate is never missed;
+    a collision only sends the table to the row by row checks).
+    """
+    if pairs * assessors < 2**62:
+        key = pl.col(ITEM_KEY) * assessors + pl.col("__assessor__")
+    else:
+        key = pl.struct("region", "item", "assessor").hash()
+    return key.n_unique().alias("distinct")
+
+
+def _checked_row_by_row(
+    table: pl.DataFrame, framework: Framework, per_item: Sequence[pl.Expr], keep_table: bool
+) -> CheckedItems:
+    """The checks, each flagging its bad rows, for a table that may fail one: raise for its
+    first bad row (or return the checked groups if it passes after all)."""
     has_province = "province" in table.columns
     table, distinct = _stripped(table, [*_TEXT, *(["province"] if has_province else [])])
     codes = {value: framework.resolve_group(value) for value in distinct["group"].drop_nulls().to_list()}
@@ -151,7 +317,9 @@ def check_item_scores(
     # The checked rows: groups as codes, scores as numbers.
     checked = lazy.with_columns(pl.col(_CODE).alias("group"), pl.col("__score__").alias("score"))
     items = checked.group_by(ITEM_KEY).agg(*per_item)
-    twice = _twice(lazy, known)
+    twice = lazy.select(
+        pl.len(), _distinct_keys(known["region"].len() * known["item"].len(), known["assessor"].len())
+    )
     numbered = ["__region__", "__item__", "__assessor__", ITEM_KEY, _CODE, "__score__"]
     frames = pl.collect_all(
         [flagged, regions, items, twice, *([checked.drop(numbered)] if keep_table else [])]
@@ -176,21 +344,6 @@ def _numbered(column: str, values: pl.Series) -> pl.Expr:
     """The column as each value's place among ``values`` (null where it is none of them)."""
     places = pl.col(column).cast(pl.Enum(values), strict=False).to_physical().cast(pl.Int64)
     return places.alias(f"__{column}__")
-
-
-def _twice(lazy: pl.LazyFrame, known: dict[str, pl.Series]) -> pl.LazyFrame:
-    """Rows and distinct (region, item, assessor) keys: fewer keys than rows means a duplicate.
-
-    The numbered key is exact; only where region × item × assessor numbers could overflow it
-    are the text keys hashed instead (equal keys hash alike; fewer distinct hashes than rows,
-    a duplicate or a collision, is settled by the exact search in _raise_twice).
-    """
-    assessors = known["assessor"].len()
-    if known["region"].len() * known["item"].len() * assessors < 2**62:
-        key = pl.col(ITEM_KEY) * assessors + pl.col("__assessor__")
-    else:
-        key = pl.struct("region", "item", "assessor").hash()
-    return lazy.select(pl.len(), key.n_unique().alias("distinct"))
 
 
 def _row_checks(framework: Framework, items: pl.Series, score_problem: pl.Expr) -> dict[str, pl.Expr]:

@@ -24,10 +24,12 @@ from cityeval.engine.spreadsheet import NEUTRALISED
 __all__ = [
     "ROW",
     "check_repeated_header",
+    "few_distinct",
     "first_row",
     "malformed_csv",
     "normalise_header",
     "number_parse",
+    "number_values",
     "parse_numbers",
     "per_distinct",
     "read_table",
@@ -47,6 +49,7 @@ _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 # polars reads a header that names a column twice as "a", "a_duplicated_0": the second copy
 # would be read under a name nobody asked for and its values lost without a word.
 _DUPLICATED = re.compile(r"(.+)_duplicated_\d+")
+_SAMPLE_ROWS = 1000  # rows that tell a column of few distinct values from one of many
 
 
 def normalise_header(name: str) -> str:
@@ -200,19 +203,53 @@ def _tidy(table: pl.DataFrame) -> pl.DataFrame:
             params={"column": duplicates[0]},
         )
     table = table.rename(dict(zip(table.columns, names, strict=True)))
+    table, quoted = _stripped_cells(table.with_columns(pl.all().cast(pl.String)))
     # A text cell our CSV writer neutralised ('=x, see engine.spreadsheet) reads as written: the
     # pattern is applied only to the columns that have a cell starting with an apostrophe.
-    table = table.with_columns(pl.all().cast(pl.String).str.strip_chars())
-    quoted = table.select(pl.all().str.starts_with("'").any()).row(0, named=True) if table.height else {}
-    neutralised = [name for name, hit in quoted.items() if hit]
-    if neutralised:
-        table = table.with_columns(pl.col(neutralised).str.replace(NEUTRALISED, "$1"))
+    if quoted:
+        table = table.with_columns(pl.col(quoted).str.replace(NEUTRALISED, "$1"))
     table = table.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
     blank = pl.all_horizontal(pl.exclude(ROW).is_null() | (pl.exclude(ROW) == ""))
     table = table.filter(~blank)
     if table.height == 0:
         raise InputError("the table has a header but no data rows", code="no_data_rows")
     return table
+
+
+def few_distinct(table: pl.DataFrame) -> dict[str, pl.Series]:
+    """The distinct values (without null) of each column that has few: answers, regions, items,
+    scores, not ids, timestamps or free text. Which columns have few is guessed from the first
+    rows, so a caller must give the same answer for a column it is wrong about, only slower."""
+    sample = table.head(_SAMPLE_ROWS).select(pl.all().n_unique()).row(0, named=True)
+    few = [name for name, count in sample.items() if count <= _SAMPLE_ROWS // 4]
+    frames = pl.collect_all([table.lazy().select(pl.col(name).unique()) for name in few])
+    return {name: frame.to_series().drop_nulls() for name, frame in zip(few, frames, strict=True)}
+
+
+def _stripped_cells(table: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """Every cell without surrounding blanks, and the columns with a (stripped) cell starting
+    with an apostrophe.
+
+    A column of few distinct values (regions, items, scores: a few hundred in 300,000 rows) is
+    looked at through them: usually clean already, it is left as it is, and stripped cell by
+    cell only if a value has blanks around it. Any other column is stripped cell by cell. Which
+    columns have few values is guessed from the first rows; a wrong guess costs time, never a
+    different table.
+    """
+    if not table.height:
+        return table, []
+    distinct = few_distinct(table)
+    few = list(distinct)
+    stripped = {name: values.str.strip_chars() for name, values in distinct.items()}
+    clean = [name for name in few if stripped[name].equals(distinct[name])]
+    others = [name for name in table.columns if name not in clean]
+    table = table.with_columns(pl.col(others).str.strip_chars())
+    quoted = [name for name in few if stripped[name].str.starts_with("'").any()]
+    many = [name for name in table.columns if name not in few]
+    if many:
+        hits = table.select(pl.col(many).str.starts_with("'").any()).row(0, named=True)
+        quoted += [name for name, hit in hits.items() if hit]
+    return table, [name for name in table.columns if name in quoted]
 
 
 # --- checks shared by the engine's table readers ---------------------------------------------
@@ -266,6 +303,14 @@ def number_parse(table: pl.DataFrame, column: str) -> tuple[pl.Expr, pl.Expr]:
     source = table.get_column(column).cast(pl.String)
     value, refused = per_distinct_each(source, text, _number_text, defaults=(None, False))
     return value, refused
+
+
+def number_values(texts: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Each text's Float64 value as :func:`parse_numbers` reads it, and a flag true where it
+    refuses the text: for a column's distinct values, looked up per row by the caller."""
+    value, refused = _number_text(pl.lit(texts.cast(pl.String)))
+    decoded = pl.select(value.alias("value"), refused.alias("refused"))
+    return decoded.get_column("value"), decoded.get_column("refused")
 
 
 def _number_text(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:

@@ -91,7 +91,13 @@ from cityeval.engine.survey.forms import (
     FormSpec,
 )
 from cityeval.engine.survey.timestamps import fill_unparsed, timestamps_expr
-from cityeval.engine.tables import check_repeated_header, malformed_csv, per_distinct, short_row_error
+from cityeval.engine.tables import (
+    check_repeated_header,
+    few_distinct,
+    malformed_csv,
+    per_distinct,
+    short_row_error,
+)
 
 __all__ = ["REVIEW_STATES", "Kind", "read_responses", "response_columns", "template_csv"]
 
@@ -276,10 +282,9 @@ def _read_raw(
     check_loaded(table.height, table.width, limits)
     table = table.with_columns(pl.all().cast(pl.String))
     # Only columns with a value to strip or a blank one are rewritten: a clean export's columns
-    # are kept as read, not copied (polars already reads an empty field as null).
-    text = pl.all().str.strip_chars()
-    dirty = table.select(((text.str.len_bytes() != pl.all().str.len_bytes()) | (pl.all() == "")).any())
-    columns = [name for name, hit in dirty.row(0, named=True).items() if hit] if table.height else []
+    # are kept as read, not copied (polars already reads an empty field as null). A column of
+    # few values (answers, yes/no, districts) is looked at through its distinct values.
+    columns = _dirty_columns(table) if table.height else []
     if columns:
         text = pl.col(columns).str.strip_chars()
         table = table.with_columns(pl.when(text != "").then(text))
@@ -289,6 +294,21 @@ def _read_raw(
         if table.select(blank.any()).item():
             table = table.filter(~blank)
     return table
+
+
+def _dirty_columns(table: pl.DataFrame) -> list[str]:
+    """The columns with a value to strip or a blank (``""``) one."""
+    distinct = few_distinct(table)
+    dirty = {name for name, values in distinct.items() if (values == "").any()}
+    dirty |= {name for name, values in distinct.items() if not values.equals(values.str.strip_chars())}
+    many = [name for name in table.columns if name not in distinct]
+    if many:
+        text = pl.col(many).str.strip_chars()
+        hits = table.select(
+            ((text.str.len_bytes() != pl.col(many).str.len_bytes()) | (pl.col(many) == "")).any()
+        )
+        dirty |= {name for name, hit in hits.row(0, named=True).items() if hit}
+    return [name for name in table.columns if name in dirty]
 
 
 def _read_excel(data: bytes, limits: ReadLimits) -> pl.DataFrame:
