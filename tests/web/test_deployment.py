@@ -305,7 +305,7 @@ def _nginx_configuration(places: Places, folder: Path, http_port: int, https_por
         "listen 80;": f"listen 127.0.0.1:{http_port};",
         "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
         # IPv6 listeners are left out here: a CI container may have no IPv6 loopback.
-        "    listen [::]:80;\n": "",
+        "    listen [::]:80;                      # IPv6; remove both [::] lines on a host without it\n": "",
         "    listen [::]:443 ssl;\n": "",
         f"/etc/letsencrypt/live/{HOST}/fullchain.pem": str(cert),
         f"/etc/letsencrypt/live/{HOST}/privkey.pem": str(key),
