@@ -29,9 +29,10 @@ def test_every_item_address_is_the_one_reverse_writes(region, cycle):
     assert [url(code) for code in codes] == [_reverse(region, cycle, code) for code in codes]
 
 
-def test_a_code_an_address_cannot_hold_fails_as_reverse_does():
+@pytest.mark.parametrize("code", ["a/b", ""])
+def test_a_code_an_address_cannot_hold_fails_as_reverse_does(code):
     with pytest.raises(NoReverseMatch):
-        item_urls("region-a", "gmsc-2024")("a/b")
+        item_urls("region-a", "gmsc-2024")(code)
 
 
 def test_the_script_prefix_is_kept():

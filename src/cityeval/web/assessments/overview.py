@@ -51,14 +51,14 @@ def item_urls(region: str, cycle: str) -> Callable[[str], str]:
     """The address of an item's page from its code, the same text as
     ``reverse("assessments:item", …)`` with one ``reverse`` for the whole table: the code is the
     last segment, quoted as ``reverse`` quotes it. A code with a ``/`` (which the address cannot
-    hold) goes through ``reverse`` itself and fails there as before."""
+    hold), or an empty one, goes through ``reverse`` itself and fails there as before."""
     probe = "-"
     head, tail = reverse("assessments:item", kwargs={"region": region, "cycle": cycle, "item": probe}).rsplit(
         f"/{probe}/", 1
     )
 
     def url(code: str) -> str:
-        if "/" in code:
+        if not code or "/" in code:
             return reverse("assessments:item", kwargs={"region": region, "cycle": cycle, "item": code})
         return f"{head}/{quote(code, safe=_URL_SAFE)}/{tail}"
 
