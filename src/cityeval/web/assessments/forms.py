@@ -101,7 +101,7 @@ def web_address(url: str) -> str:
     if not url:
         return ""
     with contextlib.suppress(forms.ValidationError):  # link_problem says why, in the project's words
-        url = forms.URLField(assume_scheme="https").to_python(url)
+        url = forms.URLField(assume_scheme="https").to_python(url) or url
     return url
 
 
