@@ -339,3 +339,15 @@ def test_the_counters_over_are_swept_once_a_new_window_opens(db, monkeypatch):
     assert sorted(RateCounter.objects.values_list("key", flat=True)) == [
         f"a@{int(t0.timestamp()) // 3600 * 3600 + 3600}"
     ]
+
+
+def test_the_first_counter_at_the_very_start_of_a_window_sweeps_the_last_one(db, monkeypatch):
+    """At 09:00:00.000000 the 08:00 window is over (it ends there): swept then, not an hour
+    later (found by review: ``expires_at < now`` kept it)."""
+    from cityeval.web.surveys import limits
+
+    monkeypatch.setattr(limits, "_swept", {})
+    nine = dt.datetime(2024, 11, 2, 9, 0, tzinfo=dt.UTC)
+    count("a", now=nine - dt.timedelta(minutes=30))
+    count("a", now=nine)
+    assert list(RateCounter.objects.values_list("key", flat=True)) == [f"a@{int(nine.timestamp())}"]

@@ -66,7 +66,8 @@ def count(key: str, *, window: int = HOUR, now: dt.datetime | None = None) -> in
         # A new window opened: forget the ones that are over (indexed, so cheap). Once per
         # window and process is enough: windows are aligned to the clock, so no row expires
         # between two windows' starts, and a row past its window is never read again.
-        RateCounter.objects.filter(expires_at__lt=now).delete()
+        # A window [start, start + window) is over at its end: the last one ends at this start.
+        RateCounter.objects.filter(expires_at__lte=now).delete()
         _swept[window] = start
     return counted
 

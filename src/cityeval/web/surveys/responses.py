@@ -137,7 +137,9 @@ def response_submit(
     """
     stored = Response.objects.filter(form=form, response_id=submission.response_id)
     if stored.exists():  # (the common case, a new id, reads no row)
-        return stored.get(), False
+        existing = stored.first()  # None if its form was deleted meanwhile: then it is refused below
+        if existing is not None:
+            return existing, False
     if not form_accepts_responses(form):
         raise SurveyClosed
     errors = submission_errors(form, submission)
