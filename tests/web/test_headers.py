@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.staticfiles import finders
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -117,6 +118,23 @@ def test_every_page_carries_the_policy_and_needs_nothing_it_forbids():
 def test_error_pages_and_the_api_carry_the_policy(db, client):
     for url in ("/no-such-page/", "/api/regions", "/api/openapi.json", "/static/cityeval/site.css"):
         assert client.get(url).headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY, url
+
+
+def test_a_nul_character_in_a_path_query_or_form_is_refused_with_400(db, client):
+    """PostgreSQL cannot store U+0000 in text, and a search with it failed there with a 500."""
+    login = reverse("accounts:login")
+    for response in (
+        client.get("/results/?q=a%00b"),
+        client.get("/r/a%00b/"),
+        client.post(login, "username=a%00&password=x", content_type="application/x-www-form-urlencoded"),
+    ):
+        assert response.status_code == 400
+        assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    api = client.get("/api/regions?q=%00")
+    assert (api.status_code, api.json()["detail"]) == (400, "Text cannot contain the NUL character (U+0000).")
+    # A file may hold any byte: multipart bodies are left to the forms (the log-in form answers).
+    upload = SimpleUploadedFile("a.bin", b"\x00\x01", content_type="application/octet-stream")
+    assert client.post(login, {"username": "x", "password": "y", "file": upload}).status_code == 200
 
 
 def test_the_policy_forbids_inline_script_framing_and_other_sites():

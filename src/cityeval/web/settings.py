@@ -130,6 +130,7 @@ MIDDLEWARE = [
     "cityeval.web.ops.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "cityeval.web.security.ContentSecurityPolicyMiddleware",
+    "cityeval.web.security.NulCharacterMiddleware",  # text with U+0000 never reaches a view
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cityeval.web.accounts.middleware.ChosenLanguageMiddleware",

@@ -231,6 +231,25 @@ def test_updating_with_bad_input_answers_422_and_changes_nothing(
     assert (patogen.name, patogen.subdimension) == ("Patogen", "health")
 
 
+@pytest.mark.parametrize("changes", [{"name": "Pato\x00gen"}, {"name": "ok", "owner": "\x00"}])
+def test_a_nul_character_in_the_json_is_refused_with_400_and_changes_nothing(
+    as_user, admin_a, patogen, changes
+):
+    """Found by the API fuzz test on PostgreSQL, which cannot store U+0000 in text: it was a 500."""
+    response = patch(as_user(admin_a), one(patogen), changes)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Text cannot contain the NUL character (U+0000).", "errors": {}}
+    patogen.refresh_from_db()
+    assert patogen.name == "Patogen"
+
+
+def test_the_text_backslash_u0000_is_not_a_nul_character(as_user, admin_a, patogen):
+    response = patch(as_user(admin_a), one(patogen), {"name": "Pato\\u0000gen"})
+    assert response.status_code == 200
+    patogen.refresh_from_db()
+    assert patogen.name == "Pato\\u0000gen"
+
+
 # --- authentication --------------------------------------------------------------------------
 
 
