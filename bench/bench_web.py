@@ -3,7 +3,7 @@
 Loads ``cityeval manage load_national`` (550 regions, ~495,000 survey responses; smaller with
 BENCH_WEB_REGIONS / BENCH_WEB_RESPONSES) into a throwaway database, serves it with gunicorn
 (BENCH_WEB_WORKERS=2 worker processes × BENCH_WEB_THREADS=4 threads, 127.0.0.1, a free port,
-DEBUG off) and sends each page, one after the other, BENCH_WEB_CLIENTS=20 concurrent clients
+DEBUG off, database connections kept for 60 s as in deploy/cityeval.env) and sends each page, one after the other, BENCH_WEB_CLIENTS=20 concurrent clients
 for BENCH_WEB_SECONDS=8 seconds. Clients are logged in by a session made for each role's user
 (coordinator, regional admins, assessors) and spread over ten regions per page. Before the
 clock starts every URL is requested once, cold, and that time is printed too (the first
@@ -229,7 +229,8 @@ def run() -> dict[str, float]:
 
 
 def _run(folder: Path, url: str, load: bool) -> dict[str, float]:
-    env = server_environment(folder, url)
+    # Connections kept for a minute, as deploy/cityeval.env sets them (and bench_production).
+    env = server_environment(folder, url, DB_CONN_MAX_AGE="60")
     engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     print(f"  {engine}; {REGIONS} regions, {RESPONSES:,} responses")
     print(f"  gunicorn {WORKERS} workers × {THREADS} threads on 127.0.0.1")
