@@ -3,8 +3,9 @@
 Loads ``cityeval manage load_national`` (550 regions, ~495,000 survey responses; smaller with
 BENCH_WEB_REGIONS / BENCH_WEB_RESPONSES) into a throwaway database, serves it with gunicorn
 (BENCH_WEB_WORKERS=2 worker processes × BENCH_WEB_THREADS=4 threads, 127.0.0.1, a free port,
-DEBUG off, database connections kept for 60 s as in deploy/cityeval.env) and sends each page, one after the other, BENCH_WEB_CLIENTS=20 concurrent clients
-for BENCH_WEB_SECONDS=8 seconds. Clients are logged in by a session made for each role's user
+DEBUG off, database connections kept for 60 s as in deploy/cityeval.env) and sends each
+page, one after the other, BENCH_WEB_CLIENTS=20 concurrent clients for BENCH_WEB_SECONDS=8
+seconds. Clients are logged in by a session made for each role's user
 (coordinator, regional admins, assessors) and spread over ten regions per page. Before the
 clock starts every URL is requested once, cold, and that time is printed too (the first
 request of a process builds what the next ones reuse). Prints p50 and p95 per page, and
