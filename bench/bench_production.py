@@ -46,7 +46,6 @@ import json
 import os
 import re
 import resource
-import secrets
 import shutil
 import signal
 import statistics
@@ -62,7 +61,7 @@ from contextlib import ExitStack, contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
-from serving import free_port, request_json, server_environment
+from serving import free_port, fresh_database, request_json, server_environment
 
 RATE = float(os.environ.get("BENCH_PROD_RATE", "100"))
 SECONDS = float(os.environ.get("BENCH_PROD_SECONDS", "20"))
@@ -505,18 +504,8 @@ def _database() -> Iterator[str]:
         with _throwaway_cluster() as url:
             yield url
         return
-    import psycopg
-    from psycopg import sql
-
-    name = f"cityeval_bench_prod_{secrets.token_hex(4)}"
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield server.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(server, autocommit=True) as connection:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            connection.execute(drop)
+    with fresh_database(server, "cityeval_bench_prod") as url:
+        yield url
 
 
 # --- the run ----------------------------------------------------------------------------------------

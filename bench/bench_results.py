@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from serving import free_port
+from serving import free_port, fresh_database
 
 REGIONS = 550
 KPPN_SHARE = 50
@@ -94,23 +94,15 @@ def _throwaway_cluster() -> Iterator[str]:
 
 @contextmanager
 def _fresh_database(url: str) -> Iterator[str]:
-    """A new, empty database on the server of ``url``, dropped afterwards."""
-    import psycopg
-    from psycopg import sql
+    """A new, empty database on the server of ``url``, dropped afterwards; this process's
+    Django connections to it are closed first."""
+    with fresh_database(url, "cityeval_bench") as fresh:
+        try:
+            yield fresh
+        finally:
+            from django.db import connections
 
-    name = f"cityeval_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(url, autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            connections.close_all()
 
 
 @contextmanager

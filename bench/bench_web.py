@@ -23,7 +23,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import secrets
 import shutil
 import signal
 import statistics
@@ -36,7 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from serving import free_port, server_environment
+from serving import free_port, fresh_database, server_environment
 
 REGIONS = int(os.environ.get("BENCH_WEB_REGIONS", "550"))
 RESPONSES = int(os.environ.get("BENCH_WEB_RESPONSES", str(REGIONS * 900)))
@@ -171,19 +170,8 @@ def _database(folder: Path) -> Iterator[tuple[str, bool]]:
             yield url, True
         return
     if server:
-        import psycopg
-        from psycopg import sql
-
-        name = f"cityeval_bench_web_{secrets.token_hex(4)}"
-        with psycopg.connect(server, autocommit=True) as connection:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield server.rsplit("/", 1)[0] + "/" + name, True
-        finally:
-            with psycopg.connect(server, autocommit=True) as connection:
-                connection.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
+        with fresh_database(server, "cityeval_bench_web") as url:
+            yield url, True
         return
     yield f"sqlite:///{folder / 'national.sqlite3'}", True
 

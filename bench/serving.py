@@ -9,6 +9,8 @@ import json
 import os
 import secrets
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -54,3 +56,23 @@ def request_json(
         return response.status, (json.loads(payload) if payload.startswith(b"{") else {})
     finally:
         connection.close()
+
+
+@contextmanager
+def fresh_database(server: str, prefix: str) -> Iterator[str]:
+    """The URL of a new, empty database named ``prefix`` and a random suffix on the PostgreSQL
+    server of ``server`` (a database URL), dropped afterwards (``WITH (FORCE)``: connections
+    still open to it are ended)."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
