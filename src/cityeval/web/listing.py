@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 from typing import Any, cast
+from urllib.parse import quote
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.http import RFC3986_SUBDELIMS
 
 PER_PAGE = 50
 SEARCH = "q"
@@ -177,19 +179,24 @@ def listing(
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # the <slug:…> converter's, written into a path unchanged
 _PLACEHOLDER = "slug-placeholder"
+# What ``reverse`` leaves unquoted (the ``pchar`` of RFC 3986), as django.urls.resolvers has it.
+_URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
 
 
-def slug_links(viewname: str, *, slug: str, **kwargs: Any) -> Callable[[str], str]:
+def slug_links(
+    viewname: str, *, slug: str, fits: re.Pattern[str] = _SLUG, **kwargs: Any
+) -> Callable[[str], str]:
     """A function from a slug to ``reverse(viewname, kwargs={slug: <it>, **kwargs})``: the same
-    URL, reversed once. A value the slug converter does not take is reversed as it is (and is
-    refused as it would be)."""
+    URL, reversed once. ``fits`` is what the argument's converter takes (``<slug:…>`` by
+    default); a value that does not fit is reversed as it is (and is refused as it would be).
+    A value is quoted as ``reverse`` quotes it."""
     pattern = reverse(viewname, kwargs={slug: _PLACEHOLDER, **kwargs})
     before, _placeholder, after = pattern.partition(_PLACEHOLDER)
     once = pattern.count(_PLACEHOLDER) == 1  # else another argument holds it too: reverse each
 
     def link(value: str) -> str:
-        if once and _SLUG.fullmatch(value):
-            return before + value + after
+        if once and fits.fullmatch(value):
+            return before + quote(value, safe=_URL_SAFE) + after
         return reverse(viewname, kwargs={slug: value, **kwargs})
 
     return link

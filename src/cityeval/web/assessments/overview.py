@@ -12,16 +12,14 @@ the page's language, escaped as the template escaped it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from typing import Any
-from urllib.parse import quote
 
 from django.template.defaultfilters import floatformat
-from django.urls import reverse
 from django.utils.formats import localize
-from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
@@ -29,6 +27,7 @@ from cityeval.engine.framework import label_text
 from cityeval.web.assessments.selectors import ComponentRows, ItemRow
 from cityeval.web.evaluations.templatetags.cityeval import percent, score
 from cityeval.web.labels import page_language
+from cityeval.web.listing import slug_links
 
 KIND_LABELS = {
     "level": gettext_lazy("Level"),
@@ -43,26 +42,16 @@ STATUS_LABELS = {
 BADGES = {"answered": "ok", "no_evidence": "warn"}  # any other status: "bad"
 MISSING = "–"
 
-# What ``reverse`` leaves unquoted (the ``pchar`` of RFC 3986), as django.urls.resolvers has it.
-_URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
+# What the ``<str:item>`` converter takes: any text but a slash, not empty.
+_ITEM_CODE = re.compile(r"[^/]+")
 
 
 def item_urls(region: str, cycle: str) -> Callable[[str], str]:
     """The address of an item's page from its code, the same text as
-    ``reverse("assessments:item", …)`` with one ``reverse`` for the whole table: the code is the
-    last segment, quoted as ``reverse`` quotes it. A code with a ``/`` (which the address cannot
+    ``reverse("assessments:item", …)`` with one ``reverse`` for the whole table
+    (:func:`~cityeval.web.listing.slug_links`). A code with a ``/`` (which the address cannot
     hold), or an empty one, goes through ``reverse`` itself and fails there as before."""
-    probe = "-"
-    head, tail = reverse("assessments:item", kwargs={"region": region, "cycle": cycle, "item": probe}).rsplit(
-        f"/{probe}/", 1
-    )
-
-    def url(code: str) -> str:
-        if not code or "/" in code:
-            return reverse("assessments:item", kwargs={"region": region, "cycle": cycle, "item": code})
-        return f"{head}/{quote(code, safe=_URL_SAFE)}/{tail}"
-
-    return url
+    return slug_links("assessments:item", slug="item", fits=_ITEM_CODE, region=region, cycle=cycle)
 
 
 # One row of an item table, as the template wrote it (the template keeps the table around it).
