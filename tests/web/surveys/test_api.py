@@ -396,3 +396,23 @@ def test_a_submission_losing_the_race_for_its_id_outside_a_transaction_answers_2
     response = post(Client(), submit_url(service_form), data)
     assert response.status_code == 200 and response.json()["created"] is False
     assert Response.objects.filter(response_id=data["response_id"]).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_form_deleted_during_a_submission_is_refused_as_closed_not_500(monkeypatch, service_form):
+    """The form is read, then its plan is deleted by another request before the open check: the
+    submission is refused as for a closed link (409) and nothing is stored (it was a 500)."""
+    from cityeval.web.surveys import responses
+    from cityeval.web.surveys.models import SurveyPlan
+
+    data = payload(service_form)
+    real = responses.form_accepts_responses
+
+    def plan_deleted_meanwhile(form):
+        SurveyPlan.objects.filter(pk=form.plan_id).delete()
+        return real(form)
+
+    monkeypatch.setattr(responses, "form_accepts_responses", plan_deleted_meanwhile)
+    response = post(Client(), submit_url(service_form), data)
+    assert response.status_code == 409
+    assert not Response.objects.filter(response_id=data["response_id"]).exists()

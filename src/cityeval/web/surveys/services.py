@@ -83,8 +83,10 @@ def form_accepts_responses(form: SurveyForm) -> bool:
     cycle = (
         Cycle.objects.filter(participations__survey_plan__id=form.plan_id)
         .annotate(framework_digest=F("framework__digest"), named=split_named)
-        .get()
+        .first()
     )
+    if cycle is None:  # the plan (and with it the form) was deleted since the form was read
+        return False
     if phases.refusal(cycle, Activity.SURVEY) is not None:
         return False
     if form.subdimension:
