@@ -1,15 +1,16 @@
 """Benchmark: the main pages under load on a national-size cycle (target p95 < 150 ms).
 
 Loads ``cityeval manage load_national`` (550 regions, ~495,000 survey responses; smaller with
-BENCH_WEB_REGIONS / BENCH_WEB_RESPONSES) into a throwaway database, serves it with gunicorn
-(BENCH_WEB_WORKERS=2 worker processes × BENCH_WEB_THREADS=4 threads, 127.0.0.1, a free port,
-DEBUG off, database connections kept for 60 s as in deploy/cityeval.env) and sends each
-page, one after the other, BENCH_WEB_CLIENTS=20 concurrent clients for BENCH_WEB_SECONDS=8
-seconds. Clients are logged in by a session made for each role's user
-(coordinator, regional admins, assessors) and spread over ten regions per page. Before the
-clock starts every URL is requested once, cold, and that time is printed too (the first
-request of a process builds what the next ones reuse). Prints p50 and p95 per page, and
-whether each meets the target.
+BENCH_WEB_REGIONS / BENCH_WEB_RESPONSES) into a throwaway database and serves it as the
+deployment guide does (deploy/cityeval-web@.service): BENCH_WEB_SERVERS=2 gunicorn app servers
+on two loopback ports, each ``--workers 3`` (BENCH_WEB_WORKERS) synchronous worker processes
+(BENCH_WEB_THREADS=1; more makes gthread workers), DEBUG off, database connections kept for 60 s
+as in deploy/cityeval.env. Each page, one after the other, gets BENCH_WEB_CLIENTS=20 concurrent
+clients for BENCH_WEB_SECONDS=8 seconds, each client alternating the servers as nginx's upstream
+does. Clients are logged in by a session made for each role's user (coordinator, regional
+admins, assessors) and spread over ten regions per page. Before the clock starts every URL is
+requested once, cold, and that time is printed too (the first request of a process builds what
+the next ones reuse). Prints p50 and p95 per page, and whether each meets the target.
 
 Database: SQLite in a temporary folder by default; PostgreSQL when CITYEVAL_BENCH_PG=1 (a
 throwaway cluster, as ``bench_results`` starts it) or when CITYEVAL_BENCH_DATABASE_URL names a
@@ -41,8 +42,9 @@ REGIONS = int(os.environ.get("BENCH_WEB_REGIONS", "550"))
 RESPONSES = int(os.environ.get("BENCH_WEB_RESPONSES", str(REGIONS * 900)))
 CLIENTS = int(os.environ.get("BENCH_WEB_CLIENTS", "20"))
 SECONDS = float(os.environ.get("BENCH_WEB_SECONDS", "8"))
-WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
-THREADS = int(os.environ.get("BENCH_WEB_THREADS", "4"))
+SERVERS = int(os.environ.get("BENCH_WEB_SERVERS", "2"))
+WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "3"))
+THREADS = int(os.environ.get("BENCH_WEB_THREADS", "1"))
 TARGET_MS = 150.0
 SPREAD = 10  # regions (users, forms) each page's requests rotate over
 BIN = Path(sys.executable).parent
@@ -121,9 +123,9 @@ def _get(port: int, session: str | None, path: str) -> tuple[int, float]:
         connection.close()
 
 
-def _load(port: int, targets: list[list], seconds: float) -> tuple[list[float], int]:
-    """CLIENTS threads request ``targets`` round-robin for ``seconds``; the times of the
-    answers that were 200, and the number that were not."""
+def _load(ports: list[int], targets: list[list], seconds: float) -> tuple[list[float], int]:
+    """CLIENTS threads request ``targets`` round-robin for ``seconds``, each alternating the
+    servers on ``ports``; the times of the answers that were 200, and the number that were not."""
     times: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -133,7 +135,7 @@ def _load(port: int, targets: list[list], seconds: float) -> tuple[list[float], 
         n = offset
         while time.monotonic() < stop:
             session, path = targets[n % len(targets)]
-            status, ms = _get(port, session, path)
+            status, ms = _get(ports[n % len(ports)], session, path)
             with lock:
                 if status == 200:
                     times.append(ms)
@@ -222,49 +224,59 @@ def _run(folder: Path, url: str, load: bool) -> dict[str, float]:
     env = server_environment(folder, url, DB_CONN_MAX_AGE="60")
     engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     print(f"  {engine}; {REGIONS} regions, {RESPONSES:,} responses")
-    print(f"  gunicorn {WORKERS} workers × {THREADS} threads on 127.0.0.1")
+    kind = "synchronous" if THREADS == 1 else f"gthread × {THREADS} threads"
+    print(f"  {SERVERS} app servers × gunicorn --workers {WORKERS} ({kind}) on 127.0.0.1")
     pages = _prepare(env, load)
     if pages is None:
         return {}
-    port = free_port()
-    log = (folder / "server.log").open("w")  # a file, not a pipe: a full pipe would stall the server
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "cityeval.web.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
-         "--threads", str(THREADS), "--timeout", "120", "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=log, text=True,
-    )  # fmt: skip
+    ports: list[int] = []
+    while len(ports) < SERVERS:
+        ports += [port for port in [free_port()] if port not in ports]
+    servers: list[subprocess.Popen] = []
+    logs = [folder / f"server-{port}.log" for port in ports]
     try:
+        for port, log in zip(ports, logs, strict=True):
+            command = [
+                str(BIN / "gunicorn"), "cityeval.web.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
+                str(WORKERS), "--threads", str(THREADS), "--timeout", "120", "--log-level", "warning",
+            ]  # fmt: skip
+            with log.open("w") as out:  # a file, not a pipe: a full pipe would stall the server
+                servers.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=out))
         deadline = time.monotonic() + 120
-        while _get(port, None, "/healthz")[0] != 200:
-            if time.monotonic() > deadline or server.poll() is not None:
-                print("  the server did not start")
-                return {}
-            time.sleep(0.5)
-        return _measure(port, pages)
+        for port, server in zip(ports, servers, strict=True):
+            while _get(port, None, "/healthz")[0] != 200:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    print("  a server did not start")
+                    return {}
+                time.sleep(0.5)
+        return _measure(ports, pages)
     finally:
-        log.close()
-        lines = (folder / "server.log").read_text(errors="replace").splitlines()
-        if lines:
-            print(f"  server log ({len(lines)} lines), last ones:", *lines[-5:], sep="\n    ")
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for log in logs:
+            lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+            if lines:
+                print(f"  {log.name} ({len(lines)} lines), last ones:", *lines[-5:], sep="\n    ")
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+        for server in servers:
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
-def _measure(port: int, pages: dict[str, list[list]]) -> dict[str, float]:
+def _measure(ports: list[int], pages: dict[str, list[list]]) -> dict[str, float]:
     print(f"  {CLIENTS} concurrent clients, {SECONDS:g} s per page; target p95 < {TARGET_MS:g} ms")
     print(f"  {'page':<26}{'cold 1st':>10}{'requests':>10}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}  target")
     out: dict[str, float] = {}
     for name, targets in pages.items():
         # Every URL once per worker before the clock: the first request of a process builds
         # what the others reuse (the OpenAPI document, cached survey reports).
-        cold = max(_get(port, session, path)[1] for session, path in targets)
-        for _ in range(WORKERS):
-            for session, path in targets:
-                _get(port, session, path)
-        times, errors = _load(port, targets, SECONDS)
+        cold = max(_get(ports[0], session, path)[1] for session, path in targets)
+        for port in ports:
+            for _ in range(WORKERS):
+                for session, path in targets:
+                    _get(port, session, path)
+        times, errors = _load(ports, targets, SECONDS)
         p50, p95 = _p(times, 50), _p(times, 95)
         met = "met" if errors == 0 and p95 < TARGET_MS else "NOT met"
         print(f"  {name:<26}{cold:>10.0f}{len(times):>10}{errors:>8}{p50:>9.0f}{p95:>9.0f}  {met}")
