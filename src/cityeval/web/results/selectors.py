@@ -30,6 +30,7 @@ from cityeval.web.accounts.models import Role
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.panels.tables import feedback_for
 from cityeval.web.regions.models import Region
+from cityeval.web.results.kept import Kept, run_key
 from cityeval.web.results.models import (
     AgreementResult,
     DimensionResult,
@@ -139,10 +140,10 @@ class NationalLine:
     participant: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NationalRow:
     result: NationalLine
-    components: list[float | None]  # in the framework's component order
+    components: tuple[float | None, ...]  # in the framework's component order
 
 
 def sortable_columns(framework: Framework) -> list[str]:
@@ -171,7 +172,7 @@ def _sort_key(column: str, framework: Framework) -> Callable[[NationalRow], Any]
 
 
 # The run's columns of a NationalLine, in its order (around the region's name and slug).
-_LINE_COLUMNS = (
+LINE_COLUMNS = (
     "region_id",
     "group",
     "province",
@@ -182,6 +183,37 @@ _LINE_COLUMNS = (
     "coverage",
     "participant",
 )
+
+
+# The national table's rows of a run for the regions' names as read (kept per run, component
+# codes and names: see ``kept``): a run's lines never change, and a renamed region is a new key.
+NATIONAL_ROWS_KEPT = 16
+_national_rows_kept: Kept[tuple[NationalRow, ...]] = Kept(NATIONAL_ROWS_KEPT)
+
+
+def _rows_in_rank_order(
+    run: ResultRun, codes: tuple[str, ...], named: tuple[tuple[int, str, str], ...]
+) -> tuple[NationalRow, ...]:
+    """Every line of the run whose region is in ``named`` (``pk, name, slug``), in national
+    rank order (the unranked last), then by name."""
+    lines = run_lines(run)
+    names = {pk: (name, slug) for pk, name, slug in named}
+    out = []
+    columns = zip(*(lines[field] for field in (*LINE_COLUMNS, "components")), strict=True)
+    for pk, *values, components in columns:
+        if pk not in names:
+            continue
+        name, slug = names[pk]
+        line = NationalLine(pk, name, slug, *values)
+        out.append(NationalRow(line, tuple(components.get(code) for code in codes)))
+    out.sort(
+        key=lambda row: (
+            row.result.rank_national is None,
+            row.result.rank_national or 0,
+            row.result.region_name,
+        )
+    )
+    return tuple(out)
 
 
 def national_rows(
@@ -199,29 +231,21 @@ def national_rows(
 
     An unknown ``sort`` falls back to the national rank. Ties keep the rank order.
     """
-    lines = run_lines(run)
     # Names and slugs are the region's, read now (every region: about 550, fewer than the
     # run's subquery costs); a search matches as the database does.
-    regions = Region.objects.order_by()
+    regions = Region.objects.order_by("pk")
     if search:
         regions = regions.filter(name__icontains=search)
-    named = {pk: (name, slug) for pk, name, slug in regions.values_list("pk", "name", "slug")}
-    codes = framework.component_codes
-    out = []
-    columns = zip(*(lines[field] for field in (*_LINE_COLUMNS, "components")), strict=True)
-    for pk, group_, province_, *values, components in columns:
-        if pk not in named or (province and province_ != province) or (group and group_ != group):
-            continue
-        name, slug = named[pk]
-        line = NationalLine(pk, name, slug, group_, province_, *values)
-        out.append(NationalRow(line, [components.get(code) for code in codes]))
-    out.sort(
-        key=lambda row: (
-            row.result.rank_national is None,
-            row.result.rank_national or 0,
-            row.result.region_name,
-        )
+    named = tuple(regions.values_list("pk", "name", "slug"))
+    codes = tuple(framework.component_codes)
+    rows = _national_rows_kept.get(
+        (run_key(run), codes, named), lambda: _rows_in_rank_order(run, codes, named)
     )
+    out = [
+        row
+        for row in rows
+        if (not province or row.result.province == province) and (not group or row.result.group == group)
+    ]
     if sort not in sortable_columns(framework):
         sort, descending = "rank_national", False
     key = _sort_key(sort, framework)
