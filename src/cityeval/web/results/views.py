@@ -87,7 +87,9 @@ def national(request: HttpRequest, cycle: str) -> HttpResponse:
         "components": framework.components,
         "can_compute": access.is_coordinator and phases.refusal(access.cycle, Activity.COMPUTE) is None,
         "can_publish": access.is_coordinator and phases.can(access.cycle, "publish") and access.run,
-        "stale": access.is_coordinator and access.run is not None and scores_changed_since(access.run),
+        "stale": access.is_coordinator
+        and access.run is not None
+        and scores_changed_since(access.run, cycle=access.cycle),
     }
     if access.run is not None:
         context |= _table(request, access)
