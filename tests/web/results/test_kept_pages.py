@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import re
 
+import polars as pl
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from cityeval.web.evaluations.services import framework_version_builtin
 from cityeval.web.panels.models import ItemScore
 from cityeval.web.regions.models import Region
+from cityeval.web.results.history import history_import
+from cityeval.web.results.kept import forget_all
 from cityeval.web.results.services import cycle_publish, results_compute
-from tests.helpers.results import CYCLE, REGION_A, REGION_B, STRENGTHS
+from tests.helpers.results import A_2023, CYCLE, REGION_A, REGION_B, STRENGTHS
 
 NATIONAL = f"/results/{CYCLE}/"
 REGION_A_PAGE = f"/r/{REGION_A}/{CYCLE}/results/"
@@ -110,3 +116,26 @@ def test_publication_shows_on_the_kept_pages_at_once(computed, as_user, coordina
     cycle_publish(cycle=computed.cycle, user=coordinator)
     assert 'id="not-public"' not in _get(client, REGION_A_PAGE)
     assert 'id="stale"' not in _get(client, NATIONAL)
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        _get(client, url)
+    return len(queries)
+
+
+def test_the_region_page_cold_and_warm_reads_as_many_queries_with_more_years(published, as_user, coordinator):
+    """Nothing kept (a new process), then kept: the cold page reads a few queries more than the
+    warm one, and neither count grows with the years of history (2023 and 2024, then 2022 too)."""
+    client = as_user(coordinator)
+    forget_all()
+    cold, warm = _queries(client, REGION_A_PAGE), _queries(client, REGION_A_PAGE)
+    table = pl.DataFrame({"region": ["Kab. Deli Serdang", "kota-medan"], "group": ["REGULER"] * 2})
+    table = table.with_columns(*(pl.lit(v).alias(code) for code, v in A_2023.items()))
+    history_import(
+        year=2022, framework_version=framework_version_builtin("gmsc-2022"), table=table, user=coordinator
+    )
+    forget_all()
+    assert (_queries(client, REGION_A_PAGE), _queries(client, REGION_A_PAGE)) == (cold, warm)
+    assert warm < cold
+    assert _get(client, REGION_A_PAGE).count("1 dari 2") >= 3  # the history's three years

@@ -67,6 +67,9 @@ class Kept(Generic[V]):
     def __len__(self) -> int:
         return len(self._values)
 
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._values
+
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
@@ -77,6 +80,10 @@ _every: list[Kept] = []
 
 def forget_all() -> None:
     """Forget every kept value: for tests that change a run's stored rows behind the services'
-    back (no real write path does), as a new run would be read anew."""
+    back (no real write path does), as a new run would be read anew; the runs' lines
+    (``stored.run_lines``) too."""
+    from cityeval.web.results import stored  # below this module's users; imported when asked
+
     for kept in _every:
         kept.clear()
+    stored.forget_lines()

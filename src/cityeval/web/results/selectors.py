@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -479,26 +478,43 @@ class HistoryPoint:
     ranked: int
 
 
+# How many regions each run ranked: a run's lines never change (see ``kept``).
+RANKED_KEPT = 64
+_ranked_kept: Kept[int] = Kept(RANKED_KEPT)
+
+
+def _ranked_counts(runs: list[ResultRun]) -> dict[int, int]:
+    """Each run's count of ranked regions, kept per run; the runs not kept yet are counted in
+    one query, whatever their number."""
+    missing = [run.pk for run in runs if run_key(run) not in _ranked_kept]
+    counted: dict[int, int] = {}
+    if missing:
+        rows = (
+            RegionResult.objects.filter(run_id__in=missing, rank_national__isnull=False)
+            .order_by()
+            .values("run")
+            .annotate(n=Count("pk"))
+            .values_list("run", "n")
+        )
+        counted = dict.fromkeys(missing, 0) | dict(rows)
+    return {run.pk: _ranked_kept.get(run_key(run), lambda r=run: counted[r.pk]) for run in runs}
+
+
 def region_history(region_id: int, *, coordinator: bool) -> list[HistoryPoint]:
     """The region's final in every cycle whose results the user may see, oldest first. One
-    query, whatever the number of cycles: each run's count of ranked regions is a subquery."""
-    ranked = (
-        RegionResult.objects.filter(run=OuterRef("run"), rank_national__isnull=False)
-        .order_by()
-        .values("run")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    query, whatever the number of cycles (two when a run's count of ranked regions is not kept
+    yet: see :func:`_ranked_counts`)."""
     rows = (
         RegionResult.objects.filter(run__is_current=True, region_id=region_id)
         .select_related("run__cycle")
-        .annotate(ranked=Coalesce(Subquery(ranked), 0))
         # The cycles' order (one current run each), without the lines' own (the region's name).
         .order_by("-run__cycle__year", "run__cycle__slug")
     )
     if not coordinator:
         rows = rows.filter(run__cycle__status=Cycle.Status.PUBLISHED)
+    lines = list(rows)
+    ranked = _ranked_counts([r.run for r in lines])
     return [
-        HistoryPoint(cycle=r.run.cycle, final=r.final, rank_national=r.rank_national, ranked=r.ranked)
-        for r in sorted(rows, key=lambda r: r.run.cycle.year)
+        HistoryPoint(cycle=r.run.cycle, final=r.final, rank_national=r.rank_national, ranked=ranked[r.run.pk])
+        for r in sorted(lines, key=lambda r: r.run.cycle.year)
     ]
