@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -497,7 +498,7 @@ def _ranked_counts(runs: list[ResultRun]) -> dict[int, int]:
             .values_list("run", "n")
         )
         counted = dict.fromkeys(missing, 0) | dict(rows)
-    return {run.pk: _ranked_kept.get(run_key(run), lambda r=run: counted[r.pk]) for run in runs}
+    return {run.pk: _ranked_kept.get(run_key(run), partial(counted.__getitem__, run.pk)) for run in runs}
 
 
 def region_history(region_id: int, *, coordinator: bool) -> list[HistoryPoint]:
