@@ -2,11 +2,11 @@
 
 The region's report (without the assessors' feedback), its radar charts, item scores, peers
 and intervals depend on the run's stored rows, which never change, and on a few other things,
-all in the key: the region, the cycle's framework, the page's language and decimal mark,
-whether the reader may see the run's peers and intervals (the coordinator, or anyone once the
-cycle is published) and whether the run is published, the previous cycle's current run (last
-year's scores) and year, and the names, slugs and kinds of the regions (read on every
-request: a renamed region is a new key).
+all in the key: the region, the cycle's slug, year and framework, the page's language and
+decimal mark, whether the reader may see the run's peers and intervals (the coordinator, or
+anyone once the cycle is published), whether the run is published, the previous cycle's
+current run (last year's scores) and year, the links' script prefix, and the names, slugs and
+kinds of the regions (read on every request: a renamed region is a new key).
 
 Who may open the page, whether the reader sees the assessors' feedback, the feedback itself
 and the region's history over the cycles (other runs, their publication) are decided and read
@@ -86,6 +86,7 @@ def region_page(results: RegionResults, *, previous_year: int | None) -> RegionP
         run_key(run),
         row.region_id,
         access.cycle.slug,
+        access.cycle.year,  # the radar charts' legend
         access.cycle.framework.digest,
         get_script_prefix(),
         get_language(),
