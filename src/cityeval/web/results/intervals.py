@@ -39,12 +39,14 @@ here is one or two queries, whatever the number of regions.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import polars as pl
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from cityeval.engine import Framework, InputError
 from cityeval.engine.scoring import ScoreResult
@@ -52,6 +54,7 @@ from cityeval.engine.uncertainty import uncertainty
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.evaluations.templatetags.cityeval import decimal_mark, percent
 from cityeval.web.results.charts import IntervalRow, interval_svg
+from cityeval.web.results.kept import Kept, run_key
 from cityeval.web.results.models import RegionInterval, RegionResult, ResultRun, RunUncertainty
 from cityeval.web.results.selectors import ResultsAccess
 from cityeval.web.results.stored import BATCH, finite_or_none
@@ -277,10 +280,10 @@ class NationalIntervals:
 
     record: RunUncertainty | None
     reason: str
-    by_region: dict[int, RankInterval] = field(default_factory=dict)
+    by_region: Mapping[int, RankInterval] = field(default_factory=dict)
     blocks: int = 0  # tied blocks of two or more regions
     method: str = ""  # method_text of the record
-    shares: list[Share] = field(default_factory=list)  # of all finals, in the sources' order
+    shares: Sequence[Share] = field(default_factory=list)  # of all finals, in the sources' order
 
     def get(self, region_id: int) -> RankInterval | None:
         return self.by_region.get(region_id)
@@ -329,6 +332,10 @@ def national_intervals(access: ResultsAccess) -> NationalIntervals:
     run = _readable(access)
     if run is None:
         return NationalIntervals(record=None, reason="")
+    return _national_intervals(run)
+
+
+def _national_intervals(run: ResultRun) -> NationalIntervals:
     record = None if run.level == ResultRun.Level.COMPONENT else _uncertainty_of(run)
     reason = why_none(run, record)
     if reason or record is None:
@@ -350,11 +357,28 @@ def national_intervals(access: ResultsAccess) -> NationalIntervals:
     return NationalIntervals(
         record=record,
         reason="",
-        by_region=by_region,
+        by_region=MappingProxyType(by_region),
         blocks=max(blocks.values(), default=0),
         method=method_text(record),
-        shares=ordered_shares(record, record.shares),
+        shares=tuple(ordered_shares(record, record.shares)),
     )
+
+
+NATIONAL_KEPT = 16
+_national_kept: Kept[NationalIntervals] = Kept(NATIONAL_KEPT)
+
+
+def national_intervals_kept(access: ResultsAccess) -> NationalIntervals:
+    """:func:`national_intervals`, kept by the process (see :mod:`.kept`): a run's intervals
+    and uncertainty record are stored with it and never change. Who may read them is decided
+    on every call, before the cache; the key holds the rest of what the value depends on —
+    whether the run is published (the reason given when it has none), the page's language
+    (the method's words, the sources' names) and decimal mark."""
+    run = _readable(access)
+    if run is None:
+        return NationalIntervals(record=None, reason="")
+    key = (run_key(run), run.published_at is not None, get_language(), decimal_mark())
+    return _national_kept.get(key, lambda: _national_intervals(run))
 
 
 @dataclass(frozen=True)

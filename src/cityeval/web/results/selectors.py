@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import polars as pl
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -30,6 +30,7 @@ from cityeval.web.accounts.models import Role
 from cityeval.web.evaluations.models import Cycle
 from cityeval.web.panels.tables import feedback_for
 from cityeval.web.regions.models import Region
+from cityeval.web.results.kept import Kept, run_key
 from cityeval.web.results.models import (
     AgreementResult,
     DimensionResult,
@@ -139,10 +140,10 @@ class NationalLine:
     participant: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NationalRow:
     result: NationalLine
-    components: list[float | None]  # in the framework's component order
+    components: tuple[float | None, ...]  # in the framework's component order
 
 
 def sortable_columns(framework: Framework) -> list[str]:
@@ -171,7 +172,7 @@ def _sort_key(column: str, framework: Framework) -> Callable[[NationalRow], Any]
 
 
 # The run's columns of a NationalLine, in its order (around the region's name and slug).
-_LINE_COLUMNS = (
+LINE_COLUMNS = (
     "region_id",
     "group",
     "province",
@@ -182,6 +183,37 @@ _LINE_COLUMNS = (
     "coverage",
     "participant",
 )
+
+
+# The national table's rows of a run for the regions' names as read (kept per run, component
+# codes and names: see ``kept``): a run's lines never change, and a renamed region is a new key.
+NATIONAL_ROWS_KEPT = 16
+_national_rows_kept: Kept[tuple[NationalRow, ...]] = Kept(NATIONAL_ROWS_KEPT)
+
+
+def _rows_in_rank_order(
+    run: ResultRun, codes: tuple[str, ...], named: tuple[tuple[int, str, str], ...]
+) -> tuple[NationalRow, ...]:
+    """Every line of the run whose region is in ``named`` (``pk, name, slug``), in national
+    rank order (the unranked last), then by name."""
+    lines = run_lines(run)
+    names = {pk: (name, slug) for pk, name, slug in named}
+    out = []
+    columns = zip(*(lines[field] for field in (*LINE_COLUMNS, "components")), strict=True)
+    for pk, *values, components in columns:
+        if pk not in names:
+            continue
+        name, slug = names[pk]
+        line = NationalLine(pk, name, slug, *values)
+        out.append(NationalRow(line, tuple(components.get(code) for code in codes)))
+    out.sort(
+        key=lambda row: (
+            row.result.rank_national is None,
+            row.result.rank_national or 0,
+            row.result.region_name,
+        )
+    )
+    return tuple(out)
 
 
 def national_rows(
@@ -199,29 +231,21 @@ def national_rows(
 
     An unknown ``sort`` falls back to the national rank. Ties keep the rank order.
     """
-    lines = run_lines(run)
     # Names and slugs are the region's, read now (every region: about 550, fewer than the
     # run's subquery costs); a search matches as the database does.
-    regions = Region.objects.order_by()
+    regions = Region.objects.order_by("pk")
     if search:
         regions = regions.filter(name__icontains=search)
-    named = {pk: (name, slug) for pk, name, slug in regions.values_list("pk", "name", "slug")}
-    codes = framework.component_codes
-    out = []
-    columns = zip(*(lines[field] for field in (*_LINE_COLUMNS, "components")), strict=True)
-    for pk, group_, province_, *values, components in columns:
-        if pk not in named or (province and province_ != province) or (group and group_ != group):
-            continue
-        name, slug = named[pk]
-        line = NationalLine(pk, name, slug, group_, province_, *values)
-        out.append(NationalRow(line, [components.get(code) for code in codes]))
-    out.sort(
-        key=lambda row: (
-            row.result.rank_national is None,
-            row.result.rank_national or 0,
-            row.result.region_name,
-        )
+    named = tuple(regions.values_list("pk", "name", "slug"))
+    codes = tuple(framework.component_codes)
+    rows = _national_rows_kept.get(
+        (run_key(run), codes, named), lambda: _rows_in_rank_order(run, codes, named)
     )
+    out = [
+        row
+        for row in rows
+        if (not province or row.result.province == province) and (not group or row.result.group == group)
+    ]
     if sort not in sortable_columns(framework):
         sort, descending = "rank_national", False
     key = _sort_key(sort, framework)
@@ -455,26 +479,43 @@ class HistoryPoint:
     ranked: int
 
 
+# How many regions each run ranked: a run's lines never change (see ``kept``).
+RANKED_KEPT = 64
+_ranked_kept: Kept[int] = Kept(RANKED_KEPT)
+
+
+def _ranked_counts(runs: list[ResultRun]) -> dict[int, int]:
+    """Each run's count of ranked regions, kept per run; the runs not kept yet are counted in
+    one query, whatever their number."""
+    missing = [run.pk for run in runs if run_key(run) not in _ranked_kept]
+    counted: dict[int, int] = {}
+    if missing:
+        rows = (
+            RegionResult.objects.filter(run_id__in=missing, rank_national__isnull=False)
+            .order_by()
+            .values("run")
+            .annotate(n=Count("pk"))
+            .values_list("run", "n")
+        )
+        counted = dict.fromkeys(missing, 0) | dict(rows)
+    return {run.pk: _ranked_kept.get(run_key(run), partial(counted.__getitem__, run.pk)) for run in runs}
+
+
 def region_history(region_id: int, *, coordinator: bool) -> list[HistoryPoint]:
     """The region's final in every cycle whose results the user may see, oldest first. One
-    query, whatever the number of cycles: each run's count of ranked regions is a subquery."""
-    ranked = (
-        RegionResult.objects.filter(run=OuterRef("run"), rank_national__isnull=False)
-        .order_by()
-        .values("run")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    query, whatever the number of cycles (two when a run's count of ranked regions is not kept
+    yet: see :func:`_ranked_counts`)."""
     rows = (
         RegionResult.objects.filter(run__is_current=True, region_id=region_id)
         .select_related("run__cycle")
-        .annotate(ranked=Coalesce(Subquery(ranked), 0))
         # The cycles' order (one current run each), without the lines' own (the region's name).
         .order_by("-run__cycle__year", "run__cycle__slug")
     )
     if not coordinator:
         rows = rows.filter(run__cycle__status=Cycle.Status.PUBLISHED)
+    lines = list(rows)
+    ranked = _ranked_counts([r.run for r in lines])
     return [
-        HistoryPoint(cycle=r.run.cycle, final=r.final, rank_national=r.rank_national, ranked=r.ranked)
-        for r in sorted(rows, key=lambda r: r.run.cycle.year)
+        HistoryPoint(cycle=r.run.cycle, final=r.final, rank_national=r.rank_national, ranked=ranked[r.run.pk])
+        for r in sorted(lines, key=lambda r: r.run.cycle.year)
     ]

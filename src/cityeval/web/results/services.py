@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from typing import Any
 
 import polars as pl
@@ -279,21 +280,30 @@ def conflicts_digest(cycle: Cycle) -> str:
     """SHA-256 of the cycle's conflicted (region id, user id) pairs, sorted (see
     ``conflicted_pairs``): recorded on a run, so that staleness is decided without reading
     the scores while neither the pairs nor the inputs version moved."""
-    pairs = sorted(conflicted_pairs(cycle))
-    return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()
+    return _pairs_digest(frozenset(conflicted_pairs(cycle)))
 
 
-def scores_changed_since(run: ResultRun) -> bool:
+@lru_cache(maxsize=8)
+def _pairs_digest(pairs: frozenset[tuple[int, int]]) -> str:
+    """The digest of ``pairs``, remembered: a pure function of them, asked for with the same
+    pairs by every look at the national page (the stale check)."""
+    return hashlib.sha256(json.dumps(sorted(pairs)).encode()).hexdigest()
+
+
+def scores_changed_since(run: ResultRun, *, cycle: Cycle | None = None) -> bool:
     """Whether what the run was computed from changed since (possible when the cycle was
     reopened), so the stored results are out of date: the cycle's inputs version moved (a
     score, revision, consolidated score, conflict, participation or panel assignment was
     written; see ``cycle_inputs_changed``), the assessors left out for a conflict of interest
     are not the same (a regional role given meanwhile), or the previous cycle's results were
     replaced. Decided by counters and ids, never by clocks. Published and imported runs are
-    never out of date."""
+    never out of date.
+
+    ``cycle``: the run's cycle, if the caller read it in this request (else it is read)."""
     if run.level != ResultRun.Level.ITEM or run.published_at is not None:
         return False
-    cycle = Cycle.objects.get(pk=run.cycle_id)
+    if cycle is None or cycle.pk != run.cycle_id:
+        cycle = Cycle.objects.get(pk=run.cycle_id)
     if run.inputs_version is None or run.inputs_version != cycle.inputs_version:
         return True
     # The same scores (the version) and the same conflicted pairs leave out the same

@@ -186,6 +186,12 @@ def run_lines(run: ResultRun) -> RunLines:
     return lines
 
 
+def forget_lines() -> None:
+    """Forget every run's kept lines (``kept.forget_all``, for tests)."""
+    with _kept_lock:
+        _kept_lines.clear()
+
+
 def region_names(run: ResultRun) -> dict[int, str]:
     """The name of each region of the run, read now (names are the region's, not the run's)."""
     ids = RegionResult.objects.filter(run=run).values("region_id")

@@ -9,8 +9,6 @@ coordinator (403 to other logged-in users).
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -18,8 +16,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.formats import localize
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -32,37 +28,33 @@ from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.models import Cycle, Stage
 from cityeval.web.evaluations.phases import Activity
 from cityeval.web.evaluations.services import framework_version_chosen
-from cityeval.web.evaluations.templatetags.cityeval import decimal_mark, number_formatter
+from cityeval.web.evaluations.templatetags.cityeval import decimal_mark
 from cityeval.web.imports import REFUSED_STATUS, ImportRejected, read_upload
 from cityeval.web.jobs.models import Job
 from cityeval.web.jobs.services import job_enqueue
 from cityeval.web.labels import page_label
-from cityeval.web.listing import Filter, list_query, listing, slug_links
+from cityeval.web.listing import Filter, list_query, listing
 from cityeval.web.refusals import Refused
-from cityeval.web.results.charts import histogram_svg
 from cityeval.web.results.exports import FORMATS
 from cityeval.web.results.forms import HistoryImportForm, LetterDetailsForm
 from cityeval.web.results.history import history_import
-from cityeval.web.results.intervals import NationalIntervals, national_intervals, region_intervals
+from cityeval.web.results.intervals import national_intervals_kept
 from cityeval.web.results.jobs import cycle_letter_enqueue, export_file
 from cityeval.web.results.letters import (
     cycle_letter_context,
     pdf_response,
-    region_charts,
     region_letter_context,
 )
 from cityeval.web.results.models import LetterDetails, ResultRun
-from cityeval.web.results.peers import region_peers
+from cityeval.web.results.national_table import histogram, table_rows
+from cityeval.web.results.region_page import region_page, with_feedback
 from cityeval.web.results.selectors import (
-    NationalRow,
     ResultsAccess,
     cycle_report_of,
     filter_choices,
     national_rows,
     ranked_count,
     region_history,
-    region_items,
-    region_report_of,
     region_results,
     results_access,
     sortable_columns,
@@ -73,7 +65,6 @@ from cityeval.web.results.services import (
     letter_details_save,
     scores_changed_since,
 )
-from cityeval.web.results.templatetags.results_tags import rank_cell
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -96,7 +87,9 @@ def national(request: HttpRequest, cycle: str) -> HttpResponse:
         "components": framework.components,
         "can_compute": access.is_coordinator and phases.refusal(access.cycle, Activity.COMPUTE) is None,
         "can_publish": access.is_coordinator and phases.can(access.cycle, "publish") and access.run,
-        "stale": access.is_coordinator and access.run is not None and scores_changed_since(access.run),
+        "stale": access.is_coordinator
+        and access.run is not None
+        and scores_changed_since(access.run, cycle=access.cycle),
     }
     if access.run is not None:
         context |= _table(request, access)
@@ -120,13 +113,20 @@ def _table(request: HttpRequest, access: ResultsAccess) -> dict:
     rows = national_rows(
         run, framework, sort=sort, descending=descending, province=province, group=group, search=query.search
     )
-    finals = [r.result.final for r in rows if r.result.rank_national is not None]
+    finals = tuple(r.result.final for r in rows if r.result.rank_national is not None)
     table = listing(request, rows, filters=filters, id="national", search_label=_("Region name"))
-    intervals = national_intervals(access)
+    intervals = national_intervals_kept(access)
     return {
         "table": table,
         "intervals": intervals,
-        "rows": _table_rows(table.items, cycle=access.cycle.slug, intervals=intervals),
+        "rows": table_rows(
+            table.items,
+            run=run,
+            codes=tuple(framework.component_codes),
+            cycle=access.cycle.slug,
+            intervals=intervals,
+            readable=access.is_coordinator or access.published,
+        ),
         "ranked": ranked_count(run),
         "sort": sort,
         "descending": descending,
@@ -138,7 +138,7 @@ def _table(request: HttpRequest, access: ResultsAccess) -> dict:
             descending=descending,
             query={"province": province, "group": group, "q": query.search},
         ),
-        "histogram": histogram_svg(
+        "histogram": histogram(
             finals,
             title=_("Distribution of finals"),
             scale_min=framework.scale.min,
@@ -148,35 +148,6 @@ def _table(request: HttpRequest, access: ResultsAccess) -> dict:
         if finals
         else None,
     }
-
-
-def _table_rows(rows: Sequence[NationalRow], *, cycle: str, intervals: NationalIntervals) -> list[dict]:
-    """The page's lines of the national table as the cells show them, written once here
-    rather than by a template filter per cell: the same texts as the filters ``score``,
-    ``signed``, ``percent`` and the tag ``rank_cell``, with the decimal mark read once."""
-    link = slug_links("results:region", slug="region", cycle=cycle)
-    number = number_formatter()
-    lines = []
-    for row in rows:
-        line = row.result
-        components = "".join(f'<td class="num">{html.escape(number(value))}</td>' for value in row.components)
-        lines.append(
-            {
-                "slug": line.region_slug,
-                "url": link(line.region_slug),
-                "name": line.region_name,
-                "participant": line.participant,
-                "final": number(line.final),
-                "rank_cell": rank_cell(intervals, line),
-                "group": line.group,
-                "province": line.province,
-                "components": mark_safe(components),  # safe: every value escaped above
-                "improvement": number(line.improvement, signed=True),
-                "rank_province": "–" if line.rank_province is None else localize(line.rank_province),
-                "coverage": "–" if line.coverage is None else number(float(line.coverage) * 100, 0) + "%",
-            }
-        )
-    return lines
 
 
 def _headers(framework, *, sort: str, descending: bool, query: dict[str, str]) -> list[dict]:
@@ -216,22 +187,19 @@ def _headers(framework, *, sort: str, descending: bool, query: dict[str, str]) -
 def region(request: HttpRequest, cycle: str, region: str) -> HttpResponse:
     results = region_results(request.user, cycle, region)
     access = results.access
-    report = region_report_of(results)
     run = access.require_run()
+    page = region_page(results, previous_year=_previous_year(access))
     context = {
         "access": access,
         "cycle": access.cycle,
         "run": run,
         "region": results.row.region,
         "result": results.row,
-        "report": report,
+        "report": with_feedback(page.report, results),
         "framework": access.framework,
-        "charts": region_charts(report, year=access.cycle.year, previous_year=_previous_year(access)),
+        "page": page,
         "sees_feedback": results.sees_feedback,
-        "items": region_items(run, results.row.region_id),
         "history": region_history(results.row.region_id, coordinator=access.is_coordinator),
-        "peers": region_peers(access, results.row),
-        "intervals": region_intervals(access, results.row),
     }
     return render(request, "results/region.html", context)
 
