@@ -207,7 +207,11 @@ def score_items(
         .drop("__order__")
         # A component with no scored item counts 0 in the final; say so in its score too (its
         # coverage of 0 shows why), so that the component-level table re-scores to the same final.
+        # Sorted by region, and marked so: polars then adds up each region's weighted components
+        # (its final, in _finish) one after the other, in the framework's order, as it does for
+        # a table sorted by region and component (see score_components).
         .with_columns(
+            pl.col("region").set_sorted(),
             pl.col("score").fill_null(0.0),
             (pl.col("items_scored") / pl.col("items_expected")).alias("coverage"),
         )
@@ -225,7 +229,7 @@ def score_items(
             pl.len().alias("items_expected"),
         )
         .sort("__dimension__")
-        .drop("__dimension__")
+        .select(pl.col("region").set_sorted(), pl.exclude("region", "__dimension__"))
     )
     in_order = items.sort("__order__").select(
         "region", "component", "item", "dimension", "n_assessors",
