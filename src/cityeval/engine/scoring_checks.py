@@ -48,9 +48,11 @@ ITEM_COLUMNS = ("region", "group", "item", "assessor", "score")
 _TEXT = ("region", "group", "item", "assessor")
 _POS = "__position__"  # table order: "first" row means first in the table as given
 _CODE = "__group_code__"
-# Duplicate (region, item, assessor) keys are found by marking each key seen, in a table of all
-# possible keys, when there are at most this many per row (else by counting distinct keys).
-_MARKED_KEYS = 16
+# Duplicate (region, item, assessor) keys are found by marking each key seen in a table of all
+# possible keys (a bit each) when there are at most this many per row, or this many in all; else
+# by counting distinct keys, which takes several times longer.
+_MARKED_PER_ROW = 16
+_MARKED_ANYWAY = 2**20
 # A region's number (its place among the table's distinct regions) and a (region, item) pair as
 # one number: region number × number of framework items + the item's place in the framework.
 REGION_NUMBER = "__region__"
@@ -158,9 +160,16 @@ def _checked_at_once(
         [_region_runs(table, attributes), *[table.lazy().select(pl.col(c).unique()) for c in looked_at]]
     )
     runs, assessors = frames[0], frames[1].to_series()
-    regions = runs.get_column("region").unique()
+    regions = runs.get_column("region").unique(maintain_order=True)
     if not (_clean(regions) and _clean(assessors)):
         return None
+    # A table sorted by region has one run per region: its regions are numbered by their runs,
+    # in the order they come (else by their place among the distinct regions, a dearer lookup).
+    region_number = (
+        pl.col("region").rle_id().cast(pl.Int64).alias(REGION_NUMBER)
+        if runs.height == regions.len()
+        else _numbered("region", regions)
+    )
     items = pl.Series(list(framework.items_by_code), dtype=pl.String)
     scores = _score_values(table, frames[2].to_series()) if text_scores else number_parse(table, "score")
     if scores is None:
@@ -168,13 +177,13 @@ def _checked_at_once(
     value, refused = scores
     lazy = table.lazy().with_columns(
         value.alias("__score__"),
-        _numbered("region", regions),
+        region_number,
         _numbered("item", items),  # null for an empty or unknown item
         _numbered("assessor", assessors),
     )
     lazy = lazy.with_columns((pl.col(REGION_NUMBER) * items.len() + pl.col("__item__")).alias(ITEM_KEY))
     space = regions.len() * items.len() * assessors.len()
-    marked = space <= _MARKED_KEYS * table.height + 2**20  # else counted by n_unique, slower
+    marked = space <= max(_MARKED_PER_ROW * table.height, _MARKED_ANYWAY)
     summary = lazy.select(
         pl.len().alias("rows"),
         pl.col("__item__").null_count().alias("unknown items"),
