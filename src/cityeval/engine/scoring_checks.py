@@ -202,13 +202,11 @@ def _checked_at_once(
         counts["distinct"] = seen.sum()
     if counts["distinct"] < counts["rows"]:
         return None
-    one_value = [f"one {c}" for c in attributes]
-    per_region = runs.group_by("region", maintain_order=True).agg(
-        pl.col(*attributes).first(), *[_one_value(c) for c in attributes]
+    if runs.n_unique(["region", *attributes]) > regions.len():
+        return None  # a region with two groups or two provinces (a null counts as one)
+    per_region = runs.unique("region", keep="first", maintain_order=True).select(
+        _numbered("region", regions), pl.col("region", *attributes)
     )
-    if not per_region.select(pl.all_horizontal(one_value).all()).item():
-        return None
-    per_region = per_region.select(_numbered("region", regions), pl.col("region", *attributes))
     return _checked_groups(table, per_region, per_item_table, framework, keep_table)
 
 
@@ -283,11 +281,6 @@ def _clean(values: pl.Series, *, optional: bool = False) -> bool:
     if not optional and (present.len() < values.len() or (present == "").any()):
         return False
     return present.equals(present.str.strip_chars())
-
-
-def _one_value(column: str) -> pl.Expr:
-    """A region's rows all have the same value in the column (all nulls count as one value)."""
-    return (pl.col(column).n_unique() == 1).alias(f"one {column}")
 
 
 def _assessor_key(assessors: int) -> pl.Expr:
