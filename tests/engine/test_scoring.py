@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import polars as pl
@@ -440,3 +441,32 @@ def test_an_assessor_scoring_an_item_twice_is_found_by_marking_keys_or_counting_
     error = _error(_tiny_scores([*rows, ("S", "A", "first.a", "x", 4)]))
     assert (error.row, error.column) == (3, "assessor")
     assert error.reason == "assessor 'x' scored item 'first.a' of 'S' more than once"
+
+
+def test_a_final_is_its_weighted_components_added_in_the_frameworks_order_to_the_last_bit():
+    """final = Σ weight × component score, added one after the other in the framework's order of
+    components (as a calculator would), so that a result re-scored from the same scores gives
+    the very same number (not one differing in the 16th digit)."""
+    fw = load_framework("gmsc-2023")
+    rng = random.Random(3)
+    rows = [
+        {
+            "region": f"R{r:02d}",
+            "group": "REGULER",
+            "item": item.code,
+            "assessor": f"A{a}",
+            "score": rng.choice(levels),
+        }
+        for r in range(40)
+        for levels in [[0.0, 1.0, 2.5, 3.0, 3.3, 4.0]]
+        for _, item in fw.items_for("REGULER")
+        for a in range(3)
+    ]
+    result = score_items(pl.DataFrame(rows), fw)
+    weights = fw.weights_for("REGULER")
+    for region in result.regions.iter_rows(named=True):
+        final = 0.0
+        for code in fw.component_codes:
+            if code in weights:
+                final += weights[code] * (region[code] or 0.0)
+        assert region["final"] == final
