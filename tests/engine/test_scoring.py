@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from cityeval.engine import InputError, load_framework, parse_framework, score, score_items
+from cityeval.engine import InputError, load_framework, parse_framework, score, score_items, scoring_checks
 
 DATA = Path(__file__).parent / "data"
 TINY = parse_framework((DATA / "tiny.yaml").read_text(encoding="utf-8"))
@@ -397,3 +398,75 @@ def test_a_previous_final_of_0_is_a_non_participant_so_improvement_is_blank():
     previous = pl.DataFrame({"region": ["R1", "R2"], "final": [0.0, 1.5]})
     rows = {r["region"]: r["improvement"] for r in score(table, TINY, previous=previous).regions.to_dicts()}
     assert rows == {"R1": None, "R2": pytest.approx(0.5)}
+
+
+# A table sorted by region has one run of rows per region, and the item checks compare a
+# region's group and province among its runs; rows of a region apart from each other are checked
+# and scored as well (they are numbered by lookup instead).
+def test_the_same_scores_in_any_row_order_score_alike():
+    """By hand (tiny.yaml, group A): R: first.a = (3 + 4) / 2 = 3.5, the only scored item of
+    "first" (40 %): final 1.4; S: first.a = 2: final 0.8."""
+    together = _tiny_scores(
+        [("R", "A", "first.a", "x", 3), ("R", "A", "first.a", "y", 4), ("S", "A", "first.a", "x", 2)]
+    )
+    apart = together[[0, 2, 1]]
+    for table in (together, apart):
+        result = score_items(table, TINY)
+        assert dict(result.regions.select("region", "final").iter_rows()) == pytest.approx(
+            {"R": 1.4, "S": 0.8}
+        )
+    assert score_items(apart, TINY).regions.equals(score_items(together, TINY).regions)
+    assert score_items(apart, TINY).items.equals(score_items(together, TINY).items)
+
+
+@pytest.mark.parametrize("column", ["group", "province"])
+def test_a_region_whose_rows_are_apart_is_refused_for_a_second_group_or_province(column):
+    table = _tiny_scores(
+        [("R", "A", "first.a", "x", 3), ("S", "A", "first.a", "x", 3), ("R", "A", "first.b", "x", 3)]
+    ).with_columns(province=pl.lit("P"))
+    table = table.with_columns(pl.Series(column, ["A", "A", "B"] if column == "group" else ["P", "P", "Q"]))
+    error = _error(table)
+    assert (error.row, error.column) == (4, column)
+    first, later = ("A", "B") if column == "group" else ("P", "Q")
+    assert error.reason == f"region 'R' has {column} {later!r} here but {first!r} on an earlier row"
+
+
+@pytest.mark.parametrize("marked", [True, False], ids=["marked", "counted"])
+def test_an_assessor_scoring_an_item_twice_is_found_by_marking_keys_or_counting_them(monkeypatch, marked):
+    if not marked:  # as for a table whose possible keys are too many to mark
+        monkeypatch.setattr(scoring_checks, "_MARKED_PER_ROW", 0)
+        monkeypatch.setattr(scoring_checks, "_MARKED_ANYWAY", 0)
+    rows = [("R", "A", "first.a", "x", 3), ("S", "A", "first.a", "x", 3), ("R", "A", "first.b", "x", 3)]
+    assert score_items(_tiny_scores(rows), TINY).regions.height == 2
+    error = _error(_tiny_scores([*rows, ("S", "A", "first.a", "x", 4)]))
+    assert (error.row, error.column) == (3, "assessor")
+    assert error.reason == "assessor 'x' scored item 'first.a' of 'S' more than once"
+
+
+def test_a_final_is_its_weighted_components_added_in_the_frameworks_order_to_the_last_bit():
+    """final = Σ weight × component score, added one after the other in the framework's order of
+    components (as a calculator would), so that a result re-scored from the same scores gives
+    the very same number (not one differing in the 16th digit)."""
+    fw = load_framework("gmsc-2023")
+    rng = random.Random(3)
+    rows = [
+        {
+            "region": f"R{r:02d}",
+            "group": "REGULER",
+            "item": item.code,
+            "assessor": f"A{a}",
+            "score": rng.choice(levels),
+        }
+        for r in range(40)
+        for levels in [[0.0, 1.0, 2.5, 3.0, 3.3, 4.0]]
+        for _, item in fw.items_for("REGULER")
+        for a in range(3)
+    ]
+    result = score_items(pl.DataFrame(rows), fw)
+    weights = fw.weights_for("REGULER")
+    for region in result.regions.iter_rows(named=True):
+        final = 0.0
+        for code in fw.component_codes:
+            if code in weights:
+                final += weights[code] * (region[code] or 0.0)
+        assert region["final"] == final

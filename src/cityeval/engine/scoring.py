@@ -183,51 +183,75 @@ def score_items(
     )
     regions = checked.regions
     expected = _expected_items(regions, framework)
-    items = expected.join(checked.per_item, on=ITEM_KEY, how="left").with_columns(
-        pl.col("n_assessors").fill_null(0)
+    # Each expected item's aggregations, looked up by its key: a number below regions × items,
+    # so a table of them all finds a row's place (cheaper than a join). Kept in the expected
+    # items' order (each region's items in the framework's order): the means below add the
+    # scores up in that order.
+    per_item = checked.per_item
+    keys = pl.repeat(None, regions.height * len(framework.items_by_code), dtype=pl.UInt32, eager=True)
+    place = pl.lit(keys.scatter(per_item.get_column(ITEM_KEY), pl.int_range(per_item.height, eager=True)))
+    items = (
+        expected.lazy()
+        .with_columns(
+            pl.lit(per_item.get_column(c)).gather(place.gather(pl.col(ITEM_KEY)))
+            for c in per_item.columns
+            if c != ITEM_KEY
+        )
+        .with_columns(pl.col("n_assessors").fill_null(0))
     )
-    items = _apply_overrides(items, overrides, framework)
+    items = _apply_overrides(items, expected, overrides, framework)
     scored_value = pl.col("score") if unscored == "skip" else pl.col("score").fill_null(0.0)
-    # Components are grouped by a number (region by name, then component in the framework's
-    # order): cheaper than by text.
+    # Components and dimensions are grouped by a number (the region's place by name, then the
+    # component's or dimension's in the framework), which also sorts them: cheaper than by text.
+    span = len(framework.items_by_code)
     components = (
-        items.group_by(pl.col("__order__") // len(framework.items_by_code))
+        items.group_by(pl.col("__order__") // span)
         .agg(
             pl.col("region", "component", "weight").first(),
             scored_value.mean().alias("score"),
             pl.col("score").is_not_null().sum().alias("items_scored"),
             pl.len().alias("items_expected"),
         )
+        .sort("__order__")
         .drop("__order__")
-        .sort("region", _component_order(framework))  # a few thousand rows; as _finish expects
+        # A component with no scored item counts 0 in the final; say so in its score too (its
+        # coverage of 0 shows why), so that the component-level table re-scores to the same final.
+        # Sorted by region, and marked so: polars then adds up each region's weighted components
+        # (its final, in _finish) one after the other, in the framework's order, as it does for
+        # a table sorted by region and component (see score_components).
+        .with_columns(
+            pl.col("region").set_sorted(),
+            pl.col("score").fill_null(0.0),
+            (pl.col("items_scored") / pl.col("items_expected")).alias("coverage"),
+        )
     )
-    # A component with no scored item counts 0 in the final; say so in its score too (its
-    # coverage of 0 shows why), so that the component-level table re-scores to the same final.
-    components = components.with_columns(
-        pl.col("score").fill_null(0.0),
-        (pl.col("items_scored") / pl.col("items_expected")).alias("coverage"),
-    )
+    dimension = pl.col("__order__") // (span * len(framework.component_codes)) * _dimension_count(
+        framework
+    ) + pl.col("__dimension__")
     dimensions = (
         items.filter(pl.col("dimension").is_not_null())
-        .group_by("region", "dimension")
+        .group_by(dimension.alias("__dimension__"))
         .agg(
+            pl.col("region", "dimension").first(),
             pl.col("score").mean().alias("score"),
             pl.col("score").is_not_null().sum().alias("items_scored"),
             pl.len().alias("items_expected"),
         )
-        .sort("region", _dimension_order(framework))
+        .sort("__dimension__")
+        .select(pl.col("region").set_sorted(), pl.exclude("region", "__dimension__"))
     )
-    items = items.sort("__order__").select(
+    in_order = items.sort("__order__").select(
         "region", "component", "item", "dimension", "n_assessors",
         "panel_score", "consolidated", "score", "score_min", "score_max",
     )  # fmt: skip
+    components_table, dimensions_table, items_table = pl.collect_all([components, dimensions, in_order])
     return _finish(
         framework,
         level="item",
         regions=regions.drop(REGION_NUMBER),
-        components=components,
-        items=items,
-        dimensions=dimensions,
+        components=components_table,
+        items=items_table,
+        dimensions=dimensions_table,
         previous=previous,
         rank_non_participants=rank_non_participants,
         parameters={"consolidation": consolidation, "unscored": unscored},
@@ -236,8 +260,10 @@ def score_items(
 
 def _expected_items(regions: pl.DataFrame, framework: Framework) -> pl.DataFrame:
     """One row per (region, item) its group scores, with the item's catalogue entry, its
-    :data:`ITEM_KEY` and its place in the items table (``__order__``: by region, component in
-    the framework's order, item code), all as numbers so that joining and sorting stay cheap."""
+    :data:`ITEM_KEY`, its place in the items table (``__order__``: by region, component in
+    the framework's order, item code) and its dimension's place (``__dimension__``, see
+    :func:`_dimension_places`), all as numbers so that joining and sorting stay cheap. Each
+    region's items are in the catalogue's order."""
     codes = list(framework.items_by_code)
     place = {code: i for i, code in enumerate(codes)}
     alphabetical = {code: i for i, code in enumerate(sorted(codes))}
@@ -248,13 +274,16 @@ def _expected_items(regions: pl.DataFrame, framework: Framework) -> pl.DataFrame
             pl.col("component").replace_strict(components, return_dtype=pl.Int64) * len(codes)
             + pl.col("item").replace_strict(alphabetical, return_dtype=pl.Int64)
         ).alias("__within__"),
+        pl.col("dimension")
+        .replace_strict(_dimension_places(framework), default=None, return_dtype=pl.Int64)
+        .alias("__dimension__"),
     )
     span = len(components) * len(codes)
     numbered = regions.select(
         "region", "group", REGION_NUMBER, pl.col("region").rank("ordinal").cast(pl.Int64).alias("__rank__")
     )
     return (
-        numbered.join(items, on="group")
+        numbered.join(items, on="group", maintain_order="left_right")
         .with_columns(
             (pl.col(REGION_NUMBER) * len(codes) + pl.col("__item__")).alias(ITEM_KEY),
             (pl.col("__rank__") * span + pl.col("__within__")).alias("__order__"),
@@ -263,10 +292,24 @@ def _expected_items(regions: pl.DataFrame, framework: Framework) -> pl.DataFrame
     )
 
 
+def _dimension_places(framework: Framework) -> dict[str, int]:
+    """Each dimension of an item: its place in the framework's order (any other after them,
+    by name)."""
+    places = {d.code: i for i, d in enumerate(framework.dimensions)}
+    named = {framework.item_dimension(item) for _, item in framework.items_by_code.values()}
+    others = sorted(code for code in named if code is not None and code not in places)
+    return places | {code: len(places) + i for i, code in enumerate(others)}
+
+
+def _dimension_count(framework: Framework) -> int:
+    return max(len(_dimension_places(framework)), 1)
+
+
 def _apply_overrides(
-    items: pl.DataFrame, overrides: pl.DataFrame | None, framework: Framework
-) -> pl.DataFrame:
-    """Replace panel scores by the consolidated scores given for (region, item)."""
+    items: pl.LazyFrame, expected: pl.DataFrame, overrides: pl.DataFrame | None, framework: Framework
+) -> pl.LazyFrame:
+    """Replace panel scores by the consolidated scores given for (region, item); ``expected``
+    has each region's expected items."""
     items = items.with_columns(pl.col("score").alias("panel_score"))
     if overrides is None or overrides.height == 0:
         return items.with_columns(pl.lit(False).alias("consolidated"))
@@ -281,7 +324,7 @@ def _apply_overrides(
             row=duplicate[ROW],
             column="item",
         )
-    stray = table.join(items.select("region", "item"), on=["region", "item"], how="anti")
+    stray = table.join(expected.select("region", "item"), on=["region", "item"], how="anti")
     if stray.height:
         bad = stray.sort(ROW).row(0, named=True)
         raise InputError(
@@ -289,7 +332,7 @@ def _apply_overrides(
         )
     chosen = table.select("region", "item", pl.col("score").alias("__override__"))
     return (
-        items.join(chosen, on=["region", "item"], how="left")
+        items.join(chosen.lazy(), on=["region", "item"], how="left", maintain_order="left")
         .with_columns(
             pl.col("__override__").is_not_null().alias("consolidated"),
             pl.coalesce("__override__", "score").alias("score"),
@@ -385,11 +428,6 @@ def previous_finals(table: pl.DataFrame) -> pl.DataFrame:
 def _component_order(framework: Framework) -> pl.Expr:
     order = {code: i for i, code in enumerate(framework.component_codes)}
     return pl.col("component").replace_strict(order, return_dtype=pl.Int32)
-
-
-def _dimension_order(framework: Framework) -> pl.Expr:
-    order = {d.code: i for i, d in enumerate(framework.dimensions)}
-    return pl.col("dimension").replace_strict(order, return_dtype=pl.Int32, default=len(order))
 
 
 def _finish(

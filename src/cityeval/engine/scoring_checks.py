@@ -48,6 +48,11 @@ ITEM_COLUMNS = ("region", "group", "item", "assessor", "score")
 _TEXT = ("region", "group", "item", "assessor")
 _POS = "__position__"  # table order: "first" row means first in the table as given
 _CODE = "__group_code__"
+# Duplicate (region, item, assessor) keys are found by marking each key seen in a table of all
+# possible keys (a bit each) when there are at most this many per row, or this many in all; else
+# by counting distinct keys, which takes several times longer.
+_MARKED_PER_ROW = 16
+_MARKED_ANYWAY = 2**20
 # A region's number (its place among the table's distinct regions) and a (region, item) pair as
 # one number: region number × number of framework items + the item's place in the framework.
 REGION_NUMBER = "__region__"
@@ -140,22 +145,31 @@ def _checked_at_once(
 
     Nothing here looks for a bad row: each check is a count or a comparison over the whole
     table, computed in one plan with the groups the scoring needs: how many items are not the
-    framework's (an empty item is none of them), how many distinct (region, item, assessor)
-    keys there are, whether each region has one group and one province (its smallest value is
-    its largest). Groups and provinces are then checked once per region, regions and assessors
-    among their distinct values. None of these can miss a problem; a table they cannot vouch
-    for goes to the row by row checks, which find the problem or pass it (two spellings of one
-    group in a region, say).
+    framework's (an empty item is none of them), whether a (region, item, assessor) key comes
+    twice, whether each region has one group and one province (:func:`_region_runs`). Groups
+    and provinces are then checked once per region, regions and assessors among their distinct
+    values. None of these can miss a problem; a table they cannot vouch for goes to the row by
+    row checks, which find the problem or pass it (two spellings of one group in a region, say).
     """
     attributes = ["group", *(["province"] if "province" in table.columns else [])]
     if any(table.schema[c] != pl.String for c in [*_TEXT, *attributes]):
         return None  # numbers as text: the row by row checks cast them
     text_scores = table.schema["score"] == pl.String
-    looked_at = ["region", "assessor", *(["score"] if text_scores else [])]
-    frames = pl.collect_all([table.lazy().select(pl.col(c).unique()) for c in looked_at])
-    regions, assessors = (frame.to_series() for frame in frames[:2])
+    looked_at = ["assessor", *(["score"] if text_scores else [])]
+    frames = pl.collect_all(
+        [_region_runs(table, attributes), *[table.lazy().select(pl.col(c).unique()) for c in looked_at]]
+    )
+    runs, assessors = frames[0], frames[1].to_series()
+    regions = runs.get_column("region").unique(maintain_order=True)
     if not (_clean(regions) and _clean(assessors)):
         return None
+    # A table sorted by region has one run per region: its regions are numbered by their runs,
+    # in the order they come (else by their place among the distinct regions, a dearer lookup).
+    region_number = (
+        pl.col("region").rle_id().cast(pl.Int64).alias(REGION_NUMBER)
+        if runs.height == regions.len()
+        else _numbered("region", regions)
+    )
     items = pl.Series(list(framework.items_by_code), dtype=pl.String)
     scores = _score_values(table, frames[2].to_series()) if text_scores else number_parse(table, "score")
     if scores is None:
@@ -163,34 +177,47 @@ def _checked_at_once(
     value, refused = scores
     lazy = table.lazy().with_columns(
         value.alias("__score__"),
-        _numbered("region", regions),
+        region_number,
         _numbered("item", items),  # null for an empty or unknown item
         _numbered("assessor", assessors),
     )
     lazy = lazy.with_columns((pl.col(REGION_NUMBER) * items.len() + pl.col("__item__")).alias(ITEM_KEY))
+    space = regions.len() * items.len() * assessors.len()
+    marked = space <= max(_MARKED_PER_ROW * table.height, _MARKED_ANYWAY)
     summary = lazy.select(
         pl.len().alias("rows"),
         pl.col("__item__").null_count().alias("unknown items"),
         refused.any().alias("not a number"),
         _outside(framework).any().alias("outside"),
-        _distinct_keys(regions.len() * items.len(), assessors.len()),
-    )
-    per_region = lazy.group_by(REGION_NUMBER, maintain_order=True).agg(
-        pl.col("region", *attributes).first(), *[_one_value(c) for c in attributes]
+        *([] if marked else [_distinct_keys(regions.len() * items.len(), assessors.len())]),
     )
     per_key = lazy.select(ITEM_KEY, pl.col("__score__").alias("score")).group_by(ITEM_KEY).agg(*per_item)
-    found, per_region_table, per_item_table = pl.collect_all([summary, per_region, per_key])
+    keys = [lazy.select(_assessor_key(assessors.len()))] if marked else []
+    found, per_item_table, *key_table = pl.collect_all([summary, per_key, *keys])
     counts = found.row(0, named=True)
-    one_value = [f"one {c}" for c in attributes]
-    if (
-        counts["unknown items"]
-        or counts["not a number"]
-        or counts["outside"]
-        or counts["distinct"] < counts["rows"]
-        or not per_region_table.select(pl.all_horizontal(one_value).all()).item()
-    ):
+    if counts["unknown items"] or counts["not a number"] or counts["outside"]:
         return None
-    return _checked_groups(table, per_region_table.drop(one_value), per_item_table, framework, keep_table)
+    if marked:  # every key is a number below space (no unknown item): mark each one seen
+        seen = pl.zeros(space, pl.Boolean, eager=True).scatter(key_table[0].to_series(), True)
+        counts["distinct"] = seen.sum()
+    if counts["distinct"] < counts["rows"]:
+        return None
+    if runs.n_unique(["region", *attributes]) > regions.len():
+        return None  # a region with two groups or two provinces (a null counts as one)
+    per_region = runs.unique("region", keep="first", maintain_order=True).select(
+        _numbered("region", regions), pl.col("region", *attributes)
+    )
+    return _checked_groups(table, per_region, per_item_table, framework, keep_table)
+
+
+def _region_runs(table: pl.DataFrame, attributes: list[str]) -> pl.LazyFrame:
+    """The first row of each run of rows with the same region and attributes (group, province),
+    in table order: a region's first row is its first run's, and the region has one value of
+    each attribute if all its runs have the same. A table sorted by region has one run per
+    region, so a region's values are compared among a few rows, not among all of its rows."""
+    columns = ["region", *attributes]
+    run = pl.struct(columns).rle_id()
+    return table.lazy().select(columns).filter(run.diff().fill_null(1) != 0)
 
 
 def _checked_groups(
@@ -256,11 +283,9 @@ def _clean(values: pl.Series, *, optional: bool = False) -> bool:
     return present.equals(present.str.strip_chars())
 
 
-def _one_value(column: str) -> pl.Expr:
-    """A region's rows all have the same value in the column (all nulls count as one value)."""
-    nulls = pl.col(column).null_count()
-    same = (pl.col(column).min() == pl.col(column).max()) & (nulls == 0)
-    return (same | (nulls == pl.len())).alias(f"one {column}")
+def _assessor_key(assessors: int) -> pl.Expr:
+    """A (region, item, assessor) key as one number, below (region, item) pairs × assessors."""
+    return pl.col(ITEM_KEY) * assessors + pl.col("__assessor__")
 
 
 def _distinct_keys(pairs: int, assessors: int) -> pl.Expr:
@@ -271,7 +296,7 @@ def _distinct_keys(pairs: int, assessors: int) -> pl.Expr:
     a collision only sends the table to the row by row checks).
     """
     if pairs * assessors < 2**62:
-        key = pl.col(ITEM_KEY) * assessors + pl.col("__assessor__")
+        key = _assessor_key(assessors)
     else:
         key = pl.struct("region", "item", "assessor").hash()
     return key.n_unique().alias("distinct")
