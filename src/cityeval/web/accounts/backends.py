@@ -20,17 +20,38 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import AllowAllUsersModelBackend
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Exists, OuterRef, QuerySet
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+# Set on the session's user: whether it had a confirmed authenticator device when it was read.
+# The two-factor gate asks this on every request of a session without a passed code (every
+# session of a user without two-factor sign-in): read with the user, it costs no query of its own.
+LOADED_HAS_DEVICE = "cityeval_has_device"
+
+
+def _users() -> QuerySet:
+    confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    return get_user_model()._default_manager.annotate(**{LOADED_HAS_DEVICE: Exists(confirmed)})
 
 
 class AccountBackend(AllowAllUsersModelBackend):
     """``authenticate``: the account whose password is right, deactivated or not (the log-in
-    form refuses a deactivated one); ``get_user`` (the session's user): active accounts only."""
+    form refuses a deactivated one); ``get_user`` (the session's user): active accounts only,
+    read with whether they have an authenticator device (``LOADED_HAS_DEVICE``)."""
 
     def get_user(self, user_id: Any) -> Any:
-        user = super().get_user(user_id)
-        return user if user is not None and user.is_active else None
+        try:
+            user = _users().get(pk=user_id)
+        except ObjectDoesNotExist:
+            return None
+        return user if user.is_active else None
 
     async def aget_user(self, user_id: Any) -> Any:
-        user = await super().aget_user(user_id)
-        return user if user is not None and user.is_active else None
+        try:
+            user = await _users().aget(pk=user_id)
+        except ObjectDoesNotExist:
+            return None
+        return user if user.is_active else None
