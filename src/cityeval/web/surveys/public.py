@@ -16,6 +16,7 @@ import uuid
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from cityeval.engine import Framework
 from cityeval.engine.survey import question_name
 from cityeval.web.accounts.access import memberships
 from cityeval.web.accounts.models import Role
@@ -26,9 +27,9 @@ from cityeval.web.surveys import texts
 from cityeval.web.surveys.forms import started_token, submission_from_post
 from cityeval.web.surveys.limits import RateLimited
 from cityeval.web.surveys.models import SurveyForm
-from cityeval.web.surveys.readiness import subdimensions_of
+from cityeval.web.surveys.readiness import framework_of, subdimensions_of
 from cityeval.web.surveys.responses import Submission, response_submit
-from cityeval.web.surveys.selectors import entries_of, public_form
+from cityeval.web.surveys.selectors import public_form, public_page_form, services_named
 from cityeval.web.surveys.services import InvalidInput, SurveyClosed, form_accepts_responses
 
 STAFF_ROLES = (Role.REGIONAL_ADMIN, Role.OPD_CONTRIBUTOR)
@@ -41,21 +42,28 @@ def may_assist(user, form: SurveyForm) -> bool:
     return any(m.role in STAFF_ROLES and m.region_id == region_id for m in memberships(user))
 
 
+def _framework(form: SurveyForm) -> Framework:
+    """The form's framework: by the content hash the page's selector read
+    (:func:`public_page_form`), parsed once per process, else through its cycle."""
+    digest = getattr(form, "framework_digest", None)
+    return framework_of(digest) if digest else form.plan.participation.cycle.framework.framework
+
+
 def _services(form: SurveyForm) -> dict[str, str]:
     """Per sub-dimension the form asks about, the programme it asks about, named so that
     respondents know which service ("E-Padi (Bapenda)")."""
-    entries = entries_of(form.plan)
-    framework = form.plan.participation.cycle.framework.framework
+    named = services_named(form.plan_id)
+    framework = _framework(form)
     names = {}
     for sub in subdimensions_of(framework, form.dimension, form.subdimension):
-        entry = entries.get(sub)
-        if entry is not None and entry.programme is not None:
-            names[sub] = f"{entry.programme.name} ({entry.programme.owner})"
+        if sub in named:
+            name, owner_short, owner_name = named[sub]
+            names[sub] = f"{name} ({owner_short or owner_name})"  # the OPD as str(Opd) writes it
     return names
 
 
 def _subject(form: SurveyForm) -> str:
-    framework = form.plan.participation.cycle.framework.framework
+    framework = _framework(form)
     for dim in framework.dimensions:
         if dim.code == form.dimension:
             if not form.subdimension:
@@ -75,7 +83,7 @@ def _page(
     started: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    framework = form.plan.participation.cycle.framework.framework
+    framework = _framework(form)
     statements = framework.statements_by_code
     answers = submission.answers if submission else {}
     # The stamp is signed for this response id, so a malformed id gets a fresh one (and stamp).
@@ -136,9 +144,10 @@ def _closed(request: HttpRequest, form: SurveyForm) -> HttpResponse:
 
 @open_to_everyone  # a signed-in person who has not yet given the code answers as anyone
 def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
-    form = public_form(token)
     if request.method != "POST":
+        form = public_page_form(token)
         return _page(request, form) if form_accepts_responses(form) else _closed(request, form)
+    form = public_form(token)
     staff = may_assist(request.user, form)
     submission = submission_from_post(form, request.POST, may_assist=staff)
     try:
