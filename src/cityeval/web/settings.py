@@ -336,6 +336,7 @@ SURVEY_MIN_SECONDS = env_float("SURVEY_MIN_SECONDS", 60.0)
 # Assessor panels: an item is flagged when its scores span at least this many levels.
 PANEL_DISAGREEMENT_RANGE = env_float("PANEL_DISAGREEMENT_RANGE", 2.0)
 
+SESSION_ENGINE = "cityeval.web.accounts.sessions"  # Django's database sessions, read with SQL written once
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # E-mail. EMAIL_BACKEND picks Django's backend by short name: "console" (the development default:
