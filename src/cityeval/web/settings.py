@@ -123,6 +123,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
 ]
 
+# No GZipMiddleware: the app compresses no response, since a compressed page that reflects a
+# secret leaks it (BREACH). nginx compresses pages and JSON outside /accounts/, where the
+# secrets that repeat are shown (deploy/nginx-cityeval.conf says why that is safe).
 MIDDLEWARE = [
     # First: the request id covers everything after it; the probes skip host checks and log-in.
     "cityeval.web.ops.logs.RequestLogMiddleware",
