@@ -25,8 +25,8 @@ def _read_sql(alias: str) -> str:
     if found is None:
         quote = connections[alias].ops.quote_name
         meta = Session._meta
-        names = ("session_key", "session_data", "expire_date")
-        column = {name: quote(meta.get_field(name).column) for name in names}
+        fields = {field.name: field for field in meta.concrete_fields}
+        column = {name: quote(fields[name].column) for name in ("session_key", "session_data", "expire_date")}
         found = _sql[alias] = (
             f"SELECT {column['session_data']} FROM {quote(meta.db_table)} "
             f"WHERE {column['session_key']} = %s AND {column['expire_date']} > %s"
@@ -48,7 +48,8 @@ def session_data(session_key: str) -> str | None:
 
 class SessionStore(db.SessionStore):
     def load(self) -> dict[str, Any]:
-        data = session_data(self.session_key)
+        # Django's store reads only with a key (SessionBase._get_session); an empty one finds nothing.
+        data = session_data(self.session_key or "")
         if data is None:
             self._session_key = None  # as Django's store does for a missing or expired session
             return {}
