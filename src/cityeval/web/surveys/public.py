@@ -96,6 +96,19 @@ def _page(
         response_id, started = str(uuid.uuid4()), ""
     services = _services(form)
     answer_choices = texts.answer_choices()
+    statement_rows: list[dict] = [
+        {
+            "code": code,
+            "name": question_name(code),
+            "label": page_label(statements[code][2].label),
+            "value": answers.get(code),
+            "errors": (errors or {}).get(code, []),
+            # A combined form asks about several services: each group of statements is
+            # headed by the service it is about.
+            "service": services.get(statements[code][1].code, "") if not form.subdimension else "",
+        }
+        for code in form.statements
+    ]
     context = {
         "form": form,
         "region": form.plan.participation.region,
@@ -117,19 +130,7 @@ def _page(
                 "TITLE",
             )
         },
-        "statements": [
-            {
-                "code": code,
-                "name": question_name(code),
-                "label": page_label(statements[code][2].label),
-                "value": answers.get(code),
-                "errors": (errors or {}).get(code, []),
-                # A combined form asks about several services: each group of statements is
-                # headed by the service it is about.
-                "service": services.get(statements[code][1].code, "") if not form.subdimension else "",
-            }
-            for code in form.statements
-        ],
+        "statements": statement_rows,
         "answers": answer_choices,
         "ages": texts.age_choices(),
         "sexes": texts.sex_choices(),
@@ -139,7 +140,7 @@ def _page(
         "errors": errors or {},
         "may_assist": may_assist(request.user, form),
     }
-    context["statement_fieldsets"] = statement_fieldsets(context["statements"], answer_choices)
+    context["statement_fieldsets"] = statement_fieldsets(statement_rows, answer_choices)
     return render(request, "surveys/public_form.html", context, status=status)
 
 
