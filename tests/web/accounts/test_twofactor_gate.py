@@ -1,7 +1,8 @@
 """The two-factor gate asks on every request of an unverified session whether the user has a
-confirmed device (``twofactor.has_device``, an EXISTS query instead of reading the device): a
-device confirmed after the session began still gates that session at its next request, a
-device still being enrolled does not, and the question costs one query."""
+confirmed device (an EXISTS, read with the session's user, or ``twofactor.has_device`` for a
+user read otherwise): a device confirmed after the session began still gates that session at
+its next request, a device still being enrolled does not, and the question costs no query of
+its own beside the user's."""
 
 from __future__ import annotations
 
