@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import reverse
 
 from cityeval.web.demo import load_demo
-from cityeval.web.security import CONTENT_SECURITY_POLICY
+from cityeval.web.security import CONTENT_SECURITY_POLICY, carries_nul
 from cityeval.web.surveys.models import SurveyForm
 
 MAX_PAGES_PER_LOGIN = 40  # enough to reach every kind of page a login sees; keeps the test short
@@ -161,3 +161,21 @@ def test_the_api_docs_load_nothing_from_another_host_and_their_assets_are_served
         assert finders.find(asset.removeprefix("/static/")) is not None, asset
         served = client.get(asset)
         assert served.status_code == 200, asset
+
+
+@pytest.mark.parametrize(
+    ("query", "refused"),
+    [
+        ("q=a%00b", True),
+        ("a=1&q=%00", True),
+        ("q=a\x00b", True),
+        ("q%00=a", False),  # a parameter's name is not checked, as before
+        ("q=%2500", False),  # the text "%00", not a NUL
+        ("q=a+b&r=%C3%A9", False),
+        ("", False),
+    ],
+)
+def test_a_nul_in_the_query_is_found_without_parsing_every_query(rf, query, refused):
+    request = rf.get("/results/", QUERY_STRING=query)
+    assert carries_nul(request) is refused
+    assert (any("\x00" in value for value in request.GET.values())) is refused  # what a full parse finds

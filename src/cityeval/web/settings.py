@@ -123,6 +123,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
 ]
 
+# No GZipMiddleware: the app compresses no response, since a compressed page that reflects a
+# secret leaks it (BREACH). nginx compresses pages and JSON outside /accounts/, where the
+# secrets that repeat are shown (deploy/nginx-cityeval.conf says why that is safe).
 MIDDLEWARE = [
     # First: the request id covers everything after it; the probes skip host checks and log-in.
     "cityeval.web.ops.logs.RequestLogMiddleware",
@@ -336,6 +339,7 @@ SURVEY_MIN_SECONDS = env_float("SURVEY_MIN_SECONDS", 60.0)
 # Assessor panels: an item is flagged when its scores span at least this many levels.
 PANEL_DISAGREEMENT_RANGE = env_float("PANEL_DISAGREEMENT_RANGE", 2.0)
 
+SESSION_ENGINE = "cityeval.web.accounts.sessions"  # Django's database sessions, read with SQL written once
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # E-mail. EMAIL_BACKEND picks Django's backend by short name: "console" (the development default:

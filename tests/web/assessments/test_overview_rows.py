@@ -101,3 +101,13 @@ def test_more_answers_cost_no_more_queries(world, as_user, admin_a, answer, urls
         page = client.get(urls.overview).content.decode()
     assert len(four) == len(one)
     assert '<td class="num">2.00<br><span class="help">50%</span></td>' in _row(page, THRESHOLD_ITEM)
+
+
+def test_a_tables_body_is_its_rows_in_order_kept_as_html():
+    from django.utils.safestring import SafeString, mark_safe
+
+    from cityeval.web.assessments.overview import TableText
+
+    table = TableText(label="A", weight="10%", rows=[mark_safe("<tr>1</tr>"), mark_safe("<tr>&amp;2</tr>")])
+    assert table.body == "<tr>1</tr><tr>&amp;2</tr>" and isinstance(table.body, SafeString)
+    assert TableText(label="A", weight="", rows=[]).body == ""

@@ -156,3 +156,15 @@ def test_the_console_handler_masks_secret_paths():
     filters = settings.LOGGING["handlers"]["console"]["filters"]
     assert settings.LOGGING["filters"]["secret_path"]["()"] == "cityeval.web.ops.logs.SecretPathFilter"
     assert "secret_path" in filters and "request_id" in filters
+
+
+def test_with_the_access_line_off_its_path_is_not_worked_out(db, monkeypatch):
+    """LOG_FORMAT=text leaves the access line off: the path is not masked (which may resolve
+    the URL again) for a line nobody writes; the response still carries the request id."""
+    from cityeval.web.ops import logs
+
+    assert not logging.getLogger("cityeval.request").isEnabledFor(logging.INFO)
+    calls = []
+    monkeypatch.setattr(logs, "logged_path", lambda request: calls.append(request) or request.path)
+    response = Client().get("/healthz", HTTP_X_REQUEST_ID="trace-0001-abcd")
+    assert calls == [] and response["X-Request-ID"] == "trace-0001-abcd"

@@ -149,3 +149,22 @@ def test_api_accepts_a_bearer_token_and_refuses_a_wrong_one(admin_a):
 def test_the_openapi_schema_is_published(world):
     schema = Client().get("/api/openapi.json")
     assert schema.status_code == 200 and "/api/regions" in schema.json()["paths"]
+
+
+def test_the_dashboard_names_the_cycle_frameworks_dimensions_in_the_page_language(world, admin_a, as_user):
+    """The dimension rows come from the participation's framework, found by its content hash
+    (``framework_of_digest``): the GMSC's six dimensions, in English or Indonesian."""
+    from cityeval.web.regions.views import framework_of_digest
+
+    client = as_user(admin_a)
+    path = reverse("regions:dashboard", kwargs={"region": world.region_a.slug})
+    framework = world.cycle.framework.framework
+    assert framework_of_digest(world.cycle.framework.digest) is framework  # the parsed copy, kept
+    client.cookies["django_language"] = "en"
+    english = client.get(path).content.decode()
+    client.cookies["django_language"] = "id"
+    indonesian = client.get(path).content.decode()
+    for dimension in framework.dimensions:
+        assert f"<tr><td>{dimension.label.en}</td>" in english
+        assert f"<tr><td>{dimension.label.id}</td>" in indonesian
+    assert len(framework.dimensions) == 6

@@ -144,3 +144,18 @@ def test_the_api_reports_the_status_the_public_page_has(as_user, admin_a, plan, 
     Cycle.objects.filter(pk=world.cycle.pk).update(status=Cycle.Status.CLOSED)
     forms = {f["code"]: f for f in as_user(admin_a).get(api).json()}
     assert (forms["service"]["is_open"], forms["service"]["status"]) == (False, "cycle_closed")
+
+
+def test_the_page_names_the_service_as_it_is_now_and_the_opd_by_its_full_name_without_a_short_one(
+    client, plan, e_padi
+):
+    """The service line is read on each request (the page keeps nothing): a renamed programme
+    and an OPD without a short name show at once, the OPD as ``str(Opd)`` writes it."""
+    form = plan.forms.get(code="service")
+    page = client.get(public_url(form)).content.decode()
+    assert re.search(r'<p id="services">About: E-Padi \(Dinkes\)</p>', page)
+    Programme.objects.filter(pk=e_padi.pk).update(name="E-Padi 2")
+    e_padi.owner.short_name = ""
+    e_padi.owner.save()
+    page = client.get(public_url(form)).content.decode()
+    assert f'<p id="services">About: E-Padi 2 ({e_padi.owner.name})</p>' in page

@@ -411,3 +411,25 @@ def test_the_identity_hash_is_sha256_of_the_salt_and_the_numbers_digits():
     expected = hashlib.sha256((identity_salt() + "6281234567890").encode()).hexdigest()
     assert identity_hash("0812-3456-7890") == expected
     assert identity_hash("") == ""
+
+
+def test_the_statements_html_escapes_every_text_and_heads_each_change_of_service():
+    """``statement_fieldsets`` (the statements written in Python): a service heading where the
+    service changes, none for an empty one, the answer given checked, errors listed, all escaped."""
+    from cityeval.web.surveys.public import statement_fieldsets
+
+    def st(code, service, value=None, errors=()):
+        return {"code": code, "name": f"s_{code}", "label": f"<b>{code}</b>", "value": value,
+                "errors": list(errors), "service": service}  # fmt: skip
+
+    html = statement_fieldsets(
+        [st("a", "E-Padi & co"), st("b", "E-Padi & co", 2, ["<x>"]), st("c", "Lapor"), st("d", "")],
+        [(1, "One"), (2, "Two <2>")],
+    )
+    assert html.count('<h2 class="service-heading">') == 2
+    assert '<h2 class="service-heading">About: E-Padi &amp; co</h2>' in html
+    assert "<legend>2. &lt;b&gt;b&lt;/b&gt;</legend>" in html
+    assert '<input type="radio" name="s_b" value="2" checked>' in html
+    assert html.count(" checked") == 1 and "Two &lt;2&gt;" in html
+    assert '<fieldset class="q bad" id="q-s_b"' in html
+    assert '<p class="errorlist" role="alert">&lt;x&gt;</p>' in html

@@ -40,6 +40,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cityeval.web.accounts.access import User as AnyUser
 from cityeval.web.accounts.access import memberships
+from cityeval.web.accounts.backends import LOADED_HAS_DEVICE
 from cityeval.web.accounts.models import ResetRequest, Role
 from cityeval.web.accounts.passwords import HOUR
 from cityeval.web.audit import services as audit
@@ -126,6 +127,13 @@ def has_device(user: AnyUser) -> bool:
     """Whether the user has a confirmed authenticator device (what :func:`device_of` finds,
     without reading it: the sign-in gate asks this on every request of an unverified session)."""
     return user.is_authenticated and TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def _has_device_loaded(user: AnyUser) -> bool:
+    """:func:`has_device`, from what the log-in backend read with the session's user in this
+    request (``LOADED_HAS_DEVICE``) when it did, without a query of its own."""
+    loaded = getattr(user, LOADED_HAS_DEVICE, None)
+    return has_device(user) if loaded is None else bool(loaded)
 
 
 def recovery_codes_left(user: User) -> int:
@@ -353,7 +361,7 @@ class TwoFactorMiddleware:
             or user.is_verified()
         ):
             return self.get_response(request)
-        if has_device(user):
+        if _has_device_loaded(user):
             step, open_views = "accounts:twofactor_verify", _VERIFY_OPEN
         elif required_for(user):
             step, open_views = "accounts:twofactor", _ENROL_OPEN

@@ -80,6 +80,12 @@ class TableText:
     weight: str
     rows: list[SafeString]
 
+    @property
+    def body(self) -> SafeString:
+        """The rows as one piece of HTML: the template writes it once rather than a variable a
+        row (about 110 of them)."""
+        return mark_safe("".join(self.rows))  # each row is escaped HTML already
+
 
 class _RowWriter:
     """Writes the rows of one page. What repeats from row to row (the address's start, the

@@ -39,7 +39,25 @@ class Origin:
     request_id: str
 
 
-_origin: contextvars.ContextVar[Origin | None] = contextvars.ContextVar("audit_origin", default=None)
+class _RequestOrigin:
+    """The origin of the request being served, worked out the first time an entry needs it:
+    most requests record nothing, and the network takes parsing the address."""
+
+    __slots__ = ("_origin", "_request")
+
+    def __init__(self, request: HttpRequest) -> None:
+        self._request = request
+        self._origin: Origin | None = None
+
+    def get(self) -> Origin:
+        if self._origin is None:
+            self._origin = origin_of(self._request)
+        return self._origin
+
+
+_origin: contextvars.ContextVar[Origin | _RequestOrigin | None] = contextvars.ContextVar(
+    "audit_origin", default=None
+)
 
 
 def origin_of(request: HttpRequest) -> Origin:
@@ -47,10 +65,15 @@ def origin_of(request: HttpRequest) -> Origin:
     return Origin(network=network_of(ip) if ip else "", request_id=request.META.get(REQUEST_ID_META, ""))
 
 
+def _current() -> Origin | None:
+    found = _origin.get()
+    return found.get() if isinstance(found, _RequestOrigin) else found
+
+
 def current_origin() -> dict[str, str]:
     """The origin of the request being served (empty outside one), to keep with work done later
     for it, such as a background job."""
-    origin = _origin.get()
+    origin = _current()
     return {"network": origin.network, "request_id": origin.request_id} if origin else {}
 
 
@@ -71,7 +94,7 @@ class AuditOriginMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _origin.set(origin_of(request))
+        token = _origin.set(_RequestOrigin(request))
         try:
             return self.get_response(request)
         finally:
@@ -100,7 +123,7 @@ def record(
     ``target_text``) in ``region``; ``user`` None is the system (a command, a job)."""
     if action not in Action.values:
         raise ValueError(f"unknown audit action {action!r}")
-    origin = origin_of(request) if request is not None else _origin.get()
+    origin = origin_of(request) if request is not None else _current()
     kind, key, text = _target(target)
     return AuditEntry.objects.create(
         user=user,

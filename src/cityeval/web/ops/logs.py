@@ -33,6 +33,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_META_KEY = "HTTP_X_REQUEST_ID"  # the header as WSGI puts it in request.META
 # Letters, digits and - _ . : only, 8 to 64 of them: nothing that can forge a log line or a
 # header, long enough that a uuid or a proxy's trace id fits.
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
@@ -154,14 +155,19 @@ class RequestLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        # META's key rather than request.headers, which would build the whole header mapping
+        # for this one header on every request.
+        request_id = request_id_from(request.META.get(REQUEST_ID_META_KEY))
         token = _request_id.set(request_id)
         request.META["cityeval.request_id"] = request_id  # for the audit trail's entries
         started = time.perf_counter()
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
-            self._log(request, response.status_code, started)
+            # The access line is off unless LOG_FORMAT=json: then its path (which may resolve
+            # the URL again) and fields are not worked out at all.
+            if request_logger.isEnabledFor(logging.INFO):
+                self._log(request, response.status_code, started)
             return response
         finally:
             _request_id.reset(token)

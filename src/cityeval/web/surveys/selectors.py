@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypedDict
 import polars as pl
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Max, QuerySet, TextField
+from django.db.models import Count, F, Max, QuerySet, TextField
 from django.db.models.functions import Cast, TruncHour
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -108,6 +108,19 @@ def public_form(token: str) -> SurveyForm:
     )
 
 
+def public_page_form(token: str) -> SurveyForm:
+    """The form behind a public link for its questionnaire page (404 for an unknown token):
+    with its plan, participation and region, and its framework's content hash as
+    ``framework_digest`` instead of the framework's YAML (``readiness.framework_of`` parses it
+    once per process)."""
+    return get_object_or_404(
+        SurveyForm.objects.select_related("plan__participation__region").annotate(
+            framework_digest=F("plan__participation__cycle__framework__digest")
+        ),
+        token=token,
+    )
+
+
 def submission_form(token: str) -> SurveyForm:
     """The form behind a public link, alone, for the API's start and submission (404 for an
     unknown token): they need none of the region, cycle and framework the page shows
@@ -128,6 +141,16 @@ def entries_of(plan: SurveyPlan | None) -> dict[str, PlanEntry]:
     if plan is None:
         return {}
     return {e.subdimension: e for e in plan.entries.select_related("programme__owner")}
+
+
+def services_named(plan_id: int) -> dict[str, tuple[str, str, str]]:
+    """Per sub-dimension of the plan whose entry names a programme: the programme's name and its
+    owning OPD's short name and name (what the public form shows), three columns read rather
+    than the entries, programmes and OPDs as objects."""
+    rows = PlanEntry.objects.filter(plan_id=plan_id, programme__isnull=False).values_list(
+        "subdimension", "programme__name", "programme__owner__short_name", "programme__owner__name"
+    )
+    return {sub: (name, short, full) for sub, name, short, full in rows}
 
 
 def known_users(plan: SurveyPlan, forms: Sequence[SurveyForm]) -> dict[str, int]:
