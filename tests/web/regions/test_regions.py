@@ -153,13 +153,13 @@ def test_the_openapi_schema_is_published(world):
 
 def test_the_dashboard_names_the_cycle_frameworks_dimensions_in_the_page_language(world, admin_a, as_user):
     """The dimension rows come from the participation's framework, found by its content hash
-    (``framework_of_digest``): the GMSC's six dimensions, in English or Indonesian."""
-    from cityeval.web.regions.views import framework_of_digest
+    (``framework_of``): the GMSC's six dimensions, in English or Indonesian."""
+    from cityeval.web.evaluations.models import framework_of
 
     client = as_user(admin_a)
     path = reverse("regions:dashboard", kwargs={"region": world.region_a.slug})
     framework = world.cycle.framework.framework
-    assert framework_of_digest(world.cycle.framework.digest) is framework  # the parsed copy, kept
+    assert framework_of(world.cycle.framework.digest) is framework  # the parsed copy, kept
     client.cookies["django_language"] = "en"
     english = client.get(path).content.decode()
     client.cookies["django_language"] = "id"

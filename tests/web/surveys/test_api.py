@@ -313,10 +313,10 @@ def test_a_combined_form_takes_api_responses_only_while_each_service_is_named(wo
     """The combined governance form asks about service, policy and bureaucracy: its
     sub-dimensions come from the cycle's framework (read by its content hash, not joined with
     the form), and every one must name its programme."""
+    from cityeval.web.evaluations.models import framework_of
     from cityeval.web.programmes.models import Programme
     from cityeval.web.surveys.models import PlanEntry
     from cityeval.web.surveys.plans import EntryInput, PlanInput, form_set_open, forms_generate, plan_save
-    from cityeval.web.surveys.readiness import framework_of
 
     spkd = Programme.objects.create(
         region=world.region_a, name="Satu Data Deli", dimension="governance", subdimension="bureaucracy",

@@ -43,6 +43,14 @@ class FrameworkVersion(models.Model):
         return _parsed(self.digest, self.source)
 
 
+@lru_cache(maxsize=8)
+def framework_of(digest: str) -> Framework:
+    """The framework stored under ``digest``, read and parsed once per process: a version is
+    stored under the hash of its content and never changes, so the digest names it for good.
+    (Reading a cycle's framework through a join brings its YAML, ~45 KB, with every row.)"""
+    return FrameworkVersion.objects.get(digest=digest).framework
+
+
 class Cycle(models.Model):
     """One year's evaluation: a pinned framework, stages, participating regions."""
 

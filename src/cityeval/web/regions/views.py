@@ -3,8 +3,6 @@ import is the coordinator's page in ``evaluations`` (it may queue a job: ``regio
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
@@ -13,9 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from cityeval.engine import Framework
 from cityeval.web.accounts.access import region_access, require_coordinator
-from cityeval.web.evaluations.models import FrameworkVersion, Participation
+from cityeval.web.evaluations.models import Participation, framework_of
 from cityeval.web.labels import page_language
 from cityeval.web.listing import listing
 from cityeval.web.programmes.selectors import programme_overview
@@ -40,14 +37,6 @@ def region_list(request: HttpRequest) -> HttpResponse:
     return render(request, "regions/region_list.html", {"listing": found})
 
 
-@lru_cache(maxsize=8)
-def framework_of_digest(digest: str) -> Framework:
-    """The framework stored under ``digest``, read and parsed once per process: a version is
-    stored under the hash of its content and never changes (as ``surveys.readiness.framework_of``,
-    which this app may not import)."""
-    return FrameworkVersion.objects.get(digest=digest).framework
-
-
 @login_required
 def dashboard(request: HttpRequest, region: str) -> HttpResponse:
     access = region_access(request.user, region)
@@ -61,7 +50,7 @@ def dashboard(request: HttpRequest, region: str) -> HttpResponse:
     chosen = chosen or (participations[0] if participations else None)
     overview = programme_overview(
         region=access.region,
-        framework=framework_of_digest(chosen.framework_digest) if chosen else None,
+        framework=framework_of(chosen.framework_digest) if chosen else None,
         language=page_language(),
     )
     return render(

@@ -25,12 +25,13 @@ from cityeval.web.accounts.access import memberships
 from cityeval.web.accounts.models import Role
 from cityeval.web.accounts.twofactor import open_to_everyone
 from cityeval.web.addresses import client_ip
+from cityeval.web.evaluations.models import framework_of
 from cityeval.web.labels import page_label
 from cityeval.web.surveys import texts
 from cityeval.web.surveys.forms import started_token, submission_from_post
 from cityeval.web.surveys.limits import RateLimited
 from cityeval.web.surveys.models import SurveyForm
-from cityeval.web.surveys.readiness import framework_of, subdimensions_of
+from cityeval.web.surveys.readiness import subdimensions_of
 from cityeval.web.surveys.responses import Submission, response_submit
 from cityeval.web.surveys.selectors import public_form, public_page_form, services_named
 from cityeval.web.surveys.services import InvalidInput, SurveyClosed, form_accepts_responses

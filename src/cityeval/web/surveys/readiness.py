@@ -8,13 +8,10 @@ public page treats it as closed), and every page shows the same status the publi
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cityeval.engine import Framework
-from cityeval.web.evaluations.models import FrameworkVersion
 from cityeval.web.labels import page_language
 from cityeval.web.programmes.selectors import subdimension_labels
 from cityeval.web.refusals import Refused
@@ -66,14 +63,6 @@ def unnamed_of(form: SurveyForm, subdimensions: list[str]) -> list[str]:
         .values_list("subdimension", flat=True)
     )
     return [sub for sub in subdimensions if sub not in named]
-
-
-@lru_cache(maxsize=8)
-def framework_of(digest: str) -> Framework:
-    """The framework stored under ``digest``, read and parsed once per process: a version is
-    stored under the hash of its content and never changes, so the digest names it for good.
-    (Reading a cycle's framework through a join brings its YAML, ~45 KB, with every row.)"""
-    return FrameworkVersion.objects.get(digest=digest).framework
 
 
 def link_status(*, is_open: bool, cycle_open: bool, unnamed: bool) -> str:

@@ -111,7 +111,7 @@ def public_form(token: str) -> SurveyForm:
 def public_page_form(token: str) -> SurveyForm:
     """The form behind a public link for its questionnaire page (404 for an unknown token):
     with its plan, participation and region, and its framework's content hash as
-    ``framework_digest`` instead of the framework's YAML (``readiness.framework_of`` parses it
+    ``framework_digest`` instead of the framework's YAML (``evaluations.models.framework_of`` parses it
     once per process)."""
     return get_object_or_404(
         SurveyForm.objects.select_related("plan__participation__region").annotate(

@@ -12,12 +12,12 @@ from django.utils.translation import gettext_lazy
 
 from cityeval.engine.survey import FormSpec
 from cityeval.web.evaluations import phases
-from cityeval.web.evaluations.models import Cycle, Participation
+from cityeval.web.evaluations.models import Cycle, Participation, framework_of
 from cityeval.web.evaluations.phases import Activity
 from cityeval.web.imports import ImportRejected
 from cityeval.web.refusals import Refused
 from cityeval.web.surveys.models import PlanEntry, SurveyForm
-from cityeval.web.surveys.readiness import framework_of, subdimensions_of, unnamed_of
+from cityeval.web.surveys.readiness import subdimensions_of, unnamed_of
 
 __all__ = [
     "ImportRejected",
