@@ -228,9 +228,7 @@ def test_proposed_levels_are_computed_once_until_a_response_arrives(national, mo
     def proposals() -> dict[str, float | None]:
         response = client.get(SCORING)
         assert response.status_code == 200
-        return {
-            row.item.code: row.proposal for block in response.context["blocks"] for row, *_ in block["rows"]
-        }
+        return dict(response.context["sheet"].region.proposals)
 
     def valid_count() -> int:
         return selectors.quality_of(plan).forms.filter(form=form.code)["n_valid"].item()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Set
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -65,13 +66,20 @@ class Mark:
 
 
 def latest_scores(
-    panel_region: PanelRegion, *, assessor: AuthUser | None = None
+    panel_region: PanelRegion,
+    *,
+    assessor: AuthUser | None = None,
+    assessor_id: int | None = None,
+    excluded: Set[int] | None = None,
 ) -> dict[str, dict[int, Mark]]:
-    """Each assessor's marks per item: ``{item: {assessor_id: Mark}}``. With ``assessor``, only
-    that assessor's scores are read (the blind view)."""
+    """Each assessor's marks per item: ``{item: {assessor_id: Mark}}``. With ``assessor`` (or
+    ``assessor_id``), only that assessor's scores are read (the blind view). ``excluded``:
+    :func:`conflicted_members`, if known."""
     rows = ItemScore.objects.filter(panel_region=panel_region)
     if assessor is not None:
-        rows = rows.filter(assessor=assessor)
+        assessor_id = assessor.pk
+    if assessor_id is not None:
+        rows = rows.filter(assessor_id=assessor_id)
     latest: dict[tuple[str, int, str], ItemScore] = {}
     for row in rows.order_by("item", "assessor_id", "-created_at", "-id"):
         latest.setdefault((row.item, row.assessor_id, row.kind), row)
@@ -82,7 +90,8 @@ def latest_scores(
     for row in latest.values():
         # The row's own assessor (its assessor_id), cached as select_related would.
         assessor_field.set_cached_value(row, users[row.assessor_id])
-    excluded = conflicted_members(panel_region)
+    if excluded is None:
+        excluded = conflicted_members(panel_region)
     out: dict[str, dict[int, Mark]] = defaultdict(dict)
     for (item, assessor_id, _kind), _row in latest.items():
         if assessor_id in out[item]:

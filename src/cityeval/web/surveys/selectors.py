@@ -292,11 +292,32 @@ class PlanQuality(NamedTuple):
     key: str | None
 
 
+def _plan_of(participation: Participation) -> SurveyPlan | None:
+    """The participation's survey plan, holding the participation already at hand (its cycle
+    and framework are read from it, not again from the database)."""
+    plan = SurveyPlan.objects.filter(participation=participation).first()
+    if plan is not None:
+        plan.participation = participation
+    return plan
+
+
 def plan_quality(participation: Participation) -> PlanQuality:
     """The participation's survey plan and its quality report, to share between the callers
     of one request (:func:`proposed_levels`, :func:`impact_flags`)."""
-    plan = SurveyPlan.objects.filter(participation=participation).first()
+    plan = _plan_of(participation)
     return PlanQuality(plan, *_quality(plan))
+
+
+def plan_quality_key(participation: Participation) -> str | None:
+    """The cache key of the participation's quality report (None without forms), without
+    reading the report: a version of everything :func:`proposed_levels` and
+    :func:`impact_flags` are computed from besides the framework, for pages that keep what
+    they draw from them (the scoring page)."""
+    plan = _plan_of(participation)
+    forms = forms_of(plan)
+    if plan is None or not forms:
+        return None
+    return _quality_key(plan, forms, known_users(plan, forms))
 
 
 @dataclass
