@@ -19,6 +19,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -39,7 +41,7 @@ from cityeval.web.panels.scoresheet import (
     interview_of,
     latest_feedback,
 )
-from cityeval.web.panels.scoring_cache import scoring_sheet
+from cityeval.web.panels.scoring_cache import BoundedCache, scoring_sheet
 from cityeval.web.panels.selectors import members_of
 from cityeval.web.panels.services import (
     PanelRejected,
@@ -97,17 +99,50 @@ def _require_scorer(request: HttpRequest, access: PanelRegionAccess) -> HttpResp
     return _scoring_refusal(request, access) or _conflict_refusal(request, access)
 
 
-def _interview_form(access: PanelRegionAccess, interview) -> InterviewForm:
+class _DrawnForm:
+    """An unbound form's paragraphs drawn before: what the page's template asks of it."""
+
+    def __init__(self, html: str) -> None:
+        self.html = html
+
+    def as_p(self) -> str:
+        return self.html
+
+
+FORMS_KEPT = 256  # unbound interview and feedback forms a process keeps, drawn
+_drawn_forms = BoundedCache(FORMS_KEPT)
+
+
+def _unbound(form_class: type[InterviewForm] | type[FeedbackForm], initial: dict | None) -> _DrawnForm:
+    """``form_class(initial=initial)`` as the page shows it, drawn once per initial values,
+    language and time zone (everything an unbound form is drawn from: a template of the
+    project's, the same for the process): the interview and feedback forms of every page view
+    took as long as the rest of the page."""
+    key = (
+        form_class.__name__,
+        get_language() or "",
+        timezone.get_current_timezone_name(),
+        tuple(initial.items()) if initial else None,
+    )
+    html = _drawn_forms.get(key)
+    if html is None:
+        html = form_class(initial=initial).as_p()
+        _drawn_forms.put(key, html)
+    return _DrawnForm(html)
+
+
+def _interview_form(access: PanelRegionAccess, interview) -> _DrawnForm:
     if interview is None:
-        return InterviewForm()
-    return InterviewForm(
-        initial={
+        return _unbound(InterviewForm, None)
+    return _unbound(
+        InterviewForm,
+        {
             "scheduled_at": interview.scheduled_at,
             "link": interview.link,
             "attendees": interview.attendees,
             "notes": interview.notes,
             "evidence_topup_until": interview.evidence_topup_until,
-        }
+        },
     )
 
 
@@ -157,14 +192,15 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
         "my_feedback": mine,
         "other_feedback": list(feedback.values()),
         "feedback_form": forms.get("feedback_form")
-        or FeedbackForm(
-            initial={
+        or _unbound(
+            FeedbackForm,
+            {
                 "strengths": mine.strengths,
                 "weaknesses": mine.weaknesses,
                 "recommendations": mine.recommendations,
             }
             if mine
-            else None
+            else None,
         ),
         "closed_reason": reason,
         "can_score": can_score,

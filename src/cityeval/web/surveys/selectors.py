@@ -134,12 +134,19 @@ def known_users(plan: SurveyPlan, forms: Sequence[SurveyForm]) -> dict[str, int]
     """Per form, the users of its service: a split form's entry; for a combined form the
     smallest known count of its sub-dimensions' services (each respondent answers about all)."""
     framework = plan.participation.cycle.framework.framework
-    entries = entries_of(plan)
+    # PlanEntry.users (the override, else the programme's beneficiaries), read as values: the
+    # entries' programmes and their owners are not needed here.
+    users_of = {
+        sub: known if known is not None else beneficiaries
+        for sub, known, beneficiaries in plan.entries.values_list(
+            "subdimension", "known_users", "programme__beneficiaries"
+        )
+    }
     subs_of = {d.code: [s.code for s in d.subdimensions] for d in framework.dimensions}
     out: dict[str, int] = {}
     for form in forms:
         subs = [form.subdimension] if form.subdimension else subs_of.get(form.dimension, [])
-        counts = [users for s in subs if s in entries and (users := entries[s].users) is not None]
+        counts = [users for s in subs if (users := users_of.get(s)) is not None]
         if counts:
             out[form.code] = min(counts)
     return out
