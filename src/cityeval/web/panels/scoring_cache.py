@@ -24,9 +24,7 @@ the others' marks are not read for them at all).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -47,40 +45,12 @@ from cityeval.web.assessments.models import AnswerRevision, Evidence
 from cityeval.web.assessments.selectors import latest_answers
 from cityeval.web.panels.access import PanelRegionAccess
 from cityeval.web.panels.forms import ScoresForm, note_field, score_field
+from cityeval.web.panels.kept import BoundedCache
 from cityeval.web.panels.models import ItemScore, PanelMember
 from cityeval.web.panels.scoresheet import evidence_requests, latest_scores, proposal_for
 from cityeval.web.panels.tables import conflicted_members
 from cityeval.web.panels.templatetags.panels_tags import mark, region_cells_html, score_inputs_html
 from cityeval.web.surveys.selectors import impact_flags, plan_quality, plan_quality_key, proposed_levels
-
-
-class BoundedCache:
-    """A small least-recently-used mapping shared by the threads of a process: at most
-    ``size`` values, the least recently used dropped first."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._values: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Any:
-        with self._lock:
-            value = self._values.get(key)
-            if value is not None:
-                self._values.move_to_end(key)
-            return value
-
-    def put(self, key: Hashable, value: Any) -> None:
-        with self._lock:
-            self._values[key] = value
-            self._values.move_to_end(key)
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
-
 
 # --- versions ------------------------------------------------------------------------------------
 

@@ -36,12 +36,13 @@ from cityeval.web.panels.forms import (
     ScoresForm,
     score_field,
 )
+from cityeval.web.panels.kept import BoundedCache
 from cityeval.web.panels.scoresheet import (
     consolidation_table,
     interview_of,
     latest_feedback,
 )
-from cityeval.web.panels.scoring_cache import BoundedCache, scoring_sheet
+from cityeval.web.panels.scoring_cache import scoring_sheet
 from cityeval.web.panels.selectors import members_of
 from cityeval.web.panels.services import (
     PanelRejected,

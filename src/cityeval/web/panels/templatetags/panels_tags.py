@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from django import template
 from django.template.base import render_value_in_context
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cityeval.web.evaluations.templatetags.cityeval import label, score
+from cityeval.web.listing import slug_links
 from cityeval.web.panels.scoresheet import Mark
 
 register = template.Library()
@@ -324,6 +326,20 @@ def scoring_rows(context: template.Context, rows) -> SafeString:
 # --- the rows of "my panels" -------------------------------------------------------------------
 
 
+def _region_addresses() -> Callable[[str, str, str], str]:
+    """``address(cycle, stage, region)``: a region's scoring page, reversed once per cycle and
+    stage (``listing.slug_links``)."""
+    links: dict[tuple[str, str], Callable[[str], str]] = {}
+
+    def address(cycle: str, stage: str, region: str) -> str:
+        link = links.get((cycle, stage))
+        if link is None:
+            link = links[cycle, stage] = slug_links("panels:region", slug="region", cycle=cycle, stage=stage)
+        return link(region)
+
+    return address
+
+
 @register.simple_tag(takes_context=True)
 def my_panel_rows(context: template.Context, rows) -> SafeString:
     """``{% my_panel_rows rows %}``: the rows (``(MyPanelRegion, Stage or None, items still to
@@ -343,6 +359,7 @@ def my_panel_rows(context: template.Context, rows) -> SafeString:
     not_submitted_badge = _("Not submitted")
     cycles: dict[int, tuple[str, bool, str]] = {}  # name, closed, the badge of a closed cycle
     dues: dict[tuple[int, str], str] = {}
+    address = _region_addresses()
     parts = []
     for row, stage, to_score in rows:
         pr = row.panel_region
@@ -355,12 +372,7 @@ def my_panel_rows(context: template.Context, rows) -> SafeString:
             }
             cycles[cycle.pk] = (value(cycle.name), closed, badge)
         cycle_name, closed, closed_badge = cycles[cycle.pk]
-        url = conditional_escape(
-            reverse(
-                "panels:region",
-                kwargs={"cycle": cycle.slug, "stage": pr.stage, "region": participation.region.slug},
-            )
-        )
+        url = conditional_escape(address(cycle.slug, pr.stage, participation.region.slug))
         parts += [
             f'\n  <tr><td><a href="{url}">{value(participation.region.name)}</a></td>',
             f"\n    <td>{cycle_name}</td><td>{value(pr.get_stage_display())}</td>",
