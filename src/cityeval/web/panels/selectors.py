@@ -46,14 +46,21 @@ def my_panel_regions(user: User) -> list[MyPanelRegion]:
             participation__region_id__in=[m.region_id for m in memberships(user) if m.region_id is not None]
         )
     # The framework is not joined: its YAML (~45 KB) is read once per framework below, not
-    # once per row.
-    regions = regions.select_related("panel", "participation__cycle", "participation__region").order_by(
+    # once per row. Nor are the panels and cycles (a few for ~100 rows): read once each and
+    # shared by their rows, as select_related would have given them (it built one of each per
+    # row, most of the list's time).
+    regions = regions.select_related("participation__region").order_by(
         "-participation__cycle__year",
         "participation__cycle__slug",
         "stage",
         "participation__region__name",
     )
     regions_list = list(regions)
+    panels = Panel.objects.in_bulk({pr.panel_id for pr in regions_list})
+    cycles = Cycle.objects.in_bulk({pr.participation.cycle_id for pr in regions_list})
+    for pr in regions_list:
+        pr.panel = panels[pr.panel_id]
+        pr.participation.cycle = cycles[pr.participation.cycle_id]
     frameworks: dict[int, Framework] = {}
     codes_of: dict[tuple[int, str], set[str]] = {}  # per (framework, group): its items
     for pr in regions_list:
