@@ -346,8 +346,16 @@ def my_panel_rows(context: template.Context, rows) -> SafeString:
     score)``) of the assessor's table on "my panels", written in Python as the template wrote
     them (~100 rows of ~40 nodes each); what is the same for a cycle or a stage is written once."""
 
+    written: dict[tuple[type, object], str] = {}
+
     def value(value) -> str:
-        return render_value_in_context(value, context)
+        """What ``{{ value }}`` writes, once per value (the counts, panel names and stages
+        repeat from row to row)."""
+        key = (type(value), value)
+        text = written.get(key)
+        if text is None:
+            text = written[key] = render_value_in_context(value, context)
+        return text
 
     def date_of(value, format_name: str) -> str:
         """What ``{{ value|date:format_name }}`` writes."""
