@@ -326,6 +326,21 @@ def scoring_rows(context: template.Context, rows) -> SafeString:
 # --- the rows of "my panels" -------------------------------------------------------------------
 
 
+def _values_writer(context: template.Context) -> Callable[[object], str]:
+    """``value(v)``: what ``{{ v }}`` writes, once per value (on "my panels" the counts,
+    panel names and stages repeat from row to row)."""
+    written: dict[tuple[type, object], str] = {}
+
+    def value(value: object) -> str:
+        key = (type(value), value)
+        text = written.get(key)
+        if text is None:
+            text = written[key] = render_value_in_context(value, context)
+        return text
+
+    return value
+
+
 def _region_addresses() -> Callable[[str, str, str], str]:
     """``address(cycle, stage, region)``: a region's scoring page, reversed once per cycle and
     stage (``listing.slug_links``)."""
@@ -346,16 +361,7 @@ def my_panel_rows(context: template.Context, rows) -> SafeString:
     score)``) of the assessor's table on "my panels", written in Python as the template wrote
     them (~100 rows of ~40 nodes each); what is the same for a cycle or a stage is written once."""
 
-    written: dict[tuple[type, object], str] = {}
-
-    def value(value) -> str:
-        """What ``{{ value }}`` writes, once per value (the counts, panel names and stages
-        repeat from row to row)."""
-        key = (type(value), value)
-        text = written.get(key)
-        if text is None:
-            text = written[key] = render_value_in_context(value, context)
-        return text
+    value = _values_writer(context)
 
     def date_of(value, format_name: str) -> str:
         """What ``{{ value|date:format_name }}`` writes."""
