@@ -102,7 +102,7 @@ def _scored_items(user: User, regions: dict[tuple[int, str], tuple[list[int], li
     append-only (every write path inserts; ids are never used twice), so any new score
     changes it; the regions and items asked for are in the key as well. Counting them takes
     one grouped query per group (~12,000 rows at national scale)."""
-    version = ItemScore.objects.filter(assessor=user).aggregate(n=Count("id"), last=Max("id"))
+    version = ItemScore.objects.filter(assessor_id=user.pk).aggregate(n=Count("id"), last=Max("id"))
     key = (
         user.pk,
         version["n"],
@@ -114,7 +114,7 @@ def _scored_items(user: User, regions: dict[tuple[int, str], tuple[list[int], li
         scored = {}
         for ids, codes in regions.values():
             scored |= dict(
-                ItemScore.objects.filter(assessor=user, panel_region_id__in=ids, item__in=codes)
+                ItemScore.objects.filter(assessor_id=user.pk, panel_region_id__in=ids, item__in=codes)
                 .order_by()
                 .values("panel_region_id")
                 .annotate(n=Count("item", distinct=True))

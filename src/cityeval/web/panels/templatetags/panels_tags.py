@@ -313,13 +313,16 @@ class _RowWriter:
         return "".join([head, before, code, middle, text, after])
 
 
+_ROW_WRITER = "cityeval.panels.row_writer"  # the page's writer, in its render context
+
+
 @register.simple_tag(takes_context=True)
 def scoring_rows(context: template.Context, rows) -> SafeString:
     """``{% scoring_rows block.rows %}``: the rows (item codes) of one component's item table on
     the scoring page. See :class:`_RowWriter` (one for the page's tables)."""
-    writer = context.render_context.get(_RowWriter)
+    writer = context.render_context.get(_ROW_WRITER)
     if writer is None or writer.context is not context:
-        writer = context.render_context[_RowWriter] = _RowWriter(context)
+        writer = context.render_context[_ROW_WRITER] = _RowWriter(context)
     return writer.rows(rows)
 
 
