@@ -26,6 +26,7 @@ NEW_SCORING_ROWS = (
     "{% load panels_tags %}{% for block in blocks %}\n  <tbody>{% scoring_rows block.rows %}</tbody>\n"
     "{% endfor %}\n"
 )
+NEW_SCORING_TABLES = "{% load panels_tags %}{% scoring_tables blocks %}"
 NEW_MY_PANEL_ROWS = "{% load panels_tags %}\n  <tbody>{% my_panel_rows rows %}</tbody>\n"
 
 
@@ -232,3 +233,19 @@ def test_the_score_inputs_of_a_member_still_marking_are_the_old_loops_html(
         assert new == old
     assert 'value="2.25"' in new and "a &amp; &quot;b&quot; &lt;c&gt;</textarea>" in new
     assert f'name="score-{THRESHOLD_ITEM}" value="3.0"' in new and "2 revisi" in new
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+@pytest.mark.parametrize("viewer", ["chair", "assessor3", "coordinator"])
+def test_the_scoring_tables_are_the_old_loops_html(request, language, viewer, rich_sheet, as_user, urls):
+    """The item tables (heading, frame, head, rows) of a submitted member (with the others'
+    column), a member still marking and the coordinator: the page's old loop over the blocks
+    (``oracles/scoring_tables.html``, its rows by ``scoring_rows``) on the same context."""
+    client = as_user(request.getfixturevalue(viewer))
+    client.cookies["django_language"] = language
+    response = client.get(urls.region())
+    data = next(c for c in response.context if "blocks" in c).flatten()
+    oracle = (ORACLES / "scoring_tables.html").read_text().removesuffix("\n")  # the file's last newline
+    old = Template(oracle).render(Context(data))
+    new = Template(NEW_SCORING_TABLES).render(Context(data))
+    assert new == old and new.count('<table class="scoring">') == len(data["blocks"])

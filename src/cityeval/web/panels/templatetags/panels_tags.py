@@ -11,7 +11,7 @@ from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat, linebreaksbr, lower
 from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in django-stubs
 from django.utils.translation import gettext as _
@@ -316,14 +316,58 @@ class _RowWriter:
 _ROW_WRITER = "cityeval.panels.row_writer"  # the page's writer, in its render context
 
 
+def _row_writer(context: template.Context) -> _RowWriter:
+    writer = context.render_context.get(_ROW_WRITER)
+    if writer is None or writer.context is not context:
+        writer = context.render_context[_ROW_WRITER] = _RowWriter(context)
+    return writer
+
+
 @register.simple_tag(takes_context=True)
 def scoring_rows(context: template.Context, rows) -> SafeString:
     """``{% scoring_rows block.rows %}``: the rows (item codes) of one component's item table on
     the scoring page. See :class:`_RowWriter` (one for the page's tables)."""
-    writer = context.render_context.get(_ROW_WRITER)
-    if writer is None or writer.context is not context:
-        writer = context.render_context[_ROW_WRITER] = _RowWriter(context)
-    return writer.rows(rows)
+    return _row_writer(context).rows(rows)
+
+
+@register.simple_tag(takes_context=True)
+def scoring_tables(context: template.Context, blocks) -> SafeString:
+    """``{% scoring_tables blocks %}``: the scoring page's item tables, one per component (its
+    heading, the frame of ``{% tablewrap %}``, the head, the rows of :func:`scoring_rows`),
+    written as the template's loop over the blocks wrote them; the head once for all."""
+    access = context["access"]
+    member = access.member is not None
+
+    def th(text: str, attrs: str = "") -> str:
+        return f"<th{attrs}>{conditional_escape(text)}</th>"
+
+    head = "".join(
+        [
+            '<table class="scoring">\n  <thead><tr>',
+            th(_("Item")),
+            th(_("Self-assessment")),
+            th(_("Proposal"), ' class="num"'),
+            "\n    ",
+            th(_("My score") if member else _("Scores")),
+            "\n    ",
+            th(_("Other members")) if access.sees_all_scores and member else "",
+            "\n    ",
+            th(_("Evidence request")),
+            "</tr></thead>\n  <tbody>",
+        ]
+    )
+    writer = _row_writer(context)
+    parts = []
+    for block in blocks:
+        name = label(block["component"].label)
+        parts += [
+            f"\n<h3>{conditional_escape(name)}</h3>\n",
+            format_html('<div class="table-wrap" tabindex="0" role="region" aria-label="{}">', name),
+            head,
+            writer.rows(block["rows"]),
+            "</tbody>\n</table></div>\n",
+        ]
+    return mark_safe("".join(parts))
 
 
 # --- the rows of "my panels" -------------------------------------------------------------------
