@@ -105,7 +105,8 @@ def latest_scores(
 
 
 def score_revisions(panel_region: PanelRegion, assessor: AuthUser) -> dict[str, int]:
-    """How many revisions the assessor recorded per item."""
+    """How many revisions the assessor recorded per item (the page counts them in
+    ``scoring_cache.panel_marks``; this uncached count is its tests' oracle)."""
     counts: dict[str, int] = defaultdict(int)
     for item in ItemScore.objects.filter(panel_region=panel_region, assessor=assessor).values_list(
         "item", flat=True
@@ -150,7 +151,10 @@ class ScoringRow:
 
 def scoring_rows(access: PanelRegionAccess, viewer: AuthUser) -> list[ScoringRow]:
     """The items of the region's group with its self-assessment, the proposal, the viewer's
-    own latest score and, only if the blind rule allows, the other members' latest scores."""
+    own latest score and, only if the blind rule allows, the other members' latest scores.
+
+    Read from the database each time: the page itself draws its rows from what
+    ``scoring_cache`` keeps; this uncached reading is what its tests compare the page with."""
     participation = access.participation
     framework = access.framework
     answers = latest_answers(participation)
