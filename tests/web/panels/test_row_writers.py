@@ -15,7 +15,10 @@ from django.template import Context, Template
 
 from cityeval.web.assessments.models import AnswerRevision, Evidence, EvidenceBlob
 from cityeval.web.evaluations.models import Cycle, Stage
+from cityeval.web.panels.forms import ScoresForm, note_field, score_field
 from cityeval.web.panels.models import Conflict, EvidenceRequest, ItemScore, ScoreSubmission
+from cityeval.web.panels.scoresheet import score_revisions, scoring_rows
+from cityeval.web.panels.scoring_cache import descriptors_html
 from tests.helpers.panels import LEVEL_ITEM, STAGE, THRESHOLD_ITEM
 
 ORACLES = Path(__file__).parent / "oracles"
@@ -23,17 +26,51 @@ NEW_SCORING_ROWS = (
     "{% load panels_tags %}{% for block in blocks %}\n  <tbody>{% scoring_rows block.rows %}</tbody>\n"
     "{% endfor %}\n"
 )
+NEW_SCORING_TABLES = "{% load panels_tags %}{% scoring_tables blocks %}"
 NEW_MY_PANEL_ROWS = "{% load panels_tags %}\n  <tbody>{% my_panel_rows rows %}</tbody>\n"
 
 
 def _both(response, new: str, oracle: str) -> tuple[str, str]:
     """The rows as the tag writes them and as the old loop wrote them, on the page's context
-    (the page template's, not that of a template it rendered inside)."""
+    (the page template's, not that of a template it rendered inside). The scoring page's old
+    loop is given what the page read before its rows were kept between requests: the rows of
+    ``scoresheet.scoring_rows`` read now, uncached."""
     assert response.status_code == 200
     page = next(c for c in response.context if "blocks" in c or "is_assessor" in c)
     data = page.flatten()
-    old = Template((ORACLES / oracle).read_text()).render(Context(data))
+    old_data = _uncached_sheet(data, response.wsgi_request.user) if "sheet" in data else data
+    old = Template((ORACLES / oracle).read_text()).render(Context(old_data))
     return Template(new).render(Context(data)), old
+
+
+def _uncached_sheet(data: dict, viewer) -> dict:
+    """The scoring page's context as the page built it before (rows, score form, descriptors,
+    revisions), read from the database now."""
+    access = data["access"]
+    rows = scoring_rows(access, viewer)
+    form = data["sheet"].scores_form
+    if form is None and data["can_mark_first"]:
+        initial = {}
+        for row in rows:
+            if row.mine is not None:
+                initial[score_field(row.item.code)] = row.mine.score
+                initial[note_field(row.item.code)] = row.mine.note
+        codes = [row.item.code for row in rows]
+        form = ScoresForm(initial=initial, codes=codes, framework=access.framework)
+    blocks: dict[str, dict] = {}
+    for row in rows:
+        code = row.item.code
+        fields = (form[score_field(code)], form[note_field(code)]) if form is not None else (None, None)
+        blocks.setdefault(row.component.code, {"component": row.component, "rows": []})["rows"].append(
+            (row, *fields)
+        )
+    digest = access.cycle.framework.digest
+    return data | {
+        "blocks": list(blocks.values()),
+        "scores_form": form or data["scores_form"],
+        "revisions": score_revisions(access.panel_region, viewer) if access.member else {},
+        "descriptors": {row.item.code: descriptors_html(access.framework, digest, row.item) for row in rows},
+    }
 
 
 @pytest.fixture
@@ -175,3 +212,40 @@ def test_the_score_inputs_are_written_as_djangos_templates_write_them(world):
     assert 'value="2.5"' in str(fast[score_field(codes[0])])
     assert "a &quot;quoted&quot; &lt;note&gt; &amp; more\nline</textarea>" in str(fast[note_field(codes[0])])
     assert 'class="errorlist' in str(slow[score_field(codes[1])].errors)
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_the_score_inputs_of_a_member_still_marking_are_the_old_loops_html(
+    language, world, as_user, chair, panel_region, urls
+):
+    """A member giving first marks, on the page (not a post): the inputs hold their latest
+    score and note (escaped), none for the items not scored, written from the inputs kept per
+    framework with the values filled in."""
+    client = as_user(chair)
+    client.cookies["django_language"] = language
+    ItemScore.objects.create(panel_region=panel_region, item=LEVEL_ITEM, assessor=chair, score=1.0)
+    ItemScore.objects.create(
+        panel_region=panel_region, item=LEVEL_ITEM, assessor=chair, score=2.25, note='a & "b" <c>'
+    )
+    ItemScore.objects.create(panel_region=panel_region, item=THRESHOLD_ITEM, assessor=chair, score=3.0)
+    for _request in range(2):  # the inputs drawn, then kept
+        new, old = _both(client.get(urls.region()), NEW_SCORING_ROWS, "scoring_rows.html")
+        assert new == old
+    assert 'value="2.25"' in new and "a &amp; &quot;b&quot; &lt;c&gt;</textarea>" in new
+    assert f'name="score-{THRESHOLD_ITEM}" value="3.0"' in new and "2 revisi" in new
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+@pytest.mark.parametrize("viewer", ["chair", "assessor3", "coordinator"])
+def test_the_scoring_tables_are_the_old_loops_html(request, language, viewer, rich_sheet, as_user, urls):
+    """The item tables (heading, frame, head, rows) of a submitted member (with the others'
+    column), a member still marking and the coordinator: the page's old loop over the blocks
+    (``oracles/scoring_tables.html``, its rows by ``scoring_rows``) on the same context."""
+    client = as_user(request.getfixturevalue(viewer))
+    client.cookies["django_language"] = language
+    response = client.get(urls.region())
+    data = next(c for c in response.context if "blocks" in c).flatten()
+    oracle = (ORACLES / "scoring_tables.html").read_text().removesuffix("\n")  # the file's last newline
+    old = Template(oracle).render(Context(data))
+    new = Template(NEW_SCORING_TABLES).render(Context(data))
+    assert new == old and new.count('<table class="scoring">') == len(data["blocks"])

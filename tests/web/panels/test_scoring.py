@@ -96,7 +96,9 @@ def test_the_page_shows_the_self_assessment_evidence_and_proposals(
         url="https://example.org/perbup.pdf",
         uploaded_by=admin_a,
     )
-    monkeypatch.setattr("cityeval.web.panels.scoresheet.proposed_levels", lambda p, **_: {SURVEY_ITEM: 2.5})
+    monkeypatch.setattr(
+        "cityeval.web.panels.scoring_cache.proposed_levels", lambda p, **_: {SURVEY_ITEM: 2.5}
+    )
     content = as_user(chair).get(urls.region()).content.decode()
     row = content[content.index(f'id="item-{LEVEL_ITEM}"') :]
     assert "Perbup 12/2021" in row[:3000] and "https://example.org/perbup.pdf" in row[:3000]

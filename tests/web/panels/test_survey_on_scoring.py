@@ -16,8 +16,7 @@ def test_the_scoring_page_shows_the_survey_mean_and_its_quality_flags(
 
     page = as_user(chair).get(urls.region())
     assert page.status_code == 200
-    rows = [entry[0] for block in page.context["blocks"] for entry in block["rows"]]
-    row = next(r for r in rows if r.item.code == "impact.service.1")
-    assert row.proposal == proposals["impact.service.1"]
-    assert row.survey_flags == flags["impact.service.1"]
+    cells = page.context["sheet"].region
+    assert cells.proposals["impact.service.1"] == proposals["impact.service.1"]
+    assert list(cells.survey_flags["impact.service.1"]) == flags["impact.service.1"]
     assert flags["impact.service.1"][0] in page.content.decode()

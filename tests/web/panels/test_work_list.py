@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cityeval.web.evaluations.models import Cycle, Participation, Stage
 from cityeval.web.panels.models import ItemScore
+from cityeval.web.panels.services import item_scores_record
 from tests.helpers.panels import LEVEL_ITEM, THRESHOLD_ITEM
 
 
@@ -49,3 +52,27 @@ def test_the_scoring_page_labels_the_count_as_items_to_score(world, as_user, cha
     page = as_user(chair).get(urls.region()).content.decode()
     assert '<div class="big" id="to-score">110</div>' in page
     assert "items still to score (1 of 111 scored)" in page
+
+
+def test_my_panels_counts_a_new_score_on_the_next_request(world, as_user, chair, panel_region, urls):
+    """The counts of scored items are kept between requests under the assessor's scores'
+    version: a score recorded through the service counts on the next request (0 → 1 → 2
+    items, a revision of a counted item changes nothing), and a kept count reads no score."""
+    client = as_user(chair)
+
+    def scored() -> int:
+        response = client.get(urls.mine)
+        (row, _stage, _left), *_ = response.context["rows"]
+        return row.scored
+
+    assert scored() == 0
+    item_scores_record(panel_region=panel_region, assessor=chair, scores={LEVEL_ITEM: (2.0, "")})
+    assert scored() == 1
+    item_scores_record(
+        panel_region=panel_region, assessor=chair, scores={LEVEL_ITEM: (3.0, ""), THRESHOLD_ITEM: (1.0, "")}
+    )
+    assert scored() == 2
+    with CaptureQueriesContext(connection) as queries:
+        assert scored() == 2
+    reads = [q["sql"] for q in queries if 'FROM "panels_itemscore"' in q["sql"]]
+    assert len(reads) == 1 and "MAX(" in reads[0] and "COUNT(DISTINCT" not in reads[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Set
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -65,13 +66,20 @@ class Mark:
 
 
 def latest_scores(
-    panel_region: PanelRegion, *, assessor: AuthUser | None = None
+    panel_region: PanelRegion,
+    *,
+    assessor: AuthUser | None = None,
+    assessor_id: int | None = None,
+    excluded: Set[int] | None = None,
 ) -> dict[str, dict[int, Mark]]:
-    """Each assessor's marks per item: ``{item: {assessor_id: Mark}}``. With ``assessor``, only
-    that assessor's scores are read (the blind view)."""
+    """Each assessor's marks per item: ``{item: {assessor_id: Mark}}``. With ``assessor`` (or
+    ``assessor_id``), only that assessor's scores are read (the blind view). ``excluded``:
+    :func:`conflicted_members`, if known."""
     rows = ItemScore.objects.filter(panel_region=panel_region)
     if assessor is not None:
-        rows = rows.filter(assessor=assessor)
+        assessor_id = assessor.pk
+    if assessor_id is not None:
+        rows = rows.filter(assessor_id=assessor_id)
     latest: dict[tuple[str, int, str], ItemScore] = {}
     for row in rows.order_by("item", "assessor_id", "-created_at", "-id"):
         latest.setdefault((row.item, row.assessor_id, row.kind), row)
@@ -82,7 +90,8 @@ def latest_scores(
     for row in latest.values():
         # The row's own assessor (its assessor_id), cached as select_related would.
         assessor_field.set_cached_value(row, users[row.assessor_id])
-    excluded = conflicted_members(panel_region)
+    if excluded is None:
+        excluded = conflicted_members(panel_region)
     out: dict[str, dict[int, Mark]] = defaultdict(dict)
     for (item, assessor_id, _kind), _row in latest.items():
         if assessor_id in out[item]:
@@ -96,7 +105,8 @@ def latest_scores(
 
 
 def score_revisions(panel_region: PanelRegion, assessor: AuthUser) -> dict[str, int]:
-    """How many revisions the assessor recorded per item."""
+    """How many revisions the assessor recorded per item (the page counts them in
+    ``scoring_cache.panel_marks``; this uncached count is its tests' oracle)."""
     counts: dict[str, int] = defaultdict(int)
     for item in ItemScore.objects.filter(panel_region=panel_region, assessor=assessor).values_list(
         "item", flat=True
@@ -141,7 +151,10 @@ class ScoringRow:
 
 def scoring_rows(access: PanelRegionAccess, viewer: AuthUser) -> list[ScoringRow]:
     """The items of the region's group with its self-assessment, the proposal, the viewer's
-    own latest score and, only if the blind rule allows, the other members' latest scores."""
+    own latest score and, only if the blind rule allows, the other members' latest scores.
+
+    Read from the database each time: the page itself draws its rows from what
+    ``scoring_cache`` keeps; this uncached reading is what its tests compare the page with."""
     participation = access.participation
     framework = access.framework
     answers = latest_answers(participation)

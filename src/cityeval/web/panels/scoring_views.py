@@ -18,13 +18,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cityeval.engine.framework import Item
 from cityeval.web.accounts.access import acting_user
 from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.phases import Activity, CycleClosed
@@ -35,16 +34,15 @@ from cityeval.web.panels.forms import (
     InterviewForm,
     RevisionForm,
     ScoresForm,
-    note_field,
     score_field,
 )
+from cityeval.web.panels.kept import BoundedCache
 from cityeval.web.panels.scoresheet import (
     consolidation_table,
     interview_of,
     latest_feedback,
-    score_revisions,
-    scoring_rows,
 )
+from cityeval.web.panels.scoring_cache import scoring_sheet
 from cityeval.web.panels.selectors import members_of
 from cityeval.web.panels.services import (
     PanelRejected,
@@ -102,78 +100,73 @@ def _require_scorer(request: HttpRequest, access: PanelRegionAccess) -> HttpResp
     return _scoring_refusal(request, access) or _conflict_refusal(request, access)
 
 
-def _scores_form(access: PanelRegionAccess, rows, data=None) -> ScoresForm:
-    initial = {}
-    for row in rows:
-        if row.mine is not None:
-            initial[score_field(row.item.code)] = row.mine.score
-            initial[note_field(row.item.code)] = row.mine.note
-    codes = [row.item.code for row in rows]
-    return ScoresForm(data, initial=initial, codes=codes, framework=access.framework)
+class _DrawnForm:
+    """An unbound form's paragraphs drawn before: what the page's template asks of it."""
+
+    def __init__(self, html: str) -> None:
+        self.html = html
+
+    def as_p(self) -> str:
+        return self.html
 
 
-def _interview_form(access: PanelRegionAccess, interview) -> InterviewForm:
+FORMS_KEPT = 256  # unbound interview and feedback forms a process keeps, drawn
+_drawn_forms = BoundedCache(FORMS_KEPT)
+
+
+def _unbound(form_class: type[InterviewForm] | type[FeedbackForm], initial: dict | None) -> _DrawnForm:
+    """``form_class(initial=initial)`` as the page shows it, drawn once per initial values,
+    language and time zone (everything an unbound form is drawn from: a template of the
+    project's, the same for the process): the interview and feedback forms of every page view
+    took as long as the rest of the page."""
+    key = (
+        form_class.__name__,
+        get_language() or "",
+        timezone.get_current_timezone_name(),
+        tuple(initial.items()) if initial else None,
+    )
+    html = _drawn_forms.get(key)
+    if html is None:
+        html = form_class(initial=initial).as_p()
+        _drawn_forms.put(key, html)
+    return _DrawnForm(html)
+
+
+def _interview_form(access: PanelRegionAccess, interview) -> _DrawnForm:
     if interview is None:
-        return InterviewForm()
-    return InterviewForm(
-        initial={
+        return _unbound(InterviewForm, None)
+    return _unbound(
+        InterviewForm,
+        {
             "scheduled_at": interview.scheduled_at,
             "link": interview.link,
             "attendees": interview.attendees,
             "notes": interview.notes,
             "evidence_topup_until": interview.evidence_topup_until,
-        }
+        },
     )
-
-
-# Each item's level descriptors drawn once per framework, item and language and kept for the
-# process: they are the framework's, the same on every scoring page (~100 items a page).
-_DESCRIPTORS: dict[tuple[str, str, str], str] = {}
-_DESCRIPTORS_MAX = 20_000
-
-
-def _descriptors_html(access: PanelRegionAccess, item: Item) -> str:
-    key = (access.cycle.framework.digest, item.code, get_language() or "")
-    html = _DESCRIPTORS.get(key)
-    if html is None:
-        descriptors = access.framework.descriptors_for(item)
-        html = (
-            render_to_string("assessments/_descriptors.html", {"descriptors": descriptors})
-            if descriptors
-            else ""
-        )
-        if len(_DESCRIPTORS) >= _DESCRIPTORS_MAX:
-            _DESCRIPTORS.clear()
-        _DESCRIPTORS[key] = html
-    return html
 
 
 def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> HttpResponse:
     viewer = acting_user(request)
-    rows = scoring_rows(access, viewer)
     reason = phases.refusal(access.cycle, Activity.SCORING)
     can_score = access.may_score and reason is None
     can_mark_first = can_score and access.submitted is None
-    # The score inputs are shown only to a member giving their first marks: only then is the
-    # form (two fields per item) built.
-    scores_form = forms.get("scores_form") or (_scores_form(access, rows) if can_mark_first else None)
+    members = members_of(access.panel)
+    # The score inputs are shown only to a member giving their first marks; a posted form
+    # comes back with its values and errors.
+    sheet = scoring_sheet(
+        access, viewer, members=members, mark_first=can_mark_first, scores_form=forms.get("scores_form")
+    )
     blocks: dict[str, dict] = {}
-    for row in rows:
-        code = row.item.code
-        block = blocks.setdefault(row.component.code, {"component": row.component, "rows": []})
-        fields = (
-            (scores_form[score_field(code)], scores_form[note_field(code)])
-            if scores_form is not None
-            else (None, None)
-        )
-        block["rows"].append((row, *fields))
+    for component, item in sheet.items:
+        blocks.setdefault(component.code, {"component": component, "rows": []})["rows"].append(item.code)
+    # The items the member has not scored yet: those without a revision.
+    revisions = sheet.revisions() if access.member else {}
+    missing = sum(1 for _c, item in sheet.items if item.code not in revisions) if access.member else 0
     interview = interview_of(access.panel_region)
     feedback = latest_feedback(access.panel_region, assessor=None if access.sees_all_scores else viewer)
     mine = feedback.pop(viewer.pk, None)
-    revisions = score_revisions(access.panel_region, viewer) if access.member else {}
-    # The items the member has not scored yet: those without a revision (missing_items, read
-    # from the revisions already at hand).
-    missing = sum(1 for row in rows if row.item.code not in revisions) if access.member else 0
     context = {
         "access": access,
         "panel": access.panel,
@@ -183,30 +176,32 @@ def _region_page(request: HttpRequest, access: PanelRegionAccess, **forms) -> Ht
         "stage": access.panel_region.stage,
         "stage_label": stage_label(access.panel_region.stage),
         "framework": access.framework,
+        "sheet": sheet,
         "blocks": list(blocks.values()),
-        "scores_form": scores_form,
-        "revisions": revisions,
+        # Without a posted form, one without fields gives the form's id (the inputs are written
+        # from the sheet).
+        "scores_form": sheet.scores_form or ScoresForm(codes=[], framework=access.framework),
         "missing": missing,
-        "item_total": len(rows),
-        "scored": len(rows) - missing,
-        "descriptors": {row.item.code: _descriptors_html(access, row.item) for row in rows},
+        "item_total": len(sheet.items),
+        "scored": len(sheet.items) - missing,
         "revise_url": reverse("panels:revise", kwargs=_kwargs(access)),
         "evidence_request_url": reverse("panels:evidence_request", kwargs=_kwargs(access)),
-        "members": members_of(access.panel),
+        "members": members,
         "submitted_ids": set(access.panel_region.submissions.values_list("assessor_id", flat=True)),
         "interview": interview,
         "interview_form": forms.get("interview_form") or _interview_form(access, interview),
         "my_feedback": mine,
         "other_feedback": list(feedback.values()),
         "feedback_form": forms.get("feedback_form")
-        or FeedbackForm(
-            initial={
+        or _unbound(
+            FeedbackForm,
+            {
                 "strengths": mine.strengths,
                 "weaknesses": mine.weaknesses,
                 "recommendations": mine.recommendations,
             }
             if mine
-            else None
+            else None,
         ),
         "closed_reason": reason,
         "can_score": can_score,

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import reduce
-from operator import or_
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, QuerySet
 
 from cityeval.engine import Framework
 from cityeval.web.accounts.access import User, is_assessor, is_coordinator, memberships
 from cityeval.web.accounts.models import Membership, Role
 from cityeval.web.evaluations.models import Cycle, FrameworkVersion, Participation
+from cityeval.web.panels.kept import BoundedCache
 from cityeval.web.panels.models import Conflict, ItemScore, Panel, PanelMember, PanelRegion, ScoreSubmission
 
 # --- the assessor's own panels ---------------------------------------------------------------------
@@ -47,14 +46,21 @@ def my_panel_regions(user: User) -> list[MyPanelRegion]:
             participation__region_id__in=[m.region_id for m in memberships(user) if m.region_id is not None]
         )
     # The framework is not joined: its YAML (~45 KB) is read once per framework below, not
-    # once per row.
-    regions = regions.select_related("panel", "participation__cycle", "participation__region").order_by(
+    # once per row. Nor are the panels and cycles (a few for ~100 rows): read once each and
+    # shared by their rows, as select_related would have given them (it built one of each per
+    # row, most of the list's time).
+    regions = regions.select_related("participation__region").order_by(
         "-participation__cycle__year",
         "participation__cycle__slug",
         "stage",
         "participation__region__name",
     )
     regions_list = list(regions)
+    panels = Panel.objects.in_bulk({pr.panel_id for pr in regions_list})
+    cycles = Cycle.objects.in_bulk({pr.participation.cycle_id for pr in regions_list})
+    for pr in regions_list:
+        pr.panel = panels[pr.panel_id]
+        pr.participation.cycle = cycles[pr.participation.cycle_id]
     frameworks: dict[int, Framework] = {}
     codes_of: dict[tuple[int, str], set[str]] = {}  # per (framework, group): its items
     for pr in regions_list:
@@ -71,18 +77,7 @@ def my_panel_regions(user: User) -> list[MyPanelRegion]:
     ids_of: dict[tuple[int, str], list[int]] = defaultdict(list)
     for pr in regions_list:
         ids_of[pr.participation.cycle.framework_id, pr.participation.group].append(pr.id)
-    scored: dict[int, int] = {}
-    if ids_of:
-        matching = reduce(
-            or_, (Q(panel_region_id__in=ids, item__in=sorted(codes_of[key])) for key, ids in ids_of.items())
-        )
-        scored = dict(
-            ItemScore.objects.filter(matching, assessor=user)
-            .order_by()
-            .values("panel_region_id")
-            .annotate(n=Count("item", distinct=True))
-            .values_list("panel_region_id", "n")
-        )
+    scored = _scored_items(user, {key: (ids, sorted(codes_of[key])) for key, ids in ids_of.items()})
     return [
         MyPanelRegion(
             panel_region=pr,
@@ -93,6 +88,40 @@ def my_panel_regions(user: User) -> list[MyPanelRegion]:
         )
         for pr in regions_list
     ]
+
+
+SCORED_KEPT = 256  # assessors' counts of scored items a process keeps (~100 numbers each)
+_scored_kept = BoundedCache(SCORED_KEPT)
+
+
+def _scored_items(user: User, regions: dict[tuple[int, str], tuple[list[int], list[str]]]) -> dict[int, int]:
+    """Per panel region, how many of its group's items the user scored: ``regions`` gives, per
+    (framework, group), the panel regions and the group's items.
+
+    Kept per process under the user's scores' version, (rows, largest id): scores are
+    append-only (every write path inserts; ids are never used twice), so any new score
+    changes it; the regions and items asked for are in the key as well. Counting them takes
+    one grouped query per group (~12,000 rows at national scale)."""
+    version = ItemScore.objects.filter(assessor_id=user.pk).aggregate(n=Count("id"), last=Max("id"))
+    key = (
+        user.pk,
+        version["n"],
+        version["last"],
+        tuple((group, tuple(ids), tuple(codes)) for group, (ids, codes) in regions.items()),
+    )
+    scored = _scored_kept.get(key)
+    if scored is None:
+        scored = {}
+        for ids, codes in regions.values():
+            scored |= dict(
+                ItemScore.objects.filter(assessor_id=user.pk, panel_region_id__in=ids, item__in=codes)
+                .order_by()
+                .values("panel_region_id")
+                .annotate(n=Count("item", distinct=True))
+                .values_list("panel_region_id", "n")
+            )
+        _scored_kept.put(key, scored)
+    return dict(scored)
 
 
 # --- coordinator pages ----------------------------------------------------------------------------------

@@ -157,12 +157,19 @@ def known_users(plan: SurveyPlan, forms: Sequence[SurveyForm]) -> dict[str, int]
     """Per form, the users of its service: a split form's entry; for a combined form the
     smallest known count of its sub-dimensions' services (each respondent answers about all)."""
     framework = plan.participation.cycle.framework.framework
-    entries = entries_of(plan)
+    # PlanEntry.users (the override, else the programme's beneficiaries), read as values: the
+    # entries' programmes and their owners are not needed here.
+    users_of = {
+        sub: known if known is not None else beneficiaries
+        for sub, known, beneficiaries in plan.entries.values_list(
+            "subdimension", "known_users", "programme__beneficiaries"
+        )
+    }
     subs_of = {d.code: [s.code for s in d.subdimensions] for d in framework.dimensions}
     out: dict[str, int] = {}
     for form in forms:
         subs = [form.subdimension] if form.subdimension else subs_of.get(form.dimension, [])
-        counts = [users for s in subs if s in entries and (users := entries[s].users) is not None]
+        counts = [users for s in subs if (users := users_of.get(s)) is not None]
         if counts:
             out[form.code] = min(counts)
     return out
@@ -315,11 +322,32 @@ class PlanQuality(NamedTuple):
     key: str | None
 
 
+def _plan_of(participation: Participation) -> SurveyPlan | None:
+    """The participation's survey plan, holding the participation already at hand (its cycle
+    and framework are read from it, not again from the database)."""
+    plan = SurveyPlan.objects.filter(participation=participation).first()
+    if plan is not None:
+        plan.participation = participation
+    return plan
+
+
 def plan_quality(participation: Participation) -> PlanQuality:
     """The participation's survey plan and its quality report, to share between the callers
     of one request (:func:`proposed_levels`, :func:`impact_flags`)."""
-    plan = SurveyPlan.objects.filter(participation=participation).first()
+    plan = _plan_of(participation)
     return PlanQuality(plan, *_quality(plan))
+
+
+def plan_quality_key(participation: Participation) -> str | None:
+    """The cache key of the participation's quality report (None without forms), without
+    reading the report: a version of everything :func:`proposed_levels` and
+    :func:`impact_flags` are computed from besides the framework, for pages that keep what
+    they draw from them (the scoring page)."""
+    plan = _plan_of(participation)
+    forms = forms_of(plan)
+    if plan is None or not forms:
+        return None
+    return _quality_key(plan, forms, known_users(plan, forms))
 
 
 @dataclass

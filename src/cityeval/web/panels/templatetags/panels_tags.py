@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from django import template
 from django.template.base import render_value_in_context
@@ -10,14 +11,15 @@ from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat, linebreaksbr, lower
 from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in django-stubs
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cityeval.web.evaluations.templatetags.cityeval import label, score
-from cityeval.web.panels.scoresheet import Mark, ScoringRow
+from cityeval.web.listing import slug_links
+from cityeval.web.panels.scoresheet import Mark
 
 register = template.Library()
 
@@ -56,23 +58,130 @@ def _escape(text: str) -> str:
 
 
 # --- the rows of the scoring page's item tables ---------------------------------------------------
+#
+# Each ``<tr>`` is written in Python rather than by the template engine (a page holds ~110 rows
+# of ~60 template nodes each), exactly as the template wrote it (whitespace included): every
+# value goes through ``conditional_escape`` as a ``{{ }}`` would, and the constant texts are
+# translated once. A row is the start written by :func:`region_cells_html` (the same for every
+# viewer, kept by ``scoring_cache``) and the rest written by :class:`_RowWriter` per request.
+
+
+def region_cells_html(rows) -> dict[str, str]:
+    """Per item code, its row up to the cell of the marks: the item with its level descriptors,
+    the region's self-assessment with its evidence, the proposal with the survey's flags (``rows``:
+    ``scoring_cache.RegionRow``), in the current language."""
+    text = {
+        "levels": _("What each level means"),
+        "guidance": _("cityeval's guidance, not the ministry's."),
+        "claimed": _("Claimed level"),
+        "value": _("value"),
+        "not_answered": _("Not answered"),
+        "no_evidence": _("No evidence"),
+    }
+    out = {}
+    for row in rows:
+        code = conditional_escape(row.item.code)
+        parts = [
+            f'\n  <tr id="item-{code}">\n    <td>',
+            conditional_escape(label(row.item.label)),
+            f'<br><code class="help">{code}</code>\n      ',
+        ]
+        if levels := row.descriptors:
+            parts += [
+                '<details class="levels"><summary>',
+                text["levels"],
+                '</summary>\n        <p class="help">',
+                text["guidance"],
+                "</p>",
+                conditional_escape(levels),
+                "</details>",
+            ]
+        parts += ['</td>\n    <td class="self">', _self_assessment(row, text), '</td>\n    <td class="num">']
+        parts.append(conditional_escape(score(row.proposal)))
+        if row.survey_flags:
+            parts.append('<ul class="help survey-flags">')
+            parts += [
+                f'<li><span class="badge warn">{conditional_escape(flag)}</span></li>'
+                for flag in row.survey_flags
+            ]
+            parts.append("</ul>")
+        parts.append("</td>\n    <td>")
+        out[row.item.code] = "".join(parts)
+    return out
+
+
+def _self_assessment(row, text: dict[str, str]) -> str:
+    parts = []
+    if row.answer:
+        level = row.answer.level
+        parts += [
+            "\n      <div>",
+            text["claimed"],
+            ": <strong>",
+            conditional_escape(score(level)) if level is not None else "–",
+            "</strong>\n        ",
+        ]
+        raw = row.answer.revision.raw_value
+        if raw is not None:
+            percent = "%" if row.item.unit == "percent" else ""
+            parts.append(f'<span class="help">({text["value"]} {floatformat(raw, "-2")}{percent})</span>')
+        parts.append("</div>\n      ")
+        if narrative := row.answer.revision.narrative:
+            parts.append(f"<div>{linebreaksbr(narrative, autoescape=True)}</div>")
+        parts.append("\n      ")
+    else:
+        parts += ['<span class="gap">', text["not_answered"], "</span>"]
+    parts.append("\n      ")
+    if row.evidence:
+        parts.append('<ul class="evidence">')
+        for e in row.evidence:
+            url: str
+            if e.blob_id is not None:
+                url = conditional_escape(
+                    reverse("assessments:evidence_download", kwargs={"evidence": e.public_id})
+                )
+                link = f'<a href="{url}">{conditional_escape(e.original_name)}</a>'
+            else:
+                url = conditional_escape(e.url)
+                link = f'<a href="{url}" rel="noopener noreferrer nofollow" target="_blank">{url}</a>'
+            parts.append(f'<li class="wrap">{link}</li>')
+        parts.append("</ul>\n      ")
+    else:
+        parts += ['<div class="help">', text["no_evidence"], "</div>"]
+    return "".join(parts)
+
+
+def score_inputs_html(score_bf, note_bf, value, text: dict[str, str]) -> str:
+    """A member's score and note inputs for one item, with their errors and labels: ``value``
+    writes a value as ``{{ }}`` does."""
+    return "".join(
+        [
+            value(score_bf.errors),
+            f'<label class="sr-only" for="{value(score_bf.id_for_label)}">',
+            text["score"],
+            "</label>",
+            value(score_bf),
+            f'\n        <label class="sr-only" for="{value(note_bf.id_for_label)}">',
+            text["note"],
+            "</label>",
+            value(note_bf),
+        ]
+    )
 
 
 class _RowWriter:
-    """The ``<tr>`` of each item of the scoring page, written in Python rather than by the
-    template engine: a page holds ~110 rows of ~60 template nodes each, which took most of the
-    page's time. The markup is exactly what the template wrote before (whitespace included);
-    every value goes through ``render_value_in_context`` or ``conditional_escape`` as a
-    ``{{ }}`` would, and the page's constant texts are translated once, not once per row.
+    """The viewer's part of each row of the scoring page (their marks or score inputs, the
+    other members' marks, the evidence request), after the region's cells.
 
-    Reads from the page's context: ``access``, ``can_mark_first``, ``can_score``,
-    ``can_revise``, ``revision`` (a bound :class:`~cityeval.web.panels.forms.RevisionForm`
-    or None), ``descriptors``, ``revisions``, ``revise_url``, ``evidence_request_url``,
-    ``framework``, ``scores_form`` and ``csrf_token``.
+    Reads from the page's context: ``sheet`` (``scoring_views.ScoringSheet``), ``access``,
+    ``can_mark_first``, ``can_score``, ``can_revise``, ``revision`` (a bound
+    :class:`~cityeval.web.panels.forms.RevisionForm` or None), ``revise_url``,
+    ``evidence_request_url``, ``framework``, ``scores_form`` and ``csrf_token``.
     """
 
     def __init__(self, context: template.Context) -> None:
         self.context = context
+        self.sheet = context["sheet"]
         access = context["access"]
         self.member = access.member is not None
         self.others_column = access.sees_all_scores and self.member
@@ -82,147 +191,97 @@ class _RowWriter:
         revision = context.get("revision")
         self.revision = revision
         self.revision_item = revision.data.get("item") if revision else None
-        self.descriptors = context.get("descriptors") or {}
-        self.revisions = context.get("revisions") or {}
-        self.csrf = CsrfTokenNode().render(context)
-        self.revise_url = self.value(context.get("revise_url"))
-        self.evidence_request_url = self.value(context.get("evidence_request_url"))
-        self.form_id = self.value(context["scores_form"].FORM_ID) if self.can_mark_first else ""
+        csrf = CsrfTokenNode().render(context)
+        revise_url = self.value(context.get("revise_url"))
+        evidence_request_url = self.value(context.get("evidence_request_url"))
+        form_id = self.value(context["scores_form"].FORM_ID) if self.can_mark_first else ""
         scale = context["framework"].scale
-        self.scale_min, self.scale_max = self.value(scale.min), self.value(scale.max)
-        self.text = {
-            "levels": _("What each level means"),
-            "guidance": _("cityeval's guidance, not the ministry's."),
-            "claimed": _("Claimed level"),
-            "value": _("value"),
-            "not_answered": _("Not answered"),
-            "no_evidence": _("No evidence"),
-            "score": _("Score"),
-            "note": _("Note"),
-            "revise": _("Revise after discussion"),
-            "revised_score": _("Revised score"),
-            "reason": _("Reason"),
-            "record": _("Record the revision"),
-            "needs_evidence_badge": _("needs evidence"),
-            "unmark": _("Unmark"),
-            "needs_evidence": _("Needs evidence"),
+        scale_min, scale_max = self.value(scale.min), self.value(scale.max)
+        self.text = {"score": _("Score"), "note": _("Note")}
+        self._revisions_text: dict[int, str] = {}
+        # The revision form of a row around its item code and its errors.
+        self.revise_head = ("".join(['<details class="revise"']), "><summary>" + _("Revise after discussion"))
+        self.revise_form = (
+            f'</summary>\n        <form method="post" action="{revise_url}">{csrf}'
+            '\n        <input type="hidden" name="item" value="',
+            '">\n        ',
+            "\n        <label>"
+            + _("Revised score")
+            + f' <input type="number" name="score" min="{scale_min}" max="{scale_max}"'
+            ' step="any" required></label>\n        <label>'
+            + _("Reason")
+            + ' <input type="text" name="reason" maxlength="5000" required></label>'
+            '\n        <button type="submit" class="secondary">'
+            + _("Record the revision")
+            + "</button></form></details>",
+        )
+        needs_badge = '<span class="badge warn">' + _("needs evidence") + "</span>"
+        unmark, needs = _("Unmark"), _("Needs evidence")
+        if self.can_mark_first:
+            button = (
+                f'<button type="submit" class="link" form="{form_id}" name="evidence_item" value="',
+                '">',
+                "</button>\n      ",
+            )
+        elif self.can_score:
+            button = (
+                f'<form method="post" action="{evidence_request_url}">{csrf}'
+                '\n        <input type="hidden" name="item" value="',
+                '">\n        <button type="submit" class="link">',
+                "</button></form>",
+            )
+        else:
+            button = None
+        self.request_cell = {
+            True: (needs_badge + "\n      ", unmark),
+            False: ("\n      ", needs),
         }
+        self.button = button
 
     def value(self, value) -> str:
         """What ``{{ value }}`` writes."""
         return render_value_in_context(value, self.context)
 
-    def rows(self, rows) -> SafeString:
-        return mark_safe("".join(self.row(row, score_bf, note_bf) for row, score_bf, note_bf in rows))
+    def rows(self, codes) -> SafeString:
+        return mark_safe("".join([self.row(code) for code in codes]))
 
-    def row(self, row: ScoringRow, score_bf, note_bf) -> str:
-        code = conditional_escape(row.item.code)
-        parts = [
-            f'\n  <tr id="item-{code}">\n    <td>',
-            conditional_escape(label(row.item.label)),
-            f'<br><code class="help">{code}</code>\n      ',
-        ]
-        if levels := self.descriptors.get(row.item.code):
-            parts += [
-                '<details class="levels"><summary>',
-                self.text["levels"],
-                '</summary>\n        <p class="help">',
-                self.text["guidance"],
-                "</p>",
-                self.value(levels),
-                "</details>",
-            ]
-        parts += ['</td>\n    <td class="self">', self._self_assessment(row), '</td>\n    <td class="num">']
-        parts.append(conditional_escape(score(row.proposal)))
-        if row.survey_flags:
-            parts.append('<ul class="help survey-flags">')
-            parts += [
-                f'<li><span class="badge warn">{self.value(flag)}</span></li>' for flag in row.survey_flags
-            ]
-            parts.append("</ul>")
-        parts += ["</td>\n    <td>", self._marks(row, score_bf, note_bf), "</td>\n    "]
+    def row(self, item: str) -> str:
+        sheet = self.sheet
+        code = conditional_escape(item)
+        marks = sheet.marks.get(item, {})
+        parts = [sheet.region.html[item], self._marks(item, code, marks), "</td>\n    "]
         if self.others_column:
-            parts += ["<td>", self._others(row), "</td>"]
-        parts += ["\n    <td>", self._evidence_request(row, code), "</td>\n  </tr>"]
+            parts += ["<td>", self._others(marks), "</td>"]
+        parts += ["\n    <td>", self._evidence_request(item, code), "</td>\n  </tr>"]
         return "".join(parts)
 
-    def _self_assessment(self, row: ScoringRow) -> str:
-        parts = []
-        if row.answer:
-            level = row.answer.level
-            parts += [
-                "\n      <div>",
-                self.text["claimed"],
-                ": <strong>",
-                conditional_escape(score(level)) if level is not None else "–",
-                "</strong>\n        ",
-            ]
-            raw = row.answer.revision.raw_value
-            if raw is not None:
-                percent = "%" if row.item.unit == "percent" else ""
-                parts.append(
-                    f'<span class="help">({self.text["value"]} {floatformat(raw, "-2")}{percent})</span>'
-                )
-            parts.append("</div>\n      ")
-            if narrative := row.answer.revision.narrative:
-                parts.append(f"<div>{linebreaksbr(narrative, autoescape=True)}</div>")
-            parts.append("\n      ")
-        else:
-            parts += ['<span class="gap">', self.text["not_answered"], "</span>"]
-        parts.append("\n      ")
-        if row.evidence:
-            parts.append('<ul class="evidence">')
-            for e in row.evidence:
-                url: str
-                if e.blob:
-                    url = conditional_escape(
-                        reverse("assessments:evidence_download", kwargs={"evidence": e.public_id})
-                    )
-                    link = f'<a href="{url}">{self.value(e.original_name)}</a>'
-                else:
-                    url = self.value(e.url)
-                    link = f'<a href="{url}" rel="noopener noreferrer nofollow" target="_blank">{url}</a>'
-                parts.append(f'<li class="wrap">{link}</li>')
-            parts.append("</ul>\n      ")
-        else:
-            parts += ['<div class="help">', self.text["no_evidence"], "</div>"]
-        return "".join(parts)
-
-    def _marks(self, row: ScoringRow, score_bf, note_bf) -> str:
+    def _marks(self, item: str, code: str, marks) -> str:
         """The viewer's own marks (a member), or everyone's (the coordinator)."""
         if not self.member:
-            return self._others(row)
+            return self._others(marks)
+        mine = marks.get(self.sheet.viewer_id)
         parts = ["\n      "]
         if self.can_mark_first:
-            parts += [
-                self.value(score_bf.errors),
-                f'<label class="sr-only" for="{self.value(score_bf.id_for_label)}">',
-                self.text["score"],
-                "</label>",
-                self.value(score_bf),
-                f'\n        <label class="sr-only" for="{self.value(note_bf.id_for_label)}">',
-                self.text["note"],
-                "</label>",
-                self.value(note_bf),
-                "\n      ",
-            ]
+            parts += [self.sheet.score_inputs(item, mine), "\n      "]
         else:
-            parts.append(mark(row.mine) if row.mine else "–")
+            parts.append(mine.html if mine else "–")
         parts.append("\n      ")
-        if row.mine:
-            # A member's own mark has at least one revision, counted in ``revisions``.
-            n = self.revisions[row.item.code]
-            text = ngettext("%(n)s revision", "%(n)s revisions", n) % {"n": self.value(n)}
+        if mine:
+            n = mine.revisions
+            text = self._revisions_text.get(n)
+            if text is None:
+                text = ngettext("%(n)s revision", "%(n)s revisions", n) % {"n": self.value(n)}
+                self._revisions_text[n] = text
             parts += ['<div class="help">', text, "</div>"]
         parts.append("\n      ")
         if self.can_revise:
-            parts.append(self._revise_form(row))
+            parts.append(self._revise_form(item, code))
         parts.append("\n    ")
         return "".join(parts)
 
-    def _revise_form(self, row: ScoringRow) -> str:
+    def _revise_form(self, item: str, code: str) -> str:
         revision = self.revision
-        chosen = bool(revision) and self.revision_item == row.item.code
+        chosen = bool(revision) and self.revision_item == item
         errors = ""
         if chosen and revision is not None:
             errors = (
@@ -230,58 +289,117 @@ class _RowWriter:
                 + self.value(revision["score"].errors)
                 + self.value(revision["reason"].errors)
             )
+        head, summary = self.revise_head
+        before_code, after_code, tail = self.revise_form
         return "".join(
-            [
-                '<details class="revise"',
-                " open" if chosen else "",
-                "><summary>",
-                self.text["revise"],
-                f'</summary>\n        <form method="post" action="{self.revise_url}">{self.csrf}',
-                f'\n        <input type="hidden" name="item" value="{conditional_escape(row.item.code)}">',
-                f"\n        {errors}\n        <label>",
-                self.text["revised_score"],
-                f' <input type="number" name="score" min="{self.scale_min}" max="{self.scale_max}"'
-                ' step="any" required></label>\n        <label>',
-                self.text["reason"],
-                ' <input type="text" name="reason" maxlength="5000" required></label>'
-                '\n        <button type="submit" class="secondary">',
-                self.text["record"],
-                "</button></form></details>",
-            ]
+            [head, " open" if chosen else "", summary, before_code, code, after_code, errors, tail]
         )
 
-    def _others(self, row: ScoringRow) -> str:
-        items = [f"<li>{conditional_escape(s.assessor.get_username())}: {mark(s)}</li>" for s in row.others]
+    def _others(self, marks) -> str:
+        sheet = self.sheet
+        viewer = sheet.viewer_id
+        items = [
+            f"<li>{name}: {marks[uid].html}</li>"
+            for uid, name in sheet.assessors
+            if uid in marks and uid != viewer
+        ]
         return '<ul class="scores">' + ("".join(items) or "<li>–</li>") + "</ul>"
 
-    def _evidence_request(self, row: ScoringRow, code: str) -> str:
-        parts = []
-        if row.needs_evidence:
-            parts += ['<span class="badge warn">', self.text["needs_evidence_badge"], "</span>"]
-        parts.append("\n      ")
-        button = self.text["unmark"] if row.needs_evidence else self.text["needs_evidence"]
-        if self.can_mark_first:
-            parts.append(
-                f'<button type="submit" class="link" form="{self.form_id}" name="evidence_item"'
-                f' value="{code}">{button}</button>\n      '
-            )
-        elif self.can_score:
-            parts.append(
-                f'<form method="post" action="{self.evidence_request_url}">{self.csrf}'
-                f'\n        <input type="hidden" name="item" value="{code}">'
-                f'\n        <button type="submit" class="link">{button}</button></form>'
-            )
-        return "".join(parts)
+    def _evidence_request(self, item: str, code: str) -> str:
+        head, text = self.request_cell[item in self.sheet.requested]
+        if self.button is None:
+            return head
+        before, middle, after = self.button
+        return "".join([head, before, code, middle, text, after])
+
+
+_ROW_WRITER = "cityeval.panels.row_writer"  # the page's writer, in its render context
+
+
+def _row_writer(context: template.Context) -> _RowWriter:
+    writer = context.render_context.get(_ROW_WRITER)
+    if writer is None or writer.context is not context:
+        writer = context.render_context[_ROW_WRITER] = _RowWriter(context)
+    return writer
 
 
 @register.simple_tag(takes_context=True)
 def scoring_rows(context: template.Context, rows) -> SafeString:
-    """``{% scoring_rows block.rows %}``: the rows (``(ScoringRow, score field, note field)``)
-    of one component's item table on the scoring page. See :class:`_RowWriter`."""
-    return _RowWriter(context).rows(rows)
+    """``{% scoring_rows block.rows %}``: the rows (item codes) of one component's item table on
+    the scoring page. See :class:`_RowWriter` (one for the page's tables)."""
+    return _row_writer(context).rows(rows)
+
+
+@register.simple_tag(takes_context=True)
+def scoring_tables(context: template.Context, blocks) -> SafeString:
+    """``{% scoring_tables blocks %}``: the scoring page's item tables, one per component (its
+    heading, the frame of ``{% tablewrap %}``, the head, the rows of :func:`scoring_rows`),
+    written as the template's loop over the blocks wrote them; the head once for all."""
+    access = context["access"]
+    member = access.member is not None
+
+    def th(text: str, attrs: str = "") -> str:
+        return f"<th{attrs}>{conditional_escape(text)}</th>"
+
+    head = "".join(
+        [
+            '<table class="scoring">\n  <thead><tr>',
+            th(_("Item")),
+            th(_("Self-assessment")),
+            th(_("Proposal"), ' class="num"'),
+            "\n    ",
+            th(_("My score") if member else _("Scores")),
+            "\n    ",
+            th(_("Other members")) if access.sees_all_scores and member else "",
+            "\n    ",
+            th(_("Evidence request")),
+            "</tr></thead>\n  <tbody>",
+        ]
+    )
+    writer = _row_writer(context)
+    parts = []
+    for block in blocks:
+        name = label(block["component"].label)
+        parts += [
+            f"\n<h3>{conditional_escape(name)}</h3>\n",
+            format_html('<div class="table-wrap" tabindex="0" role="region" aria-label="{}">', name),
+            head,
+            writer.rows(block["rows"]),
+            "</tbody>\n</table></div>\n",
+        ]
+    return mark_safe("".join(parts))
 
 
 # --- the rows of "my panels" -------------------------------------------------------------------
+
+
+def _values_writer(context: template.Context) -> Callable[[object], str]:
+    """``value(v)``: what ``{{ v }}`` writes, once per value (on "my panels" the counts,
+    panel names and stages repeat from row to row)."""
+    written: dict[tuple[type, object], str] = {}
+
+    def value(value: object) -> str:
+        key = (type(value), value)
+        text = written.get(key)
+        if text is None:
+            text = written[key] = render_value_in_context(value, context)
+        return text
+
+    return value
+
+
+def _region_addresses() -> Callable[[str, str, str], str]:
+    """``address(cycle, stage, region)``: a region's scoring page, reversed once per cycle and
+    stage (``listing.slug_links``)."""
+    links: dict[tuple[str, str], Callable[[str], str]] = {}
+
+    def address(cycle: str, stage: str, region: str) -> str:
+        link = links.get((cycle, stage))
+        if link is None:
+            link = links[cycle, stage] = slug_links("panels:region", slug="region", cycle=cycle, stage=stage)
+        return link(region)
+
+    return address
 
 
 @register.simple_tag(takes_context=True)
@@ -290,8 +408,7 @@ def my_panel_rows(context: template.Context, rows) -> SafeString:
     score)``) of the assessor's table on "my panels", written in Python as the template wrote
     them (~100 rows of ~40 nodes each); what is the same for a cycle or a stage is written once."""
 
-    def value(value) -> str:
-        return render_value_in_context(value, context)
+    value = _values_writer(context)
 
     def date_of(value, format_name: str) -> str:
         """What ``{{ value|date:format_name }}`` writes."""
@@ -303,6 +420,7 @@ def my_panel_rows(context: template.Context, rows) -> SafeString:
     not_submitted_badge = _("Not submitted")
     cycles: dict[int, tuple[str, bool, str]] = {}  # name, closed, the badge of a closed cycle
     dues: dict[tuple[int, str], str] = {}
+    address = _region_addresses()
     parts = []
     for row, stage, to_score in rows:
         pr = row.panel_region
@@ -315,12 +433,7 @@ def my_panel_rows(context: template.Context, rows) -> SafeString:
             }
             cycles[cycle.pk] = (value(cycle.name), closed, badge)
         cycle_name, closed, closed_badge = cycles[cycle.pk]
-        url = conditional_escape(
-            reverse(
-                "panels:region",
-                kwargs={"cycle": cycle.slug, "stage": pr.stage, "region": participation.region.slug},
-            )
-        )
+        url = conditional_escape(address(cycle.slug, pr.stage, participation.region.slug))
         parts += [
             f'\n  <tr><td><a href="{url}">{value(participation.region.name)}</a></td>',
             f"\n    <td>{cycle_name}</td><td>{value(pr.get_stage_display())}</td>",
