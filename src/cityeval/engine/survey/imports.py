@@ -514,7 +514,7 @@ def _normalise(
         coded(AGE, _age_band).alias("age_band"),
         coded(SEX, _sex).alias("sex"),
         text(DISTRICT).alias("district"),
-        _digits(text(IDENTITY)).alias("__digits__"),
+        _digits(raw, columns.get(IDENTITY)).alias("__digits__"),
         coded(ASSISTED, _yes_no).alias("assisted"),
         coded(_REVIEW_COL, _review_state).alias("review_state"),
     )
@@ -552,16 +552,31 @@ def _per_distinct(
     """``decode`` of the column ``values`` (which must give a null for a null), worked out once
     per distinct value when there are few and looked up per row, as
     :func:`~cityeval.engine.tables.per_distinct` does; ``distinct`` are those values when
-    already known. A column that every distinct value decodes to itself (age bands, sexes
-    written as the template asks) is taken as it is, not looked up and copied."""
+    already known.
+
+    When every distinct value decodes to a value, a cheaper expression that gives each of
+    them the same value does, rather than a lookup per row: the column itself when each value
+    decodes to itself (age bands, sexes as the template writes them), a plain cast when each
+    is the number it decodes to (answers written 0–4), a comparison with the one value that
+    decodes to false, or to true (yes/no).
+    """
     column = pl.col(values.name)
     if distinct is None:
         distinct = values.unique().drop_nulls()
     if not distinct.len() or distinct.len() > max(len(values) // 8, 64):
         return decode(column)
     decoded = pl.select(decode(pl.lit(distinct)).alias("decoded")).to_series()
-    if decoded.dtype == distinct.dtype and not decoded.null_count() and decoded.equals(distinct):
-        return column
+    if not decoded.null_count():
+        if decoded.dtype == distinct.dtype and decoded.equals(distinct):
+            return column
+        if decoded.dtype.is_integer() and distinct.cast(decoded.dtype, strict=False).equals(decoded):
+            return column.cast(decoded.dtype)
+        if decoded.dtype == pl.Boolean:
+            falses, trues = distinct.filter(~decoded), distinct.filter(decoded)
+            if falses.len() == 1:
+                return column != falses[0]
+            if trues.len() == 1:
+                return column == trues[0]
     return column.replace_strict(distinct, decoded, default=None, return_dtype=decoded.dtype)
 
 
@@ -678,10 +693,20 @@ def _bad_value(value: str | None, expected: _Expected | None) -> InputError:
 def _phone_digits(phone: pl.Expr) -> pl.Expr:
     """A phone number as digits with the Indonesian country code (0812…, +62 812…, 812… →
     62812…), or null without digits: the one normalisation behind every identity hash."""
-    return _country_code(_digits(phone))
+    return _country_code(_phone_text_digits(phone))
 
 
-def _digits(phone: pl.Expr) -> pl.Expr:
+def _digits(raw: pl.DataFrame, header: str | None) -> pl.Expr:
+    """The digits of the phone numbers in the column ``header`` (``""`` without any), the
+    column itself when it holds digits only."""
+    if header is None:
+        return pl.lit(None, dtype=pl.String)
+    if raw.select(pl.col(header).str.contains(r"\D").any()).item():
+        return _phone_text_digits(pl.col(header))
+    return pl.col(header)
+
+
+def _phone_text_digits(phone: pl.Expr) -> pl.Expr:
     """The digits of a phone number (``""`` without any)."""
     return phone.str.replace_all(r"\D", "")
 
