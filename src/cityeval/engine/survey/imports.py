@@ -313,9 +313,9 @@ def _dirty_columns(table: pl.DataFrame, distinct: dict[str, pl.Series]) -> list[
     many = [name for name in table.columns if name not in distinct]
     if many:
         text = pl.col(many).str.strip_chars()
-        hits = table.select(
-            ((text.str.len_bytes() != pl.col(many).str.len_bytes()) | (pl.col(many) == "")).any()
-        )
+        found = ((text.str.len_bytes() != pl.col(many).str.len_bytes()) | (pl.col(many) == "")).any()
+        # Streamed: each column is stripped a slice at a time, not copied whole (peak memory).
+        hits = table.lazy().select(found).collect(engine="streaming")
         dirty |= {name for name, hit in hits.row(0, named=True).items() if hit}
     return [name for name in table.columns if name in dirty]
 
@@ -486,7 +486,7 @@ def _refuse_value_labels(
 def _normalise(
     raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec, distinct: dict[str, pl.Series]
 ) -> pl.DataFrame:
-    """The response columns parsed and checked, phone numbers as digits (``__digits__``);
+    """The response columns parsed and checked, phone numbers' digits (``__digits__``);
     ``distinct`` holds the distinct values of the columns that have few (from :func:`_read_raw`)."""
 
     def text(name: str) -> pl.Expr:
@@ -523,9 +523,7 @@ def _normalise(
             fill_unparsed(parsed.get_column(target), raw.get_column(header))
             for source, target in ((START, "started_at"), (END, "ended_at"))
             if (header := columns.get(source)) is not None
-        ),
-        # The digits are found once above, not once per branch of the country-code rule.
-        _country_code(pl.col("__digits__")).alias("__digits__"),
+        )
     )
     _raise_problems(raw, parsed, columns, form)
     return parsed
@@ -690,12 +688,6 @@ def _bad_value(value: str | None, expected: _Expected | None) -> InputError:
     return InputError(f"{value!r} is not {expected.text}", code=expected.code, params=params)
 
 
-def _phone_digits(phone: pl.Expr) -> pl.Expr:
-    """A phone number as digits with the Indonesian country code (0812…, +62 812…, 812… →
-    62812…), or null without digits: the one normalisation behind every identity hash."""
-    return _country_code(_phone_text_digits(phone))
-
-
 def _digits(raw: pl.DataFrame, header: str | None) -> pl.Expr:
     """The digits of the phone numbers in the column ``header`` (``""`` without any), the
     column itself when it holds digits only."""
@@ -712,7 +704,8 @@ def _phone_text_digits(phone: pl.Expr) -> pl.Expr:
 
 
 def _country_code(digits: pl.Expr) -> pl.Expr:
-    """Digits (from :func:`_digits`) with the Indonesian country code, or null without any."""
+    """A phone number's digits with the Indonesian country code (0812…, +62 812…, 812… →
+    62812…), or null without digits: the one normalisation behind every identity hash."""
     return (
         pl.when(digits.str.starts_with("0"))
         .then(pl.lit("62") + digits.str.slice(1))
@@ -727,22 +720,21 @@ def identity_hash(phone: str | None, *, salt: str) -> str | None:
     """The salted hash of one phone number, exactly as :func:`read_responses` computes it for
     an imported row (so web and imported respondents match); None without digits."""
     digits = pl.DataFrame({"phone": [phone]}, schema={"phone": pl.String}).select(
-        _phone_digits(pl.col("phone"))
+        _phone_text_digits(pl.col("phone"))
     )
     return _hash_identities(digits.to_series(), salt)[0]
 
 
 def _hash_identities(digits: pl.Series, salt: str) -> pl.Series:
-    """hex sha256(salt + digits) per row, null without digits: SHA-256 of the UTF-8 bytes of the
-    salt followed by the digits, computed in Rust by the polars-hash plugin (hashlib one value at
-    a time cost about a second and a half per million numbers)."""
+    """hex sha256(salt + digits with the country code) per row, null without digits: SHA-256 of
+    the UTF-8 bytes of the salt followed by :func:`_country_code` of a phone number's digits
+    (:func:`_phone_text_digits`), computed in Rust by the polars-hash plugin (hashlib one value
+    at a time cost about a second and a half per million numbers)."""
     import polars_hash  # imported here: only imports with phone numbers need it
 
     frame = pl.DataFrame({"digits": digits}, schema={"digits": pl.String}).lazy()
-    salted = (pl.lit(salt, dtype=pl.String) + pl.col("digits")).alias("identity_hash")
+    salted = (pl.lit(salt, dtype=pl.String) + _country_code(pl.col("digits"))).alias("identity_hash")
     hashed = polars_hash.col("identity_hash").chash.sha2_256()
-    # Two halves hashed side by side (one expression on one column runs on one thread), each
-    # salting only its own half.
-    half = (len(digits) + 1) // 2
-    halves = pl.collect_all([frame.slice(start, half).select(salted).select(hashed) for start in (0, half)])
-    return pl.concat([part.to_series() for part in halves], rechunk=False)
+    # Streamed: a slice at a time, on every thread, so that the numbers with their country code
+    # and salt are never all held at once (peak memory); only the hashes are.
+    return frame.select(salted).select(hashed).collect(engine="streaming").to_series()
