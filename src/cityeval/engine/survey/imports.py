@@ -224,7 +224,7 @@ def read_responses(
         raw, distinct = _read_raw(
             data, limits, zip_max_members=zip_max_members, zip_max_csv_bytes=zip_max_csv_bytes
         )
-        del data  # the file's bytes: not kept while the columns are parsed (peak memory)
+        del data  # a file's bytes read from its path: not kept while the columns are parsed
         columns = _locate_columns(raw.columns, form, kind)
         _refuse_value_labels(raw, columns, form, distinct)
         if max_id_length is not None:
