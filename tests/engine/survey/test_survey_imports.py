@@ -235,3 +235,80 @@ def test_an_edited_kobo_submission_keeps_its_root_uuid_as_the_response_id():
     ids = table["response_id"].to_list()
     assert ids[0] == ids[1] == rows[0][header.index("_uuid")]  # the edit is the same response
     assert ids[2] == rows[1][header.index("_uuid")]
+
+
+# --- a column however it is written ------------------------------------------------------------
+
+
+def _many_rows(used: list[str], answers: list[str], sex: list[str], assisted: list[str]) -> list[list[str]]:
+    """Rows cycling through the given values, enough of them (240) that each column is read
+    through its few distinct values."""
+    return [
+        [
+            f"r{i:03d}",
+            "2024-10-01 09:15:00+07:00",
+            "2024-10-01 09:20:00+07:00",
+            used[i % len(used)],
+            answers[i % len(answers)],
+            answers[(i + 1) % len(answers)],
+            "2",
+            "25-34",
+            sex[i % len(sex)],
+            "X",
+            "",
+            assisted[i % len(assisted)],
+        ]
+        for i in range(240)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("used", "answers", "sex", "assisted"),
+    [
+        # As the template writes them: answers are their own numbers, sexes their own codes…
+        (["yes", "no", "ya"], ["0", "1", "2", "3", "4"], ["f", "m"], ["no", "yes", "tidak"]),
+        # …or not: each value still read as the table of accepted spellings says.
+        (["Y", "false", "1.0", "TIDAK"], ["0.0", "1", "02", "3", "4.0"], ["Perempuan", "L"], ["true"]),
+    ],
+    ids=["as-the-template-writes", "other-spellings"],
+)
+def test_few_valued_columns_read_the_same_however_they_are_written(used, answers, sex, assisted):
+    """Expected values by hand from the accepted spellings (yes/ya/y/true/1 → true, no/tidak/
+    n/false/0 → false; an answer is its number; f/perempuan/p → f, m/laki-laki/l → m)."""
+    truth = {"yes": True, "ya": True, "y": True, "true": True, "1.0": True}
+    table = read_responses(
+        template_bytes(_many_rows(used, answers, sex, assisted)), form=FORM, identity_salt=SALT
+    )
+    rows = range(table.height)
+    for column, written in (("used_service", used), ("assisted", assisted)):
+        assert table[column].to_list() == [truth.get(written[i % len(written)].lower(), False) for i in rows]
+    assert table["s_service_1"].to_list() == [int(float(answers[i % len(answers)])) for i in rows]
+    assert table["s_service_2"].to_list() == [int(float(answers[(i + 1) % len(answers)])) for i in rows]
+    assert table["s_service_1"].dtype == pl.Int8 and table["used_service"].dtype == pl.Boolean
+    assert table["sex"].to_list() == ["m" if sex[i % len(sex)] in ("m", "L") else "f" for i in rows]
+
+
+def test_a_bad_value_among_many_good_ones_is_named_as_before():
+    """The one unrecognised value in a column of a few spellings: its row and column, and the
+    count of the others."""
+    rows = _many_rows(["yes", "no"], ["0", "1", "2", "3", "4"], ["f", "m"], ["no"])
+    rows[150][3] = "maybe"
+    rows[200][11] = "kadang"
+    with pytest.raises(InputError) as caught:
+        read_responses(template_bytes(rows), form=FORM, identity_salt=SALT)
+    assert (caught.value.row, caught.value.column) == (152, "used_service")
+    assert "'maybe' is not yes or no" in str(caught.value)
+    assert "1 more bad value: row 202, column 'assisted'" in str(caught.value)
+
+
+def test_blanks_around_a_value_deep_in_a_long_file_are_stripped():
+    """Surrounding blanks are found wherever they are, in a column of many distinct values
+    (ids, timestamps) as in one of few."""
+    rows = _many_rows(["yes"], ["1"], ["f"], ["no"])
+    rows[230][0] = "  r230 "
+    rows[231][1] = "\t2024-10-01 09:15:00+07:00 "
+    rows[232][3] = " ya"
+    table = read_responses(template_bytes(rows), form=FORM, identity_salt=SALT)
+    assert table["response_id"][230] == "r230"
+    assert table["started_at"][231] == datetime(2024, 10, 1, 2, 15, tzinfo=UTC)
+    assert table["used_service"][232] is True

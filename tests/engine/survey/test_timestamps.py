@@ -6,7 +6,7 @@ UTC; 09:15 at −03:30 is 12:45 UTC); a value without an offset, or with ``Z``, 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
@@ -49,3 +49,23 @@ def test_a_blank_or_unreadable_column_stays_blank() -> None:
     """No value to take a layout from: nothing is parsed, nothing fails."""
     assert _parsed([None, None]) == [None, None]
     assert _parsed(["", "not a timestamp at all"]) == [None, None]
+
+
+def test_a_column_whose_values_all_end_alike_is_read_to_utc() -> None:
+    """Every value with the same ending (an export's usual case, read with the ending as part of
+    the layout): each gets its hand-worked instant; a date that does not exist, a value in the
+    other layout (``T`` for a space) and one with a stray letter are told apart as before."""
+    for ending, minutes in (("+07:00", 7 * 60), ("-03:30", -(3 * 60 + 30)), ("Z", 0), ("", 0)):
+        local = {
+            "2024-10-01 09:15:00": datetime(2024, 10, 1, 9, 15),
+            "2024-12-31 23:59:59": datetime(2024, 12, 31, 23, 59, 59),
+            "2024-10-01T09:15:00": datetime(2024, 10, 1, 9, 15),  # other layout: read all the same
+            "2024-02-30 09:15:00": None,
+            "2024-10-01 09:15:0X": None,
+        }
+        column = [stamp + ending for stamp in local]
+        expected = [
+            None if at is None else (at - timedelta(minutes=minutes)).replace(tzinfo=UTC)
+            for at in local.values()
+        ]
+        assert _parsed([*column, None]) == [*expected, None], ending

@@ -95,7 +95,6 @@ from cityeval.engine.tables import (
     check_repeated_header,
     few_distinct,
     malformed_csv,
-    per_distinct,
     short_row_error,
 )
 
@@ -222,13 +221,16 @@ def read_responses(
     data, name = _load(source, limits)
     try:
         check_bytes(data, limits)
-        raw = _read_raw(data, limits, zip_max_members=zip_max_members, zip_max_csv_bytes=zip_max_csv_bytes)
+        raw, distinct = _read_raw(
+            data, limits, zip_max_members=zip_max_members, zip_max_csv_bytes=zip_max_csv_bytes
+        )
+        del data  # a file's bytes read from its path: not kept while the columns are parsed
         columns = _locate_columns(raw.columns, form, kind)
-        _refuse_value_labels(raw, columns, form)
+        _refuse_value_labels(raw, columns, form, distinct)
         if max_id_length is not None:
             _check_id_length(raw, [columns[RESPONSE_ID], columns.get(_ROOT_ID)], max_id_length)
-        parsed = _normalise(raw, columns, form)
-        del raw  # every column's text: not kept while the identities are hashed (peak memory)
+        parsed = _normalise(raw, columns, form, distinct)
+        del raw, distinct  # every column's text: not kept while the identities are hashed (peak memory)
         return _with_identities(parsed, form, identity_salt)
     except InputError as exc:
         raise (exc.with_source(name) if name else exc) from None
@@ -268,8 +270,10 @@ def _load(source: str | Path | bytes, limits: ReadLimits) -> tuple[bytes, str | 
 
 def _read_raw(
     data: bytes, limits: ReadLimits, *, zip_max_members: int, zip_max_csv_bytes: int
-) -> pl.DataFrame:
-    """Every column as stripped text ("" → null), blank rows dropped, row numbers in ``_ROW``."""
+) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    """Every column as stripped text ("" → null), blank rows dropped, row numbers in ``_ROW``;
+    and the distinct values (without null) of the columns that have few, found once here for
+    every later step that looks at a column through them."""
     if data.startswith(_ZIP_MAGIC) and not is_xlsx(data):
         bound = min(zip_max_csv_bytes, limits.max_unpacked_bytes)
         csv_bytes = main_csv(data, max_members=min(zip_max_members, limits.max_members), max_bytes=bound)
@@ -284,29 +288,34 @@ def _read_raw(
     # Only columns with a value to strip or a blank one are rewritten: a clean export's columns
     # are kept as read, not copied (polars already reads an empty field as null). A column of
     # few values (answers, yes/no, districts) is looked at through its distinct values.
-    columns = _dirty_columns(table) if table.height else []
+    distinct = few_distinct(table) if table.height else {}
+    columns = _dirty_columns(table, distinct)
     if columns:
         text = pl.col(columns).str.strip_chars()
         table = table.with_columns(pl.when(text != "").then(text))
+        # A rewritten column's distinct values are no longer those found before.
+        distinct = {name: values for name, values in distinct.items() if name not in columns}
     table = table.with_row_index(_ROW, offset=2).with_columns(pl.col(_ROW).cast(pl.Int64))
     if table.width > 1:
         blank = pl.all_horizontal(pl.exclude(_ROW).is_null())
         if table.select(blank.any()).item():
-            table = table.filter(~blank)
-    return table
+            table = table.filter(~blank)  # a blank row has no value: the distinct ones stay
+    return table, distinct
 
 
-def _dirty_columns(table: pl.DataFrame) -> list[str]:
-    """The columns with a value to strip or a blank (``""``) one."""
-    distinct = few_distinct(table)
+def _dirty_columns(table: pl.DataFrame, distinct: dict[str, pl.Series]) -> list[str]:
+    """The columns with a value to strip or a blank (``""``) one; ``distinct`` holds the
+    distinct values of the columns that have few (:func:`few_distinct`)."""
+    if not table.height:
+        return []
     dirty = {name for name, values in distinct.items() if (values == "").any()}
     dirty |= {name for name, values in distinct.items() if not values.equals(values.str.strip_chars())}
     many = [name for name in table.columns if name not in distinct]
     if many:
         text = pl.col(many).str.strip_chars()
-        hits = table.select(
-            ((text.str.len_bytes() != pl.col(many).str.len_bytes()) | (pl.col(many) == "")).any()
-        )
+        found = ((text.str.len_bytes() != pl.col(many).str.len_bytes()) | (pl.col(many) == "")).any()
+        # Streamed: each column is stripped a slice at a time, not copied whole (peak memory).
+        hits = table.lazy().select(found).collect(engine="streaming")
         dirty |= {name for name, hit in hits.row(0, named=True).items() if hit}
     return [name for name in table.columns if name in dirty]
 
@@ -335,7 +344,11 @@ def _read_csv(data: bytes, limits: ReadLimits) -> pl.DataFrame:
     header = data[:end] if end >= 0 else data
     separator = max((",", ";", "\t"), key=lambda s: header.count(s.encode()))
     try:
-        table = pl.read_csv(data, separator=separator, infer_schema=False, n_rows=limits.max_rows + 1)
+        # raise_if_empty=False: the bytes are known not to be empty, and polars' own check would
+        # copy them all first (BytesIO.getbuffer unshares the buffer: the file's size again).
+        table = pl.read_csv(
+            data, separator=separator, infer_schema=False, n_rows=limits.max_rows + 1, raise_if_empty=False
+        )
     except (pl.exceptions.ComputeError, pl.exceptions.DuplicateError) as exc:
         _decoded(data)  # not UTF-8 is the problem to name first
         raise malformed_csv(str(exc).splitlines()[0]) from None
@@ -441,13 +454,18 @@ def _looks_like_labels(headers: Sequence[str]) -> bool:
     return any(" " in h.strip() or "?" in h for h in headers if h != _ROW and not h.startswith("_"))
 
 
-def _refuse_value_labels(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec) -> None:
+def _refuse_value_labels(
+    raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec, distinct: dict[str, pl.Series]
+) -> None:
     """A KoboToolbox "XML headers, label values" export writes "Setuju" where 3 is expected."""
     labels = [t.lower() for label in ANSWER_LABELS.values() for t in (label.id, label.en)]
     for question in form.questions:
         header = columns[question]
         if header is None:
             continue
+        known = distinct.get(header)
+        if known is not None and not known.str.to_lowercase().is_in(labels).any():
+            continue  # no label among the column's distinct values: nothing to name
         # Each distinct answer once, in order of first appearance: the first label found is
         # still the first row's.
         values = raw.get_column(header).unique(maintain_order=True).drop_nulls().str.to_lowercase()
@@ -465,8 +483,11 @@ def _refuse_value_labels(raw: pl.DataFrame, columns: dict[str, str | None], form
 # --- normalising -------------------------------------------------------------------------------
 
 
-def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec) -> pl.DataFrame:
-    """The response columns parsed and checked, phone numbers as digits (``__digits__``)."""
+def _normalise(
+    raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec, distinct: dict[str, pl.Series]
+) -> pl.DataFrame:
+    """The response columns parsed and checked, phone numbers' digits (``__digits__``);
+    ``distinct`` holds the distinct values of the columns that have few (from :func:`_read_raw`)."""
 
     def text(name: str) -> pl.Expr:
         header = columns.get(name)
@@ -476,13 +497,11 @@ def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec
         header = columns.get(name)
         if header is None:
             return decode(text(name))
-        return per_distinct(raw.get_column(header), pl.col(header), decode)
+        return _per_distinct(raw.get_column(header), distinct.get(header), decode)
 
     parsed = raw.select(
         pl.col(_ROW),
-        pl.coalesce(pl.when(text(_ROOT_ID).str.strip_chars() != "").then(text(_ROOT_ID)), text(RESPONSE_ID))
-        .str.strip_prefix("uuid:")
-        .alias("response_id"),
+        _response_id(raw, columns).alias("response_id"),
         pl.lit(form.code, dtype=pl.String).alias("form"),
         *[
             timestamps_expr(raw.get_column(header)).alias(target)
@@ -495,17 +514,68 @@ def _normalise(raw: pl.DataFrame, columns: dict[str, str | None], form: FormSpec
         coded(AGE, _age_band).alias("age_band"),
         coded(SEX, _sex).alias("sex"),
         text(DISTRICT).alias("district"),
-        _phone_digits(text(IDENTITY)).alias("__digits__"),
+        _digits(raw, columns.get(IDENTITY)).alias("__digits__"),
         coded(ASSISTED, _yes_no).alias("assisted"),
         coded(_REVIEW_COL, _review_state).alias("review_state"),
     )
     parsed = parsed.with_columns(
-        fill_unparsed(parsed.get_column(target), raw.get_column(header))
-        for source, target in ((START, "started_at"), (END, "ended_at"))
-        if (header := columns.get(source)) is not None
+        *(
+            fill_unparsed(parsed.get_column(target), raw.get_column(header))
+            for source, target in ((START, "started_at"), (END, "ended_at"))
+            if (header := columns.get(source)) is not None
+        )
     )
     _raise_problems(raw, parsed, columns, form)
     return parsed
+
+
+def _response_id(raw: pl.DataFrame, columns: dict[str, str | None]) -> pl.Expr:
+    """The submission id (KoboToolbox's root id where it has one), ``uuid:`` removed; a column
+    without a root id and with no ``uuid:`` to remove is taken as it is, not copied."""
+    header = columns[RESPONSE_ID] or RESPONSE_ID
+    root = columns.get(_ROOT_ID)
+    if root is None:
+        if not raw.select(pl.col(header).str.starts_with("uuid:").any()).item():
+            return pl.col(header)
+        return pl.col(header).str.strip_prefix("uuid:")
+    root_id = pl.col(root)
+    return pl.coalesce(
+        pl.when(root_id.str.strip_chars() != "").then(root_id), pl.col(header)
+    ).str.strip_prefix("uuid:")
+
+
+def _per_distinct(
+    values: pl.Series, distinct: pl.Series | None, decode: Callable[[pl.Expr], pl.Expr]
+) -> pl.Expr:
+    """``decode`` of the column ``values`` (which must give a null for a null), worked out once
+    per distinct value when there are few and looked up per row, as
+    :func:`~cityeval.engine.tables.per_distinct` does; ``distinct`` are those values when
+    already known.
+
+    When every distinct value decodes to a value, a cheaper expression that gives each of
+    them the same value does, rather than a lookup per row: the column itself when each value
+    decodes to itself (age bands, sexes as the template writes them), a plain cast when each
+    is the number it decodes to (answers written 0–4), a comparison with the one value that
+    decodes to false, or to true (yes/no).
+    """
+    column = pl.col(values.name)
+    if distinct is None:
+        distinct = values.unique().drop_nulls()
+    if not distinct.len() or distinct.len() > max(len(values) // 8, 64):
+        return decode(column)
+    decoded = pl.select(decode(pl.lit(distinct)).alias("decoded")).to_series()
+    if not decoded.null_count():
+        if decoded.dtype == distinct.dtype and decoded.equals(distinct):
+            return column
+        if decoded.dtype.is_integer() and distinct.cast(decoded.dtype, strict=False).equals(decoded):
+            return column.cast(decoded.dtype)
+        if decoded.dtype == pl.Boolean:
+            falses, trues = distinct.filter(~decoded), distinct.filter(decoded)
+            if falses.len() == 1:
+                return column != falses[0]
+            if trues.len() == 1:
+                return column == trues[0]
+    return column.replace_strict(distinct, decoded, default=None, return_dtype=decoded.dtype)
 
 
 def _with_identities(parsed: pl.DataFrame, form: FormSpec, salt: str) -> pl.DataFrame:
@@ -618,10 +688,24 @@ def _bad_value(value: str | None, expected: _Expected | None) -> InputError:
     return InputError(f"{value!r} is not {expected.text}", code=expected.code, params=params)
 
 
-def _phone_digits(phone: pl.Expr) -> pl.Expr:
-    """A phone number as digits with the Indonesian country code (0812…, +62 812…, 812… →
+def _digits(raw: pl.DataFrame, header: str | None) -> pl.Expr:
+    """The digits of the phone numbers in the column ``header`` (``""`` without any), the
+    column itself when it holds digits only."""
+    if header is None:
+        return pl.lit(None, dtype=pl.String)
+    if raw.select(pl.col(header).str.contains(r"\D").any()).item():
+        return _phone_text_digits(pl.col(header))
+    return pl.col(header)
+
+
+def _phone_text_digits(phone: pl.Expr) -> pl.Expr:
+    """The digits of a phone number (``""`` without any)."""
+    return phone.str.replace_all(r"\D", "")
+
+
+def _country_code(digits: pl.Expr) -> pl.Expr:
+    """A phone number's digits with the Indonesian country code (0812…, +62 812…, 812… →
     62812…), or null without digits: the one normalisation behind every identity hash."""
-    digits = phone.str.replace_all(r"\D", "")
     return (
         pl.when(digits.str.starts_with("0"))
         .then(pl.lit("62") + digits.str.slice(1))
@@ -636,18 +720,21 @@ def identity_hash(phone: str | None, *, salt: str) -> str | None:
     """The salted hash of one phone number, exactly as :func:`read_responses` computes it for
     an imported row (so web and imported respondents match); None without digits."""
     digits = pl.DataFrame({"phone": [phone]}, schema={"phone": pl.String}).select(
-        _phone_digits(pl.col("phone"))
+        _phone_text_digits(pl.col("phone"))
     )
     return _hash_identities(digits.to_series(), salt)[0]
 
 
 def _hash_identities(digits: pl.Series, salt: str) -> pl.Series:
-    """hex sha256(salt + digits) per row, null without digits: SHA-256 of the UTF-8 bytes of the
-    salt followed by the digits, computed in Rust by the polars-hash plugin (hashlib one value at
-    a time cost about a second and a half per million numbers)."""
+    """hex sha256(salt + digits with the country code) per row, null without digits: SHA-256 of
+    the UTF-8 bytes of the salt followed by :func:`_country_code` of a phone number's digits
+    (:func:`_phone_text_digits`), computed in Rust by the polars-hash plugin (hashlib one value
+    at a time cost about a second and a half per million numbers)."""
     import polars_hash  # imported here: only imports with phone numbers need it
 
-    salted = pl.DataFrame({"digits": digits}, schema={"digits": pl.String}).select(
-        (pl.lit(salt, dtype=pl.String) + pl.col("digits")).alias("identity_hash")
-    )
-    return salted.select(polars_hash.col("identity_hash").chash.sha2_256()).to_series()
+    frame = pl.DataFrame({"digits": digits}, schema={"digits": pl.String}).lazy()
+    salted = (pl.lit(salt, dtype=pl.String) + _country_code(pl.col("digits"))).alias("identity_hash")
+    hashed = polars_hash.col("identity_hash").chash.sha2_256()
+    # Streamed: a slice at a time, on every thread, so that the numbers with their country code
+    # and salt are never all held at once (peak memory); only the hashes are.
+    return frame.select(salted).select(hashed).collect(engine="streaming").to_series()
