@@ -39,6 +39,7 @@ RESPONDENTS = 50
 TARGETS = {"csv": 10.0, "xlsx": 5.0, "national": 1.0}
 SALT = "bench-salt"
 ROUNDS = 5
+LEAN = "read_csv, no empty check"
 TARGET_RATIO = 4.0  # read_responses ≤ 4× polars.read_csv's time…
 TARGET_MEMORY = 1.5  # …and ≤ 1.5× its memory
 
@@ -114,12 +115,16 @@ def _median_seconds(fn: Callable[[], object], repeat: int) -> float:
 
 
 def contenders(path: str, only: str | None = None) -> dict[str, Callable[[], object]]:
-    """read_responses and plain ``polars.read_csv`` of the same CSV bytes (read from ``path``)."""
+    """read_responses and plain ``polars.read_csv`` of the same CSV bytes (read from ``path``), as
+    a user calls it and without its empty-input check (``raise_if_empty=False``: the check copies
+    the whole input first; read_responses passes it, so the lean call is the fairer peer for
+    memory)."""
     form = build_forms(load_framework("gmsc-2024"))[0]
     data = Path(path).read_bytes()
     runs: dict[str, Callable[[], object]] = {
         "cityeval read_responses": lambda: read_responses(data, form=form, identity_salt=SALT),
         "polars.read_csv": lambda: pl.read_csv(data),
+        LEAN: lambda: pl.read_csv(data, raise_if_empty=False),
     }
     return runs if only is None else {only: runs[only]}
 
@@ -150,12 +155,15 @@ def compare_csv_import(csv: bytes, form: FormSpec) -> dict[str, float]:
         times = interleaved(runs, ROUNDS)
         memory = {name: peak_mib("surveys", name, path) for name in runs}
     print(f"  {ROUNDS} interleaved rounds; peak +MiB: rise of a fresh process's peak RSS during one read")
+    peers = ("polars.read_csv", LEAN)
     ratios = report(
-        times, ours="cityeval read_responses", memory=memory, targets={"polars.read_csv": TARGET_RATIO}
+        times, ours="cityeval read_responses", memory=memory, targets=dict.fromkeys(peers, TARGET_RATIO)
     )
+    for peer in peers:
+        ratio = memory["cityeval read_responses"] / memory[peer]
+        verdict = "met" if ratio <= TARGET_MEMORY else "NOT met"
+        print(f"  memory: {ratio:.2f}× {peer}'s (target ≤ {TARGET_MEMORY:g}×: {verdict})")
     memory_ratio = memory["cityeval read_responses"] / memory["polars.read_csv"]
-    verdict = "met" if memory_ratio <= TARGET_MEMORY else "NOT met"
-    print(f"  memory: {memory_ratio:.2f}× polars.read_csv's (target ≤ {TARGET_MEMORY:g}×: {verdict})")
     median = statistics.median(times["cityeval read_responses"])
     return {"csv": median, "csv_ratio": ratios["polars.read_csv"], "csv_memory_ratio": memory_ratio}
 
