@@ -320,7 +320,7 @@ def _region(
         coverage=row.get("coverage"),
         participant=bool(row["participant"]),
         dimensions=_dimension_lines(framework, dimensions, previous_dimensions),
-        feedback=tuple(_feedback(entry) for entry in feedback),
+        feedback=tuple(feedback_entry(entry) for entry in feedback),
         agreement=tuple(
             sorted((_agreement(framework, entry) for entry in agreement), key=lambda a: _order(framework, a))
         ),
@@ -405,7 +405,8 @@ def _by_code(table: pl.DataFrame | None, code: str, region: str) -> dict[str, fl
     return _split_by_code(table.filter(pl.col("region") == region), code).get(region, {})
 
 
-def _feedback(entry: Mapping[str, Any]) -> FeedbackEntry:
+def feedback_entry(entry: Mapping[str, Any]) -> FeedbackEntry:
+    """One assessor's feedback from a mapping (a missing text is empty)."""
     return FeedbackEntry(
         assessor=str(entry.get("assessor") or ""),
         affiliation=str(entry.get("affiliation") or ""),

@@ -8,17 +8,30 @@ page context as the tags."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User as AuthUser
 from django.template import Context, Template
 
+from cityeval.engine.framework import Component, Item
 from cityeval.web.assessments.models import AnswerRevision, Evidence, EvidenceBlob
+from cityeval.web.assessments.selectors import LatestAnswer, latest_answers
 from cityeval.web.evaluations.models import Cycle, Stage
+from cityeval.web.panels.access import PanelRegionAccess
 from cityeval.web.panels.forms import ScoresForm, note_field, score_field
 from cityeval.web.panels.models import Conflict, EvidenceRequest, ItemScore, ScoreSubmission
-from cityeval.web.panels.scoresheet import score_revisions, scoring_rows
+from cityeval.web.panels.scoresheet import (
+    Mark,
+    evidence_requests,
+    latest_scores,
+    proposal_for,
+    score_revisions,
+)
 from cityeval.web.panels.scoring_cache import descriptors_html
+from cityeval.web.surveys.selectors import impact_flags, plan_quality, proposed_levels
 from tests.helpers.panels import LEVEL_ITEM, STAGE, THRESHOLD_ITEM
 
 ORACLES = Path(__file__).parent / "oracles"
@@ -30,11 +43,74 @@ NEW_SCORING_TABLES = "{% load panels_tags %}{% scoring_tables blocks %}"
 NEW_MY_PANEL_ROWS = "{% load panels_tags %}\n  <tbody>{% my_panel_rows rows %}</tbody>\n"
 
 
+@dataclass(frozen=True)
+class ScoringRow:
+    component: Component
+    item: Item
+    answer: LatestAnswer | None
+    evidence: list[Evidence]
+    proposal: float | None
+    survey_flags: list[str]  # the impact survey's quality flags for this item's form
+    mine: Mark | None
+    others: list[Mark]  # always empty while the viewer is blind
+    needs_evidence: bool
+
+
+def scoring_rows(access: PanelRegionAccess, viewer: AuthUser) -> list[ScoringRow]:
+    """The oracle's rows: the items of the region's group with its self-assessment, the
+    proposal, the viewer's own latest score and, only if the blind rule allows, the other
+    members' latest scores, read from the database each time, as the page read them before it
+    drew them from what ``scoring_cache`` keeps (the page's code until December 2026)."""
+    participation = access.participation
+    framework = access.framework
+    answers = latest_answers(participation)
+    quality = plan_quality(participation)  # once per request: it reads every response
+    survey = proposed_levels(participation, quality=quality) or {}
+    flags = impact_flags(participation, quality=quality)
+    evidence: dict[str, list[Evidence]] = defaultdict(list)
+    for row in (
+        Evidence.objects.filter(participation=participation)
+        .select_related("blob")
+        .order_by("uploaded_at", "id")
+    ):
+        evidence[row.item].append(row)
+    scores = latest_scores(access.panel_region, assessor=None if access.sees_all_scores else viewer)
+    requested = evidence_requests(access.panel_region)
+    viewer_id = viewer.pk
+    rows = []
+    for component, item in framework.items_for(participation.group):
+        by_assessor = scores.get(item.code, {})
+        mine = by_assessor.get(viewer_id)
+        others = (
+            []
+            if not access.sees_all_scores
+            else sorted(
+                (s for uid, s in by_assessor.items() if uid != viewer_id),
+                key=lambda s: s.assessor.get_username(),
+            )
+        )
+        answer = answers.get(item.code)
+        rows.append(
+            ScoringRow(
+                component=component,
+                item=item,
+                answer=answer,
+                evidence=evidence.get(item.code, []),
+                proposal=proposal_for(framework, item, answer, survey),
+                survey_flags=flags.get(item.code, []),
+                mine=mine,
+                others=others,
+                needs_evidence=item.code in requested,
+            )
+        )
+    return rows
+
+
 def _both(response, new: str, oracle: str) -> tuple[str, str]:
     """The rows as the tag writes them and as the old loop wrote them, on the page's context
     (the page template's, not that of a template it rendered inside). The scoring page's old
     loop is given what the page read before its rows were kept between requests: the rows of
-    ``scoresheet.scoring_rows`` read now, uncached."""
+    ``scoring_rows`` below, read now, uncached."""
     assert response.status_code == 200
     page = next(c for c in response.context if "blocks" in c or "is_assessor" in c)
     data = page.flatten()

@@ -17,9 +17,8 @@ from django.contrib.auth.models import User as AuthUser
 
 from cityeval.engine import Framework
 from cityeval.engine.framework import Component, Item
-from cityeval.web.assessments.models import Evidence
-from cityeval.web.assessments.selectors import LatestAnswer, latest_answers
-from cityeval.web.panels.access import PanelRegionAccess, disagreement_range
+from cityeval.web.assessments.selectors import LatestAnswer
+from cityeval.web.panels.access import disagreement_range
 from cityeval.web.panels.models import (
     ConsolidatedScore,
     EvidenceRequest,
@@ -30,7 +29,6 @@ from cityeval.web.panels.models import (
 )
 from cityeval.web.panels.selectors import members_of
 from cityeval.web.panels.tables import conflicted_members
-from cityeval.web.surveys.selectors import impact_flags, plan_quality, proposed_levels
 
 # --- scoring page ------------------------------------------------------------------------------------
 
@@ -134,70 +132,6 @@ def evidence_requests(panel_region: PanelRegion) -> set[str]:
 
 def interview_of(panel_region: PanelRegion) -> Interview | None:
     return Interview.objects.filter(panel_region=panel_region).first()
-
-
-@dataclass(frozen=True)
-class ScoringRow:
-    component: Component
-    item: Item
-    answer: LatestAnswer | None
-    evidence: list[Evidence]
-    proposal: float | None
-    survey_flags: list[str]  # the impact survey's quality flags for this item's form
-    mine: Mark | None
-    others: list[Mark]  # always empty while the viewer is blind
-    needs_evidence: bool
-
-
-def scoring_rows(access: PanelRegionAccess, viewer: AuthUser) -> list[ScoringRow]:
-    """The items of the region's group with its self-assessment, the proposal, the viewer's
-    own latest score and, only if the blind rule allows, the other members' latest scores.
-
-    Read from the database each time: the page itself draws its rows from what
-    ``scoring_cache`` keeps; this uncached reading is what its tests compare the page with."""
-    participation = access.participation
-    framework = access.framework
-    answers = latest_answers(participation)
-    quality = plan_quality(participation)  # once per request: it reads every response
-    survey = proposed_levels(participation, quality=quality) or {}
-    flags = impact_flags(participation, quality=quality)
-    evidence: dict[str, list[Evidence]] = defaultdict(list)
-    for row in (
-        Evidence.objects.filter(participation=participation)
-        .select_related("blob")
-        .order_by("uploaded_at", "id")
-    ):
-        evidence[row.item].append(row)
-    scores = latest_scores(access.panel_region, assessor=None if access.sees_all_scores else viewer)
-    requested = evidence_requests(access.panel_region)
-    viewer_id = viewer.pk
-    rows = []
-    for component, item in framework.items_for(participation.group):
-        by_assessor = scores.get(item.code, {})
-        mine = by_assessor.get(viewer_id)
-        others = (
-            []
-            if not access.sees_all_scores
-            else sorted(
-                (s for uid, s in by_assessor.items() if uid != viewer_id),
-                key=lambda s: s.assessor.get_username(),
-            )
-        )
-        answer = answers.get(item.code)
-        rows.append(
-            ScoringRow(
-                component=component,
-                item=item,
-                answer=answer,
-                evidence=evidence.get(item.code, []),
-                proposal=proposal_for(framework, item, answer, survey),
-                survey_flags=flags.get(item.code, []),
-                mine=mine,
-                others=others,
-                needs_evidence=item.code in requested,
-            )
-        )
-    return rows
 
 
 def missing_items(panel_region: PanelRegion, assessor: AuthUser) -> list[str]:

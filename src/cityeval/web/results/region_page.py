@@ -25,7 +25,7 @@ from django.urls import get_script_prefix
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
-from cityeval.engine.report import FeedbackEntry, RegionReport
+from cityeval.engine.report import RegionReport, feedback_entry
 from cityeval.web.evaluations.templatetags.cityeval import decimal_mark
 from cityeval.web.panels.tables import feedback_for
 from cityeval.web.regions.models import Region
@@ -100,23 +100,10 @@ def region_page(results: RegionResults, *, previous_year: int | None) -> RegionP
     return _kept.get(key, lambda: _made(results, previous_year))
 
 
-def _entry(entry: Mapping[str, Any]) -> FeedbackEntry:
-    """One assessor's feedback as the engine's report holds it (``engine.report``'s reading
-    of a feedback mapping: a missing text is empty)."""
-    return FeedbackEntry(
-        assessor=str(entry.get("assessor") or ""),
-        affiliation=str(entry.get("affiliation") or ""),
-        strengths=str(entry.get("strengths") or ""),
-        weaknesses=str(entry.get("weaknesses") or ""),
-        recommendations=str(entry.get("recommendations") or ""),
-        created_at=entry.get("created_at"),
-    )
-
-
 def with_feedback(report: RegionReport, results: RegionResults) -> RegionReport:
     """``report`` with the assessors' feedback on the region, read now, if the reader sees it."""
     if not results.sees_feedback:
         return report
     run = results.access.require_run()
     feedback: Sequence[Mapping[str, Any]] = feedback_for(results.row.participation, run.stage)
-    return dataclasses.replace(report, feedback=tuple(_entry(entry) for entry in feedback))
+    return dataclasses.replace(report, feedback=tuple(feedback_entry(entry) for entry in feedback))
