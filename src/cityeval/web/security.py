@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -54,10 +55,16 @@ _JSON_NUL = re.compile(rb"(?:^|[^\\])(?:\\\\)*\\u0000|\x00")
 NUL_REFUSED = "Text cannot contain the NUL character (U+0000)."
 
 
-def _query_may_carry_nul(query_string: str) -> bool:
-    """Whether a query string can decode to a value with a NUL: only from a NUL written as
-    ``%00`` or sent as it is (UTF-8 writes U+0000 as the byte 0 alone). Most requests have
-    neither, and then ``request.GET`` is not parsed here for nothing."""
+def _query_may_carry_nul(request: HttpRequest) -> bool:
+    """Whether the query string can decode to a key or value with a NUL. In UTF-8 (the site's
+    charset) only a NUL written as ``%00`` or sent as it is can (UTF-8 writes U+0000 as the
+    byte 0 alone), so most requests skip parsing ``request.GET`` here. A request naming another
+    charset in its Content-Type has its query decoded in that charset (UTF-7's ``+AAA-`` is a
+    NUL): it is always parsed."""
+    encoding = (request.encoding or settings.DEFAULT_CHARSET).lower().replace("_", "-")
+    if encoding not in ("utf-8", "utf8"):
+        return True
+    query_string = request.META.get("QUERY_STRING", "")
     return "%00" in query_string or "\x00" in query_string
 
 
@@ -65,15 +72,17 @@ def carries_nul(request: HttpRequest) -> bool:
     """Whether the request's path, query string, urlencoded form or JSON body holds a NUL."""
     if "\x00" in request.path:
         return True
-    if _query_may_carry_nul(request.META.get("QUERY_STRING", "")) and any(
-        "\x00" in v for v in request.GET.values()
+    if _query_may_carry_nul(request) and any(
+        "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
     ):
         return True
     kind = request.content_type or ""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return False
     if kind == "application/x-www-form-urlencoded":
-        return any("\x00" in key or "\x00" in value for key, value in request.POST.items())
+        return any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.POST.lists()
+        )
     if kind == "application/json" or kind.endswith("+json"):
         return _JSON_NUL.search(request.body) is not None
     return False

@@ -9,7 +9,9 @@ above A.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import uuid
 
 import polars as pl
 import pytest
@@ -19,8 +21,12 @@ from django.test.utils import CaptureQueriesContext
 from cityeval.web.evaluations.services import framework_version_builtin
 from cityeval.web.panels.models import ItemScore
 from cityeval.web.regions.models import Region
+from cityeval.web.results import selectors
 from cityeval.web.results.history import history_import
-from cityeval.web.results.kept import forget_all
+from cityeval.web.results.intervals import national_intervals_kept
+from cityeval.web.results.kept import forget_all, run_key
+from cityeval.web.results.models import ResultRun
+from cityeval.web.results.selectors import results_access
 from cityeval.web.results.services import cycle_publish, results_compute
 from tests.helpers.results import A_2023, CYCLE, REGION_A, REGION_B, STRENGTHS
 
@@ -139,3 +145,35 @@ def test_the_region_page_cold_and_warm_reads_as_many_queries_with_more_years(pub
     assert (_queries(client, REGION_A_PAGE), _queries(client, REGION_A_PAGE)) == (cold, warm)
     assert warm < cold
     assert _get(client, REGION_A_PAGE).count("1 dari 2") >= 3  # the history's three years
+
+
+def test_region_history_survives_a_kept_count_pushed_out_by_its_neighbour(published, as_user, coordinator):
+    """Found by a review. Region A has two current runs, 2024 (computed) and 2023 (imported);
+    the count store is full, the 2023 run's count kept but least recently used, the 2024 run's
+    not kept. Only 2024 is counted; keeping it pushes out 2023, which must be counted again,
+    not looked up in the counts just made (a KeyError and a 500 before)."""
+    forget_all()
+    runs = {r.cycle.year: r for r in ResultRun.objects.filter(is_current=True).select_related("cycle")}
+    assert set(runs) == {2023, 2024}
+    kept = selectors._ranked_kept
+    kept.get(run_key(runs[2023]), lambda: 2)  # the oldest entry
+    for n in range(selectors.RANKED_KEPT - 1):  # other runs' counts, read after it
+        kept.get((10_000 + n, str(uuid.uuid4())), lambda: 1)
+    assert len(kept) == selectors.RANKED_KEPT and run_key(runs[2024]) not in kept
+    response = as_user(coordinator).get(f"/r/{REGION_A}/{CYCLE}/results/")
+    assert response.status_code == 200
+    forget_all()
+
+
+def test_the_kept_national_intervals_cannot_be_changed_by_a_caller(published, coordinator):
+    """Found by a review: the kept value held the run's uncertainty record, a model object a
+    caller could change for every later request. It holds a frozen copy of what the table
+    shows (the number of draws, as stored)."""
+    forget_all()
+    first = national_intervals_kept(results_access(coordinator, CYCLE))
+    assert first.record is not None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.record.draws = 1  # type: ignore[misc]
+    again = national_intervals_kept(results_access(coordinator, CYCLE))
+    stored = ResultRun.objects.get(cycle__slug=CYCLE, is_current=True).uncertainty
+    assert again.record is first.record and again.record.draws == stored.draws

@@ -274,11 +274,19 @@ class RankInterval:
 
 
 @dataclass(frozen=True)
+class Drawn:
+    """What the national table says of the run's uncertainty record (kept between requests, so
+    not the model object itself: a frozen copy of what is shown)."""
+
+    draws: int
+
+
+@dataclass(frozen=True)
 class NationalIntervals:
     """The run's rank intervals for the national table, by region id (empty with ``reason``
     when the run has none)."""
 
-    record: RunUncertainty | None
+    record: Drawn | None
     reason: str
     by_region: Mapping[int, RankInterval] = field(default_factory=dict)
     blocks: int = 0  # tied blocks of two or more regions
@@ -339,7 +347,7 @@ def _national_intervals(run: ResultRun) -> NationalIntervals:
     record = None if run.level == ResultRun.Level.COMPONENT else _uncertainty_of(run)
     reason = why_none(run, record)
     if reason or record is None:
-        return NationalIntervals(record=record, reason=reason)
+        return NationalIntervals(record=None if record is None else Drawn(record.draws), reason=reason)
     rows = list(
         RegionInterval.objects.filter(run=run).values_list("region_id", "rank_national", "rank_lo", "rank_hi")
     )
@@ -355,7 +363,7 @@ def _national_intervals(run: ResultRun) -> NationalIntervals:
         for region_id, rank, low, high in rows
     }
     return NationalIntervals(
-        record=record,
+        record=Drawn(record.draws),
         reason="",
         by_region=MappingProxyType(by_region),
         blocks=max(blocks.values(), default=0),

@@ -498,7 +498,14 @@ def _ranked_counts(runs: list[ResultRun]) -> dict[int, int]:
             .values_list("run", "n")
         )
         counted = dict.fromkeys(missing, 0) | dict(rows)
-    return {run.pk: _ranked_kept.get(run_key(run), partial(counted.__getitem__, run.pk)) for run in runs}
+
+    def count(pk: int) -> int:
+        if pk in counted:
+            return counted[pk]
+        # Kept when the query above was planned, pushed out since by a neighbour's count.
+        return RegionResult.objects.filter(run_id=pk, rank_national__isnull=False).count()
+
+    return {run.pk: _ranked_kept.get(run_key(run), partial(count, run.pk)) for run in runs}
 
 
 def region_history(region_id: int, *, coordinator: bool) -> list[HistoryPoint]:
