@@ -177,3 +177,15 @@ def test_the_kept_national_intervals_cannot_be_changed_by_a_caller(published, co
     again = national_intervals_kept(results_access(coordinator, CYCLE))
     stored = ResultRun.objects.get(cycle__slug=CYCLE, is_current=True).uncertainty
     assert again.record is first.record and again.record.draws == stored.draws
+
+
+def test_searches_pick_among_the_kept_rows_without_keeping_more(published, as_user, coordinator):
+    """A search (matched by the database) picks from the run's kept rows: distinct searches do
+    not each keep a copy of the table (a visitor could push every other run's rows out)."""
+    forget_all()
+    client = as_user(coordinator)
+    everyone = _finals(_get(client, f"/results/{CYCLE}/"))
+    medan = _finals(_get(client, f"/results/{CYCLE}/?q=medan"))
+    nobody = _finals(_get(client, f"/results/{CYCLE}/?q=zzz"))
+    assert len(selectors._national_rows_kept) == 1
+    assert len(everyone) == 2 and medan == [("kota-medan", "2,60")] and nobody == []

@@ -16,6 +16,7 @@ on every request, never kept.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -81,7 +82,11 @@ def region_page(results: RegionResults, *, previous_year: int | None) -> RegionP
     access, row = results.access, results.row
     run = access.require_run()
     before = previous_run(run)
-    names = tuple(Region.objects.order_by("pk").values_list("pk", "name", "slug", "kind"))
+    # In the key as a digest: 550 regions' names are larger than the page kept under them.
+    names = hashlib.blake2b(
+        repr(tuple(Region.objects.order_by("pk").values_list("pk", "name", "slug", "kind"))).encode(),
+        digest_size=16,
+    ).digest()
     key = (
         run_key(run),
         row.region_id,

@@ -233,18 +233,22 @@ def national_rows(
     """
     # Names and slugs are the region's, read now (every region: about 550, fewer than the
     # run's subquery costs); a search matches as the database does.
-    regions = Region.objects.order_by("pk")
-    if search:
-        regions = regions.filter(name__icontains=search)
-    named = tuple(regions.values_list("pk", "name", "slug"))
+    # The kept rows are every region's: a search picks among them (the matching regions read
+    # apart), so searches do not push the run's rows out of the store.
+    named = tuple(Region.objects.order_by("pk").values_list("pk", "name", "slug"))
     codes = tuple(framework.component_codes)
     rows = _national_rows_kept.get(
         (run_key(run), codes, named), lambda: _rows_in_rank_order(run, codes, named)
     )
+    found = (
+        set(Region.objects.filter(name__icontains=search).values_list("pk", flat=True)) if search else None
+    )
     out = [
         row
         for row in rows
-        if (not province or row.result.province == province) and (not group or row.result.group == group)
+        if (found is None or row.result.region_id in found)
+        and (not province or row.result.province == province)
+        and (not group or row.result.group == group)
     ]
     if sort not in sortable_columns(framework):
         sort, descending = "rank_national", False
