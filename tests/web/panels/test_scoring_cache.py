@@ -206,3 +206,51 @@ def test_a_kept_page_reads_no_score_answer_or_evidence_rows(chair, panel_region,
 
 def _no_tokens(html: bytes) -> bytes:
     return re.sub(rb'(csrfmiddlewaretoken" value=|csrf[-_]token" content=)"[^"]*"', rb'\1""', html)
+
+
+def test_a_region_heavier_than_the_budget_is_drawn_on_every_request_not_kept(
+    world, chair, admin_a, panel_region, as_user, urls, monkeypatch
+):
+    """The kept cells are bounded in characters as well as in regions (a review: answers of
+    10,000 characters an item made one region ~9 MB). A region over the budget is drawn and
+    shown as before, and not kept; one under it is kept."""
+    client = as_user(chair)
+    scoring_cache.forget()
+    light = client.get(urls.region()).content
+    kept = scoring_cache._region_cells
+    assert len(kept) == 1 and 0 < kept.weight <= kept.budget
+    monkeypatch.setattr(kept, "budget", kept.weight - 1)  # this region is now too heavy
+    scoring_cache.forget()
+    heavy = client.get(urls.region()).content
+    assert len(kept) == 0 and kept.weight == 0
+    assert _no_tokens(heavy) == _no_tokens(light)
+
+
+def test_my_panels_counts_follow_a_restored_database(world, chair, panel_region, as_user, urls):
+    """Found by a review: "my panels" kept an assessor's counts under (rows, largest id) of
+    their scores. A database restored to a copy without their one score (sequence too), then a
+    score in another region, repeats both: the latest time is in the key as well now."""
+    from cityeval.web.panels.models import ItemScore
+
+    panel_b = Panel.objects.create(cycle=world.cycle, stage=STAGE, name="Panel 2")
+    PanelMember.objects.create(panel=panel_b, user=chair, affiliation="university", is_chair=True)
+    region_b = PanelRegion.objects.create(panel=panel_b, participation=world.participation_b, stage=STAGE)
+    row = ItemScore.objects.create(panel_region=panel_region, item=LEVEL_ITEM, assessor=chair, score=3.0)
+    client = as_user(chair)
+    assert client.get(urls.mine).status_code == 200  # kept: region A 1 scored, region B 0
+    ItemScore.objects.filter(pk=row.pk).delete()  # the restore: the row and its id are gone
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "UPDATE sqlite_sequence SET seq = %s WHERE name = 'panels_itemscore'", [row.pk - 1]
+            )
+        else:
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('panels_itemscore', 'id'), %s, false)", [row.pk]
+            )
+    again = ItemScore.objects.create(panel_region=region_b, item=LEVEL_ITEM, assessor=chair, score=2.0)
+    assert again.pk == row.pk
+    page = client.get(urls.mine).content.decode()
+    row_a = page[page.index("Kab. Deli Serdang") :].split("</tr>")[0]
+    row_b = page[page.index("Kota Medan") :].split("</tr>")[0]
+    assert '<td class="num">0 / ' in row_a and '<td class="num">1 / ' in row_b

@@ -43,9 +43,9 @@ from cityeval.engine import Framework
 from cityeval.engine.framework import Component, Item
 from cityeval.web.assessments.models import AnswerRevision, Evidence
 from cityeval.web.assessments.selectors import latest_answers
+from cityeval.web.kept import Kept
 from cityeval.web.panels.access import PanelRegionAccess
 from cityeval.web.panels.forms import ScoresForm, note_field, score_field
-from cityeval.web.panels.kept import BoundedCache
 from cityeval.web.panels.models import ItemScore, PanelMember
 from cityeval.web.panels.scoresheet import evidence_requests, latest_scores, proposal_for
 from cityeval.web.panels.tables import conflicted_members
@@ -93,17 +93,22 @@ def sheet_versions(access: PanelRegionAccess) -> SheetVersions:
 
 # --- the region's cells --------------------------------------------------------------------------
 
-REGIONS_KEPT = 32  # regions' cells a process keeps (~150 KB each)
-_region_cells = BoundedCache(REGIONS_KEPT)
+REGIONS_KEPT = 32  # regions' cells a process keeps (~130 KB each)
+# ... and at most this many characters of them in all: a region whose texts are very long (its
+# answers may hold 10,000 characters an item) is drawn on every request rather than kept.
+CELLS_BUDGET = 16 * 2**20
+_region_cells: Kept[RegionCells] = Kept(
+    REGIONS_KEPT, weigh=lambda cells: sum(map(len, cells.html.values())), budget=CELLS_BUDGET
+)
 DESCRIPTORS_KEPT = 4096  # items' level descriptors (per framework and language)
-_descriptors = BoundedCache(DESCRIPTORS_KEPT)
+_descriptors: Kept[str] = Kept(DESCRIPTORS_KEPT)
 
 
 def descriptors_html(framework: Framework, digest: str, item: Item) -> str:
     """The item's level descriptors as the page shows them, drawn once per framework, item
     and language."""
     key = (digest, item.code, get_language() or "")
-    html = _descriptors.get(key)
+    html = _descriptors.find(key)
     if html is None:
         descriptors = framework.descriptors_for(item)
         html = (
@@ -138,7 +143,7 @@ def region_cells(access: PanelRegionAccess, versions: SheetVersions, survey_key:
         versions.evidence,
         survey_key,
     )
-    cells = _region_cells.get(key)
+    cells = _region_cells.find(key)
     if cells is None:
         rows = _region_rows(access)
         cells = RegionCells(
@@ -212,7 +217,12 @@ class PanelMarks:
 
 
 MARKS_KEPT = 64  # (panel region, viewer scope) marks a process keeps (~110 items × 5 each)
-_marks = BoundedCache(MARKS_KEPT)
+MARKS_BUDGET = 16 * 2**20  # characters of marks and notes in all (notes may be long)
+_marks: Kept[PanelMarks] = Kept(
+    MARKS_KEPT,
+    weigh=lambda marks: sum(len(c.html) + len(c.note) for by in marks.by_item.values() for c in by.values()),
+    budget=MARKS_BUDGET,
+)
 
 
 def panel_marks(
@@ -222,7 +232,7 @@ def panel_marks(
     blind member: the others' are not read)."""
     panel_region = access.panel_region
     key = (panel_region.pk, viewer_id, get_language() or "", versions.scores, excluded)
-    marks = _marks.get(key)
+    marks = _marks.find(key)
     if marks is None:
         scores = latest_scores(panel_region, assessor_id=viewer_id, excluded=excluded)
         counts: dict[tuple[str, int], int] = {}
@@ -254,7 +264,7 @@ def panel_marks(
 _SENTINEL = "\x00"
 _VALUE = ' value="'
 INPUTS_KEPT = 16  # (framework, group, language) score inputs a process keeps
-_inputs = BoundedCache(INPUTS_KEPT)
+_inputs: Kept[Mapping[str, tuple[str, str, str]]] = Kept(INPUTS_KEPT)
 
 
 def score_inputs(access: PanelRegionAccess, codes: list[str]) -> Mapping[str, tuple[str, str, str]] | None:
@@ -263,7 +273,7 @@ def score_inputs(access: PanelRegionAccess, codes: list[str]) -> Mapping[str, tu
     group and language by the form itself, with a marker as every value. None if the inputs do
     not come out as expected (then the page builds the form)."""
     key = (access.cycle.framework.digest, access.participation.group, get_language() or "")
-    parts = _inputs.get(key)
+    parts = _inputs.find(key)
     if parts is None:
         initial = {name(code): _SENTINEL for code in codes for name in (score_field, note_field)}
         form = ScoresForm(initial=initial, codes=codes, framework=access.framework)

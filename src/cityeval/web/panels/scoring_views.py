@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from cityeval.web.accounts.access import acting_user
 from cityeval.web.evaluations import phases
 from cityeval.web.evaluations.phases import Activity, CycleClosed
+from cityeval.web.kept import Kept
 from cityeval.web.panels.access import PanelRegionAccess, panel_region_access, stage_label
 from cityeval.web.panels.forms import (
     ConsolidatedScoreForm,
@@ -36,7 +37,6 @@ from cityeval.web.panels.forms import (
     ScoresForm,
     score_field,
 )
-from cityeval.web.panels.kept import BoundedCache
 from cityeval.web.panels.scoresheet import (
     consolidation_table,
     interview_of,
@@ -111,7 +111,7 @@ class _DrawnForm:
 
 
 FORMS_KEPT = 256  # unbound interview and feedback forms a process keeps, drawn
-_drawn_forms = BoundedCache(FORMS_KEPT)
+_drawn_forms: Kept[str] = Kept(FORMS_KEPT)
 
 
 def _unbound(form_class: type[InterviewForm] | type[FeedbackForm], initial: dict | None) -> _DrawnForm:
@@ -125,7 +125,7 @@ def _unbound(form_class: type[InterviewForm] | type[FeedbackForm], initial: dict
         timezone.get_current_timezone_name(),
         tuple(initial.items()) if initial else None,
     )
-    html = _drawn_forms.get(key)
+    html = _drawn_forms.find(key)
     if html is None:
         html = form_class(initial=initial).as_p()
         _drawn_forms.put(key, html)

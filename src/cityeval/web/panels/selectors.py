@@ -16,7 +16,7 @@ from cityeval.engine import Framework
 from cityeval.web.accounts.access import User, is_assessor, is_coordinator, memberships
 from cityeval.web.accounts.models import Membership, Role
 from cityeval.web.evaluations.models import Cycle, FrameworkVersion, Participation
-from cityeval.web.panels.kept import BoundedCache
+from cityeval.web.kept import Kept
 from cityeval.web.panels.models import Conflict, ItemScore, Panel, PanelMember, PanelRegion, ScoreSubmission
 
 # --- the assessor's own panels ---------------------------------------------------------------------
@@ -91,25 +91,28 @@ def my_panel_regions(user: User) -> list[MyPanelRegion]:
 
 
 SCORED_KEPT = 256  # assessors' counts of scored items a process keeps (~100 numbers each)
-_scored_kept = BoundedCache(SCORED_KEPT)
+_scored_kept: Kept[dict[int, int]] = Kept(SCORED_KEPT)
 
 
 def _scored_items(user: User, regions: dict[tuple[int, str], tuple[list[int], list[str]]]) -> dict[int, int]:
     """Per panel region, how many of its group's items the user scored: ``regions`` gives, per
     (framework, group), the panel regions and the group's items.
 
-    Kept per process under the user's scores' version, (rows, largest id): scores are
+    Kept per process under the user's scores' version, (rows, largest id, latest time): scores are
     append-only (every write path inserts; ids are never used twice), so any new score
     changes it; the regions and items asked for are in the key as well. Counting them takes
     one grouped query per group (~12,000 rows at national scale)."""
-    version = ItemScore.objects.filter(assessor_id=user.pk).aggregate(n=Count("id"), last=Max("id"))
+    version = ItemScore.objects.filter(assessor_id=user.pk).aggregate(
+        n=Count("id"), last=Max("id"), at=Max("created_at")
+    )
     key = (
         user.pk,
         version["n"],
         version["last"],
+        version["at"],  # as the scoring page's: a restored older database may repeat (rows, id)
         tuple((group, tuple(ids), tuple(codes)) for group, (ids, codes) in regions.items()),
     )
-    scored = _scored_kept.get(key)
+    scored = _scored_kept.find(key)
     if scored is None:
         scored = {}
         for ids, codes in regions.values():

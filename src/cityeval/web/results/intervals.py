@@ -53,8 +53,9 @@ from cityeval.engine.scoring import ScoreResult
 from cityeval.engine.uncertainty import uncertainty
 from cityeval.web.evaluations.models import Cycle, Participation
 from cityeval.web.evaluations.templatetags.cityeval import decimal_mark, percent
+from cityeval.web.kept import Kept
 from cityeval.web.results.charts import IntervalRow, interval_svg
-from cityeval.web.results.kept import Kept, run_key
+from cityeval.web.results.kept import run_key
 from cityeval.web.results.models import RegionInterval, RegionResult, ResultRun, RunUncertainty
 from cityeval.web.results.selectors import ResultsAccess
 from cityeval.web.results.stored import BATCH, finite_or_none

@@ -22,10 +22,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cityeval.web.evaluations.templatetags.cityeval import decimal_mark, number_formatter
+from cityeval.web.kept import Kept
 from cityeval.web.listing import slug_links
 from cityeval.web.results.charts import histogram_svg
 from cityeval.web.results.intervals import NationalIntervals
-from cityeval.web.results.kept import Kept, run_key
+from cityeval.web.results.kept import run_key
 from cityeval.web.results.models import ResultRun
 from cityeval.web.results.selectors import LINE_COLUMNS, NationalLine, NationalRow
 from cityeval.web.results.stored import run_lines

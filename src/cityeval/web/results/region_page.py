@@ -28,10 +28,11 @@ from django.utils.translation import get_language
 
 from cityeval.engine.report import RegionReport, feedback_entry
 from cityeval.web.evaluations.templatetags.cityeval import decimal_mark
+from cityeval.web.kept import Kept
 from cityeval.web.panels.tables import feedback_for
 from cityeval.web.regions.models import Region
 from cityeval.web.results.intervals import region_intervals
-from cityeval.web.results.kept import Kept, run_key
+from cityeval.web.results.kept import run_key
 from cityeval.web.results.letters import region_charts
 from cityeval.web.results.peers import region_peers
 from cityeval.web.results.selectors import (

@@ -28,9 +28,10 @@ from cityeval.engine.report import CycleReport, RegionReport, cycle_report, regi
 from cityeval.web.accounts.access import User, is_coordinator, memberships
 from cityeval.web.accounts.models import Role
 from cityeval.web.evaluations.models import Cycle
+from cityeval.web.kept import Kept
 from cityeval.web.panels.tables import feedback_for
 from cityeval.web.regions.models import Region
-from cityeval.web.results.kept import Kept, run_key
+from cityeval.web.results.kept import run_key
 from cityeval.web.results.models import (
     AgreementResult,
     DimensionResult,
