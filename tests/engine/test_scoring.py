@@ -470,3 +470,21 @@ def test_a_final_is_its_weighted_components_added_in_the_frameworks_order_to_the
             if code in weights:
                 final += weights[code] * (region[code] or 0.0)
         assert region["final"] == final
+
+
+def test_an_empty_score_table_keeps_the_items_tables_types():
+    """No rows, no items: the items table's columns keep their types, n_assessors a count as
+    for any table (a review found it Float64 after the lookup by key: polars took the empty
+    score and count columns for one expression)."""
+    empty = pl.DataFrame(
+        schema={
+            "region": pl.String,
+            "group": pl.String,
+            "item": pl.String,
+            "assessor": pl.String,
+            "score": pl.Float64,
+        }
+    )
+    items = score_items(empty, TINY).items
+    assert items is not None and items.height == 0
+    assert (items.schema["n_assessors"], items.schema["score"]) == (pl.UInt32, pl.Float64)

@@ -194,6 +194,10 @@ def score_items(
         expected.lazy()
         .with_columns(
             pl.lit(per_item.get_column(c)).gather(place.gather(pl.col(ITEM_KEY)))
+            if per_item.height
+            # No rows: polars (1.44) takes two empty literal columns for one expression and gives
+            # both the first's type, even cast (n_assessors came out Float64; a review).
+            else pl.lit(None, dtype=per_item.schema[c]).alias(c)
             for c in per_item.columns
             if c != ITEM_KEY
         )

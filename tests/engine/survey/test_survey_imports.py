@@ -312,3 +312,11 @@ def test_blanks_around_a_value_deep_in_a_long_file_are_stripped():
     assert table["response_id"][230] == "r230"
     assert table["started_at"][231] == datetime(2024, 10, 1, 2, 15, tzinfo=UTC)
     assert table["used_service"][232] is True
+
+
+@pytest.mark.parametrize("data", [b"\xef\xbb\xbf\xef\xbb\xbf", b"\xef\xbb\xbf\xef\xbb\xbf\n"])
+def test_a_file_of_two_byte_order_marks_is_refused_as_input(data):
+    """A review: before, polars' own "empty CSV" error escaped (not an InputError); the file is
+    now refused as one without the exporter's id column."""
+    with pytest.raises(InputError):
+        read_responses(data, form=FORM, identity_salt=SALT)
