@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from tests.helpers.engine import SCORE_SCHEMA
 
 from cityeval.engine import InputError, load_framework, parse_framework, score, score_items, scoring_checks
 
@@ -476,15 +477,7 @@ def test_an_empty_score_table_keeps_the_items_tables_types():
     """No rows, no items: the items table's columns keep their types, n_assessors a count as
     for any table (a review found it Float64 after the lookup by key: polars took the empty
     score and count columns for one expression)."""
-    empty = pl.DataFrame(
-        schema={
-            "region": pl.String,
-            "group": pl.String,
-            "item": pl.String,
-            "assessor": pl.String,
-            "score": pl.Float64,
-        }
-    )
+    empty = pl.DataFrame(schema=SCORE_SCHEMA)
     items = score_items(empty, TINY).items
     assert items is not None and items.height == 0
     assert (items.schema["n_assessors"], items.schema["score"]) == (pl.UInt32, pl.Float64)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from tests.helpers.engine import SCORE_SCHEMA
 
 from cityeval.engine import InputError, parse_framework, score_items
 from cityeval.engine.uncertainty import competition_ranks, uncertainty
@@ -27,13 +28,7 @@ ITEMS_A = ("first.a", "first.b", "second.count", "second.survey")
 def _table(rows: list[tuple[str, str, str, str, float | None]], province: dict[str, str] | None = None):
     table = pl.DataFrame(
         rows,
-        schema={
-            "region": pl.String,
-            "group": pl.String,
-            "item": pl.String,
-            "assessor": pl.String,
-            "score": pl.Float64,
-        },
+        schema=SCORE_SCHEMA,
         orient="row",
     )
     if province:

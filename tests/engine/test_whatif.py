@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from tests.helpers.engine import SCORE_SCHEMA
 
 from cityeval.engine import InputError, parse_framework, score_items
 from cityeval.engine.whatif import plan, simulate
@@ -22,13 +23,7 @@ ITEMS = {
 def _table(rows):
     return pl.DataFrame(
         rows,
-        schema={
-            "region": pl.String,
-            "group": pl.String,
-            "item": pl.String,
-            "assessor": pl.String,
-            "score": pl.Float64,
-        },
+        schema=SCORE_SCHEMA,
         orient="row",
     )
 
