@@ -138,7 +138,9 @@ def _load(ports: list[int], targets: list[list], seconds: float) -> tuple[list[f
         n = offset
         while time.monotonic() < stop:
             session, path = targets[n % len(targets)]
-            status, ms = _get(ports[n % len(ports)], session, path)
+            # The server turns once per round of the URLs too, so that every URL reaches every
+            # server (with one counter for both, URL i would always go to server i % 2).
+            status, ms = _get(ports[(n + n // len(targets)) % len(ports)], session, path)
             with lock:
                 if status == 200:
                     times.append(ms)

@@ -73,7 +73,7 @@ def module_edges(src: Path = SRC) -> dict[str, set[str]]:
 WEB_BASE = (
     "imports", "pdf", "confirm", "refusals", "bounds", "labels", "downloads", "engine_errors", "listing",
     "addresses",
-    "mail",
+    "mail", "kept",
 )  # fmt: skip
 
 
