@@ -267,6 +267,17 @@ INPUTS_KEPT = 16  # (framework, group, language) score inputs a process keeps
 _inputs: Kept[Mapping[str, tuple[str, str, str]]] = Kept(INPUTS_KEPT)
 
 
+def form_inputs(form: ScoresForm, code: str) -> str:
+    """The score and note inputs of item ``code`` as ``form`` draws them."""
+    context = Context()
+    return score_inputs_html(
+        form[score_field(code)],
+        form[note_field(code)],
+        lambda v: render_value_in_context(v, context),
+        {"score": _("Score"), "note": _("Note")},
+    )
+
+
 def score_inputs(access: PanelRegionAccess, codes: list[str]) -> Mapping[str, tuple[str, str, str]] | None:
     """Per item, a member's score and note inputs (as ``panels_tags.score_inputs_html`` writes
     them for an unbound :class:`ScoresForm`) cut around their values: drawn once per framework,
@@ -277,17 +288,9 @@ def score_inputs(access: PanelRegionAccess, codes: list[str]) -> Mapping[str, tu
     if parts is None:
         initial = {name(code): _SENTINEL for code in codes for name in (score_field, note_field)}
         form = ScoresForm(initial=initial, codes=codes, framework=access.framework)
-        context = Context()
-        text = {"score": _("Score"), "note": _("Note")}
         found = {}
         for code in codes:
-            html = score_inputs_html(
-                form[score_field(code)],
-                form[note_field(code)],
-                lambda v: render_value_in_context(v, context),
-                text,
-            )
-            cut = html.split(_SENTINEL)
+            cut = form_inputs(form, code).split(_SENTINEL)
             if len(cut) != 3 or not cut[0].endswith(_VALUE) or not cut[1].startswith('"'):
                 return None
             found[code] = (cut[0], cut[1], cut[2])
@@ -324,16 +327,8 @@ class ScoringSheet:
 
     def score_inputs(self, item: str, mine: MarkCell | None) -> str:
         if self.scores_form is not None or self.inputs is None:
-            form = self.scores_form
-            assert form is not None
-            text = {"score": _("Score"), "note": _("Note")}
-            context = Context()
-            return score_inputs_html(
-                form[score_field(item)],
-                form[note_field(item)],
-                lambda v: render_value_in_context(v, context),
-                text,
-            )
+            assert self.scores_form is not None
+            return form_inputs(self.scores_form, item)
         return filled_inputs(self.inputs[item], mine)
 
     def revisions(self) -> dict[str, int]:
